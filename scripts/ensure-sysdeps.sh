@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Install the Debian packages secaudit and its tests need, only when something is missing.
+# Re-running is instant when everything is present.
+set -euo pipefail
+
+need=()
+have() { command -v "$1" >/dev/null 2>&1 || [ -x "$1" ]; }
+have nmap || need+=(nmap)
+have openssl || need+=(openssl)
+have nginx || have /usr/sbin/nginx || need+=(nginx-light)
+have /usr/sbin/sshd || need+=(openssh-server)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
+
+if [ "${#need[@]}" -eq 0 ]; then
+    exit 0
+fi
+
+echo "secaudit: installing missing system packages: ${need[*]}" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+        echo "secaudit: need root (or sudo) to install: apt-get install ${need[*]}" >&2
+        exit 2
+    fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# The openssh-server package may start a system sshd; tests start their own on high ports.

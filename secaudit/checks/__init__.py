@@ -1,0 +1,22 @@
+"""Registry of checks by the name policies use. Explicit: each family lists its checks."""
+
+from __future__ import annotations
+
+from secaudit.checks.base import CheckContext, CheckSpec
+
+_FAMILIES: tuple[tuple[CheckSpec, ...], ...] = ()
+
+
+def _build() -> dict[str, CheckSpec]:
+    registry: dict[str, CheckSpec] = {}
+    for family in _FAMILIES:
+        for spec in family:
+            if spec.name in registry:
+                raise RuntimeError(f"check {spec.name!r} registered twice")
+            registry[spec.name] = spec
+    return registry
+
+
+REGISTRY: dict[str, CheckSpec] = _build()
+
+__all__ = ["REGISTRY", "CheckContext", "CheckSpec"]

@@ -1,0 +1,38 @@
+"""What a check is: a pure function from (params, context) to an Outcome, plus what it needs measured.
+
+Each family module (``tls``, ``cert``, ``ports``, ``ssh``, ``http``) exports a tuple
+``CHECKS`` of :class:`CheckSpec`; ``secaudit.checks.REGISTRY`` maps names to specs
+explicitly (no registration by import side effect).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from secaudit.model import Endpoint, Observation, Outcome, Service, System
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """Everything a check may read about one target. Checks never do I/O."""
+
+    system: System
+    target: str                                    # host:port for endpoint checks, host for host checks
+    endpoint: Endpoint | None                      # None for host-level checks (ports)
+    observations: Mapping[str, Observation]        # by probe kind: "tls", "ports", "http"
+    now: dt.datetime                               # timezone-aware UTC; injected so checks stay pure
+
+
+CheckFunc = Callable[[Mapping[str, Any], CheckContext], Outcome]
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    name: str                                      # the name policies use, e.g. "tls.protocols.forbidden"
+    func: CheckFunc
+    needs: frozenset[str]                          # measurements required, e.g. {"tls:protocols"}; plan derives probes
+    params_schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "object"})
+    services: tuple[Service, ...] = ()             # services it applies to by default; empty: decided by the check
+    scope: str = "endpoint"                        # "endpoint" (host:port) or "host"

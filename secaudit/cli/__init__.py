@@ -1,0 +1,72 @@
+"""Command line. Parses options, calls the stages, maps errors to exit statuses; no logic of its own.
+
+Subcommands live one per module in this package and are registered explicitly below.
+Heavy imports (sslyze, nmap, jinja2) happen inside the commands so ``secaudit --help``
+stays instant.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Sequence
+
+import click
+
+from secaudit import __version__
+from secaudit.cli.common import lang_option
+from secaudit.cli.output import print_error, print_diagnostics
+from secaudit.errors import InputError, SecauditError, ToolMissingError
+from secaudit.i18n import t
+from secaudit.status import ExitStatus
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "-V", "--version", prog_name="secaudit",
+                      message="%(prog)s %(version)s")
+@lang_option
+def cli() -> None:
+    """secaudit: classify information systems into the five Vietnamese security levels
+    (Decree 85/2016, Decree 331/2026) and check that their endpoints meet that level.
+
+    \b
+    Example:
+      secaudit validate examples/inventory.yaml
+    """
+
+
+def _register() -> None:
+    from secaudit.cli import validate
+
+    for module in (validate,):
+        cli.add_command(module.command)
+
+
+_register()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point: run the CLI and turn every outcome into an exit status."""
+    try:
+        rv = cli.main(args=list(argv) if argv is not None else None, prog_name="secaudit",
+                      standalone_mode=False)
+    except click.exceptions.Abort:
+        print_error(t("cli.interrupted"))
+        sys.exit(ExitStatus.INTERRUPTED)
+    except KeyboardInterrupt:
+        print_error(t("cli.interrupted"))
+        sys.exit(ExitStatus.INTERRUPTED)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(ExitStatus.INPUT_ERROR)
+    except InputError as e:
+        print_diagnostics(e.diagnostics)
+        sys.exit(ExitStatus.INPUT_ERROR)
+    except ToolMissingError as e:
+        print_error(t(e.key, **e.args_))
+        sys.exit(ExitStatus.INPUT_ERROR)
+    except SecauditError as e:
+        print_error(str(e))
+        sys.exit(ExitStatus.INPUT_ERROR)
+    sys.exit(int(rv) if isinstance(rv, int) else ExitStatus.OK)

@@ -1,0 +1,23 @@
+"""Options shared by several commands."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import click
+
+from secaudit.i18n import LANGS, set_lang
+
+
+def _set_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value:
+        set_lang(value)
+    return value
+
+
+def lang_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--lang vi|en``: accepted on the group and on every command that shows text."""
+    return click.option(
+        "--lang", type=click.Choice(LANGS), default=None, expose_value=False, is_eager=True,
+        callback=_set_lang, help="Language of messages and reports (default: from the locale, else en).",
+    )(f)

@@ -1,0 +1,50 @@
+"""The project's own error types. Anything a user can cause ends up as one of these, never a traceback."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem in one input file, located at line/column (1-based; 0 when unknown).
+
+    `key` names a message in the i18n catalog and `args` fill it, so the same diagnostic
+    renders in English or Vietnamese.
+    """
+
+    file: str
+    line: int
+    column: int
+    key: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+    def render(self, lang: str | None = None) -> str:
+        from secaudit.i18n import t
+
+        where = self.file
+        if self.line:
+            where += f":{self.line}:{self.column}"
+        return f"{where}: {t(self.key, lang, **self.args)}"
+
+
+class SecauditError(Exception):
+    """Base of every error secaudit raises on purpose."""
+
+
+class InputError(SecauditError):
+    """One or more problems in user input (files, options). Maps to exit status 2."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]):
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
+        super().__init__("\n".join(d.render("en") for d in self.diagnostics))
+
+
+class ToolMissingError(SecauditError):
+    """An external tool (nmap) is missing or too old. Maps to exit status 2."""
+
+    def __init__(self, key: str, **args: Any):
+        self.key = key
+        self.args_ = args
+        super().__init__(key)

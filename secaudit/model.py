@@ -1,0 +1,365 @@
+"""Frozen dataclasses of the data flow (design §2): inventory, policy, waivers, probes, observations, findings.
+
+No I/O here and no third-party library types: every stage boundary is one of these and
+round-trips to JSON through the serialisation layer. Family-specific observation facts
+(TLS, ports) live in ``secaudit.observations`` and are pure dataclasses too.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import ipaddress
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Mapping
+
+
+# --------------------------------------------------------------------------- enums
+
+
+class Purpose(StrEnum):
+    INTERNAL = "internal"
+    PUBLIC_SERVICE = "public_service"
+    INFRASTRUCTURE = "infrastructure"
+    INDUSTRIAL_CONTROL = "industrial_control"
+    OTHER = "other"
+
+
+class InfoClass(StrEnum):
+    PUBLIC = "public"
+    PRIVATE = "private"
+    PERSONAL = "personal"
+    STATE_SECRET = "state_secret"
+
+
+class SecretGrade(StrEnum):
+    """State-secret grades: Mật, Tối mật, Tuyệt mật."""
+
+    CONFIDENTIAL = "confidential"   # Mật
+    SECRET = "secret"               # Tối mật
+    TOP_SECRET = "top_secret"       # Tuyệt mật
+
+
+class Damage(StrEnum):
+    """Expected damage to national defence/security if the system is compromised."""
+
+    HARM = "harm"
+    SERIOUS = "serious"
+    ESPECIALLY_SERIOUS = "especially_serious"
+
+
+class Scope(StrEnum):
+    """Whom an infrastructure system serves."""
+
+    ORGANISATION = "organisation"
+    SECTOR = "sector"
+    MINISTRY = "ministry"
+    PROVINCE = "province"
+    SEVERAL_PROVINCES = "several_provinces"
+    NATIONAL = "national"
+    INTERNATIONAL = "international"
+
+
+class WorksGrade(StrEnum):
+    """Construction-works grade of the works an industrial-control system runs."""
+
+    SPECIAL = "special"
+    I = "I"  # noqa: E741
+    II = "II"
+    III = "III"
+    IV = "IV"
+
+
+class Service(StrEnum):
+    HTTPS = "https"
+    HTTP = "http"
+    SMTP = "smtp"
+    IMAP = "imap"
+    POP3 = "pop3"
+    FTP = "ftp"
+    LDAP = "ldap"
+    XMPP = "xmpp"
+    XMPP_SERVER = "xmpp_server"
+    POSTGRES = "postgres"
+    RDP = "rdp"
+    SSH = "ssh"
+    OTHER = "other"
+
+
+class Starttls(StrEnum):
+    """Protocols in which TLS is negotiated in-protocol (sslyze's opportunistic TLS)."""
+
+    SMTP = "smtp"
+    IMAP = "imap"
+    POP3 = "pop3"
+    FTP = "ftp"
+    LDAP = "ldap"
+    XMPP = "xmpp"
+    XMPP_SERVER = "xmpp_server"
+    POSTGRES = "postgres"
+    RDP = "rdp"
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {Severity.INFO: 0, Severity.LOW: 1, Severity.MEDIUM: 2, Severity.HIGH: 3, Severity.CRITICAL: 4}
+
+
+class Verdict(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+    NOT_APPLICABLE = "not_applicable"
+    WAIVED = "waived"
+
+
+class ObservationStatus(StrEnum):
+    OK = "ok"
+    ERROR = "error"
+
+
+# --------------------------------------------------------------------------- common
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """Where something was declared: file and 1-based line/column (0 when unknown)."""
+
+    file: str = ""
+    line: int = 0
+    column: int = 0
+
+
+@dataclass(frozen=True)
+class LocalText:
+    """A text given in both languages by a data file (policies, regimes)."""
+
+    en: str
+    vi: str
+
+    def get(self, lang: str) -> str:
+        return self.vi if lang == "vi" and self.vi else self.en
+
+
+@dataclass(frozen=True)
+class Message:
+    """A catalog message key with its arguments: rendered in the reader's language at report time."""
+
+    key: str
+    args: Mapping[str, Any] = field(default_factory=dict)
+
+    def render(self, lang: str | None = None) -> str:
+        from secaudit.i18n import t
+
+        return t(self.key, lang, **dict(self.args))
+
+
+# --------------------------------------------------------------------------- inventory
+
+
+def format_hostport(host: str, port: int) -> str:
+    """``host:port``, with brackets around IPv6 literals."""
+    try:
+        if isinstance(ipaddress.ip_address(host), ipaddress.IPv6Address):
+            return f"[{host}]:{port}"
+    except ValueError:
+        pass
+    return f"{host}:{port}"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    host: str                       # validated DNS name or IP literal (never starts with '-')
+    port: int                       # 1..65535
+    service: Service = Service.OTHER
+    starttls: Starttls | None = None
+    sni: str | None = None          # TLS server name to send, when it differs from host
+    tls: bool = False               # TLS expected: https, a STARTTLS endpoint, or declared `tls: true` (e.g. imaps on 993)
+    source: SourceRef = SourceRef()
+
+    @property
+    def address(self) -> str:
+        return format_hostport(self.host, self.port)
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    """Counts of data subjects whose personal data a system processes."""
+
+    users: int | None = None        # Decree 85: number of users whose private/personal data is held
+    basic: int | None = None        # Decree 331: subjects of basic personal data
+    sensitive: int | None = None    # Decree 331: subjects of sensitive personal data
+
+
+@dataclass(frozen=True)
+class Facts:
+    """The facts that decide a system's level (design §8.2). ``None`` means "not declared"."""
+
+    information: tuple[InfoClass, ...] = ()
+    secret_grade: SecretGrade | None = None
+    defence_security: bool | None = None          # a defence or security system
+    damage: Damage | None = None                  # expected damage to national defence/security
+    strategic: bool | None = None                 # Decree 331: strategic state-secret/defence system
+    online_service_level: int | None = None       # Decree 85: online public-service level 1..4
+    administrative_procedures: bool | None = None  # Decree 331: handles administrative procedures
+    conditional_business: bool | None = None      # the online service is in the conditional-business list
+    personal_data: PersonalData = PersonalData()
+    scope: Scope | None = None                    # for infrastructure
+    continuous_operation: bool | None = None      # must run 24/7 with no unplanned downtime
+    national_egov: bool | None = None             # a national e-Government system
+    national_data_store: bool | None = None       # centralised storage of especially important national data
+    works_grade: WorksGrade | None = None         # industrial control: construction-works grade
+    works_national_security: bool | None = None   # industrial control: works important to national security
+    designated_level: int | None = None           # level designated by the Prime Minister
+    risk_assessed_level: int | None = None        # level proposed by a risk assessment (Decree 331 Art. 10.5)
+
+
+@dataclass(frozen=True)
+class System:
+    id: str
+    name: str
+    purpose: Purpose
+    facts: Facts = Facts()
+    owner: str = ""
+    operator: str = ""
+    description: str = ""
+    declared_level: int | None = None
+    zone: str | None = None
+    components: tuple[str, ...] = ()               # ids of other systems of the inventory
+    endpoints: tuple[Endpoint, ...] = ()
+    allowed_ports: tuple[int, ...] = ()            # ports the system may expose (its endpoints' ports are implied)
+    source: SourceRef = SourceRef()
+
+    @property
+    def exposed_ports_allowed(self) -> frozenset[int]:
+        return frozenset(self.allowed_ports) | {e.port for e in self.endpoints}
+
+
+@dataclass(frozen=True)
+class Organisation:
+    name: str
+    security_unit: str = ""
+    owner_body: str = ""
+
+
+@dataclass(frozen=True)
+class Inventory:
+    organisation: Organisation
+    systems: tuple[System, ...]
+    source: SourceRef = SourceRef()
+    digest: str = ""                               # sha256 of the file's bytes
+
+    def system(self, system_id: str) -> System:
+        for s in self.systems:
+            if s.id == system_id:
+                return s
+        raise KeyError(system_id)
+
+
+# --------------------------------------------------------------------------- policy and waivers
+
+
+@dataclass(frozen=True)
+class Control:
+    id: str                                        # stable, e.g. TLS-PROTO-01
+    title: LocalText
+    check: str                                     # a registered check name, e.g. tls.protocols.forbidden
+    severity: Severity
+    params: Mapping[str, Any] = field(default_factory=dict)
+    references: tuple[str, ...] = ()
+    applies_to: tuple[Service, ...] = ()           # empty: every endpoint the check can judge
+    remediation: LocalText = LocalText("", "")
+    source: SourceRef = SourceRef()
+
+
+@dataclass(frozen=True)
+class Policy:
+    id: str
+    title: LocalText
+    controls: tuple[Control, ...] = ()
+    extends: tuple[str, ...] = ()
+    level: int | None = None                       # for policies/levels/level-N.yaml
+    source: SourceRef = SourceRef()
+
+
+@dataclass(frozen=True)
+class Waiver:
+    control: str
+    system: str
+    reason: str
+    approved_by: str
+    expires: _dt.date
+    endpoint: str | None = None                    # host:port; None waives the control on every endpoint
+    source: SourceRef = SourceRef()
+
+    def active_on(self, day: _dt.date) -> bool:
+        return day <= self.expires
+
+
+# --------------------------------------------------------------------------- probes, observations, findings
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One network measurement to make: what the plan stage asks the executor to run."""
+
+    id: str                                        # stable across runs of the same plan (resume keys on it)
+    kind: str                                      # "tls" | "ports" | "http"
+    target: str                                    # host:port (tls, http) or host (ports)
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What a probe saw. A failed probe is still an observation, with status ERROR and a reason."""
+
+    probe_id: str
+    kind: str
+    target: str
+    status: ObservationStatus
+    facts: Any = None                              # a dataclass of secaudit.observations.<kind>, or None
+    error: str | None = None                       # readable reason when status is ERROR
+    started_at: str = ""                           # ISO 8601 UTC
+    duration_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One fact a person needs to act on a finding: a label (catalog key) and a value."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a check concludes for one control on one endpoint, before waivers are applied."""
+
+    verdict: Verdict                               # PASS, FAIL, ERROR or NOT_APPLICABLE
+    message: Message
+    evidence: tuple[Evidence, ...] = ()
+    warnings: tuple[Message, ...] = ()             # e.g. certificate expires inside the horizon
+
+
+@dataclass(frozen=True)
+class Finding:
+    control_id: str
+    system_id: str
+    target: str
+    verdict: Verdict
+    severity: Severity
+    message: Message
+    evidence: tuple[Evidence, ...] = ()
+    warnings: tuple[Message, ...] = ()
+    references: tuple[str, ...] = ()
+    waiver: Waiver | None = None
