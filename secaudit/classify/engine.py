@@ -143,8 +143,8 @@ def classify_system(system: System, regime: Regime,
 # --------------------------------------------------------------------------- inventories
 
 
-def _diag(system: System, key: str, **args: Any) -> Diagnostic:
-    return Diagnostic(system.source.file or "<inventory>", system.source.line, system.source.column, key, args)
+def _diag(where: System, key: str, **args: Any) -> Diagnostic:
+    return Diagnostic(where.source.file or "<inventory>", where.source.line, where.source.column, key, args)
 
 
 def component_order(systems: Sequence[System], wanted: Iterable[str] | None = None) -> list[System]:
