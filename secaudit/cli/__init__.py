@@ -36,9 +36,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from secaudit.cli import validate
+    from secaudit.cli import classify, dossier, validate
 
-    for module in (validate,):
+    for module in (validate, classify, dossier):
         cli.add_command(module.command)
 
 
