@@ -44,16 +44,17 @@ def classify_facts(system_id: str, facts: Mapping[str, Any], regime: Regime, *,
     # 2. every criterion
     results: list[CriterionResult] = []
     met_level = 0
-    for c in regime.criteria:
+    for c, not_applicable, met, not_met in _prepared(regime):
         if c.applies_to is not None and purpose not in c.applies_to:
-            results.append(CriterionResult(c.id, c.level, c.article, Status.NOT_APPLICABLE))
+            results.append(not_applicable)
             continue
         value, missing = c.evaluate(f)
         if value is True:
-            results.append(CriterionResult(c.id, c.level, c.article, Status.MET))
-            met_level = max(met_level, c.level)
+            results.append(met)
+            if c.level > met_level:
+                met_level = c.level
         elif value is False:
-            results.append(CriterionResult(c.id, c.level, c.article, Status.NOT_MET))
+            results.append(not_met)
         else:
             results.append(CriterionResult(c.id, c.level, c.article, Status.UNKNOWN, tuple(sorted(missing))))
 
@@ -117,6 +118,20 @@ def classify_facts(system_id: str, facts: Mapping[str, Any], regime: Regime, *,
         deciding=deciding, criteria=tuple(results), interpretations=tuple(applied), components=comps,
         declared_level=declared_level, declared_status=declared_status,
         warnings=tuple(warnings), notes=tuple(notes))
+
+
+_PREPARED: dict[int, tuple[Regime, list[tuple[Any, CriterionResult, CriterionResult, CriterionResult]]]] = {}
+
+
+def _prepared(regime: Regime) -> list[tuple[Any, CriterionResult, CriterionResult, CriterionResult]]:
+    """Per regime, the immutable results each criterion can share between systems (speed: no allocation)."""
+    entry = _PREPARED.get(id(regime))
+    if entry is None or entry[0] is not regime:
+        entry = (regime, [(c, CriterionResult(c.id, c.level, c.article, Status.NOT_APPLICABLE),
+                           CriterionResult(c.id, c.level, c.article, Status.MET),
+                           CriterionResult(c.id, c.level, c.article, Status.NOT_MET)) for c in regime.criteria])
+        _PREPARED[id(regime)] = entry
+    return entry[1]
 
 
 def _deciding(level: int, results: Iterable[CriterionResult], applied: Iterable[AppliedInterpretation],
