@@ -36,9 +36,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from secaudit.cli import validate
+    from secaudit.cli import policy, validate
 
-    for module in (validate,):
+    for module in (validate, policy):
         cli.add_command(module.command)
 
 
