@@ -147,7 +147,7 @@ def execute_scan(req: ScanRequest, journal: Journal, run_id: str, observer: Exec
     journal.update_meta(inventory_digest=inventory.digest)
     assessments = assess(req, inventory, library)
     plan = make_plan(req, assessments, inventory)
-    executor = executor or LocalExecutor(runners(req, inventory), req.limits())
+    executor = executor or LocalExecutor(runners(req, inventory, sorted({p.kind for p in plan.probes})), req.limits())
     try:
         summary = executor.execute(plan.probes, journal, observer)
     finally:
