@@ -96,8 +96,9 @@ def probe_id(kind: str, target: str, params: Mapping[str, Any]) -> str:
     return f"{kind}|{target}|{digest}"
 
 
-# kind -> function(needs, targets) -> probe params. Each probe family provides one.
-ParamsFor = Callable[[frozenset[str], Sequence[Target], Sequence[System]], Mapping[str, Any]]
+# kind -> function(needs, targets, systems, controls) -> probe params. Each probe family provides one.
+# `controls` are the controls that asked for the probe: their params may widen it (e.g. a port watch list).
+ParamsFor = Callable[[frozenset[str], Sequence[Target], Sequence[System], Sequence[Control]], Mapping[str, Any]]
 
 
 def build_plan(assessments: Sequence[SystemAssessment], registry: Mapping[str, CheckSpec],
@@ -107,6 +108,7 @@ def build_plan(assessments: Sequence[SystemAssessment], registry: Mapping[str, C
     needs: dict[tuple[str, str], set[str]] = {}
     where: dict[tuple[str, str], list[Target]] = {}
     systems: dict[tuple[str, str], list[System]] = {}
+    asked_by: dict[tuple[str, str], list[Control]] = {}
     for a in assessments:
         for policy in a.policies.values():
             for control in policy.controls:
@@ -124,11 +126,14 @@ def build_plan(assessments: Sequence[SystemAssessment], registry: Mapping[str, C
                             where[key].append(target)
                         if a.system not in systems.setdefault(key, []):
                             systems[key].append(a.system)
+                        if control not in asked_by.setdefault(key, []):
+                            asked_by[key].append(control)
     probes = []
     for (kind, target), wanted in sorted(needs.items()):
         maker = params_for.get(kind)
         if maker is None:
             continue
-        params = dict(maker(frozenset(wanted), where[(kind, target)], systems[(kind, target)]))
+        params = dict(maker(frozenset(wanted), where[(kind, target)], systems[(kind, target)],
+                            asked_by[(kind, target)]))
         probes.append(Probe(id=probe_id(kind, target, params), kind=kind, target=target, params=params))
     return Plan(tuple(assessments), tuple(probes))

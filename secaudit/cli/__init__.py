@@ -36,10 +36,12 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from secaudit.cli import classify, dossier, validate
+    from secaudit.cli import classify, dossier, policy, scan, validate
 
-    for module in (validate, classify, dossier):
+    for module in (validate, policy, classify, dossier):
         cli.add_command(module.command)
+    cli.add_command(scan.scan_command)
+    cli.add_command(scan.report_command)
 
 
 _register()

@@ -103,7 +103,7 @@ def obs(version, status=ObservationStatus.OK):
 
 def test_plan_merges_needs_into_one_probe_per_target(library):
     a = assessment(library)
-    plan = build_plan([a], REGISTRY, {"fake": lambda needs, targets, systems: {"needs": sorted(needs)}})
+    plan = build_plan([a], REGISTRY, {"fake": lambda needs, targets, systems, controls: {"needs": sorted(needs)}})
     assert [(p.kind, p.target, p.params) for p in plan.probes] == [("fake", "127.0.0.1:443", {"needs": ["fake:version"]})]
 
 
