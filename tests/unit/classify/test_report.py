@@ -49,3 +49,20 @@ def test_every_format_states_level_warning_and_missing_fact(fmt: str, lang: str)
         assert "13.2.b" in out or "Điều 13" in out
         assert ("works\\_grade" if fmt == "md" else "works_grade") in out
         assert ("THẤP HƠN QUY ĐỊNH" if lang == "vi" else "TOO LOW") in out
+
+
+def test_terminal_table_does_not_interpret_markup_in_inventory_strings() -> None:
+    import io
+
+    from rich.console import Console
+
+    from secaudit.classify.report import render_rich, views
+
+    inv = inventory(system("internal", "x", name="[bold red]injected[/bold red]", information=["public"]))
+    regime = load_regime("decree-85-2016")
+    results = classify_inventory(inv, regime)
+    buf = io.StringIO()
+    render_rich(views(results, inv, regime, "en"), results, regime, "en",
+                Console(file=buf, force_terminal=True, width=200, highlight=False))
+    out = buf.getvalue()
+    assert "[bold red]injected[/bold red]" in out and "level 1" in out
