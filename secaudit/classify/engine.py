@@ -107,6 +107,11 @@ def classify_facts(system_id: str, facts: Mapping[str, Any], regime: Regime, *,
             "system": system_id, "declared": declared_level, "computed": bound}))
     else:
         declared_status = DeclaredStatus.MATCHES
+    if nothing_matched:
+        notes.append(Message("classify.note.nothing_matched", {"system": system_id, "purpose": purpose or "-"}))
+    unused = sorted(k for k, v in facts.items() if v is not None and k not in regime.facts_used and k != "purpose")
+    if unused:
+        notes.append(Message("classify.note.unused_facts", {"system": system_id, "facts": ", ".join(unused)}))
     if not determined:
         notes.append(Message("classify.note.undetermined", {
             "system": system_id, "missing": ", ".join(sorted(missing_facts)) or "-",

@@ -104,6 +104,7 @@ class Regime:
     dossier_article: str
     dossier_components: tuple[DossierComponent, ...]
     source: SourceRef = SourceRef()
+    facts_used: frozenset[str] = frozenset()       # facts some criterion or interpretation reads
 
     def criterion(self, criterion_id: str) -> Criterion:
         for c in self.criteria:
@@ -248,12 +249,14 @@ def parse_regime(text: str, filename: str = "<regime>") -> Regime:
             source=SourceRef(filename, node.start_mark.line + 1 if node else 0,
                              node.start_mark.column + 1 if node else 0)))
 
+    facts_used: set[str] = {f for c in criteria for f in c.facts}
     interpretations: list[Interpretation] = []
     for i, it in enumerate(data.get("interpretations") or ()):
         if it["id"] in seen:
             problems.append(diag(("interpretations", i, "id"), "classify.regime.duplicate_id", id=it["id"]))
         seen[it["id"]] = i
-        ev, _ = compile_at(it["when"], ("interpretations", i, "when"))
+        ev, used = compile_at(it["when"], ("interpretations", i, "when"))
+        facts_used |= used
         for name, value in (it.get("assume") or {}).items():
             _, _, errs = compile_condition({"fact": name, "eq": value}, FACTS)
             for err in errs:
@@ -295,4 +298,4 @@ def parse_regime(text: str, filename: str = "<regime>") -> Regime:
         defaults=defaults, nothing_matched_missing=missing_when_nothing,
         criteria=tuple(criteria), interpretations=tuple(interpretations), authorities=authorities,
         periodic=periodic, dossier_article=data["dossier"]["article"], dossier_components=components,
-        source=SourceRef(filename, 1, 1))
+        source=SourceRef(filename, 1, 1), facts_used=frozenset(facts_used))

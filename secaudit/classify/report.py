@@ -323,6 +323,10 @@ def render_json(vs: Sequence[SystemView], results: Sequence[Classification], reg
                            "citation": v.authority_citation} if v.level is not None else None)
         d["periodic_assessment_months"] = v.periodic_months
         d["messages"] = {"warnings": list(v.warnings), "notes": list(v.notes)}
+        for cd, cv in zip(d["criteria"], v.criteria):
+            cd["citation"], cd["text"] = cv.citation, cv.text
+        for idict, iv in zip(d["interpretations"], v.interpretations):
+            idict["text"], idict["flag"] = iv.text, iv.flag
         systems.append(d)
     doc = {"schema": JSON_SCHEMA_ID, "lang": lang,
            "regime": {"id": regime.id, "title": regime.title.get(lang), "standard": regime.standard},

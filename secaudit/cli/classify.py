@@ -38,17 +38,20 @@ def write_output(text: str, out: str | None) -> None:
 @click.option("-o", "--output", "out", default=None, metavar="FILE", help="Write to FILE instead of stdout.")
 @click.option("--fail-on-underclassified", is_flag=True,
               help="Exit 1 when a system's declared level is lower than the computed one.")
+@click.option("--fail-on-undetermined", is_flag=True,
+              help="Exit 1 when a system's level cannot be decided from its declared facts.")
 @lang_option
 def command(inventory: str, regime: str | None, systems: tuple[str, ...], fmt: str, out: str | None,
-            fail_on_underclassified: bool) -> int:
+            fail_on_underclassified: bool, fail_on_undetermined: bool) -> int:
     """Compute each system's security level (1-5) from its declared facts: the table of systems with
     level, deciding criterion, approving authority and periodic-assessment interval, then the details
     of every criterion. A level that the facts cannot decide is shown as undetermined with the facts
     to declare, never guessed.
 
     \b
-    Exit status: 0 done; 1 with --fail-on-underclassified when a declared level is too low;
-    2 input error (inventory, unknown system or regime).
+    Exit status: 0 done; 1 with --fail-on-underclassified when a declared level is too low
+    (or with --fail-on-undetermined when a level cannot be decided); 2 input error (inventory,
+    unknown system or regime).
 
     \b
     Example:
@@ -80,11 +83,17 @@ def command(inventory: str, regime: str | None, systems: tuple[str, ...], fmt: s
 
             echo(t("classify.written", lang, path=out), err=True)
 
-    if fail_on_underclassified and any(c.underclassified for c in results):
-        from secaudit.cli.output import echo
+    from secaudit.cli.output import echo
 
+    failed = False
+    if fail_on_underclassified and any(c.underclassified for c in results):
+        failed = True
         for c in results:
             for w in c.warnings:
                 echo(w.render(lang), err=True)
-        return ExitStatus.FINDINGS
-    return ExitStatus.OK
+    if fail_on_undetermined and any(c.level is None for c in results):
+        failed = True
+        for c in results:
+            if c.level is None:
+                echo(c.notes[-1].render(lang), err=True)
+    return ExitStatus.FINDINGS if failed else ExitStatus.OK

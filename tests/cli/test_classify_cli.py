@@ -140,3 +140,12 @@ def test_dossier_needs_a_known_system(tmp_path: Path) -> None:
     out = tmp_path / "d.html"
     r = run("dossier", EXAMPLE, "--system", "vb-mat", "--format", "html", "-o", str(out))
     assert r.returncode == 0 and out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_fail_on_undetermined_exits_1_and_says_what_to_declare(tmp_path: Path) -> None:
+    inv = tmp_path / "inv.yaml"
+    inv.write_text(HOSTILE, encoding="utf-8")
+    r = run("classify", str(inv), "--fail-on-undetermined", "--format", "json", lang="vi")
+    assert r.returncode == 1
+    assert "plant: chưa xác định được cấp độ; cần khai báo: works_grade" in r.stderr
+    assert run("classify", EXAMPLE, "--fail-on-undetermined", "--format", "csv").returncode == 0

@@ -332,3 +332,21 @@ def test_result_is_json_serialisable() -> None:
     assert data["level"] == 3 and data["declared_status"] == "lower"
     assert data["deciding"] == {"kind": "criterion", "id": "d331-13.2.b", "level": 3, "article": "13.2.b"}
     assert data["warnings"][0]["key"] == "classify.warn.underclassified"
+
+
+def test_declared_facts_the_regime_does_not_use_are_noted_not_dropped_silently() -> None:
+    s = system("public_service", information=PERS, online_service_level=3, administrative_procedures=True,
+               conditional_business=False, pd_users=5000, pd_basic=5000, pd_sensitive=0, risk_assessed_level=4)
+    old = classify_system(s, load_regime("decree-85-2016"))
+    new = classify_system(s, load_regime("decree-331-2026"))
+    unused_old = next(n for n in old.notes if n.key == "classify.note.unused_facts").args["facts"]
+    unused_new = next(n for n in new.notes if n.key == "classify.note.unused_facts").args["facts"]
+    assert unused_old == "administrative_procedures, personal_data.basic, personal_data.sensitive, risk_assessed_level"
+    assert unused_new == "online_service_level, personal_data.users"
+    assert new.level == 4 and new.deciding.id == "d331-10.5-l4"
+
+
+def test_nothing_matched_says_so() -> None:
+    r = classify_system(system("other", information=PERS), load_regime("decree-331-2026"))
+    assert [n.key for n in r.notes] == ["classify.note.nothing_matched", "classify.note.undetermined"]
+    assert "declare a more specific purpose" in r.notes[0].render("en")
