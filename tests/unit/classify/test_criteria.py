@@ -7,7 +7,7 @@ facts the engine must ask for and the lower bound it is already sure of.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -93,7 +93,8 @@ D85 = [
       interp=("wide-infrastructure",)),
     C("international interconnection", "infrastructure", 5, "d85-11.3", information=PUB, scope="international",
       continuous_operation=True, interp=("wide-infrastructure",)),
-    C("infrastructure without scope", "infrastructure", None, None, information=PUB, missing=("continuous_operation", "scope"), lower=0),
+    C("infrastructure without scope", "infrastructure", None, None, information=PUB,
+      missing=("continuous_operation", "scope"), lower=0),
     # industrial control
     C("industrial control, grade II works", "industrial_control", 3, "d85-9.4", information=["private"],
       works_grade="II"),
