@@ -38,6 +38,10 @@ class CriterionResult:
         return {"id": self.id, "level": self.level, "article": self.article, "status": self.status.value,
                 "missing": list(self.missing)}
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "CriterionResult":
+        return cls(d["id"], d["level"], d["article"], Status(d["status"]), tuple(d.get("missing", ())))
+
 
 @dataclass(frozen=True)
 class AppliedInterpretation:
@@ -48,6 +52,10 @@ class AppliedInterpretation:
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "level": self.level, "assumed": dict(self.assumed), "flagged": self.flagged}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "AppliedInterpretation":
+        return cls(d["id"], d.get("level"), dict(d.get("assumed", {})), bool(d.get("flagged", False)))
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,10 @@ class ComponentLevel:
         return {"id": self.id, "level": self.level, "lower_bound": self.lower_bound,
                 "upper_bound": self.upper_bound}
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "ComponentLevel":
+        return cls(d["id"], d.get("level"), d["lower_bound"], d["upper_bound"])
+
 
 @dataclass(frozen=True)
 class Deciding:
@@ -73,6 +85,10 @@ class Deciding:
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "id": self.id, "level": self.level, "article": self.article}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Deciding":
+        return cls(d["kind"], d["id"], d["level"], d.get("article", ""))
 
 
 @dataclass(frozen=True)
@@ -125,3 +141,20 @@ class Classification:
             "warnings": [{"key": m.key, "args": dict(m.args)} for m in self.warnings],
             "notes": [{"key": m.key, "args": dict(m.args)} for m in self.notes],
         }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Classification":
+        """The inverse of :meth:`to_dict` (derived keys such as ``matched`` are ignored)."""
+        def messages(items: Any) -> tuple[Message, ...]:
+            return tuple(Message(m["key"], dict(m.get("args", {}))) for m in items or ())
+
+        return cls(
+            system_id=d["system"], regime_id=d["regime"], level=d.get("level"), lower_bound=d["lower_bound"],
+            upper_bound=d["upper_bound"], missing=tuple(d.get("missing", ())),
+            undetermined_components=tuple(d.get("undetermined_components", ())),
+            deciding=Deciding.from_dict(d["deciding"]) if d.get("deciding") else None,
+            criteria=tuple(CriterionResult.from_dict(c) for c in d.get("criteria", ())),
+            interpretations=tuple(AppliedInterpretation.from_dict(i) for i in d.get("interpretations", ())),
+            components=tuple(ComponentLevel.from_dict(c) for c in d.get("components", ())),
+            declared_level=d.get("declared_level"), declared_status=DeclaredStatus(d["declared_status"]),
+            warnings=messages(d.get("warnings")), notes=messages(d.get("notes")))

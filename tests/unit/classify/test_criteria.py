@@ -351,3 +351,13 @@ def test_nothing_matched_says_so() -> None:
     r = classify_system(system("other", information=PERS), load_regime("decree-331-2026"))
     assert [n.key for n in r.notes] == ["classify.note.nothing_matched", "classify.note.undetermined"]
     assert "declare a more specific purpose" in r.notes[0].render("en")
+
+
+@pytest.mark.parametrize(("regime_id", "case"), _params()[::7])
+def test_classification_round_trips_through_json(regime_id: str, case: Case) -> None:
+    import json
+
+    from secaudit.classify.result import Classification
+
+    r = classify_system(system(case.purpose, declared=case.declared, **case.facts), load_regime(regime_id))
+    assert Classification.from_dict(json.loads(json.dumps(r.to_dict()))) == r
