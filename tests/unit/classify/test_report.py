@@ -41,6 +41,7 @@ def test_every_format_states_level_warning_and_missing_fact(fmt: str, lang: str)
     assert "dvc" in out and "ics" in out
     if fmt == "json":
         doc = json.loads(out)
+        _validate_against_published_schema(doc)
         assert doc["summary"] == {"systems": 2, "undetermined": 1, "underclassified": 1}
         assert doc["systems"][1]["missing"] == ["works_grade"]
     elif fmt == "csv":
@@ -66,3 +67,12 @@ def test_terminal_table_does_not_interpret_markup_in_inventory_strings() -> None
                 Console(file=buf, force_terminal=True, width=200, highlight=False))
     out = buf.getvalue()
     assert "[bold red]injected[/bold red]" in out and "level 1" in out
+
+
+def _validate_against_published_schema(doc: dict) -> None:
+    from importlib import resources
+
+    import jsonschema
+
+    schema = json.loads(resources.files("secaudit").joinpath("schemas/classification.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(doc)
