@@ -9,21 +9,22 @@ reporting each problem as file:line:col.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
-
 from secaudit.classify.conditions import Evaluator, compile_condition
 from secaudit.classify.facts import FACTS
 from secaudit.errors import Diagnostic, InputError
 from secaudit.model import LocalText, SourceRef
 from secaudit.resources import policies_dir
+from secaudit.yamlread import read_yaml_text
 
 DEFAULT_REGIME = "decree-331-2026"
+_REGIME_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 LEVELS = (1, 2, 3, 4, 5)
 
 
@@ -149,7 +150,7 @@ def load_regime(name_or_path: str | None = None) -> Regime:
     p = Path(name)
     if not (p.suffix in (".yaml", ".yml") and p.is_file()):
         p = regimes_dir() / f"{name}.yaml"
-        if not p.is_file():
+        if not _REGIME_ID.match(name) or not p.is_file():
             raise InputError([Diagnostic("--regime", 0, 0, "classify.error.unknown_regime",
                                          {"regime": name, "known": ", ".join(available_regimes()) or "-"})])
     return _load_cached(str(p.resolve()))
@@ -169,36 +170,15 @@ def _schema() -> dict[str, Any]:
     return json.loads(resources.files("secaudit").joinpath("schemas/regime.schema.json").read_text("utf-8"))
 
 
-def _node_at(root: yaml.Node | None, path: tuple[Any, ...]) -> yaml.Node | None:
-    """The YAML node at a path of mapping keys and sequence indices (the deepest one found)."""
-    node = root
-    for step in path:
-        if isinstance(node, yaml.MappingNode):
-            nxt = next((v for k, v in node.value if k.value == str(step)), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
-            nxt = node.value[step]
-        else:
-            nxt = None
-        if nxt is None:
-            break
-        node = nxt
-    return node
-
-
 def parse_regime(text: str, filename: str = "<regime>") -> Regime:
     """Parse and validate a regime file's text; raises InputError listing every problem found."""
-    try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        raise InputError([Diagnostic(filename, (mark.line + 1) if mark else 0, (mark.column + 1) if mark else 0,
-                                     "classify.regime.yaml_error", {"error": getattr(e, "problem", None) or str(e)})])
+    doc, read_problems = read_yaml_text(filename, text)
+    if doc is None or read_problems:
+        raise InputError(read_problems)
+    data = doc.value
 
     def diag(path: tuple[Any, ...], key: str, **args: Any) -> Diagnostic:
-        node = _node_at(root, path)
-        line, col = (node.start_mark.line + 1, node.start_mark.column + 1) if node is not None else (0, 0)
-        return Diagnostic(filename, line, col, key, args)
+        return doc.diag(tuple(path), key, **args)
 
     import jsonschema
 
@@ -241,13 +221,12 @@ def parse_regime(text: str, filename: str = "<regime>") -> Regime:
             problems.append(diag(("criteria", i, "id"), "classify.regime.duplicate_id", id=c["id"]))
         seen[c["id"]] = i
         ev, used = compile_at(c["when"], ("criteria", i, "when"))
-        node = _node_at(root, ("criteria", i))
+        line, col = doc.where(("criteria", i))
         criteria.append(Criterion(
             id=c["id"], level=c["level"], article=c["article"], text=text_of(c["text"]),
             applies_to=frozenset(c["applies_to"]) if "applies_to" in c else None,
             facts=tuple(sorted(used)), evaluate=ev or (lambda f: (False, frozenset())),
-            source=SourceRef(filename, node.start_mark.line + 1 if node else 0,
-                             node.start_mark.column + 1 if node else 0)))
+            source=SourceRef(filename, line, col)))
 
     facts_used: set[str] = {f for c in criteria for f in c.facts}
     interpretations: list[Interpretation] = []

@@ -101,7 +101,14 @@ def test_duplicate_ids_and_level_coverage() -> None:
 
 def test_not_yaml_is_a_located_error() -> None:
     (d,) = _errors("kind: regime\ncriteria: [\n")
-    assert d.key == "classify.regime.yaml_error" and d.line > 0
+    assert d.key == "yaml.syntax" and d.line > 0
+
+
+def test_duplicate_keys_in_a_regime_are_reported() -> None:
+    text = (regimes_dir() / "decree-85-2016.yaml").read_text(encoding="utf-8")
+    bad = text.replace("    level: 1\n", "    level: 1\n    level: 2\n", 1)
+    errors = _errors(bad)
+    assert errors and all(d.file == "bad.yaml" and d.line > 0 for d in errors)
 
 
 def test_unknown_regime_name_lists_the_available_ones() -> None:
@@ -109,6 +116,8 @@ def test_unknown_regime_name_lists_the_available_ones() -> None:
         load_regime("decree-99-2030")
     text = e.value.diagnostics[0].render("en")
     assert "decree-99-2030" in text and "decree-85-2016" in text
+    with pytest.raises(InputError):
+        load_regime("../regimes/decree-85-2016")
 
 
 def test_a_new_regime_is_a_new_file(tmp_path: Path) -> None:
