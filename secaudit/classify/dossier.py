@@ -125,8 +125,10 @@ def dossier_context(inventory: Inventory, system_id: str, classification: Classi
                                                                              else t("dossier.no", lang))),
                   "sni": e.sni or ""}
                  for i, e in enumerate(system.endpoints, 1)]
-    components = [{"id": cl.id, "name": inventory.system(cl.id).name, "label": label}
-                  for cl, label in zip(c.components, view.components)]
+    components = [{"id": cl.id, "name": inventory.system(cl.id).name,
+                   "label": (t("classify.level.value", lang, level=cl.level) if cl.level is not None
+                             else t("classify.level.at_least", lang, level=cl.lower_bound))}
+                  for cl in c.components]
 
     org = inventory.organisation
     owner = system.owner or org.owner_body or org.name

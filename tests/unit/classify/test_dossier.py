@@ -124,3 +124,22 @@ def test_undetermined_system_dossier_says_what_to_declare_and_escapes_names() ->
     assert "<b>" not in md and "&lt;b&gt;Bắc&lt;/b&gt;" in md
     html = _render("html", "decree-331-2026", "tram-bom", "en")
     assert "<b>Bắc" not in html and 'id="undetermined"' in html
+
+
+def test_dossier_of_a_composite_system_explains_the_component_rule_and_a_higher_declared_level() -> None:
+    inv = inventory(
+        system("internal", "platform", name="Nền tảng chính quyền số", information=["private"],
+               components=("portal",), declared=4),
+        system("public_service", "portal", name="Cổng dịch vụ công", information=["personal"],
+               administrative_procedures=True),
+    )
+    regime = load_regime("decree-331-2026")
+    (result,) = classify_inventory(inv, regime, ["platform"])
+    md = render_dossier("md", inv, "platform", result, regime, "vi")
+    assert "Hệ thống bao gồm các hệ thống thành phần sau:" in md
+    assert "- Cổng dịch vụ công (portal)\n" in md and "- Cổng dịch vụ công (portal): cấp độ 3" in md
+    assert "Tiêu chí xác định cấp độ: thành phần portal (cấp độ 3)." in md
+    # the owner proposes 4, above the computed 3: the dossier proposes 4 and says why
+    assert "Cấp độ đề xuất: cấp độ 4." in md
+    assert "Chủ quản hệ thống thông tin đề xuất cấp độ 4, cao hơn cấp độ xác định theo tiêu chí (cấp độ 3)" in md
+    assert "Bộ Công an chủ trì thẩm định" in md          # level-4 authority
