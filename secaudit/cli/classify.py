@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import click
 
 from secaudit.cli.common import lang_option
@@ -10,7 +12,7 @@ from secaudit.status import ExitStatus
 FORMATS = ("text", "md", "html", "json", "csv")
 
 
-def regime_option(f):  # type: ignore[no-untyped-def]
+def regime_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--regime", "regime", default=None, metavar="REGIME",
                         help="Regime id (decree-331-2026 [default], decree-85-2016) or a regime file.")(f)
 
