@@ -58,33 +58,39 @@ def classify_facts(system_id: str, facts: Mapping[str, Any], regime: Regime, *,
         else:
             results.append(CriterionResult(c.id, c.level, c.article, Status.UNKNOWN, tuple(sorted(missing))))
 
-    # 3. readings that give a floor level
+    # 3. readings that give a floor level; one that might apply counts as open, like an unknown criterion
+    open_readings: list[tuple[int, frozenset[str]]] = []
     for it in regime.interpretations:
         if it.assume or it.level is None or (it.applies_to is not None and purpose not in it.applies_to):
             continue
-        if it.evaluate(f)[0] is True:
+        value, missing = it.evaluate(f)
+        if value is True:
             applied.append(AppliedInterpretation(it.id, it.level, {}, it.flag is not None))
             met_level = max(met_level, it.level)
+        elif value is None:
+            open_readings.append((it.level, missing))
 
     # 4. the max rule, components included
     comps = tuple(ComponentLevel(c.system_id, c.level, c.lower_bound, c.upper_bound) for c in components)
     bound = max([met_level] + [c.lower_bound for c in comps])
     open_criteria = [r for r in results if r.status is Status.UNKNOWN and r.level > bound]
+    open_levels = [(r.level, frozenset(r.missing)) for r in open_criteria]
+    open_levels += [(lvl, m) for lvl, m in open_readings if lvl > bound]
     open_components = [c for c in comps if c.level is None and c.upper_bound > bound]
     missing_facts: set[str] = set()
-    for r in open_criteria:
-        missing_facts.update(r.missing)
-    nothing_matched = bound == 0 and not open_criteria and not open_components
+    for _, m in open_levels:
+        missing_facts.update(m)
+    nothing_matched = bound == 0 and not open_levels and not open_components
     if nothing_matched:
         missing_facts.update(regime.nothing_matched_missing)
 
-    determined = not (open_criteria or open_components or nothing_matched)
+    determined = not (open_levels or open_components or nothing_matched)
     if determined:
         level: int | None = bound
         upper = bound
     else:
         level = None
-        upper = MAX_LEVEL if nothing_matched else max([r.level for r in open_criteria]
+        upper = MAX_LEVEL if nothing_matched else max([lvl for lvl, _ in open_levels]
                                                       + [c.upper_bound for c in open_components])
 
     deciding = _deciding(bound, results, applied, comps, regime) if bound else None

@@ -361,3 +361,11 @@ def test_classification_round_trips_through_json(regime_id: str, case: Case) -> 
 
     r = classify_system(system(case.purpose, declared=case.declared, **case.facts), load_regime(regime_id))
     assert Classification.from_dict(json.loads(json.dumps(r.to_dict()))) == r
+
+
+def test_a_reading_that_might_apply_keeps_the_level_open() -> None:
+    # Given especially serious damage, not strategic, but the information classes undeclared
+    r = classify_system(system("internal", damage="especially_serious", strategic=False),
+                        load_regime("decree-331-2026"))
+    # Then the level is not settled: declaring state secrets would give level 4 (Art. 14.1 reading)
+    assert r.level is None and r.upper_bound == 4 and "information" in r.missing
