@@ -40,17 +40,23 @@ def assess_inventory(inventory: Inventory, library: PolicyLibrary, regime_id: st
         deciding = ""
         if c.deciding is not None:
             deciding = cite(c.deciding.article, regime, lang) if c.deciding.article else c.deciding.id
-        out.append(assessment_for(system, c.level, deciding, library, profiles, tuple(c.warnings)))
+        out.append(assessment_for(system, c.level, deciding, library, profiles, tuple(c.warnings), c.lower_bound))
     return out
 
 
 def assessment_for(system: System, computed: int | None, deciding: str, library: PolicyLibrary,
-                   profiles: Sequence[str] = (), notes: tuple[Message, ...] = ()) -> SystemAssessment:
+                   profiles: Sequence[str] = (), notes: tuple[Message, ...] = (),
+                   lower_bound: int = 0) -> SystemAssessment:
+    """Required level = max(computed, declared). Undetermined: max(certain minimum, declared), noted;
+    with neither a declared level nor a certain minimum the system cannot be evaluated."""
     declared = system.declared_level
     notes_l = list(notes)
-    if computed is None and declared is not None:
-        notes_l.append(Message("assess.undetermined_uses_declared", {"system": system.id, "level": declared}))
-    levels = [x for x in (computed, declared) if x]
+    if computed is None:
+        if declared is not None and declared >= lower_bound:
+            notes_l.append(Message("assess.undetermined_uses_declared", {"system": system.id, "level": declared}))
+        elif lower_bound:
+            notes_l.append(Message("assess.undetermined_uses_minimum", {"system": system.id, "level": lower_bound}))
+    levels = [x for x in (computed, declared, lower_bound if computed is None else 0) if x]
     required = max(levels) if levels else None
     policies = level_policies(library, required, profiles) if required else {}
     return SystemAssessment(system, computed, declared, required, deciding, policies, tuple(notes_l))
