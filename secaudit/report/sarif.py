@@ -1,0 +1,241 @@
+"""SARIF 2.1.0, built rules-first (after checkov's ``sarif.py``): rule = control, result = finding.
+
+- Rules carry the control's title, remediation (text and Markdown), references, tags and a
+  GitHub ``security-severity``; results refer to them by ``ruleIndex``.
+- Only findings someone must act on become results: ``fail``, ``waived`` and ``error``. A
+  ``pass`` or ``not_applicable`` finding is not a SARIF result (code-scanning tools would show
+  it as an alert); their counts are in the run's properties.
+- A waived finding keeps its result and carries an accepted external suppression with the
+  waiver's justification, approver and expiry: the evidence is never hidden.
+- An ``error`` finding (the control could not be verified) is reported as a failing result:
+  an unverified control does not count towards the achieved level, and SARIF's ``open`` kind
+  would force ``level: none``, which code-scanning UIs hide. Its properties say ``error``.
+- GitHub code scanning accepts only file locations, so every result points at the inventory
+  file and the line of its system entry; the endpoint (``host:port``) is in the message and in
+  the logical location.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+from pathlib import PurePosixPath, PureWindowsPath
+from typing import Any
+from urllib.parse import quote
+
+from secaudit import __version__
+from secaudit.i18n import t
+from secaudit.model import Control, Finding, Results, Severity, Verdict
+from secaudit.report.interface import ReportFormat
+from secaudit.report.view import control_index, finding_sort_key, label_text, local, verdict_label
+
+SARIF_VERSION = "2.1.0"
+SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+INFORMATION_URI = "https://github.com/secaudit/secaudit"
+SRCROOT = "%SRCROOT%"
+FINGERPRINT_KEY = "secauditFinding/v1"
+
+LEVELS: dict[Severity, str] = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "note",
+    Severity.INFO: "note",
+}
+# GitHub's bands: >= 9.0 critical, 7.0-8.9 high, 4.0-6.9 medium, 0.1-3.9 low.
+SECURITY_SEVERITY: dict[Severity, str] = {
+    Severity.CRITICAL: "9.5",
+    Severity.HIGH: "8.0",
+    Severity.MEDIUM: "5.5",
+    Severity.LOW: "3.0",
+    Severity.INFO: "0.0",
+}
+# Verdicts that become SARIF results; see the module docstring.
+RESULT_VERDICTS = (Verdict.FAIL, Verdict.WAIVED, Verdict.ERROR)
+
+
+def fingerprint(finding: Finding) -> str:
+    """Stable across runs for the same control, system and endpoint."""
+    key = "\x1f".join((finding.control_id, finding.system_id, finding.target))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def rule_name(control: Control) -> str:
+    """A readable identifier from the check name: ``tls.protocols.forbidden`` -> ``TlsProtocolsForbidden``."""
+    parts = [p for chunk in control.check.replace("-", ".").replace("_", ".").split(".") for p in [chunk] if p]
+    return "".join(p[:1].upper() + p[1:] for p in parts) or control.id
+
+
+def artifact_location(inventory_file: str) -> dict[str, Any] | None:
+    """The inventory as a SARIF artifact location: relative path under %SRCROOT%, or a file URI if absolute."""
+    if not inventory_file:
+        return None
+    if PureWindowsPath(inventory_file).drive or inventory_file.startswith("/"):
+        path = PureWindowsPath(inventory_file).as_posix() if PureWindowsPath(inventory_file).drive else inventory_file
+        return {"uri": "file://" + ("" if path.startswith("/") else "/") + quote(path)}
+    rel = posixpath.normpath(PurePosixPath(inventory_file.replace("\\", "/")).as_posix())
+    return {"uri": quote(rel), "uriBaseId": SRCROOT}
+
+
+def _rule(control: Control, lang: str) -> dict[str, Any]:
+    title = local(control.title, lang) or control.id
+    remediation = local(control.remediation, lang)
+    severity = Severity(control.severity)
+    refs = list(control.references)
+    help_text = [remediation] if remediation else []
+    help_md = [f"**{t('report.remediation', lang)}**", "", remediation] if remediation else []
+    if refs:
+        help_text.append(t("report.references", lang) + ": " + "; ".join(refs))
+        help_md += ["", f"**{t('report.references', lang)}**", ""] + [f"- {r}" for r in refs]
+    family = control.check.split(".", 1)[0] if control.check else ""
+    return {
+        "id": control.id,
+        "name": rule_name(control),
+        "shortDescription": {"text": title},
+        "fullDescription": {"text": title + (f" ({'; '.join(refs)})" if refs else "")},
+        "help": {"text": "\n\n".join(help_text) or title, "markdown": "\n".join(help_md) or title},
+        "defaultConfiguration": {"level": LEVELS[severity]},
+        "properties": {
+            "tags": [tag for tag in ("security", "compliance", family, severity.value) if tag],
+            "security-severity": SECURITY_SEVERITY[severity],
+            "precision": "high",
+            "check": control.check,
+            "references": refs,
+        },
+    }
+
+
+def _message(finding: Finding, lang: str) -> str:
+    text = f"{finding.target}: {finding.message.render(lang)}"
+    if finding.verdict == Verdict.ERROR:
+        text = f"{finding.target}: {t('report.sarif.unverified', lang)} {finding.message.render(lang)}"
+    evidence = [f"{label_text(e.label, lang)}: {e.value}" for e in finding.evidence]
+    if evidence:
+        text += "\n" + t("report.evidence", lang) + ": " + "; ".join(evidence)
+    return text
+
+
+def _result(finding: Finding, rule_index: int, line: int, location: dict[str, Any] | None, lang: str) -> dict[str, Any]:
+    severity = Severity(finding.severity)
+    logical = {
+        "name": finding.target,
+        "fullyQualifiedName": f"{finding.system_id}/{finding.target}",
+        "kind": "resource",
+    }
+    loc: dict[str, Any] = {"logicalLocations": [logical]}
+    if location is not None:
+        loc["physicalLocation"] = {"artifactLocation": {**location, "index": 0}, "region": {"startLine": line}}
+    result: dict[str, Any] = {
+        "ruleId": finding.control_id,
+        "ruleIndex": rule_index,
+        "kind": "fail",
+        "level": LEVELS[severity],
+        "message": {"text": _message(finding, lang)},
+        "locations": [loc],
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint(finding)},
+        "properties": {
+            "system": finding.system_id,
+            "target": finding.target,
+            "verdict": Verdict(finding.verdict).value,
+            "verdictText": verdict_label(finding.verdict, lang),
+            "severity": severity.value,
+            "evidence": [{"label": label_text(e.label, lang), "value": e.value} for e in finding.evidence],
+            "warnings": [w.render(lang) for w in finding.warnings],
+            "references": list(finding.references),
+        },
+    }
+    if finding.verdict == Verdict.WAIVED and finding.waiver is not None:
+        w = finding.waiver
+        result["suppressions"] = [{
+            "kind": "external",
+            "status": "accepted",
+            "justification": t("report.waiver.text", lang, reason=w.reason, approved_by=w.approved_by,
+                               expires=w.expires.isoformat()),
+            "properties": {"approvedBy": w.approved_by, "expires": w.expires.isoformat(), "reason": w.reason},
+        }]
+    return result
+
+
+def build_sarif(results: Results, lang: str) -> dict[str, Any]:
+    controls = control_index(results)
+    reported = [f for f in sorted(results.findings, key=finding_sort_key) if f.verdict in RESULT_VERDICTS]
+
+    # Rules first: every control of the run (a rule may have no result: it passed everywhere).
+    rule_ids: list[str] = list(controls)
+    for f in reported:
+        if f.control_id not in controls and f.control_id not in rule_ids:
+            rule_ids.append(f.control_id)   # a finding whose control metadata is missing still gets a rule
+    rules = [_rule(controls[cid], lang) if cid in controls
+             else {"id": cid, "shortDescription": {"text": cid}} for cid in rule_ids]
+    index = {cid: i for i, cid in enumerate(rule_ids)}
+
+    run = results.run
+    location = artifact_location(run.inventory_file)
+    lines = {s.id: max(1, s.source.line) for s in results.inventory.systems}
+    sarif_results = [_result(f, index[f.control_id], lines.get(f.system_id, 1), location, lang) for f in reported]
+
+    notifications = [
+        {"level": "error", "message": {"text": f"{o.target}: {o.error or t('report.probe_failed', lang)}"},
+         "descriptor": {"id": "probe-error"}}
+        for o in results.observations if o.status == "error"
+    ]
+    notifications += [
+        {"level": "warning", "descriptor": {"id": "waiver-expired"},
+         "message": {"text": t("report.waiver.expired_item", lang, control=w.control, system=w.system,
+                               endpoint=w.endpoint or t("report.waiver.all_endpoints", lang),
+                               expires=w.expires.isoformat(), approved_by=w.approved_by, reason=w.reason)}}
+        for w in results.expired_waivers
+    ]
+    invocation: dict[str, Any] = {"executionSuccessful": bool(run.complete)}
+    if run.started_at:
+        invocation["startTimeUtc"] = run.started_at
+    if run.finished_at:
+        invocation["endTimeUtc"] = run.finished_at
+    if notifications:
+        invocation["toolExecutionNotifications"] = notifications
+    if not run.complete:
+        invocation["exitCodeDescription"] = t("report.incomplete.title", lang)
+
+    counts = {v.value: 0 for v in Verdict}
+    for f in results.findings:
+        counts[Verdict(f.verdict).value] += 1
+
+    sarif_run: dict[str, Any] = {
+        "tool": {"driver": {
+            "name": "secaudit",
+            "version": run.tool_version or __version__,
+            "semanticVersion": run.tool_version or __version__,
+            "informationUri": INFORMATION_URI,
+            "rules": rules,
+        }},
+        "invocations": [invocation],
+        "language": "vi-VN" if lang == "vi" else "en-US",
+        "results": sarif_results,
+        "properties": {
+            "runId": run.id,
+            "regime": run.regime,
+            "complete": bool(run.complete),
+            "inventoryDigest": run.inventory_digest,
+            "policies": dict(run.policies),
+            "verdictCounts": counts,
+        },
+    }
+    if location is not None:
+        artifact: dict[str, Any] = {"location": dict(location), "roles": ["analysisTarget"]}
+        digest = run.inventory_digest.removeprefix("sha256:")
+        if digest:
+            artifact["hashes"] = {"sha-256": digest}
+        sarif_run["artifacts"] = [artifact]
+        if "uriBaseId" in location:
+            sarif_run["originalUriBaseIds"] = {SRCROOT: {"description": {"text": t("report.sarif.srcroot", lang)}}}
+    return {"$schema": SARIF_SCHEMA_URI, "version": SARIF_VERSION, "runs": [sarif_run]}
+
+
+class SarifFormat(ReportFormat):
+    name = "sarif"
+    extension = "sarif"
+    media_type = "application/sarif+json"
+
+    def render(self, results: Results, lang: str) -> str:
+        return json.dumps(build_sarif(results, lang), ensure_ascii=False, indent=2) + "\n"
