@@ -1,7 +1,8 @@
 """JUnit XML: test suite = system, test case = control x endpoint.
 
 ``fail`` -> ``<failure>``, ``error`` -> ``<error>``, ``not_applicable`` and ``waived`` ->
-``<skipped>`` with the reason, ``pass`` -> an empty test case. Built with ElementTree, which
+``<skipped>`` with the reason, ``pass`` -> an empty test case. An interrupted run adds a
+``secaudit.run`` suite whose one test case is in error, so a partial run never looks green. Built with ElementTree, which
 escapes markup; characters XML 1.0 cannot carry at all are removed first.
 """
 
@@ -55,7 +56,9 @@ def build_junit(results: Results, lang: str) -> ET.Element:
         counts = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
         if sr is not None:
             props = ET.SubElement(suite, "properties")
-            for name, value in (("system.name", sr.name),
+            for name, value in (("run.id", results.run.id),
+                                ("run.complete", str(bool(results.run.complete)).lower()),
+                                ("system.name", sr.name),
                                 ("level.required", level_text(sr.required_level, lang)),
                                 ("level.achieved", level_text(sr.achieved_level, lang)),
                                 ("level.deciding", sr.deciding),
@@ -105,6 +108,17 @@ def build_junit(results: Results, lang: str) -> ET.Element:
             suite.set(name, str(value))
             totals[name] += value
         suite.set("time", "0")
+    if not results.run.complete:
+        # An interrupted run must not look green: the controls it never reached have no test case.
+        suite = ET.SubElement(root, "testsuite", {"name": "secaudit.run", "id": str(len(order)), "tests": "1",
+                                                   "failures": "0", "errors": "1", "skipped": "0", "time": "0"})
+        case = ET.SubElement(suite, "testcase", {"classname": "secaudit.run", "name": "run complete", "time": "0"})
+        el = ET.SubElement(case, "error")
+        _set(el, "message", t("report.incomplete.title", lang))
+        _set(el, "type", "incomplete")
+        el.text = xml_text(t("report.incomplete.body", lang))
+        totals["tests"] += 1
+        totals["errors"] += 1
     for name, value in totals.items():
         root.set(name, str(value))
     return root

@@ -86,7 +86,7 @@ def make_results() -> Results:
         Finding("TLS-PROTO-01", "hr", "127.0.0.13:443", Verdict.ERROR, Severity.HIGH,
                 Message("check.error.probe", {"reason": "timed out after 30 s"})),
         Finding("PORTS-EXPOSED-01", "lab", "127.0.0.14", Verdict.FAIL, Severity.MEDIUM,
-                Message("ports.undeclared.fail", {"ports": "6379/tcp"}), (Evidence("Banner", FORMULA),)),
+                Message("ports.undeclared.fail", {"ports": "6379/tcp"}), (Evidence("", FORMULA), Evidence("Banner", FORMULA))),
     )
     systems = (
         SystemResult("portal", "Cổng dịch vụ công", 3, 2, 3, 0, "Decree 331/2026 Art. 13.2.b", "level-3",
