@@ -36,10 +36,12 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from secaudit.cli import validate
+    from secaudit.cli import policy, scan, validate
 
-    for module in (validate,):
+    for module in (validate, policy):
         cli.add_command(module.command)
+    cli.add_command(scan.scan_command)
+    cli.add_command(scan.report_command)
 
 
 _register()
