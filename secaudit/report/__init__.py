@@ -22,13 +22,17 @@ FORMATS: dict[str, type[ReportFormat]] = {
 }
 
 
+# Other spellings users type for the same format.
+ALIASES: dict[str, str] = {"markdown": "md", "txt": "text", "summary": "text", "xml": "junit"}
+
+
 def format_names() -> tuple[str, ...]:
     return tuple(FORMATS)
 
 
 def get_format(name: str) -> ReportFormat:
     """An instance of the format called ``name``; ``KeyError`` for an unknown name (the CLI validates choices)."""
-    return FORMATS[name]()
+    return FORMATS[ALIASES.get(name, name)]()
 
 
-__all__ = ["FORMATS", "ReportFormat", "format_names", "get_format"]
+__all__ = ["ALIASES", "FORMATS", "ReportFormat", "format_names", "get_format"]

@@ -104,6 +104,13 @@ def build_junit(results: Results, lang: str) -> ET.Element:
             else:
                 out = ET.SubElement(case, "system-out")
                 out.text = _details(f, lang, "")
+        expired = [w for w in results.expired_waivers if w.system == system_id]
+        if expired:   # an expired waiver no longer applies and is itself reported
+            err = ET.SubElement(suite, "system-err")
+            err.text = xml_text("\n".join(
+                t("report.waiver.expired_item", lang, control=w.control, system=w.system,
+                  endpoint=w.endpoint or t("report.waiver.all_endpoints", lang), expires=w.expires.isoformat(),
+                  approved_by=w.approved_by, reason=w.reason) for w in expired))
         for name, value in counts.items():
             suite.set(name, str(value))
             totals[name] += value

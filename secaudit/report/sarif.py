@@ -68,8 +68,11 @@ def rule_name(control: Control) -> str:
 
 
 def artifact_location(inventory_file: str) -> dict[str, Any] | None:
-    """The inventory as a SARIF artifact location: relative path under %SRCROOT%, or a file URI if absolute."""
-    if not inventory_file:
+    """The inventory as a SARIF artifact location: relative path under %SRCROOT%, or a file URI if absolute.
+
+    None for an ad-hoc run (``scan --target``: no inventory file, recorded as ``--target``).
+    """
+    if not inventory_file or inventory_file.startswith("-"):
         return None
     if PureWindowsPath(inventory_file).drive or inventory_file.startswith("/"):
         path = PureWindowsPath(inventory_file).as_posix() if PureWindowsPath(inventory_file).drive else inventory_file

@@ -202,11 +202,16 @@ class HtmlFormat(_TemplatedFormat):
 
 
 class MarkdownFormat(_TemplatedFormat):
-    name = "markdown"
+    name = "md"
     extension = "md"
     media_type = "text/markdown"
     template = "report.md.j2"
     kind = "md"
+    # Findings listed per severity: merge-request comments are limited (GitHub: 65,536 characters).
+    limit = 25
+
+    def extra(self, view: ReportView, lang: str) -> dict[str, Any]:
+        return {"md_limit": self.limit}
 
 
 class TextSummaryFormat(_TemplatedFormat):

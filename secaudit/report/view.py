@@ -217,9 +217,12 @@ def build_view(results: Results, lang: str) -> ReportView:
     names.update({s.system_id: s.name for s in results.systems if s.name})
     findings = tuple(finding_view(f, controls, names, lang) for f in sorted(results.findings, key=finding_sort_key))
 
+    by_system: dict[str, list[FindingView]] = defaultdict(list)
+    for fv in findings:
+        by_system[fv.finding.system_id].append(fv)
     systems = []
     for sr in results.systems:
-        own = [fv for fv in findings if fv.finding.system_id == sr.system_id]
+        own = by_system.get(sr.system_id, [])
         counts = count_verdicts(fv.finding for fv in own)
         systems.append(SystemView(
             result=sr,

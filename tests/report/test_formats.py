@@ -8,9 +8,10 @@ from secaudit.report import FORMATS, ReportFormat, format_names, get_format
 
 
 def test_registry_lists_every_format_explicitly():
-    assert set(format_names()) == {"html", "markdown", "text", "json", "sarif", "junit", "csv"}
+    assert set(format_names()) == {"html", "md", "text", "json", "sarif", "junit", "csv"}
     for name, cls in FORMATS.items():
         assert issubclass(cls, ReportFormat) and cls.name == name and cls.extension
+    assert get_format("markdown").name == "md"
     with pytest.raises(KeyError):
         get_format("pdf")
 
@@ -26,7 +27,7 @@ def test_each_format_renders_the_canned_run_deterministically(results, incomplet
 
 
 def test_human_formats_differ_by_language(results):
-    for name in ("html", "markdown", "text", "csv", "sarif", "junit"):
+    for name in ("html", "md", "text", "csv", "sarif", "junit"):
         assert get_format(name).render(results, "en") != get_format(name).render(results, "vi"), name
 
 
@@ -37,3 +38,21 @@ def test_importing_the_package_does_not_import_jinja2():
     code = "import sys, secaudit.report; print('jinja2' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+@pytest.mark.parametrize("name", sorted(FORMATS))
+def test_an_empty_run_renders_in_every_format(results, name):
+    import dataclasses
+
+    empty = dataclasses.replace(results, inventory=dataclasses.replace(results.inventory, systems=()), systems=(),
+                                controls=(), findings=(), observations=(), expired_waivers=())
+    text = get_format(name).render(empty, "vi")
+    assert text.strip()
+    if name == "sarif":
+        import json
+
+        from .test_sarif import _validate
+
+        doc = json.loads(text)
+        _validate(doc)
+        assert doc["runs"][0]["results"] == []

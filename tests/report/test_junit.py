@@ -79,3 +79,9 @@ def test_given_an_incomplete_run_then_junit_has_a_run_error_so_ci_is_not_green(r
     assert isinstance(case.result[0], Error) and "Incomplete run" in case.result[0].message
     root = ET.fromstring(JunitFormat().render(incomplete_results, "en").encode())
     assert int(root.get("tests")) == len(results.findings) + 1 and int(root.get("errors")) == 2
+
+
+def test_expired_waiver_is_reported_in_its_systems_suite(xml_text):
+    root = ET.fromstring(xml_text.encode("utf-8"))
+    (portal,) = [s for s in root.iter("testsuite") if s.get("name") == "portal"]
+    assert "HTTP-HSTS-01" in portal.find("system-err").text and "2026-01-01" in portal.find("system-err").text

@@ -65,3 +65,14 @@ def test_markdown_text_renders_literally(value):
     assert re.fullmatch(r"<p>.*</p>\n", html, re.S), html
     shown = html_module.unescape(html[len("<p>"):-len("</p>\n")])
     assert " ".join(shown.split()) == " ".join(value.split())     # the same text, line breaks folded
+
+
+def test_long_runs_are_capped_per_severity_for_merge_request_comments(results):
+    import dataclasses
+
+    many = tuple(dataclasses.replace(results.findings[0], target=f"127.0.0.{i}:443") for i in range(1, 61))
+    big = dataclasses.replace(results, findings=results.findings + many)
+    md = MarkdownFormat().render(big, "en")
+    assert "#### high (63)" in md
+    assert "… and 38 more: see the HTML report" in md
+    assert len(md) < 65536

@@ -156,12 +156,14 @@ def test_artifact_location_is_relative_under_srcroot_or_an_absolute_file_uri():
     assert artifact_location("./a b/inv.yaml") == {"uri": "a%20b/inv.yaml", "uriBaseId": "%SRCROOT%"}
     assert artifact_location("/srv/inv.yaml") == {"uri": "file:///srv/inv.yaml"}
     assert artifact_location("") is None
+    assert artifact_location("--target") is None       # ad-hoc run: no inventory file
 
 
-def test_without_an_inventory_file_results_have_only_logical_locations_and_still_validate(results):
+@pytest.mark.parametrize("inventory_file", ["", "--target"])
+def test_without_an_inventory_file_results_have_only_logical_locations_and_still_validate(results, inventory_file):
     import dataclasses
 
-    adhoc = dataclasses.replace(results, run=dataclasses.replace(results.run, inventory_file=""))
+    adhoc = dataclasses.replace(results, run=dataclasses.replace(results.run, inventory_file=inventory_file))
     doc = _sarif(adhoc)
     _validate(doc)
     assert all("physicalLocation" not in r["locations"][0] for r in doc["runs"][0]["results"])
