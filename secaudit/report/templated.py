@@ -19,7 +19,9 @@ import base64
 import hashlib
 import textwrap
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
+
+from markupsafe import Markup, escape
 
 from secaudit import __version__
 from secaudit.i18n import t
@@ -38,31 +40,23 @@ SEVERITY_COLOURS = {"critical": "#7b1fa2", "high": "#c62828", "medium": "#ef6c00
 
 
 def _markdown_finalize(value: Any) -> Any:
-    from markupsafe import Markup
-
     if isinstance(value, Markup):
         return str(value)
     return "" if value is None else markdown_text(value)
 
 
 def _markdown_filter(value: Any) -> Any:
-    from markupsafe import Markup
-
     return value if isinstance(value, Markup) else Markup(markdown_text(value))
 
 
 def _html_finalize(value: Any) -> Any:
     """Strip control characters before autoescaping (they are invalid in HTML and can spoof text)."""
-    from markupsafe import Markup
-
     if value is None or isinstance(value, (Markup, int, float)):
         return "" if value is None else value
     return strip_controls(value)
 
 
 def _text_finalize(value: Any) -> str:
-    from markupsafe import Markup
-
     if isinstance(value, Markup):       # already sanitised by a filter (wrap keeps its line breaks)
         return str(value)
     return "" if value is None else strip_controls(value, one_line=True)
@@ -71,8 +65,6 @@ def _text_finalize(value: Any) -> str:
 def _html_in_markdown(value: Any) -> Any:
     """For text inside a raw HTML block of a Markdown file (``<summary>``): HTML escaping only,
     since Markdown backslash escapes are not processed there."""
-    from markupsafe import Markup, escape
-
     return value if isinstance(value, Markup) else Markup(escape(strip_controls(value, one_line=True)))
 
 
@@ -83,8 +75,6 @@ def _truncate(value: Any, width: int) -> str:
 
 
 def _wrap(value: Any, width: int, indent: str) -> Any:
-    from markupsafe import Markup
-
     return Markup(textwrap.fill(strip_controls(value, one_line=True), width=width, initial_indent=indent,
                          subsequent_indent=indent, break_long_words=True, break_on_hyphens=False))
 
@@ -227,6 +217,3 @@ class TextSummaryFormat(_TemplatedFormat):
 def strip_trailing(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
 
-
-# For tests and for callers that need the same escaping outside a template.
-ESCAPERS: dict[str, Callable[[Any], str]] = {"markdown": markdown_text, "text": _text_finalize}

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from secaudit.i18n import catalog, t
-from secaudit.model import Control, Evidence, Finding, LocalText, Results, Severity, SystemResult, Verdict
+from secaudit.model import Control, Finding, LocalText, Results, Severity, SystemResult, Verdict
 
 SEVERITIES: tuple[Severity, ...] = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO)
 VERDICTS: tuple[Verdict, ...] = (Verdict.FAIL, Verdict.ERROR, Verdict.WAIVED, Verdict.PASS, Verdict.NOT_APPLICABLE)
@@ -257,11 +257,3 @@ def build_view(results: Results, lang: str) -> ReportView:
         compliant_systems=statuses.count(STATUS_COMPLIANT),
     )
 
-
-def evidence_line(evidence: Iterable[Evidence | EvidenceView], lang: str | None = None) -> list[str]:
-    """``label: value`` strings (labels translated when ``lang`` is given and the label is a key)."""
-    out = []
-    for e in evidence:
-        label = label_text(e.label, lang) if lang and isinstance(e, Evidence) else e.label
-        out.append(f"{label}: {e.value}" if label else e.value)
-    return out
