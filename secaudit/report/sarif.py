@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import posixpath
+import re
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 from urllib.parse import quote
@@ -27,6 +28,7 @@ from urllib.parse import quote
 from secaudit import __version__
 from secaudit.i18n import t
 from secaudit.model import Control, Finding, Results, Severity, Verdict
+from secaudit.report.escape import strip_controls
 from secaudit.report.interface import ReportFormat
 from secaudit.report.view import control_index, finding_sort_key, label_text, local, verdict_label
 
@@ -109,11 +111,21 @@ def _rule(control: Control, lang: str) -> dict[str, Any]:
     }
 
 
+_BRACKETS = re.compile(r"([\[\]])")
+
+
+def plain_text(value: object) -> str:
+    """Untrusted text for a SARIF plain-text message: square brackets escaped, so that a value such as
+    ``[x](javascript:...)`` cannot form an embedded link (SARIF 2.1.0 §3.11.6); control characters removed."""
+    return _BRACKETS.sub(r"\\\1", strip_controls(value))
+
+
 def _message(finding: Finding, lang: str) -> str:
-    text = f"{finding.target}: {finding.message.render(lang)}"
+    rendered = plain_text(finding.message.render(lang))
+    text = f"{finding.target}: {rendered}"
     if finding.verdict == Verdict.ERROR:
-        text = f"{finding.target}: {t('report.sarif.unverified', lang)} {finding.message.render(lang)}"
-    evidence = [f"{label_text(e.label, lang)}: {e.value}" for e in finding.evidence]
+        text = f"{finding.target}: {t('report.sarif.unverified', lang)} {rendered}"
+    evidence = [plain_text(f"{label_text(e.label, lang)}: {e.value}") for e in finding.evidence]
     if evidence:
         text += "\n" + t("report.evidence", lang) + ": " + "; ".join(evidence)
     return text

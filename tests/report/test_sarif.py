@@ -167,3 +167,13 @@ def test_without_an_inventory_file_results_have_only_logical_locations_and_still
     doc = _sarif(adhoc)
     _validate(doc)
     assert all("physicalLocation" not in r["locations"][0] for r in doc["runs"][0]["results"])
+
+
+def test_hostile_brackets_cannot_form_an_embedded_link_in_message_text(results):
+    from .conftest import MD_LINK
+
+    texts = [r["message"]["text"] for r in _sarif(results)["runs"][0]["results"]]
+    joined = "\n".join(texts)
+    assert MD_LINK not in joined
+    assert r"\[x\](javascript:alert(1))" in joined
+    assert "\x1b" not in joined
