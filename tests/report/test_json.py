@@ -59,3 +59,16 @@ def test_observation_facts_are_an_open_object(results, validator):
     doc = json.loads(JsonFormat().render(results, "en"))
     doc["observations"][0]["facts"] = {"protocols": {"tls1.0": True}, "anything": [1, 2]}
     assert _errors(validator, doc) == []
+
+
+def test_the_example_inventory_fits_the_schema(results, validator):
+    """Real inventory shapes (components, STARTTLS, SNI, allowed ports, facts) from examples/inventory.yaml."""
+    import dataclasses
+    from pathlib import Path
+
+    from secaudit.load import load_inventory
+
+    inventory = load_inventory(str(Path(__file__).parents[2] / "examples" / "inventory.yaml"))
+    doc = json.loads(JsonFormat().render(dataclasses.replace(results, inventory=inventory), "en"))
+    assert _errors(validator, doc) == []
+    assert any(e["starttls"] for s in doc["inventory"]["systems"] for e in s["endpoints"])

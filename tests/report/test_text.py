@@ -24,14 +24,15 @@ def test_per_system_levels_counts_and_top_failures_then_totals_last(results):
     assert lines[portal + 3].startswith("  [critical] CERT-VALID-01")
     assert lines[portal + 4].startswith("  [high] TLS-PROTO-01")
     assert "achieved 2 — COMPLIANT" in text and "NOT VERIFIED" in text
-    tail = " ".join(text.split("Overall status:")[1].split())
-    assert tail.startswith("NOT COMPLIANT Total: 1/4 systems compliant; 4 failed (critical 1, high 1, medium 2)")
+    assert lines[-3] == "Overall status: NOT COMPLIANT"
+    assert lines[-2] == "Failed by severity: critical 1, high 1, medium 2"
+    assert lines[-1] == "Total: 1/4 systems compliant · 4 failed · 1 error(s) · 1 waived · 2 passed"
 
 
 def test_vietnamese_summary(results):
     text = TextSummaryFormat().render(results, "vi")
     assert "cấp độ yêu cầu 3, đạt được chưa đạt cấp nào — KHÔNG ĐẠT YÊU CẦU" in text
-    assert "Tổng cộng: 1/4 hệ thống đạt yêu cầu" in text
+    assert text.splitlines()[-1] == "Tổng: 1/4 hệ thống đạt · 4 không đạt · 1 lỗi · 1 miễn trừ · 2 đạt"
 
 
 def test_incomplete_run_is_flagged_first(incomplete_results):
