@@ -131,7 +131,8 @@ def _message(finding: Finding, lang: str) -> str:
     return text
 
 
-def _result(finding: Finding, rule_index: int, line: int, location: dict[str, Any] | None, lang: str) -> dict[str, Any]:
+def _result(finding: Finding, rule_index: int, region: dict[str, int], location: dict[str, Any] | None,
+            lang: str) -> dict[str, Any]:
     severity = Severity(finding.severity)
     logical = {
         "name": finding.target,
@@ -140,7 +141,7 @@ def _result(finding: Finding, rule_index: int, line: int, location: dict[str, An
     }
     loc: dict[str, Any] = {"logicalLocations": [logical]}
     if location is not None:
-        loc["physicalLocation"] = {"artifactLocation": {**location, "index": 0}, "region": {"startLine": line}}
+        loc["physicalLocation"] = {"artifactLocation": {**location, "index": 0}, "region": dict(region)}
     result: dict[str, Any] = {
         "ruleId": finding.control_id,
         "ruleIndex": rule_index,
@@ -187,8 +188,12 @@ def build_sarif(results: Results, lang: str) -> dict[str, Any]:
 
     run = results.run
     location = artifact_location(run.inventory_file)
-    lines = {s.id: max(1, s.source.line) for s in results.inventory.systems}
-    sarif_results = [_result(f, index[f.control_id], lines.get(f.system_id, 1), location, lang) for f in reported]
+    # GitHub code scanning needs startLine >= 1: an unknown position falls back to the file's first line.
+    regions = {s.id: ({"startLine": s.source.line, "startColumn": s.source.column} if s.source.column >= 1
+                      else {"startLine": s.source.line}) if s.source.line >= 1 else {"startLine": 1}
+               for s in results.inventory.systems}
+    sarif_results = [_result(f, index[f.control_id], regions.get(f.system_id, {"startLine": 1}), location, lang)
+                     for f in reported]
 
     notifications = [
         {"level": "error", "message": {"text": f"{o.target}: {o.error or t('report.probe_failed', lang)}"},

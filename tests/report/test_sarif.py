@@ -108,6 +108,7 @@ def test_each_result_is_located_at_the_inventory_line_of_its_system_with_host_po
         assert phys["artifactLocation"]["uri"] == INVENTORY_FILE
         assert phys["artifactLocation"]["uriBaseId"] == "%SRCROOT%"
         assert phys["region"]["startLine"] == lines[r["properties"]["system"]] >= 1
+        assert phys["region"]["startColumn"] == 5
         target = r["properties"]["target"]
         assert loc["logicalLocations"][0]["name"] == target
         assert r["message"]["text"].startswith(target + ":")
