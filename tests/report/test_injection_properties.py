@@ -30,7 +30,9 @@ def _plant(value: str):
     planted = dataclasses.replace(
         f, message=Message("x.planted", {"v": value}), evidence=(Evidence("Banner", value),),
         waiver=dataclasses.replace(f.waiver, reason=value))
-    return dataclasses.replace(BASE, findings=BASE.findings[:4] + (planted,) + BASE.findings[5:])
+    failed_probe = dataclasses.replace(BASE.observations[1], error=value)   # shown in every human format
+    return dataclasses.replace(BASE, findings=BASE.findings[:4] + (planted,) + BASE.findings[5:],
+                               observations=(BASE.observations[0], failed_probe))
 
 
 class _Tags(HTMLParser):
@@ -67,3 +69,25 @@ def test_html_structure_does_not_depend_on_scanned_strings(value):
 @given(hostile)
 def test_markdown_structure_does_not_depend_on_scanned_strings(value):
     assert _html_tags(_MD.render(MarkdownFormat().render(_plant(value), "en"))) == MD_BASELINE
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(hostile)
+def test_machine_formats_keep_their_shape_and_the_summary_stays_clean(value):
+    import csv
+    import io
+    import xml.etree.ElementTree as ET
+
+    from secaudit.report.csv_report import CsvFormat
+    from secaudit.report.junit import JunitFormat
+    from secaudit.report.templated import TextSummaryFormat
+
+    results = _plant(value)
+    root = ET.fromstring(JunitFormat().render(results, "en").encode("utf-8"))
+    assert int(root.get("tests")) == len(results.findings) == len(list(root.iter("testcase")))
+    rows = list(csv.reader(io.StringIO(CsvFormat().render(results, "en")[1:], newline="")))
+    assert len(rows) == 1 + len(results.findings) and all(len(r) == len(rows[0]) for r in rows)
+    assert not any(c.startswith(("=", "+", "-", "@", "\t", "\r")) for r in rows for c in r)
+    text = TextSummaryFormat().render(results, "en")
+    assert all(len(line) <= 80 for line in text.splitlines())
+    assert not any(ord(ch) < 32 and ch != "\n" for ch in text)
