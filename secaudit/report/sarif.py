@@ -34,7 +34,6 @@ from secaudit.report.view import control_index, finding_sort_key, label_text, lo
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-INFORMATION_URI = "https://github.com/secaudit/secaudit"
 SRCROOT = "%SRCROOT%"
 FINGERPRINT_KEY = "secauditFinding/v1"
 
@@ -55,6 +54,25 @@ SECURITY_SEVERITY: dict[Severity, str] = {
 }
 # Verdicts that become SARIF results; see the module docstring.
 RESULT_VERDICTS = (Verdict.FAIL, Verdict.WAIVED, Verdict.ERROR)
+
+
+def information_uri() -> str | None:
+    """The project's home page from the installed package metadata (setup.cfg ``url``), if it declares one.
+
+    Not invented here: a wrong URL in every SARIF file would send users to someone else's project.
+    """
+    from importlib.metadata import PackageNotFoundError, metadata
+
+    try:
+        meta = metadata("secaudit")
+    except PackageNotFoundError:
+        return None
+    url = meta.get("Home-page")
+    if not url:
+        for entry in meta.get_all("Project-URL") or ():
+            url = entry.split(",", 1)[-1].strip()
+            break
+    return url if url and url.startswith("https://") else None
 
 
 def fingerprint(finding: Finding) -> str:
@@ -221,14 +239,17 @@ def build_sarif(results: Results, lang: str) -> dict[str, Any]:
     for f in results.findings:
         counts[Verdict(f.verdict).value] += 1
 
+    driver: dict[str, Any] = {
+        "name": "secaudit",
+        "version": run.tool_version or __version__,
+        "semanticVersion": run.tool_version or __version__,
+        "rules": rules,
+    }
+    uri = information_uri()
+    if uri:
+        driver["informationUri"] = uri
     sarif_run: dict[str, Any] = {
-        "tool": {"driver": {
-            "name": "secaudit",
-            "version": run.tool_version or __version__,
-            "semanticVersion": run.tool_version or __version__,
-            "informationUri": INFORMATION_URI,
-            "rules": rules,
-        }},
+        "tool": {"driver": driver},
         "invocations": [invocation],
         "language": "vi-VN" if lang == "vi" else "en-US",
         "results": sarif_results,
