@@ -181,3 +181,15 @@ def test_hostile_brackets_cannot_form_an_embedded_link_in_message_text(results):
     assert MD_LINK not in joined
     assert r"\[x\](javascript:alert(1))" in joined
     assert "\x1b" not in joined
+
+
+def test_information_uri_comes_from_package_metadata(monkeypatch, results):
+    import importlib.metadata
+    from email.message import Message as Meta
+
+    meta = Meta()
+    meta["Home-page"] = "https://example.org/secaudit"
+    monkeypatch.setattr(importlib.metadata, "metadata", lambda name: meta)
+    assert _sarif(results)["runs"][0]["tool"]["driver"]["informationUri"] == "https://example.org/secaudit"
+    meta.replace_header("Home-page", "javascript:alert(1)")
+    assert "informationUri" not in _sarif(results)["runs"][0]["tool"]["driver"]
