@@ -93,10 +93,14 @@ def _environment(kind: str) -> Any:
         env = Environment(autoescape=False, finalize=_markdown_finalize, **common)
     else:
         env = Environment(autoescape=False, finalize=_text_finalize, **common)
-    env.filters["md"] = _markdown_filter
-    env.filters["mdhtml"] = _html_in_markdown
+    # Filters that return Markup (already escaped for their format) exist only in their format's
+    # environment: in the HTML environment a Markup value would bypass autoescaping.
+    if kind == "md":
+        env.filters["md"] = _markdown_filter
+        env.filters["mdhtml"] = _html_in_markdown
+    if kind == "txt":
+        env.filters["wrap"] = _wrap
     env.filters["trunc"] = _truncate
-    env.filters["wrap"] = _wrap
     env.filters["pct"] = lambda r: "–" if r is None else f"{round(r * 100)}%"
     return env
 
