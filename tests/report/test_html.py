@@ -143,3 +143,12 @@ def test_compliance_bar_widths_are_proportional(results):
     # portal: 1 pass, 3 fail out of 4 judged -> 90 and 270 of 360 units
     assert re.search(r'width="90\.0" height="22" fill="#2e7d32"', html)
     assert re.search(r'width="270\.0" height="22" fill="#c62828"', html)
+
+
+def test_html_environment_autoescapes_and_offers_no_filter_that_bypasses_it():
+    from secaudit.report.templated import _environment
+
+    env = _environment("html")
+    assert env.autoescape is True
+    assert not {"md", "mdhtml", "wrap"} & set(env.filters)
+    assert env.from_string("{{ v }}").render(v=XSS) == "&lt;script&gt;alert(1)&lt;/script&gt;"
