@@ -43,6 +43,11 @@ def main() -> None:
     step("what mistakes look like (exit status 2)", "validate", "examples/invalid-inventory.yaml", expect=2)
     print()
     list_systems()
+    step("security level of every system (Decree 331/2026, the default regime)",
+         "classify", "examples/inventory.yaml", "--lang", "vi")
+    step("the same inventory under Decree 85/2016; a declared level that is too low fails CI (exit 1)",
+         "classify", "examples/inventory.yaml", "--regime", "decree-85-2016", "--fail-on-underclassified",
+         expect=1)
 
 
 if __name__ == "__main__":
