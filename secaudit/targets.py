@@ -51,9 +51,11 @@ def validate_host(host: str) -> str:
             raise ValueError(
                 f"host {host!r} is not a valid DNS name (label {label!r}: letters, digits and inner hyphens only)"
             )
-    if labels[-1].isdigit():
-        # "1.2.3" or "999.1.1.1": nmap would read these as addresses or ranges; they are not valid names.
-        raise ValueError(f"host {host!r} is neither a valid IP address nor a DNS name (numeric last label)")
+    if not labels[-1][0].isalpha():
+        # "1.2.3", "999.1.1.1", "127.0.0.1-5": nmap would read these as addresses or octet ranges.
+        # Top-level domains start with a letter, so a real name never looks like this.
+        raise ValueError(f"host {host!r} is neither a valid IP address nor a DNS name (last label must start "
+                         "with a letter)")
     return name.lower()
 
 

@@ -174,7 +174,7 @@ class PortScan:
 
     @property
     def open_ports(self) -> tuple[PortFact, ...]:
-        return tuple(p for p in self.ports if p.is_open)
+        return tuple(sorted((p for p in self.ports if p.is_open), key=lambda p: (p.protocol, p.port)))
 
     def to_dict(self) -> dict[str, Any]:
         return {
