@@ -24,6 +24,12 @@ _PARAM_FOR = {"kex": "weak_kex", "ciphers": "weak_ciphers", "macs": "weak_macs",
 DEFAULT_FORBIDDEN_METHODS = ("password", "keyboard-interactive")
 
 
+def _methods(p: PortFact) -> str:
+    m = p.ssh_auth_methods
+    text = f"{p.port}/tcp: {', '.join(m.methods) if m and m.methods else '-'}"
+    return text + (f" ({m.source})" if m and m.source != "nse:ssh-auth-methods" else "")
+
+
 def ssh_ports(scan: PortScan, ctx: CheckContext) -> list[PortFact]:
     """Open ports speaking SSH: detected by -sV anywhere, or the declared SSH endpoint being judged."""
     if ctx.endpoint is not None:
@@ -88,7 +94,7 @@ def password_auth(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
             continue
         bad = [m for m in p.ssh_auth_methods.methods if m in forbidden]
         if bad:
-            found.append(evidence("ssh.evidence.auth_methods", f"{p.port}/tcp: {', '.join(p.ssh_auth_methods.methods)}"))
+            found.append(evidence("ssh.evidence.auth_methods", _methods(p)))
     if found:
         return Outcome(Verdict.FAIL, Message("ssh.password_auth.fail", {"host": scan.host}), tuple(found))
     if unmeasured:
@@ -97,8 +103,7 @@ def password_auth(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
                        tuple(evidence("ssh.evidence.script_output", f"{p.port}/tcp: {p.scripts.get('ssh-auth-methods', '-')}")
                              for p in unmeasured))
     return Outcome(Verdict.PASS, Message("ssh.password_auth.pass", {"host": scan.host}),
-                   tuple(evidence("ssh.evidence.auth_methods", f"{p.port}/tcp: {', '.join(p.ssh_auth_methods.methods)}")
-                         for p in ports if p.ssh_auth_methods))
+                   tuple(evidence("ssh.evidence.auth_methods", _methods(p)) for p in ports if p.ssh_auth_methods))
 
 
 _STRINGS = {"type": "array", "items": {"type": "string"}}

@@ -95,6 +95,7 @@ class SshAuthMethods:
     """Parsed output of NSE ``ssh-auth-methods``: authentication methods offered before login."""
 
     methods: tuple[str, ...] = ()
+    source: str = "nse:ssh-auth-methods"           # or "openssh-client" (fallback when libssh2 cannot negotiate)
 
     @property
     def password(self) -> bool:
@@ -105,11 +106,12 @@ class SshAuthMethods:
         return "keyboard-interactive" in self.methods
 
     def to_dict(self) -> dict[str, Any]:
-        return {"methods": list(self.methods)}
+        return {"methods": list(self.methods), "source": self.source}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "SshAuthMethods":
-        return cls(methods=tuple(str(x) for x in d.get("methods", ())))
+        return cls(methods=tuple(str(x) for x in d.get("methods", ())),
+                   source=str(d.get("source", "nse:ssh-auth-methods")))
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import datetime as dt
 import subprocess
 import time
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, Callable, Collection, Iterable, Mapping, Sequence
 
@@ -411,8 +411,20 @@ def _error(probe: Probe, message: str, started: str, duration: float) -> Observa
                        facts=None, error=message, started_at=started, duration_s=round(duration, 3))
 
 
+def _with_openssh_auth(fact: PortFact, address: str, timing: Timing) -> PortFact:
+    """When nmap's ssh-auth-methods failed on an SSH port, ask with the OpenSSH client instead (see ssh_auth)."""
+    if not fact.is_open or fact.service_name != "ssh" or fact.ssh_auth_methods is not None:
+        return fact
+    from secaudit.probes import ssh_auth
+
+    methods, argv, reason = ssh_auth.auth_methods(address, fact.port, timeout_s=min(10, timing.host_timeout_s))
+    scripts = dict(fact.scripts)
+    scripts[ssh_auth.SOURCE] = " ".join(argv[1:]) + (f" -> {reason}" if reason else "")
+    return replace(fact, ssh_auth_methods=methods, scripts=scripts)
+
+
 def _run_batch(tool: NmapTool, batch: Sequence[Probe], options: ScanOptions, timing: Timing,
-               runner: Runner, ipv6: bool) -> list[Observation]:
+               runner: Runner, ipv6: bool, ssh_fallback: bool = True) -> list[Observation]:
     import nmap  # python-nmap, for its XML parser
 
     union: set[int] = set()
@@ -457,6 +469,8 @@ def _run_batch(tool: NmapTool, batch: Sequence[Probe], options: ScanOptions, tim
             continue
         wanted = sorted(probe.params["ports"])
         facts, missing = _port_facts(pn_host, xml_host, wanted, options)
+        if ssh_fallback and NSE_SSH_AUTH in options.scripts:
+            facts = [_with_openssh_auth(f, xml_host.address, timing) for f in facts]
         if missing:
             out.append(_error(probe, f"nmap reported no state for ports {compress_ports(missing)}", started, dur))
             continue
@@ -482,11 +496,12 @@ class _Parser:
 
 def run_probes(probes: Sequence[Probe], scope: Collection[str], *, deadline_s: float = 120.0,
                nmap_path: str | None = None, runner: Runner | None = None,
-               batch_size: int = 64) -> list[Observation]:
+               batch_size: int = 64, ssh_fallback: bool = True) -> list[Observation]:
     """Run ``ports`` probes: validate scope first, then one nmap per batch of hosts sharing the same options.
 
     Raises :class:`ScopeError` (nothing scanned) or :class:`ToolMissingError`. Every probe yields
-    exactly one observation, OK or ERROR, in the order given.
+    exactly one observation, OK or ERROR, in the order given. With ``ssh_fallback`` (default), SSH ports
+    where nmap's ssh-auth-methods failed are asked again with the OpenSSH client (:mod:`ssh_auth`).
     """
     targets: dict[str, list[int]] = {}
     for p in probes:
@@ -506,13 +521,15 @@ def run_probes(probes: Sequence[Probe], scope: Collection[str], *, deadline_s: f
     by_id: dict[str, Observation] = {}
     for (options, ipv6), members in groups.items():
         for i in range(0, len(members), batch_size):
-            for obs in _run_batch(tool, members[i:i + batch_size], options, timing, run, ipv6):
+            for obs in _run_batch(tool, members[i:i + batch_size], options, timing, run, ipv6, ssh_fallback):
                 by_id[obs.probe_id] = obs
     return [by_id[p.id] for p in normalised]
 
 
 def scan(targets: Mapping[str, Iterable[int]], needs: Iterable[str], scope: Collection[str], *,
-         deadline_s: float = 120.0, nmap_path: str | None = None, runner: Runner | None = None) -> list[Observation]:
+         deadline_s: float = 120.0, nmap_path: str | None = None, runner: Runner | None = None,
+         ssh_fallback: bool = True) -> list[Observation]:
     """Convenience: scan ``host -> ports`` for the given check needs (see :func:`run_probes`)."""
     checked = check_scope(targets, scope)
-    return run_probes(probes_for(checked, needs), scope, deadline_s=deadline_s, nmap_path=nmap_path, runner=runner)
+    return run_probes(probes_for(checked, needs), scope, deadline_s=deadline_s, nmap_path=nmap_path, runner=runner,
+                      ssh_fallback=ssh_fallback)

@@ -220,3 +220,24 @@ def test_probes_for_is_stable_and_json_friendly():
     assert json.loads(json.dumps(dict(probes[1].params))) == {"service_detection": True, "scripts": [],
                                                               "ports": [22, 443]}
     assert isinstance(probes[0], Probe)
+
+
+# --------------------------------------------------------------------------- OpenSSH-client fallback (pure parts)
+
+def test_openssh_fallback_argv_never_runs_a_command_and_puts_host_after_double_dash():
+    from secaudit.probes import ssh_auth
+
+    argv = ssh_auth.build_argv("/usr/bin/ssh", "127.0.0.2", 2222, 5)
+    assert "-N" in argv and argv[-2:] == ["--", "127.0.0.2"] and "PreferredAuthentications=none" in argv
+    assert argv[argv.index("-p") + 1] == "2222" and "-F" in argv
+    for bad_host in ("-oProxyCommand=id", "127.0.0.1;id"):
+        with pytest.raises(ValueError):
+            ssh_auth.build_argv("/usr/bin/ssh", bad_host, 22, 5)
+
+
+def test_openssh_fallback_parses_the_denied_line():
+    from secaudit.probes import ssh_auth
+
+    m = ssh_auth.parse_denied("root@127.0.0.2: Permission denied (publickey,password,keyboard-interactive).\n")
+    assert m.methods == ("publickey", "password", "keyboard-interactive") and m.source == "openssh-client"
+    assert ssh_auth.parse_denied("Connection refused") is None
