@@ -18,6 +18,7 @@ Design (design.md §6):
 from __future__ import annotations
 
 import datetime as dt
+import os
 import subprocess
 import time
 import xml.etree.ElementTree as ET
@@ -307,9 +308,10 @@ class NmapTool:
 def find_nmap(path: str | None = None) -> NmapTool:
     """Locate nmap through python-nmap and check its version; ToolMissingError (exit 2) otherwise.
 
-    The lookup (``nmap -V``, about 12 ms) is made once per process and path; failures are not cached.
+    ``path`` defaults to ``$SECAUDIT_NMAP``, then nmap on the PATH and the usual places. The lookup
+    (``nmap -V``, about 12 ms) is made once per process and path; failures are not cached.
     """
-    return _find_nmap(path)
+    return _find_nmap(path or os.environ.get("SECAUDIT_NMAP") or None)
 
 
 @lru_cache(maxsize=8)
