@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import http.client
 import socket
+import threading
 import time
 from typing import Collection, Sequence
 from urllib.parse import urljoin, urlsplit
@@ -31,6 +32,16 @@ def probe_for(endpoint: Endpoint) -> Probe:
                  params={"host": host, "port": port, "host_header": endpoint.sni or host})
 
 
+def _shutdown(conn: http.client.HTTPConnection, expired: threading.Event) -> None:
+    expired.set()
+    sock = conn.sock
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
 def fetch(host: str, port: int, host_header: str | None = None, timeout_s: float = 5.0) -> HttpRedirect:
     """One ``GET /`` over plain HTTP, redirects not followed. Raises OSError/HTTPException on failure."""
     host = validate_host(host)
@@ -38,21 +49,27 @@ def fetch(host: str, port: int, host_header: str | None = None, timeout_s: float
     header_host = validate_host(host_header) if host_header else host
     netloc = format_url_host(header_host) + ("" if port == 80 else f":{port}")
     url = f"http://{netloc}/"
-    deadline = time.monotonic() + timeout_s
     conn = http.client.HTTPConnection(host, port, timeout=timeout_s)
+    # Per-recv timeouts alone let a server that drips one byte at a time stretch the exchange: a timer
+    # shuts the socket down at the deadline, which wakes any blocked read (then HTTPException/OSError).
+    expired = threading.Event()
+    timer = threading.Timer(timeout_s, _shutdown, args=(conn, expired))
+    timer.daemon = True
+    timer.start()
     try:
         conn.putrequest("GET", "/", skip_host=True, skip_accept_encoding=True)
         conn.putheader("Host", netloc)
         conn.putheader("User-Agent", USER_AGENT)
         conn.putheader("Connection", "close")
         conn.endheaders()
-        if conn.sock is not None:
-            conn.sock.settimeout(max(0.1, deadline - time.monotonic()))
         resp = conn.getresponse()
         location = resp.getheader("Location")
         status, reason = resp.status, resp.reason or ""
     finally:
+        timer.cancel()
         conn.close()
+    if expired.is_set():  # whatever was read before the shutdown is a truncated answer, not a result
+        raise TimeoutError(f"no complete answer within {timeout_s:g} s")
     scheme = loc_host = ""
     if location is not None:
         target = urlsplit(urljoin(url, location.strip()))

@@ -300,10 +300,6 @@ class NmapTool:
     path: str
     version: tuple[int, int]
 
-    @property
-    def version_str(self) -> str:
-        return f"{self.version[0]}.{self.version[1]:02d}" if self.version[1] < 10 else f"{self.version[0]}.{self.version[1]}"
-
 
 def find_nmap(path: str | None = None) -> NmapTool:
     """Locate nmap through python-nmap and check its version; ToolMissingError (exit 2) otherwise.

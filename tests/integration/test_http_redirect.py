@@ -69,3 +69,26 @@ def test_out_of_scope_or_invalid_host_is_refused_before_any_request():
         hp.run_probes([hp.probe_for(Endpoint("127.0.0.3", 80, Service.HTTP))], scope=[H])
     with pytest.raises(ValueError):
         hp.probe_for(Endpoint("-oN /tmp/x", 80, Service.HTTP))
+
+
+def test_server_dripping_headers_cannot_stretch_the_deadline():
+    import socketserver
+
+    class Drip(socketserver.BaseRequestHandler):
+        def handle(self):
+            self.request.settimeout(10)
+            try:
+                self.request.recv(1024)
+                self.request.sendall(b"HTTP/1.1 301 Moved\r\n")
+                for _ in range(40):  # one header byte every 0.2 s: each read is fast, the whole is slow
+                    self.request.sendall(b"X")
+                    time.sleep(0.2)
+            except OSError:
+                pass
+
+    server = srv._QuietServer((H, 0), Drip)
+    with srv._serving(server) as port:
+        t0 = time.monotonic()
+        _, obs = probe_one(port, timeout_s=1.0)
+        elapsed = time.monotonic() - t0
+    assert obs.status is ObservationStatus.ERROR and elapsed < 2.5
