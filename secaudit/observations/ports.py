@@ -57,6 +57,8 @@ class ServiceInfo:
         if self.extrainfo:
             detail = f"{detail}; {self.extrainfo}" if detail else self.extrainfo
         name = self.display_name or "unknown"
+        if self.method == "table" and name != "unknown":
+            name += "?"  # nmap's convention: a guess from the port number, not a detection
         return f"{name} ({detail})" if detail else name
 
     def to_dict(self) -> dict[str, Any]:

@@ -231,3 +231,9 @@ def test_every_message_and_evidence_label_used_exists_in_both_languages():
     for o in outs:
         assert o.message.key in keys
         assert {e.label for e in o.evidence} <= keys
+
+
+def test_service_description_marks_guesses_and_tls():
+    assert svc("telnet", method="table").describe() == "telnet?"
+    assert ServiceInfo("http", "nginx", "1.22.1", "Debian", "probed", 10, "ssl").describe() == \
+        "ssl/http (nginx 1.22.1; Debian)"

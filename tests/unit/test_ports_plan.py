@@ -241,3 +241,21 @@ def test_openssh_fallback_parses_the_denied_line():
     m = ssh_auth.parse_denied("root@127.0.0.2: Permission denied (publickey,password,keyboard-interactive).\n")
     assert m.methods == ("publickey", "password", "keyboard-interactive") and m.source == "openssh-client"
     assert ssh_auth.parse_denied("Connection refused") is None
+
+
+@given(st.lists(st.text(min_size=1, max_size=30), min_size=1, max_size=4),
+       st.lists(st.one_of(st.integers(-5, 70000), st.text(max_size=8)), min_size=1, max_size=4))
+def test_whatever_the_input_argv_is_refused_or_safe(hosts, ports):
+    """Property: a target either raises ScopeError, or every item after '--' is one validated host."""
+    try:
+        checked = pp.check_scope({h: ports for h in hosts}, scope=hosts)
+    except pp.ScopeError:
+        return
+    argv = pp.build_argv("nmap", list(checked), {p for ps in checked.values() for p in ps}, pp.ScanOptions(),
+                         pp.timing_for_deadline(5))
+    tail = argv[argv.index("--") + 1:]
+    assert tail == list(checked)
+    for item in tail:
+        assert not item.startswith("-") and not any(c.isspace() for c in item)
+        assert not set(item) & set(";|&$`()<>'\"\\/*,?!{}[]=")
+    assert set(argv[argv.index("-p") + 1]) <= set("0123456789,-")
