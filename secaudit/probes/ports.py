@@ -159,12 +159,14 @@ def select_ports(system: System, params: Mapping[str, Any],
                  top_ports: Callable[[int], Sequence[int]] | None = None) -> tuple[int, ...]:
     """Ports to scan on each host of ``system`` (pure): allowed ports + endpoint ports + watch list + opt-in range.
 
-    ``params``: ``watch_ports`` (list, default :data:`DEFAULT_WATCH_PORTS`), ``range`` (``top-N``,
+    ``params`` (a control's params): ``watch_ports`` (list, default :data:`DEFAULT_WATCH_PORTS`),
+    ``ports`` (ports the check judges, e.g. forbidden ports: always scanned), ``range`` (``top-N``,
     ``A-B`` e.g. ``1-65535``, or absent).
     """
     ports: set[int] = {validate_port(p) for p in system.allowed_ports}
     ports |= {validate_port(e.port) for e in system.endpoints}
     ports |= set(watch_ports_from_params(params))
+    ports |= {validate_port(p) for p in params.get("ports", ())}     # ports a check judges (forbidden_services)
     if params.get("range"):
         ports |= set(parse_port_range(params["range"], top_ports or nmap_top_ports))
     return tuple(sorted(ports))

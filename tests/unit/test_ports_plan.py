@@ -259,3 +259,21 @@ def test_whatever_the_input_argv_is_refused_or_safe(hosts, ports):
         assert not item.startswith("-") and not any(c.isspace() for c in item)
         assert not set(item) & set(";|&$`()<>'\"\\/*,?!{}[]=")
     assert set(argv[argv.index("-p") + 1]) <= set("0123456789,-")
+
+
+def test_ports_a_check_judges_are_always_scanned():
+    s = _system(endpoints=(Endpoint("h.example.org", 443, Service.HTTPS),))
+    assert pp.select_ports(s, {"watch_ports": [], "ports": [69, 2323], "services": ["telnet"]}) == (69, 443, 2323)
+
+
+def test_level_policies_params_select_valid_ports():
+    """Every ports control param in the shipped level policies is understood by select_ports."""
+    import glob
+
+    import yaml
+
+    s = _system(endpoints=(Endpoint("h.example.org", 443, Service.HTTPS),))
+    for path in glob.glob(str(Path(__file__).parents[2] / "policies" / "levels" / "*.yaml")):
+        for control in (yaml.safe_load(open(path, encoding="utf-8")) or {}).get("controls", []):
+            if control.get("check", "").startswith(("ports.", "ssh.")):
+                assert 443 in pp.select_ports(s, control.get("params") or {})
