@@ -1,10 +1,7 @@
-"""Validation of scan targets: the only values allowed to reach nmap (or any probe) as a host or a port.
+"""Validation of scan targets: the only hosts and ports that may ever reach nmap or sslyze.
 
-A scanner is a weapon: a host string is accepted only if it is an IPv4 literal, an IPv6
-literal or a DNS name made of letters, digits, hyphens and dots (LDH, RFC 1123), so it can
-never look like a command-line option (``-oN``), carry shell metacharacters (``;``, ``$()``)
-or whitespace, or widen the scope (``/24`` CIDR, ``1-5`` ranges, ``*`` wildcards). The
-lead's loader validates inventories too; this module is what the probes themselves trust.
+A host is a DNS name, an IPv4 literal or an IPv6 literal. Anything that could be read as
+a command-line option, a shell construct, a path or a network range is refused.
 """
 
 from __future__ import annotations
@@ -12,66 +9,125 @@ from __future__ import annotations
 import ipaddress
 import re
 
-_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
-_MAX_NAME = 253
+_LABEL = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$")
+_FORBIDDEN = set(" \t\r\n\f\v;|&$`'\"<>(){}[]*?!\\,=#~^")
 
 
-def validate_host(host: str) -> str:
-    """Return ``host`` normalised (IP literals in canonical form, names lower-cased, no trailing dot).
+class TargetError(ValueError):
+    """A host or port that must not be scanned. ``key`` names the catalog message."""
 
-    Raise ``ValueError`` with a reason when it is not a single IP literal or DNS name.
-    """
-    if not isinstance(host, str):
-        raise ValueError(f"host must be a string, not {type(host).__name__}")
-    if host == "":
-        raise ValueError("host is empty")
+    def __init__(self, key: str, value: object):
+        self.key = key
+        self.value = value
+        super().__init__(f"{key}: {value!r}")
+
+
+def normalize_host(host: object) -> str:
+    """Return the canonical form of a valid host, or raise TargetError saying why it is refused."""
+    if not isinstance(host, str) or not host:
+        raise TargetError("target.host_empty", host)
+    if host.startswith("[") and host.endswith("]"):      # [::1] as written in URLs
+        inner = host[1:-1]
+        try:
+            if isinstance(ipaddress.ip_address(inner), ipaddress.IPv6Address):
+                return str(ipaddress.ip_address(inner))
+        except ValueError:
+            pass
+        raise TargetError("target.host_invalid", host)
     if host.startswith("-"):
-        raise ValueError(f"host {host!r} starts with '-' and would be read as an option")
-    if any(c.isspace() for c in host):
-        raise ValueError(f"host {host!r} contains whitespace")
-    if not host.isascii() or not host.isprintable():
-        raise ValueError(f"host {host!r} contains non-ASCII or control characters")
+        raise TargetError("target.host_option", host)
     if "/" in host:
-        raise ValueError(f"host {host!r} is a network range (CIDR), not a single host")
-    candidate = host[1:-1] if host.startswith("[") and host.endswith("]") else host
-    if "%" in candidate:
-        raise ValueError(f"host {host!r}: IPv6 zone identifiers are not accepted")
+        raise TargetError("target.host_path", host)
+    if any(c in _FORBIDDEN or ord(c) < 32 or ord(c) == 127 for c in host):
+        raise TargetError("target.host_metachar", host)
+    if "%" in host:
+        raise TargetError("target.host_zone", host)
+    if ":" in host:
+        try:
+            addr = ipaddress.ip_address(host)
+        except ValueError:
+            raise TargetError("target.host_invalid", host) from None
+        return str(addr)
     try:
-        return str(ipaddress.ip_address(candidate))
+        return str(ipaddress.IPv4Address(host))
     except ValueError:
         pass
-    if ":" in candidate:
-        raise ValueError(f"host {host!r} is not a valid IPv6 address")
-    name = candidate[:-1] if candidate.endswith(".") else candidate
-    if len(name) > _MAX_NAME:
-        raise ValueError(f"host name is longer than {_MAX_NAME} characters")
+    name = host[:-1] if host.endswith(".") else host
+    if not name.isascii():
+        try:
+            name = name.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise TargetError("target.host_invalid", host) from None
     labels = name.split(".")
-    for label in labels:
-        if not _LABEL.match(label):
-            raise ValueError(
-                f"host {host!r} is not a valid DNS name (label {label!r}: letters, digits and inner hyphens only)"
-            )
+    if len(name) > 253 or not all(_LABEL.match(label) for label in labels):
+        raise TargetError("target.host_invalid", host)
+    if labels[-1].isdigit():        # 127.0.0.300, 10.1: a malformed IPv4 address, not a name
+        raise TargetError("target.host_bad_ipv4", host)
     if not labels[-1][0].isalpha():
-        # "1.2.3", "999.1.1.1", "127.0.0.1-5": nmap would read these as addresses or octet ranges.
-        # Top-level domains start with a letter, so a real name never looks like this.
-        raise ValueError(f"host {host!r} is neither a valid IP address nor a DNS name (last label must start "
-                         "with a letter)")
+        # 10.0.0.1-255 or 127.0.0.1-5: nmap reads these as octet RANGES (many hosts). A top-level
+        # domain always starts with a letter, so no real name looks like this.
+        raise TargetError("target.host_bad_ipv4", host)
     return name.lower()
 
 
+def is_valid_host(host: object) -> bool:
+    try:
+        normalize_host(host)
+    except TargetError:
+        return False
+    return True
+
+
 def validate_port(port: object) -> int:
-    """Return ``port`` as an int in 1..65535; raise ``ValueError`` otherwise (bools and strings with signs refused)."""
-    if isinstance(port, bool):
-        raise ValueError(f"port {port!r} is not a number")
-    if isinstance(port, int):
-        value = port
-    elif isinstance(port, str) and port.isascii() and port.isdigit():
-        value = int(port)
+    """Return a port number 1..65535, or raise TargetError."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise TargetError("target.port_range", port)
+    return port
+
+
+def parse_hostport(text: str, default_port: int | None = None) -> tuple[str, int]:
+    """Split ``host:port`` / ``[v6]:port`` / ``host`` (with a default port) into validated parts."""
+    text = text.strip() if isinstance(text, str) else text
+    if not isinstance(text, str) or not text:
+        raise TargetError("target.host_empty", text)
+    if text.startswith("-"):
+        raise TargetError("target.host_option", text)
+    host, port_text = text, None
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0:
+            raise TargetError("target.host_invalid", text)
+        host, rest = text[: end + 1], text[end + 1:]
+        if rest:
+            if not rest.startswith(":"):
+                raise TargetError("target.host_invalid", text)
+            port_text = rest[1:]
+    elif text.count(":") == 1:
+        host, port_text = text.split(":")
+    if port_text is None:
+        if default_port is None:
+            raise TargetError("target.port_missing", text)
+        port = default_port
     else:
-        raise ValueError(f"port {port!r} is not a whole number")
-    if not 1 <= value <= 65535:
-        raise ValueError(f"port {value} is outside 1..65535")
-    return value
+        if not port_text.isdigit():
+            raise TargetError("target.port_range", port_text)
+        port = int(port_text)
+    return normalize_host(host), validate_port(port)
+
+
+# ----------------------------------------------------------------------------- helpers for the probes
+
+
+def validate_host(host: object) -> str:
+    """Alias of :func:`normalize_host` for the probes: the canonical host, or TargetError (a ValueError)."""
+    return normalize_host(host)
+
+
+def parse_port(value: object) -> int:
+    """A port from an int or a string of ASCII digits (command-line options, ranges), or TargetError."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 5:
+        value = int(value)
+    return validate_port(value)
 
 
 def is_ipv6(host: str) -> bool:
@@ -82,16 +138,15 @@ def is_ipv6(host: str) -> bool:
         return False
 
 
-def is_loopback(host: str) -> bool:
-    """True for a loopback IP literal or ``localhost``."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def format_url_host(host: str) -> str:
     """A validated host as it appears in a URL authority (IPv6 literals in brackets)."""
     return f"[{host}]" if is_ipv6(host) else host
+
+
+def reason(error: ValueError, lang: str | None = None) -> str:
+    """A TargetError (or any ValueError) as a sentence in the reader's language."""
+    if isinstance(error, TargetError):
+        from secaudit.i18n import t
+
+        return t(error.key, lang, value=error.value)
+    return str(error)

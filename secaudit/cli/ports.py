@@ -11,12 +11,13 @@ CHECK_NAMES = ("ports.only_allowed", "ports.forbidden_services", "ssh.algorithms
 
 
 def _port_list(value: str) -> list[int]:
-    from secaudit.targets import validate_port
+    from secaudit.targets import parse_port
 
     out: list[int] = []
     for item in (v.strip() for v in value.split(",") if v.strip()):
         lo, sep, hi = item.partition("-")
-        first, last = validate_port(lo), validate_port(hi) if sep else validate_port(lo)
+        first = parse_port(lo)
+        last = parse_port(hi) if sep else first
         if last < first:
             raise ValueError(f"port range {item!r} is reversed")
         out.extend(range(first, last + 1))
@@ -54,7 +55,7 @@ def command(hosts: tuple[str, ...], allow: str, extra: str, port_range: str | No
     from secaudit.i18n import t
     from secaudit.model import ObservationStatus, Purpose, System, Verdict
     from secaudit.probes import ports as pp
-    from secaudit.targets import validate_host
+    from secaudit.targets import reason, validate_host
 
     try:
         clean_hosts = [validate_host(h) for h in hosts]
@@ -64,7 +65,7 @@ def command(hosts: tuple[str, ...], allow: str, extra: str, port_range: str | No
         params = {"range": port_range} if port_range else {}
         ports = sorted(set(pp.select_ports(system, params)) | set(extra_ports))
     except ValueError as e:
-        print_error(str(e))
+        print_error(reason(e))
         return ExitStatus.INPUT_ERROR
     needs = frozenset().union(*(REGISTRY[n].needs for n in CHECK_NAMES))
     try:

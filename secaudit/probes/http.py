@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 from secaudit.model import Endpoint, Observation, ObservationStatus, Probe
 from secaudit.observations.http import HttpRedirect
 from secaudit.probes.ports import ScopeError
-from secaudit.targets import format_url_host, validate_host, validate_port
+from secaudit.targets import format_url_host, reason, validate_host, validate_port
 
 KIND = "http"
 USER_AGENT = "secaudit"
@@ -92,7 +92,7 @@ def run_probes(probes: Sequence[Probe], scope: Collection[str], *, timeout_s: fl
             host = validate_host(p.params["host"])
             validate_port(p.params["port"])
         except ValueError as e:
-            raise ScopeError("ports.scope.invalid_host", host=repr(p.params.get("host")), reason=str(e)) from None
+            raise ScopeError("ports.scope.invalid_host", host=repr(p.params.get("host")), reason=reason(e)) from None
         if host not in allowed:
             raise ScopeError("ports.scope.not_in_inventory", host=host)
     out = []

@@ -36,7 +36,7 @@ from secaudit.observations.ports import (
     parse_ssh2_enum_algos,
     parse_ssh_auth_methods,
 )
-from secaudit.targets import is_ipv6, validate_host, validate_port
+from secaudit.targets import is_ipv6, parse_port, reason, validate_host, validate_port
 
 KIND = "ports"
 MIN_NMAP_VERSION = (7, 80)          # extraports carry their port list in XML since 7.80
@@ -131,11 +131,11 @@ def parse_port_range(spec: str, top_ports: Callable[[int], Sequence[int]]) -> tu
     """``top-N`` (nmap's N most frequent TCP ports) or ``A-B`` / ``N`` -> explicit ports (pure but for top_ports)."""
     spec = str(spec).strip().lower()
     if spec.startswith("top-"):
-        n = validate_port(spec[4:])
+        n = parse_port(spec[4:])
         return tuple(top_ports(n))
     lo, sep, hi = spec.partition("-")
-    first = validate_port(lo)
-    last = validate_port(hi) if sep else first
+    first = parse_port(lo)
+    last = parse_port(hi) if sep else first
     if last < first:
         raise ValueError(f"port range {spec!r} is reversed")
     return tuple(range(first, last + 1))
@@ -221,7 +221,7 @@ def check_scope(targets: Mapping[str, Iterable[int]], scope: Collection[str]) ->
         try:
             norm = validate_host(host)
         except ValueError as e:
-            raise ScopeError("ports.scope.invalid_host", host=repr(host), reason=str(e)) from None
+            raise ScopeError("ports.scope.invalid_host", host=repr(host), reason=reason(e)) from None
         if norm not in allowed:
             raise ScopeError("ports.scope.not_in_inventory", host=norm)
         checked: set[int] = set()
@@ -229,7 +229,7 @@ def check_scope(targets: Mapping[str, Iterable[int]], scope: Collection[str]) ->
             try:
                 checked.add(validate_port(p))
             except ValueError as e:
-                raise ScopeError("ports.scope.invalid_port", host=norm, reason=str(e)) from None
+                raise ScopeError("ports.scope.invalid_port", host=norm, reason=reason(e)) from None
         if not checked:
             raise ScopeError("ports.scope.no_ports", host=norm)
         out[norm] = tuple(sorted(checked | set(out.get(norm, ()))))

@@ -141,7 +141,7 @@ def test_given_bad_port_then_refused(port):
 
 
 def test_scope_matching_is_on_normalised_hosts():
-    assert pp.check_scope({"Portal.Example.ORG.": ["443", 22]}, ["portal.example.org"]) == \
+    assert pp.check_scope({"Portal.Example.ORG.": [443, 22]}, ["portal.example.org"]) == \
         {"portal.example.org": (22, 443)}
 
 

@@ -5,7 +5,7 @@ import ipaddress
 import pytest
 from hypothesis import given, strategies as st
 
-from secaudit.targets import validate_host, validate_port
+from secaudit.targets import parse_port, validate_host, validate_port
 
 LABEL = st.from_regex(r"\A[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?\Z", fullmatch=True)
 
@@ -40,7 +40,7 @@ def test_accepted_hosts_never_carry_option_shell_or_range_syntax(s):
 
 @pytest.mark.parametrize("bad", [
     "-oN /tmp/x", "-oN", "--script=http-title", "127.0.0.1;id", "$(id)", "`id`", "127.0.0.1 127.0.0.2",
-    "10.0.0.0/8", "127.0.0.1-5", "*.example.org", "", " ", "a..b", "exa_mple.org", "1.2.3", "999.1.1.1",
+    "10.0.0.0/8", "127.0.0.1-5", "*.example.org", "", " ", "a..b", "exa mple.org", "1.2.3", "10.0.0.1-255", "1-5", "999.1.1.1",
     "fe80::1%eth0", "host\n", "-iL", "example.org/", "ex ample.org", "::1::2",
 ])
 def test_given_option_or_shell_syntax_when_validated_then_refused(bad):
@@ -57,10 +57,12 @@ def test_bracketed_ipv6_and_trailing_dot_are_normalised():
 @given(st.integers(min_value=1, max_value=65535))
 def test_valid_ports_pass_as_int_and_digit_string(p):
     assert validate_port(p) == p
-    assert validate_port(str(p)) == p
+    assert parse_port(str(p)) == p
 
 
 @pytest.mark.parametrize("bad", [0, 65536, -1, True, "22 ", "+22", "-22", "22,23", "1-5", 22.0, None, "٢٢"])
 def test_invalid_ports_are_refused(bad):
+    with pytest.raises(ValueError):
+        parse_port(bad)
     with pytest.raises(ValueError):
         validate_port(bad)
