@@ -21,3 +21,12 @@ def observation_or_error(ctx: CheckContext, kind: str, facts_type: type) -> tupl
 
 def evidence(label: str, value: object) -> Evidence:
     return Evidence(label=label, value=str(value))
+
+
+def unreachable(scan) -> Outcome | None:
+    """ERROR when no scanned port answered at all (all filtered): the host is down or fully filtered,
+    so "no open port" would be a pass by absence of evidence."""
+    if scan.ports and all(p.state.value in ("filtered", "open|filtered") for p in scan.ports):
+        return Outcome(Verdict.ERROR, Message("ports.check.unreachable", {"host": scan.host,
+                                                                          "count": len(scan.ports)}))
+    return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from secaudit.checks._common import evidence, observation_or_error
+from secaudit.checks._common import evidence, observation_or_error, unreachable
 from secaudit.checks.base import CheckContext, CheckSpec
 from secaudit.model import Message, Outcome, Verdict
 from secaudit.observations.ports import PortFact, PortScan
@@ -25,6 +25,9 @@ def only_allowed(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     scan, error = observation_or_error(ctx, "ports", PortScan)
     if error:
         return error
+    error = unreachable(scan)
+    if error:
+        return error
     allowed = set(ctx.system.exposed_ports_allowed) | {validate_port(p) for p in params.get("also_allowed", ())}
     undeclared = [p for p in scan.open_ports if p.port not in allowed]
     if undeclared:
@@ -43,8 +46,11 @@ def only_allowed(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     )
 
 
-def _forbidden_reason(p: PortFact, names: set[str], ports: set[int]) -> str | None:
-    if p.service and p.service.detected and not p.service.tunnel and p.service.name.lower() in names:
+def _forbidden_reason(p: PortFact, names: set[str], ports: set[int], products: tuple[str, ...]) -> str | None:
+    s = p.service
+    if s and s.detected and not s.tunnel and s.name.lower() in names:
+        return "service"
+    if s and s.detected and s.product and any(x in s.product.lower() for x in products):
         return "service"
     if p.port in ports:
         return "port"
@@ -55,15 +61,21 @@ def forbidden_services(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     """FAIL for an open port whose detected service (by -sV, any port) or port number is forbidden.
 
     ``params.services``: nmap service names (default: telnet, ftp, tftp, r-services, vnc).
-    ``params.ports``: port numbers (default: 21, 23, 69, 512-514, 5900). A service found inside
-    TLS (nmap's ``ssl`` tunnel) is not cleartext and is judged by its port only.
+    ``params.ports``: port numbers (default: 21, 23, 69, 512-514, 5900). ``params.products``:
+    case-insensitive substrings of the detected product (e.g. "elasticsearch": nmap names it ``http``,
+    product "Elasticsearch REST API"). A service name found inside TLS (nmap's ``ssl`` tunnel) is not
+    cleartext and is judged by its port and product only.
     """
     scan, error = observation_or_error(ctx, "ports", PortScan)
     if error:
         return error
+    error = unreachable(scan)
+    if error:
+        return error
     names = {str(n).lower() for n in params.get("services", DEFAULT_FORBIDDEN_SERVICES)}
     ports = {validate_port(p) for p in params.get("ports", DEFAULT_FORBIDDEN_PORTS)}
-    hits = [(p, r) for p in scan.open_ports if (r := _forbidden_reason(p, names, ports))]
+    products = tuple(str(x).lower() for x in params.get("products", ()) if str(x))
+    hits = [(p, r) for p in scan.open_ports if (r := _forbidden_reason(p, names, ports, products))]
     warnings: tuple[Message, ...] = ()
     if not scan.service_detection:
         warnings = (Message("ports.warning.no_service_detection", {"host": scan.host}),)
@@ -94,6 +106,7 @@ CHECKS: tuple[CheckSpec, ...] = (
         name="ports.forbidden_services", func=forbidden_services, needs=frozenset({"ports:scan", "ports:service"}),
         params_schema={"type": "object", "additionalProperties": False,
                        "properties": {"services": {"type": "array", "items": {"type": "string"}},
+                                      "products": {"type": "array", "items": {"type": "string"}},
                                       "ports": _PORT_LIST, "watch_ports": {"type": "array"},
                                       "range": {"type": "string", "pattern": r"^(top-\d+|\d+(-\d+)?)$"}}},
         scope="host",

@@ -237,3 +237,19 @@ def test_service_description_marks_guesses_and_tls():
     assert svc("telnet", method="table").describe() == "telnet?"
     assert ServiceInfo("http", "nginx", "1.22.1", "Debian", "probed", 10, "ssl").describe() == \
         "ssl/http (nginx 1.22.1; Debian)"
+
+
+def test_a_host_where_no_port_answered_is_an_error_not_a_pass():
+    dead = scan(PortFact(22, "tcp", PortState.FILTERED, "no-response"), PortFact(23, "tcp", PortState.FILTERED, "no-response"))
+    for name in ("ports.only_allowed", "ports.forbidden_services"):
+        out = run(name, ctx(dead))
+        assert out.verdict is Verdict.ERROR and out.message.key == "ports.check.unreachable"
+    half = scan(PortFact(22, "tcp", PortState.FILTERED, "no-response"), CLOSED_23)
+    assert run("ports.only_allowed", ctx(half)).verdict is Verdict.PASS
+
+
+def test_forbidden_products_match_detected_product_substrings():
+    es = PortFact(9201, "tcp", PortState.OPEN, "syn-ack", svc("http", "Elasticsearch REST API"))
+    assert run("ports.forbidden_services", ctx(scan(es))).verdict is Verdict.PASS
+    out = run("ports.forbidden_services", ctx(scan(es)), {"products": ["elasticsearch"]})
+    assert out.verdict is Verdict.FAIL and out.evidence[0].value == "9201/tcp http (Elasticsearch REST API)"
