@@ -66,7 +66,10 @@ def _facts_decoders() -> dict[str, Callable[[Mapping[str, Any]], Any]]:
 
 
 # kind -> (module, facts class). Explicit list: no registration by import side effect.
-_KNOWN_FACTS: dict[str, tuple[str, str]] = {}
+_KNOWN_FACTS: dict[str, tuple[str, str]] = {
+    "ports": ("secaudit.observations.ports", "PortScan"),
+    "http": ("secaudit.observations.http", "HttpRedirect"),
+}
 
 
 @lru_cache(maxsize=None)

@@ -63,6 +63,10 @@ def normalize_host(host: object) -> str:
         raise TargetError("target.host_invalid", host)
     if labels[-1].isdigit():        # 127.0.0.300, 10.1: a malformed IPv4 address, not a name
         raise TargetError("target.host_bad_ipv4", host)
+    if not labels[-1][0].isalpha():
+        # 10.0.0.1-255 or 127.0.0.1-5: nmap reads these as octet RANGES (many hosts). A top-level
+        # domain always starts with a letter, so no real name looks like this.
+        raise TargetError("target.host_bad_ipv4", host)
     return name.lower()
 
 
@@ -109,3 +113,40 @@ def parse_hostport(text: str, default_port: int | None = None) -> tuple[str, int
             raise TargetError("target.port_range", port_text)
         port = int(port_text)
     return normalize_host(host), validate_port(port)
+
+
+# ----------------------------------------------------------------------------- helpers for the probes
+
+
+def validate_host(host: object) -> str:
+    """Alias of :func:`normalize_host` for the probes: the canonical host, or TargetError (a ValueError)."""
+    return normalize_host(host)
+
+
+def parse_port(value: object) -> int:
+    """A port from an int or a string of ASCII digits (command-line options, ranges), or TargetError."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 5:
+        value = int(value)
+    return validate_port(value)
+
+
+def is_ipv6(host: str) -> bool:
+    """True for an IPv6 literal (already validated)."""
+    try:
+        return isinstance(ipaddress.ip_address(host), ipaddress.IPv6Address)
+    except ValueError:
+        return False
+
+
+def format_url_host(host: str) -> str:
+    """A validated host as it appears in a URL authority (IPv6 literals in brackets)."""
+    return f"[{host}]" if is_ipv6(host) else host
+
+
+def reason(error: ValueError, lang: str | None = None) -> str:
+    """A TargetError (or any ValueError) as a sentence in the reader's language."""
+    if isinstance(error, TargetError):
+        from secaudit.i18n import t
+
+        return t(error.key, lang, value=error.value)
+    return str(error)

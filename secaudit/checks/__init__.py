@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from secaudit.checks import http_redirect, ports, ssh
 from secaudit.checks.base import CheckContext, CheckSpec
 
-_FAMILIES: tuple[tuple[CheckSpec, ...], ...] = ()
+_FAMILIES: tuple[tuple[CheckSpec, ...], ...] = (
+    ports.CHECKS,
+    ssh.CHECKS,
+    http_redirect.CHECKS,
+)
 
 
 def _build() -> dict[str, CheckSpec]:
