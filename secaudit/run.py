@@ -45,7 +45,8 @@ class ScanRequest:
     concurrency: int = 4
     per_host: int = 2
     rate: float | None = None
-    timeout: float = 30.0
+    timeout: float = 30.0                  # TLS and HTTP probes
+    ports_timeout: float = 120.0           # nmap: -sV on a silent port alone costs about 48 s
     run_timeout: float | None = None
     fail_on: str = "low"
 
@@ -60,7 +61,8 @@ class ScanRequest:
 
     def limits(self) -> Limits:
         return Limits(concurrency=self.concurrency, per_host=self.per_host, rate=self.rate,
-                      probe_timeout=self.timeout, run_deadline=self.run_timeout)
+                      probe_timeout=self.timeout, kind_timeouts={"ports": self.ports_timeout},
+                      run_deadline=self.run_timeout)
 
 
 _DEFAULT_SERVICE = {443: Service.HTTPS, 8443: Service.HTTPS, 80: Service.HTTP, 8080: Service.HTTP, 22: Service.SSH,

@@ -34,6 +34,7 @@ class Limits:
     per_host: int = 2                  # batches at once touching one host
     rate: float | None = None          # probes started per second
     probe_timeout: float = 30.0        # seconds per probe
+    kind_timeouts: dict[str, float] = field(default_factory=dict)   # per probe kind, e.g. {"ports": 120}
     run_deadline: float | None = None  # seconds for the whole execution
     grace: float = 5.0                 # extra seconds before a batch is abandoned
     grace_on_interrupt: float = 2.0
@@ -45,6 +46,7 @@ class _Batch:
     probes: list[Probe]
     hosts: frozenset[str]
     deadline: float = 0.0
+    timeout: float = 0.0
     pending: dict[str, Probe] = field(default_factory=dict)
     abandoned: bool = False
 
@@ -121,11 +123,15 @@ class LocalExecutor:
             for h in b.hosts:
                 host_load[h] -= 1
 
+        def timeout_of(kind: str) -> float:
+            return lim.kind_timeouts.get(kind, lim.probe_timeout)
+
         def start(batch: _Batch) -> None:
             bid = next(batch_ids)
             runner = self.runners.get(batch.kind)
             waves = math.ceil(len(batch.probes) / max(1, getattr(runner, "parallel", 1) or 1))
-            batch.deadline = time.monotonic() + lim.probe_timeout * waves + lim.grace
+            batch.timeout = timeout_of(batch.kind)
+            batch.deadline = time.monotonic() + batch.timeout * waves + lim.grace
             running[bid] = batch
             for h in batch.hosts:
                 host_load[h] += 1
@@ -134,7 +140,7 @@ class LocalExecutor:
                 try:
                     if runner is None:
                         raise RuntimeError(f"no runner for probe kind {batch.kind!r}")
-                    for obs in runner.run(batch.probes, timeout_s=lim.probe_timeout):
+                    for obs in runner.run(batch.probes, timeout_s=batch.timeout):
                         out.put((bid, obs))
                 except BaseException as e:  # a runner bug: its probes become errors, the run goes on
                     for p in list(batch.probes):
@@ -186,7 +192,7 @@ class LocalExecutor:
                     if now > b.deadline:
                         for p in list(b.pending.values()):
                             record(error_observation(
-                                p, f"deadline exceeded: no answer within {lim.probe_timeout:g} s", lim.probe_timeout))
+                                p, f"deadline exceeded: no answer within {b.timeout:g} s", b.timeout))
                             timed_out += 1
                         b.pending.clear()
                         finish_batch(bid_)
