@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from secaudit.checks import cert, hsts, tls
 from secaudit.checks.base import CheckContext, CheckSpec
 
-_FAMILIES: tuple[tuple[CheckSpec, ...], ...] = ()
+_FAMILIES: tuple[tuple[CheckSpec, ...], ...] = (tls.CHECKS, cert.CHECKS, hsts.CHECKS)
 
 
 def _build() -> dict[str, CheckSpec]:
