@@ -158,3 +158,19 @@ def _is_ip(name: str) -> bool:
 def days(n: int) -> dt.datetime:
     """Now plus ``n`` days (negative for the past)."""
     return _NOW + dt.timedelta(days=n)
+
+
+def ocsp_response_der(pki: TestPKI, leaf: Issued) -> bytes:
+    """A GOOD OCSP response for ``leaf``, signed by its issuer (the intermediate), for nginx to staple."""
+    from cryptography.x509 import ocsp
+
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    builder = (
+        ocsp.OCSPResponseBuilder()
+        .add_response(cert=leaf.cert, issuer=pki.intermediate.cert, algorithm=hashes.SHA1(),
+                      cert_status=ocsp.OCSPCertStatus.GOOD, this_update=now - dt.timedelta(hours=1),
+                      next_update=now + dt.timedelta(days=7), revocation_time=None, revocation_reason=None)
+        .responder_id(ocsp.OCSPResponderEncoding.HASH, pki.intermediate.cert)
+    )
+    resp = builder.sign(pki.intermediate.key, hashes.SHA256())  # type: ignore[arg-type]
+    return resp.public_bytes(serialization.Encoding.DER)
