@@ -35,9 +35,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from secaudit.cli import validate
+    from secaudit.cli import tls, validate
 
-    for module in (validate,):
+    for module in (validate, tls):
         cli.add_command(module.command)
 
 
