@@ -34,7 +34,7 @@ VENV_BIN = Path(sys.executable).parent
 
 def _child(mode: str, targets_file: str, ca_file: str) -> None:
     """Runs inside the child process: scan the targets with secaudit, print a summary as JSON."""
-    from secaudit.model import Endpoint, ObservationStatus, Service, Verdict
+    from secaudit.model import Endpoint, ObservationStatus, Service
     from secaudit.probes.tls import TlsTarget, params_for_needs, scan
     from secaudit.quickeval import evaluate, load_profile, needs_of
 
@@ -59,7 +59,6 @@ def _child(mode: str, targets_file: str, ca_file: str) -> None:
             verdicts[r.outcome.verdict.value] = verdicts.get(r.outcome.verdict.value, 0) + 1
     print(json.dumps({"observations_ok": ok, "verdicts": verdicts, "commands": sorted(params.scan_commands),
                       "protocol_sweep": params.protocol_sweep}))
-    _ = Verdict
 
 
 def _peak_rss_kib(pid: int, stop: threading.Event, out: list[int]) -> None:

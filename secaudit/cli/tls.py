@@ -147,7 +147,14 @@ def _print(fmt: str, address: str, policy: Any, obs: Any, results: list[Any]) ->
         return
     echo(t("tls.cli.header", lang, target=address, profile=policy.title.get(lang)))
     if obs.error:
+        # the scan failed: say why once, then list the controls left without a verdict
         echo(t("tls.cli.scan_error", lang, reason=obs.error))
+        for r in results:
+            echo(f"[{t('tls.cli.verdict.' + r.outcome.verdict.value, lang)}] {r.control.id} "
+                 f"({r.control.severity.value}) {r.control.title.get(lang)}")
+        summary = ", ".join(f"{t('tls.cli.verdict.' + k, lang)}: {n}" for k, n in sorted(counts.items()))
+        echo(t("tls.cli.summary", lang, summary=summary))
+        return
     for r in results:
         v = r.outcome.verdict.value
         echo(f"[{t('tls.cli.verdict.' + v, lang)}] {r.control.id} ({r.control.severity.value}) "

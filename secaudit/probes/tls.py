@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import queue
+import re
 import threading
 import time
 import traceback
@@ -513,10 +514,8 @@ def _to_observation(t: TlsTarget, result: Any, sweep: ProtocolsFacts | None, sta
         reason = "could not connect"
         trace = result.connectivity_error_trace
         if trace is not None:
-            reason = "".join(trace.format_exception_only()).strip()
-            if reason.startswith("sslyze."):
-                reason = reason.rsplit(".", 1)[-1] if ":" not in reason else reason.split(":", 1)[0].rsplit(
-                    ".", 1)[-1] + ":" + reason.split(":", 1)[1]
+            # "sslyze.errors.ServerRejectedConnection: ..." -> "ServerRejectedConnection: ..."
+            reason = re.sub(r"^[\w.]+\.(\w+):", r"\1:", "".join(trace.format_exception_only()).strip())
         return _error_obs(t, f"TLS connection failed: {reason}", started, t0)
     try:
         facts = _facts(t, result, sweep)

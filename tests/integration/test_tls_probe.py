@@ -87,6 +87,12 @@ def test_silent_and_closed_ports_are_error_observations_quickly(full_scan):
     assert closed.status == ObservationStatus.ERROR and "refused" in closed.error
 
 
+def test_port_speaking_plain_http_is_an_error_observation_with_sslyze_reason(full_scan):
+    obs = full_scan["plain_http"]
+    assert obs.status == ObservationStatus.ERROR and obs.facts is None
+    assert obs.error.startswith("TLS connection failed:") and "sslyze." not in obs.error
+
+
 def test_observations_round_trip_through_json(full_scan):
     for obs in full_scan.values():
         if obs.facts is not None:

@@ -47,6 +47,7 @@ def _sites(pki: TestPKI, d: Path) -> list[Site]:
     add("sha1", pki.leaf_sha1(d))
     add("no_intermediate", pki.leaf(), with_intermediate=False)
     add("expiring_soon", pki.leaf(not_after=days(5)))
+    sites.append(Site("plain_http", sites[0].cert, sites[0].key, plain=True))
     return sites
 
 

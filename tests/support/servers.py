@@ -51,6 +51,7 @@ class Site:
     curves: str = MOZILLA_CURVES
     hsts: str | None = None                  # Strict-Transport-Security value, or None for no header
     stapling_file: Path | None = None        # DER OCSP response to staple
+    plain: bool = False                      # plain HTTP, no TLS at all
     port: int = 0
 
     @property
@@ -71,6 +72,10 @@ class NginxFarm:
         w = self.workdir
         blocks = []
         for s in self.sites:
+            if s.plain:
+                blocks.append(f"  server {{\n    listen {LOOPBACK}:{s.port};\n"
+                              '    location / { return 200 "plain\\n"; }\n  }')
+                continue
             lines = [
                 f"listen {LOOPBACK}:{s.port} ssl;",
                 "server_name localhost;",
