@@ -80,3 +80,17 @@ def test_bad_profile_and_missing_ca_file_exit_2(lab, tmp_path):
     bad.write_text("id: x\ncontrols:\n  - {id: X, check: no.such.check}\n")
     r = secaudit("tls", lab.address("modern"), "--profile", str(bad))
     assert r.returncode == 2 and "no.such.check" in r.stderr
+
+
+def test_sni_option_is_sent_and_checked(lab):
+    r = secaudit("tls", lab.address("modern_nohsts"), "--sni", "other.test", "--ca-file", str(lab.ca_file),
+                 "--format", "json")
+    doc = json.loads(r.stdout)
+    by_check = {x["check"]: x for x in doc["results"]}
+    assert by_check["cert.hostname"]["verdict"] == "pass"
+    assert by_check["cert.hostname"]["message_args"]["hostname"] == "other.test"
+    # without --sni the IP literal is the name checked, and the certificate does not carry it
+    r = secaudit("tls", lab.address("wrong_host"),
+                 "--ca-file", str(lab.ca_file), "--format", "json")
+    by_check = {x["check"]: x["verdict"] for x in json.loads(r.stdout)["results"]}
+    assert by_check["cert.hostname"] == "fail" and r.returncode == 1

@@ -118,3 +118,29 @@ def test_unresolvable_name_is_an_error_observation():
 def test_missing_ca_file_is_refused_before_scanning(tmp_path):
     with pytest.raises(FileNotFoundError):
         list(scan([TlsTarget("127.0.0.1", 1)], params_for_needs({"tls:certificate"}), ca_file=tmp_path / "nope.pem"))
+
+
+def test_sni_override_selects_the_certificate_and_the_name_checked(lab):
+    port = lab.ports["modern_nohsts"]   # also serves other.test's certificate to clients asking for it
+    params = params_for_needs({"tls:certificate"})
+    obs = {o.probe_id: o for o in scan([TlsTarget("127.0.0.1", port, sni="other.test", probe_id="other"),
+                                        TlsTarget("127.0.0.1", port, sni="localhost", probe_id="local")],
+                                       params, ca_file=lab.ca_file, timeout_s=30, network_timeout_s=2)}
+    other = obs["other"].facts.certificate.deployments[0]
+    local = obs["local"].facts.certificate.deployments[0]
+    assert other.leaf.dns_names == ("other.test",) and other.hostname == "other.test" and other.hostname_matches
+    assert "localhost" in local.leaf.dns_names and local.hostname_matches
+    assert other.trusted and local.trusted
+
+
+def test_organisation_ca_file_is_an_extra_trust_store(lab):
+    from secaudit.checks.cert import trusted as cert_trusted
+    from tests.support.canned import ctx
+
+    target = TlsTarget("127.0.0.1", lab.ports["modern"], sni="localhost", probe_id="m")
+    params = params_for_needs({"tls:certificate"})
+    [without] = list(scan([target], params, timeout_s=30, network_timeout_s=2))
+    [with_ca] = list(scan([target], params, ca_file=lab.ca_file, timeout_s=30, network_timeout_s=2))
+    assert "Supplied CA file" not in {t.store for t in without.facts.certificate.deployments[0].trust}
+    assert cert_trusted({}, ctx(without.facts)).verdict.value == "fail"
+    assert cert_trusted({}, ctx(with_ca.facts)).verdict.value == "pass"

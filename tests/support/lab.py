@@ -47,6 +47,7 @@ def _sites(pki: TestPKI, d: Path) -> list[Site]:
     add("sha1", pki.leaf_sha1(d))
     add("no_intermediate", pki.leaf(), with_intermediate=False)
     add("expiring_soon", pki.leaf(not_after=days(5)))
+    add("sni_other", pki.leaf(names=("other.test",)), server_name="other.test", same_port_as="modern_nohsts")
     sites.append(Site("plain_http", sites[0].cert, sites[0].key, plain=True))
     return sites
 
@@ -58,7 +59,7 @@ def tls_lab(workdir: Path) -> Iterator[Lab]:
     smtp_crt, smtp_key = pki.write_leaf(pki.leaf(), workdir, "smtp")
     with NginxFarm(_sites(pki, workdir), workdir) as farm, \
             smtp_starttls(smtp_crt, smtp_key) as smtp_port, silent_port() as quiet, closed_port() as closed:
-        lab.ports = {s.name: s.port for s in farm.sites}
+        lab.ports = {s.name: s.port for s in farm.sites if not s.same_port_as}
         lab.ports.update(smtp=smtp_port, silent=quiet, closed=closed)
         lab.starttls = {"smtp": "smtp"}
         yield lab

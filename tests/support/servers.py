@@ -52,6 +52,8 @@ class Site:
     hsts: str | None = None                  # Strict-Transport-Security value, or None for no header
     stapling_file: Path | None = None        # DER OCSP response to staple
     plain: bool = False                      # plain HTTP, no TLS at all
+    server_name: str = "localhost"
+    same_port_as: str | None = None          # share another site's port, told apart by SNI (server_name)
     port: int = 0
 
     @property
@@ -78,7 +80,7 @@ class NginxFarm:
                 continue
             lines = [
                 f"listen {LOOPBACK}:{s.port} ssl;",
-                "server_name localhost;",
+                f"server_name {s.server_name};",
                 f"ssl_certificate {s.cert};",
                 f"ssl_certificate_key {s.key};",
                 f"ssl_protocols {s.protocols};",
@@ -110,6 +112,10 @@ class NginxFarm:
         for attempt in range(3):  # a picked free port can be taken meanwhile: retry with new ports
             for s in self.sites:
                 s.port = free_port()
+            names = {s.name: s for s in self.sites}
+            for s in self.sites:
+                if s.same_port_as:
+                    s.port = names[s.same_port_as].port
             conf = self.workdir / "nginx.conf"
             conf.write_text(self._config())
             # OpenSSL security level 0 for the whole process: lets nginx load the RSA-1024 and SHA-1
