@@ -13,7 +13,7 @@ from secaudit.quickeval import evaluate, load_profile
 pytestmark = pytest.mark.integration
 
 SERVERS = ["modern", "modern13_ecdsa", "legacy", "expired", "not_yet_valid", "self_signed", "wrong_host", "rsa1024",
-           "sha1", "no_intermediate", "modern_nohsts"]
+           "sha1", "no_intermediate", "modern_nohsts", "dhe1024", "long_lived", "bad_order"]
 OURS_ONLY = {"http.hsts", "tls.ocsp_stapling"}
 
 # sslyze issue key -> area; our check -> area

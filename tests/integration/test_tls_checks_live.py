@@ -45,6 +45,9 @@ CASES = [
     ("cert.key_strength", {}, "modern", "rsa1024", "cert.key_strength.fail_size"),
     ("cert.signature", {}, "modern", "sha1", "cert.signature.fail_hash"),
     ("http.hsts", {"min_max_age": 31536000}, "modern", "modern_nohsts", "http.hsts.fail_missing"),
+    ("tls.key_exchange.size", {"dh_min_bits": 2048, "ecdh_min_bits": 256}, "modern", "dhe1024", "tls.kx_size.fail"),
+    ("cert.lifespan", {"max_days": 366}, "modern", "long_lived", "cert.lifespan.fail"),
+    ("cert.chain_order", {}, "modern", "bad_order", "cert.chain_order.fail"),
 ]
 
 

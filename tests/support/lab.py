@@ -4,6 +4,7 @@ port and a closed port, all on 127.0.0.1 ephemeral ports, with the test CA as ex
 from __future__ import annotations
 
 import contextlib
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -47,6 +48,14 @@ def _sites(pki: TestPKI, d: Path) -> list[Site]:
     add("sha1", pki.leaf_sha1(d))
     add("no_intermediate", pki.leaf(), with_intermediate=False)
     add("expiring_soon", pki.leaf(not_after=days(5)))
+    dh = d / "dh1024.pem"
+    subprocess.run(["openssl", "dhparam", "-out", str(dh), "1024"], check=True, capture_output=True, timeout=120)
+    add("dhe1024", pki.leaf(), protocols="TLSv1.2", ciphers="DHE-RSA-AES128-GCM-SHA256", dhparam=dh)
+    add("long_lived", pki.leaf(not_after=days(400)))
+    bad_order = pki.leaf()
+    crt, key = pki.write_leaf(bad_order, d, "bad_order", with_intermediate=False)
+    crt.write_bytes(bad_order.cert_pem() + pki.root.cert_pem() + pki.intermediate.cert_pem())
+    sites.append(Site("bad_order", crt, key))
     add("sni_other", pki.leaf(names=("other.test",)), server_name="other.test", same_port_as="modern_nohsts")
     sites.append(Site("plain_http", sites[0].cert, sites[0].key, plain=True))
     return sites

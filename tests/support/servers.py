@@ -51,6 +51,7 @@ class Site:
     curves: str = MOZILLA_CURVES
     hsts: str | None = None                  # Strict-Transport-Security value, or None for no header
     stapling_file: Path | None = None        # DER OCSP response to staple
+    dhparam: Path | None = None              # DH parameters for DHE suites
     plain: bool = False                      # plain HTTP, no TLS at all
     server_name: str = "localhost"
     same_port_as: str | None = None          # share another site's port, told apart by SNI (server_name)
@@ -91,6 +92,8 @@ class NginxFarm:
             ]
             if s.hsts:
                 lines.append(f'add_header Strict-Transport-Security "{s.hsts}" always;')
+            if s.dhparam:
+                lines.append(f"ssl_dhparam {s.dhparam};")
             if s.stapling_file:
                 lines += ["ssl_stapling on;", f"ssl_stapling_file {s.stapling_file};", "ssl_stapling_verify off;"]
             lines.append('location / { return 200 "ok\\n"; }')
