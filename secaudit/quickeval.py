@@ -49,7 +49,7 @@ def load_profile(ref: str, _depth: int = 0) -> Policy:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as e:
-        raise _bad(path, "tls.cli.profile_invalid", reason=str(e).splitlines()[0])
+        raise _bad(path, "tls.cli.profile_invalid", reason=str(e).splitlines()[0]) from None
     if not isinstance(data, dict) or not isinstance(data.get("controls", []), list) or not data.get("id"):
         raise _bad(path, "tls.cli.profile_invalid", reason="expected a mapping with id and controls")
     controls: list[Control] = []
@@ -66,7 +66,7 @@ def load_profile(ref: str, _depth: int = 0) -> Policy:
             severity = Severity(c.get("severity", "medium"))
             applies = tuple(Service(s) for s in c.get("applies_to") or ())
         except ValueError as e:
-            raise _bad(path, "tls.cli.profile_invalid", reason=f"control {c['id']}: {e}")
+            raise _bad(path, "tls.cli.profile_invalid", reason=f"control {c['id']}: {e}") from None
         controls = [x for x in controls if x.id != c["id"]]  # a child overrides its parent's control
         controls.append(Control(id=str(c["id"]), title=_text(c.get("title")), check=c["check"], severity=severity,
                                 params=dict(c.get("params") or {}), references=tuple(c.get("references") or ()),

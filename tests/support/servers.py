@@ -138,7 +138,7 @@ class NginxFarm:
             except RuntimeError:
                 err = self._stop_and_collect()
                 if attempt == 2:
-                    raise RuntimeError(f"nginx did not start: {err}")
+                    raise RuntimeError(f"nginx did not start: {err}") from None
                 continue
             self.by_name = {s.name: s for s in self.sites}
             return self
