@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from secaudit.checks import http_redirect, ports, ssh
+from secaudit.checks import cert, hsts, http_redirect, ports, ssh, tls
 from secaudit.checks.base import CheckContext, CheckSpec
 
 _FAMILIES: tuple[tuple[CheckSpec, ...], ...] = (
+    tls.CHECKS,
+    cert.CHECKS,
+    hsts.CHECKS,
     ports.CHECKS,
     ssh.CHECKS,
     http_redirect.CHECKS,

@@ -36,9 +36,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from secaudit.cli import classify, dossier, policy, ports, scan, validate
+    from secaudit.cli import classify, dossier, policy, ports, scan, tls, validate
 
-    for module in (validate, policy, classify, dossier, ports):
+    for module in (validate, policy, classify, dossier, tls, ports):
         cli.add_command(module.command)
     cli.add_command(scan.scan_command)
     cli.add_command(scan.report_command)

@@ -1,0 +1,216 @@
+"""Real servers on 127.0.0.1 for the TLS tests: one nginx with many server blocks, an SMTP
+server with STARTTLS (aiosmtpd) and a TCP port that accepts and never speaks.
+
+Each is a context manager: leaving it stops the server (bounded waits, no stray process).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+LOOPBACK = "127.0.0.1"
+MODERN_CIPHERS = ("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+                  "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305")
+MOZILLA_CURVES = "X25519:prime256v1:secp384r1"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((LOOPBACK, 0))
+        return s.getsockname()[1]
+
+
+def wait_listening(port: int, deadline_s: float = 10.0) -> None:
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        with contextlib.suppress(OSError), socket.create_connection((LOOPBACK, port), timeout=0.5):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on {LOOPBACK}:{port} after {deadline_s} s")
+
+
+@dataclass
+class Site:
+    """One nginx server block: a TLS endpoint on its own port."""
+
+    name: str
+    cert: Path
+    key: Path
+    protocols: str = "TLSv1.2 TLSv1.3"
+    ciphers: str = MODERN_CIPHERS
+    curves: str = MOZILLA_CURVES
+    hsts: str | None = None                  # Strict-Transport-Security value, or None for no header
+    stapling_file: Path | None = None        # DER OCSP response to staple
+    dhparam: Path | None = None              # DH parameters for DHE suites
+    plain: bool = False                      # plain HTTP, no TLS at all
+    server_name: str = "localhost"
+    same_port_as: str | None = None          # share another site's port, told apart by SNI (server_name)
+    port: int = 0
+
+    @property
+    def address(self) -> str:
+        return f"{LOOPBACK}:{self.port}"
+
+
+@dataclass
+class NginxFarm:
+    """One nginx process serving every :class:`Site` on its own loopback port."""
+
+    sites: list[Site]
+    workdir: Path
+    proc: subprocess.Popen | None = None
+    by_name: dict[str, Site] = field(default_factory=dict)
+
+    def _config(self) -> str:
+        w = self.workdir
+        blocks = []
+        for s in self.sites:
+            if s.plain:
+                blocks.append(f"  server {{\n    listen {LOOPBACK}:{s.port};\n"
+                              '    location / { return 200 "plain\\n"; }\n  }')
+                continue
+            lines = [
+                f"listen {LOOPBACK}:{s.port} ssl;",
+                f"server_name {s.server_name};",
+                f"ssl_certificate {s.cert};",
+                f"ssl_certificate_key {s.key};",
+                f"ssl_protocols {s.protocols};",
+                f"ssl_ciphers '{s.ciphers}';",
+                "ssl_prefer_server_ciphers off;",
+                f"ssl_ecdh_curve {s.curves};",
+                "ssl_session_tickets off;",
+            ]
+            if s.hsts:
+                lines.append(f'add_header Strict-Transport-Security "{s.hsts}" always;')
+            if s.dhparam:
+                lines.append(f"ssl_dhparam {s.dhparam};")
+            if s.stapling_file:
+                lines += ["ssl_stapling on;", f"ssl_stapling_file {s.stapling_file};", "ssl_stapling_verify off;"]
+            lines.append('location / { return 200 "ok\\n"; }')
+            blocks.append("  server {\n    " + "\n    ".join(lines) + "\n  }")
+        return (
+            "worker_processes 1;\n"
+            f"error_log {w}/error.log warn;\n"
+            f"pid {w}/nginx.pid;\n"
+            "events { worker_connections 1024; }\n"
+            "http {\n"
+            "  access_log off;\n"
+            f"  client_body_temp_path {w}/tmp_body; proxy_temp_path {w}/tmp_proxy;\n"
+            f"  fastcgi_temp_path {w}/tmp_fcgi; uwsgi_temp_path {w}/tmp_uwsgi; scgi_temp_path {w}/tmp_scgi;\n"
+            + "\n".join(blocks) + "\n}\n"
+        )
+
+    def start(self) -> "NginxFarm":
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        for attempt in range(3):  # a picked free port can be taken meanwhile: retry with new ports
+            for s in self.sites:
+                s.port = free_port()
+            names = {s.name: s for s in self.sites}
+            for s in self.sites:
+                if s.same_port_as:
+                    s.port = names[s.same_port_as].port
+            conf = self.workdir / "nginx.conf"
+            conf.write_text(self._config())
+            # OpenSSL security level 0 for the whole process: lets nginx load the RSA-1024 and SHA-1
+            # certificates and serve TLS 1.0/1.1 where a block asks for them; blocks that want modern
+            # settings set explicit protocols, ciphers and curves.
+            openssl_conf = self.workdir / "openssl.cnf"
+            openssl_conf.write_text(
+                "openssl_conf = init\n[init]\nssl_conf = ssl_sect\n[ssl_sect]\nsystem_default = sys\n"
+                "[sys]\nCipherString = DEFAULT:@SECLEVEL=0\nMinProtocol = TLSv1\n")
+            env = dict(os.environ, OPENSSL_CONF=str(openssl_conf))
+            self.proc = subprocess.Popen(
+                [nginx, "-p", str(self.workdir), "-c", str(conf), "-g", "daemon off;"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, start_new_session=True)
+            try:
+                for s in self.sites:
+                    wait_listening(s.port)
+            except RuntimeError:
+                err = self._stop_and_collect()
+                if attempt == 2:
+                    raise RuntimeError(f"nginx did not start: {err}") from None
+                continue
+            self.by_name = {s.name: s for s in self.sites}
+            return self
+        raise AssertionError("unreachable")
+
+    def _stop_and_collect(self) -> str:
+        if self.proc is None:
+            return ""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGQUIT)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=5)
+        err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
+        if self.proc.stderr:
+            self.proc.stderr.close()
+        self.proc = None
+        log = self.workdir / "error.log"
+        return err + (log.read_text(errors="replace")[-2000:] if log.exists() else "")
+
+    def stop(self) -> None:
+        self._stop_and_collect()
+
+    def __getitem__(self, name: str) -> Site:
+        return self.by_name[name]
+
+    def __enter__(self) -> "NginxFarm":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+@contextlib.contextmanager
+def silent_port() -> Iterator[int]:
+    """A port whose kernel completes TCP handshakes but nobody ever reads or writes."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind((LOOPBACK, 0))
+    s.listen(64)
+    try:
+        yield s.getsockname()[1]
+    finally:
+        s.close()
+
+
+@contextlib.contextmanager
+def closed_port() -> Iterator[int]:
+    """A port on which nothing listens (connection refused)."""
+    yield free_port()
+
+
+@contextlib.contextmanager
+def smtp_starttls(cert: Path, key: Path) -> Iterator[int]:
+    """An SMTP server (aiosmtpd) offering STARTTLS with the given certificate."""
+    import logging
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Sink
+
+    # sslyze's scan makes hundreds of handshakes that the server refuses on purpose; aiosmtpd logs each one
+    logging.getLogger("mail.log").setLevel(logging.CRITICAL)
+
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(str(cert), str(key))
+    port = free_port()
+    controller = Controller(Sink(), hostname=LOOPBACK, port=port, tls_context=ctx, require_starttls=False,
+                            server_hostname="localhost", ready_timeout=10)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()
