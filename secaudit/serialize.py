@@ -67,6 +67,7 @@ def _facts_decoders() -> dict[str, Callable[[Mapping[str, Any]], Any]]:
 
 # kind -> (module, facts class). Explicit list: no registration by import side effect.
 _KNOWN_FACTS: dict[str, tuple[str, str]] = {
+    "tls": ("secaudit.observations.tls", "TlsFacts"),
     "ports": ("secaudit.observations.ports", "PortScan"),
     "http": ("secaudit.observations.http", "HttpRedirect"),
 }
