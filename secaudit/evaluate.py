@@ -9,6 +9,7 @@ needs, not more.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
@@ -58,21 +59,54 @@ def _waiver_for(waivers: Sequence[Waiver], control_id: str, system_id: str, targ
             and (w.endpoint is None or w.endpoint == target)]
 
 
+def _definition(c: Control) -> str:
+    import json
+
+    return json.dumps([c.check, dict(c.params), c.severity.value, c.title.en, c.applies_to], sort_keys=True,
+                      default=str)
+
+
+def qualified_ids(assessments: Sequence[SystemAssessment]) -> dict[tuple[str, str], str]:
+    """(policy id, control id) -> the id findings carry. A control tightened by a higher level is a different
+    control: when one run holds several definitions of an id, each becomes ``ID@policy`` (the policy that
+    defined that version), so reports never show one level's title or threshold for another's verdict."""
+    versions: dict[str, dict[str, str]] = {}
+    for a in assessments:
+        p = a.required_policy
+        if p is None:
+            continue
+        for c in p.controls:
+            origin = (p.overrides or {}).get(c.id, p.id)
+            versions.setdefault(c.id, {})[_definition(c)] = origin
+    out: dict[tuple[str, str], str] = {}
+    for a in assessments:
+        p = a.required_policy
+        if p is None:
+            continue
+        for c in p.controls:
+            defs = versions[c.id]
+            out[(p.id, c.id)] = c.id if len(defs) == 1 else f"{c.id}@{defs[_definition(c)]}"
+    return out
+
+
 def evaluate_policy(a: SystemAssessment, controls: Sequence[Control], registry: Mapping[str, CheckSpec],
                     obs: Mapping[tuple[str, str], Observation], waivers: Sequence[Waiver], now: dt.datetime,
-                    expired: dict[tuple, Waiver]) -> list[Finding]:
+                    expired: dict[tuple, Waiver], ids: Mapping[str, str] | None = None) -> list[Finding]:
+    """Findings of ``controls`` on the system's targets. ``ids`` maps a control id to the id findings carry."""
     findings: list[Finding] = []
     today = now.date()
+    ids = ids or {}
     for control in controls:
+        fid = ids.get(control.id, control.id)
         spec = registry.get(control.check)
         if spec is None:
-            findings.append(Finding(control.id, a.system.id, a.system.id, Verdict.ERROR, control.severity,
+            findings.append(Finding(fid, a.system.id, a.system.id, Verdict.ERROR, control.severity,
                                     Message("evaluate.unknown_check", {"check": control.check}),
                                     references=control.references))
             continue
         targets = targets_for(control, spec, a.system)
         if not targets:
-            findings.append(Finding(control.id, a.system.id, a.system.id, Verdict.NOT_APPLICABLE, control.severity,
+            findings.append(Finding(fid, a.system.id, a.system.id, Verdict.NOT_APPLICABLE, control.severity,
                                     Message("evaluate.no_target", {"check": control.check}),
                                     references=control.references))
             continue
@@ -93,7 +127,7 @@ def evaluate_policy(a: SystemAssessment, controls: Sequence[Control], registry: 
                         break
                     expired[(w.control, w.system, w.endpoint, w.expires)] = w
             findings.append(Finding(
-                control_id=control.id, system_id=a.system.id, target=target.name, verdict=verdict,
+                control_id=fid, system_id=a.system.id, target=target.name, verdict=verdict,
                 severity=control.severity, message=outcome.message, evidence=outcome.evidence,
                 warnings=outcome.warnings, references=control.references, waiver=waiver,
             ))
@@ -105,6 +139,7 @@ def evaluate(assessments: Sequence[SystemAssessment], observations: Iterable[Obs
              now: dt.datetime | None = None) -> Evaluation:
     now = now or dt.datetime.now(dt.timezone.utc)
     obs = index_observations(observations)
+    qids = qualified_ids(assessments)
     expired: dict[tuple, Waiver] = {}
     all_findings: list[Finding] = []
     controls: dict[str, Control] = {}
@@ -115,9 +150,10 @@ def evaluate(assessments: Sequence[SystemAssessment], observations: Iterable[Obs
         findings: list[Finding] = []
         achieved: int | None = None
         if required is not None and a.required_level:
-            findings = evaluate_policy(a, required.controls, registry, obs, waivers, now, expired)
+            ids = {c.id: qids[(required.id, c.id)] for c in required.controls}
+            findings = evaluate_policy(a, required.controls, registry, obs, waivers, now, expired, ids)
             for c in required.controls:
-                controls.setdefault(c.id, c)
+                controls.setdefault(ids[c.id], dataclasses.replace(c, id=ids[c.id]))
             achieved = 0
             for level in range(1, a.required_level + 1):
                 policy = a.policies.get(level)
@@ -129,6 +165,9 @@ def evaluate(assessments: Sequence[SystemAssessment], observations: Iterable[Obs
                     achieved = level
                 else:
                     break
+            if not any(f.verdict is not Verdict.NOT_APPLICABLE for f in findings) and not a.system.components:
+                achieved = None          # nothing was checked: not verified, never "compliant" by default
+                notes.append(Message("evaluate.nothing_checked", {"system": a.system.id}))
         else:
             notes.append(Message("evaluate.no_required_level", {"system": a.system.id}))
         counts = Counter(f.verdict.value for f in findings)
@@ -140,6 +179,7 @@ def evaluate(assessments: Sequence[SystemAssessment], observations: Iterable[Obs
             counts=dict(sorted(counts.items())), failed_by_severity=dict(sorted(failed.items())), notes=tuple(notes),
         ))
         all_findings += findings
+    results = _bound_by_components(results, assessments)
     for w in expired.values():
         all_findings_note = Message("evaluate.waiver_expired", {"control": w.control, "system": w.system,
                                                                 "expires": w.expires.isoformat()})
@@ -148,6 +188,37 @@ def evaluate(assessments: Sequence[SystemAssessment], observations: Iterable[Obs
                 results[r_i] = SystemResult(**{**r.__dict__, "notes": r.notes + (all_findings_note,)})
     return Evaluation(tuple(results), tuple(all_findings), tuple(controls.values()),
                       tuple(sorted(expired.values(), key=lambda w: (w.system, w.control))))
+
+
+def _bound_by_components(results: list[SystemResult], assessments: Sequence[SystemAssessment]) -> list[SystemResult]:
+    """A system made of components reaches no higher level than its weakest component."""
+    by_id = {r.system_id: r for r in results}
+    components = {a.system.id: a.system.components for a in assessments}
+    resolved: dict[str, int | None] = {}
+
+    def achieved(sid: str, trail: tuple[str, ...] = ()) -> int | None:
+        if sid in resolved:
+            return resolved[sid]
+        r = by_id.get(sid)
+        own = r.achieved_level if r else None
+        comps = [c for c in components.get(sid, ()) if c in by_id and c not in trail]
+        levels = [achieved(c, trail + (sid,)) for c in comps]
+        if comps:
+            checked_own = r is not None and any(v not in ("not_applicable",) and n for v, n in r.counts.items())
+            candidates = levels + ([own] if checked_own else [])
+            own = None if any(x is None for x in candidates) else min(x for x in candidates if x is not None)
+        resolved[sid] = own
+        return own
+
+    out = []
+    for r in results:
+        level = achieved(r.system_id)
+        if level != r.achieved_level:
+            notes = r.notes + (Message("evaluate.bounded_by_components",
+                                       {"system": r.system_id, "components": ", ".join(components[r.system_id])}),)
+            r = dataclasses.replace(r, achieved_level=level, notes=notes)
+        out.append(r)
+    return out
 
 
 def failing(findings: Iterable[Finding], threshold: Severity) -> list[Finding]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from typing import Sequence
 
 import click
@@ -49,6 +50,9 @@ _register()
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point: run the CLI and turn every outcome into an exit status."""
+    # sslyze loads Mozilla's bundled trust store, whose old roots trip a cryptography deprecation warning:
+    # noise for users, not a finding about their servers.
+    warnings.filterwarnings("ignore", message="Parsed a serial number which wasn't positive")
     try:
         rv = cli.main(args=list(argv) if argv is not None else None, prog_name="secaudit",
                       standalone_mode=False)

@@ -200,8 +200,8 @@ def system_status(result: SystemResult, counts: Mapping[str, int]) -> str:
         return STATUS_UNDETERMINED
     if result.achieved_level is not None and result.achieved_level >= result.required_level:
         return STATUS_COMPLIANT
-    if counts.get("fail", 0) == 0 and counts.get("error", 0) > 0:
-        return STATUS_UNVERIFIED
+    if counts.get("fail", 0) == 0 and (counts.get("error", 0) > 0 or result.achieved_level is None):
+        return STATUS_UNVERIFIED          # scan errors, or nothing on the network to check (air-gapped)
     return STATUS_NON_COMPLIANT
 
 

@@ -175,7 +175,7 @@ KbdInteractiveAuthentication no
 
 
 @contextlib.contextmanager
-def sshd(tmp: Path, host: str, hardened: bool) -> Iterator[int]:
+def sshd(tmp: Path, host: str, hardened: bool, port: int = 0) -> Iterator[int]:
     """A real OpenSSH server on ``host``:ephemeral port with throwaway host keys; stopped on exit."""
     if not os.path.exists(SSHD):
         raise RuntimeError(f"{SSHD} missing: install openssh-server (make sysdeps)")
@@ -183,10 +183,12 @@ def sshd(tmp: Path, host: str, hardened: bool) -> Iterator[int]:
     keys = []
     for kind in (("ed25519",) if hardened else ("rsa", "ed25519")):
         path = tmp / f"host_{kind}"
+        for stale in (path, path.with_suffix(".pub")):      # a reused directory: ssh-keygen would ask
+            stale.unlink(missing_ok=True)
         subprocess.run(["ssh-keygen", "-q", "-t", kind, "-N", "", "-f", str(path)], check=True,
                        stdin=subprocess.DEVNULL, timeout=30)
         keys.append(path)
-    port = free_port(host)
+    port = port or free_port(host)
     config = tmp / "sshd_config"
     config.write_text(
         f"ListenAddress {host}:{port}\n" + "".join(f"HostKey {k}\n" for k in keys)

@@ -38,11 +38,11 @@ class Server:
 
 
 @contextlib.contextmanager
-def serve(handler: Handler, host: str = "127.0.0.1") -> Iterator[Server]:
+def serve(handler: Handler, host: str = "127.0.0.1", port: int = 0) -> Iterator[Server]:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     lsock = socket.socket(family, socket.SOCK_STREAM)
     lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    lsock.bind((host, 0))
+    lsock.bind((host, port))
     lsock.listen(64)
     lsock.settimeout(0.1)
     server = Server(host, lsock.getsockname()[1])

@@ -30,13 +30,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_listening(port: int, deadline_s: float = 10.0) -> None:
+def wait_listening(port: int, deadline_s: float = 10.0, host: str = LOOPBACK) -> None:
     end = time.monotonic() + deadline_s
     while time.monotonic() < end:
-        with contextlib.suppress(OSError), socket.create_connection((LOOPBACK, port), timeout=0.5):
+        with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
             return
         time.sleep(0.05)
-    raise RuntimeError(f"nothing listening on {LOOPBACK}:{port} after {deadline_s} s")
+    raise RuntimeError(f"nothing listening on {host}:{port} after {deadline_s} s")
 
 
 @dataclass
@@ -55,11 +55,13 @@ class Site:
     plain: bool = False                      # plain HTTP, no TLS at all
     server_name: str = "localhost"
     same_port_as: str | None = None          # share another site's port, told apart by SNI (server_name)
-    port: int = 0
+    port: int = 0                            # 0: a free ephemeral port is picked at start
+    host: str = LOOPBACK                     # any 127.0.0.x address
+    redirect_to: str | None = None           # plain sites: answer 301 to this URL prefix instead of 200
 
     @property
     def address(self) -> str:
-        return f"{LOOPBACK}:{self.port}"
+        return f"{self.host}:{self.port}"
 
 
 @dataclass
@@ -76,11 +78,12 @@ class NginxFarm:
         blocks = []
         for s in self.sites:
             if s.plain:
-                blocks.append(f"  server {{\n    listen {LOOPBACK}:{s.port};\n"
-                              '    location / { return 200 "plain\\n"; }\n  }')
+                answer = f"return 301 {s.redirect_to}$request_uri;" if s.redirect_to else 'return 200 "plain\\n";'
+                blocks.append(f"  server {{\n    listen {s.host}:{s.port};\n"
+                              f"    location / {{ {answer} }}\n  }}")
                 continue
             lines = [
-                f"listen {LOOPBACK}:{s.port} ssl;",
+                f"listen {s.host}:{s.port} ssl;",
                 f"server_name {s.server_name};",
                 f"ssl_certificate {s.cert};",
                 f"ssl_certificate_key {s.key};",
@@ -112,9 +115,11 @@ class NginxFarm:
 
     def start(self) -> "NginxFarm":
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        fixed = {s.name for s in self.sites if s.port}   # sites given a port keep it
         for attempt in range(3):  # a picked free port can be taken meanwhile: retry with new ports
             for s in self.sites:
-                s.port = free_port()
+                if s.name not in fixed:
+                    s.port = free_port()
             names = {s.name: s for s in self.sites}
             for s in self.sites:
                 if s.same_port_as:
@@ -134,7 +139,7 @@ class NginxFarm:
                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, start_new_session=True)
             try:
                 for s in self.sites:
-                    wait_listening(s.port)
+                    wait_listening(s.port, host=s.host)
             except RuntimeError:
                 err = self._stop_and_collect()
                 if attempt == 2:
@@ -193,7 +198,8 @@ def closed_port() -> Iterator[int]:
 
 
 @contextlib.contextmanager
-def smtp_starttls(cert: Path, key: Path) -> Iterator[int]:
+def smtp_starttls(cert: Path, key: Path, host: str = LOOPBACK, port: int = 0,
+                  server_hostname: str = "localhost") -> Iterator[int]:
     """An SMTP server (aiosmtpd) offering STARTTLS with the given certificate."""
     import logging
 
@@ -206,9 +212,9 @@ def smtp_starttls(cert: Path, key: Path) -> Iterator[int]:
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     ctx.load_cert_chain(str(cert), str(key))
-    port = free_port()
-    controller = Controller(Sink(), hostname=LOOPBACK, port=port, tls_context=ctx, require_starttls=False,
-                            server_hostname="localhost", ready_timeout=10)
+    port = port or free_port()
+    controller = Controller(Sink(), hostname=host, port=port, tls_context=ctx, require_starttls=False,
+                            server_hostname=server_hostname, ready_timeout=10)
     controller.start()
     try:
         yield port

@@ -149,3 +149,34 @@ def test_system_without_required_level_is_reported_not_evaluated(library):
     system = System("u", "U", Purpose.OTHER)
     ev = evaluate([SystemAssessment(system, None, None, None)], [], REGISTRY, now=NOW)
     assert ev.findings == () and ev.systems[0].notes[0].key == "evaluate.no_required_level"
+
+
+def test_a_control_tightened_by_a_higher_level_is_reported_as_its_own_version(library):
+    low = assessment(library, required=1)         # VER-01 as level 1 defines it (min 1)
+    high = SystemAssessment(System("h", "H", Purpose.INTERNAL, endpoints=low.system.endpoints), 2, None, 2, "",
+                            {lv: library.resolve(f"level-{lv}") for lv in (1, 2)})   # level 2 tightens it (min 2)
+    ev = evaluate([low, high], [obs(2)], REGISTRY, now=NOW)
+    ids = {(f.system_id, f.control_id) for f in ev.findings}
+    assert ids == {("s", "VER-01@level-1"), ("h", "VER-01@level-2")}
+    assert {c.id: c.params["min"] for c in ev.controls} == {"VER-01@level-1": 1, "VER-01@level-2": 2}
+    # one definition only: plain ids
+    ev = evaluate([low], [obs(2)], REGISTRY, now=NOW)
+    assert {f.control_id for f in ev.findings} == {"VER-01"}
+
+
+def test_a_system_with_nothing_to_check_is_not_verified_never_compliant(library):
+    system = System("airgap", "A", Purpose.INTERNAL)
+    a = SystemAssessment(system, 3, None, 3, "", {lv: library.resolve(f"level-{lv}") for lv in (1, 2, 3)})
+    ev = evaluate([a], [], REGISTRY, now=NOW)
+    assert ev.systems[0].achieved_level is None
+    assert any(n.key == "evaluate.nothing_checked" for n in ev.systems[0].notes)
+
+
+def test_a_system_reaches_no_higher_level_than_its_weakest_component(library):
+    part = assessment(library)                     # achieves 2 with version 2
+    parent = SystemAssessment(System("p", "P", Purpose.INTERNAL, components=("s",)), 3, None, 3, "",
+                              {lv: library.resolve(f"level-{lv}") for lv in (1, 2, 3)})
+    ev = evaluate([parent, part], [obs(2)], REGISTRY, now=NOW)
+    by_id = {r.system_id: r for r in ev.systems}
+    assert by_id["s"].achieved_level == 2 and by_id["p"].achieved_level == 2
+    assert any(n.key == "evaluate.bounded_by_components" for n in by_id["p"].notes)
