@@ -1,7 +1,10 @@
 """`make demo`: the main job on the shipped examples.
 
-Today: validate the example inventory, show what validation errors look like, and list
-the systems. Each step is the real `secaudit` command a user would type.
+Validate the example inventory (and show what mistakes look like), classify its systems
+under both regimes, write one classification dossier, then start demo targets on
+127.0.0.x that match the inventory (some systems compliant, some not), scan them, write
+every report format to demo-out/, print the summary and the HTML report's path, and stop
+the targets. Each step is the real `secaudit` command a user would type.
 """
 
 from __future__ import annotations
@@ -19,6 +22,28 @@ def step(title: str, *args: str, expect: int = 0) -> None:
     rc = subprocess.run(SECAUDIT + list(args), cwd=ROOT).returncode
     if rc != expect:
         sys.exit(f"demo: `secaudit {' '.join(args)}` exited {rc}, expected {expect}")
+
+
+def scan_demo_targets() -> None:
+    import tempfile
+    from pathlib import Path
+
+    sys.path.insert(0, os.path.join(ROOT, "scripts"))
+    from demo_targets import demo_targets
+
+    out = Path(ROOT) / "demo-out"
+    with tempfile.TemporaryDirectory(prefix="secaudit-demo-") as tmp:
+        print("\n\033[1mStarting demo targets on 127.0.0.11-21 (nginx, SMTP/IMAP with STARTTLS, sshd, "
+              "a MySQL-like listener)...\033[0m", flush=True)
+        with demo_targets(Path(tmp)) as ca_file:
+            args = ["scan", "examples/inventory.yaml", "--ca-file", str(ca_file), "--out", str(out),
+                    "--runs-dir", str(Path(tmp) / "runs"), "--fail-on", "high"]
+            for fmt in ("html", "md", "text", "json", "sarif", "junit", "csv"):
+                args += ["--format", fmt]
+            # exit 1: some demo systems fail high-severity controls on purpose
+            step("check every endpoint against the controls of its system's level", *args, expect=1)
+        print("demo targets stopped.")
+    print(f"\n\033[1mHTML report:\033[0m {out / 'report.html'}")
 
 
 def list_systems() -> None:
@@ -39,6 +64,7 @@ def list_systems() -> None:
 
 
 def main() -> None:
+    os.makedirs(os.path.join(ROOT, "demo-out"), exist_ok=True)
     step("a valid inventory", "validate", "examples/inventory.yaml")
     step("what mistakes look like (exit status 2)", "validate", "examples/invalid-inventory.yaml", expect=2)
     print()
@@ -48,6 +74,10 @@ def main() -> None:
     step("the same inventory under Decree 85/2016; a declared level that is too low fails CI (exit 1)",
          "classify", "examples/inventory.yaml", "--regime", "decree-85-2016", "--fail-on-underclassified",
          expect=1)
+    step("the classification dossier of one system (hồ sơ đề xuất cấp độ), in Vietnamese",
+         "dossier", "examples/inventory.yaml", "--system", "cong-dvc", "--lang", "vi", "--format", "md",
+         "-o", "demo-out/dossier-cong-dvc.md")
+    scan_demo_targets()
 
 
 if __name__ == "__main__":
