@@ -91,13 +91,21 @@ def qualified_ids(assessments: Sequence[SystemAssessment]) -> dict[tuple[str, st
 
 def evaluate_policy(a: SystemAssessment, controls: Sequence[Control], registry: Mapping[str, CheckSpec],
                     obs: Mapping[tuple[str, str], Observation], waivers: Sequence[Waiver], now: dt.datetime,
-                    expired: dict[tuple, Waiver], ids: Mapping[str, str] | None = None) -> list[Finding]:
-    """Findings of ``controls`` on the system's targets. ``ids`` maps a control id to the id findings carry."""
+                    expired: dict[tuple, Waiver], ids: Mapping[str, str] | None = None,
+                    only: frozenset[str] | None = None) -> list[Finding]:
+    """Findings of ``controls`` on the system's targets. ``ids`` maps a control id to the id findings carry;
+    ``only`` (from ``--only``) names the probe families measured: other controls are marked excluded."""
     findings: list[Finding] = []
     today = now.date()
     ids = ids or {}
     for control in controls:
         fid = ids.get(control.id, control.id)
+        spec_ = registry.get(control.check)
+        if only is not None and spec_ is not None and not spec_kinds(spec_) <= only:
+            findings.append(Finding(fid, a.system.id, a.system.id, Verdict.NOT_APPLICABLE, control.severity,
+                                    Message("evaluate.excluded_by_only", {"kinds": ", ".join(sorted(only))}),
+                                    references=control.references))
+            continue
         spec = registry.get(control.check)
         if spec is None:
             findings.append(Finding(fid, a.system.id, a.system.id, Verdict.ERROR, control.severity,
@@ -136,10 +144,11 @@ def evaluate_policy(a: SystemAssessment, controls: Sequence[Control], registry: 
 
 def evaluate(assessments: Sequence[SystemAssessment], observations: Iterable[Observation],
              registry: Mapping[str, CheckSpec], waivers: Sequence[Waiver] = (),
-             now: dt.datetime | None = None) -> Evaluation:
+             now: dt.datetime | None = None, only: Iterable[str] | None = None) -> Evaluation:
     now = now or dt.datetime.now(dt.timezone.utc)
     obs = index_observations(observations)
     qids = qualified_ids(assessments)
+    only_set = frozenset(only) if only else None
     expired: dict[tuple, Waiver] = {}
     all_findings: list[Finding] = []
     controls: dict[str, Control] = {}
@@ -151,7 +160,9 @@ def evaluate(assessments: Sequence[SystemAssessment], observations: Iterable[Obs
         achieved: int | None = None
         if required is not None and a.required_level:
             ids = {c.id: qids[(required.id, c.id)] for c in required.controls}
-            findings = evaluate_policy(a, required.controls, registry, obs, waivers, now, expired, ids)
+            findings = evaluate_policy(a, required.controls, registry, obs, waivers, now, expired, ids, only_set)
+            if only_set is not None:
+                notes.append(Message("evaluate.partial_scope", {"kinds": ", ".join(sorted(only_set))}))
             for c in required.controls:
                 controls.setdefault(ids[c.id], dataclasses.replace(c, id=ids[c.id]))
             achieved = 0
@@ -160,7 +171,7 @@ def evaluate(assessments: Sequence[SystemAssessment], observations: Iterable[Obs
                 if policy is None:
                     break
                 level_findings = findings if level == a.required_level else evaluate_policy(
-                    a, policy.controls, registry, obs, waivers, now, {})
+                    a, policy.controls, registry, obs, waivers, now, {}, None, only_set)
                 if all(f.verdict in _OK for f in level_findings):
                     achieved = level
                 else:

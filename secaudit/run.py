@@ -168,7 +168,7 @@ def build_results(req: ScanRequest, run_id: str, started: str, finished: str, in
                   library: PolicyLibrary, assessments: Sequence[SystemAssessment], observations: Sequence[Any],
                   waivers: Sequence[Waiver], registry: Mapping[str, Any], complete: bool,
                   now: dt.datetime | None = None) -> Results:
-    ev = evaluate(assessments, observations, registry, waivers, now)
+    ev = evaluate(assessments, observations, registry, waivers, now, req.only or None)
     used = sorted({pid for a in assessments for p in a.policies.values() for pid in p.chain})
     return Results(
         run=RunInfo(id=run_id, started_at=started, finished_at=finished, tool_version=__version__,
