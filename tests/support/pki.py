@@ -72,8 +72,9 @@ def _ca(cn: str, issuer: Issued | None, path_len: int | None) -> Issued:
 
 
 class TestPKI:
-    __test__ = False          # a helper, not a test class (pytest would try to collect it)
     """Root + intermediate CA; issues leaves. Write the root with :meth:`write_ca_file`."""
+
+    __test__ = False          # a helper, not a test class (pytest would try to collect it)
 
     def __init__(self) -> None:
         self.root = _ca("secaudit test root CA", None, 1)
