@@ -37,7 +37,8 @@ def scan_demo_targets() -> None:
               "a MySQL-like listener)...\033[0m", flush=True)
         with demo_targets(Path(tmp)) as ca_file:
             args = ["scan", "examples/inventory.yaml", "--ca-file", str(ca_file), "--out", str(out),
-                    "--runs-dir", str(Path(tmp) / "runs"), "--fail-on", "high"]
+                    "--runs-dir", str(Path(tmp) / "runs"), "--fail-on", "high",
+                    "--waivers", "examples/waivers.yaml"]
             for fmt in ("html", "md", "text", "json", "sarif", "junit", "csv"):
                 args += ["--format", fmt]
             # exit 1: some demo systems fail high-severity controls on purpose
