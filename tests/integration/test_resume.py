@@ -74,9 +74,13 @@ def comparable(report: Path) -> dict[str, tuple]:
 @pytest.fixture(scope="module")
 def uninterrupted(farm):
     out = farm["dir"] / "full"
-    r = subprocess.run(cmd(farm, farm["dir"] / "runs-full", out), cwd=ROOT, capture_output=True, text=True,
-                       timeout=300, env=ENV)
+    r = subprocess.run(cmd(farm, farm["dir"] / "runs-full", out, "--log-json"), cwd=ROOT, capture_output=True,
+                       text=True, timeout=300, env=ENV)
     assert r.returncode == 0, r.stdout + r.stderr
+    events = [json.loads(line) for line in r.stderr.splitlines() if line.startswith("{")]
+    assert [e["event"] for e in events].count("probe.done") == N
+    assert events[0]["event"] == "scan.started" and events[-1]["event"] == "scan.finished"
+    assert events[-1]["complete"] is True
     return comparable(out / "report.json")
 
 
@@ -101,14 +105,15 @@ def test_kill_9_halfway_then_resume_gives_the_same_observations(farm, uninterrup
     assert comparable(out / "report.json") == uninterrupted
 
 
-def test_sigint_gives_130_an_incomplete_report_and_a_working_resume(farm, uninterrupted):
-    runs, out = farm["dir"] / "runs-int", farm["dir"] / "int"
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interrupt_gives_130_an_incomplete_report_and_a_working_resume(farm, uninterrupted, sig):
+    runs, out = farm["dir"] / f"runs-{sig.name}", farm["dir"] / sig.name
     proc = subprocess.Popen(cmd(farm, runs, out), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=ENV)
     try:
         wait_for_journal(runs, proc, at_least=3)
         t0 = time.monotonic()
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         stdout, stderr = proc.communicate(timeout=60)
         stopped_in = time.monotonic() - t0
     finally:
@@ -128,3 +133,26 @@ def test_sigint_gives_130_an_incomplete_report_and_a_working_resume(farm, uninte
     assert r.returncode == 0, r.stdout + r.stderr
     assert json.loads((out / "report.json").read_text())["run"]["complete"] is True
     assert comparable(out / "report.json") == uninterrupted
+
+
+def test_a_second_ctrl_c_exits_at_once_with_the_journal_intact(farm):
+    runs, out = farm["dir"] / "runs-twice", farm["dir"] / "twice"
+    proc = subprocess.Popen(cmd(farm, runs, out), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=ENV)
+    try:
+        wait_for_journal(runs, proc, at_least=2)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.2)
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=30)
+        stopped_in = time.monotonic() - t0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+    assert proc.returncode == 130 and stopped_in < 5, (proc.returncode, stopped_in, stderr[-2000:])
+    assert "Traceback" not in stderr
+    (journal,) = list(runs.glob("*/journal.jsonl"))
+    lines = journal.read_text().splitlines()
+    assert len(lines) >= 2 and all(json.loads(x)["probe_id"] for x in lines)
