@@ -259,26 +259,31 @@ def _normalise_inventory(doc: YamlDoc) -> tuple[list[Diagnostic], set[Path]]:
 
 
 def _inventory_semantics(doc: YamlDoc) -> list[Diagnostic]:
-    out: list[Diagnostic] = []
     systems = doc.value.get("systems")
     if not isinstance(systems, list):
-        return out
-    first_id: dict[str, int] = {}
-    ids: list[str] = []
+        return []
+    out, first_id = _duplicate_ids(doc, "systems", "inventory.duplicate_id")
     for i, s in enumerate(systems):
-        if not isinstance(s, dict):
-            continue
-        sid = s.get("id")
-        if isinstance(sid, str):
-            if sid in first_id:
-                out.append(doc.diag(("systems", i, "id"), "inventory.duplicate_id", id=sid,
-                                    first_line=doc.where(("systems", first_id[sid], "id"))[0]))
-            else:
-                first_id[sid] = i
-                ids.append(sid)
-        out += _system_semantics(doc, i, s)
+        if isinstance(s, dict):
+            out += _system_semantics(doc, i, s)
     out += _component_semantics(doc, systems, first_id)
     return out
+
+
+def _duplicate_ids(doc: YamlDoc, list_key: str, message_key: str) -> tuple[list[Diagnostic], dict[str, int]]:
+    """Items of ``doc[list_key]`` whose ``id`` repeats an earlier one; also returns id -> first index."""
+    out: list[Diagnostic] = []
+    first: dict[str, int] = {}
+    for i, item in enumerate(doc.value.get(list_key) or []):
+        item_id = item.get("id") if isinstance(item, dict) else None
+        if not isinstance(item_id, str):
+            continue
+        if item_id in first:
+            out.append(doc.diag((list_key, i, "id"), message_key, id=item_id,
+                                first_line=doc.where((list_key, first[item_id], "id"))[0]))
+        else:
+            first[item_id] = i
+    return out, first
 
 
 def _system_semantics(doc: YamlDoc, i: int, s: dict[str, Any]) -> list[Diagnostic]:
@@ -315,7 +320,7 @@ def _system_semantics(doc: YamlDoc, i: int, s: dict[str, Any]) -> list[Diagnosti
                 normalize_host(sni)
                 if _is_ip(sni):
                     raise TargetError("target.sni_ip", sni)
-            except TargetError as e:
+            except TargetError:
                 out.append(doc.diag(p + ("sni",), "endpoint.sni_invalid", value=_short(sni)))
         svc, stls = ep.get("service"), ep.get("starttls")
         if isinstance(stls, str) and isinstance(svc, str):
@@ -398,17 +403,10 @@ def _policy_semantics(doc: YamlDoc) -> list[Diagnostic]:
     controls = doc.value.get("controls")
     if not isinstance(controls, list):
         return out
-    first: dict[str, int] = {}
+    out += _duplicate_ids(doc, "controls", "policy.duplicate_control")[0]
     for i, c in enumerate(controls):
         if not isinstance(c, dict):
             continue
-        cid = c.get("id")
-        if isinstance(cid, str):
-            if cid in first:
-                out.append(doc.diag(("controls", i, "id"), "policy.duplicate_control", id=cid,
-                                    first_line=doc.where(("controls", first[cid], "id"))[0]))
-            else:
-                first[cid] = i
         check = c.get("check")
         if isinstance(check, str):
             spec = REGISTRY.get(check)

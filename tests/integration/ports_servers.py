@@ -13,32 +13,22 @@ import datetime as dt
 import http.server
 import os
 import shutil
-import socket
 import socketserver
 import ssl
 import subprocess
 import threading
-import time
 from pathlib import Path
 from typing import Iterator
+
+from tests.support.servers import free_port  # noqa: E402  (one implementation for every fixture)
+from tests.support.servers import wait_listening as _wait_listening  # noqa: E402
 
 SSHD = "/usr/sbin/sshd"
 TELNET_NEGOTIATION = b"\xff\xfd\x18\xff\xfd\x20\xff\xfd\x23\xff\xfd\x27"  # DO TTYPE, TSPEED, XDISPLOC, NEW-ENVIRON
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
-
-
 def wait_listening(host: str, port: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listening on {host}:{port} after {timeout} s")
+    _wait_listening(port, timeout, host=host)
 
 
 class _QuietServer(socketserver.ThreadingTCPServer):
