@@ -158,7 +158,8 @@ def scan(
     batch_size: int = 50,
     concurrency: int = 10,
     network_timeout_s: int = 5,
-    network_max_retries: int = 1,
+    network_max_retries: int = 2,
+    quick_check_timeout_s: float | None = None,
 ) -> Iterator[Observation]:
     """Scan ``targets``; yield one Observation per target (order of completion), never raise for a target.
 
@@ -166,13 +167,16 @@ def scan(
     time (sslyze's default; more is slower on 2 cores, design §6). ``timeout_s`` is the budget of
     one endpoint: a batch gets ``timeout_s`` per wave of ``concurrency`` endpoints, and whatever
     has no result when the batch's budget is spent becomes an ERROR observation.
+    ``network_timeout_s``/``network_max_retries`` go to sslyze; the first "does it speak?"
+    check waits ``quick_check_timeout_s`` (default: the network timeout).
     """
     if ca_file is not None and not Path(ca_file).is_file():
         raise FileNotFoundError(str(ca_file))
     for i in range(0, len(targets), max(1, batch_size)):
         yield from _scan_batch(list(targets[i:i + batch_size]), params, timeout_s=timeout_s, ca_file=ca_file,
                                concurrency=max(1, concurrency), network_timeout_s=network_timeout_s,
-                               network_max_retries=network_max_retries)
+                               network_max_retries=network_max_retries,
+                               quick_check_timeout_s=quick_check_timeout_s or network_timeout_s)
 
 
 def _build_request(t: TlsTarget, params: TlsProbeParams, ca_file: Path | None, network_timeout_s: int,
@@ -240,7 +244,8 @@ def _collect(out: queue.Queue, keys: set[Any], deadline: float) -> Iterator[tupl
 
 
 def _scan_batch(batch: list[TlsTarget], params: TlsProbeParams, *, timeout_s: float, ca_file: Path | None,
-                concurrency: int, network_timeout_s: int, network_max_retries: int) -> Iterator[Observation]:
+                concurrency: int, network_timeout_s: int, network_max_retries: int,
+                quick_check_timeout_s: float) -> Iterator[Observation]:
     started = _now_iso()
     t0 = time.monotonic()
     by_uuid: dict[Any, TlsTarget] = {}
@@ -264,20 +269,20 @@ def _scan_batch(batch: list[TlsTarget], params: TlsProbeParams, *, timeout_s: fl
 
     def checked(t: TlsTarget) -> str | None:
         with gate:
-            return quick_check(t, network_timeout_s)
+            return quick_check(t, quick_check_timeout_s)
 
     for uuid in requests:
         _run_daemon(lambda t=by_uuid[uuid]: checked(t), out, uuid)
     reachable: set[Any] = set()
     pending = set(requests)
-    for uuid, problem, exc in _collect(out, pending, t0 + network_timeout_s + 2):
+    for uuid, problem, exc in _collect(out, pending, t0 + quick_check_timeout_s + 2):
         problem = problem if exc is None else _readable(exc)
         if problem:
             yield _error_obs(by_uuid[uuid], problem, started, t0)
         else:
             reachable.add(uuid)
     for uuid in pending:
-        yield _error_obs(by_uuid[uuid], f"no answer within {network_timeout_s} s", started, t0)
+        yield _error_obs(by_uuid[uuid], f"no answer within {quick_check_timeout_s:g} s", started, t0)
     if not reachable:
         return
 
