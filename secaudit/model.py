@@ -363,3 +363,50 @@ class Finding:
     warnings: tuple[Message, ...] = ()
     references: tuple[str, ...] = ()
     waiver: Waiver | None = None
+
+
+# --------------------------------------------------------------------------- results of a run
+
+
+@dataclass(frozen=True)
+class SystemResult:
+    """The verdict for one system: which level it must meet and which it reaches."""
+
+    system_id: str
+    name: str
+    computed_level: int | None                     # from classification (None: undetermined)
+    declared_level: int | None
+    required_level: int | None                     # max(computed, declared); None: cannot be decided
+    achieved_level: int | None                     # highest level whose controls all pass or are waived (0: none)
+    deciding: str = ""                             # citation of the deciding criterion, e.g. "Decree 331/2026 Art. 13.2.b"
+    policy_id: str | None = None                   # the resolved level policy evaluated, e.g. "level-3"
+    counts: Mapping[str, int] = field(default_factory=dict)              # verdict -> number of findings
+    failed_by_severity: Mapping[str, int] = field(default_factory=dict)  # severity -> failed findings
+    notes: tuple[Message, ...] = ()                # under-declared, undetermined, expired waivers...
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    id: str
+    started_at: str                                # ISO 8601 UTC
+    finished_at: str
+    tool_version: str
+    inventory_file: str
+    inventory_digest: str
+    regime: str
+    policies: Mapping[str, str] = field(default_factory=dict)   # policy id -> sha256 of its file
+    complete: bool = True                          # False when interrupted: the report is partial
+    fail_on: str = "low"
+
+
+@dataclass(frozen=True)
+class Results:
+    """Everything a report needs. Reports are pure functions of this."""
+
+    run: RunInfo
+    inventory: Inventory
+    systems: tuple[SystemResult, ...]
+    controls: tuple[Control, ...]                  # every control a finding refers to (rule metadata)
+    findings: tuple[Finding, ...]
+    observations: tuple[Observation, ...] = ()
+    expired_waivers: tuple[Waiver, ...] = ()

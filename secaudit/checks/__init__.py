@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from secaudit.checks import cert, hsts, tls
+from secaudit.checks import cert, hsts, http_redirect, ports, ssh, tls
 from secaudit.checks.base import CheckContext, CheckSpec
 
-_FAMILIES: tuple[tuple[CheckSpec, ...], ...] = (tls.CHECKS, cert.CHECKS, hsts.CHECKS)
+_FAMILIES: tuple[tuple[CheckSpec, ...], ...] = (
+    tls.CHECKS,
+    cert.CHECKS,
+    hsts.CHECKS,
+    ports.CHECKS,
+    ssh.CHECKS,
+    http_redirect.CHECKS,
+)
 
 
 def _build() -> dict[str, CheckSpec]:

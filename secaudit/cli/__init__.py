@@ -7,6 +7,7 @@ stays instant.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Sequence
 
@@ -35,10 +36,12 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from secaudit.cli import tls, validate
+    from secaudit.cli import classify, dossier, policy, ports, scan, tls, validate
 
-    for module in (validate, tls):
+    for module in (validate, policy, classify, dossier, tls, ports):
         cli.add_command(module.command)
+    cli.add_command(scan.scan_command)
+    cli.add_command(scan.report_command)
 
 
 _register()
@@ -68,5 +71,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(ExitStatus.INPUT_ERROR)
     except SecauditError as e:
         print_error(str(e))
+        sys.exit(ExitStatus.INPUT_ERROR)
+    except Exception as e:  # a bug: say so plainly; SECAUDIT_DEBUG=1 shows the traceback
+        if os.environ.get("SECAUDIT_DEBUG"):
+            raise
+        print_error(t("cli.internal_error", error=f"{type(e).__name__}: {e}"))
         sys.exit(ExitStatus.INPUT_ERROR)
     sys.exit(int(rv) if isinstance(rv, int) else ExitStatus.OK)

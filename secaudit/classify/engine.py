@@ -1,0 +1,234 @@
+"""The classification engine: pure functions from systems and a regime to Classifications.
+
+Rule (Decree 85 Art. 5.2, Decree 331 Art. 8.2, as the regime cites them): a system's level is the
+highest level whose criteria it meets, and at least the highest level of its components. Criteria
+are evaluated with three-valued logic; when a criterion that could raise the level above what is
+already certain is unknown, the result is undetermined and names the facts to declare. The engine
+never guesses: the only readings it applies are the regime's interpretations, and it lists them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping, Sequence
+
+from secaudit.classify.facts import system_facts
+from secaudit.classify.regime import Regime
+from secaudit.classify.result import (AppliedInterpretation, Classification, ComponentLevel, CriterionResult,
+                                      DeclaredStatus, Deciding, Status)
+from secaudit.errors import Diagnostic, InputError
+from secaudit.model import Inventory, Message, System
+
+MAX_LEVEL = 5
+
+
+def classify_facts(system_id: str, facts: Mapping[str, Any], regime: Regime, *,
+                   declared_level: int | None = None,
+                   components: Sequence[Classification] = ()) -> Classification:
+    """Classify one system from its flat facts (see ``secaudit.classify.facts``)."""
+    f = dict(facts)
+    for name, value in regime.defaults.items():
+        if f.get(name) is None:
+            f[name] = value
+    purpose = f.get("purpose")
+
+    applied: list[AppliedInterpretation] = []
+    # 1. readings that supply an undeclared fact (e.g. damage from the secrecy grade)
+    for it in regime.interpretations:
+        if not it.assume or (it.applies_to is not None and purpose not in it.applies_to):
+            continue
+        if it.evaluate(f)[0] is True:
+            assumed = {k: v for k, v in it.assume.items() if f.get(k) is None}
+            f.update(assumed)
+            applied.append(AppliedInterpretation(it.id, it.level, assumed, it.flag is not None))
+
+    # 2. every criterion
+    results: list[CriterionResult] = []
+    met_level = 0
+    for c, not_applicable, met, not_met in _prepared(regime):
+        if c.applies_to is not None and purpose not in c.applies_to:
+            results.append(not_applicable)
+            continue
+        value, missing = c.evaluate(f)
+        if value is True:
+            results.append(met)
+            if c.level > met_level:
+                met_level = c.level
+        elif value is False:
+            results.append(not_met)
+        else:
+            results.append(CriterionResult(c.id, c.level, c.article, Status.UNKNOWN, tuple(sorted(missing))))
+
+    # 3. readings that give a floor level; one that might apply counts as open, like an unknown criterion
+    open_readings: list[tuple[int, frozenset[str]]] = []
+    for it in regime.interpretations:
+        if it.assume or it.level is None or (it.applies_to is not None and purpose not in it.applies_to):
+            continue
+        value, missing = it.evaluate(f)
+        if value is True:
+            applied.append(AppliedInterpretation(it.id, it.level, {}, it.flag is not None))
+            met_level = max(met_level, it.level)
+        elif value is None:
+            open_readings.append((it.level, missing))
+
+    # 4. the max rule, components included
+    comps = tuple(ComponentLevel(c.system_id, c.level, c.lower_bound, c.upper_bound) for c in components)
+    bound = max([met_level] + [c.lower_bound for c in comps])
+    open_criteria = [r for r in results if r.status is Status.UNKNOWN and r.level > bound]
+    open_levels = [(r.level, frozenset(r.missing)) for r in open_criteria]
+    open_levels += [(lvl, m) for lvl, m in open_readings if lvl > bound]
+    open_components = [c for c in comps if c.level is None and c.upper_bound > bound]
+    missing_facts: set[str] = set()
+    for _, m in open_levels:
+        missing_facts.update(m)
+    nothing_matched = bound == 0 and not open_levels and not open_components
+    if nothing_matched:
+        missing_facts.update(regime.nothing_matched_missing)
+
+    determined = not (open_levels or open_components or nothing_matched)
+    if determined:
+        level: int | None = bound
+        upper = bound
+    else:
+        level = None
+        upper = MAX_LEVEL if nothing_matched else max([lvl for lvl, _ in open_levels]
+                                                      + [c.upper_bound for c in open_components])
+
+    deciding = _deciding(bound, results, applied, comps, regime) if bound else None
+
+    # 5. the declared level
+    warnings: list[Message] = []
+    notes: list[Message] = []
+    if declared_level is None:
+        declared_status = DeclaredStatus.UNDECLARED
+    elif declared_level < bound:
+        declared_status = DeclaredStatus.LOWER
+        warnings.append(Message("classify.warn.underclassified", {
+            "system": system_id, "declared": declared_level, "computed": bound if determined else f"≥{bound}",
+            "deciding": deciding.id if deciding else "-"}))
+    elif not determined:
+        declared_status = DeclaredStatus.UNVERIFIED
+    elif declared_level > bound:
+        declared_status = DeclaredStatus.HIGHER
+        notes.append(Message("classify.note.declared_higher", {
+            "system": system_id, "declared": declared_level, "computed": bound}))
+    else:
+        declared_status = DeclaredStatus.MATCHES
+    if nothing_matched:
+        notes.append(Message("classify.note.nothing_matched", {"system": system_id, "purpose": purpose or "-"}))
+    unused = sorted(k for k, v in facts.items() if v is not None and k not in regime.facts_used and k != "purpose")
+    if unused:
+        notes.append(Message("classify.note.unused_facts", {"system": system_id, "facts": ", ".join(unused)}))
+    if not determined:
+        notes.append(Message("classify.note.undetermined", {
+            "system": system_id, "missing": ", ".join(sorted(missing_facts)) or "-",
+            "components": ", ".join(c.id for c in open_components) or "-"}))
+
+    return Classification(
+        system_id=system_id, regime_id=regime.id, level=level, lower_bound=bound, upper_bound=upper,
+        missing=tuple(sorted(missing_facts)), undetermined_components=tuple(c.id for c in open_components),
+        deciding=deciding, criteria=tuple(results), interpretations=tuple(applied), components=comps,
+        declared_level=declared_level, declared_status=declared_status,
+        warnings=tuple(warnings), notes=tuple(notes))
+
+
+_PREPARED: dict[int, tuple[Regime, list[tuple[Any, CriterionResult, CriterionResult, CriterionResult]]]] = {}
+
+
+def _prepared(regime: Regime) -> list[tuple[Any, CriterionResult, CriterionResult, CriterionResult]]:
+    """Per regime, the immutable results each criterion can share between systems (speed: no allocation)."""
+    entry = _PREPARED.get(id(regime))
+    if entry is None or entry[0] is not regime:
+        entry = (regime, [(c, CriterionResult(c.id, c.level, c.article, Status.NOT_APPLICABLE),
+                           CriterionResult(c.id, c.level, c.article, Status.MET),
+                           CriterionResult(c.id, c.level, c.article, Status.NOT_MET)) for c in regime.criteria])
+        _PREPARED[id(regime)] = entry
+    return entry[1]
+
+
+def _deciding(level: int, results: Iterable[CriterionResult], applied: Iterable[AppliedInterpretation],
+              comps: Iterable[ComponentLevel], regime: Regime) -> Deciding | None:
+    for r in results:
+        if r.status is Status.MET and r.level == level:
+            return Deciding("criterion", r.id, level, r.article)
+    for a in applied:
+        if a.level == level:
+            return Deciding("interpretation", a.id, level)
+    for c in comps:
+        if c.lower_bound == level:
+            return Deciding("component", c.id, level)
+    return None
+
+
+def classify_system(system: System, regime: Regime,
+                    components: Sequence[Classification] = ()) -> Classification:
+    """Classify one system; ``components`` are the classifications of its components."""
+    return classify_facts(system.id, system_facts(system), regime,
+                          declared_level=system.declared_level, components=components)
+
+
+# --------------------------------------------------------------------------- inventories
+
+
+def _diag(where: System, key: str, **args: Any) -> Diagnostic:
+    return Diagnostic(where.source.file or "<inventory>", where.source.line, where.source.column, key, args)
+
+
+def component_order(systems: Sequence[System], wanted: Iterable[str] | None = None) -> list[System]:
+    """Systems in an order where components come before the systems made of them.
+
+    Only ``wanted`` systems and their components (transitively) when given. Unknown component ids and
+    component cycles are input errors located at the system that declares them.
+    """
+    by_id = {s.id: s for s in systems}
+    problems = [_diag(s, "classify.error.unknown_component", system=s.id, component=c)
+                for s in systems for c in s.components if c not in by_id]
+    if problems:
+        raise InputError(problems)
+
+    order: list[System] = []
+    state: dict[str, int] = {}          # 1 = on the current path, 2 = done
+    roots = list(wanted) if wanted is not None else [s.id for s in systems]
+    for root in roots:
+        if state.get(root) == 2:
+            continue
+        stack: list[tuple[str, int]] = [(root, 0)]
+        path: list[str] = [root]
+        state[root] = 1
+        while stack:
+            sid, i = stack[-1]
+            comps = by_id[sid].components
+            if i < len(comps):
+                stack[-1] = (sid, i + 1)
+                child = comps[i]
+                st = state.get(child)
+                if st == 1:
+                    cycle = path[path.index(child):] + [child]
+                    raise InputError([_diag(by_id[sid], "classify.error.component_cycle",
+                                            system=sid, cycle=" → ".join(cycle))])
+                if st is None:
+                    state[child] = 1
+                    stack.append((child, 0))
+                    path.append(child)
+            else:
+                stack.pop()
+                path.pop()
+                state[sid] = 2
+                order.append(by_id[sid])
+    return order
+
+
+def classify_inventory(inventory: Inventory, regime: Regime,
+                       only: Sequence[str] | None = None) -> tuple[Classification, ...]:
+    """Classify the inventory's systems (or only those named), in inventory order."""
+    ids = {s.id for s in inventory.systems}
+    if only:
+        unknown = [sid for sid in only if sid not in ids]
+        if unknown:
+            raise InputError([Diagnostic("--system", 0, 0, "classify.error.unknown_system",
+                                         {"system": sid, "known": ", ".join(sorted(ids)) or "-"})
+                              for sid in unknown])
+    done: dict[str, Classification] = {}
+    for system in component_order(inventory.systems, only or None):
+        done[system.id] = classify_system(system, regime, [done[c] for c in system.components])
+    wanted = list(dict.fromkeys(only)) if only else [s.id for s in inventory.systems]
+    return tuple(done[sid] for sid in wanted)

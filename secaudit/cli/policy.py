@@ -1,0 +1,129 @@
+"""`secaudit policy list | show | explain | checks`"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from secaudit.cli.common import lang_option
+from secaudit.status import ExitStatus
+
+
+@click.group("policy")
+@lang_option
+def command() -> None:
+    """Inspect the shipped policies: levels 1-5 and profiles (Mozilla TLS...).
+
+    \b
+    Examples:
+      secaudit policy list
+      secaudit policy show --level 3
+      secaudit policy explain TLS-PROTO-01
+    """
+
+
+@command.command("list")
+@lang_option
+def list_() -> int:
+    """List every policy with its level, what it extends and its number of controls."""
+    from secaudit.cli.output import echo
+    from secaudit.i18n import current_lang, t
+    from secaudit.policy import default_library
+
+    lib = default_library()
+    lang = current_lang()
+    echo(t("policy.list.header", lang))
+    for pid in lib.ids():
+        p = lib.policies[pid]
+        resolved = lib.resolve(pid)
+        echo(f"  {pid:<24} {('L' + str(p.level)) if p.level else '  ':<3} {len(resolved.controls):>3}  "
+             f"{p.title.get(lang)}" + (f"  (extends {', '.join(p.extends)})" if p.extends else ""))
+    return ExitStatus.OK
+
+
+@command.command("show")
+@click.option("--level", type=click.IntRange(1, 5), help="Show the resolved policy of this level.")
+@click.option("--profile", "profile", help="Show a profile (e.g. mozilla-intermediate) or any policy id.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@lang_option
+def show(level: int | None, profile: str | None, fmt: str) -> int:
+    """Show a policy after `extends` is resolved: every control with its check and parameters."""
+    from secaudit.cli.output import echo
+    from secaudit.i18n import current_lang, t
+    from secaudit.policy import default_library
+    from secaudit.serialize import to_jsonable
+
+    if (level is None) == (profile is None):
+        raise click.UsageError(t("policy.show.one_of"))
+    lib = default_library()
+    pid = lib.level_policy_id(level) if level else str(profile)
+    r = lib.resolve(pid)
+    lang = current_lang()
+    if fmt == "json":
+        echo(json.dumps({"id": r.id, "chain": list(r.chain), "controls": to_jsonable(r.controls)},
+                        ensure_ascii=False, indent=2))
+        return ExitStatus.OK
+    echo(f"{r.id}: {r.title.get(lang)}")
+    echo(t("policy.show.chain", lang, chain=" → ".join(r.chain)))
+    for c in r.controls:
+        origin = (r.overrides or {}).get(c.id, "")
+        echo(f"\n  {c.id}  [{c.severity.value}]  {c.title.get(lang)}  ({origin})")
+        echo(f"    check: {c.check} {json.dumps(dict(c.params), ensure_ascii=False) if c.params else ''}")
+        if c.applies_to:
+            echo(f"    applies_to: {', '.join(s.value for s in c.applies_to)}")
+        for ref in c.references:
+            echo(f"    - {ref}")
+    return ExitStatus.OK
+
+
+@command.command("explain")
+@click.argument("control_id")
+@lang_option
+def explain(control_id: str) -> int:
+    """Explain a control: what it requires, why, how it is checked, how to fix it, where it applies."""
+    from secaudit.checks import REGISTRY
+    from secaudit.cli.output import echo
+    from secaudit.errors import Diagnostic, InputError
+    from secaudit.i18n import current_lang, t
+    from secaudit.policy import default_library
+
+    lib = default_library()
+    lang = current_lang()
+    found = [(pid, c) for pid in lib.ids() for c in lib.policies[pid].controls if c.id == control_id.upper()]
+    if not found:
+        import difflib
+
+        ids = sorted({c.id for p in lib.policies.values() for c in p.controls})
+        hint = difflib.get_close_matches(control_id.upper(), ids, n=1)
+        raise InputError([Diagnostic("secaudit policy explain", 0, 0, "policy.explain.unknown",
+                                     {"id": control_id, "suggestion": hint[0] if hint else "-"})])
+    pid, c = found[-1]
+    echo(f"{c.id}: {c.title.get(lang)}")
+    echo(t("policy.explain.severity", lang, severity=c.severity.value))
+    echo(t("policy.explain.check", lang, check=c.check,
+           available=t("policy.explain.registered", lang) if c.check in REGISTRY else t("policy.explain.missing", lang)))
+    for pid_, c_ in found:
+        echo(t("policy.explain.defined_in", lang, policy=pid_, file=c_.source.file, line=c_.source.line,
+               params=json.dumps(dict(c_.params), ensure_ascii=False)))
+    if c.references:
+        echo(t("policy.explain.references", lang))
+        for ref in c.references:
+            echo(f"  - {ref}")
+    if c.remediation.get(lang):
+        echo(t("policy.explain.remediation", lang))
+        echo("  " + c.remediation.get(lang))
+    return ExitStatus.OK
+
+
+@command.command("checks")
+@lang_option
+def checks() -> int:
+    """List the registered checks that policies can use, with what each one measures."""
+    from secaudit.checks import REGISTRY
+    from secaudit.cli.output import echo
+
+    for name in sorted(REGISTRY):
+        spec = REGISTRY[name]
+        echo(f"{name:<28} needs: {', '.join(sorted(spec.needs))}")
+    return ExitStatus.OK

@@ -1,0 +1,220 @@
+"""`secaudit scan` and `secaudit report`."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+import click
+
+from secaudit.cli.common import lang_option
+from secaudit.status import ExitStatus
+
+SEVERITIES = ["critical", "high", "medium", "low", "info"]
+FORMATS = ["html", "md", "text", "json", "sarif", "junit", "csv"]
+DEFAULT_FORMATS = ("html", "json", "text")
+
+
+def _severity_exit(results: Any, fail_on: str, errors_ok: bool) -> ExitStatus:
+    from secaudit.evaluate import errored, failing
+    from secaudit.model import Severity
+
+    if failing(results.findings, Severity(fail_on)):
+        return ExitStatus.FINDINGS
+    if not errors_ok and (errored(results.findings) or any(s.required_level is None for s in results.systems)):
+        return ExitStatus.SCAN_ERRORS
+    return ExitStatus.OK
+
+
+def write_reports(results: Any, formats: Sequence[str], out_dir: Path, lang: str) -> dict[str, Path]:
+    """Render every requested format into ``out_dir`` (report.<ext>); returns format -> path."""
+    from secaudit.report import get_format
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    for name in dict.fromkeys(formats):
+        fmt = get_format(name)
+        path = out_dir / f"report.{fmt.extension}"
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(fmt.render(results, lang), encoding="utf-8")
+        os.replace(tmp, path)
+        written[name] = path
+    return written
+
+
+def _print_summary(results: Any, lang: str) -> None:
+    from secaudit.cli.output import echo
+    from secaudit.report import get_format
+
+    echo(get_format("text").render(results, lang).rstrip("\n"))
+
+
+class _Sigterm:
+    """SIGTERM behaves like Ctrl-C while a scan runs (systemd stops, CI cancellations)."""
+
+    def __enter__(self) -> "_Sigterm":
+        self.previous = signal.getsignal(signal.SIGTERM)
+
+        def handler(signum: int, frame: Any) -> None:
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, handler)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        signal.signal(signal.SIGTERM, self.previous)
+
+
+@click.command("scan")
+@click.argument("inventory", required=False, type=click.Path(dir_okay=False, path_type=str))
+@click.option("--system", "systems", multiple=True, metavar="ID", help="Scan only this system (repeatable).")
+@click.option("--only", multiple=True, type=click.Choice(["tls", "ports", "http"]),
+              help="Run only these probe families (repeatable); controls needing others get no verdict.")
+@click.option("--waivers", "waivers_file", type=click.Path(dir_okay=False, path_type=str), help="Waivers YAML file.")
+@click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS),
+              help=f"Report format (repeatable; default: {', '.join(DEFAULT_FORMATS)}).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=str), default="secaudit-report",
+              show_default=True, help="Directory for the reports.")
+@click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True,
+              help="Exit 1 when a finding of this severity or higher fails.")
+@click.option("--errors-ok", is_flag=True, help="Exit 0 instead of 3 when scan errors left controls without a verdict.")
+@click.option("--regime", help="Classification regime (decree-331-2026 by default, or decree-85-2016).")
+@click.option("--target", "targets", multiple=True, metavar="HOST:PORT",
+              help="Ad-hoc scan of one endpoint without an inventory (repeatable); needs --level or --profile.")
+@click.option("--level", type=click.IntRange(1, 5), help="With --target: the level whose controls to check.")
+@click.option("--profile", "profiles", multiple=True, metavar="ID",
+              help="Add a profile (e.g. mozilla-intermediate) to each system's policy (repeatable).")
+@click.option("--service", type=click.Choice(["https", "smtp", "imap", "pop3", "ftp", "ldap", "xmpp", "postgres",
+                                              "rdp", "http", "ssh", "other"]), help="With --target: its service.")
+@click.option("--starttls", type=click.Choice(["smtp", "imap", "pop3", "ftp", "ldap", "xmpp", "xmpp_server",
+                                               "postgres", "rdp"]), help="With --target: STARTTLS protocol.")
+@click.option("--sni", help="With --target: TLS server name to send.")
+@click.option("--ca-file", type=click.Path(exists=True, dir_okay=False, path_type=str),
+              help="Extra trust store: the organisation's CA bundle (PEM).")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Probe batches at once.")
+@click.option("--per-host", type=click.IntRange(1, 16), default=2, show_default=True,
+              help="Probe batches at once against one host.")
+@click.option("--rate", type=click.FloatRange(0.01, 10000), help="At most this many probes started per second.")
+@click.option("--timeout", type=click.FloatRange(1, 3600), default=30.0, show_default=True,
+              help="Deadline of one TLS or HTTP probe, in seconds.")
+@click.option("--ports-timeout", type=click.FloatRange(5, 3600), default=120.0, show_default=True,
+              help="Deadline of one nmap batch, in seconds (service detection on silent ports is slow).")
+@click.option("--run-timeout", type=click.FloatRange(1, 7 * 86400), help="Deadline of the whole scan, in seconds.")
+@click.option("--resume", "resume", metavar="RUN_ID", help="Resume an interrupted run: skip what it already observed.")
+@click.option("--runs-dir", type=click.Path(file_okay=False, path_type=str),
+              help="Where run journals live (default .secaudit-runs, or SECAUDIT_RUNS_DIR).")
+@click.option("--executor", type=click.Choice(["local"]), default="local", show_default=True)
+@click.option("--quiet", "-q", is_flag=True, help="No progress display; only the final summary.")
+@click.option("--log-json", is_flag=True, help="Structured JSON logs on stderr.")
+@lang_option
+def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[str, ...], waivers_file: str | None,
+                 formats: tuple[str, ...], out_dir: str, fail_on: str, errors_ok: bool, regime: str | None,
+                 targets: tuple[str, ...], level: int | None, profiles: tuple[str, ...], service: str | None,
+                 starttls: str | None, sni: str | None, ca_file: str | None, concurrency: int, per_host: int,
+                 rate: float | None, timeout: float, ports_timeout: float, run_timeout: float | None, resume: str | None,
+                 runs_dir: str | None, executor: str, quiet: bool, log_json: bool) -> int:
+    """Check the endpoints of every system against the controls of its level, and report.
+
+    Runs classify → resolve → plan → execute → evaluate → report. Exit status: 0 compliant,
+    1 findings at or above --fail-on, 2 input error, 3 scan errors left controls without a
+    verdict, 130 interrupted (resume with --resume RUN_ID).
+
+    \b
+    Examples:
+      secaudit scan examples/inventory.yaml --format html --format sarif --out out/
+      secaudit scan examples/inventory.yaml --system cong-dvc --fail-on high
+      secaudit scan --target 127.0.0.1:8443 --level 3
+      secaudit scan --target 127.0.0.1:8443 --profile mozilla-intermediate --format junit
+      secaudit scan --resume 20261123T101500Z-a1b2c3
+    """
+    from secaudit.cli.output import echo, print_error
+    from secaudit.cli.progress import make_observer
+    from secaudit.execute.journal import Journal, runs_dir as default_runs_dir
+    from secaudit.i18n import current_lang, t
+    from secaudit.run import ScanRequest, execute_scan, start_run
+
+    lang = current_lang()
+    base = default_runs_dir(runs_dir)
+    if resume:
+        journal = Journal.open_existing(base, resume)
+        req = ScanRequest.from_meta(journal.meta()["request"])
+        req = ScanRequest.from_meta({**req.to_meta(), "lang": lang, "fail_on": fail_on})
+        run_id = resume
+    else:
+        req = ScanRequest(
+            inventory_file=inventory, targets=targets, service=service, starttls=starttls, sni=sni, level=level,
+            profiles=profiles, systems=systems, only=only, waivers_file=waivers_file, regime=regime, lang=lang,
+            ca_file=ca_file, concurrency=concurrency, per_host=per_host, rate=rate, timeout=timeout,
+            ports_timeout=ports_timeout,
+            run_timeout=run_timeout, fail_on=fail_on)
+        from secaudit.run import load_inputs
+
+        load_inputs(req)                       # input errors before a run directory is created
+        journal, run_id = start_run(req, base)
+    observer = make_observer(quiet=quiet, log_json=log_json)
+    with _Sigterm():
+        outcome = execute_scan(req, journal, run_id, observer)
+    results = outcome.results
+    written = write_reports(results, formats or DEFAULT_FORMATS, Path(out_dir), lang)
+    _print_summary(results, lang)
+    for name, path in written.items():
+        echo(t("scan.written", lang, format=name, path=str(path)))
+    if not results.run.complete:
+        echo(t("scan.incomplete", lang, run=run_id))
+        print_error(t("scan.resume_hint", lang, run=run_id, runs_dir=str(base)))
+        if outcome.summary.reason in ("interrupted", "stopped"):
+            return ExitStatus.INTERRUPTED
+    return _severity_exit(results, req.fail_on, errors_ok)
+
+
+@click.command("report")
+@click.argument("results_file", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS), help="Report format (repeatable).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=str), default="secaudit-report",
+              show_default=True)
+@click.option("--waivers", "waivers_file", type=click.Path(dir_okay=False, path_type=str),
+              help="Apply these waivers instead of the ones the scan used.")
+@click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True)
+@click.option("--errors-ok", is_flag=True)
+@click.option("--as-is", is_flag=True, help="Render the stored findings without re-evaluating them.")
+@lang_option
+def report_command(results_file: str, formats: tuple[str, ...], out_dir: str, waivers_file: str | None,
+                   fail_on: str, errors_ok: bool, as_is: bool) -> int:
+    """Re-evaluate stored observations (new waivers or policies) and render reports, without scanning.
+
+    RESULTS_FILE is a report.json written by `secaudit scan --format json`, or a run id.
+
+    \b
+    Examples:
+      secaudit report secaudit-report/report.json --waivers waivers.yaml --format html --format sarif
+    """
+    from secaudit.errors import Diagnostic, InputError
+    from secaudit.i18n import current_lang, t
+    from secaudit.cli.output import echo
+    from secaudit.load import load_waivers
+    from secaudit.run import ScanRequest, reevaluate
+    from secaudit.serialize import results_from_dict
+
+    lang = current_lang()
+    try:
+        with open(results_file, encoding="utf-8") as fh:
+            results = results_from_dict(json.load(fh))
+    except FileNotFoundError:
+        raise InputError([Diagnostic(results_file, 0, 0, "file.not_found")]) from None
+    except (ValueError, KeyError, TypeError) as e:
+        raise InputError([Diagnostic(results_file, 0, 0, "report.not_results", {"reason": str(e)[:200]})]) from None
+    if not as_is:
+        waivers = load_waivers(waivers_file) if waivers_file else ()
+        req = ScanRequest(inventory_file=None if results.run.inventory_file == "--target" else results.run.inventory_file,
+                          regime=results.run.regime, lang=lang, fail_on=fail_on)
+        results = reevaluate(results, waivers, req)
+    written = write_reports(results, formats or DEFAULT_FORMATS, Path(out_dir), lang)
+    _print_summary(results, lang)
+    for name, path in written.items():
+        echo(t("scan.written", lang, format=name, path=str(path)))
+    return _severity_exit(results, fail_on, errors_ok)

@@ -1,0 +1,63 @@
+"""The seams of execution. Small on purpose: a distributed executor (Celery, one queue per zone)
+implements :class:`Executor` and reuses the same runners, journal and observers; the stages before
+(plan) and after (evaluate, report) do not change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, Protocol, Sequence
+
+from secaudit.model import Observation, Probe
+
+
+class ProbeRunner(Protocol):
+    """Runs probes of one kind ("tls", "ports", "http"). Must never raise for a target's fault: a
+    target that refuses, stalls or lies becomes an ERROR observation."""
+
+    kind: str
+    batch_size: int          # probes handed over in one call (one sslyze Scanner, one nmap invocation)
+    parallel: int            # probes of a batch that run at the same time (bounds the batch's deadline)
+
+    def run(self, probes: Sequence[Probe], *, timeout_s: float) -> Iterator[Observation]:
+        """Yield one observation per probe, as each completes, each within about ``timeout_s``."""
+        ...
+
+
+class ExecutionObserver(Protocol):
+    """Progress and logging watch the executor; the executor never prints."""
+
+    def started(self, total: int, skipped: int) -> None: ...
+    def observed(self, observation: Observation, done: int, total: int, failures: int) -> None: ...
+    def finished(self, summary: "ExecutionSummary") -> None: ...
+
+
+@dataclass(frozen=True)
+class ExecutionSummary:
+    total: int               # probes in the plan
+    skipped: int             # already in the journal (resume)
+    run: int                 # observations received in this execution
+    errors: int              # of which ERROR observations
+    timed_out: int           # of which deadline overruns
+    complete: bool           # False when interrupted or stopped by the run deadline
+    reason: str = ""         # why incomplete: "interrupted" | "run_deadline"
+
+
+class Executor(Protocol):
+    def execute(self, probes: Sequence[Probe], journal: "JournalLike",
+                observer: ExecutionObserver | None = None) -> ExecutionSummary: ...
+
+
+class JournalLike(Protocol):
+    def done_ids(self) -> set[str]: ...
+    def append(self, observation: Observation) -> None: ...
+
+
+class NullObserver:
+    def started(self, total: int, skipped: int) -> None:
+        pass
+
+    def observed(self, observation: Observation, done: int, total: int, failures: int) -> None:
+        pass
+
+    def finished(self, summary: ExecutionSummary) -> None:
+        pass

@@ -1,0 +1,705 @@
+"""YAML files -> model, with every problem reported as file:line:col (design §4).
+
+Three document kinds: ``inventory``, ``policy``, ``waivers``. A file says its kind with a
+top-level ``kind:`` key, or it is recognised by content. Each file goes through:
+
+1. :mod:`secaudit.yamlread` (safe parse, positions, duplicate keys, size/alias limits);
+2. normalisation (an endpoint written as a URL becomes host/port/service);
+3. JSON-Schema validation (schemas shipped in ``secaudit/schemas/``), every error kept;
+4. semantic checks the schema cannot express (unique ids, hosts, components, dates...);
+5. construction of frozen model objects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Callable, Iterable, Sequence
+from urllib.parse import urlsplit
+
+from jsonschema import Draft202012Validator
+
+from secaudit.errors import Diagnostic, InputError
+from secaudit.model import (
+    Control, Damage, Endpoint, Facts, InfoClass, Inventory, LocalText, Organisation, PersonalData, Policy,
+    Purpose, Scope, SecretGrade, Service, Severity, SourceRef, Starttls, System, Waiver, WorksGrade,
+)
+from secaudit.targets import TargetError, normalize_host, parse_hostport
+from secaudit.yamlread import Path, YamlDoc, read_yaml_file, read_yaml_text
+
+KINDS = ("inventory", "policy", "waivers")
+
+# URL schemes accepted for an endpoint written as a string: service, default port, STARTTLS, implicit TLS.
+URL_SCHEMES: dict[str, tuple[Service, int, Starttls | None, bool]] = {
+    "https": (Service.HTTPS, 443, None, True),
+    "http": (Service.HTTP, 80, None, False),
+    "smtp": (Service.SMTP, 25, Starttls.SMTP, True),
+    "submission": (Service.SMTP, 587, Starttls.SMTP, True),
+    "smtps": (Service.SMTP, 465, None, True),
+    "imap": (Service.IMAP, 143, Starttls.IMAP, True),
+    "imaps": (Service.IMAP, 993, None, True),
+    "pop3": (Service.POP3, 110, Starttls.POP3, True),
+    "pop3s": (Service.POP3, 995, None, True),
+    "ftp": (Service.FTP, 21, Starttls.FTP, True),
+    "ftps": (Service.FTP, 990, None, True),
+    "ldap": (Service.LDAP, 389, Starttls.LDAP, True),
+    "ldaps": (Service.LDAP, 636, None, True),
+    "xmpp": (Service.XMPP, 5222, Starttls.XMPP, True),
+    "xmpp-server": (Service.XMPP_SERVER, 5269, Starttls.XMPP_SERVER, True),
+    "postgres": (Service.POSTGRES, 5432, Starttls.POSTGRES, True),
+    "postgresql": (Service.POSTGRES, 5432, Starttls.POSTGRES, True),
+    "rdp": (Service.RDP, 3389, Starttls.RDP, True),
+    "ssh": (Service.SSH, 22, None, False),
+    "tls": (Service.OTHER, 0, None, True),
+    "tcp": (Service.OTHER, 0, None, False),
+}
+
+# Services whose STARTTLS protocol is fixed: a different `starttls:` is a contradiction.
+_SERVICE_STARTTLS = {
+    Service.SMTP: Starttls.SMTP, Service.IMAP: Starttls.IMAP, Service.POP3: Starttls.POP3,
+    Service.FTP: Starttls.FTP, Service.LDAP: Starttls.LDAP, Service.XMPP: Starttls.XMPP,
+    Service.XMPP_SERVER: Starttls.XMPP_SERVER, Service.POSTGRES: Starttls.POSTGRES, Service.RDP: Starttls.RDP,
+}
+
+# Facts that only make sense for one purpose.
+_PURPOSE_ONLY = {
+    "online_service_level": Purpose.PUBLIC_SERVICE,
+    "administrative_procedures": Purpose.PUBLIC_SERVICE,
+    "conditional_business": Purpose.PUBLIC_SERVICE,
+    "scope": Purpose.INFRASTRUCTURE,
+    "works_grade": Purpose.INDUSTRIAL_CONTROL,
+    "works_national_security": Purpose.INDUSTRIAL_CONTROL,
+}
+
+
+# --------------------------------------------------------------------------- schemas
+
+
+@lru_cache(maxsize=None)
+def schema(kind: str) -> dict[str, Any]:
+    """The published JSON Schema of a document kind."""
+    text = resources.files("secaudit").joinpath("schemas", f"{kind}.schema.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+@lru_cache(maxsize=None)
+def _validator(kind: str) -> Draft202012Validator:
+    return Draft202012Validator(schema(kind))
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "type.null"
+    if isinstance(value, bool):
+        return "type.boolean"
+    if isinstance(value, int):
+        return "type.integer"
+    if isinstance(value, float):
+        return "type.number"
+    if isinstance(value, str):
+        return "type.string"
+    if isinstance(value, list):
+        return "type.array"
+    if isinstance(value, dict):
+        return "type.object"
+    return "type.unknown"
+
+
+def _suggest(word: Any, choices: Iterable[Any]) -> str | None:
+    matches = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def _schema_diagnostics(doc: YamlDoc, kind: str, skip: set[Path]) -> list[Diagnostic]:
+    from secaudit.i18n import t
+
+    out: list[Diagnostic] = []
+    for err in _validator(kind).iter_errors(doc.value):
+        path: Path = tuple(err.absolute_path)
+        if any(path[: len(p)] == p for p in skip):
+            continue
+        v, sch, inst = err.validator, err.schema, err.instance
+        if v == "additionalProperties" and isinstance(inst, dict):
+            allowed = list(sch.get("properties", {}))
+            for key in sorted(set(inst) - set(allowed), key=str):
+                hint = _suggest(key, allowed)
+                if hint:
+                    out.append(doc.diag(path + (key,), "schema.unknown_key_suggest", at_key=True,
+                                        key=key, suggestion=hint))
+                else:
+                    out.append(doc.diag(path + (key,), "schema.unknown_key", at_key=True, key=key,
+                                        allowed=", ".join(allowed)))
+        elif v == "required" and isinstance(inst, dict):
+            for key in err.validator_value:
+                if key not in inst:
+                    out.append(doc.diag(path, "schema.required", at_key=True, key=key))
+        elif v == "type":
+            expected = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
+            out.append(doc.diag(path, "schema.type",
+                                expected=" | ".join(t("type." + e) for e in expected),
+                                actual=t(_type_name(inst)), value=_short(inst)))
+        elif v == "enum":
+            hint = _suggest(inst, err.validator_value)
+            allowed = ", ".join(str(x) for x in err.validator_value)
+            if hint:
+                out.append(doc.diag(path, "schema.enum_suggest", value=_short(inst), suggestion=hint,
+                                    allowed=allowed))
+            else:
+                out.append(doc.diag(path, "schema.enum", value=_short(inst), allowed=allowed))
+        elif v == "const":
+            out.append(doc.diag(path, "schema.const", value=_short(inst), expected=err.validator_value))
+        elif v in ("minimum", "maximum"):
+            lo, hi = sch.get("minimum"), sch.get("maximum")
+            if lo is not None and hi is not None:
+                out.append(doc.diag(path, "schema.range", value=inst, minimum=lo, maximum=hi))
+            elif lo is not None:
+                out.append(doc.diag(path, "schema.minimum", value=inst, minimum=lo))
+            else:
+                out.append(doc.diag(path, "schema.maximum", value=inst, maximum=hi))
+        elif v == "pattern":
+            out.append(doc.diag(path, sch.get("x-error", "schema.pattern"), value=_short(inst),
+                                pattern=err.validator_value))
+        elif v in ("minLength", "minItems"):
+            out.append(doc.diag(path, "schema.empty"))
+        elif v == "uniqueItems":
+            out.append(doc.diag(path, "schema.unique"))
+        else:
+            out.append(doc.diag(path, "schema.other", message=err.message))
+    return out
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --------------------------------------------------------------------------- kinds
+
+
+def detect_kind(doc: YamlDoc) -> str | None:
+    value = doc.value
+    if not isinstance(value, dict):
+        return None
+    kind = value.get("kind")
+    if isinstance(kind, str):
+        return kind
+    if "systems" in value:
+        return "inventory"
+    if "controls" in value:
+        return "policy"
+    if "waivers" in value:
+        return "waivers"
+    return None
+
+
+def _endpoint_from_url(doc: YamlDoc, path: Path, text: str) -> tuple[dict[str, Any] | None, Diagnostic | None]:
+    if not isinstance(text, str) or "://" not in text:
+        return None, doc.diag(path, "endpoint.url_no_scheme", value=_short(text),
+                              schemes=", ".join(sorted(URL_SCHEMES)))
+    scheme = text.split("://", 1)[0].lower()
+    if scheme not in URL_SCHEMES:
+        hint = _suggest(scheme, URL_SCHEMES)
+        return None, doc.diag(path, "endpoint.url_scheme", scheme=scheme, suggestion=hint or "https",
+                              schemes=", ".join(sorted(URL_SCHEMES)))
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        return None, doc.diag(path, "endpoint.url_port", value=_short(text))
+    if parts.username or parts.password:
+        return None, doc.diag(path, "endpoint.url_credentials")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        return None, doc.diag(path, "endpoint.url_path", value=_short(text))
+    host = parts.hostname or ""
+    if parts.netloc.startswith("["):
+        host = "[" + host + "]"
+    service, default_port, starttls, tls = URL_SCHEMES[scheme]
+    port = port or default_port
+    if not port:
+        return None, doc.diag(path, "endpoint.url_port", value=_short(text))
+    ep: dict[str, Any] = {"host": host, "port": port, "service": str(service)}
+    if starttls:
+        ep["starttls"] = str(starttls)
+    if tls and not starttls and service is not Service.HTTPS:
+        ep["tls"] = True
+    return ep, None
+
+
+def _normalise_inventory(doc: YamlDoc) -> tuple[list[Diagnostic], set[Path]]:
+    """Turn endpoint URL strings into mappings (in place); returns problems and paths not to re-check."""
+    diags: list[Diagnostic] = []
+    skip: set[Path] = set()
+    systems = doc.value.get("systems") if isinstance(doc.value, dict) else None
+    if not isinstance(systems, list):
+        return diags, skip
+    for i, system in enumerate(systems):
+        if not isinstance(system, dict) or not isinstance(system.get("endpoints"), list):
+            continue
+        for j, ep in enumerate(system["endpoints"]):
+            if isinstance(ep, dict):
+                continue
+            path = ("systems", i, "endpoints", j)
+            mapping, problem = _endpoint_from_url(doc, path, ep)
+            if problem:
+                diags.append(problem)
+                skip.add(path)
+                continue
+            assert mapping is not None
+            system["endpoints"][j] = mapping
+            pos = doc.where(path)
+            for key in mapping:
+                doc.values[path + (key,)] = pos
+                doc.keys[path + (key,)] = pos
+    return diags, skip
+
+
+def _inventory_semantics(doc: YamlDoc) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    systems = doc.value.get("systems")
+    if not isinstance(systems, list):
+        return out
+    first_id: dict[str, int] = {}
+    ids: list[str] = []
+    for i, s in enumerate(systems):
+        if not isinstance(s, dict):
+            continue
+        sid = s.get("id")
+        if isinstance(sid, str):
+            if sid in first_id:
+                out.append(doc.diag(("systems", i, "id"), "inventory.duplicate_id", id=sid,
+                                    first_line=doc.where(("systems", first_id[sid], "id"))[0]))
+            else:
+                first_id[sid] = i
+                ids.append(sid)
+        out += _system_semantics(doc, i, s)
+    out += _component_semantics(doc, systems, first_id)
+    return out
+
+
+def _system_semantics(doc: YamlDoc, i: int, s: dict[str, Any]) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    base: Path = ("systems", i)
+    purpose = s.get("purpose")
+    for fact, only in _PURPOSE_ONLY.items():
+        if fact in s and purpose in {p.value for p in Purpose} and purpose != only.value:
+            out.append(doc.diag(base + (fact,), "inventory.fact_purpose", at_key=True, fact=fact,
+                                purpose=only.value, actual=purpose))
+    info = s.get("information") if isinstance(s.get("information"), list) else []
+    if "secret_grade" in s and "state_secret" not in info:
+        out.append(doc.diag(base + ("secret_grade",), "inventory.grade_without_secret", at_key=True))
+    if "damage" in s and "state_secret" not in info and s.get("defence_security") is not True:
+        out.append(doc.diag(base + ("damage",), "inventory.damage_without_secret", at_key=True))
+    if "strategic" in s and "state_secret" not in info and s.get("defence_security") is not True:
+        out.append(doc.diag(base + ("strategic",), "inventory.damage_without_secret", at_key=True))
+    endpoints = s.get("endpoints") if isinstance(s.get("endpoints"), list) else []
+    seen: dict[tuple[str, int], int] = {}
+    for j, ep in enumerate(endpoints):
+        if not isinstance(ep, dict):
+            continue
+        p = base + ("endpoints", j)
+        host = ep.get("host")
+        if isinstance(host, str):
+            try:
+                host = normalize_host(host)
+            except TargetError as e:
+                out.append(doc.diag(p + ("host",), e.key, value=_short(host)))
+                host = None
+        sni = ep.get("sni")
+        if isinstance(sni, str):
+            try:
+                normalize_host(sni)
+                if _is_ip(sni):
+                    raise TargetError("target.sni_ip", sni)
+            except TargetError as e:
+                out.append(doc.diag(p + ("sni",), "endpoint.sni_invalid", value=_short(sni)))
+        svc, stls = ep.get("service"), ep.get("starttls")
+        if isinstance(stls, str) and isinstance(svc, str):
+            expected = _SERVICE_STARTTLS.get(Service(svc)) if svc in {x.value for x in Service} else None
+            if svc in ("https", "http", "ssh") or (expected is not None and expected.value != stls):
+                out.append(doc.diag(p + ("starttls",), "endpoint.starttls_mismatch", service=svc, starttls=stls))
+        port = ep.get("port")
+        if isinstance(host, str) and isinstance(port, int) and not isinstance(port, bool):
+            if (host, port) in seen:
+                out.append(doc.diag(p, "endpoint.duplicate", endpoint=f"{host}:{port}", first_line=seen[(host, port)]))
+            else:
+                seen[(host, port)] = doc.where(p)[0]
+    return out
+
+
+def _is_ip(text: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(text.strip("[]"))
+        return True
+    except ValueError:
+        return False
+
+
+def _component_semantics(doc: YamlDoc, systems: list[Any], index: dict[str, int]) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    graph: dict[str, list[str]] = {}
+    for i, s in enumerate(systems):
+        if not isinstance(s, dict) or not isinstance(s.get("id"), str) or not isinstance(s.get("components"), list):
+            continue
+        sid = s["id"]
+        for j, comp in enumerate(s["components"]):
+            if not isinstance(comp, str):
+                continue
+            if comp == sid:
+                out.append(doc.diag(("systems", i, "components", j), "inventory.component_self", id=sid))
+            elif comp not in index:
+                hint = _suggest(comp, index)
+                out.append(doc.diag(("systems", i, "components", j),
+                                    "inventory.component_unknown_suggest" if hint else "inventory.component_unknown",
+                                    id=comp, suggestion=hint or ""))
+            else:
+                graph.setdefault(sid, []).append(comp)
+    # cycles: iterative DFS with colours, reporting each cycle once at its first system
+    colour: dict[str, int] = {}
+    reported: set[frozenset[str]] = set()
+    for start in graph:
+        if colour.get(start):
+            continue
+        stack: list[tuple[str, Iterable[str]]] = [(start, iter(graph.get(start, [])))]
+        trail = [start]
+        colour[start] = 1
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                colour[node] = 2
+                stack.pop()
+                trail.pop()
+                continue
+            if colour.get(child) == 1:
+                cycle = trail[trail.index(child):] + [child]
+                key = frozenset(cycle)
+                if key not in reported:
+                    reported.add(key)
+                    out.append(doc.diag(("systems", index[child], "components"), "inventory.component_cycle",
+                                        at_key=True, cycle=" → ".join(cycle)))
+            elif not colour.get(child):
+                colour[child] = 1
+                trail.append(child)
+                stack.append((child, iter(graph.get(child, []))))
+    return out
+
+
+def _policy_semantics(doc: YamlDoc) -> list[Diagnostic]:
+    from secaudit.checks import REGISTRY
+
+    out: list[Diagnostic] = []
+    controls = doc.value.get("controls")
+    if not isinstance(controls, list):
+        return out
+    first: dict[str, int] = {}
+    for i, c in enumerate(controls):
+        if not isinstance(c, dict):
+            continue
+        cid = c.get("id")
+        if isinstance(cid, str):
+            if cid in first:
+                out.append(doc.diag(("controls", i, "id"), "policy.duplicate_control", id=cid,
+                                    first_line=doc.where(("controls", first[cid], "id"))[0]))
+            else:
+                first[cid] = i
+        check = c.get("check")
+        if isinstance(check, str):
+            spec = REGISTRY.get(check)
+            if spec is None:
+                hint = _suggest(check, REGISTRY)
+                out.append(doc.diag(("controls", i, "check"),
+                                    "policy.unknown_check_suggest" if hint else "policy.unknown_check",
+                                    check=check, suggestion=hint or ""))
+            elif isinstance(c.get("params", {}), dict):
+                validator = Draft202012Validator(spec.params_schema)
+                for err in validator.iter_errors(c.get("params", {})):
+                    p = ("controls", i, "params") + tuple(err.absolute_path)
+                    out.append(doc.diag(p, "policy.bad_params", check=check, message=err.message))
+    return out
+
+
+def _waiver_semantics(doc: YamlDoc) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    waivers = doc.value.get("waivers")
+    if not isinstance(waivers, list):
+        return out
+    for i, w in enumerate(waivers):
+        if not isinstance(w, dict):
+            continue
+        exp = w.get("expires")
+        if isinstance(exp, str) and len(exp) == 10:
+            try:
+                dt.date.fromisoformat(exp)
+            except ValueError:
+                out.append(doc.diag(("waivers", i, "expires"), "schema.date", value=exp))
+        ep = w.get("endpoint")
+        if isinstance(ep, str):
+            try:
+                parse_hostport(ep)
+            except TargetError as e:
+                out.append(doc.diag(("waivers", i, "endpoint"), e.key, value=_short(ep)))
+    return out
+
+
+_SEMANTICS: dict[str, Callable[[YamlDoc], list[Diagnostic]]] = {
+    "inventory": _inventory_semantics,
+    "policy": _policy_semantics,
+    "waivers": _waiver_semantics,
+}
+
+
+def check_document(doc: YamlDoc, expected: str | None = None) -> tuple[str | None, list[Diagnostic]]:
+    """All problems of a parsed document. Returns its kind (None when unknown) and the diagnostics."""
+    if not isinstance(doc.value, dict):
+        return None, [doc.diag((), "load.not_mapping", actual=_type_name(doc.value))]
+    kind = detect_kind(doc)
+    if kind is None:
+        return None, [doc.diag((), "load.unknown_kind", kinds=", ".join(KINDS))]
+    if kind not in KINDS:
+        hint = _suggest(kind, KINDS)
+        return None, [doc.diag(("kind",), "load.bad_kind", kind=_short(kind), suggestion=hint or KINDS[0],
+                               kinds=", ".join(KINDS))]
+    if expected is not None and kind != expected:
+        return kind, [doc.diag(("kind",) if "kind" in doc.value else (), "load.wrong_kind", kind=kind,
+                               expected=expected)]
+    diags: list[Diagnostic] = []
+    skip: set[Path] = set()
+    if kind == "inventory":
+        diags, skip = _normalise_inventory(doc)
+    diags += _schema_diagnostics(doc, kind, skip)
+    diags += _SEMANTICS[kind](doc)
+    return kind, _dedupe(diags)
+
+
+def _dedupe(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
+    seen: dict[tuple[Any, ...], Diagnostic] = {}
+    for d in diags:
+        seen.setdefault((d.file, d.line, d.column, d.key, repr(sorted(d.args.items()))), d)
+    return sorted(seen.values(), key=lambda d: (d.line, d.column, d.key))
+
+
+def _read_checked(path: str, expected: str) -> tuple[YamlDoc, bytes]:
+    doc, diags = read_yaml_file(path)
+    if doc is None:
+        raise InputError(diags)
+    _, problems = check_document(doc, expected)
+    if diags or problems:
+        raise InputError(_dedupe(diags + problems))
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    return doc, raw
+
+
+# --------------------------------------------------------------------------- construction
+
+
+def _src(doc: YamlDoc, path: Path) -> SourceRef:
+    line, col = doc.where(path)
+    return SourceRef(doc.file, line, col)
+
+
+def _local(value: Any) -> LocalText:
+    if isinstance(value, dict):
+        return LocalText(en=str(value.get("en", "")), vi=str(value.get("vi", "")))
+    return LocalText("", "")
+
+
+def build_inventory(doc: YamlDoc, raw: bytes = b"") -> Inventory:
+    data = doc.value
+    org = data.get("organisation") or {}
+    systems = []
+    for i, s in enumerate(data["systems"]):
+        base: Path = ("systems", i)
+        endpoints = []
+        for j, ep in enumerate(s.get("endpoints", [])):
+            service = Service(ep.get("service", "other"))
+            starttls = Starttls(ep["starttls"]) if ep.get("starttls") else None
+            tls = bool(ep.get("tls", service is Service.HTTPS or starttls is not None))
+            endpoints.append(Endpoint(
+                host=normalize_host(ep["host"]), port=ep["port"], service=service, starttls=starttls,
+                sni=ep.get("sni"), tls=tls, source=_src(doc, base + ("endpoints", j)),
+            ))
+        pd = s.get("personal_data") or {}
+        facts = Facts(
+            information=tuple(InfoClass(x) for x in s.get("information", [])),
+            secret_grade=SecretGrade(s["secret_grade"]) if "secret_grade" in s else None,
+            defence_security=s.get("defence_security"),
+            damage=Damage(s["damage"]) if "damage" in s else None,
+            strategic=s.get("strategic"),
+            online_service_level=s.get("online_service_level"),
+            administrative_procedures=s.get("administrative_procedures"),
+            conditional_business=s.get("conditional_business"),
+            personal_data=PersonalData(users=pd.get("users"), basic=pd.get("basic"), sensitive=pd.get("sensitive")),
+            scope=Scope(s["scope"]) if "scope" in s else None,
+            continuous_operation=s.get("continuous_operation"),
+            national_egov=s.get("national_egov"),
+            national_data_store=s.get("national_data_store"),
+            works_grade=WorksGrade(s["works_grade"]) if "works_grade" in s else None,
+            works_national_security=s.get("works_national_security"),
+            designated_level=s.get("designated_level"),
+            risk_assessed_level=s.get("risk_assessed_level"),
+        )
+        systems.append(System(
+            id=s["id"], name=s["name"], purpose=Purpose(s["purpose"]), facts=facts,
+            owner=s.get("owner", ""), operator=s.get("operator", ""), description=s.get("description", ""),
+            declared_level=s.get("declared_level"), zone=s.get("zone"),
+            components=tuple(s.get("components", [])), endpoints=tuple(endpoints),
+            allowed_ports=tuple(s.get("allowed_ports", [])), source=_src(doc, base),
+        ))
+    return Inventory(
+        organisation=Organisation(name=org.get("name", ""), security_unit=org.get("security_unit", ""),
+                                  owner_body=org.get("owner_body", "")),
+        systems=tuple(systems), source=SourceRef(doc.file, 1, 1),
+        digest="sha256:" + hashlib.sha256(raw).hexdigest(),
+    )
+
+
+def build_policy(doc: YamlDoc) -> Policy:
+    data = doc.value
+    controls = tuple(
+        Control(
+            id=c["id"], title=_local(c["title"]), check=c["check"], severity=Severity(c["severity"]),
+            params=dict(c.get("params", {})), references=tuple(c.get("references", [])),
+            applies_to=tuple(Service(x) for x in c.get("applies_to", [])),
+            remediation=_local(c.get("remediation")), source=_src(doc, ("controls", i)),
+        )
+        for i, c in enumerate(data["controls"])
+    )
+    return Policy(id=data["id"], title=_local(data["title"]), controls=controls,
+                  extends=tuple(data.get("extends", [])), level=data.get("level"), source=SourceRef(doc.file, 1, 1))
+
+
+def build_waivers(doc: YamlDoc) -> tuple[Waiver, ...]:
+    out = []
+    for i, w in enumerate(doc.value["waivers"]):
+        endpoint = None
+        if w.get("endpoint"):
+            host, port = parse_hostport(w["endpoint"])
+            from secaudit.model import format_hostport
+
+            endpoint = format_hostport(host, port)
+        out.append(Waiver(control=w["control"], system=w["system"], reason=w["reason"],
+                          approved_by=w["approved_by"], expires=dt.date.fromisoformat(w["expires"]),
+                          endpoint=endpoint, source=_src(doc, ("waivers", i))))
+    return tuple(out)
+
+
+def load_inventory(path: str) -> Inventory:
+    """Load and validate an inventory file. Raises InputError listing every problem."""
+    doc, raw = _read_checked(path, "inventory")
+    return build_inventory(doc, raw)
+
+
+def load_policy(path: str) -> Policy:
+    doc, _ = _read_checked(path, "policy")
+    return build_policy(doc)
+
+
+def load_waivers(path: str) -> tuple[Waiver, ...]:
+    doc, _ = _read_checked(path, "waivers")
+    return build_waivers(doc)
+
+
+def load_inventory_text(text: str, file: str = "<text>") -> Inventory:
+    """Same as :func:`load_inventory` for text already in memory (tests, stdin)."""
+    doc, diags = read_yaml_text(file, text)
+    if doc is None:
+        raise InputError(diags)
+    _, problems = check_document(doc, "inventory")
+    if diags or problems:
+        raise InputError(_dedupe(diags + problems))
+    return build_inventory(doc, text.encode("utf-8"))
+
+
+# --------------------------------------------------------------------------- validate
+
+
+@dataclass
+class FileResult:
+    file: str
+    kind: str | None
+    diagnostics: list[Diagnostic]
+    summary: dict[str, int] = field(default_factory=dict)
+
+
+def _validate_regime(path: str, doc: YamlDoc, diags: list[Diagnostic]) -> FileResult:
+    from secaudit.classify.regime import parse_regime
+
+    with open(path, encoding="utf-8-sig") as fh:
+        text = fh.read()
+    try:
+        regime = parse_regime(text, doc.file)
+    except InputError as e:
+        return FileResult(doc.file, "regime", _dedupe(diags + list(e.diagnostics)))
+    return FileResult(doc.file, "regime", diags, {"criteria": len(regime.criteria)})
+
+
+@dataclass
+class ValidationReport:
+    files: list[FileResult]
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.files) and all(not f.diagnostics for f in self.files)
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return [d for f in self.files for d in f.diagnostics]
+
+    def summary_lines(self, lang: str | None = None) -> list[str]:
+        from secaudit.i18n import t
+
+        lines = []
+        for f in self.files:
+            if f.diagnostics:
+                lines.append(t("validate.file_errors", lang, file=f.file, count=len(f.diagnostics)))
+            else:
+                lines.append(t(f"validate.ok.{f.kind}", lang, file=f.file, **f.summary))
+        return lines
+
+
+def validate_files(paths: Sequence[str]) -> ValidationReport:
+    """Check every file; collect every problem instead of stopping at the first."""
+    if not paths:
+        raise InputError([Diagnostic("secaudit validate", 0, 0, "validate.no_files")])
+    results: list[FileResult] = []
+    inventories: list[tuple[YamlDoc, FileResult]] = []
+    waiver_docs: list[tuple[YamlDoc, FileResult]] = []
+    for path in paths:
+        doc, diags = read_yaml_file(path)
+        if doc is None:
+            results.append(FileResult(path, None, diags))
+            continue
+        if detect_kind(doc) == "regime":           # classification criteria: validated by their own parser
+            results.append(_validate_regime(path, doc, diags))
+            continue
+        kind, problems = check_document(doc)
+        result = FileResult(doc.file, kind, sorted(diags + problems, key=lambda d: (d.line, d.column)))
+        if kind == "inventory" and isinstance(doc.value.get("systems"), list):
+            systems = [s for s in doc.value["systems"] if isinstance(s, dict)]
+            result.summary = {"systems": len(systems),
+                              "endpoints": sum(len(s.get("endpoints") or []) for s in systems
+                                               if isinstance(s.get("endpoints"), list))}
+            inventories.append((doc, result))
+        elif kind == "policy" and isinstance(doc.value.get("controls"), list):
+            result.summary = {"controls": len(doc.value["controls"])}
+        elif kind == "waivers" and isinstance(doc.value.get("waivers"), list):
+            result.summary = {"waivers": len(doc.value["waivers"])}
+            waiver_docs.append((doc, result))
+        results.append(result)
+    # Cross-file: waivers must name systems of the inventories validated with them.
+    if inventories and waiver_docs:
+        known = {s.get("id") for doc, _ in inventories for s in doc.value["systems"] if isinstance(s, dict)}
+        for doc, result in waiver_docs:
+            for i, w in enumerate(doc.value["waivers"]):
+                if isinstance(w, dict) and isinstance(w.get("system"), str) and w["system"] not in known:
+                    result.diagnostics.append(doc.diag(("waivers", i, "system"), "waivers.unknown_system",
+                                                       id=w["system"], suggestion=_suggest(w["system"], known) or "-"))
+    return ValidationReport(results)

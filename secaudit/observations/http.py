@@ -1,0 +1,43 @@
+"""Normalised facts of a plain-HTTP request made to see whether a server redirects to HTTPS."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+SCHEMA = "secaudit/observation/http/v1"
+
+
+@dataclass(frozen=True)
+class HttpRedirect:
+    """The answer to ``GET /`` over plain HTTP, redirects not followed."""
+
+    url: str                                       # the URL requested, e.g. http://example.org:80/
+    status: int                                    # HTTP status code
+    reason: str = ""                               # reason phrase, verbatim (data from the server)
+    location: str | None = None                    # the Location header, verbatim, when present
+    location_scheme: str = ""                      # scheme of the resolved Location ("https", "http", "")
+    location_host: str = ""                        # host of the resolved Location (lower case)
+    same_host: bool = False                        # the Location's host is the host requested
+
+    @property
+    def is_redirect(self) -> bool:
+        return self.status in (301, 302, 303, 307, 308) and bool(self.location)
+
+    @property
+    def redirects_to_https(self) -> bool:
+        return self.is_redirect and self.location_scheme == "https"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"schema": SCHEMA, "url": self.url, "status": self.status, "reason": self.reason,
+                "location": self.location, "location_scheme": self.location_scheme,
+                "location_host": self.location_host, "same_host": self.same_host}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "HttpRedirect":
+        if d.get("schema", SCHEMA) != SCHEMA:
+            raise ValueError(f"unsupported http observation schema {d.get('schema')!r}")
+        return cls(url=str(d["url"]), status=int(d["status"]), reason=str(d.get("reason", "")),
+                   location=None if d.get("location") is None else str(d["location"]),
+                   location_scheme=str(d.get("location_scheme", "")),
+                   location_host=str(d.get("location_host", "")), same_host=bool(d.get("same_host", False)))

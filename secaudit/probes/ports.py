@@ -1,0 +1,543 @@
+"""nmap adapter (through python-nmap): which ports to scan, how to call nmap, and normalised observations.
+
+Design (design.md §6):
+
+* ONE nmap invocation per batch of hosts, with the union of their ports (``-p`` explicit list),
+  unprivileged connect scan ``-sT``, no host discovery ``-Pn``, no reverse DNS ``-n``,
+  ``--max-retries`` / ``--host-timeout`` derived from the caller's deadline.
+* ``-sV`` and NSE scripts only when a requested check needs them (:func:`options_for_needs`).
+* Scope guard: every host and port is validated (:mod:`secaudit.targets`) and must belong to the
+  declared scope before nmap starts; nmap is run with an argument *list* built here (never a
+  string split with shlex, as python-nmap's ``scan()`` does), and targets come after ``--``.
+* nmap's XML is parsed by python-nmap's ``analyse_nmap_xml_scan``; what python-nmap drops
+  (collapsed ``extraports``, timed-out hosts) is read from the same XML with ElementTree.
+  Nothing python-nmap returns leaves this module: callers get :class:`Observation` objects
+  whose facts are :class:`secaudit.observations.ports.PortScan`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Any, Callable, Collection, Iterable, Mapping, Sequence
+
+from secaudit.errors import SecauditError, ToolMissingError
+from secaudit.model import Observation, ObservationStatus, Probe, System
+from secaudit.observations.ports import (
+    PortFact,
+    PortScan,
+    PortState,
+    ServiceInfo,
+    parse_ssh2_enum_algos,
+    parse_ssh_auth_methods,
+)
+from secaudit.targets import is_ipv6, parse_port, reason, validate_host, validate_port
+
+KIND = "ports"
+MIN_NMAP_VERSION = (7, 80)          # extraports carry their port list in XML since 7.80
+NMAP_SEARCH_PATH = ("nmap", "/usr/bin/nmap", "/usr/local/bin/nmap")
+
+# Needs (CheckSpec.needs) this family understands, and what each one asks of nmap.
+NEED_SCAN = "ports:scan"
+NEED_SERVICE = "ports:service"
+NSE_SSH_ALGOS = "ssh2-enum-algos"
+NSE_SSH_AUTH = "ssh-auth-methods"
+NEED_SSH_ALGOS = f"nse:{NSE_SSH_ALGOS}"
+NEED_SSH_AUTH = f"nse:{NSE_SSH_AUTH}"
+KNOWN_NEEDS = frozenset({NEED_SCAN, NEED_SERVICE, NEED_SSH_ALGOS, NEED_SSH_AUTH})
+
+# Risky services always looked at (policy may replace it with `watch_ports`). Port -> service.
+DEFAULT_WATCH_PORTS: Mapping[int, str] = {
+    21: "ftp", 23: "telnet", 110: "pop3", 143: "imap", 512: "exec", 513: "login", 514: "shell",
+    1433: "ms-sql-s", 1521: "oracle", 2375: "docker", 3306: "mysql", 3389: "ms-wbt-server",
+    5432: "postgresql", 5900: "vnc", 6379: "redis", 9200: "elasticsearch", 11211: "memcache",
+    27017: "mongodb",
+}
+
+
+class ScopeError(SecauditError):
+    """A target was refused before nmap started (invalid, option-like, or outside the inventory)."""
+
+    def __init__(self, key: str, **args: Any):
+        from secaudit.i18n import t
+
+        self.key = key
+        self.args_ = args
+        super().__init__(t(key, "en", **args))
+
+
+# ----------------------------------------------------------------------------- pure planning
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    """What nmap must do beyond the connect scan. Hashable: probes with equal options share a batch."""
+
+    service_detection: bool = False
+    scripts: tuple[str, ...] = ()
+
+    def to_params(self) -> dict[str, Any]:
+        return {"service_detection": self.service_detection, "scripts": list(self.scripts)}
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> "ScanOptions":
+        return cls(bool(params.get("service_detection", False)), tuple(sorted(params.get("scripts", ()))))
+
+
+def options_for_needs(needs: Iterable[str]) -> ScanOptions:
+    """Turn the needs of the requested checks into nmap options (pure).
+
+    ``ports:scan`` -> connect scan only; ``ports:service`` -> ``-sV``; ``nse:<script>`` -> ``-sV``
+    plus that script (the SSH scripts' port rule matches the *detected* ssh service, so -sV is what
+    restricts them to SSH ports, standard or not). Needs of other families are ignored; an unknown
+    ports/nse need is a programming error.
+    """
+    mine = {n for n in needs if n.split(":", 1)[0] in ("ports", "nse")}
+    unknown = mine - KNOWN_NEEDS
+    if unknown:
+        raise ValueError(f"unknown ports/nse needs: {sorted(unknown)}")
+    scripts = tuple(sorted(n.split(":", 1)[1] for n in mine if n.startswith("nse:")))
+    return ScanOptions(service_detection=bool(scripts) or NEED_SERVICE in mine, scripts=scripts)
+
+
+@dataclass(frozen=True)
+class Timing:
+    max_retries: int
+    host_timeout_s: int
+    script_timeout_s: int
+    process_timeout_s: float        # hard limit on the nmap process (host timeout + grace)
+
+
+def timing_for_deadline(deadline_s: float) -> Timing:
+    """Derive nmap's retries and timeouts from the seconds the caller allows for the batch (pure).
+
+    Hosts of a batch are scanned in parallel, so each host may use the whole deadline; the
+    process is killed shortly after, so a stalled nmap can never outlive the deadline by much.
+    """
+    if deadline_s <= 0:
+        raise ValueError("deadline must be positive")
+    host_timeout = max(1, int(deadline_s))
+    retries = 0 if deadline_s < 10 else 1 if deadline_s < 60 else 2
+    script_timeout = max(1, int(deadline_s * 0.8))
+    return Timing(retries, host_timeout, script_timeout, host_timeout + 5.0)
+
+
+def parse_port_range(spec: str, top_ports: Callable[[int], Sequence[int]]) -> tuple[int, ...]:
+    """``top-N`` (nmap's N most frequent TCP ports) or ``A-B`` / ``N`` -> explicit ports (pure but for top_ports)."""
+    spec = str(spec).strip().lower()
+    if spec.startswith("top-"):
+        n = parse_port(spec[4:])
+        return tuple(top_ports(n))
+    lo, sep, hi = spec.partition("-")
+    first = parse_port(lo)
+    last = parse_port(hi) if sep else first
+    if last < first:
+        raise ValueError(f"port range {spec!r} is reversed")
+    return tuple(range(first, last + 1))
+
+
+def watch_ports_from_params(params: Mapping[str, Any]) -> tuple[int, ...]:
+    """The watch list: ``params['watch_ports']`` (ints or ``"A-B"`` strings) or the default risky list."""
+    raw = params.get("watch_ports")
+    if raw is None:
+        return tuple(sorted(DEFAULT_WATCH_PORTS))
+    out: set[int] = set()
+    for item in raw:
+        if isinstance(item, str) and "-" in item:
+            out.update(parse_port_range(item, lambda n: ()))
+        else:
+            out.add(validate_port(item))
+    return tuple(sorted(out))
+
+
+def select_ports(system: System, params: Mapping[str, Any],
+                 top_ports: Callable[[int], Sequence[int]] | None = None) -> tuple[int, ...]:
+    """Ports to scan on each host of ``system`` (pure): allowed ports + endpoint ports + watch list + opt-in range.
+
+    ``params`` (a control's params): ``watch_ports`` (list, default :data:`DEFAULT_WATCH_PORTS`),
+    ``ports`` (ports the check judges, e.g. forbidden ports: always scanned), ``range`` (``top-N``,
+    ``A-B`` e.g. ``1-65535``, or absent).
+    """
+    ports: set[int] = {validate_port(p) for p in system.allowed_ports}
+    ports |= {validate_port(e.port) for e in system.endpoints}
+    ports |= set(watch_ports_from_params(params))
+    ports |= {validate_port(p) for p in params.get("ports", ())}     # ports a check judges (forbidden_services)
+    if params.get("range"):
+        ports |= set(parse_port_range(params["range"], top_ports or nmap_top_ports))
+    return tuple(sorted(ports))
+
+
+def ports_per_host(systems: Iterable[System], params: Mapping[str, Any],
+                   top_ports: Callable[[int], Sequence[int]] | None = None) -> dict[str, tuple[int, ...]]:
+    """Host -> ports to scan, for every endpoint host of ``systems`` (a host shared by systems gets the union)."""
+    out: dict[str, set[int]] = {}
+    for system in systems:
+        ports = select_ports(system, params, top_ports)
+        for host in {validate_host(e.host) for e in system.endpoints}:
+            out.setdefault(host, set()).update(ports)
+    return {h: tuple(sorted(p)) for h, p in sorted(out.items())}
+
+
+def probes_for(targets: Mapping[str, Iterable[int]], needs: Iterable[str]) -> list[Probe]:
+    """One ``ports`` probe per host (pure): the plan stage's view of what to scan."""
+    params = options_for_needs(needs).to_params()
+    return [Probe(id=f"ports:{host}", kind=KIND, target=host,
+                  params={**params, "ports": sorted({validate_port(p) for p in ports})})
+            for host, ports in sorted(targets.items())]
+
+
+def compress_ports(ports: Iterable[int]) -> str:
+    """``[1,2,3,5]`` -> ``"1-3,5"``: an explicit, compact ``-p`` value."""
+    ordered = sorted(set(ports))
+    parts: list[str] = []
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
+            j += 1
+        parts.append(str(ordered[i]) if i == j else f"{ordered[i]}-{ordered[j]}")
+        i = j + 1
+    return ",".join(parts)
+
+
+def check_scope(targets: Mapping[str, Iterable[int]], scope: Collection[str]) -> dict[str, tuple[int, ...]]:
+    """Validate every host and port and refuse anything outside ``scope`` (the inventory's hosts).
+
+    Raise :class:`ScopeError` naming the first offending target; nothing is scanned then.
+    """
+    allowed: set[str] = set()
+    for h in scope:
+        try:
+            allowed.add(validate_host(h))
+        except ValueError:
+            continue  # an invalid scope entry can never match a valid target
+    out: dict[str, tuple[int, ...]] = {}
+    for host, ports in targets.items():
+        try:
+            norm = validate_host(host)
+        except ValueError as e:
+            raise ScopeError("ports.scope.invalid_host", host=repr(host), reason=reason(e)) from None
+        if norm not in allowed:
+            raise ScopeError("ports.scope.not_in_inventory", host=norm)
+        checked: set[int] = set()
+        for p in ports:
+            try:
+                checked.add(validate_port(p))
+            except ValueError as e:
+                raise ScopeError("ports.scope.invalid_port", host=norm, reason=reason(e)) from None
+        if not checked:
+            raise ScopeError("ports.scope.no_ports", host=norm)
+        out[norm] = tuple(sorted(checked | set(out.get(norm, ()))))
+    return out
+
+
+def build_argv(nmap_path: str, hosts: Sequence[str], ports: Iterable[int], options: ScanOptions,
+               timing: Timing, ipv6: bool = False) -> list[str]:
+    """The exact nmap argument list for one batch (pure). Hosts and ports must be validated already."""
+    argv = [nmap_path, "-oX", "-", "-sT", "-Pn", "-n",
+            "--max-retries", str(timing.max_retries), "--host-timeout", f"{timing.host_timeout_s}s",
+            "-p", compress_ports(ports)]
+    if options.service_detection:
+        argv.append("-sV")
+    if options.scripts:
+        argv += ["--script", ",".join(options.scripts), "--script-timeout", f"{timing.script_timeout_s}s"]
+    if ipv6:
+        argv.append("-6")
+    argv.append("--")
+    argv += list(hosts)
+    return argv
+
+
+@lru_cache(maxsize=4)
+def _services_ranking(path: str) -> tuple[int, ...]:
+    ranked: list[tuple[float, int]] = []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if line.startswith("#"):
+                continue
+            parts = line.split()
+            if len(parts) >= 3 and parts[1].endswith("/tcp"):
+                try:
+                    ranked.append((-float(parts[2]), int(parts[1][:-4])))
+                except ValueError:
+                    continue
+    ranked.sort()
+    return tuple(p for _, p in ranked)
+
+
+def nmap_top_ports(n: int, services_file: str = "/usr/share/nmap/nmap-services") -> tuple[int, ...]:
+    """nmap's ``n`` most frequent TCP ports (as ``--top-ports`` would pick them), read from nmap-services."""
+    try:
+        return tuple(sorted(_services_ranking(services_file)[:n]))
+    except OSError:
+        raise ToolMissingError("cli.tool_missing.nmap") from None
+
+
+# ----------------------------------------------------------------------------- running nmap
+
+
+@dataclass(frozen=True)
+class RunResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+Runner = Callable[[Sequence[str], float], RunResult]
+
+
+def subprocess_runner(argv: Sequence[str], timeout: float) -> RunResult:
+    """Run nmap with an argument list (no shell), stdin closed, killed at ``timeout``."""
+    p = subprocess.run(list(argv), stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False)
+    return RunResult(p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace"))
+
+
+@dataclass(frozen=True)
+class NmapTool:
+    path: str
+    version: tuple[int, int]
+
+
+def find_nmap(path: str | None = None) -> NmapTool:
+    """Locate nmap through python-nmap and check its version; ToolMissingError (exit 2) otherwise.
+
+    ``path`` defaults to ``$SECAUDIT_NMAP``, then nmap on the PATH and the usual places. The lookup
+    (``nmap -V``, about 12 ms) is made once per process and path; failures are not cached.
+    """
+    return _find_nmap(path or os.environ.get("SECAUDIT_NMAP") or None)
+
+
+@lru_cache(maxsize=8)
+def _find_nmap(path: str | None) -> NmapTool:
+    import nmap  # python-nmap
+
+    search = (path,) if path else NMAP_SEARCH_PATH
+    try:
+        scanner = nmap.PortScanner(nmap_search_path=search)
+    except nmap.PortScannerError:
+        raise ToolMissingError("cli.tool_missing.nmap") from None
+    version = scanner.nmap_version()
+    if version < MIN_NMAP_VERSION:
+        raise ToolMissingError("cli.tool_too_old.nmap", found=f"{version[0]}.{version[1]}",
+                               needed=f"{MIN_NMAP_VERSION[0]}.{MIN_NMAP_VERSION[1]}")
+    resolved = scanner._nmap_path  # python-nmap keeps the path it found; no public accessor
+    return NmapTool(path=resolved, version=version)
+
+
+def _expand_ports(spec: str) -> set[int]:
+    out: set[int] = set()
+    for part in spec.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        lo, _, hi = part.partition("-")
+        out.update(range(int(lo), int(hi or lo) + 1))
+    return out
+
+
+@dataclass(frozen=True)
+class _XmlHost:
+    address: str
+    user_names: tuple[str, ...]
+    timed_out: bool
+    extra: tuple[tuple[str, str, frozenset[int]], ...]   # (state, reason, ports) of collapsed ports
+    service_attrs: Mapping[int, tuple[str, str]]          # tcp port -> (method, tunnel) of <service>
+
+
+def _xml_hosts(xml: str) -> tuple[str, list[_XmlHost]]:
+    """What python-nmap does not keep: nmap version, timed-out flags and collapsed (extraports) ports."""
+    root = ET.fromstring(xml)
+    hosts: list[_XmlHost] = []
+    for h in root.findall("host"):
+        addrs = [a.get("addr", "") for a in h.findall("address") if a.get("addrtype") in ("ipv4", "ipv6")]
+        names = tuple(n.get("name", "") for n in h.findall("hostnames/hostname") if n.get("type") == "user")
+        extra = []
+        for ep in h.findall("ports/extraports"):
+            for er in ep.findall("extrareasons"):
+                extra.append((ep.get("state", ""), er.get("reason", ""), frozenset(_expand_ports(er.get("ports", "")))))
+        attrs = {}
+        for port in h.findall("ports/port"):
+            svc = port.find("service")
+            if port.get("protocol") == "tcp" and svc is not None and (port.get("portid") or "").isdigit():
+                attrs[int(port.get("portid"))] = (svc.get("method", ""), svc.get("tunnel", ""))
+        hosts.append(_XmlHost(addrs[0] if addrs else "", names, h.get("timedout") == "true", tuple(extra), attrs))
+    return root.get("version", ""), hosts
+
+
+def _port_facts(pn_host: Mapping[str, Any], xml_host: _XmlHost, wanted: Sequence[int],
+                options: ScanOptions) -> tuple[list[PortFact], list[int]]:
+    """Normalise python-nmap's per-host dict, restricted to the ports this host asked for."""
+    tcp = pn_host.get("tcp", {}) if pn_host else {}
+    facts: list[PortFact] = []
+    missing: list[int] = []
+    for port in wanted:
+        entry = tcp.get(port)
+        if entry is not None:
+            service = None
+            if entry.get("name") or entry.get("product"):
+                method, tunnel = xml_host.service_attrs.get(port, ("", ""))
+                service = ServiceInfo(
+                    name=entry.get("name", ""), product=entry.get("product", ""), version=entry.get("version", ""),
+                    extrainfo=entry.get("extrainfo", ""), method=method, tunnel=tunnel,
+                    confidence=int(entry.get("conf") or 0))
+            scripts = {str(k): str(v) for k, v in (entry.get("script") or {}).items()}
+            algos = auth = None
+            if NSE_SSH_ALGOS in scripts:
+                try:
+                    algos = parse_ssh2_enum_algos(scripts[NSE_SSH_ALGOS])
+                except ValueError:
+                    algos = None  # kept raw in `scripts`; the check reports it as not measured
+            if NSE_SSH_AUTH in scripts:
+                try:
+                    auth = parse_ssh_auth_methods(scripts[NSE_SSH_AUTH])
+                except ValueError:
+                    auth = None
+            facts.append(PortFact(port=port, protocol="tcp", state=PortState.parse(entry.get("state", "")),
+                                  reason=entry.get("reason", ""), service=service, ssh_algorithms=algos,
+                                  ssh_auth_methods=auth, scripts=scripts))
+            continue
+        for state, reason, ports in xml_host.extra:
+            if port in ports:
+                facts.append(PortFact(port=port, protocol="tcp", state=PortState.parse(state), reason=reason))
+                break
+        else:
+            missing.append(port)
+    return facts, missing
+
+
+def _now_iso() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _error(probe: Probe, message: str, started: str, duration: float) -> Observation:
+    return Observation(probe_id=probe.id, kind=KIND, target=probe.target, status=ObservationStatus.ERROR,
+                       facts=None, error=message, started_at=started, duration_s=round(duration, 3))
+
+
+def _with_openssh_auth(fact: PortFact, address: str, timing: Timing) -> PortFact:
+    """When nmap's ssh-auth-methods failed on an SSH port, ask with the OpenSSH client instead (see ssh_auth)."""
+    if not fact.is_open or fact.service_name != "ssh" or fact.ssh_auth_methods is not None:
+        return fact
+    from secaudit.probes import ssh_auth
+
+    methods, argv, reason = ssh_auth.auth_methods(address, fact.port, timeout_s=min(10, timing.host_timeout_s))
+    scripts = dict(fact.scripts)
+    scripts[ssh_auth.SOURCE] = " ".join(argv[1:]) + (f" -> {reason}" if reason else "")
+    return replace(fact, ssh_auth_methods=methods, scripts=scripts)
+
+
+def _run_batch(tool: NmapTool, batch: Sequence[Probe], options: ScanOptions, timing: Timing,
+               runner: Runner, ipv6: bool, ssh_fallback: bool = True) -> list[Observation]:
+    import nmap  # python-nmap, for its XML parser
+
+    union: set[int] = set()
+    for p in batch:
+        union.update(p.params["ports"])
+    hosts = [p.target for p in batch]
+    argv = build_argv(tool.path, hosts, union, options, timing, ipv6)
+    started = _now_iso()
+    t0 = time.monotonic()
+    try:
+        res = runner(argv, timing.process_timeout_s)
+    except subprocess.TimeoutExpired:
+        dur = time.monotonic() - t0
+        return [_error(p, f"nmap did not finish within {timing.process_timeout_s:.0f} s", started, dur) for p in batch]
+    except OSError as e:
+        dur = time.monotonic() - t0
+        return [_error(p, f"nmap could not be started: {e}", started, dur) for p in batch]
+    dur = time.monotonic() - t0
+    try:
+        parsed = nmap.PortScanner.analyse_nmap_xml_scan(_Parser(), nmap_xml_output=res.stdout)
+        version, xml_hosts = _xml_hosts(res.stdout)
+    except (nmap.PortScannerError, ET.ParseError, AttributeError) as e:
+        detail = (res.stderr.strip() or str(e))[:500]
+        return [_error(p, f"nmap failed (exit {res.returncode}): {detail}", started, dur) for p in batch]
+    scan = parsed.get("scan", {})
+    elapsed = float(parsed.get("nmap", {}).get("scanstats", {}).get("elapsed") or 0.0)
+    out: list[Observation] = []
+    for probe in batch:
+        xml_host = next((h for h in xml_hosts if probe.target in h.user_names or h.address == probe.target), None)
+        if xml_host is None:
+            reason = res.stderr.strip().splitlines()[0][:300] if res.stderr.strip() else "no result"
+            out.append(_error(probe, f"nmap returned no result for {probe.target} ({reason})", started, dur))
+            continue
+        if xml_host.timed_out:
+            out.append(_error(probe, f"nmap gave up on {probe.target} after the host timeout of "
+                                     f"{timing.host_timeout_s} s", started, dur))
+            continue
+        pn_host = scan.get(xml_host.address) if _unique_address(xml_hosts, xml_host.address) else None
+        if pn_host is None:
+            out.append(_error(probe, f"{probe.target} resolves to {xml_host.address}, which another target of the "
+                                     "same batch also resolves to; scan them separately", started, dur))
+            continue
+        wanted = sorted(probe.params["ports"])
+        facts, missing = _port_facts(pn_host, xml_host, wanted, options)
+        if ssh_fallback and NSE_SSH_AUTH in options.scripts:
+            facts = [_with_openssh_auth(f, xml_host.address, timing) for f in facts]
+        if missing:
+            out.append(_error(probe, f"nmap reported no state for ports {compress_ports(missing)}", started, dur))
+            continue
+        out.append(Observation(
+            probe_id=probe.id, kind=KIND, target=probe.target, status=ObservationStatus.OK,
+            facts=PortScan(host=probe.target, address=xml_host.address, ports=tuple(facts),
+                           requested_ports=tuple(wanted), service_detection=options.service_detection,
+                           scripts=options.scripts, nmap_version=version, command=tuple(argv), elapsed_s=elapsed),
+            started_at=started, duration_s=round(dur, 3)))
+    return out
+
+
+def _unique_address(hosts: Sequence[_XmlHost], address: str) -> bool:
+    return sum(1 for h in hosts if h.address == address) == 1
+
+
+class _Parser:
+    """A bare object for python-nmap's XML parser (an unbound method), so no ``nmap -V`` runs per batch."""
+
+    _nmap_last_output = ""
+    _scan_result: dict[str, Any] = {}
+
+
+def run_probes(probes: Sequence[Probe], scope: Collection[str], *, deadline_s: float = 120.0,
+               nmap_path: str | None = None, runner: Runner | None = None,
+               batch_size: int = 64, ssh_fallback: bool = True) -> list[Observation]:
+    """Run ``ports`` probes: validate scope first, then one nmap per batch of hosts sharing the same options.
+
+    Raises :class:`ScopeError` (nothing scanned) or :class:`ToolMissingError`. Every probe yields
+    exactly one observation, OK or ERROR, in the order given. With ``ssh_fallback`` (default), SSH ports
+    where nmap's ssh-auth-methods failed are asked again with the OpenSSH client (:mod:`ssh_auth`).
+    """
+    targets: dict[str, list[int]] = {}
+    for p in probes:
+        if p.kind != KIND:
+            raise ValueError(f"not a ports probe: {p.id}")
+        targets[p.target] = list(p.params.get("ports", ()))
+    check_scope(targets, scope)          # raises before anything runs
+    normalised = [Probe(p.id, p.kind, validate_host(p.target),
+                        {**p.params, "ports": sorted({validate_port(x) for x in p.params.get("ports", ())})})
+                  for p in probes]
+    tool = find_nmap(nmap_path)
+    timing = timing_for_deadline(deadline_s)
+    run = runner or subprocess_runner
+    groups: dict[tuple[ScanOptions, bool], list[Probe]] = {}
+    for p in normalised:
+        groups.setdefault((ScanOptions.from_params(p.params), is_ipv6(p.target)), []).append(p)
+    by_id: dict[str, Observation] = {}
+    for (options, ipv6), members in groups.items():
+        for i in range(0, len(members), batch_size):
+            for obs in _run_batch(tool, members[i:i + batch_size], options, timing, run, ipv6, ssh_fallback):
+                by_id[obs.probe_id] = obs
+    return [by_id[p.id] for p in normalised]
+
+
+def scan(targets: Mapping[str, Iterable[int]], needs: Iterable[str], scope: Collection[str], *,
+         deadline_s: float = 120.0, nmap_path: str | None = None, runner: Runner | None = None,
+         ssh_fallback: bool = True) -> list[Observation]:
+    """Convenience: scan ``host -> ports`` for the given check needs (see :func:`run_probes`)."""
+    checked = check_scope(targets, scope)
+    return run_probes(probes_for(checked, needs), scope, deadline_s=deadline_s, nmap_path=nmap_path, runner=runner,
+                      ssh_fallback=ssh_fallback)

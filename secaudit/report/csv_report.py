@@ -1,0 +1,51 @@
+"""CSV: one finding per row, safe to open in a spreadsheet.
+
+Every cell goes through :func:`secaudit.report.escape.csv_cell`: a value starting with a formula
+character (``= + - @``, tab, CR) is prefixed with a single quote (OWASP's recommendation against
+CSV injection). Header names are stable English identifiers for tools; titles and messages are
+in the reader's language. The text starts with a UTF-8 byte-order mark so that spreadsheet
+programs read Vietnamese correctly.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from secaudit.model import Results, Verdict
+from secaudit.report.escape import csv_cell, strip_controls
+from secaudit.report.interface import ReportFormat
+from secaudit.report.view import build_view
+
+COLUMNS = ("system", "system_name", "control", "title", "target", "verdict", "severity", "message", "evidence",
+           "remediation", "references", "waiver")
+BOM = "\ufeff"
+
+
+def _clean(value: object) -> str:
+    return strip_controls(value)
+
+
+def rows(results: Results, lang: str) -> list[list[str]]:
+    view = build_view(results, lang)
+    out = [list(COLUMNS)]
+    for fv in view.findings:
+        f = fv.finding
+        evidence = "\n".join(csv_cell(f"{e.label}: {e.value}" if e.label else e.value) for e in fv.evidence)
+        out.append([csv_cell(_clean(v)) for v in (
+            f.system_id, fv.system_name, f.control_id, fv.title, f.target, Verdict(f.verdict).value, fv.severity,
+            fv.message, evidence, fv.remediation, "; ".join(fv.references), fv.waiver_text,
+        )])
+    return out
+
+
+class CsvFormat(ReportFormat):
+    name = "csv"
+    extension = "csv"
+    media_type = "text/csv"
+
+    def render(self, results: Results, lang: str) -> str:
+        buf = io.StringIO()
+        writer = csv.writer(buf, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+        writer.writerows(rows(results, lang))
+        return BOM + buf.getvalue()

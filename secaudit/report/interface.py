@@ -1,0 +1,23 @@
+"""The one seam every report format implements (after pip-audit's ``_format/interface.py``).
+
+A format is a class with a ``name`` (what ``--format`` says), a file ``extension`` and a pure
+``render(results, lang) -> str``. It never writes files or prints: the CLI decides where the
+text goes. Formats keep no state, so one instance may render any number of runs.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import ClassVar
+
+from secaudit.model import Results
+
+
+class ReportFormat(ABC):
+    name: ClassVar[str]
+    extension: ClassVar[str]          # without the dot: "sarif", "html", ...
+    media_type: ClassVar[str] = "text/plain"
+
+    @abstractmethod
+    def render(self, results: Results, lang: str) -> str:
+        """The whole report as text, in ``lang`` (``vi`` or ``en``) where the format has human text."""

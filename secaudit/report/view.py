@@ -1,0 +1,259 @@
+"""What every report says, computed once from :class:`Results` (pure, no formatting).
+
+The writers and templates lay this out; they do not decide anything. Human texts are rendered
+here in the reader's language; hostile strings stay raw and are escaped by each format.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+from secaudit.i18n import catalog, t
+from secaudit.model import Control, Finding, LocalText, Results, Severity, SystemResult, Verdict
+
+SEVERITIES: tuple[Severity, ...] = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO)
+VERDICTS: tuple[Verdict, ...] = (Verdict.FAIL, Verdict.ERROR, Verdict.WAIVED, Verdict.PASS, Verdict.NOT_APPLICABLE)
+_VERDICT_ORDER = {v: i for i, v in enumerate(VERDICTS)}
+
+# System status, worst first.
+STATUS_NON_COMPLIANT = "non_compliant"   # a control of the required level fails
+STATUS_UNVERIFIED = "unverified"         # nothing fails, but scan errors left controls without a verdict
+STATUS_UNDETERMINED = "undetermined"     # the required level could not be decided (facts missing)
+STATUS_COMPLIANT = "compliant"
+STATUSES = (STATUS_NON_COMPLIANT, STATUS_UNVERIFIED, STATUS_UNDETERMINED, STATUS_COMPLIANT)
+
+
+def label_text(label: str, lang: str) -> str:
+    """An evidence label: a catalog key is translated, anything else is shown as it is."""
+    return t(label, lang) if label in catalog() else label
+
+
+def local(text: LocalText | None, lang: str) -> str:
+    return text.get(lang) if text is not None else ""
+
+
+def verdict_label(verdict: Verdict | str, lang: str) -> str:
+    return t(f"report.verdict.{Verdict(verdict).value}", lang)
+
+
+def severity_label(severity: Severity | str, lang: str) -> str:
+    return t(f"report.severity.{Severity(severity).value}", lang)
+
+
+def status_label(status: str, lang: str) -> str:
+    return t(f"report.status.{status}", lang)
+
+
+def level_text(level: int | None, lang: str) -> str:
+    if level is None:
+        return t("report.level.unknown", lang)
+    if level == 0:
+        return t("report.level.none", lang)
+    return str(level)
+
+
+def finding_sort_key(f: Finding) -> tuple:
+    return (_VERDICT_ORDER.get(f.verdict, 9), -Severity(f.severity).rank, f.system_id, f.control_id, f.target)
+
+
+@dataclass(frozen=True)
+class EvidenceView:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class FindingView:
+    finding: Finding
+    control: Control | None
+    system_name: str
+    title: str
+    message: str
+    evidence: tuple[EvidenceView, ...]
+    warnings: tuple[str, ...]
+    remediation: str
+    references: tuple[str, ...]
+    waiver_text: str                   # "reason — approved by X, expires D" or ""
+
+    @property
+    def verdict(self) -> str:
+        return Verdict(self.finding.verdict).value
+
+    @property
+    def severity(self) -> str:
+        return Severity(self.finding.severity).value
+
+
+@dataclass(frozen=True)
+class FixItem:
+    """A failing control, with how many endpoints and systems fail it: what to fix first."""
+
+    control_id: str
+    title: str
+    severity: str
+    count: int
+    systems: tuple[str, ...]
+    targets: tuple[str, ...]
+    remediation: str
+
+
+@dataclass(frozen=True)
+class SystemView:
+    result: SystemResult
+    status: str
+    counts: Mapping[str, int]               # verdict -> findings, every verdict present
+    failed_by_severity: Mapping[str, int]   # severity -> failed findings, every severity present
+    compliance: float | None                # (pass + waived) / judged findings, None when nothing was judged
+    notes: tuple[str, ...]
+    top_failures: tuple[FixItem, ...]
+
+
+@dataclass(frozen=True)
+class ReportView:
+    results: Results
+    lang: str
+    systems: tuple[SystemView, ...]
+    findings: tuple[FindingView, ...]          # every finding, worst first
+    fix_first: tuple[FixItem, ...]             # failing controls, by severity then number of failing endpoints
+    counts: Mapping[str, int]
+    failed_by_severity: Mapping[str, int]
+    overall_status: str
+    expired_waivers: tuple[str, ...]
+    observation_errors: tuple[tuple[str, str], ...]   # (target, reason) of probes that failed
+    compliant_systems: int = 0
+    severities: tuple[str, ...] = field(default=tuple(s.value for s in SEVERITIES))
+    verdicts: tuple[str, ...] = field(default=tuple(v.value for v in VERDICTS))
+
+    @property
+    def failed(self) -> tuple[FindingView, ...]:
+        return tuple(f for f in self.findings if f.verdict == Verdict.FAIL)
+
+    @property
+    def attention(self) -> tuple[FindingView, ...]:
+        """Findings someone must look at: failed, errors, waived."""
+        return tuple(f for f in self.findings if f.verdict in (Verdict.FAIL, Verdict.ERROR, Verdict.WAIVED))
+
+
+def control_index(results: Results) -> dict[str, Control]:
+    return {c.id: c for c in results.controls}
+
+
+def waiver_text(finding: Finding, lang: str) -> str:
+    w = finding.waiver
+    if w is None:
+        return ""
+    return t("report.waiver.text", lang, reason=w.reason, approved_by=w.approved_by, expires=w.expires.isoformat())
+
+
+def finding_view(f: Finding, controls: Mapping[str, Control], system_names: Mapping[str, str], lang: str) -> FindingView:
+    control = controls.get(f.control_id)
+    return FindingView(
+        finding=f,
+        control=control,
+        system_name=system_names.get(f.system_id, f.system_id),
+        title=local(control.title, lang) if control else f.control_id,
+        message=f.message.render(lang),
+        evidence=tuple(EvidenceView(label_text(e.label, lang), e.value) for e in f.evidence),
+        warnings=tuple(w.render(lang) for w in f.warnings),
+        remediation=local(control.remediation, lang) if control else "",
+        references=tuple(f.references or (control.references if control else ())),
+        waiver_text=waiver_text(f, lang),
+    )
+
+
+def fix_items(findings: Iterable[FindingView]) -> tuple[FixItem, ...]:
+    """Failed findings grouped by control, most severe first, then most failing endpoints."""
+    groups: dict[str, list[FindingView]] = defaultdict(list)
+    for fv in findings:
+        if fv.verdict == Verdict.FAIL:
+            groups[fv.finding.control_id].append(fv)
+    items = []
+    for control_id, fvs in groups.items():
+        severity = max((Severity(fv.severity) for fv in fvs), key=lambda s: s.rank)
+        items.append(FixItem(
+            control_id=control_id,
+            title=fvs[0].title,
+            severity=severity.value,
+            count=len(fvs),
+            systems=tuple(sorted({fv.finding.system_id for fv in fvs})),
+            targets=tuple(sorted({fv.finding.target for fv in fvs})),
+            remediation=fvs[0].remediation,
+        ))
+    items.sort(key=lambda i: (-Severity(i.severity).rank, -i.count, i.control_id))
+    return tuple(items)
+
+
+def count_verdicts(findings: Iterable[Finding]) -> dict[str, int]:
+    c = Counter(Verdict(f.verdict).value for f in findings)
+    return {v.value: c.get(v.value, 0) for v in VERDICTS}
+
+
+def count_failed_by_severity(findings: Iterable[Finding]) -> dict[str, int]:
+    c = Counter(Severity(f.severity).value for f in findings if f.verdict == Verdict.FAIL)
+    return {s.value: c.get(s.value, 0) for s in SEVERITIES}
+
+
+def system_status(result: SystemResult, counts: Mapping[str, int]) -> str:
+    if result.required_level is None:
+        return STATUS_UNDETERMINED
+    if result.achieved_level is not None and result.achieved_level >= result.required_level:
+        return STATUS_COMPLIANT
+    if counts.get("fail", 0) == 0 and counts.get("error", 0) > 0:
+        return STATUS_UNVERIFIED
+    return STATUS_NON_COMPLIANT
+
+
+def compliance_ratio(counts: Mapping[str, int]) -> float | None:
+    good = counts.get("pass", 0) + counts.get("waived", 0)
+    judged = good + counts.get("fail", 0) + counts.get("error", 0)
+    return good / judged if judged else None
+
+
+def build_view(results: Results, lang: str) -> ReportView:
+    controls = control_index(results)
+    names = {s.id: s.name for s in results.inventory.systems}
+    names.update({s.system_id: s.name for s in results.systems if s.name})
+    findings = tuple(finding_view(f, controls, names, lang) for f in sorted(results.findings, key=finding_sort_key))
+
+    by_system: dict[str, list[FindingView]] = defaultdict(list)
+    for fv in findings:
+        by_system[fv.finding.system_id].append(fv)
+    systems = []
+    for sr in results.systems:
+        own = by_system.get(sr.system_id, [])
+        counts = count_verdicts(fv.finding for fv in own)
+        systems.append(SystemView(
+            result=sr,
+            status=system_status(sr, counts),
+            counts=counts,
+            failed_by_severity=count_failed_by_severity(fv.finding for fv in own),
+            compliance=compliance_ratio(counts),
+            notes=tuple(n.render(lang) for n in sr.notes),
+            top_failures=fix_items(own)[:5],
+        ))
+
+    statuses = [s.status for s in systems]
+    overall = next((s for s in STATUSES if s in statuses), STATUS_UNDETERMINED if not systems else STATUS_COMPLIANT)
+    expired = tuple(
+        t("report.waiver.expired_item", lang, control=w.control, system=w.system,
+          endpoint=w.endpoint or t("report.waiver.all_endpoints", lang), expires=w.expires.isoformat(),
+          approved_by=w.approved_by, reason=w.reason)
+        for w in results.expired_waivers
+    )
+    obs_errors = tuple((o.target, o.error or "") for o in results.observations if o.status == "error")
+    return ReportView(
+        results=results,
+        lang=lang,
+        systems=tuple(systems),
+        findings=findings,
+        fix_first=fix_items(findings),
+        counts=count_verdicts(results.findings),
+        failed_by_severity=count_failed_by_severity(results.findings),
+        overall_status=overall,
+        expired_waivers=expired,
+        observation_errors=obs_errors,
+        compliant_systems=statuses.count(STATUS_COMPLIANT),
+    )
+

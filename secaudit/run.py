@@ -1,0 +1,204 @@
+"""One scan, stage after stage: classify → resolve → plan → execute → evaluate → results.
+
+The CLI parses options into a :class:`ScanRequest`, this module does the work, and the
+CLI prints and picks the exit status. Everything a resume needs is stored in the run's
+``run.json``: the request itself, so ``--resume RUN`` re-plans exactly the same probes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from secaudit import __version__
+from secaudit.errors import Diagnostic, InputError
+from secaudit.evaluate import evaluate
+from secaudit.execute.interface import ExecutionObserver, ExecutionSummary
+from secaudit.execute.journal import Journal, new_run_id
+from secaudit.execute.local import Limits, LocalExecutor
+from secaudit.model import (
+    Endpoint, Inventory, Organisation, Purpose, Results, RunInfo, Service, SourceRef, Starttls, System, Waiver,
+)
+from secaudit.plan import Plan, SystemAssessment, build_plan
+from secaudit.policy import PolicyLibrary, default_library
+from secaudit.targets import TargetError, parse_hostport
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    inventory_file: str | None = None
+    targets: tuple[str, ...] = ()          # ad-hoc HOST:PORT (no inventory)
+    service: str | None = None             # ad-hoc: service of the targets (default from the port)
+    starttls: str | None = None
+    sni: str | None = None
+    level: int | None = None
+    profiles: tuple[str, ...] = ()
+    systems: tuple[str, ...] = ()
+    only: tuple[str, ...] = ()
+    waivers_file: str | None = None
+    regime: str | None = None
+    lang: str = "en"
+    ca_file: str | None = None
+    concurrency: int = 4
+    per_host: int = 2
+    rate: float | None = None
+    timeout: float = 30.0                  # TLS and HTTP probes
+    ports_timeout: float = 120.0           # nmap: -sV on a silent port alone costs about 48 s
+    run_timeout: float | None = None
+    fail_on: str = "low"
+
+    def to_meta(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_meta(cls, data: Mapping[str, Any]) -> "ScanRequest":
+        names = {f.name for f in dataclasses.fields(cls)}
+        values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in names}
+        return cls(**values)
+
+    def limits(self) -> Limits:
+        return Limits(concurrency=self.concurrency, per_host=self.per_host, rate=self.rate,
+                      probe_timeout=self.timeout, kind_timeouts={"ports": self.ports_timeout},
+                      run_deadline=self.run_timeout)
+
+
+_DEFAULT_SERVICE = {443: Service.HTTPS, 8443: Service.HTTPS, 80: Service.HTTP, 8080: Service.HTTP, 22: Service.SSH,
+                    25: Service.SMTP, 587: Service.SMTP, 465: Service.SMTP, 143: Service.IMAP, 993: Service.IMAP,
+                    110: Service.POP3, 995: Service.POP3, 636: Service.LDAP, 389: Service.LDAP}
+
+
+def adhoc_inventory(req: ScanRequest) -> Inventory:
+    """A one-system inventory from `--target HOST:PORT...`: the targets are the declared scope."""
+    endpoints = []
+    problems = []
+    for i, text in enumerate(req.targets):
+        try:
+            host, port = parse_hostport(text)
+        except TargetError as e:
+            problems.append(Diagnostic("--target", 0, 0, e.key, {"value": text}))
+            continue
+        service = Service(req.service) if req.service else _DEFAULT_SERVICE.get(port, Service.HTTPS)
+        starttls = Starttls(req.starttls) if req.starttls else None
+        tls = service is Service.HTTPS or starttls is not None or service not in (Service.HTTP, Service.SSH,
+                                                                                  Service.OTHER)
+        endpoints.append(Endpoint(host, port, service, starttls, req.sni, tls, SourceRef("--target", 0, 0)))
+    if problems:
+        raise InputError(problems)
+    system = System(id="target", name=", ".join(e.address for e in endpoints), purpose=Purpose.OTHER,
+                    declared_level=req.level, endpoints=tuple(endpoints), source=SourceRef("--target", 1, 1))
+    return Inventory(Organisation("ad hoc"), (system,), SourceRef("--target", 1, 1), digest="")
+
+
+def load_inputs(req: ScanRequest) -> tuple[Inventory, tuple[Waiver, ...], PolicyLibrary]:
+    from secaudit.load import load_inventory, load_waivers
+
+    if bool(req.inventory_file) == bool(req.targets):
+        raise InputError([Diagnostic("secaudit scan", 0, 0, "scan.inventory_or_target")])
+    if req.targets and not (req.level or req.profiles):
+        raise InputError([Diagnostic("secaudit scan", 0, 0, "scan.target_needs_level")])
+    inventory = load_inventory(req.inventory_file) if req.inventory_file else adhoc_inventory(req)
+    waivers = load_waivers(req.waivers_file) if req.waivers_file else ()
+    return inventory, waivers, default_library()
+
+
+def assess(req: ScanRequest, inventory: Inventory, library: PolicyLibrary) -> list[SystemAssessment]:
+    from secaudit.assess import adhoc_assessment, assess_inventory
+
+    if req.targets:
+        return [adhoc_assessment(inventory.systems[0], library, req.level, req.profiles)]
+    return assess_inventory(inventory, library, req.regime, req.systems or None, req.profiles, req.lang)
+
+
+def make_plan(req: ScanRequest, assessments: Sequence[SystemAssessment], inventory: Inventory) -> Plan:
+    from secaudit.checks import REGISTRY
+    from secaudit.probes.families import params_for
+
+    return build_plan(assessments, REGISTRY, params_for(req, inventory), req.only or None)
+
+
+@dataclass
+class ScanOutcome:
+    results: Results
+    summary: ExecutionSummary
+    run_id: str
+    journal: Journal
+    assessments: list[SystemAssessment] = field(default_factory=list)
+
+
+def start_run(req: ScanRequest, runs_base: Path) -> tuple[Journal, str]:
+    run_id = new_run_id()
+    journal = Journal.create(runs_base, run_id, {
+        "request": req.to_meta(), "tool_version": __version__,
+        "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "complete": False,
+    })
+    return journal, run_id
+
+
+def execute_scan(req: ScanRequest, journal: Journal, run_id: str, observer: ExecutionObserver | None = None,
+                 executor: Any = None) -> ScanOutcome:
+    from secaudit.checks import REGISTRY
+    from secaudit.probes.families import runners
+
+    inventory, waivers, library = load_inputs(req)
+    meta = journal.meta()
+    if meta.get("inventory_digest") and meta["inventory_digest"] != inventory.digest:
+        raise InputError([Diagnostic(req.inventory_file or "-", 0, 0, "scan.inventory_changed", {"run": run_id})])
+    journal.update_meta(inventory_digest=inventory.digest)
+    assessments = assess(req, inventory, library)
+    plan = make_plan(req, assessments, inventory)
+    executor = executor or LocalExecutor(runners(req, inventory, sorted({p.kind for p in plan.probes})), req.limits())
+    try:
+        summary = executor.execute(plan.probes, journal, observer)
+    finally:
+        journal.close()
+    wanted = {p.id for p in plan.probes}
+    observations = tuple(o for o in journal.observations() if o.probe_id in wanted)
+    finished = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    complete = summary.complete and len(observations) == len(plan.probes)
+    journal.update_meta(finished_at=finished, complete=complete)
+    results = build_results(req, run_id, meta.get("started_at", finished), finished, inventory, library, assessments,
+                            observations, waivers, REGISTRY, complete)
+    return ScanOutcome(results, summary, run_id, journal, list(assessments))
+
+
+def build_results(req: ScanRequest, run_id: str, started: str, finished: str, inventory: Inventory,
+                  library: PolicyLibrary, assessments: Sequence[SystemAssessment], observations: Sequence[Any],
+                  waivers: Sequence[Waiver], registry: Mapping[str, Any], complete: bool,
+                  now: dt.datetime | None = None) -> Results:
+    ev = evaluate(assessments, observations, registry, waivers, now)
+    used = sorted({pid for a in assessments for p in a.policies.values() for pid in p.chain})
+    return Results(
+        run=RunInfo(id=run_id, started_at=started, finished_at=finished, tool_version=__version__,
+                    inventory_file=req.inventory_file or "--target", inventory_digest=inventory.digest,
+                    regime=req.regime or _default_regime(), policies={p: library.digests.get(p, "") for p in used},
+                    complete=complete, fail_on=req.fail_on),
+        inventory=inventory, systems=ev.systems, controls=ev.controls, findings=ev.findings,
+        observations=tuple(observations), expired_waivers=ev.expired_waivers,
+    )
+
+
+def _default_regime() -> str:
+    from secaudit.classify.regime import DEFAULT_REGIME
+
+    return DEFAULT_REGIME
+
+
+def reevaluate(results: Results, waivers: Sequence[Waiver], req: ScanRequest, library: PolicyLibrary | None = None,
+               now: dt.datetime | None = None) -> Results:
+    """`secaudit report`: judge stored observations again (new waivers or policies), without scanning."""
+    from secaudit.checks import REGISTRY
+
+    library = library or default_library()
+    if req.targets or results.run.inventory_file == "--target":
+        levels = {s.system_id: s.required_level for s in results.systems}
+        from secaudit.assess import adhoc_assessment
+
+        assessments = [adhoc_assessment(s, library, levels.get(s.id) or req.level, req.profiles)
+                       for s in results.inventory.systems]
+    else:
+        assessments = assess(req, results.inventory, library)
+    return build_results(req, results.run.id, results.run.started_at, results.run.finished_at, results.inventory,
+                         library, assessments, results.observations, waivers, REGISTRY, results.run.complete, now)

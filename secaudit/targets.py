@@ -1,0 +1,152 @@
+"""Validation of scan targets: the only hosts and ports that may ever reach nmap or sslyze.
+
+A host is a DNS name, an IPv4 literal or an IPv6 literal. Anything that could be read as
+a command-line option, a shell construct, a path or a network range is refused.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+_LABEL = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$")
+_FORBIDDEN = set(" \t\r\n\f\v;|&$`'\"<>(){}[]*?!\\,=#~^")
+
+
+class TargetError(ValueError):
+    """A host or port that must not be scanned. ``key`` names the catalog message."""
+
+    def __init__(self, key: str, value: object):
+        self.key = key
+        self.value = value
+        super().__init__(f"{key}: {value!r}")
+
+
+def normalize_host(host: object) -> str:
+    """Return the canonical form of a valid host, or raise TargetError saying why it is refused."""
+    if not isinstance(host, str) or not host:
+        raise TargetError("target.host_empty", host)
+    if host.startswith("[") and host.endswith("]"):      # [::1] as written in URLs
+        inner = host[1:-1]
+        try:
+            if isinstance(ipaddress.ip_address(inner), ipaddress.IPv6Address):
+                return str(ipaddress.ip_address(inner))
+        except ValueError:
+            pass
+        raise TargetError("target.host_invalid", host)
+    if host.startswith("-"):
+        raise TargetError("target.host_option", host)
+    if "/" in host:
+        raise TargetError("target.host_path", host)
+    if any(c in _FORBIDDEN or ord(c) < 32 or ord(c) == 127 for c in host):
+        raise TargetError("target.host_metachar", host)
+    if "%" in host:
+        raise TargetError("target.host_zone", host)
+    if ":" in host:
+        try:
+            addr = ipaddress.ip_address(host)
+        except ValueError:
+            raise TargetError("target.host_invalid", host) from None
+        return str(addr)
+    try:
+        return str(ipaddress.IPv4Address(host))
+    except ValueError:
+        pass
+    name = host[:-1] if host.endswith(".") else host
+    if not name.isascii():
+        try:
+            name = name.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise TargetError("target.host_invalid", host) from None
+    labels = name.split(".")
+    if len(name) > 253 or not all(_LABEL.match(label) for label in labels):
+        raise TargetError("target.host_invalid", host)
+    if labels[-1].isdigit():        # 127.0.0.300, 10.1: a malformed IPv4 address, not a name
+        raise TargetError("target.host_bad_ipv4", host)
+    if not labels[-1][0].isalpha():
+        # 10.0.0.1-255 or 127.0.0.1-5: nmap reads these as octet RANGES (many hosts). A top-level
+        # domain always starts with a letter, so no real name looks like this.
+        raise TargetError("target.host_bad_ipv4", host)
+    return name.lower()
+
+
+def is_valid_host(host: object) -> bool:
+    try:
+        normalize_host(host)
+    except TargetError:
+        return False
+    return True
+
+
+def validate_port(port: object) -> int:
+    """Return a port number 1..65535, or raise TargetError."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise TargetError("target.port_range", port)
+    return port
+
+
+def parse_hostport(text: str, default_port: int | None = None) -> tuple[str, int]:
+    """Split ``host:port`` / ``[v6]:port`` / ``host`` (with a default port) into validated parts."""
+    text = text.strip() if isinstance(text, str) else text
+    if not isinstance(text, str) or not text:
+        raise TargetError("target.host_empty", text)
+    if text.startswith("-"):
+        raise TargetError("target.host_option", text)
+    host, port_text = text, None
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0:
+            raise TargetError("target.host_invalid", text)
+        host, rest = text[: end + 1], text[end + 1:]
+        if rest:
+            if not rest.startswith(":"):
+                raise TargetError("target.host_invalid", text)
+            port_text = rest[1:]
+    elif text.count(":") == 1:
+        host, port_text = text.split(":")
+    if port_text is None:
+        if default_port is None:
+            raise TargetError("target.port_missing", text)
+        port = default_port
+    else:
+        if not port_text.isdigit():
+            raise TargetError("target.port_range", port_text)
+        port = int(port_text)
+    return normalize_host(host), validate_port(port)
+
+
+# ----------------------------------------------------------------------------- helpers for the probes
+
+
+def validate_host(host: object) -> str:
+    """Alias of :func:`normalize_host` for the probes: the canonical host, or TargetError (a ValueError)."""
+    return normalize_host(host)
+
+
+def parse_port(value: object) -> int:
+    """A port from an int or a string of ASCII digits (command-line options, ranges), or TargetError."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 5:
+        value = int(value)
+    return validate_port(value)
+
+
+def is_ipv6(host: str) -> bool:
+    """True for an IPv6 literal (already validated)."""
+    try:
+        return isinstance(ipaddress.ip_address(host), ipaddress.IPv6Address)
+    except ValueError:
+        return False
+
+
+def format_url_host(host: str) -> str:
+    """A validated host as it appears in a URL authority (IPv6 literals in brackets)."""
+    return f"[{host}]" if is_ipv6(host) else host
+
+
+def reason(error: ValueError, lang: str | None = None) -> str:
+    """A TargetError (or any ValueError) as a sentence in the reader's language."""
+    if isinstance(error, TargetError):
+        from secaudit.i18n import t
+
+        return t(error.key, lang, value=error.value)
+    return str(error)

@@ -1,0 +1,216 @@
+"""Real loopback servers for the port/SSH/HTTP tests: each a context manager that stops what it started.
+
+* :func:`tls_http_server` — HTTPS (Python ssl + a throwaway self-signed certificate);
+* :func:`http_server` — plain HTTP answering 200, or a redirect to a given Location;
+* :func:`telnet_like_server` — sends telnet IAC option negotiation, as a Linux telnetd does (nmap -sV says telnet);
+* :func:`sshd` — Debian's OpenSSH server, unprivileged-style config in a temp dir, weak or hardened.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import http.server
+import os
+import shutil
+import socket
+import socketserver
+import ssl
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+
+SSHD = "/usr/sbin/sshd"
+TELNET_NEGOTIATION = b"\xff\xfd\x18\xff\xfd\x20\xff\xfd\x23\xff\xfd\x27"  # DO TTYPE, TSPEED, XDISPLOC, NEW-ENVIRON
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def wait_listening(host: str, port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on {host}:{port} after {timeout} s")
+
+
+class _QuietServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    block_on_close = False
+
+    def handle_error(self, request, client_address):  # scanners send garbage: that is expected
+        pass
+
+
+@contextlib.contextmanager
+def _serving(server: socketserver.BaseServer) -> Iterator[int]:
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def _handler(status: int, location: str | None) -> type[http.server.BaseHTTPRequestHandler]:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.0"
+        timeout = 5
+
+        def do_GET(self) -> None:  # noqa: N802
+            body = b"<html><body>secaudit test server</body></html>"
+            self.send_response(status)
+            if location:
+                self.send_header("Location", location)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_HEAD = do_GET
+
+        def log_message(self, *args) -> None:
+            pass
+
+    return Handler
+
+
+class _HTTPServer(_QuietServer):
+    pass
+
+
+@contextlib.contextmanager
+def http_server(host: str = "127.0.0.1", status: int = 200, location: str | None = None) -> Iterator[int]:
+    """Plain HTTP on an ephemeral port; yields the port."""
+    with _serving(_HTTPServer((host, 0), _handler(status, location))) as port:
+        yield port
+
+
+def _self_signed(tmp: Path, host: str) -> tuple[Path, Path]:
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=30))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host))]), critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp / "cert.pem", tmp / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+@contextlib.contextmanager
+def tls_http_server(tmp: Path, host: str = "127.0.0.1") -> Iterator[int]:
+    """HTTPS on an ephemeral port (TLS handshake in the connection's own thread); yields the port."""
+    cert, key = _self_signed(tmp, host)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    handler = _handler(200, None)
+
+    class TLSServer(_QuietServer):
+        def finish_request(self, request, client_address):
+            request.settimeout(5)
+            tls = context.wrap_socket(request, server_side=True)
+            try:
+                handler(tls, client_address, self)
+            finally:
+                with contextlib.suppress(OSError):
+                    tls.close()
+
+    with _serving(TLSServer((host, 0), handler)) as port:
+        yield port
+
+
+class _TelnetHandler(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        self.request.settimeout(3)
+        with contextlib.suppress(OSError):
+            self.request.sendall(TELNET_NEGOTIATION)
+            self.request.recv(256)
+
+
+@contextlib.contextmanager
+def telnet_like_server(host: str = "127.0.0.1") -> Iterator[int]:
+    with _serving(_QuietServer((host, 0), _TelnetHandler)) as port:
+        yield port
+
+
+WEAK_SSHD = """\
+KexAlgorithms +diffie-hellman-group1-sha1,diffie-hellman-group14-sha1
+Ciphers +3des-cbc,aes128-cbc
+MACs +hmac-md5,hmac-sha1
+HostKeyAlgorithms +ssh-rsa
+PasswordAuthentication yes
+KbdInteractiveAuthentication yes
+"""
+
+HARDENED_SSHD = """\
+KexAlgorithms curve25519-sha256,curve25519-sha256@libssh.org
+Ciphers chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-gcm@openssh.com
+MACs hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com
+HostKeyAlgorithms ssh-ed25519
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+"""
+
+
+@contextlib.contextmanager
+def sshd(tmp: Path, host: str, hardened: bool) -> Iterator[int]:
+    """A real OpenSSH server on ``host``:ephemeral port with throwaway host keys; stopped on exit."""
+    if not os.path.exists(SSHD):
+        raise RuntimeError(f"{SSHD} missing: install openssh-server (make sysdeps)")
+    tmp.mkdir(parents=True, exist_ok=True)
+    keys = []
+    for kind in (("ed25519",) if hardened else ("rsa", "ed25519")):
+        path = tmp / f"host_{kind}"
+        subprocess.run(["ssh-keygen", "-q", "-t", kind, "-N", "", "-f", str(path)], check=True,
+                       stdin=subprocess.DEVNULL, timeout=30)
+        keys.append(path)
+    port = free_port(host)
+    config = tmp / "sshd_config"
+    config.write_text(
+        f"ListenAddress {host}:{port}\n" + "".join(f"HostKey {k}\n" for k in keys)
+        + f"PidFile {tmp / 'sshd.pid'}\nUsePAM no\nStrictModes no\nPermitRootLogin no\n"
+        + f"AuthorizedKeysFile {tmp / 'authorized_keys'}\n"
+        + (HARDENED_SSHD if hardened else WEAK_SSHD))
+    if os.geteuid() == 0:
+        os.makedirs("/run/sshd", mode=0o755, exist_ok=True)  # privilege-separation directory sshd requires
+    proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=open(tmp / "sshd.log", "wb"))
+    try:
+        try:
+            wait_listening(host, port)
+        except RuntimeError:
+            raise RuntimeError(f"sshd did not start: {(tmp / 'sshd.log').read_text(errors='replace')}") from None
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+def nmap_available() -> bool:
+    return shutil.which("nmap") is not None

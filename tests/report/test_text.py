@@ -1,0 +1,40 @@
+"""Terminal summary: per system required vs achieved level, counts, top failures; totals last; 80 columns."""
+
+from __future__ import annotations
+
+import pytest
+
+from secaudit.report.templated import TextSummaryFormat
+
+
+@pytest.mark.parametrize("lang", ["en", "vi"])
+def test_fits_80_columns_and_carries_no_control_characters(results, lang):
+    text = TextSummaryFormat().render(results, lang)
+    assert all(len(line) <= 80 for line in text.splitlines()), max(text.splitlines(), key=len)
+    assert not any(ord(ch) < 32 and ch != "\n" for ch in text)
+    assert "\x1b" not in text and "RED" in text       # the ANSI colour code is gone, the word stays
+
+
+def test_per_system_levels_counts_and_top_failures_then_totals_last(results):
+    text = TextSummaryFormat().render(results, "en")
+    lines = text.splitlines()
+    portal = lines.index("Cổng dịch vụ công (portal)")
+    assert lines[portal + 1] == "  required level 3, achieved none — NOT COMPLIANT"
+    assert lines[portal + 2].startswith("  3 failed, 0 error(s), 0 waived, 1 passed")
+    assert lines[portal + 3].startswith("  [critical] CERT-VALID-01")
+    assert lines[portal + 4].startswith("  [high] TLS-PROTO-01")
+    assert "achieved 2 — COMPLIANT" in text and "NOT VERIFIED" in text
+    assert lines[-3] == "Overall status: NOT COMPLIANT"
+    assert lines[-2] == "Failed by severity: critical 1, high 1, medium 2"
+    assert lines[-1] == "Total: 1/4 systems compliant · 4 failed · 1 error(s) · 1 waived · 2 passed"
+
+
+def test_vietnamese_summary(results):
+    text = TextSummaryFormat().render(results, "vi")
+    assert "cấp độ yêu cầu 3, đạt được chưa đạt cấp nào — KHÔNG ĐẠT YÊU CẦU" in text
+    assert text.splitlines()[-1] == "Tổng: 1/4 hệ thống đạt · 4 không đạt · 1 lỗi · 1 miễn trừ · 2 đạt"
+
+
+def test_incomplete_run_is_flagged_first(incomplete_results):
+    lines = TextSummaryFormat().render(incomplete_results, "en").splitlines()
+    assert lines[2].startswith("!! Incomplete run")
