@@ -165,8 +165,8 @@ def scan(
 
     ``batch_size`` endpoints go to one sslyze Scanner, which scans ``concurrency`` of them at a
     time (sslyze's default; more is slower on 2 cores, design §6). ``timeout_s`` is the budget of
-    one endpoint: a batch gets ``timeout_s`` per wave of ``concurrency`` endpoints, and whatever
-    has no result when the batch's budget is spent becomes an ERROR observation.
+    one endpoint: a batch gets ``timeout_s`` per wave of ``concurrency`` endpoints for all its
+    stages, and whatever has no result when the budget is spent becomes an ERROR observation.
     ``network_timeout_s``/``network_max_retries`` go to sslyze; the first "does it speak?"
     check waits ``quick_check_timeout_s`` (default: the network timeout).
     """
@@ -248,6 +248,10 @@ def _scan_batch(batch: list[TlsTarget], params: TlsProbeParams, *, timeout_s: fl
                 quick_check_timeout_s: float) -> Iterator[Observation]:
     started = _now_iso()
     t0 = time.monotonic()
+    # One budget for the whole batch: timeout_s per wave of `concurrency` endpoints. It never
+    # exceeds the executor's own hard deadline (the same product plus a grace period), so each
+    # endpoint left over gets this module's readable reason rather than a generic one.
+    budget = t0 + timeout_s * -(-len(batch) // concurrency)
     by_uuid: dict[Any, TlsTarget] = {}
     requests: dict[Any, Any] = {}
     for t in batch:
@@ -275,7 +279,7 @@ def _scan_batch(batch: list[TlsTarget], params: TlsProbeParams, *, timeout_s: fl
         _run_daemon(lambda t=by_uuid[uuid]: checked(t), out, uuid)
     reachable: set[Any] = set()
     pending = set(requests)
-    for uuid, problem, exc in _collect(out, pending, t0 + quick_check_timeout_s + 2):
+    for uuid, problem, exc in _collect(out, pending, min(budget, t0 + quick_check_timeout_s + 2)):
         problem = problem if exc is None else _readable(exc)
         if problem:
             yield _error_obs(by_uuid[uuid], problem, started, t0)
@@ -287,9 +291,6 @@ def _scan_batch(batch: list[TlsTarget], params: TlsProbeParams, *, timeout_s: fl
         return
 
     # 2. The protocol sweep (one handshake per version), when protocols or ciphers are needed.
-    t1 = time.monotonic()
-    waves = -(-len(reachable) // concurrency)
-    budget = t1 + timeout_s * waves
     sweeps: dict[Any, ProtocolsFacts | None] = {}
     if params.protocol_sweep:
         out = queue.Queue()
@@ -329,8 +330,7 @@ def _scan_batch(batch: list[TlsTarget], params: TlsProbeParams, *, timeout_s: fl
                 req = requests[uuid]
                 requests[uuid] = replace(req, scan_commands={c for c in req.scan_commands if c.value not in refused})
 
-    # 3. The sslyze scan commands, with a budget of their own.
-    t2 = time.monotonic()
+    # 3. The sslyze scan commands, within what is left of the budget.
     out = queue.Queue()
 
     def run_scanner() -> None:
@@ -343,7 +343,7 @@ def _scan_batch(batch: list[TlsTarget], params: TlsProbeParams, *, timeout_s: fl
 
     _run_daemon(run_scanner, out, "scanner")
     pending = set(reachable) | {"scanner"}
-    for uuid, value, exc in _collect(out, pending, t2 + timeout_s * waves):
+    for uuid, value, exc in _collect(out, pending, budget):
         if uuid == "scanner":
             if exc is not None:
                 for u in [u for u in pending if u != "scanner"]:
