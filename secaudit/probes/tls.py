@@ -34,6 +34,7 @@ import re
 import threading
 import time
 import traceback
+import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
@@ -172,6 +173,9 @@ def scan(
     """
     if ca_file is not None and not Path(ca_file).is_file():
         raise FileNotFoundError(str(ca_file))
+    # sslyze's bundled trust stores hold a root with a negative serial number; cryptography warns on
+    # every load. It says nothing about the scanned server, so it must not reach users' terminals.
+    warnings.filterwarnings("ignore", message="Parsed a serial number which wasn't positive", module=r"sslyze\.")
     for i in range(0, len(targets), max(1, batch_size)):
         yield from _scan_batch(list(targets[i:i + batch_size]), params, timeout_s=timeout_s, ca_file=ca_file,
                                concurrency=max(1, concurrency), network_timeout_s=network_timeout_s,
