@@ -161,6 +161,7 @@ def scan(
     network_timeout_s: int = 5,
     network_max_retries: int = 2,
     quick_check_timeout_s: float | None = None,
+    per_server_connections: int | None = None,
 ) -> Iterator[Observation]:
     """Scan ``targets``; yield one Observation per target (order of completion), never raise for a target.
 
@@ -170,6 +171,8 @@ def scan(
     stages, and whatever has no result when the budget is spent becomes an ERROR observation.
     ``network_timeout_s``/``network_max_retries`` go to sslyze; the first "does it speak?"
     check waits ``quick_check_timeout_s`` (default: the network timeout).
+    ``per_server_connections`` caps sslyze's simultaneous connections to one server (its
+    default is 5); 1 is gentle enough for servers that handle one connection at a time.
     """
     if ca_file is not None and not Path(ca_file).is_file():
         raise FileNotFoundError(str(ca_file))
@@ -180,7 +183,8 @@ def scan(
         yield from _scan_batch(list(targets[i:i + batch_size]), params, timeout_s=timeout_s, ca_file=ca_file,
                                concurrency=max(1, concurrency), network_timeout_s=network_timeout_s,
                                network_max_retries=network_max_retries,
-                               quick_check_timeout_s=quick_check_timeout_s or network_timeout_s)
+                               quick_check_timeout_s=quick_check_timeout_s or network_timeout_s,
+                               per_server_connections=per_server_connections)
 
 
 def _build_request(t: TlsTarget, params: TlsProbeParams, ca_file: Path | None, network_timeout_s: int,
@@ -249,7 +253,7 @@ def _collect(out: queue.Queue, keys: set[Any], deadline: float) -> Iterator[tupl
 
 def _scan_batch(batch: list[TlsTarget], params: TlsProbeParams, *, timeout_s: float, ca_file: Path | None,
                 concurrency: int, network_timeout_s: int, network_max_retries: int,
-                quick_check_timeout_s: float) -> Iterator[Observation]:
+                quick_check_timeout_s: float, per_server_connections: int | None = None) -> Iterator[Observation]:
     started = _now_iso()
     t0 = time.monotonic()
     # One budget for the whole batch: timeout_s per wave of `concurrency` endpoints. It never
@@ -340,7 +344,8 @@ def _scan_batch(batch: list[TlsTarget], params: TlsProbeParams, *, timeout_s: fl
     def run_scanner() -> None:
         from sslyze import Scanner
 
-        scanner = Scanner(concurrent_server_scans_limit=max(1, min(concurrency, len(reachable))))
+        scanner = Scanner(concurrent_server_scans_limit=max(1, min(concurrency, len(reachable))),
+                          per_server_concurrent_connections_limit=per_server_connections)
         scanner.queue_scans([requests[u] for u in reachable])
         for result in scanner.get_results():
             _run_daemon(lambda r=result: (r, sweeps.get(r.uuid)), out, result.uuid)
@@ -546,7 +551,8 @@ def _attempt(scan_result: Any, command: str) -> tuple[Measure, Any, str | None]:
     if attempt.status == S.ERROR:
         reason = attempt.error_reason.value if attempt.error_reason else "error"
         if attempt.error_trace is not None:
-            reason += ": " + "".join(attempt.error_trace.format_exception_only()).strip()[:300]
+            text = "".join(attempt.error_trace.format_exception_only()).strip()
+            reason += ": " + re.sub(r"^[\w.]+\.(\w+):", r"\1:", text)[:300]
         return Measure.ERROR, None, reason
     return Measure.MEASURED, attempt.result, None
 

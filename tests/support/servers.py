@@ -214,3 +214,23 @@ def smtp_starttls(cert: Path, key: Path) -> Iterator[int]:
         yield port
     finally:
         controller.stop()
+
+
+@contextlib.contextmanager
+def openssl_s_server(cert: Path, key: Path, *extra: str) -> Iterator[int]:
+    """`openssl s_server -www` on a loopback port (one connection at a time; scan it gently)."""
+    port = free_port()
+    proc = subprocess.Popen(
+        ["openssl", "s_server", "-accept", f"{LOOPBACK}:{port}", "-cert", str(cert), "-key", str(key), "-www",
+         *extra], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+    try:
+        wait_listening(port)
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
