@@ -74,6 +74,8 @@ def _ca(cn: str, issuer: Issued | None, path_len: int | None) -> Issued:
 class TestPKI:
     """Root + intermediate CA; issues leaves. Write the root with :meth:`write_ca_file`."""
 
+    __test__ = False  # not a pytest test class
+
     def __init__(self) -> None:
         self.root = _ca("secaudit test root CA", None, 1)
         self.intermediate = _ca("secaudit test intermediate CA", self.root, 0)
