@@ -34,6 +34,7 @@ import re
 import threading
 import time
 import traceback
+import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
@@ -158,21 +159,32 @@ def scan(
     batch_size: int = 50,
     concurrency: int = 10,
     network_timeout_s: int = 5,
-    network_max_retries: int = 1,
+    network_max_retries: int = 2,
+    quick_check_timeout_s: float | None = None,
+    per_server_connections: int | None = None,
 ) -> Iterator[Observation]:
     """Scan ``targets``; yield one Observation per target (order of completion), never raise for a target.
 
     ``batch_size`` endpoints go to one sslyze Scanner, which scans ``concurrency`` of them at a
     time (sslyze's default; more is slower on 2 cores, design §6). ``timeout_s`` is the budget of
-    one endpoint: a batch gets ``timeout_s`` per wave of ``concurrency`` endpoints, and whatever
-    has no result when the batch's budget is spent becomes an ERROR observation.
+    one endpoint: a batch gets ``timeout_s`` per wave of ``concurrency`` endpoints for all its
+    stages, and whatever has no result when the budget is spent becomes an ERROR observation.
+    ``network_timeout_s``/``network_max_retries`` go to sslyze; the first "does it speak?"
+    check waits ``quick_check_timeout_s`` (default: the network timeout).
+    ``per_server_connections`` caps sslyze's simultaneous connections to one server (its
+    default is 5); 1 is gentle enough for servers that handle one connection at a time.
     """
     if ca_file is not None and not Path(ca_file).is_file():
         raise FileNotFoundError(str(ca_file))
+    # sslyze's bundled trust stores hold a root with a negative serial number; cryptography warns on
+    # every load. It says nothing about the scanned server, so it must not reach users' terminals.
+    warnings.filterwarnings("ignore", message="Parsed a serial number which wasn't positive", module=r"sslyze\.")
     for i in range(0, len(targets), max(1, batch_size)):
         yield from _scan_batch(list(targets[i:i + batch_size]), params, timeout_s=timeout_s, ca_file=ca_file,
                                concurrency=max(1, concurrency), network_timeout_s=network_timeout_s,
-                               network_max_retries=network_max_retries)
+                               network_max_retries=network_max_retries,
+                               quick_check_timeout_s=quick_check_timeout_s or network_timeout_s,
+                               per_server_connections=per_server_connections)
 
 
 def _build_request(t: TlsTarget, params: TlsProbeParams, ca_file: Path | None, network_timeout_s: int,
@@ -240,9 +252,14 @@ def _collect(out: queue.Queue, keys: set[Any], deadline: float) -> Iterator[tupl
 
 
 def _scan_batch(batch: list[TlsTarget], params: TlsProbeParams, *, timeout_s: float, ca_file: Path | None,
-                concurrency: int, network_timeout_s: int, network_max_retries: int) -> Iterator[Observation]:
+                concurrency: int, network_timeout_s: int, network_max_retries: int,
+                quick_check_timeout_s: float, per_server_connections: int | None = None) -> Iterator[Observation]:
     started = _now_iso()
     t0 = time.monotonic()
+    # One budget for the whole batch: timeout_s per wave of `concurrency` endpoints. It never
+    # exceeds the executor's own hard deadline (the same product plus a grace period), so each
+    # endpoint left over gets this module's readable reason rather than a generic one.
+    budget = t0 + timeout_s * -(-len(batch) // concurrency)
     by_uuid: dict[Any, TlsTarget] = {}
     requests: dict[Any, Any] = {}
     for t in batch:
@@ -264,27 +281,24 @@ def _scan_batch(batch: list[TlsTarget], params: TlsProbeParams, *, timeout_s: fl
 
     def checked(t: TlsTarget) -> str | None:
         with gate:
-            return quick_check(t, network_timeout_s)
+            return quick_check(t, quick_check_timeout_s)
 
     for uuid in requests:
         _run_daemon(lambda t=by_uuid[uuid]: checked(t), out, uuid)
     reachable: set[Any] = set()
     pending = set(requests)
-    for uuid, problem, exc in _collect(out, pending, t0 + network_timeout_s + 2):
+    for uuid, problem, exc in _collect(out, pending, min(budget, t0 + quick_check_timeout_s + 2)):
         problem = problem if exc is None else _readable(exc)
         if problem:
             yield _error_obs(by_uuid[uuid], problem, started, t0)
         else:
             reachable.add(uuid)
     for uuid in pending:
-        yield _error_obs(by_uuid[uuid], f"no answer within {network_timeout_s} s", started, t0)
+        yield _error_obs(by_uuid[uuid], f"no answer within {quick_check_timeout_s:g} s", started, t0)
     if not reachable:
         return
 
     # 2. The protocol sweep (one handshake per version), when protocols or ciphers are needed.
-    t1 = time.monotonic()
-    waves = -(-len(reachable) // concurrency)
-    budget = t1 + timeout_s * waves
     sweeps: dict[Any, ProtocolsFacts | None] = {}
     if params.protocol_sweep:
         out = queue.Queue()
@@ -324,21 +338,21 @@ def _scan_batch(batch: list[TlsTarget], params: TlsProbeParams, *, timeout_s: fl
                 req = requests[uuid]
                 requests[uuid] = replace(req, scan_commands={c for c in req.scan_commands if c.value not in refused})
 
-    # 3. The sslyze scan commands, with a budget of their own.
-    t2 = time.monotonic()
+    # 3. The sslyze scan commands, within what is left of the budget.
     out = queue.Queue()
 
     def run_scanner() -> None:
         from sslyze import Scanner
 
-        scanner = Scanner(concurrent_server_scans_limit=max(1, min(concurrency, len(reachable))))
+        scanner = Scanner(concurrent_server_scans_limit=max(1, min(concurrency, len(reachable))),
+                          per_server_concurrent_connections_limit=per_server_connections)
         scanner.queue_scans([requests[u] for u in reachable])
         for result in scanner.get_results():
             _run_daemon(lambda r=result: (r, sweeps.get(r.uuid)), out, result.uuid)
 
     _run_daemon(run_scanner, out, "scanner")
     pending = set(reachable) | {"scanner"}
-    for uuid, value, exc in _collect(out, pending, t2 + timeout_s * waves):
+    for uuid, value, exc in _collect(out, pending, budget):
         if uuid == "scanner":
             if exc is not None:
                 for u in [u for u in pending if u != "scanner"]:
@@ -537,7 +551,8 @@ def _attempt(scan_result: Any, command: str) -> tuple[Measure, Any, str | None]:
     if attempt.status == S.ERROR:
         reason = attempt.error_reason.value if attempt.error_reason else "error"
         if attempt.error_trace is not None:
-            reason += ": " + "".join(attempt.error_trace.format_exception_only()).strip()[:300]
+            text = "".join(attempt.error_trace.format_exception_only()).strip()
+            reason += ": " + re.sub(r"^[\w.]+\.(\w+):", r"\1:", text)[:300]
         return Measure.ERROR, None, reason
     return Measure.MEASURED, attempt.result, None
 

@@ -26,12 +26,12 @@ def targets(lab: Lab) -> list[TlsTarget]:
 @pytest.fixture(scope="session")
 def full_scan(lab: Lab) -> dict[str, Observation]:
     """Every lab endpoint scanned once with every TLS measurement, in one batch."""
-    obs = scan(targets(lab), params_for_needs(FULL_NEEDS), ca_file=lab.ca_file, timeout_s=60, batch_size=20,
-               network_timeout_s=2)
+    obs = scan(targets(lab), params_for_needs(FULL_NEEDS), ca_file=lab.ca_file, timeout_s=60, batch_size=30,
+               quick_check_timeout_s=2)
     return {o.probe_id: o for o in obs}
 
 
 @pytest.fixture(scope="session")
 def protocols_scan(lab: Lab) -> dict[str, Observation]:
-    obs = scan(targets(lab), params_for_needs({"tls:protocols"}), timeout_s=30, batch_size=20, network_timeout_s=2)
+    obs = scan(targets(lab), params_for_needs({"tls:protocols"}), timeout_s=30, batch_size=30, quick_check_timeout_s=2)
     return {o.probe_id: o for o in obs}

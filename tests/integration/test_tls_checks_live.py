@@ -68,11 +68,12 @@ def test_groups_fail_when_the_server_offers_a_group_outside_the_list(full_scan):
     assert o.verdict == Verdict.FAIL and "secp256r1" in o.message.args["groups"]
 
 
-def test_vulnerabilities_pass_on_patched_servers_and_ems_is_checked(full_scan):
+def test_vulnerabilities_pass_on_patched_servers(full_scan):
     o = judge(full_scan, "modern", "tls.vulnerabilities", {})
     assert o.verdict == Verdict.PASS
-    # no lab server is vulnerable (Debian's OpenSSL cannot be made so); the failing side is shown on
-    # canned facts in tests/unit/test_tls_checks.py::test_vulnerabilities
+    # Debian's OpenSSL cannot be made vulnerable to Heartbleed, ROBOT or CCS injection: those failing
+    # sides are on canned facts (tests/unit/test_tls_checks.py::test_vulnerabilities); client-initiated
+    # renegotiation fails live below.
 
 
 def test_evidence_names_the_protocols_suites_and_certificate(full_scan):
@@ -115,3 +116,27 @@ def test_cipher_checks_on_a_protocols_only_scan_are_errors_not_passes(protocols_
         assert judge(protocols_scan, "legacy", check).verdict == Verdict.ERROR, check
     assert judge(protocols_scan, "legacy", "tls.protocols.forbidden").verdict == Verdict.FAIL
     assert judge(protocols_scan, "modern", "tls.protocols.forbidden").verdict == Verdict.PASS
+
+
+@pytest.fixture(scope="module")
+def renegotiating_server_scan(tmp_path_factory):
+    """`openssl s_server -client_renegotiation`: accepts client-initiated renegotiation (a DoS vector)."""
+    from secaudit.probes.tls import TlsTarget, params_for_needs, scan
+    from tests.support.pki import TestPKI
+    from tests.support.servers import openssl_s_server
+
+    d = tmp_path_factory.mktemp("s_server")
+    pki = TestPKI()
+    crt, key = pki.write_leaf(pki.leaf(), d, "reneg")
+    with openssl_s_server(crt, key, "-client_renegotiation") as port:
+        [obs] = list(scan([TlsTarget("127.0.0.1", port, probe_id="reneg")], params_for_needs({"tls:vulnerabilities"}),
+                          timeout_s=60, per_server_connections=1))
+    return {"reneg": obs}
+
+
+def test_vulnerability_check_fails_live_on_client_renegotiation(full_scan, renegotiating_server_scan):
+    params = {"vulnerabilities": ["client_renegotiation_dos", "insecure_renegotiation", "heartbleed"]}
+    assert judge(full_scan, "modern", "tls.vulnerabilities", params).verdict == Verdict.PASS
+    o = judge(renegotiating_server_scan, "reneg", "tls.vulnerabilities", params)
+    assert o.verdict == Verdict.FAIL, (o.message, o.evidence)
+    assert "client_renegotiation_dos" in o.message.args["names"] and "renegotiations accepted" in o.message.args["names"]

@@ -125,7 +125,7 @@ def test_sni_override_selects_the_certificate_and_the_name_checked(lab):
     params = params_for_needs({"tls:certificate"})
     obs = {o.probe_id: o for o in scan([TlsTarget("127.0.0.1", port, sni="other.test", probe_id="other"),
                                         TlsTarget("127.0.0.1", port, sni="localhost", probe_id="local")],
-                                       params, ca_file=lab.ca_file, timeout_s=30, network_timeout_s=2)}
+                                       params, ca_file=lab.ca_file, timeout_s=30)}
     other = obs["other"].facts.certificate.deployments[0]
     local = obs["local"].facts.certificate.deployments[0]
     assert other.leaf.dns_names == ("other.test",) and other.hostname == "other.test" and other.hostname_matches
@@ -139,8 +139,8 @@ def test_organisation_ca_file_is_an_extra_trust_store(lab):
 
     target = TlsTarget("127.0.0.1", lab.ports["modern"], sni="localhost", probe_id="m")
     params = params_for_needs({"tls:certificate"})
-    [without] = list(scan([target], params, timeout_s=30, network_timeout_s=2))
-    [with_ca] = list(scan([target], params, ca_file=lab.ca_file, timeout_s=30, network_timeout_s=2))
+    [without] = list(scan([target], params, timeout_s=30))
+    [with_ca] = list(scan([target], params, ca_file=lab.ca_file, timeout_s=30))
     assert "Supplied CA file" not in {t.store for t in without.facts.certificate.deployments[0].trust}
     assert cert_trusted({}, ctx(without.facts)).verdict.value == "fail"
     assert cert_trusted({}, ctx(with_ca.facts)).verdict.value == "pass"

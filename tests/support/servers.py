@@ -220,3 +220,75 @@ def smtp_starttls(cert: Path, key: Path, host: str = LOOPBACK, port: int = 0,
         yield port
     finally:
         controller.stop()
+
+
+@contextlib.contextmanager
+def openssl_s_server(cert: Path, key: Path, *extra: str) -> Iterator[int]:
+    """`openssl s_server -www` on a loopback port (one connection at a time; scan it gently)."""
+    port = free_port()
+    proc = subprocess.Popen(
+        ["openssl", "s_server", "-accept", f"{LOOPBACK}:{port}", "-cert", str(cert), "-key", str(key), "-www",
+         *extra], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+    try:
+        wait_listening(port)
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+# protocol -> (greeting sent first or None, what the client's STARTTLS request contains, the go-ahead)
+_STARTTLS_DIALOGUE: dict[str, tuple[bytes | None, bytes, bytes]] = {
+    "imap": (b"* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\r\n", b"STARTTLS", b". OK Begin TLS negotiation\r\n"),
+    "pop3": (b"+OK POP3 ready\r\n", b"STLS", b"+OK Begin TLS negotiation\r\n"),
+    "ftp": (b"220 FTP ready\r\n", b"AUTH TLS", b"234 AUTH TLS successful\r\n"),
+    "postgres": (None, b"\x04\xd2\x16\x2f", b"S"),
+}
+
+
+@contextlib.contextmanager
+def starttls_server(protocol: str, cert: Path, key: Path) -> Iterator[int]:
+    """A minimal server speaking just enough IMAP, POP3, FTP or PostgreSQL to upgrade to TLS
+    (greeting, STARTTLS request, go-ahead, TLS 1.2+ handshake); enough for a TLS scan."""
+    import socketserver
+    import threading
+
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(str(cert), str(key))
+    greeting, request, go_ahead = _STARTTLS_DIALOGUE[protocol]
+
+    class Handler(socketserver.BaseRequestHandler):
+        def handle(self) -> None:
+            sock = self.request
+            sock.settimeout(10)
+            try:
+                if greeting:
+                    sock.sendall(greeting)
+                if request not in sock.recv(2048):
+                    return
+                sock.sendall(go_ahead)
+                with ctx.wrap_socket(sock, server_side=True) as tls:
+                    while tls.recv(4096):
+                        pass
+            except (OSError, ssl.SSLError):
+                pass
+
+    class Server(socketserver.ThreadingTCPServer):
+        daemon_threads = True
+        allow_reuse_address = True
+
+    server = Server((LOOPBACK, 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
