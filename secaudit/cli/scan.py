@@ -39,7 +39,9 @@ def write_reports(results: Any, formats: Sequence[str], out_dir: Path, lang: str
         fmt = get_format(name)
         path = out_dir / f"report.{fmt.extension}"
         tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(fmt.render(results, lang), encoding="utf-8")
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            for chunk in fmt.render_chunks(results, lang):
+                fh.write(chunk)
         os.replace(tmp, path)
         written[name] = path
     return written

@@ -8,7 +8,7 @@ text goes. Formats keep no state, so one instance may render any number of runs.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import ClassVar
+from typing import ClassVar, Iterator
 
 from secaudit.model import Results
 
@@ -21,3 +21,9 @@ class ReportFormat(ABC):
     @abstractmethod
     def render(self, results: Results, lang: str) -> str:
         """The whole report as text, in ``lang`` (``vi`` or ``en``) where the format has human text."""
+
+    def render_chunks(self, results: Results, lang: str) -> Iterator[str]:
+        """The same text in pieces, for writing large reports without holding them whole.
+
+        Formats whose output grows with the number of endpoints override this to stream."""
+        yield self.render(results, lang)
