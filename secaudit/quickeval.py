@@ -1,8 +1,9 @@
-"""Load a TLS profile and judge one endpoint's observation against it: the engine of ``secaudit tls``.
+"""Judge one endpoint's observations against one profile: the engine of ``secaudit tls``.
 
-Deliberately small and separate: the lead's ``load.py`` (schema-checked policies with
-file:line:col) and the evaluate stage will replace ``load_profile`` and ``evaluate``; until
-then profiles are read with ``yaml.safe_load`` and checked here just enough to fail clearly.
+A thin adapter over the shared stages, so the quick form and ``secaudit scan`` can never
+disagree: profiles are loaded and resolved by :mod:`secaudit.policy` (schema-checked, every
+error at file:line:col, ``extends`` merged), applicability comes from
+:func:`secaudit.plan.applies` and verdicts from :func:`secaudit.evaluate.judge`.
 """
 
 from __future__ import annotations
@@ -10,14 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
-
-import yaml
+from typing import Mapping
 
 from secaudit.errors import Diagnostic, InputError
-from secaudit.model import Control, Endpoint, LocalText, Message, Observation, Outcome, Policy, Service, Severity, Verdict
-
-_MAX_EXTENDS_DEPTH = 8
+from secaudit.model import Control, Endpoint, Message, Observation, Outcome, Policy, Verdict
+from secaudit.policy import POLICY_SUBDIRS, PolicyLibrary
+from secaudit.resources import policies_dir
 
 
 def profile_path(ref: str) -> Path:
@@ -25,54 +24,44 @@ def profile_path(ref: str) -> Path:
     p = Path(ref)
     if p.suffix in (".yaml", ".yml") or p.exists():
         return p
-    from secaudit.resources import policies_dir
-
     return policies_dir() / "profiles" / f"{ref}.yaml"
 
 
-def _bad(path: Path, key: str, **args: Any) -> InputError:
-    return InputError([Diagnostic(str(path), 0, 0, key, args)])
-
-
-def _text(value: Any) -> LocalText:
-    if isinstance(value, Mapping):
-        return LocalText(en=str(value.get("en", "")), vi=str(value.get("vi", "")))
-    return LocalText(en=str(value or ""), vi=str(value or ""))
-
-
-def load_profile(ref: str, _depth: int = 0) -> Policy:
-    from secaudit.checks import REGISTRY
-
+def load_profile(ref: str) -> Policy:
+    """The profile (or any policy) ``ref``, with ``extends`` resolved."""
     path = profile_path(ref)
     if not path.is_file():
-        raise _bad(path, "tls.cli.profile_missing", profile=ref)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as e:
-        raise _bad(path, "tls.cli.profile_invalid", reason=str(e).splitlines()[0]) from None
-    if not isinstance(data, dict) or not isinstance(data.get("controls", []), list) or not data.get("id"):
-        raise _bad(path, "tls.cli.profile_invalid", reason="expected a mapping with id and controls")
-    controls: list[Control] = []
-    for parent in data.get("extends") or []:
-        if _depth >= _MAX_EXTENDS_DEPTH:
-            raise _bad(path, "tls.cli.profile_invalid", reason="extends nests too deeply")
-        controls.extend(load_profile(str(parent), _depth + 1).controls)
-    for i, c in enumerate(data.get("controls") or []):
-        if not isinstance(c, dict) or "id" not in c or "check" not in c:
-            raise _bad(path, "tls.cli.profile_invalid", reason=f"control #{i + 1} needs an id and a check")
-        if c["check"] not in REGISTRY:
-            raise _bad(path, "tls.cli.unknown_check", control=c["id"], check=c["check"])
-        try:
-            severity = Severity(c.get("severity", "medium"))
-            applies = tuple(Service(s) for s in c.get("applies_to") or ())
-        except ValueError as e:
-            raise _bad(path, "tls.cli.profile_invalid", reason=f"control {c['id']}: {e}") from None
-        controls = [x for x in controls if x.id != c["id"]]  # a child overrides its parent's control
-        controls.append(Control(id=str(c["id"]), title=_text(c.get("title")), check=c["check"], severity=severity,
-                                params=dict(c.get("params") or {}), references=tuple(c.get("references") or ()),
-                                applies_to=applies, remediation=_text(c.get("remediation"))))
-    return Policy(id=str(data["id"]), title=_text(data.get("title")), controls=tuple(controls),
-                  extends=tuple(data.get("extends") or ()))
+        raise InputError([Diagnostic(str(path), 0, 0, "tls.cli.profile_missing", {"profile": ref})])
+    dirs = [policies_dir() / sub for sub in POLICY_SUBDIRS]
+    shipped = any(path.resolve().parent == d.resolve() for d in dirs)
+    library = PolicyLibrary.load(dirs, extra_files=[] if shipped else _with_local_parents(path, dirs))
+    target = str(path) if not shipped else None
+    policy_id = next(pid for pid, p in library.policies.items()
+                     if (target and p.source.file == target) or (not target and Path(p.source.file).resolve()
+                                                                 == path.resolve()))
+    resolved = library.resolve(policy_id)
+    top = library.policies[policy_id]
+    return Policy(id=resolved.id, title=resolved.title, controls=resolved.controls, extends=top.extends,
+                  level=top.level, source=top.source)
+
+
+def _with_local_parents(path: Path, shipped_dirs: list[Path]) -> list[str]:
+    """A user's profile file plus the files beside it that it extends by id (``extends: [base]`` -> base.yaml)."""
+    from secaudit.yamlread import read_yaml_file
+
+    shipped = {p.stem for d in shipped_dirs if d.is_dir() for p in d.glob("*.yaml")}
+    files: list[str] = []
+    todo = [path]
+    while todo and len(files) < 64:
+        f = todo.pop()
+        files.append(str(f))
+        doc, _ = read_yaml_file(str(f))
+        parents = doc.value.get("extends") if doc is not None and isinstance(doc.value, dict) else None
+        for pid in parents if isinstance(parents, list) else []:
+            sibling = f.parent / f"{pid}.yaml"
+            if isinstance(pid, str) and pid not in shipped and sibling.is_file() and str(sibling) not in files:
+                todo.append(sibling)
+    return files
 
 
 def needs_of(policy: Policy) -> set[str]:
@@ -89,11 +78,11 @@ class ControlResult:
 
 def evaluate(policy: Policy, endpoint: Endpoint, observations: Mapping[str, Observation],
              now: dt.datetime | None = None) -> list[ControlResult]:
-    """Judge every control of ``policy`` on one endpoint. Pure apart from reading the registry."""
-    import jsonschema
-
+    """Judge every control of ``policy`` on one endpoint, exactly as ``secaudit scan`` would."""
     from secaudit.checks import REGISTRY, CheckContext
-    from secaudit.model import System, Purpose
+    from secaudit.evaluate import judge
+    from secaudit.model import Purpose, System
+    from secaudit.plan import applies
 
     now = now or dt.datetime.now(dt.timezone.utc)
     system = System(id="quick", name="quick", purpose=Purpose.OTHER, endpoints=(endpoint,))
@@ -101,15 +90,10 @@ def evaluate(policy: Policy, endpoint: Endpoint, observations: Mapping[str, Obse
     results = []
     for control in policy.controls:
         spec = REGISTRY[control.check]
-        if control.applies_to and endpoint.service not in control.applies_to:
+        if not applies(control, spec, endpoint):
             out = Outcome(Verdict.NOT_APPLICABLE, Message("tls.cli.not_applicable",
                                                           {"service": endpoint.service.value}))
         else:
-            try:
-                jsonschema.validate(dict(control.params), spec.params_schema)
-            except jsonschema.ValidationError as e:
-                out = Outcome(Verdict.ERROR, Message("tls.error.bad_param", {"name": control.id, "value": e.message}))
-            else:
-                out = spec.func(control.params, ctx)
+            out = judge(control, spec, ctx)
         results.append(ControlResult(control, out))
     return results

@@ -491,23 +491,32 @@ def _protocol_sweep(result: Any) -> ProtocolsFacts:
         accepted: bool | None = False
         error = None
         for legacy, cipher_list in variants:
-            conn = info.get_preconfigured_tls_connection(override_tls_version=version,
-                                                         should_use_legacy_openssl=legacy)
-            if cipher_list:
-                conn.ssl_client.set_cipher_list(cipher_list)
-            try:
-                conn.connect()
-                accepted = True
-            except (ServerTlsConfigurationNotSupported, ClientCertificateRequested):
-                accepted = True  # the server negotiated this version
-            except (ServerRejectedTlsHandshake, TlsHandshakeTimedOut):
-                pass
-            except Exception as e:  # noqa: BLE001 - a network failure: this version is unknown
-                accepted, error = None, _readable(e)
-            finally:
-                conn.close()
+            for attempt in range(2):
+                conn = info.get_preconfigured_tls_connection(override_tls_version=version,
+                                                             should_use_legacy_openssl=legacy)
+                if cipher_list:
+                    conn.ssl_client.set_cipher_list(cipher_list)
+                try:
+                    conn.connect()
+                    accepted = True
+                except (ServerTlsConfigurationNotSupported, ClientCertificateRequested):
+                    accepted = True  # the server negotiated this version
+                except ServerRejectedTlsHandshake:
+                    accepted = False
+                except TlsHandshakeTimedOut:
+                    # A slow or loaded server is not a refusal: counting it as one could pass a forbidden
+                    # version silently. Try once more, then say the version could not be tested.
+                    accepted, error = None, f"{name} handshake timed out twice"
+                    continue
+                except Exception as e:  # noqa: BLE001 - a network failure: this version is unknown
+                    accepted, error = None, _readable(e)
+                finally:
+                    conn.close()
+                break
             if accepted or accepted is None:
                 break
+        if accepted is not None:
+            error = None
         results.append(ProtocolResult(name, accepted, error))
     failed = [r.protocol for r in results if r.accepted is None]
     return ProtocolsFacts(

@@ -39,7 +39,8 @@ def test_full_profile_needs_everything_and_protocols_policy_needs_only_the_sweep
     p = params_for_needs(needs_of(load_profile("mozilla-intermediate")))
     assert {"certificate_info", "robot", "http_headers", "tls_1_2_cipher_suites"} <= p.scan_commands
     prof = tmp_path / "p.yaml"
-    prof.write_text("id: p\ncontrols:\n  - {id: A, check: tls.protocols.forbidden}\n")
+    prof.write_text("id: p\ntitle: {en: P, vi: P}\ncontrols:\n"
+                    "  - {id: A, title: {en: a, vi: a}, check: tls.protocols.forbidden, severity: high}\n")
     p = params_for_needs(needs_of(load_profile(str(prof))))
     assert p.scan_commands == frozenset() and p.protocol_sweep
 
@@ -68,22 +69,26 @@ def test_evaluate_without_observation_gives_errors_only():
     assert {r.outcome.verdict for r in results} == {Verdict.ERROR}
 
 
-def test_bad_params_in_a_profile_are_an_error_verdict_not_a_crash(tmp_path):
+def test_bad_params_in_a_profile_are_a_located_input_error_not_a_crash(tmp_path):
     prof = tmp_path / "p.yaml"
-    prof.write_text("id: p\ncontrols:\n  - {id: A, check: tls.protocols.forbidden, params: {protocols: 3}}\n")
-    [r] = evaluate(load_profile(str(prof)), _ep(), canned.ctx(canned.facts()).observations, canned.NOW)
-    assert r.outcome.verdict == Verdict.ERROR
+    prof.write_text("id: p\ntitle: {en: P, vi: P}\ncontrols:\n  - {id: A, title: {en: a, vi: a}, "
+                    "check: tls.protocols.forbidden, severity: high, params: {protocols: 3}}\n")
+    with pytest.raises(InputError) as e:
+        load_profile(str(prof))
+    assert [(d.key, d.line) for d in e.value.diagnostics] == [("policy.bad_params", 4)]
 
 
 def test_extends_merges_and_children_override(tmp_path):
+    t = "title: {en: x, vi: x}"
     (tmp_path / "base.yaml").write_text(
-        "id: base\ncontrols:\n  - {id: A, check: tls.protocols.forbidden, severity: low}\n"
-        "  - {id: B, check: cert.expiry}\n")
+        f"id: base\n{t}\ncontrols:\n  - {{id: A, {t}, check: tls.protocols.forbidden, severity: low}}\n"
+        f"  - {{id: B, {t}, check: cert.expiry, severity: medium}}\n")
     (tmp_path / "child.yaml").write_text(
-        f"id: child\nextends: [{tmp_path / 'base.yaml'}]\ncontrols:\n"
-        "  - {id: A, check: tls.protocols.forbidden, severity: high}\n")
+        f"id: child\n{t}\nextends: [base]\ncontrols:\n"
+        f"  - {{id: A, {t}, check: tls.protocols.forbidden, severity: high}}\n")
     p = load_profile(str(tmp_path / "child.yaml"))
-    assert [(c.id, c.severity.value) for c in p.controls] == [("B", "medium"), ("A", "high")]
+    # an overriding control keeps its inherited place (policy resolution merges in base order)
+    assert [(c.id, c.severity.value) for c in p.controls] == [("A", "high"), ("B", "medium")]
 
 
 @pytest.mark.parametrize("text", ["id: x\ncontrols:\n  - {id: A, check: no.such}\n", ": : :\n", "- 1\n",
