@@ -400,6 +400,14 @@ def _policy_semantics(doc: YamlDoc) -> list[Diagnostic]:
     from secaudit.checks import REGISTRY
 
     out: list[Diagnostic] = []
+    extends = doc.value.get("extends")
+    if isinstance(extends, list):
+        known = _known_policy_ids(doc.file)
+        for i, parent in enumerate(extends):
+            if isinstance(parent, str) and known and parent not in known:
+                hint = _suggest(parent, known)
+                out.append(doc.diag(("extends", i), "policy.extends_unknown_here", id=parent,
+                                    suggestion=hint or "-"))
     controls = doc.value.get("controls")
     if not isinstance(controls, list):
         return out
@@ -421,6 +429,18 @@ def _policy_semantics(doc: YamlDoc) -> list[Diagnostic]:
                     p = ("controls", i, "params") + tuple(err.absolute_path)
                     out.append(doc.diag(p, "policy.bad_params", check=check, message=err.message))
     return out
+
+
+def _known_policy_ids(file: str) -> set[str]:
+    """Policy ids a policy file may extend: the shipped ones and the files beside it (by file name)."""
+    from pathlib import Path
+
+    from secaudit.resources import policies_dir
+
+    dirs = [policies_dir() / "levels", policies_dir() / "profiles"]
+    if file and not file.startswith("<"):
+        dirs.append(Path(file).resolve().parent)
+    return {p.stem for d in dirs if d.is_dir() for p in d.glob("*.yaml")}
 
 
 def _waiver_semantics(doc: YamlDoc) -> list[Diagnostic]:

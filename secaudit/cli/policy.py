@@ -90,7 +90,10 @@ def explain(control_id: str) -> int:
 
     lib = default_library()
     lang = current_lang()
-    found = [(pid, c) for pid in lib.ids() for c in lib.policies[pid].controls if c.id == control_id.upper()]
+    # reports qualify a control tightened by a higher level as ID@policy: explain that version
+    base, _, only_policy = control_id.upper().partition("@")
+    found = [(pid, c) for pid in lib.ids() for c in lib.policies[pid].controls
+             if c.id == base and (not only_policy or pid == only_policy.lower())]
     if not found:
         import difflib
 

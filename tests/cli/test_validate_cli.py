@@ -69,3 +69,10 @@ def test_version_and_help():
 def test_unknown_option_is_a_usage_error():
     r = run("validate", "--bogus")
     assert r.returncode == 2 and "No such option" in r.stderr
+
+
+def test_policy_explain_accepts_the_qualified_ids_reports_show():
+    r = run("policy", "explain", "TLS-PROTO-01@level-3")
+    assert r.returncode == 0 and "level-3" in r.stdout and "TLSv1.1" in r.stdout and "level-2.yaml" not in r.stdout
+    r = run("policy", "explain", "TLS-PROTO-1")
+    assert r.returncode == 2 and "TLS-PROTO-01" in r.stderr

@@ -247,3 +247,10 @@ def test_waiver_system_must_exist_in_inventory_validated_with_it(tmp_path):
                  "expires: '2027-01-01'}\n")
     report = validate_files(["examples/inventory.yaml", str(w)])
     assert [(d.key, d.args["suggestion"]) for d in report.diagnostics] == [("waivers.unknown_system", "qlvb")]
+
+
+def test_policy_extending_an_unknown_policy_is_located_with_a_suggestion(tmp_path):
+    f = tmp_path / "mine.yaml"
+    f.write_text("kind: policy\nid: mine\ntitle: {en: x, vi: x}\nextends: [level-33]\ncontrols: []\n")
+    [d] = validate_files([str(f)]).diagnostics
+    assert (d.key, d.line, d.column, d.args["suggestion"]) == ("policy.extends_unknown_here", 4, 11, "level-3")
