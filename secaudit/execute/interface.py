@@ -17,6 +17,7 @@ class ProbeRunner(Protocol):
     kind: str
     batch_size: int          # probes handed over in one call (one sslyze Scanner, one nmap invocation)
     parallel: int            # probes of a batch that run at the same time (bounds the batch's deadline)
+    # optional: overhead_s, seconds a batch may spend before its probes' own deadlines start
 
     def run(self, probes: Sequence[Probe], *, timeout_s: float) -> Iterator[Observation]:
         """Yield one observation per probe, as each completes, each within about ``timeout_s``."""

@@ -131,7 +131,8 @@ class LocalExecutor:
             runner = self.runners.get(batch.kind)
             waves = math.ceil(len(batch.probes) / max(1, getattr(runner, "parallel", 1) or 1))
             batch.timeout = timeout_of(batch.kind)
-            batch.deadline = time.monotonic() + batch.timeout * waves + lim.grace
+            overhead = float(getattr(runner, "overhead_s", 0.0) or 0.0)   # a runner's fixed cost per batch
+            batch.deadline = time.monotonic() + batch.timeout * waves + overhead + lim.grace
             running[bid] = batch
             for h in batch.hosts:
                 host_load[h] += 1

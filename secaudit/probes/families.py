@@ -57,6 +57,13 @@ class TlsRunner:
     batch_size = 10          # one sslyze Scanner per batch (its defaults: 10 servers at once)
     parallel = 10
 
+    @property
+    def overhead_s(self) -> float:
+        """Time a batch may spend in the "does it speak?" check before its endpoints' budgets start."""
+        from secaudit.probes.tls import quick_check_overhead_s
+
+        return quick_check_overhead_s()
+
     def __init__(self, ca_file: str | None = None):
         self.ca_file = Path(ca_file) if ca_file else None
 

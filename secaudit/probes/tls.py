@@ -297,6 +297,10 @@ def _scan_batch(batch: list[TlsTarget], params: TlsProbeParams, *, timeout_s: fl
         yield _error_obs(by_uuid[uuid], f"no answer within {quick_check_timeout_s:g} s", started, t0)
     if not reachable:
         return
+    # The endpoints that answered get their whole budget from here: time spent waiting for a silent
+    # neighbour in the quick check must not be taken from them (one hostile endpoint would otherwise
+    # turn its whole batch into errors). Callers allow for this with QUICK_CHECK_OVERHEAD_S.
+    budget = max(budget, time.monotonic() + timeout_s * -(-len(reachable) // concurrency))
 
     # 2. The protocol sweep (one handshake per version), when protocols or ciphers are needed.
     sweeps: dict[Any, ProtocolsFacts | None] = {}
@@ -405,6 +409,11 @@ def _safe_sweep(result: Any) -> ProtocolsFacts:
 
 # Protocols whose server speaks first after the TCP connection (a banner or greeting).
 _SERVER_SPEAKS_FIRST = {"smtp", "imap", "pop3", "ftp"}
+
+
+def quick_check_overhead_s(network_timeout_s: float = 5, quick_check_timeout_s: float | None = None) -> float:
+    """The most the quick check can add before an endpoint's own budget starts (see ``_scan_batch``)."""
+    return (quick_check_timeout_s or network_timeout_s) + 2
 
 
 def quick_check(t: TlsTarget, timeout_s: float) -> str | None:

@@ -96,8 +96,10 @@ def test_the_scan_ends_within_its_deadline_without_a_traceback(scanned):
     r, elapsed, data, _ = scanned
     assert "Traceback" not in r.stderr, r.stderr[-3000:]
     assert data is not None, r.stdout + r.stderr
-    # two waves of TLS batches at most, each bounded by the probe deadline plus the executor's grace
-    assert elapsed < 2 * (PROBE_TIMEOUT + GRACE) + SLACK, elapsed
+    # two waves of TLS batches at most, each bounded by the quick check, the probe deadline and the grace
+    from secaudit.probes.tls import quick_check_overhead_s
+
+    assert elapsed < 2 * (quick_check_overhead_s() + PROBE_TIMEOUT + GRACE) + SLACK, elapsed
     assert r.returncode in (1, 3)
 
 
