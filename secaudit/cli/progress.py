@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from secaudit.execute.interface import ExecutionSummary, NullObserver
-from secaudit.model import Observation, ObservationStatus
+from secaudit.model import Observation
 
 
 class JsonLogObserver:

@@ -102,9 +102,9 @@ def run_probes(probes: Sequence[Probe], scope: Collection[str], *, timeout_s: fl
         try:
             facts = fetch(p.params["host"], p.params["port"], p.params.get("host_header"), timeout_s)
         except (OSError, socket.timeout, http.client.HTTPException, ValueError) as e:
-            reason = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+            why = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
             out.append(Observation(p.id, KIND, p.target, ObservationStatus.ERROR, None,
-                                   f"plain-HTTP request failed: {reason}", started, round(time.monotonic() - t0, 3)))
+                                   f"plain-HTTP request failed: {why}", started, round(time.monotonic() - t0, 3)))
             continue
         out.append(Observation(p.id, KIND, p.target, ObservationStatus.OK, facts, None, started,
                                round(time.monotonic() - t0, 3)))

@@ -401,9 +401,9 @@ def _port_facts(pn_host: Mapping[str, Any], xml_host: _XmlHost, wanted: Sequence
                                   reason=entry.get("reason", ""), service=service, ssh_algorithms=algos,
                                   ssh_auth_methods=auth, scripts=scripts))
             continue
-        for state, reason, ports in xml_host.extra:
+        for state, why, ports in xml_host.extra:
             if port in ports:
-                facts.append(PortFact(port=port, protocol="tcp", state=PortState.parse(state), reason=reason))
+                facts.append(PortFact(port=port, protocol="tcp", state=PortState.parse(state), reason=why))
                 break
         else:
             missing.append(port)
