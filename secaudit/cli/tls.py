@@ -80,9 +80,9 @@ def command(target: str, starttls: str | None, sni: str | None, ca_file: str | N
 
     \b
     Examples:
-      secaudit tls mail.example.gov.vn:25 --starttls smtp
-      secaudit tls portal.example.gov.vn:443 --profile mozilla-modern --format json
-      secaudit tls 10.0.0.5:8443 --sni portal.example.gov.vn --ca-file org-ca.pem
+      secaudit tls 127.0.0.14:2525 --starttls smtp --sni mail.songlam.example
+      secaudit tls 127.0.0.12:8443 --profile mozilla-modern --format json
+      secaudit tls 127.0.0.16:8443 --sni portal.songlam.example --ca-file org-ca.pem
     """
     import datetime as dt
     from pathlib import Path
