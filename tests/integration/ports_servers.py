@@ -16,11 +16,11 @@ import shutil
 import socketserver
 import ssl
 import subprocess
-import threading
 from pathlib import Path
 from typing import Iterator
 
 from tests.support.servers import free_port  # noqa: E402  (one implementation for every fixture)
+from tests.support.servers import serving as _serving  # noqa: E402
 from tests.support.servers import wait_listening as _wait_listening  # noqa: E402
 
 SSHD = "/usr/sbin/sshd"
@@ -38,18 +38,6 @@ class _QuietServer(socketserver.ThreadingTCPServer):
 
     def handle_error(self, request, client_address):  # scanners send garbage: that is expected
         pass
-
-
-@contextlib.contextmanager
-def _serving(server: socketserver.BaseServer) -> Iterator[int]:
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def _handler(status: int, location: str | None) -> type[http.server.BaseHTTPRequestHandler]:

@@ -11,8 +11,10 @@ import os
 import shutil
 import signal
 import socket
+import socketserver
 import ssl
 import subprocess
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +24,19 @@ LOOPBACK = "127.0.0.1"
 MODERN_CIPHERS = ("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
                   "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305")
 MOZILLA_CURVES = "X25519:prime256v1:secp384r1"
+
+
+@contextlib.contextmanager
+def serving(server: "socketserver.BaseServer") -> Iterator[int]:
+    """Run a socketserver in a daemon thread; yield its port; shut it down and join on exit."""
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
 
 
 def free_port(host: str = LOOPBACK) -> int:
@@ -255,9 +270,6 @@ _STARTTLS_DIALOGUE: dict[str, tuple[bytes | None, bytes, bytes]] = {
 def starttls_server(protocol: str, cert: Path, key: Path) -> Iterator[int]:
     """A minimal server speaking just enough IMAP, POP3, FTP or PostgreSQL to upgrade to TLS
     (greeting, STARTTLS request, go-ahead, TLS 1.2+ handshake); enough for a TLS scan."""
-    import socketserver
-    import threading
-
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     ctx.load_cert_chain(str(cert), str(key))
@@ -283,12 +295,5 @@ def starttls_server(protocol: str, cert: Path, key: Path) -> Iterator[int]:
         daemon_threads = True
         allow_reuse_address = True
 
-    server = Server((LOOPBACK, 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(Server((LOOPBACK, 0), Handler)) as port:
+        yield port
