@@ -127,10 +127,12 @@ def _suites(facts: TlsFacts) -> tuple[AcceptedSuite, ...] | Outcome:
 
 
 def _incomplete(facts: TlsFacts) -> Outcome | None:
-    unknown = facts.protocols.unknown()
+    """An ERROR instead of a pass when the suite lists may be incomplete (never pass on what was not seen)."""
+    unknown = facts.protocols.unknown() + facts.protocols.partially_enumerated()
     if unknown:
+        reasons = [r.error for r in facts.protocols.results if r.protocol in unknown and r.error]
         return error("tls.error.measure", what="cipher suites of " + ", ".join(unknown),
-                     reason=facts.protocols.error or "unknown")
+                     reason=facts.protocols.error or "; ".join(reasons) or "unknown")
     return None
 
 

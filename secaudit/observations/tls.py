@@ -259,6 +259,10 @@ class ProtocolsFacts:
     def unknown(self) -> tuple[str, ...]:
         return tuple(r.protocol for r in self.results if r.accepted is None)
 
+    def partially_enumerated(self) -> tuple[str, ...]:
+        """Versions accepted but whose suite list may be short: some suite handshakes timed out."""
+        return tuple(r.protocol for r in self.results if r.accepted and r.suites_enumerated and r.error)
+
     def result(self, protocol: str) -> ProtocolResult | None:
         return next((r for r in self.results if r.protocol == protocol), None)
 

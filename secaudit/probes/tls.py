@@ -609,7 +609,16 @@ def _protocols_from_ciphers(sr: Any) -> ProtocolsFacts:
             results.append(ProtocolResult(name, None, err))
             continue
         suites = tuple(_accepted_suite(a, name) for a in res.accepted_cipher_suites)
-        results.append(ProtocolResult(name, bool(suites), None, suites, suites_enumerated=True))
+        # sslyze counts a timed-out handshake as a rejected suite; on a slow or loaded server that could
+        # hide an accepted weak suite. Keep what was seen, but never let a check pass on a short list.
+        timed_out = [r.cipher_suite.name for r in res.rejected_cipher_suites
+                     if "timed out" in (getattr(r, "error_message", "") or "").lower()]
+        note = (f"{len(timed_out)} suite handshake(s) timed out, e.g. {timed_out[0]}: "
+                "cannot tell whether they are accepted") if timed_out else None
+        if timed_out and not suites:
+            results.append(ProtocolResult(name, None, note))
+            continue
+        results.append(ProtocolResult(name, bool(suites), note, suites, suites_enumerated=True))
     if not requested:
         return ProtocolsFacts()
     failed = [r.protocol for r in results if r.accepted is None]
@@ -636,8 +645,8 @@ def _merge_protocols(sweep: ProtocolsFacts, enumerated: ProtocolsFacts) -> Proto
             results.append(ProtocolResult(s.protocol, True, "accepted, but no suite known to sslyze was accepted "
                                           "one at a time", (), False))
             continue
-        results.append(ProtocolResult(s.protocol, accepted, e.error if accepted is None else None, e.suites,
-                                      e.suites_enumerated))
+        results.append(ProtocolResult(s.protocol, accepted, e.error if (accepted is None or e.error) else None,
+                                      e.suites, e.suites_enumerated))
     failed = [r.protocol for r in results if r.accepted is None]
     return ProtocolsFacts(status=Measure.ERROR if failed else Measure.MEASURED,
                           error=f"could not test {', '.join(failed)}" if failed else None,
