@@ -397,6 +397,9 @@ class RunInfo:
     policies: Mapping[str, str] = field(default_factory=dict)   # policy id -> sha256 of its file
     complete: bool = True                          # False when interrupted: the report is partial
     fail_on: str = "low"
+    only: tuple[str, ...] = ()                     # --only: probe families the scan was limited to
+    profiles: tuple[str, ...] = ()                 # --profile: added to every system's policy
+    level: int | None = None                       # --target scans: the --level checked
 
 
 @dataclass(frozen=True)

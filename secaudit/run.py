@@ -174,7 +174,8 @@ def build_results(req: ScanRequest, run_id: str, started: str, finished: str, in
         run=RunInfo(id=run_id, started_at=started, finished_at=finished, tool_version=__version__,
                     inventory_file=req.inventory_file or "--target", inventory_digest=inventory.digest,
                     regime=req.regime or _default_regime(), policies={p: library.digests.get(p, "") for p in used},
-                    complete=complete, fail_on=req.fail_on),
+                    complete=complete, fail_on=req.fail_on, only=tuple(req.only), profiles=tuple(req.profiles),
+                    level=req.level),
         inventory=inventory, systems=ev.systems, controls=ev.controls, findings=ev.findings,
         observations=tuple(observations), expired_waivers=ev.expired_waivers,
     )
@@ -192,12 +193,13 @@ def reevaluate(results: Results, waivers: Sequence[Waiver], req: ScanRequest, li
     from secaudit.checks import REGISTRY
 
     library = library or default_library()
+    # judge with the scope the scan had: the same --only, --profile and (ad hoc) --level
+    req = dataclasses.replace(req, only=req.only or results.run.only, profiles=req.profiles or results.run.profiles,
+                              level=req.level or results.run.level)
     if req.targets or results.run.inventory_file == "--target":
-        levels = {s.system_id: s.required_level for s in results.systems}
         from secaudit.assess import adhoc_assessment
 
-        assessments = [adhoc_assessment(s, library, levels.get(s.id) or req.level, req.profiles)
-                       for s in results.inventory.systems]
+        assessments = [adhoc_assessment(s, library, req.level, req.profiles) for s in results.inventory.systems]
     else:
         assessments = assess(req, results.inventory, library)
     return build_results(req, results.run.id, results.run.started_at, results.run.finished_at, results.inventory,

@@ -209,9 +209,14 @@ def test_hostile_certificate_strings_are_escaped_and_neutralised(full):
 
 def test_adhoc_target_with_a_level_and_with_a_profile(lab, tmp_path):
     r = run("scan", "--target", "127.0.0.51:8443", "--level", "3", "--ca-file", lab["ca"], "--only", "tls",
-            "--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "a"), "--format", "junit")
+            "--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "a"), "--format", "junit", "--format", "json")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "only" in r.stdout                                # the partial scope is said, not hidden
+    # re-evaluating the stored run keeps its scope (--only tls, --level 3): same verdict, no scan
+    r = run("report", str(tmp_path / "a" / "report.json"), "--format", "json", "--out", str(tmp_path / "a2"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    again = json.loads((tmp_path / "a2" / "report.json").read_text())
+    assert again["run"]["only"] == ["tls"] and again["systems"][0]["required_level"] == 3
     r = run("scan", "--target", "127.0.0.52:8443", "--profile", "mozilla-intermediate", "--ca-file", lab["ca"],
             "--only", "tls", "--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "b"))
     assert r.returncode == 1, r.stdout + r.stderr
