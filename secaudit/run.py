@@ -164,6 +164,28 @@ def execute_scan(req: ScanRequest, journal: Journal, run_id: str, observer: Exec
     return ScanOutcome(results, summary, run_id, journal, list(assessments))
 
 
+def results_from_journal(journal: Journal, run_id: str, overrides: Mapping[str, Any] | None = None) -> Results:
+    """A run's results rebuilt from its journal alone (``secaudit report RUN_ID``): no probe is run.
+
+    The inputs (inventory, waivers, policies) are read again; probes the run never finished
+    make their controls "not measured", and the results say the run is incomplete."""
+    from secaudit.checks import REGISTRY
+
+    meta = journal.meta()
+    req = ScanRequest.from_meta({**meta["request"], **(overrides or {})})
+    inventory, waivers, library = load_inputs(req)
+    if meta.get("inventory_digest") and meta["inventory_digest"] != inventory.digest:
+        raise InputError([Diagnostic(req.inventory_file or "-", 0, 0, "scan.inventory_changed", {"run": run_id})])
+    assessments = assess(req, inventory, library)
+    plan = make_plan(req, assessments, inventory)
+    wanted = {p.id for p in plan.probes}
+    observations = tuple(o for o in journal.observations() if o.probe_id in wanted)
+    finished = meta.get("finished_at") or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    complete = len(observations) == len(plan.probes)
+    return build_results(req, run_id, meta.get("started_at", finished), finished, inventory, library, assessments,
+                         observations, waivers, REGISTRY, complete)
+
+
 def build_results(req: ScanRequest, run_id: str, started: str, finished: str, inventory: Inventory,
                   library: PolicyLibrary, assessments: Sequence[SystemAssessment], observations: Sequence[Any],
                   waivers: Sequence[Waiver], registry: Mapping[str, Any], complete: bool,

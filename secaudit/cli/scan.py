@@ -183,16 +183,20 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True)
 @click.option("--errors-ok", is_flag=True)
 @click.option("--as-is", is_flag=True, help="Render the stored findings without re-evaluating them.")
+@click.option("--runs-dir", type=click.Path(file_okay=False, path_type=str),
+              help="Where run journals live, when RESULTS_FILE is a run id (default .secaudit-runs).")
 @lang_option
 def report_command(results_file: str, formats: tuple[str, ...], out_dir: str, waivers_file: str | None,
-                   fail_on: str, errors_ok: bool, as_is: bool) -> int:
+                   fail_on: str, errors_ok: bool, as_is: bool, runs_dir: str | None) -> int:
     """Re-evaluate stored observations (new waivers or policies) and render reports, without scanning.
 
-    RESULTS_FILE is a report.json written by `secaudit scan --format json`, or a run id.
+    RESULTS_FILE is a report.json written by `secaudit scan --format json`, or a run id (its journal
+    is read again; the inventory and waivers files are read from where the scan found them).
 
     \b
     Examples:
       secaudit report secaudit-report/report.json --waivers waivers.yaml --format html --format sarif
+      secaudit report 20261123T101500Z-a1b2c3 --format html
     """
     from secaudit.errors import Diagnostic, InputError
     from secaudit.i18n import current_lang, t
@@ -202,6 +206,21 @@ def report_command(results_file: str, formats: tuple[str, ...], out_dir: str, wa
     from secaudit.serialize import results_from_dict
 
     lang = current_lang()
+    if not os.path.exists(results_file) and os.sep not in results_file:
+        # a run id: rebuild the results from its journal, with these waivers, no scanning
+        from secaudit.execute.journal import Journal, runs_dir as default_runs_dir
+        from secaudit.run import results_from_journal
+
+        journal = Journal.open_existing(default_runs_dir(runs_dir), results_file)
+        overrides = {"lang": lang, "fail_on": fail_on}
+        if waivers_file:
+            overrides["waivers_file"] = waivers_file
+        results = results_from_journal(journal, results_file, overrides)
+        written = write_reports(results, formats or DEFAULT_FORMATS, Path(out_dir), lang)
+        _print_summary(results, lang)
+        for name, path in written.items():
+            echo(t("scan.written", lang, format=name, path=str(path)))
+        return _severity_exit(results, fail_on, errors_ok)
     try:
         with open(results_file, encoding="utf-8") as fh:
             results = results_from_dict(json.load(fh))

@@ -102,6 +102,12 @@ def test_kill_9_halfway_then_resume_gives_the_same_observations(farm, uninterrup
     lines = [json.loads(x) for x in (run_dir / "journal.jsonl").read_text().splitlines()]
     assert len(lines) == len({x["probe_id"] for x in lines}) == N            # no loss, no duplicates
     assert comparable(out / "report.json") == uninterrupted
+    # the run id alone rebuilds the same results from the journal, without scanning
+    r = subprocess.run([sys.executable, "-m", "secaudit", "report", run_dir.name, "--runs-dir", str(runs),
+                        "--out", str(out / "again"), "--format", "json"], cwd=ROOT, capture_output=True, text=True,
+                       timeout=120, env=ENV)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert comparable(out / "again" / "report.json") == uninterrupted
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
