@@ -136,17 +136,31 @@ def _incomplete(facts: TlsFacts) -> Outcome | None:
     return None
 
 
-def _listing(suites: list[AcceptedSuite]) -> list[str]:
-    return [f"{s.protocol} {s.name}" for s in suites]
-
-
-def ciphers_forbidden(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+def _facts_and_suites(ctx: CheckContext) -> tuple[TlsFacts, tuple[AcceptedSuite, ...]] | Outcome:
+    """The endpoint's TLS facts and accepted suites, or the ERROR saying why they are not there."""
     facts = get_facts(ctx)
     if isinstance(facts, Outcome):
         return facts
     suites = _suites(facts)
     if isinstance(suites, Outcome):
         return suites
+    return facts, suites
+
+
+def _pass_if_complete(facts: TlsFacts, key: str, evidence: list[tuple[str, Any]], **args: Any) -> Outcome:
+    """PASS, unless a suite list may be incomplete: then ERROR (never pass on what was not seen)."""
+    return _incomplete(facts) or outcome(Verdict.PASS, key, evidence, **args)
+
+
+def _listing(suites: list[AcceptedSuite]) -> list[str]:
+    return [f"{s.protocol} {s.name}" for s in suites]
+
+
+def ciphers_forbidden(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+    got = _facts_and_suites(ctx)
+    if isinstance(got, Outcome):
+        return got
+    facts, suites = got
     categories = set(param(params, "categories", ["NULL", "EXPORT", "anonymous", "RC4", "DES", "3DES", "MD5"]))
     bad_cats = categories - set(CATEGORIES)
     if bad_cats:
@@ -173,20 +187,15 @@ def ciphers_forbidden(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
         found = sorted(set().union(*reasons.values()))
         return outcome(Verdict.FAIL, "tls.ciphers.forbidden.fail", evidence, count=len(offenders),
                        categories=", ".join(found))
-    inc = _incomplete(facts)
-    if inc:
-        return inc
     evidence.append(("tls.ev.accepted_suites", _listing(list(suites))))
-    return outcome(Verdict.PASS, "tls.ciphers.forbidden.pass", evidence, count=len(suites))
+    return _pass_if_complete(facts, "tls.ciphers.forbidden.pass", evidence, count=len(suites))
 
 
 def ciphers_allowed(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
-    facts = get_facts(ctx)
-    if isinstance(facts, Outcome):
-        return facts
-    suites = _suites(facts)
-    if isinstance(suites, Outcome):
-        return suites
+    got = _facts_and_suites(ctx)
+    if isinstance(got, Outcome):
+        return got
+    facts, suites = got
     tls13 = {iana_name(n) for n in param(params, "tls13", [])}
     older = {iana_name(n) for n in param(params, "tls12_and_below", [])}
     bad = [s for s in suites if s.name not in (tls13 if s.protocol == "TLSv1.3" else older)]
@@ -194,20 +203,15 @@ def ciphers_allowed(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     if bad:
         evidence.append(("tls.ev.offending_suites", _listing(bad)))
         return outcome(Verdict.FAIL, "tls.ciphers.allowed.fail", evidence, count=len(bad))
-    inc = _incomplete(facts)
-    if inc:
-        return inc
     evidence.append(("tls.ev.accepted_suites", _listing(list(suites))))
-    return outcome(Verdict.PASS, "tls.ciphers.allowed.pass", evidence, count=len(suites))
+    return _pass_if_complete(facts, "tls.ciphers.allowed.pass", evidence, count=len(suites))
 
 
 def forward_secrecy(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
-    facts = get_facts(ctx)
-    if isinstance(facts, Outcome):
-        return facts
-    suites = _suites(facts)
-    if isinstance(suites, Outcome):
-        return suites
+    got = _facts_and_suites(ctx)
+    if isinstance(got, Outcome):
+        return got
+    facts, suites = got
     mode = param(params, "mode", "all")
     without = [s for s in suites if not s.forward_secrecy]
     with_fs = [s for s in suites if s.forward_secrecy]
@@ -220,25 +224,21 @@ def forward_secrecy(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     if without:
         return outcome(Verdict.FAIL, "tls.forward_secrecy.fail", [("tls.ev.offending_suites", _listing(without))],
                        count=len(without))
-    inc = _incomplete(facts)
-    return inc or outcome(Verdict.PASS, "tls.forward_secrecy.pass", [("tls.ev.accepted_suites", _listing(list(suites)))])
+    return _pass_if_complete(facts, "tls.forward_secrecy.pass", [("tls.ev.accepted_suites", _listing(list(suites)))])
 
 
 def aead_only(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
-    facts = get_facts(ctx)
-    if isinstance(facts, Outcome):
-        return facts
-    suites = _suites(facts)
-    if isinstance(suites, Outcome):
-        return suites
+    got = _facts_and_suites(ctx)
+    if isinstance(got, Outcome):
+        return got
+    facts, suites = got
     under = _protocols(param(params, "protocols", list(PROTOCOLS)))
     if isinstance(under, Outcome):
         return under
     bad = [s for s in suites if s.protocol in under and not s.aead]
     if bad:
         return outcome(Verdict.FAIL, "tls.aead_only.fail", [("tls.ev.offending_suites", _listing(bad))], count=len(bad))
-    inc = _incomplete(facts)
-    return inc or outcome(Verdict.PASS, "tls.aead_only.pass", [("tls.ev.accepted_suites", _listing(list(suites)))])
+    return _pass_if_complete(facts, "tls.aead_only.pass", [("tls.ev.accepted_suites", _listing(list(suites)))])
 
 
 # Effective size of ECDH groups (OpenSSL reports X25519 as 253 bits).
@@ -247,12 +247,10 @@ _GROUP_BITS = {"X25519": 256, "X448": 448, "prime256v1": 256, "secp256r1": 256, 
 
 
 def key_exchange_size(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
-    facts = get_facts(ctx)
-    if isinstance(facts, Outcome):
-        return facts
-    suites = _suites(facts)
-    if isinstance(suites, Outcome):
-        return suites
+    got = _facts_and_suites(ctx)
+    if isinstance(got, Outcome):
+        return got
+    facts, suites = got
     min_dh = int(param(params, "dh_min_bits", 2048))
     min_ecdh = int(param(params, "ecdh_min_bits", 256))
     bad = []
@@ -269,8 +267,7 @@ def key_exchange_size(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     evidence = [("tls.ev.kx_minimum", f"DH {min_dh}, ECDH {min_ecdh}")]
     if bad:
         return outcome(Verdict.FAIL, "tls.kx_size.fail", evidence + [("tls.ev.offending_suites", bad)], count=len(bad))
-    inc = _incomplete(facts)
-    return inc or outcome(Verdict.PASS, "tls.kx_size.pass", evidence)
+    return _pass_if_complete(facts, "tls.kx_size.pass", evidence)
 
 
 _GROUP_ALIASES = {"prime256v1": "secp256r1", "prime192v1": "secp192r1"}
