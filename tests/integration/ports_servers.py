@@ -21,6 +21,7 @@ from typing import Iterator
 
 from tests.support.servers import free_port  # noqa: E402  (one implementation for every fixture)
 from tests.support.servers import serving as _serving  # noqa: E402
+from tests.support.servers import stop_process  # noqa: E402
 from tests.support.servers import wait_listening as _wait_listening  # noqa: E402
 
 SSHD = "/usr/sbin/sshd"
@@ -184,12 +185,7 @@ def sshd(tmp: Path, host: str, hardened: bool, port: int = 0) -> Iterator[int]:
             raise RuntimeError(f"sshd did not start: {(tmp / 'sshd.log').read_text(errors='replace')}") from None
         yield port
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        stop_process(proc, timeout=5)
 
 
 def nmap_available() -> bool:

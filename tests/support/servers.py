@@ -26,6 +26,16 @@ MODERN_CIPHERS = ("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECD
 MOZILLA_CURVES = "X25519:prime256v1:secp384r1"
 
 
+def stop_process(proc: subprocess.Popen, timeout: float = 10.0) -> None:
+    """Terminate a server process; kill it if it does not exit within ``timeout`` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+
+
 @contextlib.contextmanager
 def serving(server: "socketserver.BaseServer") -> Iterator[int]:
     """Run a socketserver in a daemon thread; yield its port; shut it down and join on exit."""
@@ -249,12 +259,7 @@ def openssl_s_server(cert: Path, key: Path, *extra: str) -> Iterator[int]:
         wait_listening(port)
         yield port
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        stop_process(proc)
 
 
 # protocol -> (greeting sent first or None, what the client's STARTTLS request contains, the go-ahead)
