@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -503,16 +502,14 @@ def _dedupe(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
     return sorted(seen.values(), key=lambda d: (d.line, d.column, d.key))
 
 
-def _read_checked(path: str, expected: str) -> tuple[YamlDoc, bytes]:
+def _read_checked(path: str, expected: str) -> YamlDoc:
     doc, diags = read_yaml_file(path)
     if doc is None:
         raise InputError(diags)
     _, problems = check_document(doc, expected)
     if diags or problems:
         raise InputError(_dedupe(diags + problems))
-    with open(path, "rb") as fh:
-        raw = fh.read()
-    return doc, raw
+    return doc
 
 
 # --------------------------------------------------------------------------- construction
@@ -529,7 +526,7 @@ def _local(value: Any) -> LocalText:
     return LocalText("", "")
 
 
-def build_inventory(doc: YamlDoc, raw: bytes = b"") -> Inventory:
+def build_inventory(doc: YamlDoc) -> Inventory:
     data = doc.value
     org = data.get("organisation") or {}
     systems = []
@@ -575,7 +572,7 @@ def build_inventory(doc: YamlDoc, raw: bytes = b"") -> Inventory:
         organisation=Organisation(name=org.get("name", ""), security_unit=org.get("security_unit", ""),
                                   owner_body=org.get("owner_body", "")),
         systems=tuple(systems), source=SourceRef(doc.file, 1, 1),
-        digest="sha256:" + hashlib.sha256(raw).hexdigest(),
+        digest=doc.digest,
     )
 
 
@@ -611,18 +608,15 @@ def build_waivers(doc: YamlDoc) -> tuple[Waiver, ...]:
 
 def load_inventory(path: str) -> Inventory:
     """Load and validate an inventory file. Raises InputError listing every problem."""
-    doc, raw = _read_checked(path, "inventory")
-    return build_inventory(doc, raw)
+    return build_inventory(_read_checked(path, "inventory"))
 
 
 def load_policy(path: str) -> Policy:
-    doc, _ = _read_checked(path, "policy")
-    return build_policy(doc)
+    return build_policy(_read_checked(path, "policy"))
 
 
 def load_waivers(path: str) -> tuple[Waiver, ...]:
-    doc, _ = _read_checked(path, "waivers")
-    return build_waivers(doc)
+    return build_waivers(_read_checked(path, "waivers"))
 
 
 def load_inventory_text(text: str, file: str = "<text>") -> Inventory:
@@ -633,7 +627,7 @@ def load_inventory_text(text: str, file: str = "<text>") -> Inventory:
     _, problems = check_document(doc, "inventory")
     if diags or problems:
         raise InputError(_dedupe(diags + problems))
-    return build_inventory(doc, text.encode("utf-8"))
+    return build_inventory(doc)
 
 
 # --------------------------------------------------------------------------- validate

@@ -8,7 +8,6 @@ parameter), a new id is appended. Cycles and unknown parents are input errors.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,8 +71,7 @@ class PolicyLibrary:
                                                                          "other": policies[policy.id].source.file}))
                 continue
             policies[policy.id] = policy
-            with open(f, "rb") as fh:
-                digests[policy.id] = "sha256:" + hashlib.sha256(fh.read()).hexdigest()
+            digests[policy.id] = doc.digest
         if diags:
             raise InputError(diags)
         return cls(policies, digests)

@@ -16,6 +16,7 @@ Only safe tags are accepted. Problems are returned as :class:`Diagnostic`.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +52,7 @@ class YamlDoc:
     value: Any
     values: dict[Path, tuple[int, int]] = field(default_factory=dict)   # path -> (line, col) of the value
     keys: dict[Path, tuple[int, int]] = field(default_factory=dict)     # path -> (line, col) of its key
+    digest: str = ""                                                    # sha256 of the bytes parsed
 
     def where(self, path: Path, *, key: bool = False) -> tuple[int, int]:
         """Best known position for ``path``: its key or value, else the nearest enclosing one."""
@@ -257,7 +259,8 @@ def read_yaml_text(file: str, text: str) -> tuple[YamlDoc | None, list[Diagnosti
         return None, [Diagnostic(file, line, col, p.key, p.params)]
     except RecursionError:
         return None, [Diagnostic(file, 0, 0, "yaml.too_deep", {"limit": MAX_DEPTH})]
-    doc = YamlDoc(file, value, builder.values, builder.keys)
+    doc = YamlDoc(file, value, builder.values, builder.keys,
+                  "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest())
     return doc, builder.diagnostics
 
 
@@ -291,4 +294,7 @@ def read_yaml_file(file: str) -> tuple[YamlDoc | None, list[Diagnostic]]:
         return None, [problem] if problem else []
     if not text.strip():
         return None, [Diagnostic(name, 0, 0, "yaml.empty")]
-    return read_yaml_text(name, text)
+    doc, problems = read_yaml_text(name, text)
+    if doc is not None:
+        doc.digest = "sha256:" + hashlib.sha256(data).hexdigest()     # of the file's bytes, BOM included
+    return doc, problems
