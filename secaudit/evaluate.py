@@ -17,7 +17,7 @@ from typing import Iterable, Mapping, Sequence
 
 from secaudit.checks.base import CheckContext, CheckSpec
 from secaudit.model import (
-    Control, Evidence, Finding, Message, Observation, ObservationStatus, Outcome, Severity, SystemResult, Verdict,
+    Control, Finding, Message, Observation, Outcome, Severity, SystemResult, Verdict,
     Waiver,
 )
 from secaudit.plan import SystemAssessment, probe_target, spec_kinds, targets_for
@@ -215,7 +215,7 @@ def _bound_by_components(results: list[SystemResult], assessments: Sequence[Syst
         comps = [c for c in components.get(sid, ()) if c in by_id and c not in trail]
         levels = [achieved(c, trail + (sid,)) for c in comps]
         if comps:
-            checked_own = r is not None and any(v not in ("not_applicable",) and n for v, n in r.counts.items())
+            checked_own = r is not None and any(n for v, n in r.counts.items() if v != "not_applicable")
             candidates = levels + ([own] if checked_own else [])
             own = None if any(x is None for x in candidates) else min(x for x in candidates if x is not None)
         resolved[sid] = own
@@ -238,11 +238,3 @@ def failing(findings: Iterable[Finding], threshold: Severity) -> list[Finding]:
 
 def errored(findings: Iterable[Finding]) -> list[Finding]:
     return [f for f in findings if f.verdict is Verdict.ERROR]
-
-
-def observation_error_outcome(o: Observation) -> Outcome | None:
-    """The ERROR outcome a check should return for a failed probe (helper for check families)."""
-    if o.status is ObservationStatus.ERROR:
-        return Outcome(Verdict.ERROR, Message("evaluate.probe_error", {"target": o.target, "error": o.error or "?"}),
-                       (Evidence("evidence.probe_error", o.error or "?"),))
-    return None

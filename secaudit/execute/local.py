@@ -107,7 +107,6 @@ class LocalExecutor:
         run = errors = timed_out = 0
         reason = ""
         batch_ids = iter(range(1 << 30))
-        interrupted_at: float | None = None
 
         def record(obs: Observation) -> None:
             nonlocal done, run, errors
@@ -154,7 +153,7 @@ class LocalExecutor:
         try:
             while waiting or running:
                 now = time.monotonic()
-                stopping = self._stop.is_set() or interrupted_at is not None
+                stopping = self._stop.is_set()
                 if lim.run_deadline is not None and now - started_at > lim.run_deadline and not stopping:
                     self._stop.set()
                     reason = reason or "run_deadline"
@@ -169,8 +168,6 @@ class LocalExecutor:
                     if lim.rate:
                         next_start = max(now, next_start) + len(pick.probes) / lim.rate
                 if stopping and not running:
-                    break
-                if interrupted_at is not None and time.monotonic() - interrupted_at > lim.grace_on_interrupt:
                     break
                 # consume
                 try:
