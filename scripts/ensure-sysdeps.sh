@@ -10,6 +10,8 @@ have openssl || need+=(openssl)
 have nginx || have /usr/sbin/nginx || need+=(nginx-light)
 have /usr/sbin/sshd || need+=(openssh-server)
 have ssh || need+=(openssh-client)   # SSH auth-methods fallback when nmap's libssh2 cannot negotiate
+have soffice || need+=(libreoffice-writer-nogui)   # --format pdf of the documents (dossier, forms, annual report)
+have pdftoppm || need+=(poppler-utils)          # tests render page 1 of a document to PNG
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
 
 if [ "${#need[@]}" -eq 0 ]; then
