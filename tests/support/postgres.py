@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from tests.support.servers import LOOPBACK, free_port
+from secaudit.lab.servers import LOOPBACK, free_port
 
 SUPERUSER = "secaudit"
 
