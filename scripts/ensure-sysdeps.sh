@@ -13,7 +13,6 @@ have ssh || need+=(openssh-client)
 compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || need+=(postgresql)   # store tests: a real server
 have systemd-analyze || need+=(systemd)   # examples/: `systemd-analyze verify` of the scheduled-audit units
 have runuser || need+=(util-linux)        # PostgreSQL refuses root: the tests run it as an unprivileged user
-have ssh || need+=(openssh-client)
 have redis-server || have /usr/bin/redis-server || need+=(redis-server)   # broker of the distributed executor (tests start their own)   # SSH auth-methods fallback when nmap's libssh2 cannot negotiate
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
 
