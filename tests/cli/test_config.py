@@ -103,3 +103,11 @@ def test_given_a_bad_value_in_the_file_then_click_reports_it_as_a_usage_error(tm
     out = run(["classify", INVENTORY], tmp_path)
     assert out.returncode == 2
     assert "pdfx" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_given_lang_in_file_and_environment_when_the_group_gets_lang_on_the_command_line_then_it_wins(tmp_path):
+    (tmp_path / "secaudit.yaml").write_text("lang: vi\n", encoding="utf-8")
+    out = run(["--lang", "en", "validate", str(ROOT / "examples" / "invalid-inventory.yaml")], tmp_path,
+              {"SECAUDIT_LANG": "vi", "SECAUDIT_VALIDATE_LANG": "vi"})
+    assert out.returncode == 2
+    assert "did you mean 'public_service'" in out.stderr and "không hợp lệ" not in out.stderr
