@@ -112,6 +112,24 @@ def test_valid_hosts_are_accepted(host):
     assert problems(MINIMAL + f"    endpoints: [{{host: '{host}', port: 443}}]\n") == []
 
 
+@pytest.mark.parametrize("endpoint", [
+    "'https://[fe80::1%25eth0]:443'", "'https://[fe80::1%eth0]:443'", "{host: 'fe80::1%eth0', port: 443}",
+    "{host: '[fe80::1%25eth0]', port: 443}", "{host: '[fe80::1%eth0]', port: 443}",
+])
+def test_ipv6_zone_id_is_refused_in_every_spelling(endpoint):
+    # URL form used to store the host as fe80::1%25eth0 (Python's ipaddress accepts a scope id)
+    assert [p[2] for p in problems(MINIMAL + f"    endpoints: [{endpoint}]\n")] == ["target.host_zone"]
+
+
+def test_ipv6_zone_id_is_refused_in_host_port_form():
+    from secaudit.targets import TargetError, parse_hostport
+
+    for text in ("[fe80::1%25eth0]:443", "[fe80::1%eth0]:443", "[127.0.0.1]:443"):
+        with pytest.raises(TargetError):
+            parse_hostport(text)
+    assert parse_hostport("[FE80::1]:443") == ("fe80::1", 443)
+
+
 def test_bad_url_endpoint_reports_once():
     text = MINIMAL + "    endpoints: ['htps://127.0.0.1']\n"
     assert problems(text) == [(7, 17, "endpoint.url_scheme")]
