@@ -22,19 +22,38 @@ from secaudit.model import Observation, ObservationStatus, Results
 RESULTS_SCHEMA = "secaudit/results/v1"
 
 
+_PRIMITIVES = (type(None), bool, int, float, str)
+
+
+@lru_cache(maxsize=None)
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+@lru_cache(maxsize=None)
+def _own_to_dict(cls: type) -> bool:
+    return callable(getattr(cls, "to_dict", None))
+
+
 def to_jsonable(obj: Any) -> Any:
     """Plain JSON-compatible data for any model object."""
-    if obj is None or isinstance(obj, (bool, int, float, str)):
-        return obj.value if isinstance(obj, enum.Enum) else obj
+    cls = type(obj)
+    if cls in _PRIMITIVES:                       # the common case first: a stored run has ~10^6 values
+        return obj
     if isinstance(obj, enum.Enum):
         return obj.value
+    if isinstance(obj, (bool, int, float, str)):
+        return obj
     if isinstance(obj, (dt.datetime, dt.date)):
         return obj.isoformat()
+    if cls is tuple or cls is list:
+        return [to_jsonable(x) for x in obj]
+    if cls is dict:
+        return {str(to_jsonable(k)): to_jsonable(v) for k, v in obj.items()}
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        to_dict = getattr(obj, "to_dict", None)
-        if callable(to_dict):
-            return to_dict()
-        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        if _own_to_dict(cls):
+            return obj.to_dict()
+        return {name: to_jsonable(getattr(obj, name)) for name in _field_names(cls)}
     if isinstance(obj, Mapping):
         return {str(to_jsonable(k)): to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple, set, frozenset)):

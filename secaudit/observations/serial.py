@@ -17,9 +17,20 @@ from functools import lru_cache
 from typing import Any
 
 
+_PRIMITIVES = (type(None), bool, int, float, str)
+
+
+@lru_cache(maxsize=None)
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
 def to_jsonable(obj: Any) -> Any:
+    cls = type(obj)
+    if cls in _PRIMITIVES:                       # most values: decided without the slower checks below
+        return obj
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        return {name: to_jsonable(getattr(obj, name)) for name in _field_names(cls)}
     if isinstance(obj, enum.Enum):
         return obj.value
     if isinstance(obj, (tuple, list)):

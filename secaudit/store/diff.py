@@ -184,12 +184,35 @@ def diff_certificates(before: Sequence[CertificateRecord],
     return tuple(changes)
 
 
+_VerdictMap = Mapping[tuple[str, str, str], tuple[str, str, int]]
+
+
+def changed_identities(a: _VerdictMap, b: _VerdictMap) -> set[int]:
+    """Row ids of the findings whose category or severity needs them read in full."""
+    ids = set()
+    for identity in a.keys() | b.keys():
+        va, vb = a.get(identity), b.get(identity)
+        verdict_a, verdict_b = (va[0] if va else None), (vb[0] if vb else None)
+        if verdict_a == verdict_b and (va is None or va[1] == vb[1]) and verdict_b != "fail":     # type: ignore[index]
+            continue
+        if verdict_b in ("fail", "waived") or verdict_a in ("fail", "waived"):
+            ids.update(v[2] for v in (va, vb) if v)
+    return ids
+
+
 def diff_stored(store: object, run_a: RunRecord, run_b: RunRecord) -> RunDiff:
-    """The difference between two stored runs (``store`` is a :class:`secaudit.store.api.Store`)."""
+    """The difference between two stored runs (``store`` is a :class:`secaudit.store.api.Store`).
+
+    Reads every finding's identity, verdict and severity, and the full finding (message,
+    evidence) only where something changed or still fails."""
     s = store
+    va, vb = s.verdicts(run_a.id), s.verdicts(run_b.id)                            # type: ignore[attr-defined]
+    full = s.findings_by_id(changed_identities(va, vb))                            # type: ignore[attr-defined]
+    before = [full[v[2]] for v in va.values() if v[2] in full]
+    after = [full[v[2]] for v in vb.values() if v[2] in full]
     return RunDiff(
         run_a=run_a, run_b=run_b,
-        findings=diff_findings(s.findings(run_a.id), s.findings(run_b.id)),        # type: ignore[attr-defined]
+        findings=diff_findings(before, after),
         levels=diff_levels(s.systems(run_a.id), s.systems(run_b.id)),              # type: ignore[attr-defined]
         ports=diff_ports(s.open_ports(run_a.id), s.port_scans(run_a.id),           # type: ignore[attr-defined]
                          s.open_ports(run_b.id), s.port_scans(run_b.id)),          # type: ignore[attr-defined]
