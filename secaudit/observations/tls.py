@@ -18,7 +18,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
-from secaudit.observations.serial import from_jsonable, to_jsonable
+from secaudit.serialize import fields_from_dict, fields_to_dict
 
 
 class Measure(StrEnum):
@@ -407,8 +407,8 @@ class TlsFacts:
     notes: tuple[str, ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
-        return to_jsonable(self)
+        return fields_to_dict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TlsFacts":
-        return from_jsonable(cls, data)
+        return fields_from_dict(cls, data)
