@@ -138,9 +138,9 @@ def report_period(year: int) -> tuple[dt.date, dt.date]:
     return dt.date(year - 1, 12, 15), dt.date(year, 12, 14)
 
 
-def latest_runs(db: str | None, until: dt.date) -> dict[str, LatestRun]:
+def latest_runs(db: str | None, until: dt.date, data_dir: str | None = None) -> dict[str, LatestRun]:
     """Each system's latest complete stored run started on or before ``until`` (the store at ``db``)."""
     from secaudit.store import open_store
 
-    with open_store(db) as store:
+    with open_store(db, data_dir) as store:
         return dict(store.latest_per_system(until=until, complete_only=True))

@@ -7,21 +7,16 @@ Both read the inventory, classify it, and take each system's latest run from the
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable
+from typing import Any
 
 import click
 
 from secaudit.cli.classify import regime_option
 from secaudit.cli.common import lang_option
+from secaudit.cli.store_options import store_options
 from secaudit.status import ExitStatus
 
 DOCUMENT_FORMATS = ("md", "html", "docx", "pdf")     # the registered document formats (report/)
-
-
-def db_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--db", "db", default=None, metavar="URL",
-                        help="Audit history: a SQLAlchemy URL (sqlite:///…, postgresql://…); "
-                             "default SECAUDIT_DB or the SQLite store in the data directory.")(f)
 
 
 def write_document(data: str | bytes, out: str | None, fmt: str) -> None:
@@ -45,7 +40,8 @@ def write_document(data: str | bytes, out: str | None, fmt: str) -> None:
         echo(t("documents.written", path=out), err=True)
 
 
-def load_programme(inventory: str, regime: str | None, db: str | None, as_of: dt.date) -> tuple[Any, Any, Any]:
+def load_programme(inventory: str, regime: str | None, db: str | None, data_dir: str | None,
+                   as_of: dt.date) -> tuple[Any, Any, Any]:
     """(inventory, regime, programme) on ``as_of`` with the latest runs of the store at ``db``."""
     from secaudit.classify.engine import classify_inventory
     from secaudit.classify.regime import load_regime
@@ -55,7 +51,7 @@ def load_programme(inventory: str, regime: str | None, db: str | None, as_of: dt
     reg = load_regime(regime)
     inv = load_inventory(inventory)
     results = classify_inventory(inv, reg)
-    return inv, reg, build_programme(inv, results, latest_runs(db, as_of), reg.id, as_of)
+    return inv, reg, build_programme(inv, results, latest_runs(db, as_of, data_dir), reg.id, as_of)
 
 
 @click.command("annual-report")
@@ -63,12 +59,12 @@ def load_programme(inventory: str, regime: str | None, db: str | None, as_of: dt
 @click.option("--year", type=int, default=None, help="Report year (default: this year): data from 15/12 of the "
                                                      "year before to 14/12.")
 @regime_option
-@db_option
+@store_options
 @click.option("--format", "fmt", type=click.Choice(DOCUMENT_FORMATS), default="md", show_default=True)
 @click.option("-o", "--output", "out", default=None, metavar="FILE", help="Write to FILE instead of stdout.")
 @lang_option
-def annual_report_command(inventory: str, year: int | None, regime: str | None, db: str | None, fmt: str,
-                          out: str | None) -> int:
+def annual_report_command(inventory: str, year: int | None, regime: str | None, db: str | None,
+                          data_dir: str | None, fmt: str, out: str | None) -> int:
     """Write the annual report on Form No. 08 of Decree 331/2026 ("V/v kết quả công tác bảo đảm an ninh
     mạng hệ thống thông tin"): the section-1 counts, the owner and the specialised security unit, the
     12-column table of systems with the form's fixed values, and an appendix (Art. 16 grounds,
@@ -91,7 +87,7 @@ def annual_report_command(inventory: str, year: int | None, regime: str | None, 
     year = year or dt.date.today().year
     if not 2000 <= year <= 2100:
         raise InputError([Diagnostic("--year", 0, 0, "documents.year_invalid", {"year": year})])
-    inv, reg, programme = load_programme(inventory, regime, db, report_period(year)[1])
+    inv, reg, programme = load_programme(inventory, regime, db, data_dir, report_period(year)[1])
     document = build_annual_report(AnnualInput(inv, reg, programme, year), current_lang(),
                                    "md" if fmt == "md" else "txt")
     write_document(render_document(fmt, document), out, fmt)
