@@ -93,3 +93,24 @@ def test_organisation_particulars_are_checked() -> None:
         'email: "vanthu@x.example"', 'email: "not-an-address"'))
     assert [p for p in found if p[2] in ("schema.phone", "schema.email")] == [
         (4, 93, "schema.phone"), (5, 26, "schema.email")]
+
+
+def test_a_run_of_the_example_keeps_its_approval_facts_through_json() -> None:
+    """Results carry the inventory: its approval facts and particulars validate and read back identical."""
+    import datetime as dt_
+    import json
+    import os
+
+    from jsonschema import Draft202012Validator
+
+    from secaudit.report.json_report import JsonFormat, results_schema
+    from secaudit.serialize import results_from_dict
+    from tests.support.history import example_inventory, run_of
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    results = run_of(example_inventory(root), "r1", dt_.datetime(2026, 11, 20, tzinfo=dt_.timezone.utc), {},
+                     ("ttdl-tinh", "cong-dvc"))
+    doc = json.loads(JsonFormat().render(results, "en"))
+    assert not list(Draft202012Validator(results_schema()).iter_errors(doc))
+    assert results_from_dict(doc) == results
+    assert results_from_dict(doc).inventory.system("ttdl-tinh").approval.decision.date == dt_.date(2025, 6, 20)
