@@ -29,7 +29,7 @@ from secaudit.model import (
 from secaudit.probes import registry
 from secaudit.probes.interface import BaseFamily, ProbeRunner, RunnerContext, Target
 from secaudit.serialize import fields_from_dict, fields_to_dict, results_from_dict
-from tests.support.servers import serving
+from secaudit.lab.servers import serving
 
 pytestmark = pytest.mark.integration
 
