@@ -300,6 +300,8 @@ class CertInfo:
     signature_hash: str | None = None        # e.g. sha256, sha1, md5; None for Ed25519
     self_signed: bool = False
     is_ca: bool = False
+    ocsp_urls: tuple[str, ...] | None = None  # AIA OCSP responders; () none named; None not read (older runs)
+    crl_urls: tuple[str, ...] | None = None   # CRL distribution points; same convention
 
 
 @dataclass(frozen=True)
