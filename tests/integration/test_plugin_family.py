@@ -171,7 +171,8 @@ def secaudit(*args: str) -> int:
 
 def scan_args(port: int, tmp_path: Path, out: str, *extra: str) -> list[str]:
     return ["scan", "--target", f"{HOST}:{port}", "--service", "other", "--profile", "banner-test", "--quiet",
-            "--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / out), "--format", "json", *extra]
+            "--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / out), "--format", "json", "--no-store",
+            *extra]
 
 
 # ----------------------------------------------------------------------------- tests
