@@ -105,8 +105,8 @@ def test_the_run_deadline_bounds_the_whole_scan(env, extra):
 
 def long_scan(env, name: str, **popen) -> subprocess.Popen:
     """A scan that lasts: the drip server holds its TLS probe for the whole 20 s deadline."""
-    return subprocess.Popen(argv(env, name, "--only", "tls", "--timeout", "20", "--concurrency", "1"), cwd=ROOT,
-                            env=ENV, **popen)
+    return subprocess.Popen(argv(env, name, "--only", "tls", "--timeout", "20", "--concurrency", "1", "--no-store"),
+                            cwd=ROOT, env=ENV, **popen)
 
 
 def wait_until(predicate, proc: subprocess.Popen, timeout: float = 60) -> None:
