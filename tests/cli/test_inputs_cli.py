@@ -7,7 +7,6 @@ connection fails in well under a second, so a check that is missing shows up as 
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
