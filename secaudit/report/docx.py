@@ -57,6 +57,8 @@ def _setup(doc: Any, landscape: bool) -> None:
             rpr.append(fonts)
         for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
             fonts.set(qn(attr), FONT)
+        for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:cstheme", "w:eastAsiaTheme"):   # theme fonts win otherwise
+            fonts.attrib.pop(qn(attr), None)
     doc.styles["Normal"].font.size = Pt(13)
     doc.styles["Normal"].paragraph_format.space_after = Pt(6)
     for name, size in (("Heading 1", 13), ("Heading 2", 13), ("Heading 3", 13), ("Title", 14)):
