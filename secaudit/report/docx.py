@@ -142,8 +142,6 @@ def _repeat_header(row: Any) -> None:
 
 
 def _table(doc: Any, t: Table, usable_mm: float) -> None:
-    from docx.shared import Mm
-
     header_rows = 2 if t.numbers else 1
     table = doc.add_table(rows=header_rows + len(t.rows), cols=len(t.headers))
     table.style = doc.styles["Table Grid"]
