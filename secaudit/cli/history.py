@@ -57,7 +57,8 @@ def store_command(run_id: str, runs_dir: str | None, db: str | None, data_dir: s
     if not results.run.complete:
         print_error(t("store.not_complete", run=run_id))
         return ExitStatus.INPUT_ERROR
-    return ExitStatus.OK if store_results(results, db, data_dir) else ExitStatus.SCAN_ERRORS
+    stored, _ = store_results(results, db, data_dir)
+    return ExitStatus.OK if stored else ExitStatus.SCAN_ERRORS
 
 
 @click.command("runs")

@@ -165,11 +165,15 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
     with _Sigterm():
         outcome = execute_scan(req, journal, run_id, observer)
     results = outcome.results
+    history = None
     if results.run.complete and not no_store:      # a complete run (or a --resume that completed it) enters history
         from secaudit.cli.store_options import store_results
 
-        store_results(results, db, data_dir)
-    written = write_reports(results, formats or DEFAULT_FORMATS, Path(out_dir), lang)
+        _, history = store_results(results, db, data_dir, formats or DEFAULT_FORMATS)
+    from secaudit.report.context import report_history
+
+    with report_history(history):                  # SARIF baselineState and the HTML trend, when stored
+        written = write_reports(results, formats or DEFAULT_FORMATS, Path(out_dir), lang)
     _print_summary(results, lang)
     for name, path in written.items():
         echo(t("scan.written", lang, format=name, path=str(path)))
