@@ -130,10 +130,12 @@ def _pick_runs(store: Any, run_a: str | None, run_b: str | None) -> tuple[Any, A
 @click.option("--fail-on-new", type=click.Choice(SEVERITIES),
               help="Exit 1 when a finding of this severity or higher is new (or fails again as its waiver ended).")
 @click.option("--show-still-failing", is_flag=True, help="Also list the findings that failed in both runs.")
+@click.option("--no-previous-ok", is_flag=True,
+              help="Exit 0 (saying so) when the run has no earlier run to compare with: a first scheduled run.")
 @store_options
 @lang_option
 def diff_command(run_a: str | None, run_b: str | None, fmt: str, out: str | None, fail_on_new: str | None,
-                 show_still_failing: bool, db: str | None, data_dir: str | None) -> int:
+                 show_still_failing: bool, no_previous_ok: bool, db: str | None, data_dir: str | None) -> int:
     """What changed between two stored runs: findings new, fixed, waived, expired; levels, ports, certificates.
 
     Without arguments: the newest run against the previous run of the same scope (same inventory
@@ -152,8 +154,16 @@ def diff_command(run_a: str | None, run_b: str | None, fmt: str, out: str | None
     from secaudit.store import open_store
     from secaudit.store.diff import diff_stored
 
+    from secaudit.errors import InputError
+
     with open_store(db, data_dir) as store:
-        earlier, later = _pick_runs(store, run_a, run_b)
+        try:
+            earlier, later = _pick_runs(store, run_a, run_b)
+        except InputError as e:
+            if not (no_previous_ok and e.diagnostics[0].key in ("history.diff.no_previous", "history.diff.no_runs")):
+                raise
+            _emit(e.diagnostics[0].render() + "\n", out)
+            return ExitStatus.OK
         d = diff_stored(store, earlier, later)
     _emit(render_diff(d, fmt, current_lang(), show_still_failing), out)
     if fail_on_new and d.new_at_or_above(fail_on_new):

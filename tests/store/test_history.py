@@ -157,3 +157,32 @@ def test_due_lists_certificates_expiring_within_the_horizon(store):
     assert compute_due(levels_from_store(latest), latest, certs, today, 30).certificates == ()
     hits = compute_due(levels_from_store(latest), latest, certs, today, 90).certificates
     assert [(c.system_id, c.target, c.days_left) for c in hits] == [("portal", "127.0.0.11:443", 80)]
+
+
+def test_diff_json_validates_against_its_published_schema_and_every_format_renders(store):
+    import json
+    from pathlib import Path
+
+    from jsonschema import Draft202012Validator
+
+    from secaudit.report.history import render_diff
+
+    base = make_results()
+    after = replace_finding(base, "portal", "TLS-PROTO-01", verdict=Verdict.PASS)
+    after = replace_finding(after, "mail", "TLS-PROTO-01", verdict=Verdict.FAIL, waiver=None)
+    a = _with_network(base, (443, 23), (22, 23, 443), "CN=Old CA", "aa" * 32)
+    b = _with_network(after, (443, 22), (22, 23, 443), "CN=New <b>CA</b>", "bb" * 32)
+    systems = tuple(dataclasses.replace(s, achieved_level=1) if s.system_id == "portal" else s for s in b.systems)
+    d = diff(store, at(a, "a", "2026-01-01T00:00:00+00:00"),
+             at(b, "b", "2026-02-01T00:00:00+00:00", systems=systems))
+    schema = json.loads((Path(__file__).parents[2] / "secaudit" / "schemas" / "diff-v1.schema.json").read_text())
+    Draft202012Validator.check_schema(schema)
+    doc = json.loads(render_diff(d, "json", "en"))
+    assert list(Draft202012Validator(schema).iter_errors(doc)) == []
+    assert doc["summary"]["ports_opened"] == 1 and doc["summary"]["certificates"] == 1 and doc["levels"]
+    html = render_diff(d, "html", "vi")
+    assert "New <b>CA</b>" not in html and "New &lt;b&gt;CA&lt;/b&gt;" in html
+    md = render_diff(d, "md", "en")
+    assert "New \\<b\\>CA" not in md and "&lt;b&gt;" in md and "## Fixed (1)" in md
+    text = render_diff(d, "text", "en", show_still=True)
+    assert "Still failing" in text and "\x1b" not in text
