@@ -286,8 +286,10 @@ def _duplicate_ids(doc: YamlDoc, list_key: str, message_key: str) -> tuple[list[
 
 
 def _system_semantics(doc: YamlDoc, i: int, s: dict[str, Any]) -> list[Diagnostic]:
-    out: list[Diagnostic] = []
+    from secaudit.approval import approval_semantics
+
     base: Path = ("systems", i)
+    out: list[Diagnostic] = approval_semantics(doc, base)
     purpose = s.get("purpose")
     for fact, only in _PURPOSE_ONLY.items():
         if fact in s and purpose in {p.value for p in Purpose} and purpose != only.value:
@@ -527,6 +529,8 @@ def _local(value: Any) -> LocalText:
 
 
 def build_inventory(doc: YamlDoc) -> Inventory:
+    from secaudit.approval import build_approval, build_body
+
     data = doc.value
     org = data.get("organisation") or {}
     systems = []
@@ -567,10 +571,14 @@ def build_inventory(doc: YamlDoc) -> Inventory:
             declared_level=s.get("declared_level"), zone=s.get("zone"),
             components=tuple(s.get("components", [])), endpoints=tuple(endpoints),
             allowed_ports=tuple(s.get("allowed_ports", [])), source=_src(doc, base),
+            approval=build_approval(s.get("approval")),
         ))
     return Inventory(
         organisation=Organisation(name=org.get("name", ""), security_unit=org.get("security_unit", ""),
-                                  owner_body=org.get("owner_body", "")),
+                                  owner_body=org.get("owner_body", ""), place=org.get("place", ""),
+                                  owner_details=build_body(org.get("owner_details")),
+                                  security_unit_details=build_body(org.get("security_unit_details")),
+                                  operator_details=build_body(org.get("operator_details"))),
         systems=tuple(systems), source=SourceRef(doc.file, 1, 1),
         digest=doc.digest,
     )
