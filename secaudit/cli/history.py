@@ -187,6 +187,22 @@ def _inventory_levels(inventory_file: str, lang: str) -> dict[str, tuple[str, di
     return levels
 
 
+def _measured_latest(store: Any, newest: dict[str, Any], day: dt.date) -> tuple[dict[str, Any], frozenset[str]]:
+    """Each system's newest run that measured something, and the systems whose newest run did not."""
+    from secaudit.store.due import measured
+
+    latest, unmeasured = {}, set()
+    for sid, record in newest.items():
+        if measured(record):
+            latest[sid] = record
+            continue
+        unmeasured.add(sid)
+        earlier = [r for r in reversed(store.system_history(sid, limit=100, until=day)) if measured(r)]
+        if earlier:
+            latest[sid] = earlier[0]
+    return latest, frozenset(unmeasured)
+
+
 @click.command("due")
 @click.argument("inventory", required=False, type=click.Path(dir_okay=False, path_type=str))
 @click.option("--days", type=click.IntRange(0, 3650), default=30, show_default=True,
@@ -223,12 +239,13 @@ def due_command(inventory: str | None, days: int, today: dt.datetime | None, sta
     day = _day(today) or dt.datetime.now(dt.timezone.utc).date()
     levels = _inventory_levels(inventory, lang) if inventory else None
     with open_store(db, data_dir) as store:
-        latest = store.latest_per_system(until=day)
+        newest = store.latest_per_system(until=day)
         if levels is not None:
-            latest = {k: v for k, v in latest.items() if k in levels}
-        certs = [c for run_id in sorted({r.run_id for r in latest.values()}) for c in store.certificates(run_id)]
-    report = compute_due(levels if levels is not None else levels_from_store(latest), latest, certs, day, days,
-                         critical=not standard_assets)
+            newest = {k: v for k, v in newest.items() if k in levels}
+        certs = [c for run_id in sorted({r.run_id for r in newest.values()}) for c in store.certificates(run_id)]
+        latest, unmeasured = _measured_latest(store, newest, day)
+    report = compute_due(levels if levels is not None else levels_from_store(newest), latest, certs, day, days,
+                         critical=not standard_assets, unmeasured=unmeasured)
     _emit(render_due(report, fmt, lang), out)
     return ExitStatus.FINDINGS if report.overdue else ExitStatus.OK
 
