@@ -70,9 +70,10 @@ def _sort_key(s: SystemDue) -> tuple:
 
 
 def measured(record: SystemRecord) -> bool:
-    """A run assessed a system when it judged something there (a pass, fail or waiver), not when every
-    control had no verdict or did not apply: an air-gapped system scanned from outside is not assessed."""
-    return any(record.counts.get(v, 0) for v in ("pass", "fail", "waived"))
+    """A run assessed a system when it judged something there (a pass, fail or waiver), or reached an
+    achieved level through its components; not when every control had no verdict or did not apply: an
+    air-gapped system scanned from outside is not assessed."""
+    return record.achieved_level is not None or any(record.counts.get(v, 0) for v in ("pass", "fail", "waived"))
 
 
 def compute_due(systems: Mapping[str, tuple[str, Mapping[str, int | None]]], latest: Mapping[str, SystemRecord],

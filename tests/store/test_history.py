@@ -120,7 +120,8 @@ def levels_run(run_id: str, started: str, levels: dict[str, int], measured: dict
     systems = tuple(System(sid, f"System {sid}", Purpose.INTERNAL,
                            endpoints=(Endpoint(f"127.6.0.{i + 1}", 443, Service.HTTPS, tls=True),))
                     for i, sid in enumerate(levels))
-    results = tuple(SystemResult(sid, f"System {sid}", lvl, None, lvl, lvl, "", f"level-{lvl}")
+    results = tuple(SystemResult(sid, f"System {sid}", lvl, None, lvl,
+                                 lvl if measured.get(sid, "pass") == "pass" else None, "", f"level-{lvl}")
                     for sid, lvl in levels.items())
     verdict = {"pass": Verdict.PASS, "error": Verdict.ERROR}
     findings = tuple(Finding("TLS-PROTO-01", sid, f"127.6.0.{i + 1}:443", verdict[measured.get(sid, "pass")],
