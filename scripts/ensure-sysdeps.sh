@@ -9,7 +9,8 @@ have nmap || need+=(nmap)
 have openssl || need+=(openssl)
 have nginx || have /usr/sbin/nginx || need+=(nginx-light)
 have /usr/sbin/sshd || need+=(openssh-server)
-have ssh || need+=(openssh-client)   # SSH auth-methods fallback when nmap's libssh2 cannot negotiate
+have ssh || need+=(openssh-client)
+have redis-server || have /usr/bin/redis-server || need+=(redis-server)   # broker of the distributed executor (tests start their own)   # SSH auth-methods fallback when nmap's libssh2 cannot negotiate
 have /usr/sbin/nsd || need+=(nsd)          # authoritative DNS server for the mail-domain tests and the demo zone
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from dataclasses import dataclass
+from typing import Iterable
 
 _LABEL = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$")
 _FORBIDDEN = set(" \t\r\n\f\v;|&$`'\"<>(){}[]*?!\\,=#~^")
@@ -150,3 +152,66 @@ def reason(error: ValueError, lang: str | None = None) -> str:
 
         return t(error.key, lang, value=error.value)
     return str(error)
+
+
+# ----------------------------------------------------------------------------- scopes (networks a scanner may touch)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where a scanner may go: IP networks (CIDR or single addresses), exact DNS names, and DNS
+    domains written ``.corp.example`` (any name below it). Names are never resolved: an address
+    matches only a network, a name only a name or a domain, so DNS cannot widen a scope."""
+
+    networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    names: frozenset[str] = frozenset()
+    domains: tuple[str, ...] = ()
+
+    def contains(self, host: object) -> bool:
+        """True when a host (validated here with :func:`normalize_host`) lies inside the scope."""
+        try:
+            canonical = normalize_host(host)
+        except TargetError:
+            return False
+        try:
+            addr = ipaddress.ip_address(canonical)
+        except ValueError:
+            return canonical in self.names or any(canonical.endswith(d) for d in self.domains)
+        return any(addr.version == net.version and addr in net for net in self.networks)
+
+    def describe(self) -> str:
+        return ", ".join([str(n) for n in self.networks] + sorted(self.names) + list(self.domains))
+
+
+def parse_scope(entries: Iterable[str]) -> Scope:
+    """A :class:`Scope` from entries such as ``10.20.0.0/16``, ``192.0.2.7``, ``2001:db8::/48``,
+    ``mail.corp.example`` or ``.corp.example``; raises TargetError for the first bad entry.
+    A network with host bits set (``10.0.0.5/24``) is refused: it is usually a typo."""
+    networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+    names: set[str] = set()
+    domains: list[str] = []
+    for raw in entries:
+        entry = raw.strip() if isinstance(raw, str) else raw
+        if not isinstance(entry, str) or not entry:
+            raise TargetError("target.scope_empty", raw)
+        if entry.startswith("-"):
+            raise TargetError("target.host_option", entry)
+        if "/" in entry:
+            try:
+                networks.append(ipaddress.ip_network(entry, strict=True))
+            except ValueError:
+                raise TargetError("target.scope_network", entry) from None
+            continue
+        if entry.startswith("*."):
+            entry = entry[1:]
+        if entry.startswith("."):
+            domains.append("." + normalize_host(entry[1:]))
+            continue
+        host = normalize_host(entry)
+        try:
+            networks.append(ipaddress.ip_network(host))
+        except ValueError:
+            names.add(host)
+    if not networks and not names and not domains:
+        raise TargetError("target.scope_empty", "")
+    return Scope(tuple(networks), frozenset(names), tuple(domains))

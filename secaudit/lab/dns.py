@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Mapping
 
-from tests.support.servers import stop_process
+from secaudit.lab.servers import stop_process
 
 DNS_HOST = "127.8.0.53"
 
