@@ -1,0 +1,100 @@
+"""Web probes over HTTPS (standard library): the headers of ``GET /`` and ``/.well-known/security.txt``.
+
+Both families contact only declared endpoints (hosts from the inventory's scope, checked with
+``targets.py``), never follow a redirect, and bound each exchange by one deadline. A fetch that
+gets no usable answer (refused, TLS or certificate failure, timeout) makes an ERROR observation
+for headers; for security.txt the failure is recorded in the facts, so the check can tell
+"no answer" (error) from "not found" (fail).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Callable, Collection, Iterator, Sequence
+
+from secaudit.model import Observation, ObservationStatus, Probe
+from secaudit.observations.web import Fetched, SecurityTxtFacts, WebHeaders
+from secaudit.probes import _https
+from secaudit.targets import TargetError, normalize_host, validate_port
+
+SECURITY_TXT = "/.well-known/security.txt"
+MAX_SECTXT = 32768
+
+
+def check_scope(probes: Sequence[Probe], scope: Collection[str]) -> None:
+    """Every probe's host is a valid host of the inventory's scope; raises ScopeError otherwise."""
+    from secaudit.errors import ScopeError
+
+    allowed = set()
+    for h in scope:
+        try:
+            allowed.add(normalize_host(h))
+        except TargetError:
+            continue
+    for p in probes:
+        try:
+            host = normalize_host(p.params["host"])
+            validate_port(p.params["port"])
+        except TargetError as e:
+            from secaudit.targets import reason
+
+            raise ScopeError("ports.scope.invalid_host", host=repr(p.params.get("host")), reason=reason(e)) from None
+        if host not in allowed:
+            raise ScopeError("ports.scope.not_in_inventory", host=host)
+
+
+def _fetch(host: str, port: int, path: str, server_name: str | None, tls: bool, ca_file: str | None,
+           timeout_s: float, max_body: int) -> Fetched:
+    url = _https.url_for("https" if tls else "http", server_name or host, port, path)
+    try:
+        r = _https.get(host, port, path, server_name=server_name, tls=tls, ca_file=ca_file, timeout_s=timeout_s,
+                       max_body=max_body)
+    except _https.FetchError as e:
+        return Fetched(url, error=f"{e.kind}: {e.detail}"[:400])
+    return Fetched(r.url, r.status, (r.header("Content-Type") or "")[:200], r.body.decode("utf-8", "replace"),
+                   r.truncated)
+
+
+def headers_of(p: Probe, ca_file: str | None, timeout_s: float) -> WebHeaders:
+    """Raises FetchError when there is no usable answer."""
+    r = _https.get(p.params["host"], p.params["port"], p.params.get("path", "/"),
+                   server_name=p.params.get("server_name"), ca_file=ca_file, timeout_s=timeout_s, max_body=0)
+    return WebHeaders(r.url, r.status, tuple((k, v[:2000]) for k, v in r.headers))
+
+
+def security_txt_of(p: Probe, ca_file: str | None, timeout_s: float) -> SecurityTxtFacts:
+    prm = p.params
+    https = _fetch(prm["host"], prm["port"], SECURITY_TXT, prm.get("server_name"), True, ca_file, timeout_s,
+                   MAX_SECTXT)
+    plain = None
+    if prm.get("plain_port") and (https.error is not None or https.status != 200):
+        plain = _fetch(prm["host"], prm["plain_port"], SECURITY_TXT, prm.get("server_name"), False, None,
+                       timeout_s, MAX_SECTXT)
+    return SecurityTxtFacts(https, plain)
+
+
+def _observe(p: Probe, kind: str, measure: Callable[[], object]) -> Observation:
+    started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    t0 = time.monotonic()
+    try:
+        facts = measure()
+    except _https.FetchError as e:
+        return Observation(p.id, kind, p.target, ObservationStatus.ERROR, None, f"HTTPS request failed: {e}"[:500],
+                           started, round(time.monotonic() - t0, 3))
+    return Observation(p.id, kind, p.target, ObservationStatus.OK, facts, None, started,
+                       round(time.monotonic() - t0, 3))
+
+
+def run_headers(probes: Sequence[Probe], scope: Collection[str], ca_file: str | None,
+                timeout_s: float) -> Iterator[Observation]:
+    check_scope(probes, scope)
+    for p in probes:
+        yield _observe(p, "web", lambda p=p: headers_of(p, ca_file, timeout_s))
+
+
+def run_security_txt(probes: Sequence[Probe], scope: Collection[str], ca_file: str | None,
+                     timeout_s: float) -> Iterator[Observation]:
+    check_scope(probes, scope)
+    for p in probes:
+        yield _observe(p, "sectxt", lambda p=p: security_txt_of(p, ca_file, timeout_s))
