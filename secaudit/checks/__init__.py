@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from secaudit.checks import cert, hsts, http_redirect, ports, ssh, tls
+from secaudit.checks import cert, discover, hsts, http_redirect, mail, ports, sectxt, ssh, tls, web
 from secaudit.checks.base import CheckContext, CheckSpec
 
 _FAMILIES: tuple[tuple[CheckSpec, ...], ...] = (
@@ -12,6 +12,10 @@ _FAMILIES: tuple[tuple[CheckSpec, ...], ...] = (
     ports.CHECKS,
     ssh.CHECKS,
     http_redirect.CHECKS,
+    mail.CHECKS,
+    web.CHECKS,
+    sectxt.CHECKS,
+    discover.CHECKS,
 )
 
 

@@ -24,7 +24,7 @@ MAX_SECTXT = 32768
 
 def check_scope(probes: Sequence[Probe], scope: Collection[str]) -> None:
     """Every probe's host is a valid host of the inventory's scope; raises ScopeError otherwise."""
-    from secaudit.errors import ScopeError
+    from secaudit.probes.ports import ScopeError
 
     allowed = set()
     for h in scope:
