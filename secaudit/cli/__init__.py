@@ -37,9 +37,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from secaudit.cli import classify, demo, dossier, policy, ports, scan, tls, validate
+    from secaudit.cli import classify, demo, discover, dossier, policy, ports, scan, tls, validate
 
-    for module in (validate, policy, classify, dossier, tls, ports, demo):
+    for module in (validate, policy, classify, dossier, tls, ports, discover, demo):
         cli.add_command(module.command)
     cli.add_command(scan.scan_command)
     cli.add_command(scan.report_command)
