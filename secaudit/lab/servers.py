@@ -83,6 +83,7 @@ class Site:
     port: int = 0                            # 0: a free ephemeral port is picked at start
     host: str = LOOPBACK                     # any 127.0.0.x address
     redirect_to: str | None = None           # plain sites: answer 301 to this URL prefix instead of 200
+    extra: tuple[str, ...] = ()              # more nginx directives for the server block (headers, locations)
 
     @property
     def address(self) -> str:
@@ -104,8 +105,8 @@ class NginxFarm:
         for s in self.sites:
             if s.plain:
                 answer = f"return 301 {s.redirect_to}$request_uri;" if s.redirect_to else 'return 200 "plain\\n";'
-                blocks.append(f"  server {{\n    listen {s.host}:{s.port};\n"
-                              f"    location / {{ {answer} }}\n  }}")
+                blocks.append(f"  server {{\n    listen {s.host}:{s.port};\n" + "".join(f"    {x}\n" for x in s.extra)
+                              + f"    location / {{ {answer} }}\n  }}")
                 continue
             lines = [
                 f"listen {s.host}:{s.port} ssl;",
@@ -124,6 +125,7 @@ class NginxFarm:
                 lines.append(f"ssl_dhparam {s.dhparam};")
             if s.stapling_file:
                 lines += ["ssl_stapling on;", f"ssl_stapling_file {s.stapling_file};", "ssl_stapling_verify off;"]
+            lines += list(s.extra)
             lines.append('location / { return 200 "ok\\n"; }')
             blocks.append("  server {\n    " + "\n    ".join(lines) + "\n  }")
         return (

@@ -77,7 +77,7 @@ class Dns:
         except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
             return DnsAnswer(name, rtype, MISSING)
         except dns.exception.Timeout:
-            return DnsAnswer(name, rtype, ERROR, error="DNS timeout")
+            return DnsAnswer(name, rtype, ERROR, error=self._why_timeout(name, rtype))
         except dns.resolver.NoNameservers as e:
             return DnsAnswer(name, rtype, ERROR, error=f"no server answered: {e}"[:300])
         except dns.exception.DNSException as e:
@@ -88,6 +88,24 @@ class Dns:
         else:
             records = tuple(r.to_text() for r in ans)
         return DnsAnswer(name, rtype, OK, records, authenticated)
+
+
+    def _why_timeout(self, name: str, rtype: str) -> str:
+        """A resolver retries a malformed answer until it times out: ask once more to tell the two apart."""
+        import dns.exception
+        import dns.message
+        import dns.query
+
+        left = self.budget.left()
+        if self.r.nameservers and left > 0.2:
+            try:
+                dns.query.udp(dns.message.make_query(name, rtype), self.r.nameservers[0], port=self.r.port,
+                              timeout=min(1.0, left))
+            except dns.exception.FormError as e:
+                return f"malformed DNS answer: {e}"[:300]
+            except (OSError, dns.exception.DNSException):
+                pass
+        return "DNS timeout"
 
 
 def _spf_tree(d: Dns, txt: DnsAnswer) -> tuple[DnsAnswer, ...]:
