@@ -76,7 +76,7 @@ def lab(tmp_path_factory):
              "weak.example": zone_text("weak.example", WEAK)}
     sites = [policy_site("good.example", "127.8.2.1", pki, tmp, GOOD_POLICY),
              policy_site("bad.example", "127.8.2.2", pki, tmp, BAD_POLICY)]
-    with authoritative(zones, tmp / "dns") as dns, NginxFarm(sites, tmp) as _farm:
+    with authoritative(zones, tmp / "dns") as dns, NginxFarm(sites, tmp):
         yield dns, ca
 
 
