@@ -24,6 +24,7 @@ from secaudit.model import (
 )
 from secaudit.plan import Plan, SystemAssessment, build_plan
 from secaudit.policy import PolicyLibrary, default_library
+from secaudit.probes.interface import RunnerContext
 from secaudit.targets import TargetError, parse_hostport
 
 
@@ -114,9 +115,18 @@ def assess(req: ScanRequest, inventory: Inventory, library: PolicyLibrary) -> li
 
 def make_plan(req: ScanRequest, assessments: Sequence[SystemAssessment], inventory: Inventory) -> Plan:
     from secaudit.checks import REGISTRY
-    from secaudit.probes.families import params_for
 
-    return build_plan(assessments, REGISTRY, params_for(req, inventory), req.only or None)
+    return build_plan(assessments, REGISTRY, None, req.only or None)
+
+
+def inventory_scope(inventory: Inventory) -> tuple[str, ...]:
+    """The only hosts any probe may touch: the inventory's endpoint hosts."""
+    return tuple(sorted({e.host for s in inventory.systems for e in s.endpoints}))
+
+
+def runner_context(req: ScanRequest, inventory: Inventory) -> RunnerContext:
+    """What every family's runner gets: the inventory's scope and the run's options."""
+    return RunnerContext(scope=inventory_scope(inventory), ca_file=req.ca_file)
 
 
 @dataclass
@@ -140,7 +150,7 @@ def start_run(req: ScanRequest, runs_base: Path) -> tuple[Journal, str]:
 def execute_scan(req: ScanRequest, journal: Journal, run_id: str, observer: ExecutionObserver | None = None,
                  executor: Any = None) -> ScanOutcome:
     from secaudit.checks import REGISTRY
-    from secaudit.probes.families import runners
+    from secaudit.probes.registry import runners
 
     inventory, waivers, library = load_inputs(req)
     meta = journal.meta()
@@ -149,7 +159,9 @@ def execute_scan(req: ScanRequest, journal: Journal, run_id: str, observer: Exec
     journal.update_meta(inventory_digest=inventory.digest)
     assessments = assess(req, inventory, library)
     plan = make_plan(req, assessments, inventory)
-    executor = executor or LocalExecutor(runners(req, inventory, sorted({p.kind for p in plan.probes})), req.limits())
+    if executor is None:
+        kinds = sorted({p.kind for p in plan.probes})
+        executor = LocalExecutor(runners(runner_context(req, inventory), kinds), req.limits())
     try:
         summary = executor.execute(plan.probes, journal, observer)
     finally:
