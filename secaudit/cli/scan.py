@@ -96,6 +96,8 @@ class _Sigterm:
 @click.option("--sni", help="With --target: TLS server name to send.")
 @click.option("--ca-file", type=click.Path(exists=True, dir_okay=False, path_type=str),
               help="Extra trust store: the organisation's CA bundle (PEM).")
+@click.option("--resolver", metavar="HOST[:PORT]",
+              help="DNS server for the mail-domain checks (an IP address; default: the system's resolver).")
 @click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Probe batches at once.")
 @click.option("--per-host", type=click.IntRange(1, 16), default=2, show_default=True,
@@ -116,8 +118,8 @@ class _Sigterm:
 def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[str, ...], waivers_file: str | None,
                  formats: tuple[str, ...], out_dir: str, fail_on: str, errors_ok: bool, regime: str | None,
                  targets: tuple[str, ...], level: int | None, profiles: tuple[str, ...], service: str | None,
-                 starttls: str | None, sni: str | None, ca_file: str | None, concurrency: int, per_host: int,
-                 rate: float | None, timeout: float, ports_timeout: float, run_timeout: float | None, resume: str | None,
+                 starttls: str | None, sni: str | None, ca_file: str | None, resolver: str | None, concurrency: int,
+                 per_host: int, rate: float | None, timeout: float, ports_timeout: float, run_timeout: float | None, resume: str | None,
                  runs_dir: str | None, executor: str, quiet: bool, log_json: bool) -> int:
     """Check the endpoints of every system against the controls of its level, and report.
 
@@ -131,6 +133,7 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
       secaudit scan examples/inventory.yaml --system cong-dvc --fail-on high
       secaudit scan --target 127.0.0.1:8443 --level 3
       secaudit scan --target 127.0.0.1:8443 --profile mozilla-intermediate --format junit
+      secaudit scan inventory.yaml --resolver 127.0.0.53 --only mail
       secaudit scan --resume 20261123T101500Z-a1b2c3
     """
     from secaudit.cli.output import echo, print_error
@@ -152,7 +155,7 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
             profiles=profiles, systems=systems, only=only, waivers_file=waivers_file, regime=regime, lang=lang,
             ca_file=ca_file, concurrency=concurrency, per_host=per_host, rate=rate, timeout=timeout,
             ports_timeout=ports_timeout,
-            run_timeout=run_timeout, fail_on=fail_on)
+            run_timeout=run_timeout, fail_on=fail_on, resolver=resolver)
         from secaudit.run import load_inputs
 
         load_inputs(req)                       # input errors before a run directory is created

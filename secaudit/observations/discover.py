@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from secaudit.observations.serial import from_jsonable, to_jsonable
+from secaudit.serialize import fields_from_dict, fields_to_dict
 
 SCHEMA = "secaudit/observation/discover/v1"
 
@@ -26,10 +26,8 @@ class DiscoveryFacts:
     nmap_version: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"schema": SCHEMA, **to_jsonable(self)}
+        return fields_to_dict(self, SCHEMA)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "DiscoveryFacts":
-        if d.get("schema", SCHEMA) != SCHEMA:
-            raise ValueError(f"unsupported discovery observation schema {d.get('schema')!r}")
-        return from_jsonable(cls, {k: v for k, v in d.items() if k != "schema"})
+        return fields_from_dict(cls, d, SCHEMA)

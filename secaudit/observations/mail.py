@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from secaudit.observations.serial import from_jsonable, to_jsonable
+from secaudit.serialize import fields_from_dict, fields_to_dict
 
 SCHEMA = "secaudit/observation/mail/v1"
 
@@ -62,13 +62,11 @@ class MailFacts:
     tlsa: tuple[DnsAnswer, ...] = ()        # TLSA at _25._tcp.<mx host>, one per MX host
 
     def to_dict(self) -> dict[str, Any]:
-        return {"schema": SCHEMA, **to_jsonable(self)}
+        return fields_to_dict(self, SCHEMA)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "MailFacts":
-        if d.get("schema", SCHEMA) != SCHEMA:
-            raise ValueError(f"unsupported mail observation schema {d.get('schema')!r}")
-        return from_jsonable(cls, {k: v for k, v in d.items() if k != "schema"})
+        return fields_from_dict(cls, d, SCHEMA)
 
 
 # ----------------------------------------------------------------------------- SPF (RFC 7208)

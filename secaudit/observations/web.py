@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from secaudit.observations.serial import from_jsonable, to_jsonable
+from secaudit.serialize import fields_from_dict, fields_to_dict
 
 HEADERS_SCHEMA = "secaudit/observation/web/v1"
 SECTXT_SCHEMA = "secaudit/observation/sectxt/v1"
@@ -25,13 +25,11 @@ class WebHeaders:
         return [v for k, v in self.headers if k.lower() == name.lower()]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"schema": HEADERS_SCHEMA, **to_jsonable(self)}
+        return fields_to_dict(self, HEADERS_SCHEMA)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "WebHeaders":
-        if d.get("schema", HEADERS_SCHEMA) != HEADERS_SCHEMA:
-            raise ValueError(f"unsupported web observation schema {d.get('schema')!r}")
-        return cls(str(d["url"]), int(d["status"]), tuple((str(k), str(v)) for k, v in d.get("headers", [])))
+        return fields_from_dict(cls, d, HEADERS_SCHEMA)
 
 
 @dataclass(frozen=True)
@@ -52,13 +50,11 @@ class SecurityTxtFacts:
     plain: Fetched | None = None                  # the same path over a plain-HTTP endpoint of the system
 
     def to_dict(self) -> dict[str, Any]:
-        return {"schema": SECTXT_SCHEMA, **to_jsonable(self)}
+        return fields_to_dict(self, SECTXT_SCHEMA)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "SecurityTxtFacts":
-        if d.get("schema", SECTXT_SCHEMA) != SECTXT_SCHEMA:
-            raise ValueError(f"unsupported security.txt observation schema {d.get('schema')!r}")
-        return from_jsonable(cls, {k: v for k, v in d.items() if k != "schema"})
+        return fields_from_dict(cls, d, SECTXT_SCHEMA)
 
 
 # ----------------------------------------------------------------------------- header parsing (pure)

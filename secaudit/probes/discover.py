@@ -15,11 +15,12 @@ import ipaddress
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
-from secaudit.probes.ports import ScopeError
-from secaudit.model import Observation, ObservationStatus, Probe
+from secaudit.model import Control, Endpoint, Observation, ObservationStatus, Probe, System
 from secaudit.observations.discover import DiscoveryFacts, LiveHost
+from secaudit.probes.interface import BaseFamily, RunnerContext, Target
+from secaudit.probes.ports import ScopeError
 from secaudit.targets import Scope, TargetError, parse_scope
 
 KIND = "discover"
@@ -166,3 +167,51 @@ def run_probes(probes: Sequence[Probe], scope: Sequence[str], *, deadline_s: flo
             continue
         yield Observation(p.id, KIND, p.target, ObservationStatus.OK, facts, None, started,
                           round(time.monotonic() - t0, 3))
+
+
+# ----------------------------------------------------------------------------- the plug-in
+
+
+class DiscoverRunner:
+    kind = KIND
+    batch_size = 1
+    parallel = 1
+
+    def __init__(self, networks: Sequence[str]):
+        self.networks = list(networks)
+
+    def run(self, probes: Sequence[Probe], *, timeout_s: float) -> Iterator[Observation]:
+        yield from run_probes(probes, self.networks, deadline_s=timeout_s)
+
+
+class DiscoverFamily(BaseFamily):
+    """Live hosts and open ports of a declared network. Run by ``secaudit discover``, which plans one probe
+    per network of the chosen zones; a system has no network targets of its own (zones do)."""
+
+    kind = KIND
+    provides = frozenset({KIND})
+    facts_type = DiscoveryFacts
+
+    def targets(self, system: System, scope: str) -> Sequence[Target]:
+        return []
+
+    def applies(self, endpoint: Endpoint) -> bool:
+        return False
+
+    def params(self, needs: frozenset[str], targets: Sequence[Target], systems: Sequence[System],
+               controls: Sequence[Control]) -> Mapping[str, Any]:
+        return Sweep(targets[0].name, tuple(nmap_default_ports())).to_params()
+
+    def runner(self, ctx: RunnerContext) -> DiscoverRunner:
+        return DiscoverRunner([n for n in ctx.scope if "/" in n])
+
+    def check_tools(self) -> None:
+        from secaudit.probes.ports import find_nmap
+
+        find_nmap()
+
+
+def nmap_default_ports() -> tuple[int, ...]:
+    from secaudit.probes.ports import nmap_top_ports
+
+    return nmap_top_ports(DEFAULT_TOP_PORTS)

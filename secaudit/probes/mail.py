@@ -13,12 +13,13 @@ import datetime as dt
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
-from secaudit.model import Observation, ObservationStatus, Probe
+from secaudit.model import Control, Endpoint, Observation, ObservationStatus, Probe, System
 from secaudit.observations.mail import (
     ERROR, MISSING, OK, DnsAnswer, HttpsFetch, MailFacts, parse_mx, parse_spf, spf_records,
 )
+from secaudit.probes.interface import DOMAIN, BaseFamily, RunnerContext, Target
 from secaudit.targets import TargetError, normalize_host, parse_hostport
 
 KIND = "mail"
@@ -195,3 +196,40 @@ def run_probes(probes: Sequence[Probe], *, resolver: str | None, ca_file: str | 
         facts = probe_domain(domain, where, ca_file, timeout_s)
         yield Observation(p.id, KIND, p.target, ObservationStatus.OK, facts, None, started,
                           round(time.monotonic() - t0, 3))
+
+
+# ----------------------------------------------------------------------------- the plug-in
+
+
+class MailRunner:
+    kind = KIND
+    batch_size = 1
+    parallel = 1
+
+    def __init__(self, resolver: str | None, ca_file: str | None):
+        self.resolver = resolver
+        self.ca_file = ca_file
+
+    def run(self, probes: Sequence[Probe], *, timeout_s: float) -> Iterator[Observation]:
+        yield from run_probes(probes, resolver=self.resolver, ca_file=self.ca_file, timeout_s=min(timeout_s, 60.0))
+
+
+class MailFamily(BaseFamily):
+    """Mail domains through DNS (dnspython) and the MTA-STS policy over HTTPS: one probe per declared domain."""
+
+    kind = KIND
+    provides = frozenset({KIND})
+    facts_type = MailFacts
+
+    def targets(self, system: System, scope: str) -> Sequence[Target]:
+        return [Target.of_domain(d) for d in system.domains] if scope == DOMAIN else []
+
+    def applies(self, endpoint: Endpoint) -> bool:
+        return False
+
+    def params(self, needs: frozenset[str], targets: Sequence[Target], systems: Sequence[System],
+               controls: Sequence[Control]) -> Mapping[str, Any]:
+        return {"domain": targets[0].name}
+
+    def runner(self, ctx: RunnerContext) -> MailRunner:
+        return MailRunner(ctx.options.get("resolver"), ctx.ca_file)

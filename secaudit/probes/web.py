@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import Callable, Collection, Iterator, Sequence
+from typing import Any, Callable, Collection, Iterator, Mapping, Sequence
 
-from secaudit.model import Observation, ObservationStatus, Probe
+from secaudit.model import Control, Endpoint, Observation, ObservationStatus, Probe, Service, System
 from secaudit.observations.web import Fetched, SecurityTxtFacts, WebHeaders
 from secaudit.probes import _https
+from secaudit.probes.interface import BaseFamily, RunnerContext, Target
 from secaudit.targets import TargetError, normalize_host, validate_port
 
 SECURITY_TXT = "/.well-known/security.txt"
@@ -98,3 +99,65 @@ def run_security_txt(probes: Sequence[Probe], scope: Collection[str], ca_file: s
     check_scope(probes, scope)
     for p in probes:
         yield _observe(p, "sectxt", lambda p=p: security_txt_of(p, ca_file, timeout_s))
+
+
+# ----------------------------------------------------------------------------- the plug-ins
+
+
+class _Runner:
+    batch_size = 1
+    parallel = 1
+
+    def __init__(self, kind: str, run, scope: Sequence[str], ca_file: str | None):
+        self.kind = kind
+        self._run = run
+        self.scope = list(scope)
+        self.ca_file = ca_file
+
+    def run(self, probes: Sequence[Probe], *, timeout_s: float) -> Iterator[Observation]:
+        yield from self._run(probes, self.scope, self.ca_file, min(timeout_s, 15.0))
+
+
+def _endpoint_params(targets: Sequence[Target]) -> dict[str, Any]:
+    ep = next(t.endpoint for t in targets if t.endpoint is not None)
+    return {"host": ep.host, "port": ep.port, "server_name": ep.sni or ep.host}
+
+
+class WebFamily(BaseFamily):
+    """The response headers of ``GET /`` on each HTTPS endpoint."""
+
+    kind = "web"
+    provides = frozenset({"web"})
+    facts_type = WebHeaders
+
+    def applies(self, endpoint: Endpoint) -> bool:
+        return endpoint.service is Service.HTTPS
+
+    def params(self, needs: frozenset[str], targets: Sequence[Target], systems: Sequence[System],
+               controls: Sequence[Control]) -> Mapping[str, Any]:
+        return {**_endpoint_params(targets), "path": "/"}
+
+    def runner(self, ctx: RunnerContext) -> _Runner:
+        return _Runner(self.kind, run_headers, ctx.scope, ctx.ca_file)
+
+
+class SecurityTxtFamily(BaseFamily):
+    """``/.well-known/security.txt`` on each HTTPS endpoint; over a plain-HTTP endpoint of the same host too,
+    when HTTPS has none, to tell "missing" from "served over plain HTTP only"."""
+
+    kind = "sectxt"
+    provides = frozenset({"sectxt"})
+    facts_type = SecurityTxtFacts
+
+    def applies(self, endpoint: Endpoint) -> bool:
+        return endpoint.service is Service.HTTPS
+
+    def params(self, needs: frozenset[str], targets: Sequence[Target], systems: Sequence[System],
+               controls: Sequence[Control]) -> Mapping[str, Any]:
+        params = _endpoint_params(targets)
+        plain = sorted({e.port for s in systems for e in s.endpoints
+                        if e.host == params["host"] and e.service is Service.HTTP and not e.tls})
+        return {**params, "plain_port": plain[0] if plain else None}
+
+    def runner(self, ctx: RunnerContext) -> _Runner:
+        return _Runner(self.kind, run_security_txt, ctx.scope, ctx.ca_file)
