@@ -43,6 +43,10 @@ def _register() -> None:
         cli.add_command(module.command)
     cli.add_command(scan.scan_command)
     cli.add_command(scan.report_command)
+    from secaudit.cli import history
+
+    for command in history.COMMANDS:
+        cli.add_command(command)
 
 
 _register()
