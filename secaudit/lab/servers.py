@@ -64,6 +64,23 @@ def wait_listening(port: int, deadline_s: float = 10.0, host: str = LOOPBACK) ->
     raise RuntimeError(f"nothing listening on {host}:{port} after {deadline_s} s")
 
 
+def security_txt_location(expires: "dt.datetime | None" = None, contact: str = "mailto:security@agency.example") -> str:
+    """An nginx location serving a valid security.txt (RFC 9116) that expires in 180 days by default."""
+    import datetime as dt
+
+    when = expires or dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=180)
+    return ('location = /.well-known/security.txt { default_type "text/plain; charset=utf-8"; '
+            f'return 200 "Contact: {contact}\\nExpires: {when.strftime("%Y-%m-%dT%H:%M:%SZ")}\\n"; }}')
+
+
+def hardened_web() -> tuple[str, ...]:
+    """nginx directives for a site that passes the web-header and security.txt controls (Observatory-style)."""
+    return ('add_header Content-Security-Policy "default-src \'self\'; frame-ancestors \'self\'" always;',
+            "add_header X-Content-Type-Options nosniff always;",
+            "add_header Referrer-Policy strict-origin-when-cross-origin always;",
+            security_txt_location())
+
+
 @dataclass
 class Site:
     """One nginx server block: a TLS endpoint on its own port."""
@@ -84,6 +101,7 @@ class Site:
     host: str = LOOPBACK                     # any 127.0.0.x address
     redirect_to: str | None = None           # plain sites: answer 301 to this URL prefix instead of 200
     extra: tuple[str, ...] = ()              # more nginx directives for the server block (headers, locations)
+    hardened: bool = False                   # send the web security headers and serve a valid security.txt
 
     @property
     def address(self) -> str:
@@ -125,7 +143,7 @@ class NginxFarm:
                 lines.append(f"ssl_dhparam {s.dhparam};")
             if s.stapling_file:
                 lines += ["ssl_stapling on;", f"ssl_stapling_file {s.stapling_file};", "ssl_stapling_verify off;"]
-            lines += list(s.extra)
+            lines += list(s.extra) + (list(hardened_web()) if s.hardened else [])
             lines.append('location / { return 200 "ok\\n"; }')
             blocks.append("  server {\n    " + "\n    ".join(lines) + "\n  }")
         return (
