@@ -7,6 +7,7 @@ Each is a context manager: leaving it stops the server (bounded waits, no stray 
 from __future__ import annotations
 
 import contextlib
+import datetime as _dt
 import os
 import shutil
 import signal
@@ -64,11 +65,9 @@ def wait_listening(port: int, deadline_s: float = 10.0, host: str = LOOPBACK) ->
     raise RuntimeError(f"nothing listening on {host}:{port} after {deadline_s} s")
 
 
-def security_txt_location(expires: "dt.datetime | None" = None, contact: str = "mailto:security@agency.example") -> str:
+def security_txt_location(expires: "_dt.datetime | None" = None, contact: str = "mailto:security@agency.example") -> str:
     """An nginx location serving a valid security.txt (RFC 9116) that expires in 180 days by default."""
-    import datetime as dt
-
-    when = expires or dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=180)
+    when = expires or _dt.datetime.now(_dt.timezone.utc) + _dt.timedelta(days=180)
     return ('location = /.well-known/security.txt { default_type "text/plain; charset=utf-8"; '
             f'return 200 "Contact: {contact}\\nExpires: {when.strftime("%Y-%m-%dT%H:%M:%SZ")}\\n"; }}')
 
