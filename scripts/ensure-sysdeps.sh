@@ -18,6 +18,7 @@ have redis-server || have /usr/bin/redis-server || need+=(redis-server)   # brok
 have soffice || need+=(libreoffice-writer-nogui)   # --format pdf of the documents (dossier, forms, annual report)
 have pdftoppm || need+=(poppler-utils)          # tests render page 1 of a document to PNG
 have /usr/sbin/nsd || need+=(nsd)          # authoritative DNS server for the mail-domain tests and the demo zone
+[ -e /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf ] || need+=(fonts-liberation2)   # metric-compatible Times New Roman for PDF
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
 
 if [ "${#need[@]}" -eq 0 ]; then
