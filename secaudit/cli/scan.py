@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any, Sequence
@@ -80,6 +79,8 @@ def _print_summary(results: Any, lang: str) -> None:
 @click.option("--sni", help="With --target: TLS server name to send.")
 @click.option("--ca-file", type=click.Path(exists=True, dir_okay=False, path_type=str),
               help="Extra trust store: the organisation's CA bundle (PEM).")
+@click.option("--resolver", metavar="HOST[:PORT]",
+              help="DNS server for the mail-domain checks (an IP address; default: the system's resolver).")
 @click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Probe batches at once.")
 @click.option("--per-host", type=click.IntRange(1, 16), default=2, show_default=True,
@@ -102,8 +103,8 @@ def _print_summary(results: Any, lang: str) -> None:
 def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[str, ...], waivers_file: str | None,
                  formats: tuple[str, ...], out_dir: str, fail_on: str, errors_ok: bool, regime: str | None,
                  targets: tuple[str, ...], level: int | None, profiles: tuple[str, ...], service: str | None,
-                 starttls: str | None, sni: str | None, ca_file: str | None, concurrency: int, per_host: int,
-                 rate: float | None, timeout: float, ports_timeout: float, run_timeout: float | None, resume: str | None,
+                 starttls: str | None, sni: str | None, ca_file: str | None, resolver: str | None, concurrency: int,
+                 per_host: int, rate: float | None, timeout: float, ports_timeout: float, run_timeout: float | None, resume: str | None,
                  runs_dir: str | None, executor: str, quiet: bool, log_json: bool, no_store: bool = False,
                  db: str | None = None, data_dir: str | None = None) -> int:
     """Check the endpoints of every system against the controls of its level, and report.
@@ -118,6 +119,7 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
       secaudit scan examples/inventory.yaml --system cong-dvc --fail-on high
       secaudit scan --target 127.0.0.1:8443 --level 3
       secaudit scan --target 127.0.0.1:8443 --profile mozilla-intermediate --format junit
+      secaudit scan inventory.yaml --resolver 127.0.0.53 --only mail
       secaudit scan --resume 20261123T101500Z-a1b2c3
     """
     from secaudit.cli.output import echo, print_error
@@ -140,7 +142,7 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
             profiles=profiles, systems=systems, only=only, waivers_file=waivers_file, regime=regime, lang=lang,
             ca_file=ca_file, concurrency=concurrency, per_host=per_host, rate=rate, timeout=timeout,
             ports_timeout=ports_timeout,
-            run_timeout=run_timeout, fail_on=fail_on)
+            run_timeout=run_timeout, fail_on=fail_on, resolver=resolver)
         from secaudit.run import load_inputs
 
         load_inputs(req)                       # input errors before a run directory is created
@@ -197,12 +199,10 @@ def report_command(results_file: str, formats: tuple[str, ...], out_dir: str, wa
       secaudit report secaudit-report/report.json --waivers waivers.yaml --format html --format sarif
       secaudit report 20261123T101500Z-a1b2c3 --format html
     """
-    from secaudit.errors import Diagnostic, InputError
     from secaudit.i18n import current_lang, t
     from secaudit.cli.output import echo
-    from secaudit.load import load_waivers
-    from secaudit.run import ScanRequest, reevaluate
-    from secaudit.serialize import results_from_dict
+    from secaudit.policy import default_library
+    from secaudit.run import ScanRequest, load_waivers_in_use, reevaluate
 
     lang = current_lang()
     if not os.path.exists(results_file) and os.sep not in results_file:
@@ -220,15 +220,11 @@ def report_command(results_file: str, formats: tuple[str, ...], out_dir: str, wa
         for name, path in written.items():
             echo(t("scan.written", lang, format=name, path=str(path)))
         return _severity_exit(results, fail_on, errors_ok)
-    try:
-        with open(results_file, encoding="utf-8") as fh:
-            results = results_from_dict(json.load(fh))
-    except FileNotFoundError:
-        raise InputError([Diagnostic(results_file, 0, 0, "file.not_found")]) from None
-    except (ValueError, KeyError, TypeError) as e:
-        raise InputError([Diagnostic(results_file, 0, 0, "report.not_results", {"reason": str(e)[:200]})]) from None
+    from secaudit.results_file import load_results_file
+
+    results = load_results_file(results_file)
     if not as_is:
-        waivers = load_waivers(waivers_file) if waivers_file else ()
+        waivers = load_waivers_in_use(waivers_file, results.inventory, default_library()) if waivers_file else ()
         req = ScanRequest(inventory_file=None if results.run.inventory_file == "--target" else results.run.inventory_file,
                           regime=results.run.regime, lang=lang, fail_on=fail_on)
         results = reevaluate(results, waivers, req)
