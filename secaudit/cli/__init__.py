@@ -37,12 +37,14 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from secaudit.cli import classify, dossier, policy, ports, scan, tls, validate
+    from secaudit.cli import classify, dossier, policy, ports, scan, tls, validate, worker
 
     for module in (validate, policy, classify, dossier, tls, ports):
         cli.add_command(module.command)
     cli.add_command(scan.scan_command)
     cli.add_command(scan.report_command)
+    cli.add_command(worker.worker_command)
+    cli.add_command(worker.workers_command)
 
 
 _register()

@@ -11,6 +11,7 @@ from typing import Any, Sequence
 import click
 
 from secaudit.cli.common import lang_option
+from secaudit.cli.worker import BrokerOptions, broker_options
 from secaudit.status import ExitStatus
 
 SEVERITIES = ["critical", "high", "medium", "low", "info"]
@@ -70,6 +71,25 @@ class _Sigterm:
         signal.signal(signal.SIGTERM, self.previous)
 
 
+def distributed_broker(req: Any, opts: BrokerOptions, executor: str) -> Any:
+    """The broker (password filled in) when the scan, or the run it resumes, uses the celery executor."""
+    if executor != "celery" and req.executor != "celery":
+        return None
+    return opts.config(fallback_url=req.broker, fallback_ca=req.broker_ca, fallback_vt=req.visibility_timeout)
+
+
+def _with_broker(req: Any, broker: Any) -> Any:
+    """The request as stored in run.json: the broker URL without its password."""
+    import dataclasses
+
+    from secaudit.execute.broker import strip_password
+
+    if broker is None:
+        return req
+    return dataclasses.replace(req, executor="celery", broker=strip_password(broker.url), broker_ca=broker.ca_file,
+                               visibility_timeout=broker.visibility_timeout)
+
+
 @click.command("scan")
 @click.argument("inventory", required=False, type=click.Path(dir_okay=False, path_type=str))
 @click.option("--system", "systems", multiple=True, metavar="ID", help="Scan only this system (repeatable).")
@@ -109,7 +129,9 @@ class _Sigterm:
 @click.option("--resume", "resume", metavar="RUN_ID", help="Resume an interrupted run: skip what it already observed.")
 @click.option("--runs-dir", type=click.Path(file_okay=False, path_type=str),
               help="Where run journals live (default .secaudit-runs, or SECAUDIT_RUNS_DIR).")
-@click.option("--executor", type=click.Choice(["local"]), default="local", show_default=True)
+@click.option("--executor", type=click.Choice(["local", "celery"]), default="local", show_default=True,
+              help="local: probes run here; celery: each zone's probes go to its workers through --broker.")
+@broker_options(required=False)
 @click.option("--quiet", "-q", is_flag=True, help="No progress display; only the final summary.")
 @click.option("--log-json", is_flag=True, help="Structured JSON logs on stderr.")
 @lang_option
@@ -118,7 +140,7 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
                  targets: tuple[str, ...], level: int | None, profiles: tuple[str, ...], service: str | None,
                  starttls: str | None, sni: str | None, ca_file: str | None, concurrency: int, per_host: int,
                  rate: float | None, timeout: float, ports_timeout: float, run_timeout: float | None, resume: str | None,
-                 runs_dir: str | None, executor: str, quiet: bool, log_json: bool) -> int:
+                 runs_dir: str | None, executor: str, broker_opts: BrokerOptions, quiet: bool, log_json: bool) -> int:
     """Check the endpoints of every system against the controls of its level, and report.
 
     Runs classify → resolve → plan → execute → evaluate → report. Exit status: 0 compliant,
@@ -132,6 +154,7 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
       secaudit scan --target 127.0.0.1:8443 --level 3
       secaudit scan --target 127.0.0.1:8443 --profile mozilla-intermediate --format junit
       secaudit scan --resume 20261123T101500Z-a1b2c3
+      secaudit scan examples/inventory.yaml --executor celery --broker redis://scanner@127.0.0.1:6379/0
     """
     from secaudit.cli.output import echo, print_error
     from secaudit.cli.progress import make_observer
@@ -145,6 +168,8 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
         journal = Journal.open_existing(base, resume)
         req = ScanRequest.from_meta(journal.meta()["request"])
         req = ScanRequest.from_meta({**req.to_meta(), "lang": lang, "fail_on": fail_on})
+        broker = distributed_broker(req, broker_opts, executor)
+        req = _with_broker(req, broker)
         run_id = resume
     else:
         req = ScanRequest(
@@ -153,13 +178,15 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
             ca_file=ca_file, concurrency=concurrency, per_host=per_host, rate=rate, timeout=timeout,
             ports_timeout=ports_timeout,
             run_timeout=run_timeout, fail_on=fail_on)
+        broker = distributed_broker(req, broker_opts, executor)
+        req = _with_broker(req, broker)
         from secaudit.run import load_inputs
 
         load_inputs(req)                       # input errors before a run directory is created
         journal, run_id = start_run(req, base)
     observer = make_observer(quiet=quiet, log_json=log_json)
     with _Sigterm():
-        outcome = execute_scan(req, journal, run_id, observer)
+        outcome = execute_scan(req, journal, run_id, observer, broker=broker)
     results = outcome.results
     written = write_reports(results, formats or DEFAULT_FORMATS, Path(out_dir), lang)
     _print_summary(results, lang)
