@@ -261,3 +261,69 @@ def listener(host: str) -> Iterator[tuple[int, list[int]]]:
         stop.set()
         sock.close()
         t.join(timeout=5)
+
+
+# ----------------------------------------------------------------------------- scans through the CLI
+
+
+def write_inventory(path: Path, systems: Sequence[tuple[str, str | None, Sequence[str]]]) -> Path:
+    """Systems given as (id, zone or None, ["host:port", ...]): internal, private data, level 3, https."""
+    lines = ["kind: inventory", "systems:"]
+    for sid, zone, endpoints in systems:
+        eps = ", ".join(f"'https://{e}'" for e in endpoints)
+        z = f", zone: {zone}" if zone else ""
+        lines.append(f"  - {{id: {sid}, name: {sid.upper()}, purpose: internal, information: [private], "
+                     f"declared_level: 3{z}, endpoints: [{eps}]}}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@dataclass
+class ScanRun:
+    rc: int
+    stdout: str
+    stderr: str
+    runs: Path
+    out: Path
+    wall_s: float
+
+    @property
+    def run_dir(self) -> Path:
+        dirs = [d for d in self.runs.iterdir() if (d / "run.json").is_file()]
+        assert len(dirs) == 1, dirs
+        return dirs[0]
+
+    def journal(self) -> list[dict]:
+        import json
+
+        return [json.loads(line) for line in (self.run_dir / "journal.jsonl").read_text().splitlines() if line]
+
+    def report(self) -> dict:
+        import json
+
+        return json.loads((self.out / "report.json").read_text())
+
+    def findings(self) -> list[tuple]:
+        import json
+
+        return sorted((f["control_id"], f["system_id"], f["target"], f["verdict"], f["severity"],
+                       json.dumps(f["message"], sort_keys=True)) for f in self.report()["findings"])
+
+
+def scan_argv(inventory: Path, workdir: Path, *extra: str) -> tuple[list[str], Path, Path]:
+    runs, out = workdir / "runs", workdir / "out"
+    argv = [sys.executable, "-m", "secaudit", "scan", str(inventory), "--only", "tls", "--quiet", "--runs-dir",
+            str(runs), "--out", str(out), "--format", "json", "--lang", "en", *extra]
+    return argv, runs, out
+
+
+def run_scan(inventory: Path, workdir: Path, redis: Redis | None, *extra: str, timeout_s: float = 240) -> ScanRun:
+    """`secaudit scan` in a process of its own; with ``redis``, through the celery executor."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    more = ["--executor", "celery", "--broker", redis.bare_url,
+            "--visibility-timeout", str(VISIBILITY_TIMEOUT)] if redis else []
+    argv, runs, out = scan_argv(inventory, workdir, *more, *extra)
+    env = secaudit_env(redis) if redis else dict(os.environ, PYTHONPATH=str(ROOT))
+    t0 = time.monotonic()
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s, env=env, cwd=ROOT)
+    return ScanRun(done.returncode, done.stdout, done.stderr, runs, out, time.monotonic() - t0)
