@@ -21,7 +21,7 @@ test: venv
 	$(PY) -m pytest
 
 demo: venv
-	@$(PY) scripts/demo.py
+	@$(PY) -m secaudit demo
 
 bench: venv
 	$(PY) benchmarks/run.py

@@ -21,8 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.tls_bench import measure  # noqa: E402
-from tests.support.pki import TestPKI  # noqa: E402
-from tests.support.servers import NginxFarm, Site  # noqa: E402
+from secaudit.lab.pki import TestPKI  # noqa: E402
+from secaudit.lab.servers import NginxFarm, Site  # noqa: E402
 
 PER_FARM = 200
 RSS_LIMIT_MIB = 300

@@ -100,8 +100,8 @@ def main() -> int:
         _child(*args.child)
         return 0
 
-    from tests.support.pki import TestPKI
-    from tests.support.servers import NginxFarm, Site
+    from secaudit.lab.pki import TestPKI
+    from secaudit.lab.servers import NginxFarm, Site
 
     n = args.endpoints
     work = Path(tempfile.mkdtemp(prefix="secaudit-bench-"))

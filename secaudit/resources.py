@@ -29,3 +29,7 @@ def policies_dir() -> Path:
 
 def templates_dir() -> Path:
     return home() / "templates"
+
+
+def examples_dir() -> Path:
+    return home() / "examples"

@@ -9,6 +9,7 @@ never guesses: the only readings it applies are the regime's interpretations, an
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 from secaudit.classify.facts import system_facts
@@ -30,18 +31,52 @@ def classify_facts(system_id: str, facts: Mapping[str, Any], regime: Regime, *,
         if f.get(name) is None:
             f[name] = value
     purpose = f.get("purpose")
+    applied = _assume(f, purpose, regime)                       # 1. readings that supply a fact
+    results, met_level = _criteria(f, purpose, regime)          # 2. every criterion
+    floor, open_readings = _floor_readings(f, purpose, regime)  # 3. readings that give a floor level
+    applied += floor
+    met_level = max([met_level] + [a.level for a in floor])
+    comps = tuple(ComponentLevel(c.system_id, c.level, c.lower_bound, c.upper_bound) for c in components)
+    m = _max_rule(met_level, results, open_readings, comps, regime)   # 4. the max rule, components included
+    deciding = _deciding(m.bound, results, applied, comps, regime) if m.bound else None
+    declared_status, warnings, notes = _declared(system_id, declared_level, m, deciding)  # 5. the declared level
+    if m.nothing_matched:
+        notes.append(Message("classify.note.nothing_matched", {"system": system_id, "purpose": purpose or "-"}))
+    unused = sorted(k for k, v in facts.items() if v is not None and k not in regime.facts_used and k != "purpose")
+    if unused:
+        notes.append(Message("classify.note.unused_facts", {"system": system_id, "facts": ", ".join(unused)}))
+    if not m.determined:
+        notes.append(Message("classify.note.undetermined", {
+            "system": system_id, "missing": ", ".join(sorted(m.missing)) or "-",
+            "components": ", ".join(c.id for c in m.open_components) or "-"}))
+    return Classification(
+        system_id=system_id, regime_id=regime.id, level=m.bound if m.determined else None, lower_bound=m.bound,
+        upper_bound=m.upper, missing=tuple(sorted(m.missing)),
+        undetermined_components=tuple(c.id for c in m.open_components),
+        deciding=deciding, criteria=tuple(results), interpretations=tuple(applied), components=comps,
+        declared_level=declared_level, declared_status=declared_status,
+        warnings=tuple(warnings), notes=tuple(notes))
 
+
+def _applies(item: Any, purpose: Any) -> bool:
+    return item.applies_to is None or purpose in item.applies_to
+
+
+def _assume(f: dict[str, Any], purpose: Any, regime: Regime) -> list[AppliedInterpretation]:
+    """Readings that supply an undeclared fact (e.g. damage from the secrecy grade); updates ``f``."""
     applied: list[AppliedInterpretation] = []
-    # 1. readings that supply an undeclared fact (e.g. damage from the secrecy grade)
     for it in regime.interpretations:
-        if not it.assume or (it.applies_to is not None and purpose not in it.applies_to):
+        if not it.assume or not _applies(it, purpose):
             continue
         if it.evaluate(f)[0] is True:
             assumed = {k: v for k, v in it.assume.items() if f.get(k) is None}
             f.update(assumed)
             applied.append(AppliedInterpretation(it.id, it.level, assumed, it.flag is not None))
+    return applied
 
-    # 2. every criterion
+
+def _criteria(f: Mapping[str, Any], purpose: Any, regime: Regime) -> tuple[list[CriterionResult], int]:
+    """Every criterion's result, and the highest level met."""
     results: list[CriterionResult] = []
     met_level = 0
     for c, not_applicable, met, not_met in _prepared(regime):
@@ -57,78 +92,76 @@ def classify_facts(system_id: str, facts: Mapping[str, Any], regime: Regime, *,
             results.append(not_met)
         else:
             results.append(CriterionResult(c.id, c.level, c.article, Status.UNKNOWN, tuple(sorted(missing))))
+    return results, met_level
 
-    # 3. readings that give a floor level; one that might apply counts as open, like an unknown criterion
+
+def _floor_readings(f: Mapping[str, Any], purpose: Any, regime: Regime
+                    ) -> tuple[list[AppliedInterpretation], list[tuple[int, frozenset[str]]]]:
+    """Readings that give a floor level; one that might apply counts as open, like an unknown criterion."""
+    applied: list[AppliedInterpretation] = []
     open_readings: list[tuple[int, frozenset[str]]] = []
     for it in regime.interpretations:
-        if it.assume or it.level is None or (it.applies_to is not None and purpose not in it.applies_to):
+        if it.assume or it.level is None or not _applies(it, purpose):
             continue
         value, missing = it.evaluate(f)
         if value is True:
             applied.append(AppliedInterpretation(it.id, it.level, {}, it.flag is not None))
-            met_level = max(met_level, it.level)
         elif value is None:
             open_readings.append((it.level, missing))
+    return applied, open_readings
 
-    # 4. the max rule, components included
-    comps = tuple(ComponentLevel(c.system_id, c.level, c.lower_bound, c.upper_bound) for c in components)
+
+@dataclass(frozen=True)
+class _MaxRule:
+    bound: int                                  # the level that is certain
+    upper: int                                  # the highest level still possible
+    determined: bool
+    nothing_matched: bool
+    missing: frozenset[str]
+    open_components: tuple[ComponentLevel, ...]
+
+
+def _max_rule(met_level: int, results: Sequence[CriterionResult],
+              open_readings: Sequence[tuple[int, frozenset[str]]], comps: Sequence[ComponentLevel],
+              regime: Regime) -> _MaxRule:
     bound = max([met_level] + [c.lower_bound for c in comps])
-    open_criteria = [r for r in results if r.status is Status.UNKNOWN and r.level > bound]
-    open_levels = [(r.level, frozenset(r.missing)) for r in open_criteria]
+    open_levels = [(r.level, frozenset(r.missing)) for r in results if r.status is Status.UNKNOWN and r.level > bound]
     open_levels += [(lvl, m) for lvl, m in open_readings if lvl > bound]
-    open_components = [c for c in comps if c.level is None and c.upper_bound > bound]
+    open_components = tuple(c for c in comps if c.level is None and c.upper_bound > bound)
     missing_facts: set[str] = set()
     for _, m in open_levels:
         missing_facts.update(m)
     nothing_matched = bound == 0 and not open_levels and not open_components
     if nothing_matched:
         missing_facts.update(regime.nothing_matched_missing)
-
     determined = not (open_levels or open_components or nothing_matched)
     if determined:
-        level: int | None = bound
         upper = bound
     else:
-        level = None
         upper = MAX_LEVEL if nothing_matched else max([lvl for lvl, _ in open_levels]
                                                       + [c.upper_bound for c in open_components])
+    return _MaxRule(bound, upper, determined, nothing_matched, frozenset(missing_facts), open_components)
 
-    deciding = _deciding(bound, results, applied, comps, regime) if bound else None
 
-    # 5. the declared level
+def _declared(system_id: str, declared_level: int | None, m: _MaxRule, deciding: Deciding | None
+              ) -> tuple[DeclaredStatus, list[Message], list[Message]]:
+    """How the declared level compares with the computed one, with the warning or note it deserves."""
     warnings: list[Message] = []
     notes: list[Message] = []
     if declared_level is None:
-        declared_status = DeclaredStatus.UNDECLARED
-    elif declared_level < bound:
-        declared_status = DeclaredStatus.LOWER
+        return DeclaredStatus.UNDECLARED, warnings, notes
+    if declared_level < m.bound:
         warnings.append(Message("classify.warn.underclassified", {
-            "system": system_id, "declared": declared_level, "computed": bound if determined else f"≥{bound}",
+            "system": system_id, "declared": declared_level, "computed": m.bound if m.determined else f"≥{m.bound}",
             "deciding": deciding.id if deciding else "-"}))
-    elif not determined:
-        declared_status = DeclaredStatus.UNVERIFIED
-    elif declared_level > bound:
-        declared_status = DeclaredStatus.HIGHER
+        return DeclaredStatus.LOWER, warnings, notes
+    if not m.determined:
+        return DeclaredStatus.UNVERIFIED, warnings, notes
+    if declared_level > m.bound:
         notes.append(Message("classify.note.declared_higher", {
-            "system": system_id, "declared": declared_level, "computed": bound}))
-    else:
-        declared_status = DeclaredStatus.MATCHES
-    if nothing_matched:
-        notes.append(Message("classify.note.nothing_matched", {"system": system_id, "purpose": purpose or "-"}))
-    unused = sorted(k for k, v in facts.items() if v is not None and k not in regime.facts_used and k != "purpose")
-    if unused:
-        notes.append(Message("classify.note.unused_facts", {"system": system_id, "facts": ", ".join(unused)}))
-    if not determined:
-        notes.append(Message("classify.note.undetermined", {
-            "system": system_id, "missing": ", ".join(sorted(missing_facts)) or "-",
-            "components": ", ".join(c.id for c in open_components) or "-"}))
-
-    return Classification(
-        system_id=system_id, regime_id=regime.id, level=level, lower_bound=bound, upper_bound=upper,
-        missing=tuple(sorted(missing_facts)), undetermined_components=tuple(c.id for c in open_components),
-        deciding=deciding, criteria=tuple(results), interpretations=tuple(applied), components=comps,
-        declared_level=declared_level, declared_status=declared_status,
-        warnings=tuple(warnings), notes=tuple(notes))
+            "system": system_id, "declared": declared_level, "computed": m.bound}))
+        return DeclaredStatus.HIGHER, warnings, notes
+    return DeclaredStatus.MATCHES, warnings, notes
 
 
 _PREPARED: dict[int, tuple[Regime, list[tuple[Any, CriterionResult, CriterionResult, CriterionResult]]]] = {}

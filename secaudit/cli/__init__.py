@@ -14,17 +14,17 @@ from typing import Sequence
 
 import click
 
-from secaudit import __version__
 from secaudit.cli.common import lang_option
 from secaudit.cli.output import print_error, print_diagnostics
+from secaudit.cli.settings import config_option, install_envvars, version_option
 from secaudit.errors import InputError, SecauditError, ToolMissingError
 from secaudit.i18n import t
 from secaudit.status import ExitStatus
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, "-V", "--version", prog_name="secaudit",
-                      message="%(prog)s %(version)s")
+@version_option
+@config_option
 @lang_option
 def cli() -> None:
     """secaudit: classify information systems into the five Vietnamese security levels
@@ -37,9 +37,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from secaudit.cli import classify, dossier, policy, ports, scan, tls, validate, worker
+    from secaudit.cli import classify, completion, demo, dossier, policy, ports, scan, tls, validate, worker
 
-    for module in (validate, policy, classify, dossier, tls, ports):
+    for module in (validate, policy, classify, dossier, tls, ports, demo, completion):
         cli.add_command(module.command)
     cli.add_command(scan.scan_command)
     cli.add_command(scan.report_command)
@@ -48,6 +48,7 @@ def _register() -> None:
 
 
 _register()
+install_envvars(cli)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

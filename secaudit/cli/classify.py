@@ -9,7 +9,7 @@ import click
 from secaudit.cli.common import lang_option
 from secaudit.status import ExitStatus
 
-FORMATS = ("text", "md", "html", "json", "csv")
+FORMATS = ("text", "md", "html", "json", "csv")    # the registered classification formats (report/)
 
 
 def regime_option(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -64,7 +64,7 @@ def command(inventory: str, regime: str | None, systems: tuple[str, ...], fmt: s
 
     from secaudit.classify.engine import classify_inventory
     from secaudit.classify.regime import load_regime
-    from secaudit.classify.report import render, render_rich, views
+    from secaudit.report.classification import ClassificationDoc, render_classification, render_rich
     from secaudit.i18n import current_lang
     from secaudit.load import load_inventory
 
@@ -76,9 +76,9 @@ def command(inventory: str, regime: str | None, systems: tuple[str, ...], fmt: s
     if fmt == "text" and out is None and sys.stdout.isatty():
         from rich.console import Console
 
-        render_rich(views(results, inv, reg, lang), results, reg, lang, Console(highlight=False))
+        render_rich(ClassificationDoc(results, inv, reg), lang, Console(highlight=False))
     else:
-        write_output(render(fmt, results, inv, reg, lang), out)
+        write_output(render_classification(fmt, results, inv, reg, lang), out)
         if out not in (None, "-"):
             from secaudit.cli.output import echo
             from secaudit.i18n import t

@@ -10,8 +10,15 @@ from secaudit.i18n import LANGS, set_lang
 
 
 def _set_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value:
+    """``--lang`` given on the command line (on the group or the command) beats any default from a
+    configuration file or the environment, wherever that default is applied."""
+    if not value:
+        return value
+    explicit = ctx.get_parameter_source(param.name or "lang") is click.core.ParameterSource.COMMANDLINE
+    if explicit or not ctx.meta.get("secaudit.lang_explicit"):
         set_lang(value)
+    if explicit:
+        ctx.meta["secaudit.lang_explicit"] = True
     return value
 
 

@@ -28,7 +28,7 @@ def command(inventory: str, system_id: str, regime: str | None, fmt: str, out: s
       secaudit dossier examples/inventory.yaml --system cong-dvc --lang vi -o ho-so-cong-dvc.md
       secaudit dossier examples/inventory.yaml --system cong-dvc --regime decree-85-2016 --format html
     """
-    from secaudit.classify.dossier import render_dossier
+    from secaudit.report.dossier import render_dossier
     from secaudit.classify.engine import classify_inventory
     from secaudit.classify.regime import load_regime
     from secaudit.i18n import current_lang, t

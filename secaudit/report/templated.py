@@ -1,6 +1,7 @@
 """Human reports rendered from Jinja2 templates in ``templates/``: HTML, Markdown, terminal summary.
 
-Escaping is decided by the environment, never left to the template author:
+Escaping is decided by the environment (:mod:`secaudit.report.environment`, shared with the
+classification and document outputs), never left to the template author:
 
 - HTML: ``autoescape=True``; on top of it a Content-Security-Policy allows only the one inline
   script shipped with the template (by hash), so even a missed escape could not run a script.
@@ -17,16 +18,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import textwrap
 from functools import lru_cache
 from typing import Any
-
-from markupsafe import Markup, escape
 
 from secaudit import __version__
 from secaudit.i18n import t
 from secaudit.model import Results
-from secaudit.report.escape import markdown_text, strip_controls
+from secaudit.report.environment import environment as _environment
 from secaudit.report.interface import ReportFormat
 from secaudit.report.view import (
     ReportView, build_view, level_text, severity_label, status_label, verdict_label,
@@ -37,72 +35,6 @@ FILTER_SCRIPT = "report-filter.js"
 # Chart colours, shared with the stylesheet of report.html.j2.
 VERDICT_COLOURS = {"pass": "#2e7d32", "waived": "#8e7cc3", "fail": "#c62828", "error": "#ef6c00"}
 SEVERITY_COLOURS = {"critical": "#7b1fa2", "high": "#c62828", "medium": "#ef6c00", "low": "#f9a825", "info": "#607d8b"}
-
-
-def _markdown_finalize(value: Any) -> Any:
-    if isinstance(value, Markup):
-        return str(value)
-    return "" if value is None else markdown_text(value)
-
-
-def _markdown_filter(value: Any) -> Any:
-    return value if isinstance(value, Markup) else Markup(markdown_text(value))
-
-
-def _html_finalize(value: Any) -> Any:
-    """Strip control characters before autoescaping (they are invalid in HTML and can spoof text)."""
-    if value is None or isinstance(value, (Markup, int, float)):
-        return "" if value is None else value
-    return strip_controls(value)
-
-
-def _text_finalize(value: Any) -> str:
-    if isinstance(value, Markup):       # already sanitised by a filter (wrap keeps its line breaks)
-        return str(value)
-    return "" if value is None else strip_controls(value, one_line=True)
-
-
-def _html_in_markdown(value: Any) -> Any:
-    """For text inside a raw HTML block of a Markdown file (``<summary>``): HTML escaping only,
-    since Markdown backslash escapes are not processed there."""
-    return value if isinstance(value, Markup) else Markup(escape(strip_controls(value, one_line=True)))
-
-
-def _truncate(value: Any, width: int) -> str:
-    """One line of at most ``width`` characters (an ellipsis marks a cut)."""
-    text = strip_controls(value, one_line=True)
-    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
-
-
-def _wrap(value: Any, width: int, indent: str) -> Any:
-    return Markup(textwrap.fill(strip_controls(value, one_line=True), width=width, initial_indent=indent,
-                         subsequent_indent=indent, break_long_words=True, break_on_hyphens=False))
-
-
-@lru_cache(maxsize=None)
-def _environment(kind: str) -> Any:
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
-    from secaudit.resources import templates_dir
-
-    common = dict(loader=FileSystemLoader(str(templates_dir())), undefined=StrictUndefined,
-                  trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    if kind == "html":
-        env = Environment(autoescape=True, finalize=_html_finalize, **common)
-    elif kind == "md":
-        env = Environment(autoescape=False, finalize=_markdown_finalize, **common)
-    else:
-        env = Environment(autoescape=False, finalize=_text_finalize, **common)
-    # Filters that return Markup (already escaped for their format) exist only in their format's
-    # environment: in the HTML environment a Markup value would bypass autoescaping.
-    if kind == "md":
-        env.filters["md"] = _markdown_filter
-        env.filters["mdhtml"] = _html_in_markdown
-    if kind == "txt":
-        env.filters["wrap"] = _wrap
-    env.filters["trunc"] = _truncate
-    env.filters["pct"] = lambda r: "–" if r is None else f"{round(r * 100)}%"
-    return env
 
 
 @lru_cache(maxsize=1)

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.pki import TestPKI
-from tests.support.servers import NginxFarm, Site
+from secaudit.lab.pki import TestPKI
+from secaudit.lab.servers import NginxFarm, Site
 
 pytestmark = pytest.mark.integration
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import hostile
-from tests.support.pki import TestPKI
+from secaudit.lab.pki import TestPKI
 
 pytestmark = pytest.mark.integration
 

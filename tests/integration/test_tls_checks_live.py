@@ -122,8 +122,8 @@ def test_cipher_checks_on_a_protocols_only_scan_are_errors_not_passes(protocols_
 def renegotiating_server_scan(tmp_path_factory):
     """`openssl s_server -client_renegotiation`: accepts client-initiated renegotiation (a DoS vector)."""
     from secaudit.probes.tls import TlsTarget, params_for_needs, scan
-    from tests.support.pki import TestPKI
-    from tests.support.servers import openssl_s_server
+    from secaudit.lab.pki import TestPKI
+    from secaudit.lab.servers import openssl_s_server
 
     d = tmp_path_factory.mktemp("s_server")
     pki = TestPKI()

@@ -12,8 +12,8 @@ from secaudit.checks import REGISTRY
 from secaudit.checks.base import CheckContext
 from secaudit.model import Endpoint, ObservationStatus, Purpose, Service, Starttls, System, Verdict
 from secaudit.probes.tls import TlsTarget, params_for_needs, scan
-from tests.support.pki import TestPKI
-from tests.support.servers import starttls_server
+from secaudit.lab.pki import TestPKI
+from secaudit.lab.servers import starttls_server
 
 pytestmark = pytest.mark.integration
 PROTOCOLS = ("imap", "pop3", "ftp", "postgres")

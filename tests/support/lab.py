@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from tests.support.pki import TestPKI, days, ocsp_response_der
-from tests.support.servers import LOOPBACK, NginxFarm, Site, closed_port, silent_port, smtp_starttls
+from secaudit.lab.pki import TestPKI, days, ocsp_response_der
+from secaudit.lab.servers import LOOPBACK, NginxFarm, Site, closed_port, silent_port, smtp_starttls
 
 HSTS_2Y = "max-age=63072000"
 

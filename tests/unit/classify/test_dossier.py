@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from secaudit.classify.dossier import render_dossier
+from secaudit.report.dossier import render_dossier
 from secaudit.classify.engine import classify_inventory
 from secaudit.classify.regime import load_regime
 

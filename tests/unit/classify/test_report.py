@@ -8,7 +8,8 @@ import pytest
 
 from secaudit.classify.engine import classify_inventory
 from secaudit.classify.regime import load_regime
-from secaudit.classify.report import FORMATS, csv_cell, md_escape, render
+from secaudit.report.classification import CLASSIFICATION_FORMATS, ClassificationDoc, render_classification
+from secaudit.report.escape import csv_cell, markdown_text
 
 from .helpers import inventory, system
 
@@ -29,15 +30,16 @@ def test_csv_cell_leaves_ordinary_text() -> None:
 
 
 def test_md_escape_removes_markup() -> None:
-    assert md_escape("a|b <i>x</i> *y* [z](u)") == "a\\|b &lt;i&gt;x&lt;/i&gt; \\*y\\* \\[z\\](u)"
+    # the one Markdown escaper of report/ (it escapes the parentheses of a link target too)
+    assert markdown_text("a|b <i>x</i> *y* [z](u)") == "a\\|b &lt;i&gt;x&lt;/i&gt; \\*y\\* \\[z\\]\\(u\\)"
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("fmt", list(CLASSIFICATION_FORMATS))
 @pytest.mark.parametrize("lang", ["vi", "en"])
 def test_every_format_states_level_warning_and_missing_fact(fmt: str, lang: str) -> None:
     regime = load_regime("decree-331-2026")
     results = classify_inventory(INV, regime)
-    out = render(fmt, results, INV, regime, lang)
+    out = render_classification(fmt, results, INV, regime, lang)
     assert "dvc" in out and "ics" in out
     if fmt == "json":
         doc = json.loads(out)
@@ -57,13 +59,13 @@ def test_terminal_table_does_not_interpret_markup_in_inventory_strings() -> None
 
     from rich.console import Console
 
-    from secaudit.classify.report import render_rich, views
+    from secaudit.report.classification import render_rich
 
     inv = inventory(system("internal", "x", name="[bold red]injected[/bold red]", information=["public"]))
     regime = load_regime("decree-85-2016")
     results = classify_inventory(inv, regime)
     buf = io.StringIO()
-    render_rich(views(results, inv, regime, "en"), results, regime, "en",
+    render_rich(ClassificationDoc(results, inv, regime), "en",
                 Console(file=buf, force_terminal=True, width=200, highlight=False))
     out = buf.getvalue()
     assert "[bold red]injected[/bold red]" in out and "level 1" in out

@@ -19,10 +19,10 @@ import subprocess
 from pathlib import Path
 from typing import Iterator
 
-from tests.support.servers import free_port  # noqa: E402  (one implementation for every fixture)
-from tests.support.servers import serving as _serving  # noqa: E402
-from tests.support.servers import stop_process  # noqa: E402
-from tests.support.servers import wait_listening as _wait_listening  # noqa: E402
+from secaudit.lab.servers import free_port  # noqa: E402  (one implementation for every fixture)
+from secaudit.lab.servers import serving as _serving  # noqa: E402
+from secaudit.lab.servers import stop_process  # noqa: E402
+from secaudit.lab.servers import wait_listening as _wait_listening  # noqa: E402
 
 SSHD = "/usr/sbin/sshd"
 TELNET_NEGOTIATION = b"\xff\xfd\x18\xff\xfd\x20\xff\xfd\x23\xff\xfd\x27"  # DO TTYPE, TSPEED, XDISPLOC, NEW-ENVIRON

@@ -23,18 +23,14 @@ import contextlib
 import datetime as dt
 import socket
 import ssl
-import sys
 import threading
 from pathlib import Path
 from typing import Iterator
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.integration.ports_servers import sshd  # noqa: E402
-from tests.support.hostile import serve  # noqa: E402
-from tests.support.pki import TestPKI, ocsp_response_der  # noqa: E402
-from tests.support.servers import NginxFarm, Site, smtp_starttls  # noqa: E402
+from secaudit.lab.hostile import serve
+from secaudit.lab.pki import TestPKI, ocsp_response_der
+from secaudit.lab.ports_servers import sshd
+from secaudit.lab.servers import NginxFarm, Site, smtp_starttls
 
 HSTS_YEAR = "max-age=31536000"
 LEGACY_CIPHERS = "ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA:AES256-SHA:ECDHE-RSA-AES128-SHA:@SECLEVEL=0"
@@ -144,7 +140,7 @@ def demo_targets(workdir: Path) -> Iterator[Path]:
         yield ca
 
 
-if __name__ == "__main__":   # run the targets by hand: python scripts/demo_targets.py
+if __name__ == "__main__":   # run the targets by hand: python -m secaudit.lab.demo_targets
     import tempfile
 
     with demo_targets(Path(tempfile.mkdtemp(prefix="secaudit-demo-"))) as ca_file:

@@ -1,4 +1,4 @@
-"""`make demo`: the main job on the shipped examples.
+"""`secaudit demo` (and `make demo`): the main job on the shipped examples.
 
 Validate the example inventory (and show what mistakes look like), classify its systems
 under both regimes, write one classification dossier, then start demo targets on
@@ -12,24 +12,30 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from secaudit.resources import examples_dir
+
 SECAUDIT = [sys.executable, "-m", "secaudit"]
+# Every step runs in a working directory holding `examples/` (the shipped examples) and `demo-out/`.
+ROOT = os.getcwd()
+
+
+class DemoFailed(Exception):
+    """A demo step did not exit as expected."""
 
 
 def step(title: str, *args: str, expect: int = 0) -> None:
     print(f"\n\033[1m$ secaudit {' '.join(args)}\033[0m   # {title}", flush=True)
     rc = subprocess.run(SECAUDIT + list(args), cwd=ROOT).returncode
     if rc != expect:
-        sys.exit(f"demo: `secaudit {' '.join(args)}` exited {rc}, expected {expect}")
+        raise DemoFailed(f"demo: `secaudit {' '.join(args)}` exited {rc}, expected {expect}")
 
 
 def scan_demo_targets() -> None:
     import tempfile
-    from pathlib import Path
 
-    sys.path.insert(0, os.path.join(ROOT, "scripts"))
-    from demo_targets import demo_targets
+    from secaudit.lab.demo_targets import demo_targets
 
     out = Path(ROOT) / "demo-out"
     with tempfile.TemporaryDirectory(prefix="secaudit-demo-") as tmp:
@@ -48,7 +54,6 @@ def scan_demo_targets() -> None:
 
 
 def list_systems() -> None:
-    sys.path.insert(0, ROOT)
     from rich.console import Console
     from rich.table import Table
 
@@ -64,8 +69,18 @@ def list_systems() -> None:
     Console().print(table)
 
 
-def main() -> None:
-    os.makedirs(os.path.join(ROOT, "demo-out"), exist_ok=True)
+def prepare(workdir: Path) -> None:
+    """Run in ``workdir``; link the shipped examples there when it has none (an installed wheel)."""
+    global ROOT
+    ROOT = str(workdir)
+    examples = workdir / "examples"
+    if not examples.exists():
+        examples.symlink_to(examples_dir(), target_is_directory=True)
+    os.makedirs(workdir / "demo-out", exist_ok=True)
+
+
+def main(workdir: Path | None = None) -> None:
+    prepare((workdir or Path.cwd()).resolve())
     step("a valid inventory", "validate", "examples/inventory.yaml")
     step("what mistakes look like (exit status 2)", "validate", "examples/invalid-inventory.yaml", expect=2)
     print()
@@ -82,4 +97,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except DemoFailed as e:
+        sys.exit(str(e))

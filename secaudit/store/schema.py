@@ -1,0 +1,119 @@
+"""The store's tables (SQLAlchemy Core). Migrations in ``migrations/versions`` create exactly these.
+
+One row per run in ``runs`` (with the whole results document, compressed, so a stored run can be
+reported again), and the parts that history questions ask about, as plain rows: the verdict per
+system (``run_systems``), every finding (``findings``), the open ports and the scanned port lists
+(``ports``, ``port_scans``) and the leaf certificate of every TLS endpoint (``certificates``).
+Dates are ISO 8601 UTC strings (``2026-11-23T10:15:00+00:00``): sortable, identical in SQLite and
+PostgreSQL. Every child row belongs to a run and goes with it (``ON DELETE CASCADE``).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean, Column, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Table, Text,
+)
+
+SCHEMA_VERSION = "0001"          # the Alembic head this code writes and reads
+
+metadata = MetaData()
+
+
+def _run_fk() -> Column:
+    return Column("run_id", String(64), ForeignKey("runs.id", ondelete="CASCADE"), nullable=False)
+
+
+runs = Table(
+    "runs", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("started_at", String(40), nullable=False),
+    Column("finished_at", String(40), nullable=False),
+    Column("stored_at", String(40), nullable=False),
+    Column("scope", String(64), nullable=False),            # sha256 of what the run covered (see records.scope_key)
+    Column("inventory_file", Text, nullable=False),
+    Column("inventory_digest", String(100), nullable=False),
+    Column("organisation", Text, nullable=False),
+    Column("regime", String(40), nullable=False),
+    Column("tool_version", String(40), nullable=False),
+    Column("policies", Text, nullable=False),                # JSON: policy id -> sha256
+    Column("options", Text, nullable=False),                 # JSON: only, profiles, level, fail_on, systems
+    Column("complete", Boolean, nullable=False),
+    Column("systems_total", Integer, nullable=False),
+    Column("systems_compliant", Integer, nullable=False),
+    Column("findings_failed", Integer, nullable=False),
+    Column("document", LargeBinary, nullable=False),         # zlib(JSON secaudit/results/v1)
+    Index("ix_runs_scope_started", "scope", "started_at"),
+    Index("ix_runs_started", "started_at"),
+)
+
+run_systems = Table(
+    "run_systems", metadata,
+    _run_fk(),
+    Column("system_id", String(200), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("computed_level", Integer),
+    Column("declared_level", Integer),
+    Column("required_level", Integer),
+    Column("achieved_level", Integer),
+    Column("deciding", Text, nullable=False),
+    Column("policy_id", String(200)),
+    Column("status", String(20), nullable=False),            # compliant | non_compliant | unverified | undetermined
+    Column("compliance", Float),                             # (pass + waived) / judged, None when nothing judged
+    Column("counts", Text, nullable=False),                  # JSON: verdict -> count
+    Column("failed_by_severity", Text, nullable=False),      # JSON: severity -> count
+    Index("ix_run_systems_run", "run_id"),
+    Index("ix_run_systems_system", "system_id", "run_id"),
+)
+
+findings = Table(
+    "findings", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _run_fk(),
+    Column("system_id", String(200), nullable=False),
+    Column("control_id", String(200), nullable=False),       # without "@policy": the identity across runs
+    Column("control_ref", String(200), nullable=False),      # as in the run (may carry "@policy")
+    Column("target", String(300), nullable=False),
+    Column("verdict", String(20), nullable=False),
+    Column("severity", String(20), nullable=False),
+    Column("message_key", String(200), nullable=False),
+    Column("message_args", Text, nullable=False),            # JSON
+    Column("evidence", Text, nullable=False),                # JSON list of [label, value]
+    Column("waiver", Text),                                  # JSON of the applied waiver, or NULL
+    Index("ix_findings_run", "run_id"),
+    Index("ix_findings_identity", "system_id", "control_id", "target"),
+)
+
+ports = Table(
+    "ports", metadata,
+    _run_fk(),
+    Column("system_id", String(200), nullable=False),
+    Column("host", String(300), nullable=False),
+    Column("port", Integer, nullable=False),
+    Column("protocol", String(8), nullable=False),
+    Column("service", Text, nullable=False),                 # nmap's description (data from the server)
+    Index("ix_ports_run", "run_id"),
+)
+
+port_scans = Table(
+    "port_scans", metadata,
+    _run_fk(),
+    Column("system_id", String(200), nullable=False),
+    Column("host", String(300), nullable=False),
+    Column("requested", Text, nullable=False),               # JSON list of the ports nmap was asked for
+    Index("ix_port_scans_run", "run_id"),
+)
+
+certificates = Table(
+    "certificates", metadata,
+    _run_fk(),
+    Column("system_id", String(200), nullable=False),
+    Column("target", String(300), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("issuer", Text, nullable=False),
+    Column("not_after", String(40), nullable=False),
+    Column("key", String(80), nullable=False),               # e.g. "RSA 2048", "EC 256 secp256r1"
+    Column("signature_algorithm", String(80), nullable=False),
+    Index("ix_certificates_run", "run_id"),
+    Index("ix_certificates_not_after", "not_after"),
+)

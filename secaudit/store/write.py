@@ -1,0 +1,166 @@
+"""A run's results turned into the store's rows (pure), and written in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import zlib
+from collections import defaultdict
+from typing import Any, Iterable, Mapping
+
+from sqlalchemy import Engine, delete, insert, select
+
+from secaudit.model import Observation, Results, Verdict
+from secaudit.store import schema
+from secaudit.store.engine import write_connection
+from secaudit.store.records import base_control_id, scope_key
+
+
+def utc_iso(value: str | dt.datetime | None) -> str:
+    """A timestamp as ISO 8601 UTC with seconds (``2026-11-23T10:15:00+00:00``), sortable as text."""
+    if value is None or value == "":
+        value = dt.datetime.now(dt.timezone.utc)
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def encode_document(results: Results) -> bytes:
+    from secaudit.serialize import results_to_dict
+
+    return zlib.compress(_dumps(results_to_dict(results)).encode("utf-8"), 6)
+
+
+def decode_document(blob: bytes) -> Results:
+    from secaudit.serialize import results_from_dict
+
+    return results_from_dict(json.loads(zlib.decompress(blob)))
+
+
+def _system_rows(results: Results, run_id: str) -> list[dict[str, Any]]:
+    from secaudit.report.view import compliance_ratio, count_failed_by_severity, count_verdicts, system_status
+
+    by_system: dict[str, list[Any]] = defaultdict(list)
+    for f in results.findings:
+        by_system[f.system_id].append(f)
+    rows = []
+    for s in results.systems:
+        counts = count_verdicts(by_system.get(s.system_id, ()))
+        rows.append({
+            "run_id": run_id, "system_id": s.system_id, "name": s.name, "computed_level": s.computed_level,
+            "declared_level": s.declared_level, "required_level": s.required_level,
+            "achieved_level": s.achieved_level, "deciding": s.deciding, "policy_id": s.policy_id,
+            "status": system_status(s, counts), "compliance": compliance_ratio(counts), "counts": _dumps(counts),
+            "failed_by_severity": _dumps(count_failed_by_severity(by_system.get(s.system_id, ()))),
+        })
+    return rows
+
+
+def _finding_rows(results: Results, run_id: str) -> list[dict[str, Any]]:
+    from secaudit.serialize import to_jsonable
+
+    return [{
+        "run_id": run_id, "system_id": f.system_id, "control_id": base_control_id(f.control_id),
+        "control_ref": f.control_id, "target": f.target, "verdict": str(f.verdict), "severity": str(f.severity),
+        "message_key": f.message.key, "message_args": _dumps(to_jsonable(dict(f.message.args))),
+        "evidence": _dumps([[e.label, e.value] for e in f.evidence]),
+        "waiver": _dumps(to_jsonable(f.waiver)) if f.waiver is not None else None,
+    } for f in results.findings]
+
+
+def _systems_by(results: Results) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """host -> system ids, and host:port -> system ids, from the inventory of the evaluated systems."""
+    evaluated = {s.system_id for s in results.systems}
+    hosts: dict[str, list[str]] = defaultdict(list)
+    addresses: dict[str, list[str]] = defaultdict(list)
+    for system in results.inventory.systems:
+        if system.id not in evaluated:
+            continue
+        for e in system.endpoints:
+            if system.id not in hosts[e.host]:
+                hosts[e.host].append(system.id)
+            if system.id not in addresses[e.address]:
+                addresses[e.address].append(system.id)
+    return hosts, addresses
+
+
+def _port_rows(results: Results, run_id: str, hosts: Mapping[str, list[str]]) -> tuple[list[dict], list[dict]]:
+    open_rows, scan_rows = [], []
+    for obs in _ok(results.observations, "ports"):
+        scan = obs.facts
+        for system_id in hosts.get(scan.host, ()):
+            scan_rows.append({"run_id": run_id, "system_id": system_id, "host": scan.host,
+                              "requested": _dumps(sorted(scan.requested_ports))})
+            for p in scan.ports:
+                if str(p.state) == "open":
+                    open_rows.append({"run_id": run_id, "system_id": system_id, "host": scan.host, "port": p.port,
+                                      "protocol": p.protocol, "service": p.service.describe() if p.service else ""})
+    return open_rows, scan_rows
+
+
+def _cert_rows(results: Results, run_id: str, addresses: Mapping[str, list[str]]) -> list[dict[str, Any]]:
+    rows = []
+    for obs in _ok(results.observations, "tls"):
+        deployments = getattr(getattr(obs.facts, "certificate", None), "deployments", ())
+        if not deployments or not deployments[0].chain:
+            continue
+        leaf = deployments[0].chain[0]
+        key = " ".join(str(x) for x in (leaf.key_type, leaf.key_size or "", leaf.key_curve or "") if x)
+        for system_id in addresses.get(obs.target, ()):
+            rows.append({"run_id": run_id, "system_id": system_id, "target": obs.target, "sha256": leaf.sha256,
+                         "subject": leaf.subject, "issuer": leaf.issuer, "not_after": leaf.not_after, "key": key,
+                         "signature_algorithm": leaf.signature_algorithm})
+    return rows
+
+
+def _ok(observations: Iterable[Observation], kind: str) -> Iterable[Observation]:
+    return (o for o in observations if o.kind == kind and str(o.status) == "ok" and o.facts is not None)
+
+
+def run_row(results: Results, stored_at: str | None = None, systems: Iterable[str] = ()) -> dict[str, Any]:
+    run = results.run
+    failed = sum(1 for f in results.findings if f.verdict == Verdict.FAIL)
+    rows = _system_rows(results, run.id)
+    return {
+        "id": run.id, "started_at": utc_iso(run.started_at or run.finished_at), "finished_at": utc_iso(run.finished_at),
+        "stored_at": utc_iso(stored_at), "scope": scope_key(results), "inventory_file": run.inventory_file,
+        "inventory_digest": run.inventory_digest, "organisation": results.inventory.organisation.name,
+        "regime": run.regime, "tool_version": run.tool_version, "policies": _dumps(dict(run.policies)),
+        "options": _dumps({"only": list(run.only), "profiles": list(run.profiles), "level": run.level,
+                           "fail_on": run.fail_on, "systems": list(systems)}),
+        "complete": bool(run.complete), "systems_total": len(rows),
+        "systems_compliant": sum(1 for r in rows if r["status"] == "compliant"), "findings_failed": failed,
+        "document": encode_document(results),
+    }
+
+
+def save_results(engine: Engine, results: Results, replace: bool = True, stored_at: str | None = None) -> bool:
+    """Write one run in one transaction: all of its rows or none. Returns False when it was
+    already stored and ``replace`` is False; with ``replace`` a run stored again (an interrupted
+    run completed by ``--resume``, ``secaudit store RUN_ID``) replaces its earlier rows."""
+    run_id = results.run.id
+    hosts, addresses = _systems_by(results)
+    open_rows, scan_rows = _port_rows(results, run_id, hosts)
+    children = [(schema.run_systems, _system_rows(results, run_id)), (schema.findings, _finding_rows(results, run_id)),
+                (schema.ports, open_rows), (schema.port_scans, scan_rows),
+                (schema.certificates, _cert_rows(results, run_id, addresses))]
+    row = run_row(results, stored_at)
+    with write_connection(engine) as conn, conn.begin():
+        exists = conn.execute(select(schema.runs.c.id).where(schema.runs.c.id == run_id)).first() is not None
+        if exists and not replace:
+            return False
+        if exists:
+            for table, _ in children:
+                conn.execute(delete(table).where(table.c.run_id == run_id))
+            conn.execute(delete(schema.runs).where(schema.runs.c.id == run_id))
+        conn.execute(insert(schema.runs), [row])
+        for table, rows in children:
+            if rows:
+                conn.execute(insert(table), rows)
+    return True
