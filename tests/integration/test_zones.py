@@ -154,7 +154,6 @@ def test_a_zone_without_a_live_worker_fails_fast(zones_lab, tmp_path: Path):
 def test_the_broker_must_have_a_password(zones_lab, tmp_path: Path):
     import os
     import subprocess
-    import sys
 
     from tests.support.zones import ROOT, scan_argv
 
