@@ -6,6 +6,7 @@ set -euo pipefail
 need=()
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "$1" ]; }
 have nmap || need+=(nmap)
+have chromium-headless-shell || need+=(chromium-headless-shell)   # the HTML report's browser test
 have openssl || need+=(openssl)
 have nginx || have /usr/sbin/nginx || need+=(nginx-light)
 have /usr/sbin/sshd || need+=(openssh-server)

@@ -27,6 +27,21 @@ def control(cid, check, params, severity, en, vi, rem_en, rem_vi, name, applies_
     return c
 
 
+def ocsp_control(P: str, en_name: str) -> dict:
+    """Stapling is not in Mozilla's 5.7 configurations (the generator offers it as an option): a secaudit
+    addition, judged only where the certificate names an OCSP responder (docs/tls.md, "Revocation")."""
+    c = control(f"{P}-OCSP-01", "tls.ocsp_stapling", {}, "low",
+                "OCSP responses are stapled (when the certificate names an OCSP responder)",
+                "Máy chủ đính kèm (staple) phản hồi OCSP (khi chứng thư số chỉ ra máy chủ phản hồi OCSP)",
+                "Enable OCSP stapling (nginx: ssl_stapling on; ssl_stapling_verify on). Certificates without an "
+                "OCSP responder URL (e.g. Let's Encrypt since 2025) need nothing: the control does not apply.",
+                "Bật OCSP stapling (nginx: ssl_stapling on; ssl_stapling_verify on). Chứng thư số không có URL máy "
+                "chủ phản hồi OCSP (ví dụ Let's Encrypt từ năm 2025) không cần gì: yêu cầu này không áp dụng.", en_name)
+    c["references"].append("secaudit addition: stapling is an option of ssl-config.mozilla.org, not part of the "
+                           "5.7 configurations; CA/Browser Forum ballot SC-063 (2023) made OCSP optional for CAs")
+    return c
+
+
 def profile(name: str, cfg: dict) -> dict:
     en_name, vi_name = NAMES[name]
     P = f"MOZ-{name[0].upper()}"
@@ -101,10 +116,7 @@ def profile(name: str, cfg: dict) -> dict:
                 f"(recommended {cfg['recommended_certificate_lifespan']}).",
                 f"Dùng chứng thư số có thời hạn tối đa {cfg['maximum_certificate_lifespan']} ngày "
                 f"(khuyến nghị {cfg['recommended_certificate_lifespan']}).", en_name),
-        control(f"{P}-OCSP-01", "tls.ocsp_stapling", {}, "low",
-                "OCSP responses are stapled", "Máy chủ đính kèm (staple) phản hồi OCSP",
-                "Enable OCSP stapling (nginx: ssl_stapling on; ssl_stapling_verify on).",
-                "Bật OCSP stapling (nginx: ssl_stapling on; ssl_stapling_verify on).", en_name),
+        ocsp_control(P, en_name),
         control(f"{P}-HSTS-01", "http.hsts", {"min_max_age": cfg["hsts_min_age"]}, "medium",
                 "HTTPS sites send HSTS", "Trang HTTPS gửi tiêu đề HSTS",
                 f'Send "Strict-Transport-Security: max-age={cfg["hsts_min_age"]}" on every HTTPS response.',

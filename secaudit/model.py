@@ -8,6 +8,7 @@ round-trips to JSON through the serialisation layer. Family-specific observation
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import ipaddress
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -260,10 +261,15 @@ class Inventory:
     digest: str = ""                               # sha256 of the file's bytes
 
     def system(self, system_id: str) -> System:
+        return self._by_id[system_id]
+
+    @functools.cached_property
+    def _by_id(self) -> dict[str, System]:
+        """Systems by id (first one wins), built once: reports look up every system by id."""
+        index: dict[str, System] = {}
         for s in self.systems:
-            if s.id == system_id:
-                return s
-        raise KeyError(system_id)
+            index.setdefault(s.id, s)
+        return index
 
 
 # --------------------------------------------------------------------------- policy and waivers

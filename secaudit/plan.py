@@ -15,7 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from secaudit.checks.base import CheckSpec
-from secaudit.model import Control, Endpoint, Message, Probe, Service, System
+from secaudit.model import Control, Endpoint, Message, Probe, System
+from secaudit.probes import registry as families
+from secaudit.probes.interface import Target
+
+__all__ = ["Plan", "SystemAssessment", "Target", "applies", "build_plan", "kind_of_need", "probe_id",
+           "probe_target", "spec_kinds", "targets_for"]
 
 if False:  # pragma: no cover - typing only
     from secaudit.policy import ResolvedPolicy
@@ -39,15 +44,6 @@ class SystemAssessment:
 
 
 @dataclass(frozen=True)
-class Target:
-    """One place a control is judged: an endpoint (host:port) or a host."""
-
-    name: str
-    host: str
-    endpoint: Endpoint | None
-
-
-@dataclass(frozen=True)
 class Plan:
     assessments: tuple[SystemAssessment, ...]
     probes: tuple[Probe, ...]
@@ -55,8 +51,7 @@ class Plan:
 
 def kind_of_need(need: str) -> str:
     """The probe family that provides a measurement: "tls:protocols" -> "tls", "nse:..." -> "ports"."""
-    prefix = need.split(":", 1)[0]
-    return "ports" if prefix == "nse" else prefix
+    return families.kind_of_need(need)
 
 
 def spec_kinds(spec: CheckSpec) -> frozenset[str]:
@@ -64,31 +59,34 @@ def spec_kinds(spec: CheckSpec) -> frozenset[str]:
 
 
 def targets_for(control: Control, spec: CheckSpec, system: System) -> list[Target]:
-    """Where a control applies on a system; the same rule serves plan and evaluate."""
-    if spec.scope == "host":
-        hosts: list[str] = []
-        for e in system.endpoints:
-            if e.host not in hosts:
-                hosts.append(e.host)
-        return [Target(h, h, None) for h in hosts]
-    return [Target(e.address, e.host, e) for e in system.endpoints if applies(control, spec, e)]
+    """Where a control applies on a system; the same rule serves plan and evaluate.
+
+    The check's ``scope`` says what it judges (endpoints, hosts, ...); every family it needs must be
+    able to measure the target (e.g. tls: a TLS endpoint), and the control's ``applies_to`` and the
+    check's services narrow endpoints further."""
+    kinds = sorted(spec_kinds(spec)) or [""]          # a check needing nothing: the generic target rules
+    candidates = list(families.family_or_generic(kinds[0]).targets(system, spec.scope))
+    for kind in kinds[1:]:
+        measurable = set(families.family_or_generic(kind).targets(system, spec.scope))
+        candidates = [t for t in candidates if t in measurable]
+    return [t for t in candidates if t.endpoint is None or _wanted(control, spec, t.endpoint)]
+
+
+def _wanted(control: Control, spec: CheckSpec, endpoint: Endpoint) -> bool:
+    if control.applies_to and endpoint.service not in control.applies_to:
+        return False
+    return not spec.services or endpoint.service in spec.services
 
 
 def applies(control: Control, spec: CheckSpec, endpoint: Endpoint) -> bool:
-    if control.applies_to and endpoint.service not in control.applies_to:
-        return False
-    if spec.services and endpoint.service not in spec.services:
-        return False
-    kinds = spec_kinds(spec)
-    if "tls" in kinds and not endpoint.tls:
-        return False
-    if "http" in kinds and endpoint.service is not Service.HTTP:
-        return False
-    return True
+    """Whether ``control`` is judged on ``endpoint`` (services, and every needed family can measure it)."""
+    return _wanted(control, spec, endpoint) and all(families.family_or_generic(k).applies(endpoint)
+                                                     for k in spec_kinds(spec))
 
 
 def probe_target(kind: str, target: Target) -> str:
-    return target.host if kind == "ports" else target.name
+    """The target of the ``kind`` probe serving ``target`` (ports: its host)."""
+    return families.family_or_generic(kind).probe_target(target)
 
 
 def probe_id(kind: str, target: str, params: Mapping[str, Any]) -> str:
@@ -96,19 +94,34 @@ def probe_id(kind: str, target: str, params: Mapping[str, Any]) -> str:
     return f"{kind}|{target}|{digest}"
 
 
-# kind -> function(needs, targets, systems, controls) -> probe params. Each probe family provides one.
+# kind -> function(needs, targets, systems, controls) -> probe params: each family's ``params``.
 # `controls` are the controls that asked for the probe: their params may widen it (e.g. a port watch list).
 ParamsFor = Callable[[frozenset[str], Sequence[Target], Sequence[System], Sequence[Control]], Mapping[str, Any]]
 
+_Key = tuple[str, str]          # (kind, probe target)
 
-def build_plan(assessments: Sequence[SystemAssessment], registry: Mapping[str, CheckSpec],
-               params_for: Mapping[str, ParamsFor], only: Iterable[str] | None = None) -> Plan:
-    """Every probe needed by every applicable control of every assessed system."""
+
+@dataclass
+class _Wants:
+    """What the controls of a plan ask of one probe."""
+
+    needs: set[str] = field(default_factory=set)
+    targets: list[Target] = field(default_factory=list)
+    systems: list[System] = field(default_factory=list)
+    controls: list[Control] = field(default_factory=list)
+
+    def add(self, need: str, target: Target, system: System, control: Control) -> None:
+        self.needs.add(need)
+        for items, item in ((self.targets, target), (self.systems, system), (self.controls, control)):
+            if item not in items:
+                items.append(item)
+
+
+def collect_wants(assessments: Sequence[SystemAssessment], registry: Mapping[str, CheckSpec],
+                  only: Iterable[str] | None = None) -> dict[_Key, _Wants]:
+    """(kind, probe target) -> the needs, targets, systems and controls that ask for that probe."""
     only_kinds = set(only) if only else None
-    needs: dict[tuple[str, str], set[str]] = {}
-    where: dict[tuple[str, str], list[Target]] = {}
-    systems: dict[tuple[str, str], list[System]] = {}
-    asked_by: dict[tuple[str, str], list[Control]] = {}
+    wants: dict[_Key, _Wants] = {}
     for a in assessments:
         for policy in a.policies.values():
             for control in policy.controls:
@@ -118,22 +131,24 @@ def build_plan(assessments: Sequence[SystemAssessment], registry: Mapping[str, C
                 for target in targets_for(control, spec, a.system):
                     for need in spec.needs:
                         kind = kind_of_need(need)
-                        if only_kinds is not None and kind not in only_kinds:
-                            continue
-                        key = (kind, probe_target(kind, target))
-                        needs.setdefault(key, set()).add(need)
-                        if target not in where.setdefault(key, []):
-                            where[key].append(target)
-                        if a.system not in systems.setdefault(key, []):
-                            systems[key].append(a.system)
-                        if control not in asked_by.setdefault(key, []):
-                            asked_by[key].append(control)
+                        if only_kinds is None or kind in only_kinds:
+                            key = (kind, probe_target(kind, target))
+                            wants.setdefault(key, _Wants()).add(need, target, a.system, control)
+    return wants
+
+
+def build_plan(assessments: Sequence[SystemAssessment], registry: Mapping[str, CheckSpec],
+               params_for: Mapping[str, ParamsFor] | None = None, only: Iterable[str] | None = None) -> Plan:
+    """Every probe needed by every applicable control of every assessed system.
+
+    ``params_for`` defaults to the registered families' ``params``; a kind without one gets no probe
+    (its controls are then judged "not measured")."""
+    makers = params_for if params_for is not None else families.params_makers()
     probes = []
-    for (kind, target), wanted in sorted(needs.items()):
-        maker = params_for.get(kind)
+    for (kind, target), w in sorted(collect_wants(assessments, registry, only).items()):
+        maker = makers.get(kind)
         if maker is None:
             continue
-        params = dict(maker(frozenset(wanted), where[(kind, target)], systems[(kind, target)],
-                            asked_by[(kind, target)]))
+        params = dict(maker(frozenset(w.needs), w.targets, w.systems, w.controls))
         probes.append(Probe(id=probe_id(kind, target, params), kind=kind, target=target, params=params))
     return Plan(tuple(assessments), tuple(probes))

@@ -24,6 +24,7 @@ from secaudit.model import (
 )
 from secaudit.plan import Plan, SystemAssessment, build_plan
 from secaudit.policy import PolicyLibrary, default_library
+from secaudit.probes.interface import RunnerContext
 from secaudit.targets import TargetError, parse_hostport
 
 
@@ -118,9 +119,18 @@ def assess(req: ScanRequest, inventory: Inventory, library: PolicyLibrary) -> li
 
 def make_plan(req: ScanRequest, assessments: Sequence[SystemAssessment], inventory: Inventory) -> Plan:
     from secaudit.checks import REGISTRY
-    from secaudit.probes.families import params_for
 
-    return build_plan(assessments, REGISTRY, params_for(req, inventory), req.only or None)
+    return build_plan(assessments, REGISTRY, None, req.only or None)
+
+
+def inventory_scope(inventory: Inventory) -> tuple[str, ...]:
+    """The only hosts any probe may touch: the inventory's endpoint hosts."""
+    return tuple(sorted({e.host for s in inventory.systems for e in s.endpoints}))
+
+
+def runner_context(req: ScanRequest, inventory: Inventory) -> RunnerContext:
+    """What every family's runner gets: the inventory's scope and the run's options."""
+    return RunnerContext(scope=inventory_scope(inventory), ca_file=req.ca_file)
 
 
 @dataclass
@@ -150,9 +160,10 @@ def make_executor(req: ScanRequest, inventory: Inventory, plan: Plan, run_id: st
         broker = broker or broker_config(req.broker or "", ca_file=req.broker_ca,
                                          visibility_timeout=req.visibility_timeout)
         return CeleryExecutor(broker, run_id, zones_by_host(inventory), default_runners(), req.limits())
-    from secaudit.probes.families import runners
+    from secaudit.probes.registry import runners
 
-    return LocalExecutor(runners(req, inventory, sorted({p.kind for p in plan.probes})), req.limits())
+    return LocalExecutor(runners(runner_context(req, inventory), sorted({p.kind for p in plan.probes})),
+                         req.limits())
 
 
 def execute_scan(req: ScanRequest, journal: Journal, run_id: str, observer: ExecutionObserver | None = None,

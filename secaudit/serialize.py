@@ -1,9 +1,11 @@
-"""Model <-> JSON. The one place that turns frozen dataclasses into plain data and back.
+"""Model <-> JSON. The one place that turns frozen dataclasses into plain data and back, at every stage
+boundary: the journal, the results document, stored runs and each family's observation facts.
 
 Encoding is generic (dataclasses, enums, tuples, dates, mappings). Decoding is driven by
 the dataclasses' type hints, so a stored run, a journal line or a results file comes back
-as the same typed objects. Observation facts are decoded by probe kind through
-:data:`FACTS_DECODERS` (each family's ``from_dict``).
+as the same typed objects; unknown keys are an error. A facts type's ``to_dict``/``from_dict``
+are usually :func:`fields_to_dict` / :func:`fields_from_dict` with its schema version. Observation facts are decoded by probe kind with the facts type of
+the family registered for that kind (:mod:`secaudit.probes.registry`, its ``from_dict``).
 """
 
 from __future__ import annotations
@@ -15,15 +17,16 @@ import enum
 import types
 import typing
 from functools import lru_cache
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 from secaudit.model import Observation, ObservationStatus, Results
 
 RESULTS_SCHEMA = "secaudit/results/v1"
+RESULTS_SCHEMA_FILE = "results-v1.schema.json"
 
 
 def to_jsonable(obj: Any) -> Any:
-    """Plain JSON-compatible data for any model object."""
+    """Plain JSON-compatible data for any model object (a dataclass with ``to_dict`` encodes itself)."""
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj.value if isinstance(obj, enum.Enum) else obj
     if isinstance(obj, enum.Enum):
@@ -32,9 +35,7 @@ def to_jsonable(obj: Any) -> Any:
         return obj.isoformat()
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         to_dict = getattr(obj, "to_dict", None)
-        if callable(to_dict):
-            return to_dict()
-        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        return to_dict() if callable(to_dict) else fields_to_dict(obj)
     if isinstance(obj, Mapping):
         return {str(to_jsonable(k)): to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple, set, frozenset)):
@@ -43,34 +44,36 @@ def to_jsonable(obj: Any) -> Any:
     raise TypeError(f"cannot serialise {type(obj).__name__}")
 
 
-# Observation facts by probe kind: kind -> from_dict. Filled explicitly by the probe families.
-FACTS_DECODERS: dict[str, Callable[[Mapping[str, Any]], Any]] = {}
+def fields_to_dict(obj: Any, schema: str | None = None) -> dict[str, Any]:
+    """A dataclass's fields as plain data (for a ``to_dict`` that wants the generic form), optionally
+    tagged with its ``schema`` version."""
+    out = {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    return {"schema": schema, **out} if schema else out
 
 
-def register_facts_decoder(kind: str, decoder: Callable[[Mapping[str, Any]], Any]) -> None:
-    FACTS_DECODERS[kind] = decoder
+def fields_from_dict(cls: type, data: Any, schema: str | None = None) -> Any:
+    """Rebuild dataclass ``cls`` from plain data by its type hints (for a ``from_dict``). Unknown keys are an
+    error: a stored run that does not match the code is not silently half-read. With ``schema``, a
+    ``"schema"`` key must name that version (absent: assumed)."""
+    if not isinstance(data, Mapping):
+        raise ValueError(f"{cls.__name__}: expected an object, got {type(data).__name__}")
+    if schema is not None:
+        if data.get("schema", schema) != schema:
+            raise ValueError(f"{cls.__name__}: unsupported schema {data.get('schema')!r}")
+        data = {k: v for k, v in data.items() if k != "schema"}
+    hints = _hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(data) - names
+    if unknown:
+        raise ValueError(f"{cls.__name__}: unknown keys {sorted(unknown)}")
+    return cls(**{k: from_jsonable(hints[k], v) for k, v in data.items()})
 
 
-def _facts_decoders() -> dict[str, Callable[[Mapping[str, Any]], Any]]:
-    """Decoders of every probe family present in this installation."""
-    if not FACTS_DECODERS:
-        from importlib import import_module
+def _facts_type(kind: str) -> type | None:
+    """The facts dataclass of a probe kind, from the registered families (``None``: unknown kind)."""
+    from secaudit.probes.registry import facts_types
 
-        for kind, (module, name) in _KNOWN_FACTS.items():
-            try:
-                cls = getattr(import_module(module), name)
-            except (ImportError, AttributeError):
-                continue
-            FACTS_DECODERS[kind] = cls.from_dict
-    return FACTS_DECODERS
-
-
-# kind -> (module, facts class). Explicit list: no registration by import side effect.
-_KNOWN_FACTS: dict[str, tuple[str, str]] = {
-    "tls": ("secaudit.observations.tls", "TlsFacts"),
-    "ports": ("secaudit.observations.ports", "PortScan"),
-    "http": ("secaudit.observations.http", "HttpRedirect"),
-}
+    return facts_types().get(kind)
 
 
 @lru_cache(maxsize=None)
@@ -109,12 +112,7 @@ def from_jsonable(tp: Any, data: Any) -> Any:
             return observation_from_dict(data)
         if dataclasses.is_dataclass(tp):
             from_dict = getattr(tp, "from_dict", None)
-            if callable(from_dict):
-                return from_dict(data)
-            hints = _hints(tp)
-            kwargs = {f.name: from_jsonable(hints[f.name], data[f.name])
-                      for f in dataclasses.fields(tp) if f.name in data}
-            return tp(**kwargs)
+            return from_dict(data) if callable(from_dict) else fields_from_dict(tp, data)
         if issubclass(tp, enum.Enum):
             return tp(data)
         if tp is dt.date:
@@ -137,9 +135,9 @@ def observation_to_dict(obs: Observation) -> dict[str, Any]:
 def observation_from_dict(data: Mapping[str, Any]) -> Observation:
     kind = data["kind"]
     facts = data.get("facts")
-    decoder = _facts_decoders().get(kind)
-    if facts is not None and decoder is not None:
-        facts = decoder(facts)
+    facts_type = _facts_type(kind)
+    if facts is not None and facts_type is not None and hasattr(facts_type, "from_dict"):
+        facts = facts_type.from_dict(facts)
     return Observation(
         probe_id=data["probe_id"], kind=kind, target=data["target"], status=ObservationStatus(data["status"]),
         facts=facts, error=data.get("error"), started_at=data.get("started_at", ""),
@@ -156,3 +154,26 @@ def results_from_dict(data: Mapping[str, Any]) -> Results:
         raise ValueError(f"not a {RESULTS_SCHEMA} document (schema: {data.get('schema')!r})")
     body = {k: v for k, v in data.items() if k != "schema"}
     return from_jsonable(Results, body)
+
+
+def results_schema() -> dict[str, Any]:
+    """The published JSON Schema (draft 2020-12) of the results document, with ``run.only`` limited to the
+    probe families registered here (the file itself allows any family name)."""
+    import json
+    from importlib import resources
+
+    from secaudit.probes.registry import kinds
+
+    text = resources.files("secaudit").joinpath("schemas", RESULTS_SCHEMA_FILE).read_text(encoding="utf-8")
+    schema = json.loads(text)
+    only = _run_properties(schema)["only"]["items"]
+    only.pop("pattern", None)
+    only["enum"] = list(kinds())
+    return schema
+
+
+def _run_properties(schema: Mapping[str, Any]) -> dict[str, Any]:
+    run = schema["properties"]["run"]
+    if "$ref" in run:
+        run = schema["$defs"][run["$ref"].rsplit("/", 1)[1]]
+    return run["properties"]

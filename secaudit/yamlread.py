@@ -7,8 +7,11 @@ aliases stay shared nodes, so composing is linear in the file size) and then
 
 * records the position of every value and every mapping key by its path,
 * reports duplicate keys,
-* counts the nodes it builds, so an alias-expansion bomb ("billion laughs") is refused
-  after a bounded amount of work, and refuses recursive aliases and absurd nesting,
+* measures what aliases would expand to before building anything (memoised over the node
+  graph, so in time linear in the file's size): aliases may add at most twice the values
+  written (or :data:`EXPANSION_FLOOR`), so any honest file under the size limit loads and an
+  alias-expansion bomb ("billion laughs") is refused at the alias that blows up,
+* refuses recursive aliases and absurd nesting,
 * keeps timestamps as strings (dates are parsed where the format expects one).
 
 Only safe tags are accepted. Problems are returned as :class:`Diagnostic`.
@@ -22,6 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from yaml.events import (AliasEvent, CollectionEndEvent, CollectionStartEvent, NodeEvent,
+                         ScalarEvent)
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from secaudit.errors import Diagnostic
@@ -29,7 +34,9 @@ from secaudit.errors import Diagnostic
 Path = tuple[Any, ...]
 
 MAX_FILE_BYTES = int(os.environ.get("SECAUDIT_MAX_FILE_BYTES", 16 * 1024 * 1024))
-MAX_NODES = 200_000          # values built from one file, aliases counted each time they are expanded
+EXPANSION_FACTOR = 2         # aliases may add at most this many times the values written...
+EXPANSION_FLOOR = 100_000    # ...or this many, whichever is more (a small file sharing a block)
+_SIZE_CAP = 1 << 62          # expanded sizes are counted up to here (a deep bomb stays a small int)
 MAX_DEPTH = 64               # nesting of mappings and sequences
 
 # libyaml's parser when available (about 10x faster on large inventories); same nodes and marks.
@@ -72,10 +79,6 @@ class YamlDoc:
         return Diagnostic(self.file, line, col, message_key, args)
 
 
-class _TooBig(Exception):
-    pass
-
-
 class _Problem(Exception):
     def __init__(self, node: Node, key: str, **args: Any):
         super().__init__(key)
@@ -89,7 +92,6 @@ def _mark(node: Node) -> tuple[int, int]:
 class _Builder:
     def __init__(self, file: str):
         self.file = file
-        self.count = 0
         self.values: dict[Path, tuple[int, int]] = {}
         self.keys: dict[Path, tuple[int, int]] = {}
         self.diagnostics: list[Diagnostic] = []
@@ -97,9 +99,6 @@ class _Builder:
         self._active: set[int] = set()
 
     def build(self, node: Node, path: Path, depth: int = 0) -> Any:
-        self.count += 1
-        if self.count > MAX_NODES:
-            raise _TooBig()
         if depth > MAX_DEPTH:
             raise _Problem(node, "yaml.too_deep", limit=MAX_DEPTH)
         self.values.setdefault(path, _mark(node))
@@ -170,15 +169,21 @@ class _Builder:
         return result
 
 
-def expanded_size(root: Node, limit: int = MAX_NODES) -> int:
-    """Number of values ``root`` expands to, aliases counted each time they are used.
+def alias_budget(written: int) -> int:
+    """Most values a document of ``written`` values may expand to through its aliases."""
+    return written + max(EXPANSION_FLOOR, EXPANSION_FACTOR * written)
+
+
+def graph_size(root: Node) -> tuple[int, int]:
+    """``(written, expanded)``: values as written (an alias is one) and as built (an alias is
+    counted each time it is used, as everything it refers to).
 
     Memoised over the node graph, so an alias-expansion bomb is measured in time linear in
-    the file's size, before anything is built. Stops counting past ``limit``; raises
-    :class:`_Problem` on a recursive alias.
+    the file's size, before anything is built. Raises :class:`_Problem` on a recursive alias.
     """
     sizes: dict[int, int] = {}
     active: set[int] = set()
+    written = 1
     # iterative post-order walk: (node, children visited?)
     stack: list[tuple[Node, bool]] = [(root, False)]
     while stack:
@@ -187,7 +192,8 @@ def expanded_size(root: Node, limit: int = MAX_NODES) -> int:
         if done:
             active.discard(key)
             children = _children(node)
-            sizes[key] = min(limit + 1, 1 + sum(sizes[id(c)] for c in children))
+            written += len(children)
+            sizes[key] = min(_SIZE_CAP, 1 + sum(sizes[id(c)] for c in children))
             continue
         if key in sizes:
             continue
@@ -200,7 +206,36 @@ def expanded_size(root: Node, limit: int = MAX_NODES) -> int:
                 raise _Problem(child, "yaml.recursive_alias")
             if id(child) not in sizes:
                 stack.append((child, False))
-    return sizes[id(root)]
+    return written, sizes[id(root)]
+
+
+def _blowing_alias(text: str, limit: int) -> tuple[int, int, str]:
+    """Line, column and name of the alias at which the expanded document passes ``limit``.
+
+    Only called once a document is known to be too big: the node graph forgets where aliases
+    were written, the event stream does not.
+    """
+    sizes: dict[str, int] = {}
+    open_nodes: list[tuple[str | None, int]] = []
+    total, last = 0, (0, 0, "?")
+    for event in yaml.parse(text, Loader=_LOADER):
+        if isinstance(event, AliasEvent):
+            total += sizes.get(event.anchor, 1)
+            last = (event.start_mark.line + 1, event.start_mark.column + 1, event.anchor)
+        elif isinstance(event, ScalarEvent):
+            total += 1
+            if event.anchor:
+                sizes[event.anchor] = 1
+        elif isinstance(event, CollectionStartEvent):
+            total += 1
+            open_nodes.append((event.anchor, total))
+        elif isinstance(event, CollectionEndEvent):
+            anchor, started = open_nodes.pop()
+            if anchor:
+                sizes[anchor] = min(_SIZE_CAP, total - started + 1)
+        if total > limit and isinstance(event, NodeEvent):
+            return last
+    return last
 
 
 def _children(node: Node) -> list[Node]:
@@ -223,6 +258,14 @@ def _decode(file: str, data: bytes) -> tuple[str | None, Diagnostic | None]:
         line = before.count(b"\n") + 1
         col = e.start - (before.rfind(b"\n") + 1) + 1
         return None, Diagnostic(file, line, col, "yaml.not_utf8", {"byte": f"0x{data[e.start]:02x}"})
+
+
+def _bomb(file: str, text: str, written: int) -> Diagnostic:
+    limit = alias_budget(written)
+    line, col, anchor = _blowing_alias(text, limit)
+    return Diagnostic(file, line, col, "yaml.alias_bomb",
+                      {"alias": anchor, "limit": limit, "written": written, "factor": EXPANSION_FACTOR + 1,
+                       "floor": EXPANSION_FLOOR})
 
 
 def read_yaml_text(file: str, text: str) -> tuple[YamlDoc | None, list[Diagnostic]]:
@@ -249,11 +292,10 @@ def read_yaml_text(file: str, text: str) -> tuple[YamlDoc | None, list[Diagnosti
         return None, [Diagnostic(file, 0, 0, "yaml.empty")]
     builder = _Builder(file)
     try:
-        if expanded_size(node) > MAX_NODES:
-            raise _TooBig()
+        written, expanded = graph_size(node)
+        if expanded > alias_budget(written):
+            return None, [_bomb(file, text, written)]
         value = builder.build(node, ())
-    except _TooBig:
-        return None, [Diagnostic(file, 0, 0, "yaml.too_many_nodes", {"limit": MAX_NODES})]
     except _Problem as p:
         line, col = _mark(p.node)
         return None, [Diagnostic(file, line, col, p.key, p.params)]

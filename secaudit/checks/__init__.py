@@ -1,6 +1,13 @@
-"""Registry of checks by the name policies use. Explicit: each family lists its checks."""
+"""Registry of checks by the name policies use. Explicit: each family lists its checks.
+
+Checks defined outside the package (a test, a plug-in family) are added with :func:`registered`
+for the length of a ``with`` block, beside :func:`secaudit.probes.registry.registered` for their family.
+"""
 
 from __future__ import annotations
+
+import contextlib
+from typing import Iterator
 
 from secaudit.checks import cert, hsts, http_redirect, ports, ssh, tls
 from secaudit.checks.base import CheckContext, CheckSpec
@@ -27,4 +34,21 @@ def _build() -> dict[str, CheckSpec]:
 
 REGISTRY: dict[str, CheckSpec] = _build()
 
-__all__ = ["REGISTRY", "CheckContext", "CheckSpec"]
+
+@contextlib.contextmanager
+def registered(*specs: CheckSpec) -> Iterator[None]:
+    """``with registered(spec, ...):`` — extra checks exist for the length of the block (names must be new)."""
+    added: list[str] = []
+    try:
+        for spec in specs:
+            if spec.name in REGISTRY:
+                raise ValueError(f"check {spec.name!r} is already registered")
+            REGISTRY[spec.name] = spec
+            added.append(spec.name)
+        yield
+    finally:
+        for name in added:
+            REGISTRY.pop(name, None)
+
+
+__all__ = ["REGISTRY", "CheckContext", "CheckSpec", "registered"]

@@ -11,6 +11,7 @@ from secaudit.observations.tls import (
     PROTOCOLS,
     VULNERABILITIES,
     AcceptedSuite,
+    CertDeployment,
     Measure,
     TlsFacts,
     iana_name,
@@ -326,6 +327,12 @@ def vulnerabilities(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
 
 
 def ocsp_stapling(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+    """Stapling where it is possible: NOT_APPLICABLE when the certificate names no OCSP responder.
+
+    Since CA/B Forum ballot SC-063 (2023) OCSP is optional for publicly-trusted CAs and several (Let's
+    Encrypt, 2025) no longer run responders: without an AIA OCSP URL there is nothing to staple, and
+    revocation goes through CRLs. A Must-Staple certificate without a staple always fails.
+    """
     facts = get_facts(ctx)
     if isinstance(facts, Outcome):
         return facts
@@ -334,15 +341,32 @@ def ocsp_stapling(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     if problem:
         return problem
     require_trusted = bool(param(params, "require_trusted", False))
-    for d in c.deployments:
-        ev = [("cert.ev.subject", d.leaf.subject)]
-        if not d.ocsp_stapled:
-            return outcome(Verdict.FAIL, "tls.ocsp.fail_missing", ev)
+    results = [_ocsp_one(d, require_trusted) for d in c.deployments]
+    failed = [r for r in results if r.verdict is Verdict.FAIL]
+    if failed:
+        return failed[0]
+    passed = [r for r in results if r.verdict is Verdict.PASS]
+    return passed[0] if passed else results[0]
+
+
+def _ocsp_one(d: CertDeployment, require_trusted: bool) -> Outcome:
+    leaf = d.leaf
+    urls = leaf.ocsp_urls
+    ev = [("cert.ev.subject", leaf.subject), ("tls.ev.ocsp_responders", "?" if urls is None else list(urls)),
+          ("tls.ev.must_staple", "yes" if d.must_staple else "no")]
+    if d.ocsp_stapled:
         if d.ocsp_status != "SUCCESSFUL":
             return outcome(Verdict.FAIL, "tls.ocsp.fail_status", ev, status=d.ocsp_status)
         if require_trusted and not d.ocsp_trusted:
             return outcome(Verdict.FAIL, "tls.ocsp.fail_untrusted", ev)
-    return outcome(Verdict.PASS, "tls.ocsp.pass", [("cert.ev.subject", c.deployments[0].leaf.subject)])
+        return outcome(Verdict.PASS, "tls.ocsp.pass", ev)
+    if d.must_staple:
+        return outcome(Verdict.FAIL, "tls.ocsp.fail_must_staple", ev)
+    if urls == ():
+        crls = leaf.crl_urls
+        return outcome(Verdict.NOT_APPLICABLE, "tls.ocsp.na_no_responder",
+                       ev + [("tls.ev.crl_points", "?" if crls is None else list(crls))], subject=leaf.subject)
+    return outcome(Verdict.FAIL, "tls.ocsp.fail_missing", ev)
 
 
 _VULN_SCHEMA = {"type": "array", "items": {"enum": list(VULNERABILITIES)}}

@@ -28,3 +28,21 @@ def lang_option(f: Callable[..., Any]) -> Callable[..., Any]:
         "--lang", type=click.Choice(LANGS), default=None, expose_value=False, is_eager=True,
         callback=_set_lang, help="Language of messages and reports (default: from the locale, else en).",
     )(f)
+
+
+class FamilyChoice(click.Choice):
+    """``--only``: the probe families registered when the command runs (:mod:`secaudit.probes.registry`),
+    so a family added at run time is a valid choice without editing the CLI."""
+
+    def __init__(self) -> None:
+        super().__init__((), case_sensitive=True)
+
+    @property  # type: ignore[override]
+    def choices(self) -> tuple[str, ...]:
+        from secaudit.probes.registry import kinds
+
+        return kinds()
+
+    @choices.setter
+    def choices(self, value: object) -> None:
+        pass                                 # click's __init__ assigns; the registry is the source

@@ -10,7 +10,7 @@ from typing import Any, Sequence
 
 import click
 
-from secaudit.cli.common import lang_option
+from secaudit.cli.common import FamilyChoice, lang_option
 from secaudit.cli.worker import BrokerOptions, broker_options
 from secaudit.status import ExitStatus
 
@@ -93,7 +93,7 @@ def _with_broker(req: Any, broker: Any) -> Any:
 @click.command("scan")
 @click.argument("inventory", required=False, type=click.Path(dir_okay=False, path_type=str))
 @click.option("--system", "systems", multiple=True, metavar="ID", help="Scan only this system (repeatable).")
-@click.option("--only", multiple=True, type=click.Choice(["tls", "ports", "http"]),
+@click.option("--only", multiple=True, type=FamilyChoice(),
               help="Run only these probe families (repeatable); controls needing others get no verdict.")
 @click.option("--waivers", "waivers_file", type=click.Path(dir_okay=False, path_type=str), help="Waivers YAML file.")
 @click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS),

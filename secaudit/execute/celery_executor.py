@@ -341,7 +341,9 @@ def _is_broker_error(e: BaseException) -> bool:
 
 
 def default_runners() -> dict[str, ProbeRunner]:
-    """Runner descriptions for batching and budgets (the coordinator runs no probe)."""
-    from secaudit.probes.families import HttpRunner, PortsRunner, TlsRunner
+    """Runners of every registered family, for their batch sizes and budgets only: the coordinator runs
+    no probe (and needs none of their tools)."""
+    from secaudit.probes import registry
+    from secaudit.probes.interface import RunnerContext
 
-    return {"tls": TlsRunner(None), "ports": PortsRunner([]), "http": HttpRunner([])}
+    return {f.kind: f.runner(RunnerContext()) for f in registry.families()}

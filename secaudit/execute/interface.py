@@ -5,23 +5,12 @@ implements :class:`Executor` and reuses the same runners, journal and observers;
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Protocol, Sequence
+from typing import Protocol, Sequence
 
 from secaudit.model import Observation, Probe
+from secaudit.probes.interface import ProbeRunner   # the runner protocol lives with the families; re-exported
 
-
-class ProbeRunner(Protocol):
-    """Runs probes of one kind ("tls", "ports", "http"). Must never raise for a target's fault: a
-    target that refuses, stalls or lies becomes an ERROR observation."""
-
-    kind: str
-    batch_size: int          # probes handed over in one call (one sslyze Scanner, one nmap invocation)
-    parallel: int            # probes of a batch that run at the same time (bounds the batch's deadline)
-    # optional: overhead_s, seconds a batch may spend before its probes' own deadlines start
-
-    def run(self, probes: Sequence[Probe], *, timeout_s: float) -> Iterator[Observation]:
-        """Yield one observation per probe, as each completes, each within about ``timeout_s``."""
-        ...
+__all__ = ["ExecutionObserver", "ExecutionSummary", "Executor", "JournalLike", "NullObserver", "ProbeRunner"]
 
 
 class ExecutionObserver(Protocol):

@@ -24,7 +24,6 @@ from secaudit.model import Observation, Probe
 from secaudit.targets import Scope
 
 log = logging.getLogger("secaudit.worker")
-KINDS = ("tls", "ports", "http")
 
 
 @dataclass(frozen=True)
@@ -60,11 +59,20 @@ def outside_scope(probe: Probe, scope: Scope) -> str | None:
     return next((h for h in probe_hosts(probe) if not scope.contains(h)), None)
 
 
-def _runners(settings: WorkerSettings, probes: Sequence[Probe]) -> dict[str, Any]:
-    from secaudit.probes.families import HttpRunner, PortsRunner, TlsRunner
+def _runners(settings: WorkerSettings, kind: str, probes: Sequence[Probe]) -> dict[str, Any]:
+    """The registry's runner for the batch's kind, limited to the hosts of the probes that passed the
+    scope check (each family's own guard then holds them to exactly those)."""
+    from secaudit.probes import registry
+    from secaudit.probes.interface import RunnerContext
 
-    hosts = sorted({str(p.params.get("host") or host_of(p.target)) for p in probes})
-    return {"tls": TlsRunner(settings.ca_file), "ports": PortsRunner(hosts), "http": HttpRunner(hosts)}
+    hosts = tuple(sorted({h for p in probes for h in probe_hosts(p)}))
+    return {kind: registry.get(kind).runner(RunnerContext(scope=hosts, ca_file=settings.ca_file))}
+
+
+def known_kinds() -> tuple[str, ...]:
+    from secaudit.probes import registry
+
+    return registry.kinds()
 
 
 def run_batch(message: Any, settings: WorkerSettings, worker: str) -> dict[str, Any]:
@@ -75,7 +83,7 @@ def run_batch(message: Any, settings: WorkerSettings, worker: str) -> dict[str, 
     except PayloadError as e:
         log.warning("refused a malformed batch: %s", e)
         return {**result_message(worker, settings.zone, 0.0, []), "error": f"malformed batch: {e}"}
-    if batch.zone != settings.zone or batch.kind not in KINDS:
+    if batch.zone != settings.zone or batch.kind not in known_kinds():
         why = (f"refused by worker {worker}: batch for zone {batch.zone!r} reached the queue of zone "
                f"{settings.zone!r}" if batch.zone != settings.zone else f"unknown probe kind {batch.kind!r}")
         return result_message(worker, settings.zone, time.monotonic() - started,
@@ -96,7 +104,7 @@ def run_batch(message: Any, settings: WorkerSettings, worker: str) -> dict[str, 
         journal = _MemoryJournal()
         limits = Limits(concurrency=1, per_host=len(accepted), probe_timeout=batch.timeout_s,
                         kind_timeouts={batch.kind: batch.timeout_s}, grace=settings.grace_s)
-        LocalExecutor(_runners(settings, accepted), limits).execute(accepted, journal)
+        LocalExecutor(_runners(settings, batch.kind, accepted), limits).execute(accepted, journal)
         observed = journal.items
     return result_message(worker, settings.zone, time.monotonic() - started, refused + observed)
 

@@ -83,7 +83,9 @@ class TestPKI:
     def leaf(self, *, names: tuple[str, ...] = ("localhost", "127.0.0.1"), key_kind: str = "rsa",
              key_size: int = 2048, not_before: dt.datetime | None = None, not_after: dt.datetime | None = None,
              hash_alg: hashes.HashAlgorithm | None = None, self_signed: bool = False,
-             cn: str | None = None) -> Issued:
+             cn: str | None = None, ocsp_url: str | None = None, must_staple: bool = False) -> Issued:
+        """A leaf; ``ocsp_url`` adds an Authority Information Access OCSP responder, ``must_staple`` the
+        TLS Feature status_request extension (RFC 7633)."""
         key = _key(key_kind, key_size)
         issuer = None if self_signed else self.intermediate
         subject = _name(cn or names[0])
@@ -111,6 +113,11 @@ class TestPKI:
         if issuer is not None:
             builder = builder.add_extension(
                 x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), critical=False)  # type: ignore[attr-defined]
+        if ocsp_url:
+            builder = builder.add_extension(x509.AuthorityInformationAccess([x509.AccessDescription(
+                x509.oid.AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url))]), critical=False)
+        if must_staple:
+            builder = builder.add_extension(x509.TLSFeature([x509.TLSFeatureType.status_request]), critical=False)
         signer = key if issuer is None else issuer.key
         return Issued(builder.sign(signer, hash_alg or hashes.SHA256()), key)  # type: ignore[arg-type]
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from secaudit.serialize import fields_from_dict, fields_to_dict
+
 SCHEMA = "secaudit/observation/http/v1"
 
 
@@ -29,15 +31,8 @@ class HttpRedirect:
         return self.is_redirect and self.location_scheme == "https"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"schema": SCHEMA, "url": self.url, "status": self.status, "reason": self.reason,
-                "location": self.location, "location_scheme": self.location_scheme,
-                "location_host": self.location_host, "same_host": self.same_host}
+        return fields_to_dict(self, SCHEMA)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "HttpRedirect":
-        if d.get("schema", SCHEMA) != SCHEMA:
-            raise ValueError(f"unsupported http observation schema {d.get('schema')!r}")
-        return cls(url=str(d["url"]), status=int(d["status"]), reason=str(d.get("reason", "")),
-                   location=None if d.get("location") is None else str(d["location"]),
-                   location_scheme=str(d.get("location_scheme", "")),
-                   location_host=str(d.get("location_host", "")), same_host=bool(d.get("same_host", False)))
+        return fields_from_dict(cls, d, SCHEMA)

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Mapping
 
+from secaudit.serialize import fields_from_dict, fields_to_dict
+
 SCHEMA = "secaudit/observation/ports/v1"
 
 
@@ -61,16 +63,6 @@ class ServiceInfo:
             name += "?"  # nmap's convention: a guess from the port number, not a detection
         return f"{name} ({detail})" if detail else name
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "product": self.product, "version": self.version,
-                "extrainfo": self.extrainfo, "method": self.method, "confidence": self.confidence, "tunnel": self.tunnel}
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "ServiceInfo":
-        return cls(name=str(d.get("name", "")), product=str(d.get("product", "")),
-                   version=str(d.get("version", "")), extrainfo=str(d.get("extrainfo", "")),
-                   method=str(d.get("method", "")), confidence=int(d.get("confidence", 0)),
-                   tunnel=str(d.get("tunnel", "")))
 
 
 @dataclass(frozen=True)
@@ -83,13 +75,6 @@ class SshAlgorithms:
     macs: tuple[str, ...] = ()
     compression: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"kex": list(self.kex), "hostkey": list(self.hostkey), "ciphers": list(self.ciphers),
-                "macs": list(self.macs), "compression": list(self.compression)}
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "SshAlgorithms":
-        return cls(**{k: tuple(str(x) for x in d.get(k, ())) for k in ("kex", "hostkey", "ciphers", "macs", "compression")})
 
 
 @dataclass(frozen=True)
@@ -107,13 +92,6 @@ class SshAuthMethods:
     def keyboard_interactive(self) -> bool:
         return "keyboard-interactive" in self.methods
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"methods": list(self.methods), "source": self.source}
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "SshAuthMethods":
-        return cls(methods=tuple(str(x) for x in d.get("methods", ())),
-                   source=str(d.get("source", "nse:ssh-auth-methods")))
 
 
 @dataclass(frozen=True)
@@ -135,25 +113,6 @@ class PortFact:
     def service_name(self) -> str:
         return self.service.name if self.service else ""
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "port": self.port, "protocol": self.protocol, "state": self.state.value, "reason": self.reason,
-            "service": self.service.to_dict() if self.service else None,
-            "ssh_algorithms": self.ssh_algorithms.to_dict() if self.ssh_algorithms else None,
-            "ssh_auth_methods": self.ssh_auth_methods.to_dict() if self.ssh_auth_methods else None,
-            "scripts": dict(self.scripts),
-        }
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "PortFact":
-        return cls(
-            port=int(d["port"]), protocol=str(d.get("protocol", "tcp")), state=PortState(d["state"]),
-            reason=str(d.get("reason", "")),
-            service=ServiceInfo.from_dict(d["service"]) if d.get("service") else None,
-            ssh_algorithms=SshAlgorithms.from_dict(d["ssh_algorithms"]) if d.get("ssh_algorithms") else None,
-            ssh_auth_methods=SshAuthMethods.from_dict(d["ssh_auth_methods"]) if d.get("ssh_auth_methods") else None,
-            scripts={str(k): str(v) for k, v in (d.get("scripts") or {}).items()},
-        )
 
 
 @dataclass(frozen=True)
@@ -181,26 +140,11 @@ class PortScan:
         return tuple(sorted((p for p in self.ports if p.is_open), key=lambda p: (p.protocol, p.port)))
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "schema": SCHEMA, "host": self.host, "address": self.address,
-            "ports": [p.to_dict() for p in self.ports], "requested_ports": list(self.requested_ports),
-            "service_detection": self.service_detection, "scripts": list(self.scripts),
-            "nmap_version": self.nmap_version, "command": list(self.command), "elapsed_s": self.elapsed_s,
-        }
+        return fields_to_dict(self, SCHEMA)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "PortScan":
-        if d.get("schema", SCHEMA) != SCHEMA:
-            raise ValueError(f"unsupported ports observation schema {d.get('schema')!r}")
-        return cls(
-            host=str(d["host"]), address=str(d.get("address", "")),
-            ports=tuple(PortFact.from_dict(p) for p in d.get("ports", ())),
-            requested_ports=tuple(int(p) for p in d.get("requested_ports", ())),
-            service_detection=bool(d.get("service_detection", False)),
-            scripts=tuple(str(s) for s in d.get("scripts", ())),
-            nmap_version=str(d.get("nmap_version", "")), command=tuple(str(a) for a in d.get("command", ())),
-            elapsed_s=float(d.get("elapsed_s", 0.0)),
-        )
+        return fields_from_dict(cls, d, SCHEMA)
 
 
 # ----------------------------------------------------------------------------- NSE output parsing (pure)

@@ -18,7 +18,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
-from secaudit.observations.serial import from_jsonable, to_jsonable
+from secaudit.serialize import fields_from_dict, fields_to_dict
 
 
 class Measure(StrEnum):
@@ -300,6 +300,8 @@ class CertInfo:
     signature_hash: str | None = None        # e.g. sha256, sha1, md5; None for Ed25519
     self_signed: bool = False
     is_ca: bool = False
+    ocsp_urls: tuple[str, ...] | None = None  # AIA OCSP responders; () none named; None not read (older runs)
+    crl_urls: tuple[str, ...] | None = None   # CRL distribution points; same convention
 
 
 @dataclass(frozen=True)
@@ -405,8 +407,8 @@ class TlsFacts:
     notes: tuple[str, ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
-        return to_jsonable(self)
+        return fields_to_dict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TlsFacts":
-        return from_jsonable(cls, data)
+        return fields_from_dict(cls, data)

@@ -1,7 +1,8 @@
-"""The probe families the plan and the executor know: tls (sslyze), ports (nmap), http (stdlib).
+"""The TLS (sslyze) and ports (nmap) families: glue between :mod:`secaudit.probes.interface` and the
+adapters in :mod:`secaudit.probes.tls` and :mod:`secaudit.probes.ports`, which stay black boxes here.
 
-For each family: how needs become probe parameters (``params_for``, pure) and a runner that
-executes a batch of probes (``runners``). Explicit, one place: adding a family is one entry.
+The HTTP family lives beside its probe in :mod:`secaudit.probes.http` (the pattern for a new family);
+the list of families is :mod:`secaudit.probes.registry`.
 """
 
 from __future__ import annotations
@@ -9,47 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
-from secaudit.model import Control, Inventory, Observation, Probe, System
-from secaudit.plan import ParamsFor, Target
+from secaudit.model import Control, Endpoint, Inventory, Observation, Probe, System
+from secaudit.observations.ports import PortScan
+from secaudit.observations.tls import TlsFacts
+from secaudit.probes.interface import BaseFamily, ProbeRunner, RunnerContext, Target
 
-
-# ----------------------------------------------------------------------------- params (pure)
-
-
-def _tls_params(needs: frozenset[str], targets: Sequence[Target], systems: Sequence[System],
-                controls: Sequence[Control]) -> Mapping[str, Any]:
-    from secaudit.probes.tls import params_for_needs
-
-    ep = next(t.endpoint for t in targets if t.endpoint is not None)
-    return {"host": ep.host, "port": ep.port, "sni": ep.sni,
-            "starttls": ep.starttls.value if ep.starttls else None,
-            "scan": params_for_needs(needs).to_dict()}
-
-
-def _ports_params(needs: frozenset[str], targets: Sequence[Target], systems: Sequence[System],
-                  controls: Sequence[Control]) -> Mapping[str, Any]:
-    from secaudit.probes.ports import options_for_needs, select_ports
-
-    host = targets[0].host
-    ports: set[int] = set()
-    for system in systems:
-        for control in controls or [None]:      # each asking control may widen the port set
-            ports.update(select_ports(system, dict(control.params) if control else {}))
-    # A host shared by systems: every system's allowed and endpoint ports are scanned there.
-    return {**options_for_needs(needs).to_params(), "ports": sorted(ports), "host": host}
-
-
-def _http_params(needs: frozenset[str], targets: Sequence[Target], systems: Sequence[System],
-                 controls: Sequence[Control]) -> Mapping[str, Any]:
-    ep = next(t.endpoint for t in targets if t.endpoint is not None)
-    return {"host": ep.host, "port": ep.port, "host_header": ep.sni or ep.host}
-
-
-def params_for(req: Any = None, inventory: Inventory | None = None) -> dict[str, ParamsFor]:
-    return {"tls": _tls_params, "ports": _ports_params, "http": _http_params}
-
-
-# ----------------------------------------------------------------------------- runners
+# ----------------------------------------------------------------------------- tls
 
 
 class TlsRunner:
@@ -80,6 +46,32 @@ class TlsRunner:
                 yield obs
 
 
+class TlsFamily(BaseFamily):
+    """sslyze through its Python API: one probe per TLS endpoint with exactly the scan commands needed."""
+
+    kind = "tls"
+    provides = frozenset({"tls"})
+    facts_type = TlsFacts
+
+    def applies(self, endpoint: Endpoint) -> bool:
+        return endpoint.tls
+
+    def params(self, needs: frozenset[str], targets: Sequence[Target], systems: Sequence[System],
+               controls: Sequence[Control]) -> Mapping[str, Any]:
+        from secaudit.probes.tls import params_for_needs
+
+        ep = next(t.endpoint for t in targets if t.endpoint is not None)
+        return {"host": ep.host, "port": ep.port, "sni": ep.sni,
+                "starttls": ep.starttls.value if ep.starttls else None,
+                "scan": params_for_needs(needs).to_dict()}
+
+    def runner(self, ctx: RunnerContext) -> ProbeRunner:
+        return TlsRunner(ctx.ca_file)
+
+
+# ----------------------------------------------------------------------------- ports
+
+
 class PortsRunner:
     kind = "ports"
     batch_size = 16          # hosts per nmap invocation
@@ -94,18 +86,38 @@ class PortsRunner:
         yield from run_probes(probes, self.scope, deadline_s=timeout_s, batch_size=self.batch_size)
 
 
-class HttpRunner:
-    kind = "http"
-    batch_size = 1
-    parallel = 1
+class PortsFamily(BaseFamily):
+    """nmap (connect scan, -sV and NSE scripts when needed): one probe per host with the union of its ports."""
 
-    def __init__(self, scope: Sequence[str]):
-        self.scope = list(scope)
+    kind = "ports"
+    provides = frozenset({"ports", "nse"})
+    facts_type = PortScan
 
-    def run(self, probes: Sequence[Probe], *, timeout_s: float) -> Iterator[Observation]:
-        from secaudit.probes.http import run_probes
+    def probe_target(self, target: Target) -> str:
+        return target.host
 
-        yield from run_probes(probes, self.scope, timeout_s=min(timeout_s, 10.0))
+    def params(self, needs: frozenset[str], targets: Sequence[Target], systems: Sequence[System],
+               controls: Sequence[Control]) -> Mapping[str, Any]:
+        from secaudit.probes.ports import options_for_needs, select_ports
+
+        host = targets[0].host
+        ports: set[int] = set()
+        for system in systems:
+            for control in controls or [None]:      # each asking control may widen the port set
+                ports.update(select_ports(system, dict(control.params) if control else {}))
+        # A host shared by systems: every system's allowed and endpoint ports are scanned there.
+        return {**options_for_needs(needs).to_params(), "ports": sorted(ports), "host": host}
+
+    def runner(self, ctx: RunnerContext) -> ProbeRunner:
+        return PortsRunner(ctx.scope)
+
+    def check_tools(self) -> None:
+        from secaudit.probes.ports import find_nmap
+
+        find_nmap()          # raises ToolMissingError with the install command when nmap is missing or too old
+
+
+# ----------------------------------------------------------------------------- shims (to be removed)
 
 
 def inventory_scope(inventory: Inventory) -> list[str]:
@@ -113,13 +125,16 @@ def inventory_scope(inventory: Inventory) -> list[str]:
     return sorted({e.host for s in inventory.systems for e in s.endpoints})
 
 
-def runners(req: Any, inventory: Inventory, kinds: Sequence[str] | None = None) -> dict[str, Any]:
-    """Runners for the plan's probe kinds; checks that external tools exist first (clear error, exit 2)."""
-    scope = inventory_scope(inventory)
-    out: dict[str, Any] = {"tls": TlsRunner(getattr(req, "ca_file", None)), "http": HttpRunner(scope),
-                           "ports": PortsRunner(scope)}
-    if kinds is None or "ports" in kinds:
-        from secaudit.probes.ports import find_nmap
+def params_for(req: Any = None, inventory: Inventory | None = None) -> dict[str, Any]:
+    """Deprecated: use :func:`secaudit.probes.registry.params_makers`."""
+    from secaudit.probes import registry
 
-        find_nmap()          # raises ToolMissingError with the install command when nmap is missing or too old
-    return {k: v for k, v in out.items() if kinds is None or k in kinds}
+    return dict(registry.params_makers())
+
+
+def runners(req: Any, inventory: Inventory, kinds: Sequence[str] | None = None) -> dict[str, Any]:
+    """Deprecated: use :func:`secaudit.probes.registry.runners` with a :class:`RunnerContext`."""
+    from secaudit.probes import registry
+
+    ctx = RunnerContext(scope=tuple(inventory_scope(inventory)), ca_file=getattr(req, "ca_file", None))
+    return registry.runners(ctx, kinds)

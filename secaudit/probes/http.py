@@ -12,11 +12,12 @@ import http.client
 import socket
 import threading
 import time
-from typing import Collection, Sequence
+from typing import Any, Collection, Iterator, Mapping, Sequence
 from urllib.parse import urljoin, urlsplit
 
-from secaudit.model import Endpoint, Observation, ObservationStatus, Probe
+from secaudit.model import Control, Endpoint, Observation, ObservationStatus, Probe, Service, System
 from secaudit.observations.http import HttpRedirect
+from secaudit.probes.interface import BaseFamily, ProbeRunner, RunnerContext, Target
 from secaudit.probes.ports import ScopeError
 from secaudit.targets import format_url_host, reason, validate_host, validate_port
 
@@ -109,3 +110,34 @@ def run_probes(probes: Sequence[Probe], scope: Collection[str], *, timeout_s: fl
         out.append(Observation(p.id, KIND, p.target, ObservationStatus.OK, facts, None, started,
                                round(time.monotonic() - t0, 3)))
     return out
+
+
+class HttpRunner:
+    kind = KIND
+    batch_size = 1
+    parallel = 1
+
+    def __init__(self, scope: Sequence[str]):
+        self.scope = list(scope)
+
+    def run(self, probes: Sequence[Probe], *, timeout_s: float) -> Iterator[Observation]:
+        yield from run_probes(probes, self.scope, timeout_s=min(timeout_s, 10.0))
+
+
+class HttpFamily(BaseFamily):
+    """Plain HTTP (standard library): one ``GET /`` per plain-HTTP endpoint, redirects not followed."""
+
+    kind = KIND
+    provides = frozenset({KIND})
+    facts_type = HttpRedirect
+
+    def applies(self, endpoint: Endpoint) -> bool:
+        return endpoint.service is Service.HTTP
+
+    def params(self, needs: frozenset[str], targets: Sequence[Target], systems: Sequence[System],
+               controls: Sequence[Control]) -> Mapping[str, Any]:
+        ep = next(t.endpoint for t in targets if t.endpoint is not None)
+        return {"host": ep.host, "port": ep.port, "host_header": ep.sni or ep.host}
+
+    def runner(self, ctx: RunnerContext) -> ProbeRunner:
+        return HttpRunner(ctx.scope)

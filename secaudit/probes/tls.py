@@ -708,8 +708,38 @@ def _cert_info(cert: Any) -> CertInfo:
         not_before=cert.not_valid_before_utc.isoformat(), not_after=cert.not_valid_after_utc.isoformat(),
         dns_names=dns, ip_addresses=ips, key_type=ktype, key_size=ksize, key_curve=curve,
         signature_algorithm=sig_name, signature_hash=sig_hash, self_signed=cert.issuer == cert.subject,
-        is_ca=is_ca,
+        is_ca=is_ca, ocsp_urls=_ocsp_urls(cert), crl_urls=_crl_urls(cert),
     )
+
+
+def _ocsp_urls(cert: Any) -> tuple[str, ...] | None:
+    """The OCSP responder URLs of the Authority Information Access extension; () when none, None if unreadable."""
+    from cryptography import x509
+    from cryptography.x509.oid import AuthorityInformationAccessOID
+
+    try:
+        aia = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
+    except x509.ExtensionNotFound:
+        return ()
+    except Exception:  # noqa: BLE001 - malformed extension: unknown, never "no responder"
+        return None
+    return tuple(str(d.access_location.value) for d in aia
+                 if d.access_method == AuthorityInformationAccessOID.OCSP
+                 and isinstance(d.access_location, x509.UniformResourceIdentifier))
+
+
+def _crl_urls(cert: Any) -> tuple[str, ...] | None:
+    """The CRL distribution point URLs; () when none, None if unreadable."""
+    from cryptography import x509
+
+    try:
+        points = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+    except x509.ExtensionNotFound:
+        return ()
+    except Exception:  # noqa: BLE001
+        return None
+    return tuple(str(n.value) for p in points for n in (p.full_name or ())
+                 if isinstance(n, x509.UniformResourceIdentifier))
 
 
 def hostname_matches(hostname: str, dns_names: Sequence[str], ip_addresses: Sequence[str]) -> bool:

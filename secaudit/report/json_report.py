@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from importlib import resources
 from typing import Any, Iterator
 
 from secaudit.model import Results
 from secaudit.report.interface import ReportFormat
 
-SCHEMA_FILE = "results-v1.schema.json"
-
-
 def results_schema() -> dict[str, Any]:
-    """The published JSON Schema (draft 2020-12) of the results document."""
-    return json.loads(resources.files("secaudit").joinpath("schemas", SCHEMA_FILE).read_text(encoding="utf-8"))
+    """The published JSON Schema (draft 2020-12) of the results document (see :func:`secaudit.serialize.results_schema`)."""
+    from secaudit.serialize import results_schema as schema
+
+    return schema()
 
 
 class JsonFormat(ReportFormat):

@@ -38,7 +38,7 @@ CASES = [
      "modern", "legacy", "tls.ciphers.allowed.fail"),
     ("tls.groups.allowed", {"groups": ["X25519", "prime256v1", "secp384r1"]}, "modern", "modern",
      None),  # the lab's curves are all Mozilla's; failure shown below with a narrower list
-    ("tls.ocsp_stapling", {}, "modern", "modern_nohsts", "tls.ocsp.fail_missing"),
+    ("tls.ocsp_stapling", {}, "modern", "ocsp_unstapled", "tls.ocsp.fail_missing"),
     ("cert.trusted", {}, "modern", "self_signed", "cert.trusted.fail_self_signed"),
     ("cert.hostname", {}, "modern", "wrong_host", "cert.hostname.fail"),
     ("cert.expiry", {}, "modern", "expired", "cert.expiry.fail_expired"),
@@ -61,6 +61,36 @@ def test_check_passes_on_one_server_and_fails_on_another(full_scan, check, param
     assert ko.verdict == Verdict.FAIL, (ko.message, ko.evidence)
     assert ko.message.key == key
     assert ko.evidence, "a failure must carry evidence"
+
+
+def test_ocsp_stapling_without_a_responder_is_not_applicable_and_must_staple_fails(full_scan):
+    # the lab's other leaves name no OCSP responder (like Let's Encrypt's since 2025): nothing to staple
+    o = judge(full_scan, "modern_nohsts", "tls.ocsp_stapling")
+    assert o.verdict == Verdict.NOT_APPLICABLE and o.message.key == "tls.ocsp.na_no_responder", o.message
+    assert {e.label: e.value for e in o.evidence}["tls.ev.ocsp_responders"] == "-"
+    o = judge(full_scan, "ocsp_unstapled", "tls.ocsp_stapling")
+    assert {e.label: e.value for e in o.evidence}["tls.ev.ocsp_responders"] == "http://127.0.0.1:9/ocsp"
+    o = judge(full_scan, "must_staple_unstapled", "tls.ocsp_stapling")
+    assert o.verdict == Verdict.FAIL and o.message.key == "tls.ocsp.fail_must_staple"
+    assert judge(full_scan, "modern", "tls.ocsp_stapling").verdict == Verdict.PASS
+
+
+@pytest.mark.parametrize("level, expected", [(2, None), (3, ("medium", Verdict.FAIL)), (4, ("high", Verdict.FAIL))])
+def test_misordered_chain_fails_from_level_3(full_scan, level, expected):
+    from secaudit.quickeval import evaluate, load_profile
+    from secaudit.resources import policies_dir
+
+    policy = load_profile(str(policies_dir() / "levels" / f"level-{level}.yaml"))
+    host, port = full_scan["bad_order"].target.rsplit(":", 1)
+    ep = Endpoint(host, int(port), Service.HTTPS, None, "localhost", tls=True)
+    got = {r.control.id: (r.control.severity.value, r.outcome.verdict)
+           for r in evaluate(policy, ep, {"tls": full_scan["bad_order"]})}
+    assert got.get("CERT-ORDER-01") == expected
+    if expected:   # the well-ordered server passes the same control
+        host, port = full_scan["modern"].target.rsplit(":", 1)
+        ep = Endpoint(host, int(port), Service.HTTPS, None, "localhost", tls=True)
+        good = {r.control.id: r.outcome.verdict for r in evaluate(policy, ep, {"tls": full_scan["modern"]})}
+        assert good["CERT-ORDER-01"] == Verdict.PASS
 
 
 def test_groups_fail_when_the_server_offers_a_group_outside_the_list(full_scan):

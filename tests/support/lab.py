@@ -13,6 +13,9 @@ from secaudit.lab.pki import TestPKI, days, ocsp_response_der
 from secaudit.lab.servers import LOOPBACK, NginxFarm, Site, closed_port, silent_port, smtp_starttls
 
 HSTS_2Y = "max-age=63072000"
+# Named in the AIA of the leaves that have a responder; nothing listens there and nothing asks it
+# (nginx staples from ssl_stapling_file, sslyze only reads the staple). Loopback, never contacted.
+OCSP_URL = "http://127.0.0.1:9/ocsp"
 
 
 @dataclass
@@ -32,10 +35,12 @@ def _sites(pki: TestPKI, d: Path) -> list[Site]:
         crt, key = pki.write_leaf(leaf, d, name, with_intermediate=with_intermediate)
         sites.append(Site(name, crt, key, **kw))
 
-    modern_leaf = pki.leaf()
+    modern_leaf = pki.leaf(ocsp_url=OCSP_URL)
     staple = d / "modern.ocsp"
     staple.write_bytes(ocsp_response_der(pki, modern_leaf))
     add("modern", modern_leaf, hsts=HSTS_2Y, stapling_file=staple)
+    add("ocsp_unstapled", pki.leaf(ocsp_url=OCSP_URL), hsts=HSTS_2Y)     # names a responder, staples nothing
+    add("must_staple_unstapled", pki.leaf(ocsp_url=OCSP_URL, must_staple=True), hsts=HSTS_2Y)
     add("modern_nohsts", pki.leaf())
     add("hsts_short", pki.leaf(), hsts="max-age=300")
     add("modern13_ecdsa", pki.leaf(key_kind="ec", key_size=256), protocols="TLSv1.3", hsts=HSTS_2Y)

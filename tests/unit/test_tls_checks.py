@@ -1,5 +1,7 @@
 """TLS, certificate and HSTS checks on canned observations: pass, fail, error, not applicable."""
 
+import dataclasses
+
 import pytest
 
 from secaudit.checks import REGISTRY
@@ -131,6 +133,30 @@ def test_vulnerabilities():
 def test_ocsp_stapling():
     assert run("tls.ocsp_stapling", with_cert(deployment(stapled=True))).verdict == Verdict.PASS
     assert run("tls.ocsp_stapling", with_cert(deployment())).verdict == Verdict.FAIL
+
+
+def _leaf(ocsp_urls, crl_urls=()):
+    return dataclasses.replace(cert(), ocsp_urls=ocsp_urls, crl_urls=crl_urls)
+
+
+def test_ocsp_without_a_responder_is_not_applicable_with_the_reason():
+    dep = deployment(_leaf((), ("http://crl.example/ca.crl",)), cert("CN=Intermediate", "CN=Root"))
+    o = run("tls.ocsp_stapling", with_cert(dep))
+    assert o.verdict == Verdict.NOT_APPLICABLE and o.message.key == "tls.ocsp.na_no_responder"
+    assert "http://crl.example/ca.crl" in {e.value for e in o.evidence}
+
+
+def test_ocsp_with_a_responder_must_be_stapled_and_must_staple_always_fails_without_one():
+    with_responder = deployment(_leaf(("http://ocsp.example",)), cert("CN=Intermediate", "CN=Root"))
+    o = run("tls.ocsp_stapling", with_cert(with_responder))
+    assert o.verdict == Verdict.FAIL and o.message.key == "tls.ocsp.fail_missing"
+    assert "http://ocsp.example" in {e.value for e in o.evidence}
+    must = dataclasses.replace(deployment(_leaf(()), cert("CN=Intermediate", "CN=Root")), must_staple=True)
+    assert run("tls.ocsp_stapling", with_cert(must)).message.key == "tls.ocsp.fail_must_staple"
+    stapled = dataclasses.replace(with_responder, ocsp_stapled=True, ocsp_status="SUCCESSFUL")
+    assert run("tls.ocsp_stapling", with_cert(stapled)).verdict == Verdict.PASS
+    # unknown (an observation recorded before responders were read): never not-applicable
+    assert run("tls.ocsp_stapling", with_cert(deployment(_leaf(None)))).verdict == Verdict.FAIL
 
 
 # ---------------------------------------------------------------- certificates

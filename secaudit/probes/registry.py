@@ -1,0 +1,126 @@
+"""The probe families secaudit knows: an explicit tuple, plus run-time registration for plug-ins.
+
+Everything that depends on the set of families reads it from here: the plan (needs -> kinds,
+targets, probe parameters), evaluation (which observation serves a target), the serialisation
+layer (facts decoded by kind), the CLI's ``--only`` choices, the results schema's family list and
+the construction of runners. Nothing registers itself on import.
+
+    >>> from secaudit.probes import registry
+    >>> registry.kinds()
+    ('tls', 'ports', 'http')
+    >>> registry.kind_of_need("nse:ssh2-enum-algos")
+    'ports'
+
+A family defined outside the package (a test, a site-specific plug-in) is added with
+:func:`register` / :func:`unregister`, or for the length of a ``with`` block with :func:`registered`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Iterable, Iterator, Mapping, Sequence
+
+from secaudit.probes.families import PortsFamily, TlsFamily
+from secaudit.probes.http import HttpFamily
+from secaudit.probes.interface import BaseFamily, ProbeFamily, ProbeRunner, RunnerContext, need_prefix
+
+BUILTIN: tuple[ProbeFamily, ...] = (TlsFamily(), PortsFamily(), HttpFamily())
+
+_extra: dict[str, ProbeFamily] = {}
+
+
+class _Unregistered(BaseFamily):
+    """Stands in for a kind no family provides: generic targets, and no probe is ever planned for it
+    (so every control needing it is judged "not measured", never passed)."""
+
+    provides = frozenset()
+    facts_type = object
+
+    def __init__(self, kind: str):
+        self.kind = kind
+
+
+def families() -> tuple[ProbeFamily, ...]:
+    """Every family: the built-in ones, then those registered at run time, in registration order."""
+    return BUILTIN + tuple(_extra.values())
+
+
+def kinds() -> tuple[str, ...]:
+    return tuple(f.kind for f in families())
+
+
+def get(kind: str) -> ProbeFamily:
+    """The family of ``kind``; ``KeyError`` when none is registered."""
+    for f in families():
+        if f.kind == kind:
+            return f
+    raise KeyError(kind)
+
+
+def family_or_generic(kind: str) -> ProbeFamily:
+    """The family of ``kind``, or a stand-in with the default target rules when none is registered."""
+    try:
+        return get(kind)
+    except KeyError:
+        return _Unregistered(kind)
+
+
+def _prefixes() -> dict[str, str]:
+    return {prefix: f.kind for f in families() for prefix in f.provides}
+
+
+def kind_of_need(need: str) -> str:
+    """The family providing a measurement: ``"tls:protocols"`` -> ``"tls"``, ``"nse:..."`` -> ``"ports"``.
+    A need no family provides maps to its own prefix (and is then never measured)."""
+    prefix = need_prefix(need)
+    return _prefixes().get(prefix, prefix)
+
+
+def facts_types() -> dict[str, type]:
+    """kind -> the facts dataclass its observations carry (decoded with its ``from_dict``)."""
+    return {f.kind: f.facts_type for f in families()}
+
+
+def runners(ctx: RunnerContext, wanted: Iterable[str] | None = None) -> dict[str, ProbeRunner]:
+    """Runners of the ``wanted`` kinds (default: all). Each family's tools are checked first, so a missing
+    nmap is a clear error (exit 2) before any probe runs."""
+    chosen = [f for f in families() if wanted is None or f.kind in set(wanted)]
+    for f in chosen:
+        f.check_tools()
+    return {f.kind: f.runner(ctx) for f in chosen}
+
+
+def register(family: ProbeFamily) -> None:
+    """Add a family. Its kind and need prefixes must be new: a plug-in never silently replaces another."""
+    if family.kind in kinds():
+        raise ValueError(f"probe family {family.kind!r} is already registered")
+    taken = _prefixes()
+    clash = sorted(p for p in family.provides if p in taken)
+    if clash:
+        raise ValueError(f"need prefixes {clash} of {family.kind!r} are already provided by "
+                         f"{sorted({taken[p] for p in clash})}")
+    _extra[family.kind] = family
+
+
+def unregister(kind: str) -> None:
+    """Remove a family added with :func:`register` (built-in families stay)."""
+    _extra.pop(kind, None)
+
+
+@contextlib.contextmanager
+def registered(*extra: ProbeFamily) -> Iterator[Sequence[ProbeFamily]]:
+    """``with registered(MyFamily()):`` — the families exist for the length of the block."""
+    done: list[str] = []
+    try:
+        for f in extra:
+            register(f)
+            done.append(f.kind)
+        yield extra
+    finally:
+        for kind in done:
+            unregister(kind)
+
+
+def params_makers() -> Mapping[str, object]:
+    """kind -> the family's pure ``params`` function (what ``plan.build_plan`` calls)."""
+    return {f.kind: f.params for f in families()}

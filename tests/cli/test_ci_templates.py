@@ -1,0 +1,124 @@
+"""The GitHub Action (action.yml) and the GitLab CI template (ci/gitlab/secaudit.yml): valid against their
+published schemas (the ones check-jsonschema ships), shown verbatim in the README, and their scan scripts
+really gate a job: run here by bash/sh, with the real secaudit, against real nginx servers on loopback."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from secaudit.lab.pki import TestPKI
+from secaudit.lab.servers import NginxFarm, Site
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+GOOD, WEAK = "127.9.0.11", "127.9.0.12"
+
+
+def check_jsonschema(schema: str, *files: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / "check-jsonschema"), "--builtin-schema", schema, *map(str, files)],
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("schema,files", [
+    ("vendor.github-actions", ["action.yml"]),
+    ("vendor.github-workflows", ["examples/ci/github-workflow.yml"]),
+    ("vendor.gitlab-ci", ["ci/gitlab/secaudit.yml", "examples/ci/gitlab-ci.yml"]),
+])
+def test_given_the_ci_files_then_they_validate_against_their_published_schemas(schema, files):
+    out = check_jsonschema(schema, *(ROOT / f for f in files))
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_given_a_broken_action_then_the_schema_check_does_fail(tmp_path):
+    broken = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    broken["runs"]["using"] = "docker-compose"            # not a kind of action
+    (tmp_path / "action.yml").write_text(yaml.safe_dump(broken), encoding="utf-8")
+    assert check_jsonschema("vendor.github-actions", tmp_path / "action.yml").returncode != 0
+
+
+def _readme_blocks() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return [m.group(1) for m in re.finditer(r"```ya?ml\n(.*?)```", text, flags=re.S)]
+
+
+@pytest.mark.parametrize("path", ["examples/ci/github-workflow.yml", "examples/ci/gitlab-ci.yml"])
+def test_given_the_readme_then_its_ci_snippets_are_the_files_own_content(path):
+    assert (ROOT / path).read_text(encoding="utf-8") in _readme_blocks()
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory):
+    w = tmp_path_factory.mktemp("ci")
+    pki = TestPKI()
+    ca = pki.write_ca_file(w / "ca.pem")
+    good = pki.write_leaf(pki.leaf(names=(GOOD,)), w, "good")
+    weak = pki.write_leaf(pki.leaf(names=(WEAK,)), w, "weak")
+    sites = [Site("good", *good, host=GOOD, port=8443, hsts="max-age=31536000"),
+             Site("weak", *weak, host=WEAK, port=8443, protocols="TLSv1 TLSv1.1 TLSv1.2",
+                  ciphers="ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA:@SECLEVEL=0")]
+    (w / "nginx").mkdir()
+    with NginxFarm(sites, w / "nginx"):
+        yield {"dir": w, "ca": str(ca)}
+
+
+def _env(extra: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SECAUDIT_")}
+    env.update({"PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "CI": "true", "SECAUDIT_LANG": "en"})
+    env.update(extra)
+    return env
+
+
+def _action_scan_script() -> str:
+    action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    step = next(s for s in action["runs"]["steps"] if s.get("id") == "scan")
+    assert "${{" not in step["run"]                       # inputs reach the script through env only
+    return step["run"]
+
+
+def _run_action(servers, target: str, tmp: Path) -> tuple[str, Path]:
+    out, github_output = tmp / "reports", tmp / "github_output"
+    env = _env({"SCAN_INVENTORY": "", "SCAN_TARGET": f"{target}:8443", "SCAN_LEVEL": "3", "SCAN_PROFILE": "",
+                "SCAN_WAIVERS": "", "SCAN_CA_FILE": servers["ca"], "SCAN_FAIL_ON": "high", "SCAN_OUT": str(out),
+                "GITHUB_OUTPUT": str(github_output), "GITHUB_STEP_SUMMARY": str(tmp / "summary.md")})
+    r = subprocess.run(["bash", "-e", "-c", _action_scan_script()], cwd=tmp, env=env, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr          # the step itself records the status; a later step fails
+    return github_output.read_text(encoding="utf-8"), out
+
+
+def test_given_the_action_when_the_target_is_compliant_then_it_records_exit_0_and_writes_the_reports(servers, tmp_path):
+    output, out = _run_action(servers, GOOD, tmp_path)
+    assert "exit-code=0" in output.splitlines()
+    assert (out / "report.sarif").is_file() and (out / "report.xml").is_file()
+    assert "**Overall status: Compliant**" in (tmp_path / "summary.md").read_text(encoding="utf-8")
+
+
+def test_given_the_action_when_the_target_fails_high_controls_then_it_records_exit_1(servers, tmp_path):
+    output, out = _run_action(servers, WEAK, tmp_path)
+    assert "exit-code=1" in output.splitlines()
+    assert '"ruleId"' in (out / "report.sarif").read_text(encoding="utf-8")
+
+
+def _gitlab_script() -> str:
+    template = yaml.safe_load((ROOT / "ci/gitlab/secaudit.yml").read_text(encoding="utf-8"))
+    return "\n".join(template[".secaudit"]["script"])
+
+
+@pytest.mark.parametrize("target,expected", [(GOOD, 0), (WEAK, 1)])
+def test_given_the_gitlab_template_then_its_script_fails_the_job_exactly_on_findings(servers, tmp_path, target,
+                                                                                      expected):
+    out = tmp_path / "reports"
+    env = _env({"SECAUDIT_CI_INVENTORY": "", "SECAUDIT_CI_TARGET": f"{target}:8443", "SECAUDIT_CI_LEVEL": "3",
+                "SECAUDIT_CI_PROFILE": "", "SECAUDIT_CI_WAIVERS": "", "SECAUDIT_CI_CA_FILE": servers["ca"],
+                "SECAUDIT_CI_FAIL_ON": "high", "SECAUDIT_CI_OUT": str(out)})
+    r = subprocess.run(["sh", "-e", "-c", _gitlab_script()], cwd=tmp_path, env=env, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == expected, r.stdout + r.stderr
+    assert (out / "report.xml").is_file()                  # artifacts:reports:junit has its file either way
