@@ -45,6 +45,10 @@ def _register() -> None:
     cli.add_command(scan.report_command)
     cli.add_command(worker.worker_command)
     cli.add_command(worker.workers_command)
+    from secaudit.cli import history
+
+    for command in history.COMMANDS:
+        cli.add_command(command)
 
 
 _register()

@@ -11,6 +11,7 @@ from typing import Any, Sequence
 import click
 
 from secaudit.cli.common import FamilyChoice, lang_option
+from secaudit.cli.store_options import store_options
 from secaudit.cli.worker import BrokerOptions, broker_options
 from secaudit.status import ExitStatus
 
@@ -134,13 +135,16 @@ def _with_broker(req: Any, broker: Any) -> Any:
 @broker_options(required=False)
 @click.option("--quiet", "-q", is_flag=True, help="No progress display; only the final summary.")
 @click.option("--log-json", is_flag=True, help="Structured JSON logs on stderr.")
+@click.option("--no-store", is_flag=True, help="Do not keep this run in the history store.")
+@store_options
 @lang_option
 def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[str, ...], waivers_file: str | None,
                  formats: tuple[str, ...], out_dir: str, fail_on: str, errors_ok: bool, regime: str | None,
                  targets: tuple[str, ...], level: int | None, profiles: tuple[str, ...], service: str | None,
                  starttls: str | None, sni: str | None, ca_file: str | None, concurrency: int, per_host: int,
                  rate: float | None, timeout: float, ports_timeout: float, run_timeout: float | None, resume: str | None,
-                 runs_dir: str | None, executor: str, broker_opts: BrokerOptions, quiet: bool, log_json: bool) -> int:
+                 runs_dir: str | None, executor: str, broker_opts: BrokerOptions, quiet: bool, log_json: bool,
+                 no_store: bool = False, db: str | None = None, data_dir: str | None = None) -> int:
     """Check the endpoints of every system against the controls of its level, and report.
 
     Runs classify → resolve → plan → execute → evaluate → report. Exit status: 0 compliant,
@@ -188,6 +192,10 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
     with _Sigterm():
         outcome = execute_scan(req, journal, run_id, observer, broker=broker)
     results = outcome.results
+    if results.run.complete and not no_store:      # a complete run (or a --resume that completed it) enters history
+        from secaudit.cli.store_options import store_results
+
+        store_results(results, db, data_dir)
     written = write_reports(results, formats or DEFAULT_FORMATS, Path(out_dir), lang)
     _print_summary(results, lang)
     for name, path in written.items():
