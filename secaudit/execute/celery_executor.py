@@ -1,9 +1,10 @@
 """The distributed executor: probe batches go to the Celery queue of their system's zone.
 
 Same contract as the local executor (``execute/interface.py``): the calling thread alone writes
-the journal and tells the observer; a run deadline stops sending, Ctrl-C stops after a short grace
-(queued batches are revoked); probes never answered stay out of the journal, so ``--resume`` runs
-them again. What differs:
+the journal and tells the observer; the run deadline ends the batches still out as ERROR observations;
+a first interrupt (``execute.interrupts``) stops sending and waits ``grace_on_interrupt`` for the
+batches out, a second stops waiting; unanswered batches are revoked and stay out of the journal,
+so ``--resume`` runs them again. What differs:
 
 * Routing: a probe goes to the zone of the inventory system that declares its host (the first one,
   in inventory order, when several do); hosts of systems without a zone go to zone ``default``.
@@ -36,6 +37,7 @@ from secaudit.execute.broker import (
     DEFAULT_ZONE, TASK_NAME, BrokerConfig, BrokerConfigError, ZoneUnavailableError, live_workers, make_app, zone_queue,
 )
 from secaudit.execute.interface import ExecutionObserver, ExecutionSummary, JournalLike, NullObserver, ProbeRunner
+from secaudit.execute.interrupts import INTERRUPTS, Interrupts
 from secaudit.execute.local import Limits, error_observation, host_of
 from secaudit.execute.wire import PayloadError, batch_message, parse_result
 from secaudit.model import Inventory, Observation, ObservationStatus, Probe
@@ -74,13 +76,14 @@ class _Sent:
 class CeleryExecutor:
     def __init__(self, broker: BrokerConfig, run_id: str, zones: Mapping[str, str],
                  runners: Mapping[str, ProbeRunner], limits: Limits | None = None, *, app: Any = None,
-                 ping_timeout: float = 2.0):
+                 ping_timeout: float = 2.0, interrupts: Interrupts = INTERRUPTS):
         self.broker = broker
         self.run_id = run_id
         self.zones = dict(zones)
         self.runners = dict(runners)
         self.limits = limits or Limits()
         self.ping_timeout = ping_timeout
+        self.interrupts = interrupts
         self._app = app
         self.broker_overhead_ms: list[float] = []     # per batch: round trip minus the worker's run time
 
@@ -249,32 +252,33 @@ class _Run:
         return False
 
     def loop(self, waiting: list[_Sent]) -> ExecutionSummary:
-        lim = self.ex.limits
+        lim, interrupts = self.ex.limits, self.ex.interrupts
         inflight: list[_Sent] = []
         started_at = time.monotonic()
         next_start, next_ping, lost = started_at, started_at + LIVENESS_EVERY_S, Counter[str]()
-        stopping = False
         try:
             while waiting or inflight:
-                now = time.monotonic()
-                if lim.run_deadline is not None and now - started_at > lim.run_deadline and not stopping:
-                    stopping, self.reason = True, self.reason or "run_deadline"
-                if stopping:
-                    waiting.clear()
+                if interrupts.count > 0:
+                    self.reason = "interrupted"
+                    self._drain(inflight, time.monotonic() + lim.grace_on_interrupt, interrupts.count)
+                    break
+                if lim.run_deadline is not None and time.monotonic() - started_at > lim.run_deadline:
+                    self.reason = "run_deadline"
+                    self._abandon(inflight, f"run deadline reached: the scan was stopped after {lim.run_deadline:g} s")
+                    break
                 next_start = self._schedule(waiting, inflight, next_start)
                 inflight[:] = [b for b in inflight if not self._poll(b)]
                 if time.monotonic() >= next_ping and (waiting or inflight):
                     next_ping = time.monotonic() + LIVENESS_EVERY_S
                     self._liveness(waiting, inflight, lost)
                 time.sleep(POLL_S)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:   # no deferred handler installed: the default one raised here
             self.reason = "interrupted"
-            self._drain(inflight, time.monotonic() + lim.grace_on_interrupt)
-        except Exception as e:  # the broker went away mid-run: what arrived is journaled, the rest resumable
-            if _is_broker_error(e):
-                self.reason = self.reason or "broker_lost"
-            else:
+            self._drain(inflight, time.monotonic() + lim.grace_on_interrupt, interrupts.count)
+        except Exception as e:      # the broker went away mid-run: what arrived is journaled, the rest resumable
+            if not _is_broker_error(e):
                 raise
+            self.reason = self.reason or "broker_lost"
         self._revoke(inflight)
         complete = not self.reason and not waiting and not inflight
         summary = ExecutionSummary(self.total, self.skipped, self.run, self.errors, self.timed_out, complete,
@@ -316,10 +320,22 @@ class _Run:
                 self._revoke(gone)
                 inflight[:] = [b for b in inflight if b.zone != zone]
 
-    def _drain(self, inflight: list[_Sent], until: float) -> None:
-        while inflight and time.monotonic() < until:
+    def _drain(self, inflight: list[_Sent], until: float, interrupts_seen: int) -> None:
+        """After an interrupt: journal what arrives within the grace, unless interrupted again; the
+        rest stays out of the journal (revoked, and run again by --resume)."""
+        while inflight and time.monotonic() < until and self.ex.interrupts.count <= interrupts_seen:
             inflight[:] = [b for b in inflight if not self._poll(b)]
             time.sleep(POLL_S)
+
+    def _abandon(self, inflight: list[_Sent], reason: str) -> None:
+        """The run deadline: batches still out end now, their probes as ERROR observations."""
+        for b in inflight:
+            for p in list(b.pending.values()):
+                self.record(error_observation(p, reason, time.monotonic() - b.sent_at))
+                self.timed_out += 1
+        self._revoke(inflight)
+        for b in inflight:
+            b.pending.clear()
 
     def _revoke(self, batches: Sequence[_Sent]) -> None:
         ids = [b.task_id for b in batches if b.task_id and b.pending]
