@@ -144,3 +144,38 @@ def latest_runs(db: str | None, until: dt.date, data_dir: str | None = None) -> 
 
     with open_store(db, data_dir) as store:
         return dict(store.latest_per_system(until=until, complete_only=True))
+
+
+def has_history(db: str | None, data_dir: str | None = None) -> bool:
+    """Whether there is a store to read: one named, or the default SQLite file exists (never created here)."""
+    import os
+
+    from secaudit.store.engine import STORE_FILE, data_dir as default_dir
+
+    return bool(db or os.environ.get("SECAUDIT_DB")) or (default_dir(data_dir) / STORE_FILE).is_file()
+
+
+_SEVERITY_OF_VERDICT = {"fail": 0, "error": 1, "waived": 2, "pass": 3, "not_applicable": 4}
+
+
+def control_verdicts(db: str | None, system_id: str, data_dir: str | None = None) -> dict[str, object]:
+    """The latest complete run of one system from the store: ``verdicts`` (control id -> worst verdict
+    over its targets), ``failed`` ((control, target) pairs) and a ``run_label``; empty without history."""
+    if not has_history(db, data_dir):
+        return {}
+    from secaudit.store import open_store
+
+    with open_store(db, data_dir) as store:
+        latest = store.latest_per_system(complete_only=True).get(system_id)
+        if latest is None:
+            return {}
+        findings = store.findings(latest.run_id, system=system_id)
+    verdicts: dict[str, str] = {}
+    for f in findings:
+        old = verdicts.get(f.control_id)
+        if old is None or _SEVERITY_OF_VERDICT.get(f.verdict, 9) < _SEVERITY_OF_VERDICT.get(old, 9):
+            verdicts[f.control_id] = f.verdict
+    failed = [(f.control_id, f.target) for f in findings if f.verdict == "fail"]
+    day = latest.date
+    return {"verdicts": verdicts, "failed": failed,
+            "run_label": f"{latest.run_id}, {day.day:02d}/{day.month:02d}/{day.year}"}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any, Sequence
@@ -220,12 +219,10 @@ def report_command(results_file: str, formats: tuple[str, ...], out_dir: str, wa
       secaudit report secaudit-report/report.json --waivers waivers.yaml --format html --format sarif
       secaudit report 20261123T101500Z-a1b2c3 --format html
     """
-    from secaudit.errors import Diagnostic, InputError
     from secaudit.i18n import current_lang, t
     from secaudit.cli.output import echo
-    from secaudit.load import load_waivers
-    from secaudit.run import ScanRequest, reevaluate
-    from secaudit.serialize import results_from_dict
+    from secaudit.policy import default_library
+    from secaudit.run import ScanRequest, load_waivers_in_use, reevaluate
 
     lang = current_lang()
     if not os.path.exists(results_file) and os.sep not in results_file:
@@ -243,15 +240,11 @@ def report_command(results_file: str, formats: tuple[str, ...], out_dir: str, wa
         for name, path in written.items():
             echo(t("scan.written", lang, format=name, path=str(path)))
         return _severity_exit(results, fail_on, errors_ok)
-    try:
-        with open(results_file, encoding="utf-8") as fh:
-            results = results_from_dict(json.load(fh))
-    except FileNotFoundError:
-        raise InputError([Diagnostic(results_file, 0, 0, "file.not_found")]) from None
-    except (ValueError, KeyError, TypeError) as e:
-        raise InputError([Diagnostic(results_file, 0, 0, "report.not_results", {"reason": str(e)[:200]})]) from None
+    from secaudit.results_file import load_results_file
+
+    results = load_results_file(results_file)
     if not as_is:
-        waivers = load_waivers(waivers_file) if waivers_file else ()
+        waivers = load_waivers_in_use(waivers_file, results.inventory, default_library()) if waivers_file else ()
         req = ScanRequest(inventory_file=None if results.run.inventory_file == "--target" else results.run.inventory_file,
                           regime=results.run.regime, lang=lang, fail_on=fail_on)
         results = reevaluate(results, waivers, req)

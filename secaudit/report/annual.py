@@ -21,7 +21,7 @@ from secaudit.report.document import MOTTO, Bullets, Document, Header, Heading, 
 
 COLUMNS = ("no", "name", "owner", "operator", "level", "status", "decision", "regulation", "planned", "plan",
            "plan_planned", "assessed")
-WIDTHS = (3, 14, 11, 11, 5, 8, 12, 11, 8, 9, 8, 9)
+WIDTHS = (4, 13, 11, 11, 5, 9, 13, 12, 10, 10, 10, 10)
 
 
 def regime_key(regime_id: str) -> str:

@@ -39,7 +39,15 @@ class Heading:
 @dataclass(frozen=True)
 class Paragraph:
     text: str
-    style: str = "normal"              # normal | bold | italic | center | title | manual | note
+    style: str = "normal"              # normal | bold | italic | center | title | manual | note | alert
+    id: str = ""                       # an HTML anchor ("undetermined")
+
+
+@dataclass(frozen=True)
+class Section:
+    """Starts a section of the document (HTML ``<section id="section-ID">``; no mark elsewhere)."""
+
+    id: str
 
 
 @dataclass(frozen=True)
@@ -64,7 +72,7 @@ class Signature:
     name: str = ""
 
 
-Block = Union[Heading, Paragraph, Bullets, Table, Signature]
+Block = Union[Section, Heading, Paragraph, Bullets, Table, Signature]
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from secaudit.errors import Diagnostic, InputError, ToolMissingError
-from secaudit.report.document import Bullets, Document, Heading, Paragraph, Signature, Table
+from secaudit.report.document import Bullets, Document, Heading, Paragraph, Section, Signature, Table
 from secaudit.report.environment import environment
 from secaudit.report.interface import DocumentFormat
 
-_KINDS = {Heading: "heading", Paragraph: "paragraph", Bullets: "bullets", Table: "table", Signature: "signature"}
+_KINDS = {Section: "section", Heading: "heading", Paragraph: "paragraph", Bullets: "bullets", Table: "table", Signature: "signature"}
 PDF_TIMEOUT = 120.0                     # seconds; LibreOffice's first start builds its profile
 
 

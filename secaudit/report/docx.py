@@ -57,12 +57,17 @@ def _setup(doc: Any, landscape: bool) -> None:
             rpr.append(fonts)
         for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
             fonts.set(qn(attr), FONT)
+        for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:cstheme", "w:eastAsiaTheme"):   # theme fonts win otherwise
+            fonts.attrib.pop(qn(attr), None)
     doc.styles["Normal"].font.size = Pt(13)
     doc.styles["Normal"].paragraph_format.space_after = Pt(6)
     for name, size in (("Heading 1", 13), ("Heading 2", 13), ("Heading 3", 13), ("Title", 14)):
         doc.styles[name].font.size = Pt(size)
         doc.styles[name].font.bold = True
     doc.styles["Heading 2"].font.italic = False
+    title_ppr = doc.styles["Title"].element.pPr
+    if title_ppr is not None and title_ppr.find(qn("w:pBdr")) is not None:   # the template's blue rule
+        title_ppr.remove(title_ppr.find(qn("w:pBdr")))
 
 
 def _page_number(doc: Any) -> None:
@@ -111,6 +116,7 @@ def _line(cell: Any, text: str, *, bold: bool = False, italic: bool = False, cen
 def _header(doc: Any, h: Header) -> None:
     """The header block: a borderless two-column table, as official documents lay it out."""
     table = doc.add_table(rows=1, cols=2)
+    _widths(table, (2, 3), _usable(doc))
     left, right = table.rows[0].cells
     if h.superior:
         _line(left, h.superior, center=True, size=12)
@@ -136,31 +142,45 @@ def _repeat_header(row: Any) -> None:
 
 
 def _table(doc: Any, t: Table, usable_mm: float) -> None:
-    from docx.shared import Mm
-
     header_rows = 2 if t.numbers else 1
     table = doc.add_table(rows=header_rows + len(t.rows), cols=len(t.headers))
     table.style = doc.styles["Table Grid"]
+    size = 10 if len(t.headers) > 8 else 11
     for j, text in enumerate(t.headers):
-        _line(table.rows[0].cells[j], text, bold=True, center=True, size=11)
+        _line(table.rows[0].cells[j], text, bold=True, center=True, size=size)
     if t.numbers:
         for j, text in enumerate(t.numbers):
-            _line(table.rows[1].cells[j], text, italic=True, center=True, size=11)
+            _line(table.rows[1].cells[j], text, italic=True, center=True, size=size)
     for r in range(header_rows):
         _repeat_header(table.rows[r])
     for i, row in enumerate(t.rows, header_rows):
         for j, text in enumerate(row):
-            _line(table.rows[i].cells[j], text, size=11)
-    if t.widths:
-        total = sum(t.widths)
-        for j, w in enumerate(t.widths):
-            for row in table.rows:
-                row.cells[j].width = Mm(usable_mm * w / total)
+            _line(table.rows[i].cells[j], text, size=size)
+    _widths(table, t.widths or (1,) * len(t.headers), usable_mm)
     doc.add_paragraph()
+
+
+def _widths(table: Any, widths: tuple[float, ...], usable_mm: float) -> None:
+    """Relative column widths over the usable page width (grid columns and cells: Word and LibreOffice)."""
+    from docx.shared import Mm
+
+    table.autofit = False
+    total = sum(widths)
+    for j, w in enumerate(widths):
+        width = Mm(usable_mm * w / total)
+        table.columns[j].width = width
+        for cell in table.columns[j].cells:
+            cell.width = width
+
+
+def _usable(doc: Any) -> float:
+    section = doc.sections[0]
+    return (section.page_width - section.left_margin - section.right_margin) / 36000     # EMU -> mm
 
 
 def _signature(doc: Any, s: Signature) -> None:
     table = doc.add_table(rows=1, cols=2)
+    _widths(table, (1, 1), _usable(doc))
     left, right = table.rows[0].cells
     if s.recipients:
         _line(left, s.recipients[0], bold=True, italic=True, size=12)
@@ -179,7 +199,7 @@ def _paragraph(doc: Any, b: Paragraph) -> None:
 
     para = doc.add_paragraph()
     run = para.add_run(_txt(b.text))
-    if b.style in ("bold", "title", "manual"):
+    if b.style in ("bold", "title", "manual", "alert"):
         run.bold = True
     if b.style in ("italic", "note"):
         run.italic = True
@@ -198,7 +218,7 @@ def render_docx(document: Document) -> bytes:
 
     doc = docx.Document()
     _setup(doc, document.landscape)
-    usable = (297 if document.landscape else 210) - 45
+    usable = _usable(doc)
     doc.core_properties.title = _txt(document.title)
     doc.core_properties.author = "secaudit"
     _page_number(doc)
