@@ -47,6 +47,7 @@ def _register() -> None:
     cli.add_command(scan.report_command)
     cli.add_command(documents.annual_report_command)
     cli.add_command(documents.status_command)
+    cli.add_command(documents.cover_letter_command)
     cli.add_command(worker.worker_command)
     cli.add_command(worker.workers_command)
     from secaudit.cli import history

@@ -69,7 +69,7 @@ def servers(tmp_path_factory):
 
 
 def _env(extra: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SECAUDIT_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SECAUDIT_") or k == "SECAUDIT_DATA_DIR"}
     env.update({"PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "CI": "true", "SECAUDIT_LANG": "en"})
     env.update(extra)
     return env

@@ -55,7 +55,8 @@ def installed(tmp_path_factory) -> Path:
 
 
 def _env(bin_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SECAUDIT_") and k != "PYTHONPATH"}
+    env = {k: v for k, v in os.environ.items()
+           if (not k.startswith("SECAUDIT_") or k == "SECAUDIT_DATA_DIR") and k != "PYTHONPATH"}
     env.update({"PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "SECAUDIT_LANG": "en", "CI": "1"})
     return env
 
