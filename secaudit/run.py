@@ -50,6 +50,7 @@ class ScanRequest:
     ports_timeout: float = 120.0           # nmap: -sV on a silent port alone costs about 48 s
     run_timeout: float | None = None
     fail_on: str = "low"
+    resolver: str | None = None            # mail checks: DNS server HOST[:PORT] (default: the system's resolver)
     executor: str = "local"                # "local" | "celery" (extra `distributed`)
     broker: str | None = None              # celery: the broker URL, stored WITHOUT its password
     broker_ca: str | None = None           # celery over rediss://: the CA of the broker's certificate
@@ -104,6 +105,13 @@ def load_inputs(req: ScanRequest) -> tuple[Inventory, tuple[Waiver, ...], Policy
         raise InputError([Diagnostic("secaudit scan", 0, 0, "scan.inventory_or_target")])
     if req.targets and not (req.level or req.profiles):
         raise InputError([Diagnostic("secaudit scan", 0, 0, "scan.target_needs_level")])
+    if req.resolver:
+        from secaudit.probes.mail import parse_resolver
+
+        try:
+            parse_resolver(req.resolver)
+        except TargetError as e:
+            raise InputError([Diagnostic("--resolver", 0, 0, e.key, {"value": req.resolver})]) from None
     if req.ca_file:
         from secaudit.cafile import check_ca_file
 
@@ -143,7 +151,8 @@ def inventory_scope(inventory: Inventory) -> tuple[str, ...]:
 
 def runner_context(req: ScanRequest, inventory: Inventory) -> RunnerContext:
     """What every family's runner gets: the inventory's scope and the run's options."""
-    return RunnerContext(scope=inventory_scope(inventory), ca_file=req.ca_file)
+    return RunnerContext(scope=inventory_scope(inventory), ca_file=req.ca_file,
+                         options={"resolver": req.resolver} if req.resolver else {})
 
 
 @dataclass

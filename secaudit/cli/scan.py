@@ -99,6 +99,8 @@ def _with_broker(req: Any, broker: Any) -> Any:
 @click.option("--sni", help="With --target: TLS server name to send.")
 @click.option("--ca-file", type=click.Path(exists=True, dir_okay=False, path_type=str),
               help="Extra trust store: the organisation's CA bundle (PEM).")
+@click.option("--resolver", metavar="HOST[:PORT]",
+              help="DNS server for the mail-domain checks (an IP address; default: the system's resolver).")
 @click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Probe batches at once.")
 @click.option("--per-host", type=click.IntRange(1, 16), default=2, show_default=True,
@@ -123,8 +125,8 @@ def _with_broker(req: Any, broker: Any) -> Any:
 def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[str, ...], waivers_file: str | None,
                  formats: tuple[str, ...], out_dir: str, fail_on: str, errors_ok: bool, regime: str | None,
                  targets: tuple[str, ...], level: int | None, profiles: tuple[str, ...], service: str | None,
-                 starttls: str | None, sni: str | None, ca_file: str | None, concurrency: int, per_host: int,
-                 rate: float | None, timeout: float, ports_timeout: float, run_timeout: float | None, resume: str | None,
+                 starttls: str | None, sni: str | None, ca_file: str | None, resolver: str | None, concurrency: int,
+                 per_host: int, rate: float | None, timeout: float, ports_timeout: float, run_timeout: float | None, resume: str | None,
                  runs_dir: str | None, executor: str, broker_opts: BrokerOptions, quiet: bool, log_json: bool,
                  no_store: bool = False, db: str | None = None, data_dir: str | None = None) -> int:
     """Check the endpoints of every system against the controls of its level, and report.
@@ -139,6 +141,7 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
       secaudit scan examples/inventory.yaml --system cong-dvc --fail-on high
       secaudit scan --target 127.0.0.1:8443 --level 3
       secaudit scan --target 127.0.0.1:8443 --profile mozilla-intermediate --format junit
+      secaudit scan inventory.yaml --resolver 127.0.0.53 --only mail
       secaudit scan --resume 20261123T101500Z-a1b2c3
       secaudit scan examples/inventory.yaml --executor celery --broker redis://scanner@127.0.0.1:6379/0
     """
@@ -164,7 +167,7 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
             profiles=profiles, systems=systems, only=only, waivers_file=waivers_file, regime=regime, lang=lang,
             ca_file=ca_file, concurrency=concurrency, per_host=per_host, rate=rate, timeout=timeout,
             ports_timeout=ports_timeout,
-            run_timeout=run_timeout, fail_on=fail_on)
+            run_timeout=run_timeout, fail_on=fail_on, resolver=resolver)
         broker = distributed_broker(req, broker_opts, executor)
         req = _with_broker(req, broker)
         from secaudit.run import load_inputs
@@ -177,11 +180,15 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
     with deferred_signals() as interrupts:
         outcome = execute_scan(req, journal, run_id, observer, broker=broker)
         results = outcome.results
+        history = None
         if results.run.complete and not no_store:      # a complete run (or a --resume that completed it) enters history
             from secaudit.cli.store_options import store_results
 
-            store_results(results, db, data_dir)
-        written = write_reports(results, formats or DEFAULT_FORMATS, Path(out_dir), lang)
+            _, history = store_results(results, db, data_dir, formats or DEFAULT_FORMATS)
+        from secaudit.report.context import report_history
+
+        with report_history(history):                  # SARIF baselineState and the HTML trend, when stored
+            written = write_reports(results, formats or DEFAULT_FORMATS, Path(out_dir), lang)
         _print_summary(results, lang)
         for name, path in written.items():
             echo(t("scan.written", lang, format=name, path=str(path)))
