@@ -226,6 +226,14 @@ class Facts:
 
 
 @dataclass(frozen=True)
+class PortCoverage:
+    """A system's port-scan coverage when it overrides its level's default (docs/ports.md)."""
+
+    spec: str                                      # "top-N", "A-B" or "1-65535" (written "all")
+    source: str = "inventory"                      # "inventory" (the system's port_coverage) or "cli" (--ports-range)
+
+
+@dataclass(frozen=True)
 class System:
     id: str
     name: str
@@ -239,6 +247,7 @@ class System:
     components: tuple[str, ...] = ()               # ids of other systems of the inventory
     endpoints: tuple[Endpoint, ...] = ()
     allowed_ports: tuple[int, ...] = ()            # ports the system may expose (its endpoints' ports are implied)
+    port_coverage: PortCoverage | None = None      # overrides the level's default port-scan coverage
     source: SourceRef = SourceRef()
 
     @property

@@ -20,12 +20,13 @@ from secaudit.execute.interface import ExecutionObserver, ExecutionSummary
 from secaudit.execute.journal import Journal, new_run_id
 from secaudit.execute.local import Limits, LocalExecutor
 from secaudit.model import (
-    Endpoint, Inventory, Organisation, Purpose, Results, RunInfo, Service, SourceRef, Starttls, System, Waiver,
+    Endpoint, Inventory, Organisation, PortCoverage, Purpose, Results, RunInfo, Service, SourceRef, Starttls, System,
+    Waiver,
 )
 from secaudit.plan import Plan, SystemAssessment, build_plan
 from secaudit.policy import PolicyLibrary, default_library
 from secaudit.probes.interface import RunnerContext
-from secaudit.targets import TargetError, parse_hostport
+from secaudit.targets import TargetError, parse_coverage, parse_hostport
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class ScanRequest:
     rate: float | None = None
     timeout: float = 30.0                  # TLS and HTTP probes
     ports_timeout: float = 120.0           # nmap: -sV on a silent port alone costs about 48 s
+    ports_range: str | None = None         # --ports-range: every system's port coverage for this run
     run_timeout: float | None = None
     fail_on: str = "low"
 
@@ -102,7 +104,19 @@ def load_inputs(req: ScanRequest) -> tuple[Inventory, tuple[Waiver, ...], Policy
         raise InputError([Diagnostic("secaudit scan", 0, 0, "scan.target_needs_level")])
     inventory = load_inventory(req.inventory_file) if req.inventory_file else adhoc_inventory(req)
     waivers = load_waivers(req.waivers_file) if req.waivers_file else ()
-    return inventory, waivers, default_library()
+    return with_ports_range(inventory, req.ports_range), waivers, default_library()
+
+
+def with_ports_range(inventory: Inventory, spec: str | None) -> Inventory:
+    """``--ports-range``: the run's port coverage replaces every system's (inventory or level default)."""
+    if not spec:
+        return inventory
+    try:
+        coverage = PortCoverage(parse_coverage(spec), "cli")
+    except TargetError as e:
+        raise InputError([Diagnostic("--ports-range", 0, 0, e.key, {"value": spec})]) from None
+    return dataclasses.replace(inventory, systems=tuple(dataclasses.replace(s, port_coverage=coverage)
+                                                        for s in inventory.systems))
 
 
 def assess(req: ScanRequest, inventory: Inventory, library: PolicyLibrary) -> list[SystemAssessment]:

@@ -7,6 +7,7 @@ import click
 from secaudit.cli.common import lang_option
 from secaudit.status import ExitStatus
 
+DEFAULT_RANGE = "top-1000"          # the quick form covers what levels 1-3 cover
 CHECK_NAMES = ("ports.only_allowed", "ports.forbidden_services", "ssh.algorithms", "ssh.password_auth")
 
 
@@ -29,8 +30,9 @@ def _port_list(value: str) -> list[int]:
 @click.option("--allow", default="", metavar="PORTS", help="Ports the hosts may expose, e.g. 22,443 or 8000-8010.")
 @click.option("--scan", "extra", default="", metavar="PORTS",
               help="More ports to scan besides the allowed ones and the risky-services watch list.")
-@click.option("--range", "port_range", default=None, metavar="top-N|A-B",
-              help="Opt-in wider scan: nmap's N most common ports, or a range such as 1-65535.")
+@click.option("--range", "port_range", default=None, metavar="top-N|A-B|all",
+              help="Coverage: nmap's N most common ports, a range such as 1-65535, or all "
+                   "(default top-1000, as at levels 1-3). Allowed and watched ports are always scanned.")
 @click.option("--timeout", type=click.FloatRange(1, 3600), default=120.0, show_default=True,
               help="Seconds allowed for the scan.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
@@ -55,21 +57,23 @@ def command(hosts: tuple[str, ...], allow: str, extra: str, port_range: str | No
     from secaudit.i18n import t
     from secaudit.model import ObservationStatus, Purpose, System, Verdict
     from secaudit.probes import ports as pp
-    from secaudit.targets import reason, validate_host
+    from secaudit.targets import parse_coverage, reason, validate_host
 
     try:
         clean_hosts = [validate_host(h) for h in hosts]
         allowed = _port_list(allow)
         extra_ports = _port_list(extra)
         system = System(id="cli", name="command line", purpose=Purpose.OTHER, allowed_ports=tuple(allowed))
-        params = {"range": port_range} if port_range else {}
-        ports = sorted(set(pp.select_ports(system, params)) | set(extra_ports))
+        spec = parse_coverage(port_range) if port_range else DEFAULT_RANGE
+        coverage = pp.CoveragePlan(spec, "cli" if port_range else "policy", DEFAULT_RANGE)
+        ports = sorted(set(pp.select_ports(system, {"range": spec})) | set(extra_ports))
     except ValueError as e:
         print_error(reason(e))
         return ExitStatus.INPUT_ERROR
     needs = frozenset().union(*(REGISTRY[n].needs for n in CHECK_NAMES))
     try:
-        observations = pp.scan({h: ports for h in clean_hosts}, needs, scope=clean_hosts, deadline_s=timeout)
+        observations = pp.scan({h: ports for h in clean_hosts}, needs, scope=clean_hosts, deadline_s=timeout,
+                               coverage=coverage)
     except pp.ScopeError as e:
         print_error(t(e.key, **e.args_))
         return ExitStatus.INPUT_ERROR
@@ -90,10 +94,11 @@ def command(hosts: tuple[str, ...], allow: str, extra: str, port_range: str | No
         for obs, outcomes in results:
             echo(f"{obs.target}")
             if obs.status is ObservationStatus.OK:
+                echo(f"  {t('ports.cli.coverage', count=obs.facts.scanned_count, spec=obs.facts.coverage.spec)}")
                 for p in obs.facts.open_ports:
                     echo(f"  {p.port}/{p.protocol}  {t('ports.cli.open')}  {p.service.describe() if p.service else ''}")
                 if not obs.facts.open_ports:
-                    echo(f"  {t('ports.cli.no_open_port', count=len(obs.facts.ports))}")
+                    echo(f"  {t('ports.cli.no_open_port', count=obs.facts.scanned_count)}")
             for name, out in outcomes:
                 echo(f"  [{t('ports.cli.verdict.' + out.verdict.value)}] {name}: {out.message.render()}")
                 for e in out.evidence if out.verdict in (Verdict.FAIL, Verdict.ERROR) else ():
