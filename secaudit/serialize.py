@@ -25,17 +25,38 @@ RESULTS_SCHEMA = "secaudit/results/v1"
 RESULTS_SCHEMA_FILE = "results-v1.schema.json"
 
 
+_PRIMITIVES = (type(None), bool, int, float, str)
+
+
+@lru_cache(maxsize=None)
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+@lru_cache(maxsize=None)
+def _own_to_dict(cls: type) -> bool:
+    return callable(getattr(cls, "to_dict", None))
+
+
 def to_jsonable(obj: Any) -> Any:
-    """Plain JSON-compatible data for any model object (a dataclass with ``to_dict`` encodes itself)."""
-    if obj is None or isinstance(obj, (bool, int, float, str)):
-        return obj.value if isinstance(obj, enum.Enum) else obj
+    """Plain JSON-compatible data for any model object (a dataclass with ``to_dict`` encodes itself).
+
+    Checks run in order of frequency (a stored 1,000-endpoint run has ~10^6 values)."""
+    cls = type(obj)
+    if cls in _PRIMITIVES:
+        return obj
     if isinstance(obj, enum.Enum):
         return obj.value
+    if isinstance(obj, (bool, int, float, str)):
+        return obj
     if isinstance(obj, (dt.datetime, dt.date)):
         return obj.isoformat()
+    if cls is tuple or cls is list:
+        return [to_jsonable(x) for x in obj]
+    if cls is dict:
+        return {str(to_jsonable(k)): to_jsonable(v) for k, v in obj.items()}
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        to_dict = getattr(obj, "to_dict", None)
-        return to_dict() if callable(to_dict) else fields_to_dict(obj)
+        return obj.to_dict() if _own_to_dict(cls) else fields_to_dict(obj)
     if isinstance(obj, Mapping):
         return {str(to_jsonable(k)): to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple, set, frozenset)):
@@ -47,7 +68,7 @@ def to_jsonable(obj: Any) -> Any:
 def fields_to_dict(obj: Any, schema: str | None = None) -> dict[str, Any]:
     """A dataclass's fields as plain data (for a ``to_dict`` that wants the generic form), optionally
     tagged with its ``schema`` version."""
-    out = {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    out = {name: to_jsonable(getattr(obj, name)) for name in _field_names(type(obj))}
     return {"schema": schema, **out} if schema else out
 
 

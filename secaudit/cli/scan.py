@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 from pathlib import Path
 from typing import Any, Sequence
 
 import click
 
 from secaudit.cli.common import FamilyChoice, lang_option
+from secaudit.cli.store_options import store_options
 from secaudit.status import ExitStatus
 
 SEVERITIES = ["critical", "high", "medium", "low", "info"]
@@ -52,22 +52,6 @@ def _print_summary(results: Any, lang: str) -> None:
     from secaudit.report import get_format
 
     echo(get_format("text").render(results, lang).rstrip("\n"))
-
-
-class _Sigterm:
-    """SIGTERM behaves like Ctrl-C while a scan runs (systemd stops, CI cancellations)."""
-
-    def __enter__(self) -> "_Sigterm":
-        self.previous = signal.getsignal(signal.SIGTERM)
-
-        def handler(signum: int, frame: Any) -> None:
-            raise KeyboardInterrupt
-
-        signal.signal(signal.SIGTERM, handler)
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        signal.signal(signal.SIGTERM, self.previous)
 
 
 @click.command("scan")
@@ -115,6 +99,8 @@ class _Sigterm:
 @click.option("--executor", type=click.Choice(["local"]), default="local", show_default=True)
 @click.option("--quiet", "-q", is_flag=True, help="No progress display; only the final summary.")
 @click.option("--log-json", is_flag=True, help="Structured JSON logs on stderr.")
+@click.option("--no-store", is_flag=True, help="Do not keep this run in the history store.")
+@store_options
 @lang_option
 def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[str, ...], waivers_file: str | None,
                  formats: tuple[str, ...], out_dir: str, fail_on: str, errors_ok: bool, regime: str | None,
@@ -122,7 +108,7 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
                  starttls: str | None, sni: str | None, ca_file: str | None, concurrency: int, per_host: int,
                  rate: float | None, timeout: float, ports_timeout: float, ports_range: str | None,
                  run_timeout: float | None, resume: str | None, runs_dir: str | None, executor: str, quiet: bool,
-                 log_json: bool) -> int:
+                 log_json: bool, no_store: bool = False, db: str | None = None, data_dir: str | None = None) -> int:
     """Check the endpoints of every system against the controls of its level, and report.
 
     Runs classify → resolve → plan → execute → evaluate → report. Exit status: 0 compliant,
@@ -139,6 +125,7 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
     """
     from secaudit.cli.output import echo, print_error
     from secaudit.cli.progress import make_observer
+    from secaudit.execute.interrupts import deferred_signals, flush_output
     from secaudit.execute.journal import Journal, runs_dir as default_runs_dir
     from secaudit.i18n import current_lang, t
     from secaudit.run import ScanRequest, execute_scan, start_run
@@ -162,17 +149,24 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
         load_inputs(req)                       # input errors before a run directory is created
         journal, run_id = start_run(req, base)
     observer = make_observer(quiet=quiet, log_json=log_json)
-    with _Sigterm():
+    # From here on Ctrl-C and SIGTERM are noted, not raised: the executor stops, the reports are
+    # still written from the journal, and the status is 130 (secaudit.execute.interrupts).
+    with deferred_signals() as interrupts:
         outcome = execute_scan(req, journal, run_id, observer)
-    results = outcome.results
-    written = write_reports(results, formats or DEFAULT_FORMATS, Path(out_dir), lang)
-    _print_summary(results, lang)
-    for name, path in written.items():
-        echo(t("scan.written", lang, format=name, path=str(path)))
-    if not results.run.complete:
-        echo(t("scan.incomplete", lang, run=run_id))
-        print_error(t("scan.resume_hint", lang, run=run_id, runs_dir=str(base)))
-        if outcome.summary.reason in ("interrupted", "stopped"):
+        results = outcome.results
+        if results.run.complete and not no_store:      # a complete run (or a --resume that completed it) enters history
+            from secaudit.cli.store_options import store_results
+
+            store_results(results, db, data_dir)
+        written = write_reports(results, formats or DEFAULT_FORMATS, Path(out_dir), lang)
+        _print_summary(results, lang)
+        for name, path in written.items():
+            echo(t("scan.written", lang, format=name, path=str(path)))
+        if not results.run.complete:
+            echo(t("scan.incomplete", lang, run=run_id))
+            print_error(t("scan.resume_hint", lang, run=run_id, runs_dir=str(base)))
+        flush_output()      # a full pipe blocks here, where a Ctrl-C is still only noted
+        if interrupts.count or outcome.summary.reason in ("interrupted", "stopped"):
             return ExitStatus.INTERRUPTED
     return _severity_exit(results, req.fail_on, errors_ok)
 

@@ -112,12 +112,14 @@ class Store:
 
     def results(self, run_id: str) -> Results:
         """The whole results document of a stored run (observations included), as the scan made it."""
-        from secaudit.store.write import decode_document
+        from secaudit.store.write import decode_document, finding_from_row
 
         self.run(run_id)
+        f = schema.findings
         with self.engine.connect() as conn:
             blob = conn.execute(select(schema.runs.c.document).where(schema.runs.c.id == run_id)).scalar_one()
-        return decode_document(blob)
+            rows = conn.execute(select(f).where(f.c.run_id == run_id).order_by(f.c.id)).mappings().all()
+        return decode_document(blob, [finding_from_row(row) for row in rows])
 
     # -- systems ---------------------------------------------------------------------------
     def systems(self, run_id: str) -> list[SystemRecord]:
@@ -174,6 +176,25 @@ class Store:
         query = query.order_by(f.c.system_id, f.c.control_id, f.c.target, f.c.id)
         with self.engine.connect() as conn:
             return [_finding_record(row) for row in conn.execute(query).mappings()]
+
+    def verdicts(self, run_id: str) -> dict[tuple[str, str, str], tuple[str, str, int]]:
+        """identity -> (verdict, severity, row id) of every finding of a run: the cheap read ``diff`` compares."""
+        f = schema.findings
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(f.c.system_id, f.c.control_id, f.c.target, f.c.verdict, f.c.severity, f.c.id)
+                                .where(f.c.run_id == run_id)).all()
+        return {(r[0], r[1], r[2]): (r[3], r[4], r[5]) for r in rows}
+
+    def findings_by_id(self, ids: Iterable[int]) -> dict[int, FindingRecord]:
+        """Full findings for the given row ids (``diff`` reads messages only for what changed)."""
+        f = schema.findings
+        wanted = sorted(set(ids))
+        out: dict[int, FindingRecord] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), 500):
+                for row in conn.execute(select(f).where(f.c.id.in_(wanted[start:start + 500]))).mappings():
+                    out[row["id"]] = _finding_record(row)
+        return out
 
     def open_ports(self, run_id: str) -> list[PortRecord]:
         p = schema.ports

@@ -14,7 +14,7 @@ from sqlalchemy import (
     Boolean, Column, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Table, Text,
 )
 
-SCHEMA_VERSION = "0001"          # the Alembic head this code writes and reads
+SCHEMA_VERSION = "0002"          # the Alembic head this code writes and reads
 
 metadata = MetaData()
 
@@ -41,7 +41,7 @@ runs = Table(
     Column("systems_total", Integer, nullable=False),
     Column("systems_compliant", Integer, nullable=False),
     Column("findings_failed", Integer, nullable=False),
-    Column("document", LargeBinary, nullable=False),         # zlib(JSON secaudit/results/v1)
+    Column("document", LargeBinary, nullable=False),         # zlib(JSON secaudit/results/v1); findings in rows (0002)
     Index("ix_runs_scope_started", "scope", "started_at"),
     Index("ix_runs_started", "started_at"),
 )
@@ -79,6 +79,8 @@ findings = Table(
     Column("message_args", Text, nullable=False),            # JSON
     Column("evidence", Text, nullable=False),                # JSON list of [label, value]
     Column("waiver", Text),                                  # JSON of the applied waiver, or NULL
+    Column("warnings", Text, nullable=False, server_default="[]"),   # JSON list of {key, args} (0002)
+    Column("refs", Text, nullable=False, server_default="[]"),       # JSON list of regulation references (0002)
     Index("ix_findings_run", "run_id"),
     Index("ix_findings_identity", "system_id", "control_id", "target"),
 )

@@ -6,11 +6,11 @@ import datetime as dt
 import json
 import zlib
 from collections import defaultdict
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from sqlalchemy import Engine, delete, insert, select
 
-from secaudit.model import Observation, Results, Verdict
+from secaudit.model import Evidence, Finding, Message, Observation, Results, Severity, Verdict, Waiver
 from secaudit.store import schema
 from secaudit.store.engine import write_connection
 from secaudit.store.records import base_control_id, scope_key
@@ -32,15 +32,35 @@ def _dumps(value: Any) -> str:
 
 
 def encode_document(results: Results) -> bytes:
+    """The run without its findings (those are rows: encoded once), as compressed JSON."""
+    import dataclasses
+
     from secaudit.serialize import results_to_dict
 
-    return zlib.compress(_dumps(results_to_dict(results)).encode("utf-8"), 6)
+    return zlib.compress(_dumps(results_to_dict(dataclasses.replace(results, findings=()))).encode("utf-8"), 6)
 
 
-def decode_document(blob: bytes) -> Results:
+def decode_document(blob: bytes, findings: Sequence[Finding] = ()) -> Results:
+    """The stored run; ``findings`` (from the rows) fill in a document stored without them."""
+    import dataclasses
+
     from secaudit.serialize import results_from_dict
 
-    return results_from_dict(json.loads(zlib.decompress(blob)))
+    results = results_from_dict(json.loads(zlib.decompress(blob)))
+    return results if results.findings else dataclasses.replace(results, findings=tuple(findings))
+
+
+def finding_from_row(row: Mapping[str, Any]) -> Finding:
+    from secaudit.serialize import from_jsonable
+
+    return Finding(
+        control_id=row["control_ref"], system_id=row["system_id"], target=row["target"],
+        verdict=Verdict(row["verdict"]), severity=Severity(row["severity"]),
+        message=Message(row["message_key"], json.loads(row["message_args"])),
+        evidence=tuple(Evidence(label, value) for label, value in json.loads(row["evidence"])),
+        warnings=tuple(Message(w["key"], w.get("args", {})) for w in json.loads(row["warnings"])),
+        references=tuple(json.loads(row["refs"])),
+        waiver=from_jsonable(Waiver, json.loads(row["waiver"])) if row["waiver"] else None)
 
 
 def _system_rows(results: Results, run_id: str) -> list[dict[str, Any]]:
@@ -68,9 +88,12 @@ def _finding_rows(results: Results, run_id: str) -> list[dict[str, Any]]:
     return [{
         "run_id": run_id, "system_id": f.system_id, "control_id": base_control_id(f.control_id),
         "control_ref": f.control_id, "target": f.target, "verdict": str(f.verdict), "severity": str(f.severity),
-        "message_key": f.message.key, "message_args": _dumps(to_jsonable(dict(f.message.args))),
-        "evidence": _dumps([[e.label, e.value] for e in f.evidence]),
+        "message_key": f.message.key,
+        "message_args": _dumps(to_jsonable(dict(f.message.args))) if f.message.args else "{}",
+        "evidence": _dumps([[e.label, e.value] for e in f.evidence]) if f.evidence else "[]",
         "waiver": _dumps(to_jsonable(f.waiver)) if f.waiver is not None else None,
+        "warnings": _dumps(to_jsonable(f.warnings)) if f.warnings else "[]",
+        "refs": _dumps(list(f.references)) if f.references else "[]",
     } for f in results.findings]
 
 
@@ -123,10 +146,11 @@ def _ok(observations: Iterable[Observation], kind: str) -> Iterable[Observation]
     return (o for o in observations if o.kind == kind and str(o.status) == "ok" and o.facts is not None)
 
 
-def run_row(results: Results, stored_at: str | None = None, systems: Iterable[str] = ()) -> dict[str, Any]:
+def run_row(results: Results, stored_at: str | None = None, systems: Iterable[str] = (),
+            rows: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     run = results.run
     failed = sum(1 for f in results.findings if f.verdict == Verdict.FAIL)
-    rows = _system_rows(results, run.id)
+    rows = rows if rows is not None else _system_rows(results, run.id)
     return {
         "id": run.id, "started_at": utc_iso(run.started_at or run.finished_at), "finished_at": utc_iso(run.finished_at),
         "stored_at": utc_iso(stored_at), "scope": scope_key(results), "inventory_file": run.inventory_file,
@@ -147,10 +171,11 @@ def save_results(engine: Engine, results: Results, replace: bool = True, stored_
     run_id = results.run.id
     hosts, addresses = _systems_by(results)
     open_rows, scan_rows = _port_rows(results, run_id, hosts)
-    children = [(schema.run_systems, _system_rows(results, run_id)), (schema.findings, _finding_rows(results, run_id)),
+    system_rows = _system_rows(results, run_id)
+    children = [(schema.run_systems, system_rows), (schema.findings, _finding_rows(results, run_id)),
                 (schema.ports, open_rows), (schema.port_scans, scan_rows),
                 (schema.certificates, _cert_rows(results, run_id, addresses))]
-    row = run_row(results, stored_at)
+    row = run_row(results, stored_at, rows=system_rows)
     with write_connection(engine) as conn, conn.begin():
         exists = conn.execute(select(schema.runs.c.id).where(schema.runs.c.id == run_id)).first() is not None
         if exists and not replace:

@@ -29,7 +29,7 @@ from secaudit.model import (
 from secaudit.probes import registry
 from secaudit.probes.interface import BaseFamily, ProbeRunner, RunnerContext, Target
 from secaudit.serialize import fields_from_dict, fields_to_dict, results_from_dict
-from tests.support.servers import serving
+from secaudit.lab.servers import serving
 
 pytestmark = pytest.mark.integration
 
@@ -171,7 +171,8 @@ def secaudit(*args: str) -> int:
 
 def scan_args(port: int, tmp_path: Path, out: str, *extra: str) -> list[str]:
     return ["scan", "--target", f"{HOST}:{port}", "--service", "other", "--profile", "banner-test", "--quiet",
-            "--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / out), "--format", "json", *extra]
+            "--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / out), "--format", "json", "--no-store",
+            *extra]
 
 
 # ----------------------------------------------------------------------------- tests

@@ -1,28 +1,149 @@
-"""The HTML report in a real browser (headless Chromium, when installed): the filter script runs under
-the report's Content-Security-Policy, and markup planted in scanned data does not execute."""
+"""The HTML report in a real browser: Debian's headless Chromium (chromium-headless-shell, installed by
+scripts/ensure-sysdeps.sh), driven by Playwright.
+
+Given the report of a real scan (real nginx, sslyze and nmap on loopback), when a person opens it, then the
+page runs without console errors under its Content-Security-Policy, the first screen shows the overall
+status, the findings filter shows exactly the matching rows, and the print stylesheet hides the controls.
+Markup planted in scanned data never executes."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 import shutil
 import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import pytest
 
+from secaudit.lab.pki import TestPKI
+from secaudit.lab.servers import NginxFarm, Site
 from secaudit.model import Evidence, Message
 from secaudit.report.templated import HtmlFormat
 
-BROWSER = next((b for b in ("chromium-headless-shell", "chromium", "chromium-browser") if shutil.which(b)), None)
+pytestmark = pytest.mark.integration
+
+BROWSER = shutil.which("chromium-headless-shell")
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--no-first-run", "--disable-quic"]
 PWN = "document.documentElement.setAttribute('data-pwned','1')"
 PAYLOADS = (f"<script>{PWN}</script>", f"<img src=x onerror=\"{PWN}\">", f"\"><svg onload=\"{PWN}\">")
-
-pytestmark = [pytest.mark.integration,
-              pytest.mark.skipif(BROWSER is None, reason="no headless Chromium (apt-get install chromium-headless-shell)")]
+GOOD, WEAK = "127.9.1.11", "127.9.1.12"
 
 
-def _dump_dom(path) -> str:
-    out = subprocess.run([BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=3000",
-                          "--dump-dom", path.as_uri()], capture_output=True, text=True, timeout=60)
+def _browser() -> str:
+    assert BROWSER, "headless Chromium is missing: run scripts/ensure-sysdeps.sh (apt-get install chromium-headless-shell)"
+    return BROWSER
+
+
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory) -> Path:
+    """A real scan of a compliant and a weak server; the folder holding report.html and report.json."""
+    w = tmp_path_factory.mktemp("browser")
+    pki = TestPKI()
+    ca = pki.write_ca_file(w / "ca.pem")
+    sites = [Site("good", *pki.write_leaf(pki.leaf(names=(GOOD,)), w, "good"), host=GOOD, port=8443,
+                  hsts="max-age=31536000"),
+             Site("weak", *pki.write_leaf(pki.leaf(names=(WEAK,)), w, "weak"), host=WEAK, port=8443,
+                  protocols="TLSv1 TLSv1.1 TLSv1.2", ciphers="ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA:@SECLEVEL=0")]
+    inventory = w / "inventory.yaml"
+    inventory.write_text(textwrap.dedent(f"""\
+        kind: inventory
+        organisation: {{name: "Browser test agency"}}
+        systems:
+          - {{id: good, name: Good portal, purpose: internal, information: [private], declared_level: 3,
+             endpoints: ["https://{GOOD}:8443"]}}
+          - {{id: weak, name: Weak portal, purpose: internal, information: [private], declared_level: 3,
+             endpoints: ["https://{WEAK}:8443"]}}
+        """), encoding="utf-8")
+    (w / "nginx").mkdir()
+    env = {**os.environ, "SECAUDIT_LANG": "en", "CI": "1"}
+    with NginxFarm(sites, w / "nginx"):
+        r = subprocess.run([sys.executable, "-m", "secaudit", "scan", str(inventory), "--ca-file", str(ca),
+                            "--runs-dir", str(w / "runs"), "--out", str(w / "out"), "--format", "html",
+                            "--format", "json", "--timeout", "20", "--ports-timeout", "60"],
+                           capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 1, r.stdout + r.stderr          # the weak server fails high-severity controls
+    return w / "out"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=_browser(), args=FLAGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture()
+def page(browser, scanned):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    pg = context.new_page()
+    problems: list[str] = []
+    pg.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+    pg.on("pageerror", lambda e: problems.append(str(e)))
+    pg.goto((scanned / "report.html").as_uri())
+    pg.wait_for_selector("#filters:not([hidden])")
+    yield pg, problems
+    context.close()
+
+
+def _findings(scanned: Path) -> list[dict]:
+    return json.loads((scanned / "report.json").read_text(encoding="utf-8"))["findings"]
+
+
+def _visible_rows(pg) -> int:
+    return pg.locator("tr.finding:visible").count()
+
+
+def test_given_a_real_report_when_opened_then_no_console_errors_and_the_first_screen_shows_the_status(page, tmp_path):
+    pg, problems = page
+    status = pg.locator("#overview .status.big")
+    assert status.inner_text() == "Not compliant"
+    box = status.bounding_box()
+    assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= 800      # above the fold
+    shot = tmp_path / "first-screen.png"
+    pg.screenshot(path=str(shot))
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert problems == []                                  # no script error, no CSP violation
+
+
+def test_given_the_filter_when_typing_or_choosing_then_exactly_the_matching_rows_stay_visible(page, scanned):
+    pg, problems = page
+    findings = _findings(scanned)
+    assert _visible_rows(pg) == len(findings) > 0
+    pg.locator("#f-text").press_sequentially("TLS-PROTO")
+    expected = [f for f in findings if "TLS-PROTO" in f["control_id"]]
+    assert 0 < len(expected) < len(findings)
+    assert _visible_rows(pg) == len(expected)
+    assert pg.locator("#f-shown").inner_text() == str(len(expected))
+    pg.locator("#f-text").fill("")
+    pg.locator("#f-system").select_option("weak")
+    assert _visible_rows(pg) == len([f for f in findings if f["system_id"] == "weak"])
+    pg.locator("#f-verdict").select_option("fail")
+    assert _visible_rows(pg) == len([f for f in findings if f["system_id"] == "weak" and f["verdict"] == "fail"]) > 0
+    assert problems == []
+
+
+def test_given_print_media_then_the_controls_are_hidden_and_filtered_rows_are_printed(page, scanned):
+    pg, _ = page
+    pg.locator("#f-text").fill("no finding has this text")
+    assert _visible_rows(pg) == 0
+    pg.emulate_media(media="print")
+    assert pg.locator("#filters").evaluate("e => getComputedStyle(e).display") == "none"
+    assert _visible_rows(pg) == len(_findings(scanned))   # a printed report is the whole report
+
+
+def _dump_dom(path: Path) -> str:
+    out = subprocess.run([_browser(), *FLAGS, "--headless", "--virtual-time-budget=3000", "--dump-dom",
+                          path.as_uri()], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr[-2000:]
     return out.stdout
 

@@ -149,3 +149,33 @@ def test_the_migrations_create_exactly_the_schema_the_code_uses(store):
     with store.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), schema.metadata)
     assert diff == []
+
+
+def test_a_store_of_the_first_schema_is_upgraded_and_keeps_its_runs(db_url):
+    """Versioned migrations: a store made by schema 0001 (findings in the document) opens under 0002."""
+    import zlib
+    import json as _json
+
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import insert
+
+    from secaudit.serialize import results_to_dict
+    from secaudit.store.engine import make_engine, write_connection
+    from secaudit.store.write import run_row
+
+    engine = make_engine(db_url)
+    results = make_results()
+    with write_connection(engine) as conn, conn.begin():
+        cfg = Config()
+        cfg.set_main_option("script_location", "secaudit.store:migrations")
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        row = run_row(results)
+        row["document"] = zlib.compress(_json.dumps(results_to_dict(results)).encode())   # 0001: findings inside
+        conn.execute(insert(schema.runs), [row])
+    engine.dispose()
+    with open_store(db_url) as s:
+        with s.engine.connect() as conn:
+            assert current_version(conn) == SCHEMA_VERSION == "0002"
+        assert s.results(results.run.id) == results

@@ -1,0 +1,44 @@
+"""Options every history command shares (``--db``, ``--data-dir``), and storing a finished run.
+
+Declared as ordinary Click options so config-file defaults (Click's ``default_map``) apply to
+them like to any other option.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import click
+
+
+def store_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--db URL`` and ``--data-dir DIR``, passed to the command as ``db`` and ``data_dir``."""
+    f = click.option("--data-dir", "data_dir", type=click.Path(file_okay=False, path_type=str),
+                     help="Directory of the default SQLite store (default: SECAUDIT_DATA_DIR, "
+                          "else ~/.local/share/secaudit).")(f)
+    return click.option("--db", "db", metavar="URL",
+                        help="Store URL, e.g. postgresql://user@db.example/secaudit or "
+                             "sqlite:////var/lib/secaudit/store.sqlite (default: SECAUDIT_DB, else the "
+                             "SQLite file in --data-dir).")(f)
+
+
+def store_results(results: Any, db: str | None, data_dir: str | None) -> bool:
+    """Store a finished run; say where, or say plainly why not (the journal keeps the run either way).
+
+    Returns False when storing failed: the run can be stored later with ``secaudit store RUN_ID``."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from secaudit.cli.output import echo, print_error
+    from secaudit.errors import InputError
+    from secaudit.i18n import t
+    from secaudit.store import open_store
+
+    try:
+        with open_store(db, data_dir) as store:
+            store.save(results)
+            echo(t("store.stored", run=results.run.id, store=store.display_url()))
+        return True
+    except (InputError, SQLAlchemyError, OSError) as e:
+        reason = e.diagnostics[0].render() if isinstance(e, InputError) else str(e).strip().splitlines()[0]
+        print_error(t("store.store_failed", run=results.run.id, reason=reason))
+        return False

@@ -1,0 +1,238 @@
+"""History outputs: ``diff`` (text, md, json, html), ``due`` (text, md, json), ``trend`` (text, json, svg).
+
+Pure functions of the store's records. Every value that may come from a scanned server or an
+input file (messages, certificate names, service banners, system names) goes through the
+format's escaper: :func:`strip_controls` for text, :func:`markdown_text` for Markdown,
+autoescaping for HTML.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Iterable, Sequence
+
+from secaudit.i18n import t
+from secaudit.report.escape import markdown_text, strip_controls
+from secaudit.store.diff import CATEGORIES, RunDiff
+from secaudit.store.due import DueReport
+from secaudit.store.records import RunRecord, SystemRecord
+
+DIFF_SCHEMA = "secaudit/diff/v1"
+DUE_SCHEMA = "secaudit/due/v1"
+TREND_SCHEMA = "secaudit/trend/v1"
+
+
+# ------------------------------------------------------------------------------------- diff: data
+
+
+def _run(r: RunRecord) -> dict[str, Any]:
+    return {"id": r.id, "started_at": r.started_at, "inventory_file": r.inventory_file, "regime": r.regime,
+            "scope": r.scope, "complete": r.complete}
+
+
+def diff_to_dict(d: RunDiff, lang: str) -> dict[str, Any]:
+    findings = {}
+    for category in CATEGORIES:
+        findings[category] = [{
+            "system": c.system_id, "control": c.control_id, "target": c.target, "severity": c.severity,
+            "severity_before": c.before.severity if c.before else None,
+            "verdict_before": c.before.verdict if c.before else None,
+            "verdict_after": c.after.verdict if c.after else None,
+            "message": c.current.message.render(lang),
+        } for c in d.findings.get(category, ())]
+    cert = lambda c: {"sha256": c.sha256, "subject": c.subject, "issuer": c.issuer, "key": c.key,  # noqa: E731
+                      "not_after": c.not_after, "signature_algorithm": c.signature_algorithm}
+    return {
+        "schema": DIFF_SCHEMA, "run_a": _run(d.run_a), "run_b": _run(d.run_b), "changed": d.changed,
+        "summary": {**{c: d.count(c) for c in CATEGORIES}, "levels": len(d.levels),
+                    "ports_opened": sum(1 for p in d.ports if p.change == "opened"),
+                    "ports_closed": sum(1 for p in d.ports if p.change == "closed"),
+                    "certificates": len(d.certificates)},
+        "findings": findings,
+        "levels": [{"system": c.system_id, "name": c.name, "field": c.field, "before": c.before, "after": c.after}
+                   for c in d.levels],
+        "ports": [{"change": p.change, "system": p.system_id, "host": p.host, "port": p.port, "protocol": p.protocol,
+                   "service": p.service} for p in d.ports],
+        "certificates": [{"system": c.system_id, "target": c.target, "fields": list(c.fields), "before": cert(c.before),
+                          "after": cert(c.after)} for c in d.certificates],
+    }
+
+
+# ------------------------------------------------------------------------------------- diff: human
+
+
+def _level_value(field: str, value: Any, lang: str) -> str:
+    if field == "status":
+        return t(f"report.status.{value}", lang)
+    if field == "system":
+        return t("history.diff.present" if value else "history.diff.absent", lang)
+    return t("report.level.unknown", lang) if value is None else t("report.level.none", lang) if value == 0 else str(value)
+
+
+def _diff_lines(d: RunDiff, lang: str, esc: Callable[[Any], str], bullet: str, heading: Callable[[str], str],
+                show_still: bool) -> list[str]:
+    lines = [heading(t("history.diff.title", lang, a=esc(d.run_a.id), b=esc(d.run_b.id))),
+             t("history.diff.runs", lang, a=esc(d.run_a.started_at), b=esc(d.run_b.started_at)), ""]
+    if not d.changed:
+        lines += [t("history.diff.nothing", lang), ""]
+    for category in CATEGORIES:
+        items = d.findings.get(category, ())
+        if not items or (category == "still_failing" and not show_still):
+            continue
+        lines.append(heading(t(f"history.diff.cat.{category}", lang) + f" ({len(items)})"))
+        for c in items:
+            sev = c.severity if category != "severity_changed" else f"{c.before.severity} → {c.after.severity}"
+            lines.append(f"{bullet}[{esc(sev)}] {esc(c.system_id)} · {esc(c.control_id)} · {esc(c.target)}: "
+                         f"{esc(c.current.message.render(lang))}")
+        lines.append("")
+    if d.levels:
+        lines.append(heading(t("history.diff.levels", lang) + f" ({len(d.levels)})"))
+        for c in d.levels:
+            lines.append(f"{bullet}{esc(c.system_id)}: {t(f'history.diff.field.{c.field}', lang)} "
+                         f"{esc(_level_value(c.field, c.before, lang))} → {esc(_level_value(c.field, c.after, lang))}")
+        lines.append("")
+    if d.ports:
+        lines.append(heading(t("history.diff.ports", lang) + f" ({len(d.ports)})"))
+        for p in d.ports:
+            lines.append(f"{bullet}{t(f'history.diff.port.{p.change}', lang)} {esc(p.system_id)} · "
+                         f"{esc(p.host)} {p.port}/{esc(p.protocol)} {esc(p.service)}".rstrip())
+        lines.append("")
+    if d.certificates:
+        lines.append(heading(t("history.diff.certificates", lang) + f" ({len(d.certificates)})"))
+        for c in d.certificates:
+            parts = ", ".join(f"{f}: {esc(getattr(c.before, f))} → {esc(getattr(c.after, f))}" for f in c.fields)
+            lines.append(f"{bullet}{esc(c.system_id)} · {esc(c.target)}: {parts or t('history.diff.reissued', lang)}")
+        lines.append("")
+    return lines
+
+
+def render_diff(d: RunDiff, fmt: str, lang: str, show_still: bool = False) -> str:
+    if fmt == "json":
+        return json.dumps(diff_to_dict(d, lang), ensure_ascii=False, indent=2) + "\n"
+    if fmt == "md":
+        return "\n".join(_diff_lines(d, lang, markdown_text, "- ", lambda h: "## " + h, show_still)).rstrip() + "\n"
+    if fmt == "html":
+        return _diff_html(d, lang, show_still)
+    text = lambda v: strip_controls(v, one_line=True)  # noqa: E731
+    return "\n".join(_diff_lines(d, lang, text, "  - ", lambda h: h, show_still)).rstrip() + "\n"
+
+
+def _diff_html(d: RunDiff, lang: str, show_still: bool) -> str:
+    from secaudit.report.templated import _environment
+
+    data = diff_to_dict(d, lang)
+    categories = [c for c in CATEGORIES if data["findings"][c] and (show_still or c != "still_failing")]
+    def _(key: str, **args: Any) -> str:
+        return t(key, lang, **args)
+    return _environment("html").get_template("diff.html.j2").render(
+        data=data, categories=categories, lang=lang, _=_,
+        level_value=lambda f, v: _level_value(f, v, lang))
+
+
+# ------------------------------------------------------------------------------------- due
+
+
+def due_to_dict(report: DueReport, lang: str) -> dict[str, Any]:
+    systems = []
+    for s in report.systems:
+        regimes = {}
+        for regime, status, level in zip(report.regimes, s.regimes, s.levels):
+            regimes[regime] = None if status is None else {
+                "level": level, "months": status.cadence.months, "citation": status.cadence.cite(lang),
+                "next_due": status.next_due.isoformat() if status.next_due else None,
+                "overdue": status.overdue, "days_left": status.days_left}
+        systems.append({"system": s.system_id, "name": s.name, "last_run": s.last_run,
+                        "last": s.last.isoformat() if s.last else None, "overdue": s.overdue, "regimes": regimes})
+    return {"schema": DUE_SCHEMA, "today": report.today.isoformat(), "horizon_days": report.horizon_days,
+            "overdue": len(report.overdue), "systems": systems,
+            "certificates": [{"system": c.system_id, "target": c.target, "subject": c.subject, "issuer": c.issuer,
+                              "not_after": c.not_after, "days_left": c.days_left, "run": c.run_id}
+                             for c in report.certificates]}
+
+
+def _due_cell(status: Any, level: int | None, lang: str) -> str:
+    if status is None:
+        return t("history.due.undetermined", lang)
+    when = status.next_due.isoformat() if status.next_due else t("history.due.now", lang)
+    mark = t("history.due.overdue_mark", lang) if status.overdue else ""
+    return t("history.due.cell", lang, level=level, when=when, months=status.cadence.months,
+             citation=status.cadence.cite(lang)) + mark
+
+
+def render_due(report: DueReport, fmt: str, lang: str) -> str:
+    if fmt == "json":
+        return json.dumps(due_to_dict(report, lang), ensure_ascii=False, indent=2) + "\n"
+    esc = markdown_text if fmt == "md" else (lambda v: strip_controls(v, one_line=True))
+    bullet, head = ("- ", "## ") if fmt == "md" else ("  - ", "")
+    lines = [head + t("history.due.title", lang, today=report.today.isoformat(), overdue=len(report.overdue)), ""]
+    for s in report.systems:
+        last = s.last.isoformat() if s.last else t("history.due.never", lang)
+        flag = t("history.due.overdue" if s.overdue else "history.due.unknown" if s.undetermined else "history.due.ok",
+                 lang)
+        lines.append(f"{bullet}{flag} {esc(s.system_id)} ({esc(s.name)}) — {t('history.due.last', lang, last=last)}")
+        for regime, status, level in zip(report.regimes, s.regimes, s.levels):
+            lines.append(f"{'  ' if fmt == 'md' else '      '}- {t(f'history.regime.{regime}', lang)}: "
+                         f"{_due_cell(status, level, lang)}")
+    lines += ["", head + t("history.due.certs", lang, days=report.horizon_days, n=len(report.certificates))]
+    if not report.certificates:
+        lines.append(t("history.due.no_certs", lang))
+    for c in report.certificates:
+        key = "history.due.cert_expired" if c.days_left < 0 else "history.due.cert_expires"
+        lines.append(f"{bullet}{esc(c.system_id)} · {esc(c.target)}: " + t(
+            key, lang, date=esc(c.not_after[:10]), days=abs(c.days_left), subject=esc(c.subject),
+            issuer=esc(c.issuer)))
+    return "\n".join(lines).rstrip() + "\n"
+
+
+# ------------------------------------------------------------------------------------- trend
+
+
+def trend_to_dict(system_id: str | None, runs: Sequence[RunRecord], history: Sequence[SystemRecord]) -> dict:
+    return {"schema": TREND_SCHEMA, "system": system_id,
+            "runs": [{"run": r.id, "started_at": r.started_at, "systems_total": r.systems_total,
+                      "systems_compliant": r.systems_compliant, "findings_failed": r.findings_failed} for r in runs],
+            "system_runs": [{"run": s.run_id, "started_at": s.started_at, "required_level": s.required_level,
+                             "achieved_level": s.achieved_level, "status": s.status,
+                             "failed": s.counts.get("fail", 0), "compliance": s.compliance} for s in history]}
+
+
+def render_trend(system_id: str, history: Sequence[SystemRecord], fmt: str, lang: str) -> str:
+    if fmt == "json":
+        return json.dumps(trend_to_dict(system_id, (), history), ensure_ascii=False, indent=2) + "\n"
+    esc = lambda v: strip_controls(v, one_line=True)  # noqa: E731
+    lines = [t("history.trend.title", lang, system=esc(system_id), n=len(history))]
+    for s in history:
+        pct = "–" if s.compliance is None else f"{round(s.compliance * 100)}%"
+        lines.append(t("history.trend.row", lang, date=s.started_at[:16].replace("T", " "), run=esc(s.run_id),
+                       required=_level_value("required_level", s.required_level, lang),
+                       achieved=_level_value("achieved_level", s.achieved_level, lang),
+                       status=t(f"report.status.{s.status}", lang), failed=s.counts.get("fail", 0), pct=pct))
+    if len(history) >= 2:
+        lines.append(sparkline([s.counts.get("fail", 0) for s in history]) + "  " + t("history.trend.failing", lang))
+    return "\n".join(lines) + "\n"
+
+
+def sparkline(values: Iterable[int]) -> str:
+    values = list(values)
+    top = max(values, default=0) or 1
+    bars = "▁▂▃▄▅▆▇█"
+    return "".join(bars[min(len(bars) - 1, round(v / top * (len(bars) - 1)))] for v in values)
+
+
+def trend_chart(runs: Sequence[RunRecord], width: int = 560, height: int = 160, pad: int = 28) -> dict[str, Any]:
+    """Geometry of the HTML trend chart (oldest run first): compliant systems and failing findings.
+
+    Two polylines over the runs, each scaled to its own maximum; plain numbers for an inline SVG."""
+    n = len(runs)
+    def xs(i: int) -> float:
+        return round(pad + (width - 2 * pad) * (i / (n - 1) if n > 1 else 0.5), 1)
+    def line(values: list[int]) -> tuple[str, int]:
+        top = max(values, default=0) or 1
+        pts = [(xs(i), round(height - pad - (height - 2 * pad) * v / top, 1)) for i, v in enumerate(values)]
+        return " ".join(f"{x},{y}" for x, y in pts), max(values, default=0)
+    compliant, ctop = line([r.systems_compliant for r in runs])
+    failing, ftop = line([r.findings_failed for r in runs])
+    points = [{"x": xs(i), "run": r.id, "date": r.started_at[:10], "compliant": r.systems_compliant,
+               "total": r.systems_total, "failed": r.findings_failed} for i, r in enumerate(runs)]
+    return {"width": width, "height": height, "pad": pad, "compliant": compliant, "failing": failing,
+            "compliant_max": ctop, "failing_max": ftop, "points": points}

@@ -1,0 +1,108 @@
+"""When each system's next periodic assessment is due, and which certificates expire soon (pure).
+
+Input: each system's level under each regime (from classifying the inventory, or the level its
+last stored run required), its newest stored run, and that run's certificates. Output: one row
+per system with the cadence of both regimes, overdue systems first; and the certificates whose
+expiry falls within ``horizon_days`` (expired ones included).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from secaudit.store.cadence import REGIMES, DueStatus, due_status
+from secaudit.store.records import CertificateRecord, SystemRecord
+
+
+@dataclass(frozen=True)
+class SystemDue:
+    system_id: str
+    name: str
+    last_run: str | None                      # id of the newest stored run with this system
+    last: dt.date | None                      # the day of that run
+    regimes: tuple[DueStatus | None, ...]     # one per regime of REGIMES order; None: level undetermined
+    levels: tuple[int | None, ...]            # the level used under each regime
+
+    @property
+    def overdue(self) -> bool:
+        return any(s is not None and s.overdue for s in self.regimes)
+
+    @property
+    def undetermined(self) -> bool:
+        return all(s is None for s in self.regimes)
+
+    @property
+    def earliest(self) -> dt.date | None:
+        dates = [s.next_due for s in self.regimes if s is not None and s.next_due is not None]
+        return min(dates) if dates else None
+
+
+@dataclass(frozen=True)
+class CertificateDue:
+    system_id: str
+    target: str
+    subject: str
+    issuer: str
+    not_after: str
+    days_left: int                            # negative: already expired
+    run_id: str
+
+
+@dataclass(frozen=True)
+class DueReport:
+    today: dt.date
+    horizon_days: int
+    regimes: tuple[str, ...]
+    systems: tuple[SystemDue, ...]
+    certificates: tuple[CertificateDue, ...]
+
+    @property
+    def overdue(self) -> tuple[SystemDue, ...]:
+        return tuple(s for s in self.systems if s.overdue)
+
+
+def _sort_key(s: SystemDue) -> tuple:
+    never = s.last is None
+    return (not s.overdue, s.undetermined, not never, s.earliest or dt.date.max, s.system_id)
+
+
+def compute_due(systems: Mapping[str, tuple[str, Mapping[str, int | None]]], latest: Mapping[str, SystemRecord],
+                certificates: Sequence[CertificateRecord], today: dt.date, horizon_days: int = 30,
+                critical: bool = True) -> DueReport:
+    """``systems``: system id -> (name, regime -> level); ``latest``: system id -> its newest stored verdict;
+    ``certificates``: the certificates of those newest runs."""
+    rows = []
+    for sid, (name, levels) in systems.items():
+        last = latest.get(sid)
+        day = last.date if last else None
+        statuses = tuple(due_status(day, regime, levels[regime], today, critical) if levels.get(regime) else None
+                         for regime in REGIMES)
+        rows.append(SystemDue(sid, name, last.run_id if last else None, day, statuses,
+                              tuple(levels.get(regime) for regime in REGIMES)))
+    rows.sort(key=_sort_key)
+    return DueReport(today, horizon_days, REGIMES, tuple(rows), expiring(certificates, latest, today, horizon_days))
+
+
+def expiring(certificates: Sequence[CertificateRecord], latest: Mapping[str, SystemRecord], today: dt.date,
+             horizon_days: int) -> tuple[CertificateDue, ...]:
+    """Certificates of each system's newest run expiring within ``horizon_days`` of ``today`` (or expired)."""
+    now = dt.datetime.combine(today, dt.time(0, 0), tzinfo=dt.timezone.utc)
+    out = []
+    seen = set()
+    for c in certificates:
+        last = latest.get(c.system_id)
+        if last is None or c.run_id != last.run_id or (c.system_id, c.target) in seen:
+            continue
+        seen.add((c.system_id, c.target))
+        days = (c.expires - now).days
+        if days <= horizon_days:
+            out.append(CertificateDue(c.system_id, c.target, c.subject, c.issuer, c.not_after, days, c.run_id))
+    out.sort(key=lambda d: (d.days_left, d.system_id, d.target))
+    return tuple(out)
+
+
+def levels_from_store(latest: Mapping[str, SystemRecord]) -> dict[str, tuple[str, dict[str, int | None]]]:
+    """Without an inventory: each system's required level of its last run, used under both regimes."""
+    return {sid: (rec.name, {regime: rec.required_level for regime in REGIMES}) for sid, rec in latest.items()}

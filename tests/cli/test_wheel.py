@@ -1,0 +1,124 @@
+"""Install as users do: build the sdist and, from it, the wheel; install the wheel into a fresh virtualenv;
+the installed `secaudit` (run outside the source tree) finds its policies, templates, schemas and examples,
+scans a real server, and `secaudit demo` starts the demo targets, scans them and stops them.
+
+The fresh virtualenv gets secaudit from the wheel only (`--no-deps --no-index`); its dependencies (sslyze,
+cryptography...) are the test environment's, reached through a .pth line, so the test needs no download."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import site
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from secaudit.lab.pki import TestPKI
+from secaudit.lab.servers import NginxFarm, Site
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+SKIP = shutil.ignore_patterns(".git", ".venv", "demo-out", "build", "dist", "*.egg-info", "__pycache__",
+                              ".pytest_cache", ".secaudit-runs", ".hypothesis")
+HOST = "127.9.2.11"
+
+
+def _run(cmd: list[str], cwd: Path, timeout: float = 300, env: dict[str, str] | None = None):
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> Path:
+    """The bin/ folder of a fresh virtualenv holding secaudit installed from the wheel built from the sdist."""
+    w = tmp_path_factory.mktemp("wheel")
+    src = w / "src"
+    shutil.copytree(ROOT, src, ignore=SKIP)
+    built = _run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(w / "dist"), str(src)], w, 600)
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    wheels, sdists = list((w / "dist").glob("*.whl")), list((w / "dist").glob("*.tar.gz"))
+    assert len(wheels) == 1 and len(sdists) == 1
+    venv = w / "venv"
+    made = _run([sys.executable, "-m", "venv", str(venv)], w)
+    assert made.returncode == 0, made.stderr
+    py = venv / "bin" / "python"
+    purelib = _run([str(py), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], w).stdout.strip()
+    (Path(purelib) / "secaudit-test-deps.pth").write_text("\n".join(site.getsitepackages()) + "\n", encoding="utf-8")
+    inst = _run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheels[0])], w)
+    assert inst.returncode == 0, inst.stdout + inst.stderr
+    return venv / "bin"
+
+
+def _env(bin_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SECAUDIT_") and k != "PYTHONPATH"}
+    env.update({"PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "SECAUDIT_LANG": "en", "CI": "1"})
+    return env
+
+
+def _secaudit(bin_dir: Path, *args: str, cwd: Path, timeout: float = 300):
+    return _run([str(bin_dir / "secaudit"), *args], cwd, timeout, _env(bin_dir))
+
+
+def test_given_the_wheel_then_the_installed_package_is_the_wheels_and_carries_its_data(installed, tmp_path):
+    where = _run([str(installed / "python"), "-c", "import secaudit, secaudit.resources as r; "
+                  "print(secaudit.__file__); print(r.home())"], tmp_path, env=_env(installed))
+    module, home = where.stdout.split()
+    venv = str(installed.parent)
+    assert module.startswith(venv) and home == f"{venv}/share/secaudit", where.stdout + where.stderr
+    for sub in ("policies/levels/level-3.yaml", "policies/regimes/decree-331-2026.yaml", "templates/report.html.j2",
+                "examples/inventory.yaml"):
+        assert (Path(home) / sub).is_file(), sub
+    schemas = _run([str(installed / "python"), "-c", "from importlib import resources; "
+                    "print(sorted(p.name for p in resources.files('secaudit').joinpath('schemas').iterdir()))"],
+                   tmp_path, env=_env(installed))
+    assert "results-v1.schema.json" in schemas.stdout
+
+
+def test_given_the_installed_command_outside_the_source_tree_then_validate_classify_and_policy_work(installed, tmp_path):
+    examples = installed.parent / "share" / "secaudit" / "examples"
+    assert _secaudit(installed, "validate", str(examples / "inventory.yaml"), cwd=tmp_path).returncode == 0
+    out = _secaudit(installed, "classify", str(examples / "inventory.yaml"), "--format", "json", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert len(json.loads(out.stdout)["systems"]) >= 13
+    listed = _secaudit(installed, "policy", "list", cwd=tmp_path)
+    assert listed.returncode == 0 and "mozilla-intermediate" in listed.stdout
+
+
+def test_given_the_installed_command_when_scanning_a_real_server_then_every_format_is_written(installed, tmp_path):
+    pki = TestPKI()
+    ca = pki.write_ca_file(tmp_path / "ca.pem")
+    site_ = Site("good", *pki.write_leaf(pki.leaf(names=(HOST,)), tmp_path, "good"), host=HOST, port=8443,
+                 hsts="max-age=31536000")
+    (tmp_path / "nginx").mkdir()
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(textwrap.dedent(f"""\
+        kind: inventory
+        organisation: {{name: "Wheel test agency"}}
+        systems:
+          - {{id: portal, name: Portal, purpose: internal, information: [private], declared_level: 3,
+             endpoints: ["https://{HOST}:8443"]}}
+        """), encoding="utf-8")
+    formats = [a for f in ("html", "md", "text", "json", "sarif", "junit", "csv") for a in ("--format", f)]
+    with NginxFarm([site_], tmp_path / "nginx"):
+        r = _secaudit(installed, "scan", str(inventory), "--ca-file", str(ca), "--out", "out", "--timeout", "20",
+                      "--ports-timeout", "60", *formats, cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    for name in ("report.html", "report.md", "report.txt", "report.json", "report.sarif", "report.xml", "report.csv"):
+        assert (tmp_path / "out" / name).stat().st_size > 0, name
+    assert json.loads((tmp_path / "out" / "report.json").read_text())["schema"] == "secaudit/results/v1"
+
+
+def test_given_the_installed_command_then_secaudit_demo_starts_scans_and_stops_its_targets(installed, tmp_path):
+    r = _secaudit(installed, "demo", "--dir", str(tmp_path), cwd=tmp_path, timeout=420)
+    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-4000:]
+    assert "demo targets stopped." in r.stdout
+    report = json.loads((tmp_path / "demo-out" / "report.json").read_text(encoding="utf-8"))
+    assert {s["system_id"] for s in report["systems"]} >= {"cong-dvc", "nhan-su", "qlvb"}
+    assert any(f["verdict"] == "fail" for f in report["findings"])      # the demo's broken targets are found
+    leftover = _run(["pgrep", "-f", "secaudit-demo-"], tmp_path)           # the demo targets' temporary folder
+    assert leftover.stdout.strip() == "", leftover.stdout           # no demo server outlives the command
