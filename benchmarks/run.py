@@ -15,6 +15,7 @@ BENCHES = {
     "classify": ["classify_bench.py"],
     "reports": ["reports.py"],
     "ports": ["ports_bench.py"],
+    "coverage": ["coverage_bench.py"],
     "tls": ["tls_bench.py"],
     "engine": ["engine_bench.py"],
 }
