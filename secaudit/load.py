@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Collection, Iterable, Sequence
 from urllib.parse import urlsplit
 
-from jsonschema import Draft202012Validator
 
 from secaudit.errors import Diagnostic, InputError
 from secaudit.schemacheck import schema_diagnostics as _schema_diagnostics
@@ -27,6 +26,7 @@ from secaudit.schemacheck import type_name as _type_name
 from secaudit.model import (
     Control, Damage, Endpoint, Facts, InfoClass, Inventory, LocalText, Organisation, PersonalData, Policy,
     PortCoverage, Purpose, Scope, SecretGrade, Service, Severity, SourceRef, Starttls, System, Waiver, WorksGrade,
+    Zone,
 )
 from secaudit.targets import TargetError, normalize_host, parse_coverage, parse_hostport
 from secaudit.yamlread import Path, YamlDoc, read_yaml_file, read_yaml_text
@@ -165,6 +165,45 @@ def _inventory_semantics(doc: YamlDoc) -> list[Diagnostic]:
         if isinstance(s, dict):
             out += _system_semantics(doc, i, s)
     out += _component_semantics(doc, systems, first_id)
+    out += _zone_semantics(doc)
+    return out
+
+
+def _domain_semantics(doc: YamlDoc, base: Path, s: dict[str, Any]) -> list[Diagnostic]:
+    """Each mail domain is a DNS name (never an address, an option or a pattern)."""
+    out: list[Diagnostic] = []
+    domains = s.get("domains") if isinstance(s.get("domains"), list) else []
+    for k, name in enumerate(domains):
+        if not isinstance(name, str):
+            continue
+        try:
+            normalize_host(name)
+            if _is_ip(name) or "." not in name.strip("."):
+                raise TargetError("inventory.domain_not_name", name)
+        except TargetError:
+            out.append(doc.diag(base + ("domains", k), "inventory.domain_invalid", value=_short(name)))
+    return out
+
+
+def _zone_semantics(doc: YamlDoc) -> list[Diagnostic]:
+    """Zone ids are unique; each network is CIDR without host bits (the declared scope of discovery)."""
+    import ipaddress
+
+    zones = doc.value.get("zones")
+    if not isinstance(zones, list):
+        return []
+    out, _first = _duplicate_ids(doc, "zones", "inventory.duplicate_zone")
+    for i, z in enumerate(zones):
+        nets = z.get("networks") if isinstance(z, dict) and isinstance(z.get("networks"), list) else []
+        for k, net in enumerate(nets):
+            if not isinstance(net, str):
+                continue
+            try:
+                if "/" not in net or net.startswith("-"):
+                    raise ValueError(net)
+                ipaddress.ip_network(net.strip(), strict=True)
+            except ValueError:
+                out.append(doc.diag(("zones", i, "networks", k), "target.scope_network", value=_short(net)))
     return out
 
 
@@ -207,6 +246,7 @@ def _system_semantics(doc: YamlDoc, i: int, s: dict[str, Any]) -> list[Diagnosti
             parse_coverage(coverage)
         except TargetError as e:
             out.append(doc.diag(base + ("port_coverage",), e.key, value=_short(coverage)))
+    out += _domain_semantics(doc, base, s)
     endpoints = s.get("endpoints") if isinstance(s.get("endpoints"), list) else []
     seen: dict[tuple[str, int], int] = {}
     for j, ep in enumerate(endpoints):
@@ -330,6 +370,8 @@ def _policy_semantics(doc: YamlDoc) -> list[Diagnostic]:
                                     "policy.unknown_check_suggest" if hint else "policy.unknown_check",
                                     check=check, suggestion=hint or ""))
             elif isinstance(c.get("params", {}), dict):
+                from jsonschema import Draft202012Validator   # only policies have params
+
                 validator = Draft202012Validator(spec.params_schema)
                 for err in validator.iter_errors(c.get("params", {})):
                     p = ("controls", i, "params") + tuple(err.absolute_path)
@@ -477,7 +519,9 @@ def build_inventory(doc: YamlDoc) -> Inventory:
             components=tuple(s.get("components", [])), endpoints=tuple(endpoints),
             allowed_ports=tuple(s.get("allowed_ports", [])),
             port_coverage=PortCoverage(parse_coverage(s["port_coverage"])) if s.get("port_coverage") else None,
-            source=_src(doc, base), approval=build_approval(s.get("approval")),
+            source=_src(doc, base),
+            domains=tuple(normalize_host(d) for d in s.get("domains", [])),
+            approval=build_approval(s.get("approval")),
         ))
     return Inventory(
         organisation=Organisation(name=org.get("name", ""), security_unit=org.get("security_unit", ""),
@@ -486,8 +530,16 @@ def build_inventory(doc: YamlDoc) -> Inventory:
                                   security_unit_details=build_body(org.get("security_unit_details")),
                                   operator_details=build_body(org.get("operator_details"))),
         systems=tuple(systems), source=SourceRef(doc.file, 1, 1),
-        digest=doc.digest,
+        digest=doc.digest, zones=_build_zones(doc),
     )
+
+
+def _build_zones(doc: YamlDoc) -> tuple[Zone, ...]:
+    import ipaddress
+
+    return tuple(Zone(id=z["id"], networks=tuple(str(ipaddress.ip_network(n.strip())) for n in z["networks"]),
+                      description=z.get("description", ""), source=_src(doc, ("zones", i)))
+                 for i, z in enumerate(doc.value.get("zones") or []))
 
 
 def build_policy(doc: YamlDoc) -> Policy:
@@ -529,8 +581,36 @@ def load_policy(path: str) -> Policy:
     return build_policy(_read_checked(path, "policy"))
 
 
-def load_waivers(path: str) -> tuple[Waiver, ...]:
-    return build_waivers(_read_checked(path, "waivers"))
+def load_waivers(path: str, systems: Collection[str] | None = None,
+                 controls: Collection[str] | None = None) -> tuple[Waiver, ...]:
+    """Load a waivers file; with ``systems`` and ``controls`` (those of the run), a waiver naming
+    anything else is an error: it would match nothing and be silently ignored."""
+    doc = _read_checked(path, "waivers")
+    problems = waiver_name_problems(doc, systems, controls)
+    if problems:
+        raise InputError(problems)
+    return build_waivers(doc)
+
+
+def waiver_name_problems(doc: YamlDoc, systems: Collection[str] | None,
+                         controls: Collection[str] | None) -> list[Diagnostic]:
+    """Waivers of ``doc`` naming a system or control not among those given (None: not checked)."""
+    out: list[Diagnostic] = []
+    waivers = doc.value.get("waivers") if isinstance(doc.value, dict) else None
+    for i, w in enumerate(waivers if isinstance(waivers, list) else []):
+        if not isinstance(w, dict):
+            continue
+        for name_key, known, key in (("system", systems, "waivers.unknown_system"),
+                                     ("control", controls, "waivers.unknown_control")):
+            name = w.get(name_key)
+            if known is not None and isinstance(name, str) and name not in known:
+                out.append(doc.diag(("waivers", i, name_key), key, id=name, suggestion=_suggest(name, known) or "-"))
+    return out
+
+
+def control_ids(policies: Iterable[Policy]) -> frozenset[str]:
+    """Every control id the given policies define."""
+    return frozenset(c.id for p in policies for c in p.controls)
 
 
 def load_inventory_text(text: str, file: str = "<text>") -> Inventory:
@@ -555,13 +635,12 @@ class FileResult:
     summary: dict[str, int] = field(default_factory=dict)
 
 
-def _validate_regime(path: str, doc: YamlDoc, diags: list[Diagnostic]) -> FileResult:
-    from secaudit.classify.regime import parse_regime
+def _validate_regime(doc: YamlDoc, diags: list[Diagnostic]) -> FileResult:
+    """A regime file, checked by the classification loader from the document already parsed."""
+    from secaudit.classify.regime import regime_from_doc
 
-    with open(path, encoding="utf-8-sig") as fh:
-        text = fh.read()
     try:
-        regime = parse_regime(text, doc.file)
+        regime = regime_from_doc(doc)
     except InputError as e:
         return FileResult(doc.file, "regime", _dedupe(diags + list(e.diagnostics)))
     return FileResult(doc.file, "regime", diags, {"criteria": len(regime.criteria)})
@@ -591,6 +670,20 @@ class ValidationReport:
         return lines
 
 
+def _check_waiver_names(waiver_docs: list[tuple[YamlDoc, FileResult]], inventories: list[tuple[YamlDoc, FileResult]],
+                        policy_docs: list[YamlDoc]) -> None:
+    """Cross-file: a waiver names a system of the inventories validated with it (when any) and a
+    control of the shipped policies or of the policy files validated with it."""
+    from secaudit.policy import default_library
+
+    systems = {s.get("id") for doc, _ in inventories for s in doc.value["systems"] if isinstance(s, dict)}
+    controls = set(control_ids(default_library().policies.values()))
+    for doc in policy_docs:
+        controls |= {c.get("id") for c in doc.value["controls"] if isinstance(c, dict) and isinstance(c.get("id"), str)}
+    for doc, result in waiver_docs:
+        result.diagnostics += waiver_name_problems(doc, systems if inventories else None, controls)
+
+
 def validate_files(paths: Sequence[str]) -> ValidationReport:
     """Check every file; collect every problem instead of stopping at the first."""
     if not paths:
@@ -598,13 +691,14 @@ def validate_files(paths: Sequence[str]) -> ValidationReport:
     results: list[FileResult] = []
     inventories: list[tuple[YamlDoc, FileResult]] = []
     waiver_docs: list[tuple[YamlDoc, FileResult]] = []
+    policy_docs: list[YamlDoc] = []
     for path in paths:
         doc, diags = read_yaml_file(path)
         if doc is None:
             results.append(FileResult(path, None, diags))
             continue
         if detect_kind(doc) == "regime":           # classification criteria: validated by their own parser
-            results.append(_validate_regime(path, doc, diags))
+            results.append(_validate_regime(doc, diags))
             continue
         kind, problems = check_document(doc)
         result = FileResult(doc.file, kind, sorted(diags + problems, key=lambda d: (d.line, d.column)))
@@ -616,16 +710,11 @@ def validate_files(paths: Sequence[str]) -> ValidationReport:
             inventories.append((doc, result))
         elif kind == "policy" and isinstance(doc.value.get("controls"), list):
             result.summary = {"controls": len(doc.value["controls"])}
+            policy_docs.append(doc)
         elif kind == "waivers" and isinstance(doc.value.get("waivers"), list):
             result.summary = {"waivers": len(doc.value["waivers"])}
             waiver_docs.append((doc, result))
         results.append(result)
-    # Cross-file: waivers must name systems of the inventories validated with them.
-    if inventories and waiver_docs:
-        known = {s.get("id") for doc, _ in inventories for s in doc.value["systems"] if isinstance(s, dict)}
-        for doc, result in waiver_docs:
-            for i, w in enumerate(doc.value["waivers"]):
-                if isinstance(w, dict) and isinstance(w.get("system"), str) and w["system"] not in known:
-                    result.diagnostics.append(doc.diag(("waivers", i, "system"), "waivers.unknown_system",
-                                                       id=w["system"], suggestion=_suggest(w["system"], known) or "-"))
+    if waiver_docs:
+        _check_waiver_names(waiver_docs, inventories, policy_docs)
     return ValidationReport(results)

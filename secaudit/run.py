@@ -52,6 +52,11 @@ class ScanRequest:
     ports_range: str | None = None         # --ports-range: every system's port coverage for this run
     run_timeout: float | None = None
     fail_on: str = "low"
+    resolver: str | None = None            # mail checks: DNS server HOST[:PORT] (default: the system's resolver)
+    executor: str = "local"                # "local" | "celery" (extra `distributed`)
+    broker: str | None = None              # celery: the broker URL, stored WITHOUT its password
+    broker_ca: str | None = None           # celery over rediss://: the CA of the broker's certificate
+    visibility_timeout: float = 900.0      # celery: seconds before a batch a lost worker held is redelivered
 
     def to_meta(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -96,15 +101,27 @@ def adhoc_inventory(req: ScanRequest) -> Inventory:
 
 
 def load_inputs(req: ScanRequest) -> tuple[Inventory, tuple[Waiver, ...], PolicyLibrary]:
-    from secaudit.load import load_inventory, load_waivers
+    from secaudit.load import load_inventory
 
     if bool(req.inventory_file) == bool(req.targets):
         raise InputError([Diagnostic("secaudit scan", 0, 0, "scan.inventory_or_target")])
     if req.targets and not (req.level or req.profiles):
         raise InputError([Diagnostic("secaudit scan", 0, 0, "scan.target_needs_level")])
+    if req.resolver:
+        from secaudit.probes.mail import parse_resolver
+
+        try:
+            parse_resolver(req.resolver)
+        except TargetError as e:
+            raise InputError([Diagnostic("--resolver", 0, 0, e.key, {"value": req.resolver})]) from None
+    if req.ca_file:
+        from secaudit.cafile import check_ca_file
+
+        check_ca_file(req.ca_file)              # before scanning: a bad bundle would make every certificate an ERROR
     inventory = load_inventory(req.inventory_file) if req.inventory_file else adhoc_inventory(req)
-    waivers = load_waivers(req.waivers_file) if req.waivers_file else ()
-    return with_ports_range(inventory, req.ports_range), waivers, default_library()
+    library = default_library()
+    waivers = load_waivers_in_use(req.waivers_file, inventory, library) if req.waivers_file else ()
+    return with_ports_range(inventory, req.ports_range), waivers, library
 
 
 def with_ports_range(inventory: Inventory, spec: str | None) -> Inventory:
@@ -117,6 +134,14 @@ def with_ports_range(inventory: Inventory, spec: str | None) -> Inventory:
         raise InputError([Diagnostic("--ports-range", 0, 0, e.key, {"value": spec})]) from None
     return dataclasses.replace(inventory, systems=tuple(dataclasses.replace(s, port_coverage=coverage)
                                                         for s in inventory.systems))
+
+
+def load_waivers_in_use(path: str, inventory: Inventory, library: PolicyLibrary) -> tuple[Waiver, ...]:
+    """Waivers that name a system of the inventory and a control of the policies: anything else
+    would match nothing and be silently ignored, so it is an input error (with "did you mean")."""
+    from secaudit.load import control_ids, load_waivers
+
+    return load_waivers(path, {s.id for s in inventory.systems}, control_ids(library.policies.values()))
 
 
 def assess(req: ScanRequest, inventory: Inventory, library: PolicyLibrary) -> list[SystemAssessment]:
@@ -140,7 +165,8 @@ def inventory_scope(inventory: Inventory) -> tuple[str, ...]:
 
 def runner_context(req: ScanRequest, inventory: Inventory) -> RunnerContext:
     """What every family's runner gets: the inventory's scope and the run's options."""
-    return RunnerContext(scope=inventory_scope(inventory), ca_file=req.ca_file)
+    return RunnerContext(scope=inventory_scope(inventory), ca_file=req.ca_file,
+                         options={"resolver": req.resolver} if req.resolver else {})
 
 
 @dataclass
@@ -161,10 +187,25 @@ def start_run(req: ScanRequest, runs_base: Path) -> tuple[Journal, str]:
     return journal, run_id
 
 
-def execute_scan(req: ScanRequest, journal: Journal, run_id: str, observer: ExecutionObserver | None = None,
-                 executor: Any = None) -> ScanOutcome:
-    from secaudit.checks import REGISTRY
+def make_executor(req: ScanRequest, inventory: Inventory, plan: Plan, run_id: str, broker: Any = None) -> Any:
+    """The executor the request asks for: local (in-process) or celery (per-zone queues on a broker)."""
+    if req.executor == "celery":
+        from secaudit.execute.broker import broker_config
+        from secaudit.execute.celery_executor import CeleryExecutor, default_runners, zones_by_host
+
+        broker = broker or broker_config(req.broker or "", ca_file=req.broker_ca,
+                                         visibility_timeout=req.visibility_timeout)
+        return CeleryExecutor(broker, run_id, zones_by_host(inventory), default_runners(), req.limits())
     from secaudit.probes.registry import runners
+
+    return LocalExecutor(runners(runner_context(req, inventory), sorted({p.kind for p in plan.probes})),
+                         req.limits())
+
+
+def execute_scan(req: ScanRequest, journal: Journal, run_id: str, observer: ExecutionObserver | None = None,
+                 executor: Any = None, broker: Any = None) -> ScanOutcome:
+    """Plan and execute a scan; ``broker`` (a BrokerConfig with its password) serves ``executor=celery``."""
+    from secaudit.checks import REGISTRY
 
     inventory, waivers, library = load_inputs(req)
     meta = journal.meta()
@@ -173,9 +214,7 @@ def execute_scan(req: ScanRequest, journal: Journal, run_id: str, observer: Exec
     journal.update_meta(inventory_digest=inventory.digest)
     assessments = assess(req, inventory, library)
     plan = make_plan(req, assessments, inventory)
-    if executor is None:
-        kinds = sorted({p.kind for p in plan.probes})
-        executor = LocalExecutor(runners(runner_context(req, inventory), kinds), req.limits())
+    executor = executor or make_executor(req, inventory, plan, run_id, broker)
     try:
         summary = executor.execute(plan.probes, journal, observer)
     finally:
@@ -199,6 +238,7 @@ def results_from_journal(journal: Journal, run_id: str, overrides: Mapping[str, 
 
     meta = journal.meta()
     req = ScanRequest.from_meta({**meta["request"], **(overrides or {})})
+    req = dataclasses.replace(req, ca_file=None)   # nothing is scanned: the CA bundle is not needed
     inventory, waivers, library = load_inputs(req)
     if meta.get("inventory_digest") and meta["inventory_digest"] != inventory.digest:
         raise InputError([Diagnostic(req.inventory_file or "-", 0, 0, "scan.inventory_changed", {"run": run_id})])

@@ -95,8 +95,10 @@ def command(target: str, starttls: str | None, sni: str | None, ca_file: str | N
     host, port = parse_target(target)
     if sni is not None and _host_problem(sni):
         raise InputError([Diagnostic("secaudit tls", 0, 0, "tls.cli.bad_sni", {"value": sni})])
-    if ca_file is not None and not Path(ca_file).is_file():
-        raise InputError([Diagnostic("secaudit tls", 0, 0, "tls.cli.ca_missing", {"value": ca_file})])
+    if ca_file is not None:
+        from secaudit.cafile import check_ca_file
+
+        check_ca_file(ca_file)
     policy = load_profile(profile)
     svc = Service(service) if service else (Service(starttls) if starttls else Service.HTTPS)
     endpoint = Endpoint(host, port, svc, Starttls(starttls) if starttls else None, sni, tls=True)
