@@ -279,6 +279,7 @@ class System:
     endpoints: tuple[Endpoint, ...] = ()
     allowed_ports: tuple[int, ...] = ()            # ports the system may expose (its endpoints' ports are implied)
     source: SourceRef = SourceRef()
+    domains: tuple[str, ...] = ()                  # DNS domains the system sends or receives mail for (mail checks)
     approval: Approval = Approval()
 
     @property
@@ -311,11 +312,28 @@ class Organisation:
 
 
 @dataclass(frozen=True)
+class Zone:
+    """A network zone and the networks declared in it: the scope of discovery (``secaudit discover``)."""
+
+    id: str
+    networks: tuple[str, ...] = ()                 # CIDR, canonical (ipaddress' text form)
+    description: str = ""
+    source: SourceRef = SourceRef()
+
+
+@dataclass(frozen=True)
 class Inventory:
     organisation: Organisation
     systems: tuple[System, ...]
     source: SourceRef = SourceRef()
     digest: str = ""                               # sha256 of the file's bytes
+    zones: tuple[Zone, ...] = ()                   # declared zones with their networks
+
+    def zone(self, zone_id: str) -> Zone:
+        for z in self.zones:
+            if z.id == zone_id:
+                return z
+        raise KeyError(zone_id)
 
     def system(self, system_id: str) -> System:
         return self._by_id[system_id]
@@ -394,6 +412,7 @@ class Observation:
     error: str | None = None                       # readable reason when status is ERROR
     started_at: str = ""                           # ISO 8601 UTC
     duration_s: float = 0.0
+    worker: str = ""                               # the distributed worker that ran it ("" when run locally)
 
 
 @dataclass(frozen=True)
