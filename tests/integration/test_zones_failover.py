@@ -34,16 +34,17 @@ def failover_lab(tmp_path_factory: pytest.TempPathFactory):
     (work / "nginx").mkdir()
     sites = [Site("behind-gate", crt, key, host=hosts[1], hsts="max-age=63072000"),
              Site("plain", crt, key, host=hosts[2], protocols="TLSv1.2")]
-    with redis_server(work / "redis") as redis, NginxFarm(sites, work / "nginx") as farm, \
+    # this module's broker uses an ACL user (the default user off), as examples/zones/secaudit-broker.conf
+    with redis_server(work / "redis", user="scanner") as redis, NginxFarm(sites, work / "nginx") as farm, \
             Gate("127.7.1.50", ("127.7.1.51", farm["behind-gate"].port)) as gate:
         yield {"work": work, "ca": ca, "redis": redis, "farm": farm, "gate": gate}
 
 
 def _started_on(redis, run_dir: Path, deadline_s: float = 60.0) -> str:
     """The worker that took the run's (one) batch, from Celery's STARTED state (task_track_started)."""
-    from secaudit.execute.broker import broker_config, make_app
+    from secaudit.execute.broker import make_app
 
-    app = make_app(broker_config(redis.url))
+    app = make_app(redis.config())
     end = time.monotonic() + deadline_s
     while time.monotonic() < end:
         sidecar = run_dir / "celery.jsonl"
@@ -73,7 +74,7 @@ def test_kill9_of_a_worker_mid_probe_reruns_the_batch_on_the_zones_other_worker(
     gate.held.clear()
     inv = write_inventory(tmp_path / "inv.yaml", [("sg", "a", [f"127.7.1.50:{gate.port}",
                                                                lab["farm"]["plain"].address])])
-    argv, runs, out = scan_argv(inv, tmp_path / "celery", "--executor", "celery", "--broker", redis.bare_url,
+    argv, runs, out = scan_argv(inv, tmp_path / "celery", "--executor", "celery", *redis.broker_args(),
                                 "--visibility-timeout", "20", "--ca-file", str(lab["ca"]), "--timeout", "30")
     names = ["zone-a-1@failover", "zone-a-2@failover"]
     procs = {n: start_worker(redis, "a", [SCOPE_A], n, tmp_path, ca_file=lab["ca"], visibility_timeout=20)
@@ -115,7 +116,7 @@ def test_a_coordinator_killed_with_kill9_resumes_and_collects_what_arrived_meanw
     gate.release.clear()
     gate.held.clear()
     inv = write_inventory(tmp_path / "inv.yaml", [("sg", "a", [f"127.7.1.50:{gate.port}"])])
-    argv, runs, out = scan_argv(inv, tmp_path / "celery", "--executor", "celery", "--broker", redis.bare_url,
+    argv, runs, out = scan_argv(inv, tmp_path / "celery", "--executor", "celery", *redis.broker_args(),
                                 "--visibility-timeout", "20", "--ca-file", str(lab["ca"]), "--timeout", "30")
     name = "zone-a-3@failover"
     worker = start_worker(redis, "a", [SCOPE_A], name, tmp_path, ca_file=lab["ca"], visibility_timeout=20)
@@ -128,9 +129,9 @@ def test_a_coordinator_killed_with_kill9_resumes_and_collects_what_arrived_meanw
         os.killpg(scan.pid, signal.SIGKILL)           # the coordinator dies; the worker goes on
         scan.wait(timeout=10)
         gate.release.set()
-        from secaudit.execute.broker import broker_config, make_app
+        from secaudit.execute.broker import make_app
 
-        app = make_app(broker_config(redis.url))
+        app = make_app(redis.config())
         task = json.loads((run_dir / "celery.jsonl").read_text().splitlines()[0])["task"]
         end = time.monotonic() + 60
         while app.AsyncResult(task).state != "SUCCESS" and time.monotonic() < end:
