@@ -35,20 +35,28 @@ def step(title: str, *args: str, expect: int = 0) -> None:
 def scan_demo_targets() -> None:
     import tempfile
 
-    from secaudit.lab.demo_targets import demo_targets
+    from secaudit.lab.demo_targets import MTA_STS_PORT, demo_dns, demo_targets
 
     out = Path(ROOT) / "demo-out"
     with tempfile.TemporaryDirectory(prefix="secaudit-demo-") as tmp:
-        print("\n\033[1mStarting demo targets on 127.0.0.11-21 (nginx, SMTP/IMAP with STARTTLS, sshd, "
-              "a MySQL-like listener)...\033[0m", flush=True)
-        with demo_targets(Path(tmp)) as ca_file:
+        print("\n\033[1mStarting demo targets on 127.0.0.11-23 (nginx, SMTP/IMAP with STARTTLS, sshd, "
+              "a MySQL-like listener, an authoritative DNS server for two mail domains)...\033[0m", flush=True)
+        with demo_targets(Path(tmp)) as ca_file, demo_dns(Path(tmp)) as resolver:
             args = ["scan", "examples/inventory.yaml", "--ca-file", str(ca_file), "--out", str(out),
                     "--runs-dir", str(Path(tmp) / "runs"), "--fail-on", "high",
-                    "--waivers", "examples/waivers.yaml"]
+                    "--waivers", "examples/waivers.yaml", "--mta-sts-port", str(MTA_STS_PORT)]
+            if resolver:
+                args += ["--resolver", resolver]
+            else:
+                print("nsd is not installed (scripts/ensure-sysdeps.sh): the mail-domain checks will be errors")
             for fmt in ("html", "md", "text", "json", "sarif", "junit", "csv"):
                 args += ["--format", fmt]
             # exit 1: some demo systems fail high-severity controls on purpose
             step("check every endpoint against the controls of its system's level", *args, expect=1)
+            # exit 1: the MySQL-like listener on 127.0.0.16:3306 is declared by no system
+            step("find hosts and ports no system declares, in the declared networks of the dmz and dc zones",
+                 "discover", "examples/inventory.yaml", "--out", str(out / "discovery"), "--format", "md",
+                 "--format", "json", "--format", "html", expect=1)
         print("demo targets stopped.")
     print(f"\n\033[1mHTML report:\033[0m {out / 'report.html'}")
 
