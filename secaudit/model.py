@@ -412,6 +412,7 @@ class Observation:
     error: str | None = None                       # readable reason when status is ERROR
     started_at: str = ""                           # ISO 8601 UTC
     duration_s: float = 0.0
+    worker: str = ""                               # the distributed worker that ran it ("" when run locally)
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,10 @@ class ScanRequest:
     fail_on: str = "low"
     resolver: str | None = None            # mail checks: DNS server HOST[:PORT] (default: the system's resolver)
     mta_sts_port: int = 443                # mail checks: port of the MTA-STS policy host (RFC 8461: 443; labs only)
+    executor: str = "local"                # "local" | "celery" (extra `distributed`)
+    broker: str | None = None              # celery: the broker URL, stored WITHOUT its password
+    broker_ca: str | None = None           # celery over rediss://: the CA of the broker's certificate
+    visibility_timeout: float = 900.0      # celery: seconds before a batch a lost worker held is redelivered
 
     def to_meta(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -170,10 +174,25 @@ def start_run(req: ScanRequest, runs_base: Path) -> tuple[Journal, str]:
     return journal, run_id
 
 
-def execute_scan(req: ScanRequest, journal: Journal, run_id: str, observer: ExecutionObserver | None = None,
-                 executor: Any = None) -> ScanOutcome:
-    from secaudit.checks import REGISTRY
+def make_executor(req: ScanRequest, inventory: Inventory, plan: Plan, run_id: str, broker: Any = None) -> Any:
+    """The executor the request asks for: local (in-process) or celery (per-zone queues on a broker)."""
+    if req.executor == "celery":
+        from secaudit.execute.broker import broker_config
+        from secaudit.execute.celery_executor import CeleryExecutor, default_runners, zones_by_host
+
+        broker = broker or broker_config(req.broker or "", ca_file=req.broker_ca,
+                                         visibility_timeout=req.visibility_timeout)
+        return CeleryExecutor(broker, run_id, zones_by_host(inventory), default_runners(), req.limits())
     from secaudit.probes.registry import runners
+
+    return LocalExecutor(runners(runner_context(req, inventory), sorted({p.kind for p in plan.probes})),
+                         req.limits())
+
+
+def execute_scan(req: ScanRequest, journal: Journal, run_id: str, observer: ExecutionObserver | None = None,
+                 executor: Any = None, broker: Any = None) -> ScanOutcome:
+    """Plan and execute a scan; ``broker`` (a BrokerConfig with its password) serves ``executor=celery``."""
+    from secaudit.checks import REGISTRY
 
     inventory, waivers, library = load_inputs(req)
     meta = journal.meta()
@@ -182,9 +201,7 @@ def execute_scan(req: ScanRequest, journal: Journal, run_id: str, observer: Exec
     journal.update_meta(inventory_digest=inventory.digest)
     assessments = assess(req, inventory, library)
     plan = make_plan(req, assessments, inventory)
-    if executor is None:
-        kinds = sorted({p.kind for p in plan.probes})
-        executor = LocalExecutor(runners(runner_context(req, inventory), kinds), req.limits())
+    executor = executor or make_executor(req, inventory, plan, run_id, broker)
     try:
         summary = executor.execute(plan.probes, journal, observer)
     finally:

@@ -186,9 +186,9 @@ class Scope:
 
 
 def parse_scope(entries: Iterable[str]) -> Scope:
-    """A :class:`Scope` from entries such as ``10.20.0.0/16``, ``192.0.2.7``, ``2001:db8::/48``,
+    """A :class:`Scope` from entries such as ``127.7.0.0/16``, ``127.7.9.9``, ``::1/128``,
     ``mail.corp.example`` or ``.corp.example``; raises TargetError for the first bad entry.
-    A network with host bits set (``10.0.0.5/24``) is refused: it is usually a typo."""
+    A network with host bits set (``127.7.1.5/24``) is refused: it is usually a typo."""
     networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
     names: set[str] = set()
     domains: list[str] = []

@@ -38,7 +38,7 @@ def cli() -> None:
 
 def _register() -> None:
     from secaudit.cli import (classify, completion, demo, discover, documents, dossier, policy, ports, scan, tls,
-                              validate)
+                              validate, worker)
 
     for module in (validate, policy, classify, dossier, tls, ports, discover, demo, completion):
         cli.add_command(module.command)
@@ -47,6 +47,8 @@ def _register() -> None:
     cli.add_command(documents.annual_report_command)
     cli.add_command(documents.status_command)
     cli.add_command(documents.cover_letter_command)
+    cli.add_command(worker.worker_command)
+    cli.add_command(worker.workers_command)
     from secaudit.cli import history
 
     for command in history.COMMANDS:

@@ -10,6 +10,7 @@ import click
 
 from secaudit.cli.common import FamilyChoice, lang_option
 from secaudit.cli.store_options import store_options
+from secaudit.cli.worker import BrokerOptions, broker_options
 from secaudit.status import ExitStatus
 
 SEVERITIES = ["critical", "high", "medium", "low", "info"]
@@ -51,6 +52,25 @@ def _print_summary(results: Any, lang: str) -> None:
     from secaudit.report import get_format
 
     echo(get_format("text").render(results, lang).rstrip("\n"))
+
+
+def distributed_broker(req: Any, opts: BrokerOptions, executor: str) -> Any:
+    """The broker (password filled in) when the scan, or the run it resumes, uses the celery executor."""
+    if executor != "celery" and req.executor != "celery":
+        return None
+    return opts.config(fallback_url=req.broker, fallback_ca=req.broker_ca, fallback_vt=req.visibility_timeout)
+
+
+def _with_broker(req: Any, broker: Any) -> Any:
+    """The request as stored in run.json: the broker URL without its password."""
+    import dataclasses
+
+    from secaudit.execute.broker import strip_password
+
+    if broker is None:
+        return req
+    return dataclasses.replace(req, executor="celery", broker=strip_password(broker.url), broker_ca=broker.ca_file,
+                               visibility_timeout=broker.visibility_timeout)
 
 
 @click.command("scan")
@@ -96,7 +116,9 @@ def _print_summary(results: Any, lang: str) -> None:
 @click.option("--resume", "resume", metavar="RUN_ID", help="Resume an interrupted run: skip what it already observed.")
 @click.option("--runs-dir", type=click.Path(file_okay=False, path_type=str),
               help="Where run journals live (default .secaudit-runs, or SECAUDIT_RUNS_DIR).")
-@click.option("--executor", type=click.Choice(["local"]), default="local", show_default=True)
+@click.option("--executor", type=click.Choice(["local", "celery"]), default="local", show_default=True,
+              help="local: probes run here; celery: each zone's probes go to its workers through --broker.")
+@broker_options(required=False)
 @click.option("--quiet", "-q", is_flag=True, help="No progress display; only the final summary.")
 @click.option("--log-json", is_flag=True, help="Structured JSON logs on stderr.")
 @click.option("--no-store", is_flag=True, help="Do not keep this run in the history store.")
@@ -108,8 +130,8 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
                  starttls: str | None, sni: str | None, ca_file: str | None, resolver: str | None, mta_sts_port: int,
                  concurrency: int,
                  per_host: int, rate: float | None, timeout: float, ports_timeout: float, run_timeout: float | None, resume: str | None,
-                 runs_dir: str | None, executor: str, quiet: bool, log_json: bool, no_store: bool = False,
-                 db: str | None = None, data_dir: str | None = None) -> int:
+                 runs_dir: str | None, executor: str, broker_opts: BrokerOptions, quiet: bool, log_json: bool,
+                 no_store: bool = False, db: str | None = None, data_dir: str | None = None) -> int:
     """Check the endpoints of every system against the controls of its level, and report.
 
     Runs classify → resolve → plan → execute → evaluate → report. Exit status: 0 compliant,
@@ -124,6 +146,7 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
       secaudit scan --target 127.0.0.1:8443 --profile mozilla-intermediate --format junit
       secaudit scan inventory.yaml --resolver 127.0.0.53 --only mail
       secaudit scan --resume 20261123T101500Z-a1b2c3
+      secaudit scan examples/inventory.yaml --executor celery --broker redis://scanner@127.0.0.1:6379/0
     """
     from secaudit.cli.output import echo, print_error
     from secaudit.cli.progress import make_observer
@@ -138,6 +161,8 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
         journal = Journal.open_existing(base, resume)
         req = ScanRequest.from_meta(journal.meta()["request"])
         req = ScanRequest.from_meta({**req.to_meta(), "lang": lang, "fail_on": fail_on})
+        broker = distributed_broker(req, broker_opts, executor)
+        req = _with_broker(req, broker)
         run_id = resume
     else:
         req = ScanRequest(
@@ -146,6 +171,8 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
             ca_file=ca_file, concurrency=concurrency, per_host=per_host, rate=rate, timeout=timeout,
             ports_timeout=ports_timeout,
             run_timeout=run_timeout, fail_on=fail_on, resolver=resolver, mta_sts_port=mta_sts_port)
+        broker = distributed_broker(req, broker_opts, executor)
+        req = _with_broker(req, broker)
         from secaudit.run import load_inputs
 
         load_inputs(req)                       # input errors before a run directory is created
@@ -154,13 +181,17 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
     # From here on Ctrl-C and SIGTERM are noted, not raised: the executor stops, the reports are
     # still written from the journal, and the status is 130 (secaudit.execute.interrupts).
     with deferred_signals() as interrupts:
-        outcome = execute_scan(req, journal, run_id, observer)
+        outcome = execute_scan(req, journal, run_id, observer, broker=broker)
         results = outcome.results
+        history = None
         if results.run.complete and not no_store:      # a complete run (or a --resume that completed it) enters history
             from secaudit.cli.store_options import store_results
 
-            store_results(results, db, data_dir)
-        written = write_reports(results, formats or DEFAULT_FORMATS, Path(out_dir), lang)
+            _, history = store_results(results, db, data_dir, formats or DEFAULT_FORMATS)
+        from secaudit.report.context import report_history
+
+        with report_history(history):                  # SARIF baselineState and the HTML trend, when stored
+            written = write_reports(results, formats or DEFAULT_FORMATS, Path(out_dir), lang)
         _print_summary(results, lang)
         for name, path in written.items():
             echo(t("scan.written", lang, format=name, path=str(path)))

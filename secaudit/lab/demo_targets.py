@@ -10,6 +10,7 @@ practice. Everything listens on loopback addresses only and stops when the conte
     thu-dien-tu (L2)   smtp  127.0.0.14:2525, imap 1143 (STARTTLS)    -
     cong-ttdt   (L2)   https 127.0.0.15:8443, http 8080               HTTP does not redirect to HTTPS
     cong-dvc    (L3)   https 127.0.0.16:8443, http 8080 (redirects)   TLS 1.0/1.1, static RSA, no HSTS, MySQL exposed
+                                                        (``fixed=True``: HSTS added, the rest stays)
     ttdl-tinh   (L3)   https 127.0.0.17:8443, ssh 2222 (hardened)     -
     lgsp        (L3)   https 127.0.0.18:8443           -
     scada-nuoc  (L3)   https 127.0.0.19:8443           self-signed certificate
@@ -108,14 +109,22 @@ def _imap_starttls(ctx: ssl.SSLContext):
 
 
 @contextlib.contextmanager
-def demo_targets(workdir: Path) -> Iterator[Path]:
-    """Start every demo target; yield the demo CA file (pass it to `secaudit scan --ca-file`)."""
+def demo_targets(workdir: Path, fixed: bool = False) -> Iterator[Path]:
+    """Start every demo target; yield the demo CA file (pass it to `secaudit scan --ca-file`).
+
+    Started again in the same ``workdir``, the targets keep their certificates (a second scan
+    sees the same ones); ``fixed=True`` gives cong-dvc its HSTS header, its one fix."""
     workdir.mkdir(parents=True, exist_ok=True)
     pki = TestPKI()
-    ca = pki.write_ca_file(workdir / "demo-ca.pem")
+    ca = workdir / "demo-ca.pem"
+    reuse = ca.exists()
+    if not reuse:
+        pki.write_ca_file(ca)
     now = dt.datetime.now(dt.timezone.utc)
 
     def cert(stem: str, ip: str, *names: str, **kw):
+        if reuse:
+            return None, workdir / f"{stem}.crt", workdir / f"{stem}.key"
         leaf = pki.leaf(names=(ip, *names), **kw)
         crt, key = pki.write_leaf(leaf, workdir, stem)
         return leaf, crt, key
@@ -137,14 +146,16 @@ def demo_targets(workdir: Path) -> Iterator[Path]:
     https("nhan-su", "127.0.0.13", not_before=now - dt.timedelta(days=120), not_after=now - dt.timedelta(days=3))
     https("cong-ttdt", "127.0.0.15")
     http("cong-ttdt-http", "127.0.0.15", redirect=False)
-    https("cong-dvc", "127.0.0.16", protocols="TLSv1 TLSv1.1 TLSv1.2", ciphers=LEGACY_CIPHERS)
+    https("cong-dvc", "127.0.0.16", protocols="TLSv1 TLSv1.1 TLSv1.2", ciphers=LEGACY_CIPHERS,
+          hsts=HSTS_YEAR if fixed else None)
     http("cong-dvc-http", "127.0.0.16", redirect=True)
     https("ttdl-tinh", "127.0.0.17", hsts=HSTS_YEAR, hardened=True)
     https("lgsp", "127.0.0.18", hsts=HSTS_YEAR, hardened=True)
     https("scada-nuoc", "127.0.0.19", hsts=HSTS_YEAR, self_signed=True)
     leaf, crt, key = cert("ho-chua", "127.0.0.20")
     staple = workdir / "ho-chua.ocsp"
-    staple.write_bytes(ocsp_response_der(pki, leaf))
+    if not reuse:
+        staple.write_bytes(ocsp_response_der(pki, leaf))
     sites.append(Site("ho-chua", crt, key, host="127.0.0.20", port=8443, server_name="127.0.0.20", hsts=HSTS_YEAR,
                       ciphers=L4_CIPHERS, stapling_file=staple, hardened=True))
     https("camera", "127.0.0.21", hsts=HSTS_YEAR, hardened=True)
