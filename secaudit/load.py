@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Collection, Iterable, Sequence
 from urllib.parse import urlsplit
 
-from jsonschema import Draft202012Validator
 
 from secaudit.errors import Diagnostic, InputError
 from secaudit.schemacheck import schema_diagnostics as _schema_diagnostics
@@ -364,6 +363,8 @@ def _policy_semantics(doc: YamlDoc) -> list[Diagnostic]:
                                     "policy.unknown_check_suggest" if hint else "policy.unknown_check",
                                     check=check, suggestion=hint or ""))
             elif isinstance(c.get("params", {}), dict):
+                from jsonschema import Draft202012Validator   # only policies have params
+
                 validator = Draft202012Validator(spec.params_schema)
                 for err in validator.iter_errors(c.get("params", {})):
                     p = ("controls", i, "params") + tuple(err.absolute_path)
