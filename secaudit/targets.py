@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -28,6 +29,13 @@ def normalize_host(host: object) -> str:
     """Return the canonical form of a valid host, or raise TargetError saying why it is refused."""
     if not isinstance(host, str) or not host:
         raise TargetError("target.host_empty", host)
+    return _normalize(host)
+
+
+@lru_cache(maxsize=1 << 16)
+def _normalize(host: str) -> str:
+    """:func:`normalize_host` of a non-empty string, remembered (an inventory checks each host
+    several times: semantics, model, plan, probes)."""
     if host.startswith("[") and host.endswith("]"):      # [::1] as written in URLs
         # The inner text passes every check a bare host does (a zone id such as %25eth0 in
         # URL form, metacharacters...), and must then be an IPv6 literal.

@@ -58,9 +58,10 @@ def farm(lab, fixed: bool, name: str) -> NginxFarm:
     return NginxFarm(sites, lab["dir"] / name)
 
 
-def scan_args(lab, store: list[str], runs: Path, out: Path) -> list[str]:
+def scan_args(lab, store: list[str], runs: Path, out: Path, *formats: str) -> list[str]:
+    fmt = [a for f in (formats or ("json",)) for a in ("--format", f)]
     return ["scan", lab["inventory"], "--only", "tls", "--ca-file", lab["ca"], "--runs-dir", str(runs),
-            "--out", str(out), "--format", "json", "-q", *store]
+            "--out", str(out), *fmt, "-q", *store]
 
 
 def test_two_stored_scans_diff_to_exactly_the_fixed_finding(lab):
@@ -68,7 +69,8 @@ def test_two_stored_scans_diff_to_exactly_the_fixed_finding(lab):
     store = ["--data-dir", str(data)]
     for i, fixed in enumerate((False, True)):
         with farm(lab, fixed, f"nginx-diff-{i}"):
-            r = secaudit(*scan_args(lab, store, lab["dir"] / "runs-diff", lab["dir"] / f"out-{i}"))
+            r = secaudit(*scan_args(lab, store, lab["dir"] / "runs-diff", lab["dir"] / f"out-{i}", "json", "sarif",
+                                    "html"))
         assert r.returncode in (0, 1), r.stdout + r.stderr
         assert "stored in" in r.stdout
     runs = json.loads(secaudit("runs", "--format", "json", *store).stdout)["runs"]
@@ -88,6 +90,20 @@ def test_two_stored_scans_diff_to_exactly_the_fixed_finding(lab):
     assert secaudit("diff", newer, older, "--fail-on-new", "critical", *store).returncode == 0
     r = secaudit("diff", "--format", "html", "--out", str(lab["dir"] / "diff.html"), *store)
     assert r.returncode == 0 and "Fixed (1)" in (lab["dir"] / "diff.html").read_text()
+    # the second scan's SARIF knows its baseline: the fixed HSTS result is absent, the rest unchanged
+    sarif = json.loads((lab["dir"] / "out-1" / "report.sarif").read_text())["runs"][0]
+    states = {(r["properties"]["system"], r["ruleId"]): r["baselineState"] for r in sarif["results"]}
+    assert sarif["properties"]["baselineRunId"] == older
+    assert [k for k, v in states.items() if v == "absent"] == [("fixme", d["findings"]["fixed"][0]["control"])]
+    assert set(states.values()) == {"unchanged", "absent"}
+    first = json.loads((lab["dir"] / "out-0" / "report.sarif").read_text())["runs"][0]
+    assert all("baselineState" not in r for r in first["results"])          # nothing stored before it
+    assert '<section id="trend">' in (lab["dir"] / "out-1" / "report.html").read_text()
+    r = secaudit("trend", "--system", "fixme", *store)
+    rows = r.stdout.splitlines()
+    assert r.returncode == 0 and len(rows) == 4, r.stdout                # title, two runs oldest first, sparkline
+    assert older in rows[1] and newer in rows[2]
+    assert int(rows[1].split(" failing")[0].rsplit(" ", 1)[1]) == int(rows[2].split(" failing")[0].rsplit(" ", 1)[1]) + 1
 
 
 def test_two_concurrent_scans_into_one_sqlite_store_both_land(lab):
@@ -105,6 +121,30 @@ def test_two_concurrent_scans_into_one_sqlite_store_both_land(lab):
     runs = json.loads(secaudit("runs", "--format", "json", *store).stdout)["runs"]
     ids = {path.name for i in range(2) for path in (lab["dir"] / f"runs-c{i}").iterdir()}
     assert {r["id"] for r in runs} == ids and len(ids) == 2
+
+
+def test_a_run_killed_mid_scan_is_stored_when_resume_completes_it(lab):
+    data, runs_dir = lab["dir"] / "data-resume", lab["dir"] / "runs-resume"
+    store = ["--data-dir", str(data)]
+    with farm(lab, True, "nginx-resume"):
+        proc = subprocess.Popen([sys.executable, "-m", "secaudit",
+                                 *scan_args(lab, store, runs_dir, lab["dir"] / "out-resume"), "--concurrency", "1"],
+                                cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        end = time.monotonic() + 120
+        while time.monotonic() < end and proc.poll() is None:
+            journals = list(runs_dir.glob("*/journal.jsonl"))
+            if journals and journals[0].read_bytes().count(b"\n") >= 1:
+                break
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=30)
+        (run_id,) = [p.name for p in runs_dir.iterdir()]
+        assert json.loads(secaudit("runs", "--format", "json", *store).stdout)["runs"] == []   # incomplete: not stored
+        r = secaudit("scan", "--resume", run_id, "--runs-dir", str(runs_dir), "--out", str(lab["dir"] / "out-r2"),
+                     "--format", "json", "-q", *store)
+    assert r.returncode in (0, 1), r.stdout + r.stderr
+    runs = json.loads(secaudit("runs", "--format", "json", *store).stdout)["runs"]
+    assert [(x["id"], x["complete"]) for x in runs] == [(run_id, True)]
 
 
 @pytest.fixture(scope="module")
