@@ -19,6 +19,7 @@ BENCHES = {
     "coverage": ["coverage_bench.py"],
     "tls": ["tls_bench.py"],
     "engine": ["engine_bench.py"],
+    "zones": ["zones_bench.py"],
     "store": ["store_bench.py"],
 }
 

@@ -53,6 +53,7 @@ class ScanRequest:
     run_timeout: float | None = None
     fail_on: str = "low"
     resolver: str | None = None            # mail checks: DNS server HOST[:PORT] (default: the system's resolver)
+    mta_sts_port: int = 443                # mail checks: port of the MTA-STS policy host (RFC 8461: 443; labs only)
     executor: str = "local"                # "local" | "celery" (extra `distributed`)
     broker: str | None = None              # celery: the broker URL, stored WITHOUT its password
     broker_ca: str | None = None           # celery over rediss://: the CA of the broker's certificate
@@ -166,7 +167,7 @@ def inventory_scope(inventory: Inventory) -> tuple[str, ...]:
 def runner_context(req: ScanRequest, inventory: Inventory) -> RunnerContext:
     """What every family's runner gets: the inventory's scope and the run's options."""
     return RunnerContext(scope=inventory_scope(inventory), ca_file=req.ca_file,
-                         options={"resolver": req.resolver} if req.resolver else {})
+                         options={"resolver": req.resolver, "mta_sts_port": req.mta_sts_port})
 
 
 @dataclass

@@ -101,6 +101,8 @@ def _with_broker(req: Any, broker: Any) -> Any:
               help="Extra trust store: the organisation's CA bundle (PEM).")
 @click.option("--resolver", metavar="HOST[:PORT]",
               help="DNS server for the mail-domain checks (an IP address; default: the system's resolver).")
+@click.option("--mta-sts-port", type=click.IntRange(1, 65535), default=443, show_default=True,
+              help="Port of the MTA-STS policy host. RFC 8461 fixes 443: change it only for a test lab.")
 @click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Probe batches at once.")
 @click.option("--per-host", type=click.IntRange(1, 16), default=2, show_default=True,
@@ -128,7 +130,8 @@ def _with_broker(req: Any, broker: Any) -> Any:
 def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[str, ...], waivers_file: str | None,
                  formats: tuple[str, ...], out_dir: str, fail_on: str, errors_ok: bool, regime: str | None,
                  targets: tuple[str, ...], level: int | None, profiles: tuple[str, ...], service: str | None,
-                 starttls: str | None, sni: str | None, ca_file: str | None, resolver: str | None, concurrency: int,
+                 starttls: str | None, sni: str | None, ca_file: str | None, resolver: str | None, mta_sts_port: int,
+                 concurrency: int,
                  per_host: int, rate: float | None, timeout: float, ports_timeout: float, ports_range: str | None,
                  run_timeout: float | None, resume: str | None,
                  runs_dir: str | None, executor: str, broker_opts: BrokerOptions, quiet: bool, log_json: bool,
@@ -171,7 +174,7 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
             profiles=profiles, systems=systems, only=only, waivers_file=waivers_file, regime=regime, lang=lang,
             ca_file=ca_file, concurrency=concurrency, per_host=per_host, rate=rate, timeout=timeout,
             ports_timeout=ports_timeout, ports_range=ports_range,
-            run_timeout=run_timeout, fail_on=fail_on, resolver=resolver)
+            run_timeout=run_timeout, fail_on=fail_on, resolver=resolver, mta_sts_port=mta_sts_port)
         broker = distributed_broker(req, broker_opts, executor)
         req = _with_broker(req, broker)
         from secaudit.run import load_inputs
