@@ -12,22 +12,11 @@ import click
 
 from secaudit.cli.common import FamilyChoice, lang_option
 from secaudit.cli.store_options import store_options
-from secaudit.status import ExitStatus
+from secaudit.status import scan_status
 
 SEVERITIES = ["critical", "high", "medium", "low", "info"]
 FORMATS = ["html", "md", "text", "json", "sarif", "junit", "csv"]
 DEFAULT_FORMATS = ("html", "json", "text")
-
-
-def _severity_exit(results: Any, fail_on: str, errors_ok: bool) -> ExitStatus:
-    from secaudit.evaluate import errored, failing
-    from secaudit.model import Severity
-
-    if failing(results.findings, Severity(fail_on)):
-        return ExitStatus.FINDINGS
-    if not errors_ok and (errored(results.findings) or any(s.required_level is None for s in results.systems)):
-        return ExitStatus.SCAN_ERRORS
-    return ExitStatus.OK
 
 
 def write_reports(results: Any, formats: Sequence[str], out_dir: Path, lang: str) -> dict[str, Path]:
@@ -55,10 +44,10 @@ def _print_summary(results: Any, lang: str) -> None:
     echo(get_format("text").render(results, lang).rstrip("\n"))
 
 
-class _Sigterm:
+class Sigterm:
     """SIGTERM behaves like Ctrl-C while a scan runs (systemd stops, CI cancellations)."""
 
-    def __enter__(self) -> "_Sigterm":
+    def __enter__(self) -> "Sigterm":
         self.previous = signal.getsignal(signal.SIGTERM)
 
         def handler(signum: int, frame: Any) -> None:
@@ -88,8 +77,9 @@ class _Sigterm:
 @click.option("--target", "targets", multiple=True, metavar="HOST:PORT",
               help="Ad-hoc scan of one endpoint without an inventory (repeatable); needs --level or --profile.")
 @click.option("--level", type=click.IntRange(1, 5), help="With --target: the level whose controls to check.")
-@click.option("--profile", "profiles", multiple=True, metavar="ID",
-              help="Add a profile (e.g. mozilla-intermediate) to each system's policy (repeatable).")
+@click.option("--profile", "profiles", multiple=True, metavar="ID|FILE",
+              help="Add a profile (an id such as mozilla-intermediate, or a policy YAML file) to each system's "
+                   "policy (repeatable).")
 @click.option("--service", type=click.Choice(["https", "smtp", "imap", "pop3", "ftp", "ldap", "xmpp", "postgres",
                                               "rdp", "http", "ssh", "other"]), help="With --target: its service.")
 @click.option("--starttls", type=click.Choice(["smtp", "imap", "pop3", "ftp", "ldap", "xmpp", "xmpp_server",
@@ -139,46 +129,59 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
     """
     from secaudit.cli.output import echo, print_error
     from secaudit.cli.progress import make_observer
-    from secaudit.execute.journal import Journal, runs_dir as default_runs_dir
+    from secaudit.execute.journal import runs_dir as default_runs_dir
     from secaudit.i18n import current_lang, t
-    from secaudit.run import ScanRequest, execute_scan, start_run
+    from secaudit.run import ScanRequest, execute_scan
 
     lang = current_lang()
     base = default_runs_dir(runs_dir)
-    if resume:
-        journal = Journal.open_existing(base, resume)
-        req = ScanRequest.from_meta(journal.meta()["request"])
-        req = ScanRequest.from_meta({**req.to_meta(), "lang": lang, "fail_on": fail_on})
-        run_id = resume
-    else:
-        req = ScanRequest(
-            inventory_file=inventory, targets=targets, service=service, starttls=starttls, sni=sni, level=level,
-            profiles=profiles, systems=systems, only=only, waivers_file=waivers_file, regime=regime, lang=lang,
-            ca_file=ca_file, concurrency=concurrency, per_host=per_host, rate=rate, timeout=timeout,
-            ports_timeout=ports_timeout,
-            run_timeout=run_timeout, fail_on=fail_on)
-        from secaudit.run import load_inputs
-
-        load_inputs(req)                       # input errors before a run directory is created
-        journal, run_id = start_run(req, base)
+    new = ScanRequest(
+        inventory_file=inventory, targets=targets, service=service, starttls=starttls, sni=sni, level=level,
+        profiles=profiles, systems=systems, only=only, waivers_file=waivers_file, regime=regime, lang=lang,
+        ca_file=ca_file, concurrency=concurrency, per_host=per_host, rate=rate, timeout=timeout,
+        ports_timeout=ports_timeout, run_timeout=run_timeout, fail_on=fail_on)
+    req, journal, run_id = _open_run(new, base, resume)
     observer = make_observer(quiet=quiet, log_json=log_json)
-    with _Sigterm():
+    with Sigterm():
         outcome = execute_scan(req, journal, run_id, observer)
     results = outcome.results
     if results.run.complete and not no_store:      # a complete run (or a --resume that completed it) enters history
         from secaudit.cli.store_options import store_results
 
         store_results(results, db, data_dir)
+    deliver(results, formats, out_dir, lang)
+    if not results.run.complete:
+        echo(t("scan.incomplete", lang, run=run_id))
+        print_error(t("scan.resume_hint", lang, run=run_id, runs_dir=str(base)))
+    interrupted = not results.run.complete and outcome.summary.reason in ("interrupted", "stopped")
+    return scan_status(results, req.fail_on, errors_ok, interrupted)
+
+
+def _open_run(new: Any, base: Path, resume: str | None) -> tuple[Any, Any, str]:
+    """The request and journal of a new run (inputs checked before its directory is created), or of the
+    run ``resume`` names (its stored request, with this invocation's language and --fail-on)."""
+    from secaudit.execute.journal import Journal
+    from secaudit.run import ScanRequest, load_inputs, start_run
+
+    if resume:
+        journal = Journal.open_existing(base, resume)
+        stored = ScanRequest.from_meta(journal.meta()["request"])
+        req = ScanRequest.from_meta({**stored.to_meta(), "lang": new.lang, "fail_on": new.fail_on})
+        return req, journal, resume
+    load_inputs(new)                       # input errors before a run directory is created
+    journal, run_id = start_run(new, base)
+    return new, journal, run_id
+
+
+def deliver(results: Any, formats: Sequence[str], out_dir: str, lang: str) -> None:
+    """Write the reports, print the summary and where each report went."""
+    from secaudit.cli.output import echo
+    from secaudit.i18n import t
+
     written = write_reports(results, formats or DEFAULT_FORMATS, Path(out_dir), lang)
     _print_summary(results, lang)
     for name, path in written.items():
         echo(t("scan.written", lang, format=name, path=str(path)))
-    if not results.run.complete:
-        echo(t("scan.incomplete", lang, run=run_id))
-        print_error(t("scan.resume_hint", lang, run=run_id, runs_dir=str(base)))
-        if outcome.summary.reason in ("interrupted", "stopped"):
-            return ExitStatus.INTERRUPTED
-    return _severity_exit(results, req.fail_on, errors_ok)
 
 
 @click.command("report")
@@ -206,12 +209,7 @@ def report_command(results_file: str, formats: tuple[str, ...], out_dir: str, wa
       secaudit report secaudit-report/report.json --waivers waivers.yaml --format html --format sarif
       secaudit report 20261123T101500Z-a1b2c3 --format html
     """
-    from secaudit.errors import Diagnostic, InputError
-    from secaudit.i18n import current_lang, t
-    from secaudit.cli.output import echo
-    from secaudit.load import load_waivers
-    from secaudit.run import ScanRequest, reevaluate
-    from secaudit.serialize import results_from_dict
+    from secaudit.i18n import current_lang
 
     lang = current_lang()
     if not os.path.exists(results_file) and os.sep not in results_file:
@@ -224,25 +222,32 @@ def report_command(results_file: str, formats: tuple[str, ...], out_dir: str, wa
         if waivers_file:
             overrides["waivers_file"] = waivers_file
         results = results_from_journal(journal, results_file, overrides)
-        written = write_reports(results, formats or DEFAULT_FORMATS, Path(out_dir), lang)
-        _print_summary(results, lang)
-        for name, path in written.items():
-            echo(t("scan.written", lang, format=name, path=str(path)))
-        return _severity_exit(results, fail_on, errors_ok)
+    else:
+        results = _read_results(results_file)
+        if not as_is:
+            results = _reevaluate(results, waivers_file, lang, fail_on)
+    deliver(results, formats, out_dir, lang)
+    return scan_status(results, fail_on, errors_ok)
+
+
+def _read_results(path: str) -> Any:
+    from secaudit.errors import Diagnostic, InputError
+    from secaudit.serialize import results_from_dict
+
     try:
-        with open(results_file, encoding="utf-8") as fh:
-            results = results_from_dict(json.load(fh))
+        with open(path, encoding="utf-8") as fh:
+            return results_from_dict(json.load(fh))
     except FileNotFoundError:
-        raise InputError([Diagnostic(results_file, 0, 0, "file.not_found")]) from None
+        raise InputError([Diagnostic(path, 0, 0, "file.not_found")]) from None
     except (ValueError, KeyError, TypeError) as e:
-        raise InputError([Diagnostic(results_file, 0, 0, "report.not_results", {"reason": str(e)[:200]})]) from None
-    if not as_is:
-        waivers = load_waivers(waivers_file) if waivers_file else ()
-        req = ScanRequest(inventory_file=None if results.run.inventory_file == "--target" else results.run.inventory_file,
-                          regime=results.run.regime, lang=lang, fail_on=fail_on)
-        results = reevaluate(results, waivers, req)
-    written = write_reports(results, formats or DEFAULT_FORMATS, Path(out_dir), lang)
-    _print_summary(results, lang)
-    for name, path in written.items():
-        echo(t("scan.written", lang, format=name, path=str(path)))
-    return _severity_exit(results, fail_on, errors_ok)
+        raise InputError([Diagnostic(path, 0, 0, "report.not_results", {"reason": str(e)[:200]})]) from None
+
+
+def _reevaluate(results: Any, waivers_file: str | None, lang: str, fail_on: str) -> Any:
+    from secaudit.load import load_waivers
+    from secaudit.run import ScanRequest, reevaluate
+
+    waivers = load_waivers(waivers_file) if waivers_file else ()
+    inventory_file = None if results.run.inventory_file == "--target" else results.run.inventory_file
+    req = ScanRequest(inventory_file=inventory_file, regime=results.run.regime, lang=lang, fail_on=fail_on)
+    return reevaluate(results, waivers, req)
