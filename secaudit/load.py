@@ -13,17 +13,17 @@ top-level ``kind:`` key, or it is recognised by content. Each file goes through:
 from __future__ import annotations
 
 import datetime as dt
-import difflib
-import json
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
 from typing import Any, Callable, Iterable, Sequence
 from urllib.parse import urlsplit
 
 from jsonschema import Draft202012Validator
 
 from secaudit.errors import Diagnostic, InputError
+from secaudit.schemacheck import schema_diagnostics as _schema_diagnostics
+from secaudit.schemacheck import short as _short
+from secaudit.schemacheck import suggest as _suggest
+from secaudit.schemacheck import type_name as _type_name
 from secaudit.model import (
     Control, Damage, Endpoint, Facts, InfoClass, Inventory, LocalText, Organisation, PersonalData, Policy,
     Purpose, Scope, SecretGrade, Service, Severity, SourceRef, Starttls, System, Waiver, WorksGrade,
@@ -74,107 +74,6 @@ _PURPOSE_ONLY = {
     "works_grade": Purpose.INDUSTRIAL_CONTROL,
     "works_national_security": Purpose.INDUSTRIAL_CONTROL,
 }
-
-
-# --------------------------------------------------------------------------- schemas
-
-
-@lru_cache(maxsize=None)
-def schema(kind: str) -> dict[str, Any]:
-    """The published JSON Schema of a document kind."""
-    text = resources.files("secaudit").joinpath("schemas", f"{kind}.schema.json").read_text(encoding="utf-8")
-    return json.loads(text)
-
-
-@lru_cache(maxsize=None)
-def _validator(kind: str) -> Draft202012Validator:
-    return Draft202012Validator(schema(kind))
-
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "type.null"
-    if isinstance(value, bool):
-        return "type.boolean"
-    if isinstance(value, int):
-        return "type.integer"
-    if isinstance(value, float):
-        return "type.number"
-    if isinstance(value, str):
-        return "type.string"
-    if isinstance(value, list):
-        return "type.array"
-    if isinstance(value, dict):
-        return "type.object"
-    return "type.unknown"
-
-
-def _suggest(word: Any, choices: Iterable[Any]) -> str | None:
-    matches = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
-    return matches[0] if matches else None
-
-
-def _schema_diagnostics(doc: YamlDoc, kind: str, skip: set[Path]) -> list[Diagnostic]:
-    from secaudit.i18n import t
-
-    out: list[Diagnostic] = []
-    for err in _validator(kind).iter_errors(doc.value):
-        path: Path = tuple(err.absolute_path)
-        if any(path[: len(p)] == p for p in skip):
-            continue
-        v, sch, inst = err.validator, err.schema, err.instance
-        if v == "additionalProperties" and isinstance(inst, dict):
-            allowed = list(sch.get("properties", {}))
-            for key in sorted(set(inst) - set(allowed), key=str):
-                hint = _suggest(key, allowed)
-                if hint:
-                    out.append(doc.diag(path + (key,), "schema.unknown_key_suggest", at_key=True,
-                                        key=key, suggestion=hint))
-                else:
-                    out.append(doc.diag(path + (key,), "schema.unknown_key", at_key=True, key=key,
-                                        allowed=", ".join(allowed)))
-        elif v == "required" and isinstance(inst, dict):
-            for key in err.validator_value:
-                if key not in inst:
-                    out.append(doc.diag(path, "schema.required", at_key=True, key=key))
-        elif v == "type":
-            expected = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
-            out.append(doc.diag(path, "schema.type",
-                                expected=" | ".join(t("type." + e) for e in expected),
-                                actual=t(_type_name(inst)), value=_short(inst)))
-        elif v == "enum":
-            hint = _suggest(inst, err.validator_value)
-            allowed = ", ".join(str(x) for x in err.validator_value)
-            if hint:
-                out.append(doc.diag(path, "schema.enum_suggest", value=_short(inst), suggestion=hint,
-                                    allowed=allowed))
-            else:
-                out.append(doc.diag(path, "schema.enum", value=_short(inst), allowed=allowed))
-        elif v == "const":
-            out.append(doc.diag(path, "schema.const", value=_short(inst), expected=err.validator_value))
-        elif v in ("minimum", "maximum"):
-            lo, hi = sch.get("minimum"), sch.get("maximum")
-            if lo is not None and hi is not None:
-                out.append(doc.diag(path, "schema.range", value=inst, minimum=lo, maximum=hi))
-            elif lo is not None:
-                out.append(doc.diag(path, "schema.minimum", value=inst, minimum=lo))
-            else:
-                out.append(doc.diag(path, "schema.maximum", value=inst, maximum=hi))
-        elif v == "pattern":
-            out.append(doc.diag(path, sch.get("x-error", "schema.pattern"), value=_short(inst),
-                                pattern=err.validator_value))
-        elif v in ("minLength", "minItems"):
-            out.append(doc.diag(path, "schema.empty"))
-        elif v == "uniqueItems":
-            out.append(doc.diag(path, "schema.unique"))
-        else:
-            out.append(doc.diag(path, "schema.other", message=err.message))
-    return out
-
-
-def _short(value: Any, limit: int = 60) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # --------------------------------------------------------------------------- kinds
@@ -286,8 +185,10 @@ def _duplicate_ids(doc: YamlDoc, list_key: str, message_key: str) -> tuple[list[
 
 
 def _system_semantics(doc: YamlDoc, i: int, s: dict[str, Any]) -> list[Diagnostic]:
-    out: list[Diagnostic] = []
+    from secaudit.approval import approval_semantics
+
     base: Path = ("systems", i)
+    out: list[Diagnostic] = approval_semantics(doc, base)
     purpose = s.get("purpose")
     for fact, only in _PURPOSE_ONLY.items():
         if fact in s and purpose in {p.value for p in Purpose} and purpose != only.value:
@@ -527,6 +428,8 @@ def _local(value: Any) -> LocalText:
 
 
 def build_inventory(doc: YamlDoc) -> Inventory:
+    from secaudit.approval import build_approval, build_body
+
     data = doc.value
     org = data.get("organisation") or {}
     systems = []
@@ -567,10 +470,14 @@ def build_inventory(doc: YamlDoc) -> Inventory:
             declared_level=s.get("declared_level"), zone=s.get("zone"),
             components=tuple(s.get("components", [])), endpoints=tuple(endpoints),
             allowed_ports=tuple(s.get("allowed_ports", [])), source=_src(doc, base),
+            approval=build_approval(s.get("approval")),
         ))
     return Inventory(
         organisation=Organisation(name=org.get("name", ""), security_unit=org.get("security_unit", ""),
-                                  owner_body=org.get("owner_body", "")),
+                                  owner_body=org.get("owner_body", ""), place=org.get("place", ""),
+                                  owner_details=build_body(org.get("owner_details")),
+                                  security_unit_details=build_body(org.get("security_unit_details")),
+                                  operator_details=build_body(org.get("operator_details"))),
         systems=tuple(systems), source=SourceRef(doc.file, 1, 1),
         digest=doc.digest,
     )

@@ -225,6 +225,45 @@ class Facts:
     risk_assessed_level: int | None = None        # level proposed by a risk assessment (Decree 331 Art. 10.5)
 
 
+class DossierStatus(StrEnum):
+    """Where a system's level dossier stands (Form 08 column 6)."""
+
+    DRAFTING = "drafting"          # Đang dự thảo
+    SUBMITTED = "submitted"        # Đã gửi thẩm định
+    APPRAISED = "appraised"        # Đã thẩm định
+    APPROVED = "approved"          # Đã được phê duyệt
+
+
+class PlanStatus(StrEnum):
+    """How far the approved security plan is implemented (Form 08 column 10)."""
+
+    NOT_STARTED = "not_started"    # Chưa triển khai
+    PARTIAL = "partial"            # Đã triển khai một số hạng mục
+    FULL = "full"                  # Đã triển khai đầy đủ
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A decision document: its number ("123/QĐ-UBND"), date and issuing body."""
+
+    number: str = ""
+    date: _dt.date | None = None
+    body: str = ""
+
+
+@dataclass(frozen=True)
+class Approval:
+    """A system's approval process, as the annual report (Form 08) and ``secaudit status`` show it."""
+
+    dossier: DossierStatus | None = None           # None: no dossier started
+    decision: Decision | None = None               # the decision approving the level
+    regulation: Decision | None = None             # the decision issuing the system's security regulation
+    planned_approval: _dt.date | None = None
+    plan: PlanStatus | None = None                 # implementation of the security plan
+    plan_planned: _dt.date | None = None           # planned date of full implementation
+    assessed_before_use: bool | None = None        # an assessment was made before go-live
+
+
 @dataclass(frozen=True)
 class System:
     id: str
@@ -241,6 +280,7 @@ class System:
     allowed_ports: tuple[int, ...] = ()            # ports the system may expose (its endpoints' ports are implied)
     hosts: tuple[str, ...] = ()                    # hosts without a declared service (ad hoc: `secaudit ports HOST`)
     source: SourceRef = SourceRef()
+    approval: Approval = Approval()
 
     @property
     def exposed_ports_allowed(self) -> frozenset[int]:
@@ -248,10 +288,27 @@ class System:
 
 
 @dataclass(frozen=True)
+class Body:
+    """An organisation's particulars for official documents (Form 08 section 2)."""
+
+    name: str = ""
+    founding_document: str = ""                    # the text defining its functions, tasks and powers
+    head: str = ""
+    head_title: str = ""
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
 class Organisation:
     name: str
     security_unit: str = ""
     owner_body: str = ""
+    place: str = ""                                # place name of a document's date line ("Sông Lam")
+    owner_details: Body | None = None              # chủ quản hệ thống thông tin
+    security_unit_details: Body | None = None      # đơn vị chuyên trách về an ninh mạng
+    operator_details: Body | None = None           # đơn vị vận hành, where it sends its own report
 
 
 @dataclass(frozen=True)

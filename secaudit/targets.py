@@ -29,13 +29,15 @@ def normalize_host(host: object) -> str:
     if not isinstance(host, str) or not host:
         raise TargetError("target.host_empty", host)
     if host.startswith("[") and host.endswith("]"):      # [::1] as written in URLs
-        inner = host[1:-1]
+        # The inner text passes every check a bare host does (a zone id such as %25eth0 in
+        # URL form, metacharacters...), and must then be an IPv6 literal.
         try:
-            if isinstance(ipaddress.ip_address(inner), ipaddress.IPv6Address):
-                return str(ipaddress.ip_address(inner))
-        except ValueError:
-            pass
-        raise TargetError("target.host_invalid", host)
+            inner = normalize_host(host[1:-1])
+        except TargetError as e:
+            raise TargetError(e.key, host) from None
+        if not is_ipv6(inner):
+            raise TargetError("target.host_invalid", host)
+        return inner
     if host.startswith("-"):
         raise TargetError("target.host_option", host)
     if "/" in host:

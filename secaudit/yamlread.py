@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-from yaml.events import (AliasEvent, CollectionEndEvent, CollectionStartEvent, NodeEvent,
-                         ScalarEvent)
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.events import (AliasEvent, MappingEndEvent, ScalarEvent, SequenceEndEvent, SequenceStartEvent,
+                         StreamEndEvent)
+from yaml.nodes import ScalarNode
 
 from secaudit.errors import Diagnostic
 
@@ -39,8 +39,8 @@ EXPANSION_FLOOR = 100_000    # ...or this many, whichever is more (a small file 
 _SIZE_CAP = 1 << 62          # expanded sizes are counted up to here (a deep bomb stays a small int)
 MAX_DEPTH = 64               # nesting of mappings and sequences
 
-# libyaml's parser when available (about 10x faster on large inventories); same nodes and marks.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# libyaml's parser when available (about 10x faster on large inventories); same events and marks.
+_PARSER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _STR_TAG = "tag:yaml.org,2002:str"
@@ -80,93 +80,13 @@ class YamlDoc:
 
 
 class _Problem(Exception):
-    def __init__(self, node: Node, key: str, **args: Any):
+    def __init__(self, mark: tuple[int, int], key: str, **args: Any):
         super().__init__(key)
-        self.node, self.key, self.params = node, key, args
+        self.mark, self.key, self.params = mark, key, args
 
 
-def _mark(node: Node) -> tuple[int, int]:
-    return (node.start_mark.line + 1, node.start_mark.column + 1)
-
-
-class _Builder:
-    def __init__(self, file: str):
-        self.file = file
-        self.values: dict[Path, tuple[int, int]] = {}
-        self.keys: dict[Path, tuple[int, int]] = {}
-        self.diagnostics: list[Diagnostic] = []
-        self._scalar = yaml.constructor.SafeConstructor()
-        self._active: set[int] = set()
-
-    def build(self, node: Node, path: Path, depth: int = 0) -> Any:
-        if depth > MAX_DEPTH:
-            raise _Problem(node, "yaml.too_deep", limit=MAX_DEPTH)
-        self.values.setdefault(path, _mark(node))
-        if isinstance(node, ScalarNode):
-            return self._build_scalar(node)
-        if id(node) in self._active:
-            raise _Problem(node, "yaml.recursive_alias")
-        self._active.add(id(node))
-        try:
-            if isinstance(node, SequenceNode):
-                if node.tag not in ("tag:yaml.org,2002:seq",):
-                    raise _Problem(node, "yaml.unsupported_tag", tag=node.tag)
-                return [self.build(child, path + (i,), depth + 1) for i, child in enumerate(node.value)]
-            if isinstance(node, MappingNode):
-                if node.tag not in ("tag:yaml.org,2002:map",):
-                    raise _Problem(node, "yaml.unsupported_tag", tag=node.tag)
-                return self._build_mapping(node, path, depth)
-        finally:
-            self._active.discard(id(node))
-        raise _Problem(node, "yaml.unsupported_tag", tag=getattr(node, "tag", "?"))
-
-    def _build_scalar(self, node: ScalarNode) -> Any:
-        if node.tag == _TIMESTAMP_TAG:
-            return node.value
-        if node.tag not in _SCALAR_TAGS:
-            raise _Problem(node, "yaml.unsupported_tag", tag=node.tag)
-        try:
-            return self._scalar.construct_object(node, deep=True)
-        except (yaml.YAMLError, ValueError, OverflowError):
-            return node.value
-
-    def _merge_sources(self, node: Node) -> list[MappingNode]:
-        if isinstance(node, MappingNode):
-            return [node]
-        if isinstance(node, SequenceNode) and all(isinstance(n, MappingNode) for n in node.value):
-            return list(node.value)
-        raise _Problem(node, "yaml.bad_merge")
-
-    def _build_mapping(self, node: MappingNode, path: Path, depth: int) -> dict[Any, Any]:
-        result: dict[Any, Any] = {}
-        first_seen: dict[Any, int] = {}
-        merged: list[MappingNode] = []
-        for key_node, value_node in node.value:
-            if key_node.tag == _MERGE_TAG:
-                merged.extend(self._merge_sources(value_node))
-                continue
-            if not isinstance(key_node, ScalarNode):
-                raise _Problem(key_node, "yaml.complex_key")
-            key = self._build_scalar(key_node)
-            if not isinstance(key, (str, int, float, bool)) and key is not None:
-                key = str(key)
-            line, col = _mark(key_node)
-            if key in first_seen:
-                self.diagnostics.append(Diagnostic(self.file, line, col, "yaml.duplicate_key",
-                                                   {"key": key, "first_line": first_seen[key]}))
-                continue
-            first_seen[key] = line
-            self.keys[path + (key,)] = (line, col)
-            result[key] = self.build(value_node, path + (key,), depth + 1)
-        for source in merged:  # explicit keys win over merged ones (YAML merge-key semantics)
-            for key_node, value_node in source.value:
-                if not isinstance(key_node, ScalarNode):
-                    raise _Problem(key_node, "yaml.complex_key")
-                key = self._build_scalar(key_node)
-                if key not in result:
-                    self.keys.setdefault(path + (key,), _mark(key_node))
-                    result[key] = self.build(value_node, path + (key,), depth + 1)
-        return result
+def _mark(event: Any) -> tuple[int, int]:
+    return (event.start_mark.line + 1, event.start_mark.column + 1)
 
 
 def alias_budget(written: int) -> int:
@@ -174,76 +94,195 @@ def alias_budget(written: int) -> int:
     return written + max(EXPANSION_FLOOR, EXPANSION_FACTOR * written)
 
 
-def graph_size(root: Node) -> tuple[int, int]:
-    """``(written, expanded)``: values as written (an alias is one) and as built (an alias is
-    counted each time it is used, as everything it refers to).
+_IMPLICIT = yaml.resolver.Resolver.yaml_implicit_resolvers      # first character -> [(tag, regexp)]
 
-    Memoised over the node graph, so an alias-expansion bomb is measured in time linear in
-    the file's size, before anything is built. Raises :class:`_Problem` on a recursive alias.
+
+def _plain_tag(value: str) -> str:
+    """The tag YAML 1.1 gives an untagged plain scalar (PyYAML's Resolver, without its per-node overhead)."""
+    for tag, regexp in _IMPLICIT.get(value[:1], ()):
+        if regexp.match(value):
+            return tag
+    return _STR_TAG
+
+
+class _Builder:
+    """Builds plain values straight from the parser's events, in one pass linear in the file.
+
+    An alias is the very object its anchor built (as in PyYAML), so expanding costs nothing
+    here; what it *would* expand to is counted on the way (``written``, ``expanded``) and the
+    document is refused when aliases blow it up past :func:`alias_budget`.
     """
-    sizes: dict[int, int] = {}
-    active: set[int] = set()
-    written = 1
-    # iterative post-order walk: (node, children visited?)
-    stack: list[tuple[Node, bool]] = [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        key = id(node)
-        if done:
-            active.discard(key)
-            children = _children(node)
-            written += len(children)
-            sizes[key] = min(_SIZE_CAP, 1 + sum(sizes[id(c)] for c in children))
-            continue
-        if key in sizes:
-            continue
-        if key in active:
-            raise _Problem(node, "yaml.recursive_alias")
-        active.add(key)
-        stack.append((node, True))
-        for child in _children(node):
-            if id(child) in active:
-                raise _Problem(child, "yaml.recursive_alias")
-            if id(child) not in sizes:
-                stack.append((child, False))
-    return written, sizes[id(root)]
 
+    def __init__(self, file: str, parser: Any):
+        self.file = file
+        self.values: dict[Path, tuple[int, int]] = {}
+        self.keys: dict[Path, tuple[int, int]] = {}
+        self.diagnostics: list[Diagnostic] = []
+        self.written = 0                                   # values as written (an alias is one)
+        self.expanded = 0                                  # values as expanded (an alias is all it names)
+        self.aliases: list[tuple[int, tuple[int, int], str]] = []   # (expanded so far, where, name)
+        self._anchors: dict[str, tuple[Any, int, tuple[int, int]]] = {}   # name -> value, size, where
+        self._open: set[str] = set()                       # anchors of collections still being built
+        self._next = parser.get_event
+        self._constructor = yaml.constructor.SafeConstructor()
 
-def _blowing_alias(text: str, limit: int) -> tuple[int, int, str]:
-    """Line, column and name of the alias at which the expanded document passes ``limit``.
+    def document(self) -> tuple[bool, Any]:
+        """``(found, value)`` of the stream's only document."""
+        self._next()                                       # StreamStartEvent
+        event = self._next()
+        if isinstance(event, StreamEndEvent):
+            return False, None
+        value, _ = self.node(self._next(), (), 0)          # after DocumentStartEvent
+        self._next()                                       # DocumentEndEvent
+        event = self._next()
+        if not isinstance(event, StreamEndEvent):
+            raise _Problem(_mark(event), "yaml.several_documents")
+        return True, value
 
-    Only called once a document is known to be too big: the node graph forgets where aliases
-    were written, the event stream does not.
-    """
-    sizes: dict[str, int] = {}
-    open_nodes: list[tuple[str | None, int]] = []
-    total, last = 0, (0, 0, "?")
-    for event in yaml.parse(text, Loader=_LOADER):
+    def node(self, event: Any, path: Path, depth: int) -> tuple[Any, int]:
+        """The value starting at ``event`` and the number of values it expands to."""
+        where = _mark(event)
+        self.values[path] = where
         if isinstance(event, AliasEvent):
-            total += sizes.get(event.anchor, 1)
-            last = (event.start_mark.line + 1, event.start_mark.column + 1, event.anchor)
-        elif isinstance(event, ScalarEvent):
-            total += 1
-            if event.anchor:
-                sizes[event.anchor] = 1
-        elif isinstance(event, CollectionStartEvent):
-            total += 1
-            open_nodes.append((event.anchor, total))
-        elif isinstance(event, CollectionEndEvent):
-            anchor, started = open_nodes.pop()
-            if anchor:
-                sizes[anchor] = min(_SIZE_CAP, total - started + 1)
-        if total > limit and isinstance(event, NodeEvent):
-            return last
-    return last
+            return self._alias(event, where)
+        self.written += 1
+        self.expanded += 1
+        if depth > MAX_DEPTH:
+            raise _Problem(where, "yaml.too_deep", limit=MAX_DEPTH)
+        anchor = event.anchor
+        if anchor is not None:
+            if anchor in self._anchors or anchor in self._open:
+                first = self._anchors[anchor][2] if anchor in self._anchors else where
+                raise _Problem(where, "yaml.duplicate_anchor", anchor=anchor, first_line=first[0])
+        if isinstance(event, ScalarEvent):
+            value, size = self._scalar(event, where), 1
+        else:
+            if anchor is not None:
+                self._open.add(anchor)
+            if isinstance(event, SequenceStartEvent):
+                value, size = self._sequence(event, where, path, depth)
+            else:
+                value, size = self._mapping(event, where, path, depth)
+            self._open.discard(anchor)
+        if anchor is not None:
+            self._anchors[anchor] = (value, size, where)
+        return value, size
+
+    def _alias(self, event: Any, where: tuple[int, int]) -> tuple[Any, int]:
+        name = event.anchor
+        if name in self._open:
+            raise _Problem(where, "yaml.recursive_alias")
+        if name not in self._anchors:
+            raise _Problem(where, "yaml.undefined_alias", alias=name)
+        value, size, _ = self._anchors[name]
+        self.written += 1
+        self.expanded = min(_SIZE_CAP, self.expanded + size)
+        self.aliases.append((self.expanded, where, name))
+        return value, size
+
+    def _scalar(self, event: Any, where: tuple[int, int]) -> Any:
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = _plain_tag(event.value) if event.implicit[0] else _STR_TAG
+        if tag == _STR_TAG or tag == _TIMESTAMP_TAG:      # dates are parsed where a format expects one
+            return event.value
+        if tag not in _SCALAR_TAGS:
+            raise _Problem(where, "yaml.unsupported_tag", tag=tag)
+        try:
+            return self._constructor.construct_object(ScalarNode(tag, event.value), deep=True)
+        except (yaml.YAMLError, ValueError, OverflowError):
+            return event.value
+
+    def _check_tag(self, event: Any, where: tuple[int, int], allowed: str) -> None:
+        if event.tag not in (None, "!", allowed):
+            raise _Problem(where, "yaml.unsupported_tag", tag=event.tag)
+
+    def _sequence(self, event: Any, where: tuple[int, int], path: Path, depth: int) -> tuple[list[Any], int]:
+        self._check_tag(event, where, "tag:yaml.org,2002:seq")
+        items: list[Any] = []
+        size = 1
+        event = self._next()
+        while not isinstance(event, SequenceEndEvent):
+            value, n = self.node(event, path + (len(items),), depth + 1)
+            items.append(value)
+            size += n
+            event = self._next()
+        return items, size
+
+    def _mapping(self, event: Any, where: tuple[int, int], path: Path, depth: int) -> tuple[dict[Any, Any], int]:
+        self._check_tag(event, where, "tag:yaml.org,2002:map")
+        result: dict[Any, Any] = {}
+        first_seen: dict[Any, int] = {}
+        merges: list[tuple[tuple[int, int], Any]] = []
+        size = 1
+        event = self._next()
+        while not isinstance(event, MappingEndEvent):
+            key, key_at = self._key(event)
+            size += 1                                      # the key (aliased keys count once: rare)
+            if key is _MERGE:
+                value_event = self._next()
+                value, n = self.node(value_event, path + ("<<",), depth + 1)
+                merges.append((key_at, (value, _mark(value_event))))
+            elif key in first_seen:
+                self.diagnostics.append(Diagnostic(self.file, key_at[0], key_at[1], "yaml.duplicate_key",
+                                                   {"key": key, "first_line": first_seen[key]}))
+                _, n = self.node(self._next(), path + (key, "<duplicate>"), depth + 1)
+            else:
+                first_seen[key] = key_at[0]
+                self.keys[path + (key,)] = key_at
+                result[key], n = self.node(self._next(), path + (key,), depth + 1)
+            size += n
+            event = self._next()
+        self.values.pop(path + ("<<",), None)
+        for key_at, source in merges:                      # explicit keys win over merged ones
+            for mapping in _merge_sources(source):
+                for key, value in mapping.items():
+                    if key not in result:
+                        result[key] = value
+                        self.keys[path + (key,)] = key_at
+                        self.values[path + (key,)] = key_at
+        return result, size
+
+    def _key(self, event: Any) -> tuple[Any, tuple[int, int]]:
+        where = _mark(event)
+        if isinstance(event, ScalarEvent) and event.anchor is None:
+            self.written += 1
+            self.expanded += 1
+            if event.tag is None and event.implicit[0] and event.value == "<<":
+                return _MERGE, where
+            key = self._scalar(event, where)
+        elif isinstance(event, (ScalarEvent, AliasEvent)):      # an anchored key, or an alias as a key
+            key, _ = self.node(event, _KEY_PATH, 0)
+            self.values.pop(_KEY_PATH, None)
+            if isinstance(key, (list, dict)):
+                raise _Problem(where, "yaml.complex_key")
+        else:
+            raise _Problem(where, "yaml.complex_key")
+        if not isinstance(key, (str, int, float, bool)) and key is not None:
+            key = str(key)
+        return key, where
 
 
-def _children(node: Node) -> list[Node]:
-    if isinstance(node, SequenceNode):
-        return list(node.value)
-    if isinstance(node, MappingNode):
-        return [n for pair in node.value for n in pair]
-    return []
+_MERGE = object()
+_KEY_PATH: Path = ("\0key",)
+
+
+def _merge_sources(source: tuple[Any, tuple[int, int]]) -> list[dict[Any, Any]]:
+    value, where = source
+    if isinstance(value, dict):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, dict) for v in value):
+        return list(value)
+    raise _Problem(where, "yaml.bad_merge")
+
+
+def _blowing_alias(builder: _Builder, limit: int) -> tuple[tuple[int, int], str]:
+    """Where and which is the alias at which the expanded document passes ``limit``."""
+    import bisect
+
+    i = bisect.bisect_right([total for total, _, _ in builder.aliases], limit)
+    _, where, name = builder.aliases[min(i, len(builder.aliases) - 1)]
+    return where, name
 
 
 def _decode(file: str, data: bytes) -> tuple[str | None, Diagnostic | None]:
@@ -260,18 +299,22 @@ def _decode(file: str, data: bytes) -> tuple[str | None, Diagnostic | None]:
         return None, Diagnostic(file, line, col, "yaml.not_utf8", {"byte": f"0x{data[e.start]:02x}"})
 
 
-def _bomb(file: str, text: str, written: int) -> Diagnostic:
-    limit = alias_budget(written)
-    line, col, anchor = _blowing_alias(text, limit)
+def _bomb(file: str, builder: _Builder) -> Diagnostic:
+    limit = alias_budget(builder.written)
+    (line, col), anchor = _blowing_alias(builder, limit)
     return Diagnostic(file, line, col, "yaml.alias_bomb",
-                      {"alias": anchor, "limit": limit, "written": written, "factor": EXPANSION_FACTOR + 1,
-                       "floor": EXPANSION_FLOOR})
+                      {"alias": anchor, "limit": limit, "written": builder.written,
+                       "factor": EXPANSION_FACTOR + 1, "floor": EXPANSION_FLOOR})
 
 
 def read_yaml_text(file: str, text: str) -> tuple[YamlDoc | None, list[Diagnostic]]:
     """Parse ``text`` (the contents of ``file``). Returns the document, or None, and the problems found."""
+    parser = _PARSER(text)
+    builder = _Builder(file, parser)
     try:
-        node = yaml.compose(text, Loader=_LOADER)
+        found, value = builder.document()
+    except _Problem as p:
+        return None, [Diagnostic(file, p.mark[0], p.mark[1], p.key, p.params)]
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
@@ -288,19 +331,12 @@ def read_yaml_text(file: str, text: str) -> tuple[YamlDoc | None, list[Diagnosti
         return None, [Diagnostic(file, 0, 0, "yaml.syntax", {"problem": str(e)})]
     except RecursionError:
         return None, [Diagnostic(file, 0, 0, "yaml.too_deep", {"limit": MAX_DEPTH})]
-    if node is None:
+    finally:
+        parser.dispose()
+    if not found:
         return None, [Diagnostic(file, 0, 0, "yaml.empty")]
-    builder = _Builder(file)
-    try:
-        written, expanded = graph_size(node)
-        if expanded > alias_budget(written):
-            return None, [_bomb(file, text, written)]
-        value = builder.build(node, ())
-    except _Problem as p:
-        line, col = _mark(p.node)
-        return None, [Diagnostic(file, line, col, p.key, p.params)]
-    except RecursionError:
-        return None, [Diagnostic(file, 0, 0, "yaml.too_deep", {"limit": MAX_DEPTH})]
+    if builder.expanded > alias_budget(builder.written):
+        return None, [_bomb(file, builder)]
     doc = YamlDoc(file, value, builder.values, builder.keys,
                   "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest())
     return doc, builder.diagnostics
@@ -314,21 +350,14 @@ def read_yaml_file(file: str) -> tuple[YamlDoc | None, list[Diagnostic]]:
         data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
         name = "<stdin>"
     else:
+        from secaudit.errors import InputError
+        from secaudit.inputfile import read_regular_file
+
         name = file
-        if os.path.isdir(file):
-            return None, [Diagnostic(file, 0, 0, "file.is_directory")]
         try:
-            size = os.path.getsize(file)
-            if size > MAX_FILE_BYTES:
-                return None, [Diagnostic(file, 0, 0, "file.too_big", {"size": size, "limit": MAX_FILE_BYTES})]
-            with open(file, "rb") as fh:
-                data = fh.read(MAX_FILE_BYTES + 1)
-        except FileNotFoundError:
-            return None, [Diagnostic(file, 0, 0, "file.not_found")]
-        except PermissionError:
-            return None, [Diagnostic(file, 0, 0, "file.permission")]
-        except OSError as e:
-            return None, [Diagnostic(file, 0, 0, "file.unreadable", {"reason": e.strerror or str(e)})]
+            data = read_regular_file(file, MAX_FILE_BYTES)
+        except InputError as e:
+            return None, list(e.diagnostics)
     if len(data) > MAX_FILE_BYTES:
         return None, [Diagnostic(name, 0, 0, "file.too_big", {"size": len(data), "limit": MAX_FILE_BYTES})]
     text, problem = _decode(name, data)

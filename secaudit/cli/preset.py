@@ -38,20 +38,21 @@ def preset_options(f: Callable[..., Any]) -> Callable[..., Any]:
 def run_preset(req: Any, fmt: str, errors_ok: bool) -> ExitStatus:
     """Scan ``req`` through the pipeline, print the ``fmt`` report to stdout, return the exit status."""
     from secaudit.cli.output import echo
-    from secaudit.cli.scan import Sigterm
     from secaudit.execute.interface import NullObserver
+    from secaudit.execute.interrupts import deferred_signals, flush_output
     from secaudit.i18n import current_lang
     from secaudit.report import get_format
     from secaudit.report.listing import ListingFormat
     from secaudit.run import execute_scan, load_inputs, start_run
 
     load_inputs(req)                                  # input errors (exit 2) before anything runs
-    with tempfile.TemporaryDirectory(prefix="secaudit-") as base:
-        journal, run_id = start_run(req, Path(base))
-        with Sigterm():
-            outcome = execute_scan(req, journal, run_id, NullObserver())
-    results, lang = outcome.results, current_lang()
+    lang = current_lang()
     report = ListingFormat() if fmt == "text" else get_format(fmt)
-    echo("".join(report.render_chunks(results, lang)), nl=False)
-    interrupted = not results.run.complete and outcome.summary.reason in ("interrupted", "stopped")
-    return scan_status(results, req.fail_on, errors_ok, interrupted)
+    # Ctrl-C and SIGTERM are noted, not raised, as in `scan`: the partial results are still printed, then 130
+    with deferred_signals() as interrupts, tempfile.TemporaryDirectory(prefix="secaudit-") as base:
+        journal, run_id = start_run(req, Path(base))
+        outcome = execute_scan(req, journal, run_id, NullObserver())
+        echo("".join(report.render_chunks(outcome.results, lang)), nl=False)
+        flush_output()
+        interrupted = bool(interrupts.count) or outcome.summary.reason in ("interrupted", "stopped")
+    return scan_status(outcome.results, req.fail_on, errors_ok, interrupted)

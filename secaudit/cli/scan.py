@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -42,22 +41,6 @@ def _print_summary(results: Any, lang: str) -> None:
     from secaudit.report import get_format
 
     echo(get_format("text").render(results, lang).rstrip("\n"))
-
-
-class Sigterm:
-    """SIGTERM behaves like Ctrl-C while a scan runs (systemd stops, CI cancellations)."""
-
-    def __enter__(self) -> "Sigterm":
-        self.previous = signal.getsignal(signal.SIGTERM)
-
-        def handler(signum: int, frame: Any) -> None:
-            raise KeyboardInterrupt
-
-        signal.signal(signal.SIGTERM, handler)
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        signal.signal(signal.SIGTERM, self.previous)
 
 
 @click.command("scan")
@@ -129,6 +112,7 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
     """
     from secaudit.cli.output import echo, print_error
     from secaudit.cli.progress import make_observer
+    from secaudit.execute.interrupts import deferred_signals, flush_output
     from secaudit.execute.journal import runs_dir as default_runs_dir
     from secaudit.i18n import current_lang, t
     from secaudit.run import ScanRequest, execute_scan
@@ -142,18 +126,21 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
         ports_timeout=ports_timeout, run_timeout=run_timeout, fail_on=fail_on)
     req, journal, run_id = _open_run(new, base, resume)
     observer = make_observer(quiet=quiet, log_json=log_json)
-    with Sigterm():
+    # From here on Ctrl-C and SIGTERM are noted, not raised: the executor stops, the reports are
+    # still written from the journal, and the status is 130 (secaudit.execute.interrupts).
+    with deferred_signals() as interrupts:
         outcome = execute_scan(req, journal, run_id, observer)
-    results = outcome.results
-    if results.run.complete and not no_store:      # a complete run (or a --resume that completed it) enters history
-        from secaudit.cli.store_options import store_results
+        results = outcome.results
+        if results.run.complete and not no_store:      # a complete run (or a --resume that completed it) enters history
+            from secaudit.cli.store_options import store_results
 
-        store_results(results, db, data_dir)
-    deliver(results, formats, out_dir, lang)
-    if not results.run.complete:
-        echo(t("scan.incomplete", lang, run=run_id))
-        print_error(t("scan.resume_hint", lang, run=run_id, runs_dir=str(base)))
-    interrupted = not results.run.complete and outcome.summary.reason in ("interrupted", "stopped")
+            store_results(results, db, data_dir)
+        deliver(results, formats, out_dir, lang)
+        if not results.run.complete:
+            echo(t("scan.incomplete", lang, run=run_id))
+            print_error(t("scan.resume_hint", lang, run=run_id, runs_dir=str(base)))
+        flush_output()      # a full pipe blocks here, where a Ctrl-C is still only noted
+        interrupted = bool(interrupts.count) or outcome.summary.reason in ("interrupted", "stopped")
     return scan_status(results, req.fail_on, errors_ok, interrupted)
 
 

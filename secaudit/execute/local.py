@@ -1,6 +1,6 @@
 """The local executor: runs probes in this process, bounded, deadlined, journaled.
 
-* Probes are grouped by kind into batches (one sslyze Scanner or one nmap invocation each).
+* Probes are grouped by kind into batches (one nmap invocation, ten TLS endpoints...).
 * At most ``concurrency`` batches run at once, and at most ``per_host`` of them touch a host.
 * An optional rate limit spaces batch starts so that probes start at most ``rate`` per second.
 * Each batch runs in a daemon thread that feeds a queue; the calling thread alone writes the
@@ -8,9 +8,14 @@
   timeout times the batch's waves, plus a grace period) is abandoned: its remaining probes
   become ERROR observations saying so, and anything it yields later is ignored. So a
   hostile server can cost a run its deadline, never a hang.
-* A run deadline stops scheduling; probes not started stay out of the journal, so
-  ``--resume`` runs them later. Ctrl-C (KeyboardInterrupt in the calling thread) does the
-  same after giving in-flight batches ``grace_on_interrupt`` seconds.
+* The run deadline bounds the whole execution: when it passes, nothing more starts, the probes
+  still running end as ERROR observations (journaled), tools the abandoned batches started are
+  ended, and the summary says "run_deadline". Probes never started stay out of the journal,
+  so ``--resume`` runs them later.
+* Interrupts (see :mod:`secaudit.execute.interrupts`): the first stops scheduling and gives
+  in-flight batches ``grace_on_interrupt`` seconds, a second stops waiting at once; what they
+  did not finish stays out of the journal for ``--resume``. A ``KeyboardInterrupt`` in the
+  calling thread (no deferred handler installed) is treated as a first interrupt.
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
+from secaudit.execute.children import children, end_children
 from secaudit.execute.interface import ExecutionObserver, ExecutionSummary, JournalLike, NullObserver, ProbeRunner
+from secaudit.execute.interrupts import INTERRUPTS, Interrupts
 from secaudit.model import Observation, ObservationStatus, Probe
 
 
@@ -45,10 +52,10 @@ class _Batch:
     kind: str
     probes: list[Probe]
     hosts: frozenset[str]
+    started: float = 0.0
     deadline: float = 0.0
     timeout: float = 0.0
     pending: dict[str, Probe] = field(default_factory=dict)
-    abandoned: bool = False
 
 
 def host_of(target: str) -> str:
@@ -67,16 +74,18 @@ def error_observation(probe: Probe, reason: str, duration: float = 0.0) -> Obser
 
 
 class LocalExecutor:
-    def __init__(self, runners: Mapping[str, ProbeRunner], limits: Limits | None = None):
+    def __init__(self, runners: Mapping[str, ProbeRunner], limits: Limits | None = None,
+                 interrupts: Interrupts = INTERRUPTS):
         self.runners = dict(runners)
         self.limits = limits or Limits()
+        self.interrupts = interrupts
         self._stop = threading.Event()
 
     def stop(self) -> None:
-        """Stop scheduling new batches (SIGTERM handler, run deadline)."""
+        """Stop scheduling new batches (the run then ends as "stopped")."""
         self._stop.set()
 
-    def _batches(self, probes: Sequence[Probe]) -> list[_Batch]:
+    def batches(self, probes: Sequence[Probe]) -> list[_Batch]:
         by_kind: dict[str, list[Probe]] = {}
         for p in probes:
             by_kind.setdefault(p.kind, []).append(p)
@@ -91,131 +100,179 @@ class LocalExecutor:
 
     def execute(self, probes: Sequence[Probe], journal: JournalLike,
                 observer: ExecutionObserver | None = None) -> ExecutionSummary:
-        observer = observer or NullObserver()
-        lim = self.limits
+        run = _Run(self, probes, journal, observer or NullObserver())
+        try:
+            run.loop()
+        except KeyboardInterrupt:    # no deferred handler: the default one raised in this thread
+            run.reason = "interrupted"
+            run.drain()              # a second KeyboardInterrupt propagates at once
+        return run.finish()
+
+
+class _Run:
+    """The state of one execution; the calling thread alone touches it."""
+
+    def __init__(self, executor: LocalExecutor, probes: Sequence[Probe], journal: JournalLike,
+                 observer: ExecutionObserver):
+        self.executor, self.lim, self.journal, self.observer = executor, executor.limits, journal, observer
         done_before = journal.done_ids()
         todo = [p for p in probes if p.id not in done_before]
-        skipped = len(probes) - len(todo)
-        observer.started(len(probes), skipped)
-        waiting = self._batches(todo)
-        out: queue.Queue[tuple[int, Observation | None]] = queue.Queue()
-        running: dict[int, _Batch] = {}
-        host_load: Counter[str] = Counter()
-        started_at = time.monotonic()
-        next_start = started_at
-        done = skipped
-        run = errors = timed_out = 0
-        reason = ""
-        batch_ids = iter(range(1 << 30))
+        self.total, self.skipped = len(probes), len(probes) - len(todo)
+        self.waiting = executor.batches(todo)
+        self.running: dict[int, _Batch] = {}
+        self.out: queue.Queue[tuple[int, Observation | None]] = queue.Queue()
+        self.host_load: Counter[str] = Counter()
+        self.started_at = self.next_start = time.monotonic()
+        self.done, self.run, self.errors, self.timed_out = self.skipped, 0, 0, 0
+        self.reason = ""
+        self.abandoned = False
+        self.children_before = children()
+        self._ids = iter(range(1 << 30))
+        observer.started(self.total, self.skipped)
 
-        def record(obs: Observation) -> None:
-            nonlocal done, run, errors
-            journal.append(obs)
-            done += 1
-            run += 1
-            if obs.status is ObservationStatus.ERROR:
-                errors += 1
-            observer.observed(obs, done, len(probes), errors)
+    # ------------------------------------------------------------------ the loop
 
-        def finish_batch(bid: int) -> None:
-            b = running.pop(bid)
-            for h in b.hosts:
-                host_load[h] -= 1
+    def loop(self) -> None:
+        while self.waiting or self.running:
+            if self._interrupted():
+                self.reason = "interrupted"
+                self.drain()
+                return
+            if self._past_run_deadline():
+                self.reason = "run_deadline"
+                self.abandon_running(f"run deadline reached: the scan was stopped after "
+                                     f"{self.lim.run_deadline:g} s")
+                return
+            if self.executor._stop.is_set():
+                self.reason = "stopped"
+                if not self.running:
+                    return
+            else:
+                self.schedule()
+            self.consume(0.05)
+            self.enforce_batch_deadlines()
 
-        def timeout_of(kind: str) -> float:
-            return lim.kind_timeouts.get(kind, lim.probe_timeout)
+    def _interrupted(self) -> bool:
+        return self.executor.interrupts.count > 0     # reset when the scan's deferred handler was installed
 
-        def start(batch: _Batch) -> None:
-            bid = next(batch_ids)
-            runner = self.runners.get(batch.kind)
-            waves = math.ceil(len(batch.probes) / max(1, getattr(runner, "parallel", 1) or 1))
-            batch.timeout = timeout_of(batch.kind)
-            overhead = float(getattr(runner, "overhead_s", 0.0) or 0.0)   # a runner's fixed cost per batch
-            batch.deadline = time.monotonic() + batch.timeout * waves + overhead + lim.grace
-            running[bid] = batch
-            for h in batch.hosts:
-                host_load[h] += 1
+    def _past_run_deadline(self) -> bool:
+        d = self.lim.run_deadline
+        return d is not None and time.monotonic() - self.started_at > d
 
-            def work() -> None:
-                try:
-                    if runner is None:
-                        raise RuntimeError(f"no runner for probe kind {batch.kind!r}")
-                    for obs in runner.run(batch.probes, timeout_s=batch.timeout):
-                        out.put((bid, obs))
-                except BaseException as e:  # a runner bug: its probes become errors, the run goes on
-                    for p in list(batch.probes):
-                        out.put((bid, error_observation(p, f"probe failed: {type(e).__name__}: {e}")))
-                finally:
-                    out.put((bid, None))
+    # ------------------------------------------------------------------ scheduling
 
-            threading.Thread(target=work, name=f"secaudit-{batch.kind}-{bid}", daemon=True).start()
+    def schedule(self) -> None:
+        now = time.monotonic()
+        lim = self.lim
+        while self.waiting and len(self.running) < lim.concurrency and now >= self.next_start:
+            pick = next((b for b in self.waiting if all(self.host_load[h] < lim.per_host for h in b.hosts)), None)
+            if pick is None:
+                return
+            self.waiting.remove(pick)
+            self.start(pick)
+            if lim.rate:
+                self.next_start = max(now, self.next_start) + len(pick.probes) / lim.rate
 
+    def start(self, batch: _Batch) -> None:
+        bid = next(self._ids)
+        runner = self.executor.runners.get(batch.kind)
+        waves = math.ceil(len(batch.probes) / max(1, getattr(runner, "parallel", 1) or 1))
+        batch.timeout = self.lim.kind_timeouts.get(batch.kind, self.lim.probe_timeout)
+        overhead = float(getattr(runner, "overhead_s", 0.0) or 0.0)   # a runner's fixed cost per batch
+        batch.started = time.monotonic()
+        batch.deadline = batch.started + batch.timeout * waves + overhead + self.lim.grace
+        self.running[bid] = batch
+        for h in batch.hosts:
+            self.host_load[h] += 1
+        threading.Thread(target=_work, args=(runner, batch, bid, self.out),
+                         name=f"secaudit-{batch.kind}-{bid}", daemon=True).start()
+
+    def finish_batch(self, bid: int) -> None:
+        b = self.running.pop(bid)
+        for h in b.hosts:
+            self.host_load[h] -= 1
+
+    # ------------------------------------------------------------------ results
+
+    def record(self, obs: Observation) -> None:
+        self.journal.append(obs)
+        self.done += 1
+        self.run += 1
+        if obs.status is ObservationStatus.ERROR:
+            self.errors += 1
+        self.observer.observed(obs, self.done, self.total, self.errors)
+
+    def consume(self, wait_s: float) -> None:
+        """Take one message from the batches (waiting at most ``wait_s``) and record it."""
         try:
-            while waiting or running:
-                now = time.monotonic()
-                stopping = self._stop.is_set()
-                if lim.run_deadline is not None and now - started_at > lim.run_deadline and not stopping:
-                    self._stop.set()
-                    reason = reason or "run_deadline"
-                    stopping = True
-                # schedule
-                while waiting and not stopping and len(running) < lim.concurrency and now >= next_start:
-                    pick = next((b for b in waiting if all(host_load[h] < lim.per_host for h in b.hosts)), None)
-                    if pick is None:
-                        break
-                    waiting.remove(pick)
-                    start(pick)
-                    if lim.rate:
-                        next_start = max(now, next_start) + len(pick.probes) / lim.rate
-                if stopping and not running:
-                    break
-                # consume
-                try:
-                    bid, obs = out.get(timeout=0.05)
-                except queue.Empty:
-                    bid, obs = -1, None
-                if bid in running:
-                    b = running[bid]
-                    if obs is None:
-                        for p in list(b.pending.values()):   # runner ended without a word for these
-                            record(error_observation(p, "probe produced no observation"))
-                            b.pending.pop(p.id)
-                        finish_batch(bid)
-                    elif obs.probe_id in b.pending:
-                        b.pending.pop(obs.probe_id)
-                        record(obs)
-                # hard deadlines
-                now = time.monotonic()
-                for bid_, b in list(running.items()):
-                    if now > b.deadline:
-                        for p in list(b.pending.values()):
-                            record(error_observation(
-                                p, f"deadline exceeded: no answer within {b.timeout:g} s", b.timeout))
-                            timed_out += 1
-                        b.pending.clear()
-                        finish_batch(bid_)
-                if stopping and waiting and not running:
-                    break
-        except KeyboardInterrupt:
-            interrupted_at = time.monotonic()
-            reason = "interrupted"
-            self._stop.set()
-            # give in-flight batches a moment, then leave; a second Ctrl-C propagates at once
-            while running and time.monotonic() - interrupted_at < lim.grace_on_interrupt:
-                try:
-                    bid, obs = out.get(timeout=0.05)
-                except queue.Empty:
-                    continue
-                if bid in running:
-                    b = running[bid]
-                    if obs is None:
-                        finish_batch(bid)
-                    elif obs.probe_id in b.pending:
-                        b.pending.pop(obs.probe_id)
-                        record(obs)
-        if self._stop.is_set() and not reason:
-            reason = "stopped"
-        complete = not reason and not waiting and not running
-        summary = ExecutionSummary(len(probes), skipped, run, errors, timed_out, complete, reason)
-        observer.finished(summary)
+            bid, obs = self.out.get(timeout=wait_s)
+        except queue.Empty:
+            return
+        b = self.running.get(bid)
+        if b is None:                          # an abandoned batch speaking late
+            return
+        if obs is None:                        # the runner ended; without a word for these:
+            for p in list(b.pending.values()):
+                self.record(error_observation(p, "probe produced no observation"))
+            b.pending.clear()
+            self.finish_batch(bid)
+        elif b.pending.pop(obs.probe_id, None) is not None:
+            self.record(obs)
+
+    def enforce_batch_deadlines(self) -> None:
+        now = time.monotonic()
+        for bid, b in list(self.running.items()):
+            if now > b.deadline:
+                for p in list(b.pending.values()):
+                    self.record(error_observation(p, f"deadline exceeded: no answer within {b.timeout:g} s",
+                                                  b.timeout))
+                    self.timed_out += 1
+                b.pending.clear()
+                self.finish_batch(bid)
+
+    def abandon_running(self, reason: str) -> None:
+        """End every running batch now: its unfinished probes become ERROR observations."""
+        now = time.monotonic()
+        for bid, b in list(self.running.items()):
+            for p in list(b.pending.values()):
+                self.record(error_observation(p, reason, now - b.started))
+                self.timed_out += 1
+            b.pending.clear()
+            self.finish_batch(bid)
+            self.abandoned = True
+
+    def drain(self) -> None:
+        """After an interrupt: record what in-flight batches finish within the grace, unless interrupted again."""
+        first = self.executor.interrupts.count
+        end = time.monotonic() + self.lim.grace_on_interrupt
+        while self.running and time.monotonic() < end and self.executor.interrupts.count <= first:
+            self.consume(0.05)
+        if self.running:
+            self.abandoned = True
+            for bid in list(self.running):
+                self.finish_batch(bid)           # left out of the journal: --resume runs them
+
+    def finish(self) -> ExecutionSummary:
+        if self.abandoned:
+            end_children(self.children_before)
+        if self.executor._stop.is_set() and not self.reason:
+            self.reason = "stopped"
+        complete = not self.reason and not self.waiting and not self.running
+        summary = ExecutionSummary(self.total, self.skipped, self.run, self.errors, self.timed_out, complete,
+                                   self.reason)
+        self.observer.finished(summary)
         return summary
+
+
+def _work(runner: ProbeRunner | None, batch: _Batch, bid: int, out: queue.Queue) -> None:
+    """A batch's thread: run it, pass each observation on, then a final ``None``."""
+    try:
+        if runner is None:
+            raise RuntimeError(f"no runner for probe kind {batch.kind!r}")
+        for obs in runner.run(batch.probes, timeout_s=batch.timeout):
+            out.put((bid, obs))
+    except BaseException as e:  # a runner bug: its probes become errors, the run goes on
+        for p in list(batch.probes):
+            out.put((bid, error_observation(p, f"probe failed: {type(e).__name__}: {e}")))
+    finally:
+        out.put((bid, None))

@@ -139,6 +139,15 @@ def drip(conn: socket.socket, stop: threading.Event) -> None:
             return
 
 
+def endless_banner(conn: socket.socket, stop: threading.Event) -> None:
+    """Greets first, and never stops greeting: an SMTP-like "220-" continuation line every 50 ms."""
+    deadline = time.monotonic() + MAX_SECONDS
+    while not stop.is_set() and time.monotonic() < deadline:
+        conn.sendall(b"220-secaudit endless banner, still greeting\r\n")
+        if stop.wait(0.05):
+            return
+
+
 def alert_flood(conn: socket.socket, stop: threading.Event) -> None:
     """Answers with a flood of TLS warning alerts (bounded: 200,000 records or until stopped)."""
     _read_some(conn, stop)

@@ -1,44 +1,77 @@
-"""The dossier proposing a system's level ("hồ sơ đề xuất cấp độ"), rendered through the report stack.
+"""The dossier proposing a system's level ("hồ sơ đề xuất cấp độ") as a :class:`Document`.
 
-secaudit fills what the inventory and the classification know (system overview, justification of
-the level against every criterion, who appraises and approves and within how long, the endpoints
-as the asset annex) and leaves clearly marked sections for what only the owner can write. Which
-sections exist, and their titles, come from the regime file. Formats are registered in
-:data:`DOSSIER_FORMATS`; the context is built once per output kind with that kind's
-:class:`~secaudit.report.classification_view.Texts`, so inventory strings are escaped for it.
+It covers every item of Decree 331/2026 Art. 22 (Decree 85/2016 Art. 15 under that regime), in the
+sections the regime file lists: the overview (22.3 a–d), the justification (22.4 a–c: list of
+systems, detailed justification against every criterion with a damage table, preliminary risks),
+the security plan per requirement group (22.6) pre-filled with the controls secaudit checks and their
+latest verdicts, and for levels 4–5 the risk assessment (22.5 a–d). What only the agency can write is
+marked once per section. Formats are registered in :data:`DOSSIER_FORMATS`; the document is built
+for its output kind (:class:`~secaudit.report.classification_view.Texts`) so inventory strings are
+escaped for it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
 
 from secaudit.classify.citation import cite
 from secaudit.classify.regime import Regime
 from secaudit.classify.result import Classification
-from secaudit.model import Inventory, System
+from secaudit.model import Control, Inventory, System
+from secaudit.programme import proposed_level
 from secaudit.report.classification_view import SystemView, Texts, deadline_text, system_view
-from secaudit.report.environment import environment
+from secaudit.report.document import (MOTTO, Bullets, Document, Header, Heading, Paragraph, Section, Signature,
+                                      Table)
 from secaudit.report.interface import DocumentFormat
 
-
-@dataclass(frozen=True)
-class Section:
-    number: int
-    id: str
-    title: str
-    filled: str                 # "auto" | "manual"
-    hint: str                   # what the owner must supply, for manual sections
+GROUPS = ("network", "server", "application", "data")
+# Which requirement group a check family serves (Decree 331 Art. 30.4; TCVN 11930:2017 x.2.1-x.2.4).
+FAMILY_GROUP = {"ports": "network", "ssh": "server", "http": "application", "tls": "data", "cert": "data"}
+MANAGEMENT = {"d331": ("policy", "organisation", "staff", "design", "operation", "risk", "decommission"),
+              "d85": ("policy", "organisation", "staff", "design", "operation")}
+VERDICT_ORDER = ("fail", "error", "waived", "pass", "not_applicable")
 
 
 @dataclass(frozen=True)
 class DossierInput:
-    """What a dossier is made from: the inventory, the system, its classification and the regime."""
+    """What a dossier is made from; ``verdicts`` (control id -> worst verdict of the latest run) and
+    ``findings`` (failed (control, target) pairs) come from the audit history when there is one."""
 
     inventory: Inventory
     system_id: str
     classification: Classification
     regime: Regime
+    controls: Sequence[Control] = ()
+    verdicts: Mapping[str, str] = field(default_factory=dict)
+    failed: Sequence[tuple[str, str]] = ()
+    run_label: str = ""                            # "20261120T080000Z-bbbb, 20/11/2026"
+
+
+@dataclass
+class _B:
+    """The document being built: blocks, the Texts of the output kind, the regime's term suffix."""
+
+    tx: Texts
+    regime_key: str
+    blocks: list[Any] = field(default_factory=list)
+
+    def t(self, key: str, **args: Any) -> str:
+        terms = {n: self.tx.t(f"doc.term.{n}.{self.regime_key}") for n in ("security", "protection", "unit")}
+        return self.tx.t(key, **{**terms, **args})
+
+    def lit(self, text: str) -> str:
+        """Text written by secaudit itself (numbers): trusted like catalog text."""
+        return _md_lit(text) if self.tx.kind == "md" else text
+
+    def add(self, *blocks: Any) -> None:
+        self.blocks.extend(blocks)
+
+
+def _md_lit(text: str) -> str:
+    from secaudit.report.environment import MarkdownSafe
+
+    return MarkdownSafe(text)
 
 
 def _value(fact: str, value: Any, tx: Texts) -> str:
@@ -61,10 +94,9 @@ _FACTS = ("secret_grade", "defence_security", "damage", "strategic", "online_ser
 def _fact_rows(system: System, tx: Texts) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
     for name in _FACTS:
-        holder: Any = system.facts
+        value: Any = system.facts
         for part in name.split("."):
-            holder = getattr(holder, part)
-        value = holder
+            value = getattr(value, part)
         if value is None:
             continue
         if isinstance(value, int) and not isinstance(value, bool) and name.startswith("personal_data"):
@@ -75,46 +107,89 @@ def _fact_rows(system: System, tx: Texts) -> list[tuple[str, str]]:
     return rows
 
 
-def proposed_level(c: Classification) -> int | None:
-    """The level the dossier proposes: the computed one, or the declared one when the owner chose higher."""
-    if c.level is None:
-        return None
-    return max(c.level, c.declared_level or 0)
+# --------------------------------------------------------------------------- sections
 
 
-def _sections(regime: Regime, level: int | None, tx: Texts) -> list[Section]:
-    sections: list[Section] = []
-    for comp in regime.dossier_components:
-        if level is not None and not comp.required_for(level):
-            continue
-        hint = tx.t(f"dossier.hint.{comp.id}") if comp.filled == "manual" else ""
-        if str(hint).startswith("dossier.hint."):
-            hint = ""
-        title = comp.title.get(tx.lang)
-        if level is None and comp.levels != (1, 2, 3, 4, 5):
-            title = tx.fmt("{} ", title) + tx.t("dossier.levels_only", levels=", ".join(map(str, comp.levels)))
-        sections.append(Section(len(sections) + 1, comp.id, title, comp.filled, hint))
-    return sections
+def _overview(b: _B, d: DossierInput, system: System) -> None:
+    """Art. 22.3: (a) owner and operator, (b) purpose, scope, information, (c) architecture, (d) IP plan."""
+    tx, org = b.tx, d.inventory.organisation
+    b.add(Heading(b.t("dx.ov.a"), 2, b.lit("a)")),
+          Table((tx.t("dossier.col.item"), tx.t("dossier.col.content")), (
+              (tx.t("dossier.field.name"), system.name), (tx.t("dossier.field.id"), system.id),
+              (tx.t("dossier.field.owner"), system.owner or org.owner_body),
+              (tx.t("dossier.field.operator"), system.operator),
+              (b.t("dx.security_unit"), org.security_unit)), widths=(2, 5), id="overview"))
+    rows = [(tx.t("dossier.field.purpose"), _value("purpose", system.purpose, tx)),
+            (tx.t("dossier.field.information"), _value("information", list(system.facts.information), tx) or "-")]
+    if system.description:
+        rows.append((tx.t("dossier.field.description"), system.description))
+    if system.zone:
+        rows.append((tx.t("dossier.field.zone"), system.zone))
+    rows += _fact_rows(system, tx)
+    rows.append((tx.t("dossier.field.endpoints"), tx.t("dossier.endpoints_count", count=len(system.endpoints))))
+    b.add(Heading(b.t("dx.ov.b"), 2, b.lit("b)")), Table((tx.t("dossier.col.item"), tx.t("dossier.col.content")),
+                                                          tuple(rows), widths=(2, 5)))
+    if system.components:
+        b.add(Paragraph(tx.t("dossier.components_intro")),
+              Bullets(tuple(tx.fmt("{} ({})", d.inventory.system(c).name, c) for c in system.components)))
+    b.add(Heading(b.t("dx.ov.c"), 2, b.lit("c)")), Paragraph(b.t("dx.ov.c_note"), "note"))
+    services = sorted({(str(getattr(e.service, "value", e.service)), e.port) for e in system.endpoints})
+    if services:
+        b.add(Bullets(tuple(tx.fmt("{} ({})", svc, port) for svc, port in services)))
+    b.add(Heading(b.t("dx.ov.d"), 2, b.lit("d)")), Paragraph(b.t("dx.ov.d_note"), "note"))
+    hosts: dict[str, list[int]] = {}
+    for e in system.endpoints:
+        hosts.setdefault(e.host, []).append(e.port)
+    if hosts:
+        b.add(Table((tx.t("dx.col.address"), tx.t("dx.col.kind"), tx.t("dx.col.ports")),
+                    tuple((h, tx.t("dx.kind.ip" if _is_ip(h) else "dx.kind.name"),
+                           ", ".join(str(p) for p in sorted(set(ports)))) for h, ports in hosts.items()),
+                    widths=(3, 2, 2), id="ip-plan"))
 
 
-def _authority(regime: Regime, level: int | None, tx: Texts) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    if level is None:
-        return None, None
-    lang = tx.lang
-    a = regime.authority(level)
-    authority = {
-        "appraiser": a.appraiser.get(lang), "approver": a.approver.get(lang),
-        "appraisal_deadline": deadline_text(a.appraisal, tx),
-        "appraisal_citation": cite(a.appraisal.article, regime, lang) if a.appraisal else "",
-        "approval_deadline": deadline_text(a.approval, tx),
-        "approval_citation": cite(a.approval.article, regime, lang) if a.approval else "",
-        "citation": cite(a.article, regime, lang),
-    }
-    p = regime.periodic_for(level)
-    text = tx.t("classify.periodic.months", months=p.months)
-    if p.note:
-        text = text + tx.fmt(" ({})", p.note.get(lang))
-    return authority, {"text": text, "citation": cite(p.article, regime, lang)}
+def _is_ip(host: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return False
+
+
+def _justification(b: _B, d: DossierInput, system: System, view: SystemView, level: int | None) -> None:
+    """Art. 22.4: (a) list with proposed level and article, (b) detailed justification, (c) risks."""
+    tx, regime, c = b.tx, d.regime, d.classification
+    b.add(Heading(b.t("dx.j.a"), 2, b.lit("a)")),
+          Table((tx.t("dx.col.system"), tx.t("dx.col.proposed"), tx.t("dx.col.basis")),
+                ((system.name, str(level) if level else "-", view.deciding_short or "-"),)
+                + tuple((d.inventory.system(cl.id).name, str(cl.level or "-"), tx.t("classify.deciding.component",
+                                                                                 id=cl.id, level=cl.level or "?"))
+                        for cl in c.components), widths=(5, 2, 4), id="systems-list"))
+    b.add(Heading(b.t("dx.j.b"), 2, b.lit("b)")))
+    if level is not None:
+        b.add(Paragraph(tx.t("dossier.proposed", level=level), "bold"))
+        if view.deciding:
+            b.add(Paragraph(tx.t("dossier.deciding", deciding=view.deciding)
+                            + (tx.fmt(" {}", view.deciding_text) if view.deciding_text else "")))
+        remark = _declared_remark(c, tx)
+        if remark:
+            b.add(Paragraph(remark))
+    b.add(Paragraph(tx.t("dossier.max_rule", citation=cite(regime.max_rule_article, regime, tx.lang))))
+    b.add(Table((tx.t("dossier.col.no"), tx.t("classify.col.criterion"), tx.t("classify.col.level"),
+                 tx.t("classify.col.citation"), tx.t("dossier.col.result")),
+                tuple((b.lit(str(i)), cv.text, b.lit(str(cv.level)), cv.citation, cv.status_label)
+                      for i, cv in enumerate(view.criteria, 1)), widths=(2, 10, 2, 5, 3), id="criteria"))
+    if c.components:
+        b.add(Paragraph(tx.t("dossier.components_rule")),
+              Bullets(tuple(tx.fmt("{} ({}): ", d.inventory.system(cl.id).name, cl.id)
+                            + (tx.t("classify.level.value", level=cl.level) if cl.level is not None
+                               else tx.t("classify.level.at_least", level=cl.lower_bound)) for cl in c.components)))
+    if view.interpretations:
+        b.add(Paragraph(tx.t("dossier.interpretations_intro")),
+              Bullets(tuple(i.text + (tx.fmt(" [{}]", i.flag) if i.flag else "") for i in view.interpretations)))
+    _damage(b)
+    _risks(b, d)
 
 
 def _declared_remark(c: Classification, tx: Texts) -> str:
@@ -127,85 +202,237 @@ def _declared_remark(c: Classification, tx: Texts) -> str:
     return ""
 
 
-def _endpoints(system: System, tx: Texts) -> list[dict[str, Any]]:
-    return [{"n": i, "host": e.host, "port": e.port, "service": getattr(e.service, "value", e.service),
-             "tls": (tx.fmt("STARTTLS ({})", e.starttls.value) if e.starttls
-                     else tx.t("dossier.yes") if e.tls else tx.t("dossier.no")),
-             "sni": e.sni or ""}
-            for i, e in enumerate(system.endpoints, 1)]
+def _damage(b: _B) -> None:
+    tx = b.tx
+    b.add(Paragraph(b.t("dx.damage.intro", article=b.t(f"dx.damage.article.{b.regime_key}"))),
+          Table((tx.t("dx.col.affected"), tx.t("dx.col.scenario"), tx.t("dx.col.consequence"),
+                 tx.t("dx.col.damage")),
+                tuple((tx.t(f"dx.affected.{a}"), "", "", "") for a in ("rights", "public", "order", "security")),
+                widths=(4, 4, 4, 4), id="damage"))
 
 
-def _regime_context(regime: Regime, lang: str) -> dict[str, Any]:
-    return {"id": regime.id, "title": regime.title.get(lang), "short": regime.short.get(lang),
-            "standard": regime.standard, "legal_basis": [b.get(lang) for b in regime.legal_basis],
-            "dossier_citation": cite(regime.dossier_article, regime, lang),
-            "max_rule_citation": cite(regime.max_rule_article, regime, lang)}
+def _risks(b: _B, d: DossierInput) -> None:
+    tx = b.tx
+    b.add(Heading(b.t("dx.j.c"), 2, b.lit("c)")))
+    b.add(Paragraph(tx.t("dx.risk.intro", run=d.run_label) if d.run_label else tx.t("dx.risk.intro_none")))
+    titles = {ctl.id: ctl.title.get(tx.lang) for ctl in d.controls}
+    rows = [(tx.t("dx.risk.from_finding"), tx.fmt("{}: {}", cid, titles.get(cid, cid)), target, "", "")
+            for cid, target in d.failed]
+    rows.append((tx.t("dx.risk.examples"), "", "", "", ""))
+    b.add(Table((tx.t("dx.col.threat"), tx.t("dx.col.weakness"), tx.t("dx.col.asset"), tx.t("dx.col.likelihood"),
+                 tx.t("dx.col.impact")), tuple(rows), widths=(4, 5, 3, 2, 2), id="risks"))
 
 
-def dossier_context(d: DossierInput, tx: Texts) -> dict[str, Any]:
-    """Everything the dossier templates print, as texts of the output kind of ``tx``."""
-    inventory, regime, c = d.inventory, d.regime, d.classification
-    system = inventory.system(d.system_id)
-    lang = tx.lang
-    view: SystemView = system_view(c, system, regime, lang, tx)
-    level = proposed_level(c)
-    authority, periodic = _authority(regime, level, tx)
-    components = [{"id": cl.id, "name": inventory.system(cl.id).name,
-                   "label": (tx.t("classify.level.value", level=cl.level) if cl.level is not None
-                             else tx.t("classify.level.at_least", level=cl.lower_bound))}
-                  for cl in c.components]
-    org = inventory.organisation
-    return {
-        "lang": lang,
-        "t": tx.t,
-        "regime": _regime_context(regime, lang),
-        "organisation": {"name": org.name, "security_unit": org.security_unit, "owner_body": org.owner_body},
-        "owner": system.owner or org.owner_body or org.name,
-        "system": {"id": system.id, "name": system.name, "description": system.description,
-                   "owner": system.owner, "operator": system.operator,
-                   "purpose": _value("purpose", system.purpose, tx),
-                   "information": _value("information", list(system.facts.information), tx),
-                   "zone": system.zone or "", "facts": _fact_rows(system, tx)},
-        "components": components,
-        "view": view,
-        "missing_text": tx.join("; ", view.missing_labels),
-        "level": level,
-        "computed_level": c.level,
-        "declared_remark": _declared_remark(c, tx),
-        "sections": _sections(regime, level, tx),
-        "authority": authority,
-        "periodic": periodic,
-        "endpoints": _endpoints(system, tx),
-        "inventory_file": inventory.source.file,
-    }
+def _security_plan(b: _B, d: DossierInput, level: int | None) -> None:
+    """Art. 22.6: per technical group the controls secaudit checks, with their latest verdict;
+    the management groups and everything not checkable over the network to complete."""
+    tx = b.tx
+    run = d.run_label or tx.t("dx.plan.no_run")
+    b.add(Paragraph(tx.t("dx.plan.intro", level=level or "?", standard=d.regime.standard, run=run)))
+    b.add(Heading(tx.t("dx.plan.tech"), 2, b.lit("a)")))
+    by_group: dict[str, list[Control]] = {g: [] for g in GROUPS}
+    for ctl in d.controls:
+        by_group[FAMILY_GROUP.get(ctl.check.split(".")[0], "application")].append(ctl)
+    headers = (tx.t("dx.col.control"), tx.t("dx.col.requirement"), tx.t("dx.col.reference"), tx.t("dx.col.verdict"),
+               tx.t("dx.col.how"))
+    for i, group in enumerate(GROUPS, 1):
+        rows = [(ctl.id, ctl.title.get(tx.lang), "; ".join(_references(ctl, d.regime)),
+                 _verdict(d.verdicts.get(ctl.id), tx), "") for ctl in by_group[group]]
+        rows.append(("", tx.t("dx.plan.by_hand"), "", tx.t("dx.not_checked"), ""))
+        b.add(Heading(tx.t(f"dx.group.{group}"), 3, b.lit(f"a.{i}.")),
+              Table(headers, tuple(rows), widths=(3, 6, 4, 3, 5), id=f"plan-{group}"))
+    b.add(Heading(tx.t("dx.plan.mgmt"), 2, b.lit("b)")),
+          Table((tx.t("dx.col.requirement"), tx.t("dx.col.how"), tx.t("dx.col.status")),
+                tuple((b.t(f"dx.mgmt.{m}"), "", "") for m in MANAGEMENT[b.regime_key]), widths=(5, 8, 3),
+                id="plan-management"))
 
 
-class _TemplatedDossier(DocumentFormat):
-    kind: str
-
-    def render(self, document: DossierInput, lang: str) -> str:
-        ctx = dossier_context(document, Texts(self.kind, lang))
-        return environment(self.kind).get_template(f"dossier.{self.extension}.j2").render(**ctx)
+def _references(ctl: Control, regime: Regime) -> list[str]:
+    """The control's references in the regime's own standard (all of them when none is)."""
+    own = [r for r in ctl.references if r.startswith(regime.standard)]
+    return own or list(ctl.references)
 
 
-class MarkdownDossier(_TemplatedDossier):
-    name = "md"
-    extension = "md"
-    media_type = "text/markdown"
-    kind = "md"
+def _verdict(v: str | None, tx: Texts) -> str:
+    return tx.t(f"report.verdict.{v}") if v else tx.t("dx.plan.no_run")
 
 
-class HtmlDossier(_TemplatedDossier):
-    name = "html"
-    extension = "html"
-    media_type = "text/html"
-    kind = "html"
+def _risk_assessment(b: _B, d: DossierInput, system: System) -> None:
+    """Art. 22.5 (levels 4-5): connected systems, attack risks, scope of impact, 24/7."""
+    tx, inv = b.tx, d.inventory
+    related = [(inv.system(c).name, tx.t("dx.relation.component")) for c in system.components]
+    related += [(s.name, tx.t("dx.relation.part_of")) for s in inv.systems if system.id in s.components]
+    if system.zone:
+        related += [(s.name, tx.t("dx.relation.zone", zone=system.zone)) for s in inv.systems
+                    if s.zone == system.zone and s.id != system.id and s.id not in system.components]
+    b.add(Heading(b.t("dx.ra.a"), 2, b.lit("a)")),
+          Table((tx.t("dx.col.system"), tx.t("dx.col.relation"), tx.t("dx.col.exchanged"), tx.t("dx.col.if_down")),
+                tuple((n, r, "", "") for n, r in related) or (("", "", "", ""),), widths=(4, 3, 3, 4),
+                id="connected"),
+          Heading(b.t("dx.ra.b"), 2, b.lit("b)")),
+          Table((tx.t("dx.col.attack"), tx.t("dx.col.actor"), tx.t("dx.col.vector"), tx.t("dx.col.impact"),
+                 tx.t("dx.col.measures")), (("", "", "", "", ""),), widths=(4, 3, 3, 3, 4), id="attacks"),
+          Heading(b.t("dx.ra.c"), 2, b.lit("c)")),
+          Table((tx.t("dx.col.aspect"), tx.t("dx.col.extent"), tx.t("dx.col.degree"), tx.t("dx.col.reasoning")),
+                tuple((tx.t(f"dx.affected.{a}"), "", "", "") for a in ("public", "order", "security")),
+                widths=(3, 4, 2, 5), id="impact"),
+          Heading(b.t("dx.ra.d"), 2, b.lit("d)")))
+    flag = system.facts.continuous_operation
+    if flag is not None:
+        b.add(Paragraph(tx.t("dx.247.declared", value=tx.t("dossier.yes" if flag else "dossier.no"))))
+    b.add(Table((tx.t("dx.col.topic"), tx.t("dx.col.explanation")),
+                tuple((tx.t(f"dx.247.{k}"), "") for k in ("why", "consequence", "rto", "fallback")), widths=(4, 8),
+                id="continuity"))
 
 
-DOSSIER_FORMATS: dict[str, type[DocumentFormat]] = {cls.name: cls for cls in (MarkdownDossier, HtmlDossier)}
+def _manual(b: _B, component_id: str) -> None:
+    b.add(Paragraph(b.tx.t("dossier.manual_marker"), "manual"))
+    hint = b.tx.t(f"dossier.hint.{component_id}")
+    if not str(hint).startswith("dossier.hint."):
+        b.add(Paragraph(hint, "italic"))
+
+
+# --------------------------------------------------------------------------- the document
+
+
+def _authority(b: _B, regime: Regime, level: int | None) -> None:
+    tx, lang = b.tx, b.tx.lang
+    b.add(Section("authority"), Heading(tx.t("dossier.authority_heading"), 1))
+    if level is None:
+        b.add(Paragraph(tx.t("dossier.authority_pending")))
+        return
+    a = regime.authority(level)
+    p = regime.periodic_for(level)
+    periodic = tx.t("classify.periodic.months", months=p.months) + (tx.fmt(" ({})", p.note.get(lang)) if p.note
+                                                                   else "")
+    items = [tx.t("dossier.appraiser", appraiser=a.appraiser.get(lang)),
+             tx.t("dossier.appraisal_deadline", deadline=deadline_text(a.appraisal, tx))
+             + (tx.fmt(" ({})", cite(a.appraisal.article, regime, lang)) if a.appraisal else ""),
+             tx.t("dossier.approver", approver=a.approver.get(lang)),
+             tx.t("dossier.approval_deadline", deadline=deadline_text(a.approval, tx))
+             + (tx.fmt(" ({})", cite(a.approval.article, regime, lang)) if a.approval else ""),
+             tx.t("dossier.authority_basis", citation=cite(a.article, regime, lang)),
+             tx.t("dossier.periodic", periodic=periodic, citation=cite(p.article, regime, lang))]
+    b.add(Bullets(tuple(items)))
+
+
+def _annex(b: _B, system: System) -> None:
+    tx = b.tx
+    b.add(Section("annex"), Heading(tx.t("dossier.annex_heading"), 1))
+    if not system.endpoints:
+        b.add(Paragraph(tx.t("dossier.no_endpoints")))
+        return
+    rows = tuple((b.lit(str(i)), e.host, b.lit(str(e.port)), str(getattr(e.service, "value", e.service)),
+                  tx.fmt("STARTTLS ({})", e.starttls.value) if e.starttls
+                  else tx.t("dossier.yes") if e.tls else tx.t("dossier.no"), e.sni or "")
+                 for i, e in enumerate(system.endpoints, 1))
+    b.add(Table(tuple(tx.t(f"dossier.col.{c}") for c in ("no", "host", "port", "service", "tls", "sni")), rows,
+                widths=(1, 4, 1, 2, 3, 3), id="annex"))
+
+
+def _preamble(b: _B, d: DossierInput, system: System, view: SystemView, level: int | None) -> None:
+    tx, regime = b.tx, d.regime
+    org = d.inventory.organisation
+    owner = system.owner or org.owner_body or org.name
+    b.add(Paragraph(tx.t("dossier.subtitle", name=system.name), "title"),
+          Paragraph(tx.t("dossier.regime_line", regime=regime.title.get(tx.lang)), "center"))
+    for basis in regime.legal_basis:
+        b.add(Paragraph(tx.t("dossier.basis", text=basis.get(tx.lang)), "italic"))
+    b.add(Paragraph(tx.t("dossier.preamble", owner=owner, name=system.name,
+                         citation=cite(regime.dossier_article, regime, tx.lang))))
+    if level is None:
+        b.add(Paragraph(tx.t("dossier.undetermined") + tx.fmt(" ") + tx.t(
+            "dossier.undetermined_detail", missing=tx.join("; ", view.missing_labels) or "-"), "alert",
+            id="undetermined"))
+        if view.lower_bound:
+            b.add(Paragraph(tx.t("dossier.lower_bound", level=view.lower_bound)))
+
+
+def build_dossier(d: DossierInput, kind: str, lang: str) -> Document:
+    """The dossier of ``d.system_id`` for output ``kind`` (``md`` escapes for Markdown, else plain text)."""
+    from secaudit.report.annual import regime_key
+
+    tx = Texts(kind, lang)
+    b = _B(tx, regime_key(d.regime.id))
+    system = d.inventory.system(d.system_id)
+    view = system_view(d.classification, system, d.regime, lang, tx)
+    level = proposed_level(d.classification)
+    _preamble(b, d, system, view, level)
+    number = 0
+    for comp in d.regime.dossier_components:
+        if level is not None and not comp.required_for(level):
+            continue
+        number += 1
+        title = comp.title.get(lang)
+        if level is None and comp.levels != (1, 2, 3, 4, 5):
+            title = tx.fmt("{} ", title) + tx.t("dossier.levels_only", levels=", ".join(map(str, comp.levels)))
+        b.add(Section(comp.id), Heading(title, 1, b.lit(f"{number}.")))
+        if comp.id == "overview":
+            _overview(b, d, system)
+        elif comp.id == "justification":
+            _justification(b, d, system, view, level)
+        elif comp.id == "security_plan":
+            _security_plan(b, d, level)
+            _manual(b, comp.id)
+        elif comp.id == "risk_assessment":
+            _risk_assessment(b, d, system)
+            _manual(b, comp.id)
+        else:
+            _manual(b, comp.id)
+    _authority(b, d.regime, level)
+    _annex(b, system)
+    org = d.inventory.organisation
+    b.add(Paragraph(tx.t("dossier.place_date")),
+          Signature((), tx.t("dossier.signature_title"), tx.t("dossier.signature_hint")),
+          Paragraph(tx.t("dossier.generated", file=d.inventory.source.file, regime=d.regime.short.get(lang)), "note"))
+    issuer = system.owner or org.name or ""
+    superior = org.owner_body if org.owner_body and org.owner_body != issuer else ""
+    header = Header(superior=superior.upper(), issuer=issuer.upper(), number="", subject="",
+                    place_date=tx.t("dossier.place_date"), motto=(b.lit(MOTTO[0]), b.lit(MOTTO[1])))
+    title = tx.t(f"doc.title.dossier.{b.regime_key}")
+    return Document("dossier", title, header, tuple(b.blocks), lang)
+
+
+class _DossierFormat(DocumentFormat):
+    kind = "txt"
+
+    def render(self, document: DossierInput, lang: str) -> str | bytes:
+        from secaudit.report.document_formats import DOCUMENT_FORMATS
+
+        return DOCUMENT_FORMATS[self.name]().render(build_dossier(document, self.kind, lang), lang)
+
+
+def _format(name: str, extension: str, media_type: str, binary: bool, kind: str) -> type[DocumentFormat]:
+    return type(f"Dossier{name.title()}", (_DossierFormat,), {"name": name, "extension": extension,
+                                                               "media_type": media_type, "binary": binary,
+                                                               "kind": kind})
+
+
+DOSSIER_FORMATS: dict[str, type[DocumentFormat]] = {
+    "md": _format("md", "md", "text/markdown", False, "md"),
+    "html": _format("html", "html", "text/html", False, "html"),
+    "docx": _format("docx", "docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                    True, "txt"),
+    "pdf": _format("pdf", "pdf", "application/pdf", True, "txt"),
+}
 
 
 def render_dossier(fmt: str, inventory: Inventory, system_id: str, classification: Classification,
-                   regime: Regime, lang: str) -> str | bytes:
-    """The dossier of ``system_id`` in the registered format ``fmt`` (``KeyError`` for an unknown one)."""
-    return DOSSIER_FORMATS[fmt]().render(DossierInput(inventory, system_id, classification, regime), lang)
+                   regime: Regime, lang: str, **history: Any) -> str | bytes:
+    """The dossier of ``system_id`` in the registered format ``fmt`` (``KeyError`` for an unknown one).
+
+    Without ``history`` (``controls``, ``verdicts``, ``failed``, ``run_label``) the security plan lists
+    the level's controls from the policies with no verdict."""
+    if "controls" not in history:
+        history["controls"] = level_controls(proposed_level(classification))
+    return DOSSIER_FORMATS[fmt]().render(DossierInput(inventory, system_id, classification, regime, **history), lang)
+
+
+def level_controls(level: int | None) -> tuple[Control, ...]:
+    """The controls of a level's policy (what secaudit checks over the network at that level)."""
+    if level is None:
+        return ()
+    from secaudit.policy import default_library
+
+    library = default_library()
+    return library.resolve(library.level_policy_id(level)).controls

@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 from markupsafe import Markup, escape
 
-from secaudit.i18n import t
+from secaudit.i18n import DEFAULT_LANG, catalog, t
 from secaudit.report.escape import markdown_text, strip_controls
 
 KINDS = ("html", "md", "txt")
@@ -53,9 +53,13 @@ def translator(kind: str, lang: str) -> Callable[..., str]:
         return lambda key, **args: t(key, lang, **args)
 
     def md(key: str, **args: Any) -> str:
-        template = MarkdownSafe(t(key, lang))            # catalog text, placeholders kept
-        escaped = {k: MarkdownSafe.escape(v) for k, v in args.items()}
-        return MarkdownSafe(str(template).format_map(_SafeArgs(escaped)))
+        texts = catalog().get(key)
+        if texts is None:                                 # like t(): an unknown key shows as itself
+            return MarkdownSafe.escape(t(key, lang, **args))
+        template = texts.get(lang) or texts.get(DEFAULT_LANG) or key   # catalog text: trusted
+        escaped = {k: v if isinstance(v, (int, float)) and not isinstance(v, bool) else MarkdownSafe.escape(v)
+                   for k, v in args.items()}           # numbers keep their format specs ({d:02d})
+        return MarkdownSafe(template.format_map(_SafeArgs(escaped)))
 
     return md
 

@@ -19,7 +19,10 @@ _LINEBREAKS = re.compile(r"[\t\n\r\v\f\u2028\u2029]+")
 
 def strip_controls(value: object, *, one_line: bool = False) -> str:
     """Text without ANSI escapes, control characters or bidi overrides (safe for a terminal)."""
-    text = _ANSI.sub("", str(value))
+    text = str(value)
+    if text.isprintable():      # every character removed below is a non-printable one: nothing to do
+        return text
+    text = _ANSI.sub("", text)
     if one_line:
         text = _LINEBREAKS.sub(" ", text)
     return _CONTROLS.sub("", text)

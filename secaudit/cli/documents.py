@@ -1,0 +1,135 @@
+"""The documents an agency files: `secaudit annual-report` (Form 08) and `secaudit status`.
+
+Both read the inventory, classify it, and take each system's latest run from the audit history
+(``--db``); they render through ``report/`` and write text to stdout or any format to ``-o FILE``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import click
+
+from secaudit.cli.classify import regime_option
+from secaudit.cli.common import lang_option
+from secaudit.cli.store_options import store_options
+from secaudit.status import ExitStatus
+
+DOCUMENT_FORMATS = ("md", "html", "docx", "pdf")     # the registered document formats (report/)
+
+
+def write_document(data: str | bytes, out: str | None, fmt: str) -> None:
+    """Text to stdout or FILE; a binary format only to FILE."""
+    from secaudit.cli.classify import write_output
+    from secaudit.cli.output import echo
+    from secaudit.errors import Diagnostic, InputError
+    from secaudit.i18n import t
+
+    if isinstance(data, str):
+        write_output(data, out)
+    else:
+        if out in (None, "-"):
+            raise InputError([Diagnostic("-o", 0, 0, "documents.binary_stdout", {"format": fmt})])
+        try:
+            with open(out, "wb") as fh:
+                fh.write(data)
+        except OSError as e:
+            raise InputError([Diagnostic(out, 0, 0, "classify.error.write", {"path": out, "error": e.strerror or e})])
+    if out not in (None, "-"):
+        echo(t("documents.written", path=out), err=True)
+
+
+def load_programme(inventory: str, regime: str | None, db: str | None, data_dir: str | None,
+                   as_of: dt.date) -> tuple[Any, Any, Any]:
+    """(inventory, regime, programme) on ``as_of`` with the latest runs of the store at ``db``."""
+    from secaudit.classify.engine import classify_inventory
+    from secaudit.classify.regime import load_regime
+    from secaudit.load import load_inventory
+    from secaudit.programme import build_programme, latest_runs
+
+    reg = load_regime(regime)
+    inv = load_inventory(inventory)
+    results = classify_inventory(inv, reg)
+    return inv, reg, build_programme(inv, results, latest_runs(db, as_of, data_dir), reg.id, as_of)
+
+
+@click.command("annual-report")
+@click.argument("inventory", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--year", type=int, default=None, help="Report year (default: this year): data from 15/12 of the "
+                                                     "year before to 14/12.")
+@regime_option
+@store_options
+@click.option("--format", "fmt", type=click.Choice(DOCUMENT_FORMATS), default="md", show_default=True)
+@click.option("-o", "--output", "out", default=None, metavar="FILE", help="Write to FILE instead of stdout.")
+@lang_option
+def annual_report_command(inventory: str, year: int | None, regime: str | None, db: str | None,
+                          data_dir: str | None, fmt: str, out: str | None) -> int:
+    """Write the annual report on Form No. 08 of Decree 331/2026 ("V/v kết quả công tác bảo đảm an ninh
+    mạng hệ thống thông tin"): the section-1 counts, the owner and the specialised security unit, the
+    12-column table of systems with the form's fixed values, and an appendix (Art. 16 grounds,
+    compliance per system from the latest run). Column 12 and the "assessed periodically" count come
+    from the audit history (--db). With --regime decree-85-2016 the same report uses that decree's terms.
+
+    \b
+    Exit status: 0 written; 2 input error (inventory, regime, store, missing tool for docx/pdf).
+
+    \b
+    Example:
+      secaudit annual-report examples/inventory.yaml --year 2026 --lang vi --format docx -o bao-cao-2026.docx
+    """
+    from secaudit.errors import Diagnostic, InputError
+    from secaudit.i18n import current_lang
+    from secaudit.programme import report_period
+    from secaudit.report.annual import AnnualInput, build_annual_report
+    from secaudit.report.document_formats import render_document
+
+    year = year or dt.date.today().year
+    if not 2000 <= year <= 2100:
+        raise InputError([Diagnostic("--year", 0, 0, "documents.year_invalid", {"year": year})])
+    inv, reg, programme = load_programme(inventory, regime, db, data_dir, report_period(year)[1])
+    document = build_annual_report(AnnualInput(inv, reg, programme, year), current_lang(),
+                                   "md" if fmt == "md" else "txt")
+    write_document(render_document(fmt, document), out, fmt)
+    return ExitStatus.OK
+
+
+@click.command("status")
+@click.argument("inventory", type=click.Path(dir_okay=False, path_type=str))
+@regime_option
+@store_options
+@click.option("--date", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Show the programme as it stood on this day (default: today).")
+@click.option("--format", "fmt", type=click.Choice(("text", "html")), default="text", show_default=True)
+@click.option("-o", "--output", "out", default=None, metavar="FILE", help="Write to FILE instead of stdout.")
+@lang_option
+def status_command(inventory: str, regime: str | None, db: str | None, data_dir: str | None,
+                   on: dt.datetime | None, fmt: str, out: str | None) -> int:
+    """The classification programme at a glance, for a director: of N systems, how many are
+    classified, have a dossier, are appraised, approved, assessed on time and compliant at their
+    level in their latest run, and which systems hold the organisation back, with what each lacks.
+
+    \b
+    Exit status: 0 shown; 2 input error (inventory, regime, store).
+
+    \b
+    Example:
+      secaudit status examples/inventory.yaml --lang vi
+      secaudit status examples/inventory.yaml --format html -o status.html
+    """
+    from secaudit.i18n import current_lang
+    from secaudit.report.status import build_status, render_html, render_text
+    from secaudit.store.engine import store_url
+
+    lang = current_lang()
+    day = on.date() if on else dt.date.today()
+    inv, reg, programme = load_programme(inventory, regime, db, data_dir, day)
+    view = build_status(inv, reg, programme, lang, _display(store_url(db, data_dir)))
+    write_document(render_html(view, lang) if fmt == "html" else render_text(view, lang), out, fmt)
+    return ExitStatus.OK
+
+
+def _display(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,229 @@
+"""The annual report on Form No. 08 (Decree 331/2026 Art. 35-36), built as a :class:`Document`.
+
+Section 1 counts and section 3's twelve columns come from the inventory's approval facts and the
+:class:`~secaudit.programme.Programme` (audit history included); section 2 from the organisation's
+particulars. Fixed values are the form's own ("Đang dự thảo" ... "Đã triển khai đầy đủ" ...). An
+appendix carries what Art. 36 asks beyond the form: systems with grounds for the national-security
+list, and each system's compliance in its latest run. Under Decree 85/2016 the same report uses
+that regime's terms (an toàn thông tin) and basis.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from secaudit.classify.regime import Regime
+from secaudit.model import Body, Decision, Inventory
+from secaudit.programme import Programme, SystemStanding, report_period
+from secaudit.report.document import MOTTO, Bullets, Document, Header, Heading, Paragraph, Signature, Table
+
+COLUMNS = ("no", "name", "owner", "operator", "level", "status", "decision", "regulation", "planned", "plan",
+           "plan_planned", "assessed")
+WIDTHS = (4, 13, 11, 11, 5, 9, 13, 12, 10, 10, 10, 10)
+
+
+def regime_key(regime_id: str) -> str:
+    """The suffix of a regime's terms in the catalogs: d331 or d85."""
+    return "d85" if regime_id.startswith("decree-85") else "d331"
+
+
+@dataclass(frozen=True)
+class Words:
+    """Catalog text in one language with one regime's terms filled in, for one output kind.
+
+    For Markdown (``kind="md"``) catalog text is trusted and arguments are escaped
+    (:func:`secaudit.report.environment.translator`), so the file reads "1. Thông tin chung" rather
+    than "1\\. Thông tin chung"; a document built for Markdown is rendered only as Markdown."""
+
+    lang: str
+    regime_id: str
+    kind: str = "txt"
+
+    def term(self, name: str) -> str:
+        return self._t(f"doc.term.{name}.{regime_key(self.regime_id)}")
+
+    def _t(self, key: str, **args: Any) -> str:
+        from secaudit.report.environment import translator
+
+        return translator(self.kind, self.lang)(key, **args)
+
+    def lit(self, text: str) -> str:
+        """Text written by secaudit itself (numbers, constants): trusted like catalog text."""
+        if self.kind != "md":
+            return text
+        from secaudit.report.environment import MarkdownSafe
+
+        return MarkdownSafe(text)
+
+    def join(self, sep: str, items: Any) -> str:
+        from secaudit.report.environment import joiner
+
+        return joiner(self.kind)(sep, list(items))
+
+    def __call__(self, key: str, **args: Any) -> str:
+        terms = {n: self.term(n) for n in ("security", "protection", "unit")}
+        return self._t(key, **{**terms, **args})
+
+    def date(self, day: dt.date | None) -> str:
+        return "" if day is None else self("doc.date", d=day.day, m=day.month, y=day.year)
+
+    def decision(self, d: Decision | None) -> str:
+        if d is None:
+            return ""
+        date = self.date(d.date) or self("doc.blank")
+        if d.body:
+            return self("doc.decision", number=d.number, date=date, body=d.body)
+        return self("doc.decision_no_body", number=d.number, date=date)
+
+
+@dataclass(frozen=True)
+class AnnualInput:
+    inventory: Inventory
+    regime: Regime
+    programme: Programme
+    year: int
+
+
+def owner_name(inventory: Inventory) -> str:
+    org = inventory.organisation
+    details = org.owner_details
+    return (details.name if details and details.name else "") or org.owner_body or org.name
+
+
+def system_row(n: int, s: SystemStanding, inventory: Inventory, w: Words) -> tuple[str, ...]:
+    """One row of section 3: the twelve columns of Form 08."""
+    a = s.approval
+    approved = s.approved
+    assessed = [w("annual.assessed.before_use")] if a.assessed_before_use else []
+    if s.periodic:
+        assessed.append(w("annual.assessed.periodic"))
+    level = str(s.level) if s.level is not None else w("annual.level_undetermined")
+    return (
+        str(n), s.system.name, s.system.owner or owner_name(inventory), s.system.operator, level,
+        w(f"annual.status.{a.dossier.value}") if a.dossier else "",
+        w.decision(a.decision) if approved else "",
+        w.decision(a.regulation),
+        "" if approved else w.date(a.planned_approval),
+        w(f"annual.plan.{a.plan.value}") if a.plan else "",
+        "" if a.plan and a.plan.value == "full" else w.date(a.plan_planned),
+        w.join("; ", assessed),
+    )
+
+
+def _section1(p: Programme, w: Words) -> list[Any]:
+    expected = p.expected_completion
+    if p.missing_planned_dates:
+        when = w("annual.s1.expected_unknown", systems=w.join(", ", p.missing_planned_dates))
+    elif all(s.approved for s in p.systems):
+        when = w("annual.s1.all_approved", date=w.date(expected) or w("doc.blank"))
+    else:
+        when = w.date(expected)
+    items = (w("annual.s1.total", n=len(p.systems)), w("annual.s1.classified", n=p.count("classified")),
+             w("annual.s1.dossiers", n=p.count("dossier_built")), w("annual.s1.appraised", n=p.count("appraised")),
+             w("annual.s1.approved", n=p.count("approved")), w("annual.s1.periodic", n=p.approved_periodic),
+             w("annual.s1.expected", date=when))
+    return [Heading(w("annual.s1"), 1, w.lit("1.")), Bullets(items)]
+
+
+def _body_lines(body: Body | None, fallback: str, name_key: str, w: Words) -> tuple[str, ...]:
+    b = body or Body(name=fallback)
+    blank = w("doc.blank")
+    return (w(name_key, value=b.name or fallback or blank), w("annual.field.founding", value=b.founding_document or blank),
+            w("annual.field.head", head=b.head or blank, title=b.head_title or blank),
+            w("annual.field.address", value=b.address or blank),
+            w("annual.field.contact", phone=b.phone or blank, email=b.email or blank))
+
+
+def _section2(inventory: Inventory, w: Words) -> list[Any]:
+    org = inventory.organisation
+    blocks: list[Any] = [Heading(w("annual.s2"), 1, w.lit("2.")),
+                         Heading(w("annual.s2.owner"), 2, w.lit("a)")),
+                         Bullets(_body_lines(org.owner_details, owner_name(inventory), "annual.field.owner_name", w)),
+                         Heading(w("annual.s2.unit"), 2, w.lit("b)")),
+                         Bullets(_body_lines(org.security_unit_details, org.security_unit, "annual.field.unit_name", w))]
+    if org.operator_details:
+        blocks += [Heading(w("annual.s2.operator"), 2, w.lit("c)")),
+                   Bullets(_body_lines(org.operator_details, "", "annual.field.operator_name", w))]
+    return blocks
+
+
+def _section3(inp: AnnualInput, w: Words) -> list[Any]:
+    rows = tuple(system_row(i, s, inp.inventory, w) for i, s in enumerate(inp.programme.systems, 1))
+    headers = tuple(w(f"annual.col.{c}") for c in COLUMNS)
+    cadences = sorted({f"{s.cadence_citation}" for s in inp.programme.systems if s.cadence_citation})
+    return [Heading(w("annual.s3"), 1, w.lit("3.")),
+            Table(headers, rows, tuple(w.lit(f"({i})") for i in range(1, 13)), WIDTHS, id="form08-systems"),
+            Paragraph(w("annual.notes", end=w.date(inp.programme.as_of), cadence=w.join("; ", cadences) or "-"),
+                      "note")]
+
+
+def national_grounds(s: SystemStanding) -> list[str]:
+    """Facts that may ground a proposal for the national-security list (for the owner to confirm)."""
+    f = s.system.facts
+    grounds = []
+    if s.level == 5:
+        grounds.append("level5")
+    grounds += [name for name in ("national_data_store", "national_egov", "works_national_security",
+                                  "defence_security") if getattr(f, name) is True]
+    return grounds
+
+
+def _appendix(inp: AnnualInput, w: Words) -> list[Any]:
+    p = inp.programme
+    blocks: list[Any] = [Heading(w("annual.appendix", basis=w.term("report_basis")), 1, ""),
+                         Heading(w("annual.appendix.national", list=w.term("national_list")), 2, w.lit("1."))]
+    listed = [(s, national_grounds(s)) for s in p.systems]
+    listed = [(s, g) for s, g in listed if g]
+    if listed:
+        blocks.append(Table((w("annual.col.no"), w("annual.col.name"), w("annual.col.level"),
+                             w("annual.appendix.col.grounds")),
+                            tuple((str(i), s.system.name, str(s.level or ""),
+                                   w.join("; ", (w(f"annual.ground.{g}") for g in grounds)))
+                                  for i, (s, grounds) in enumerate(listed, 1)), widths=(3, 20, 6, 30),
+                            id="national-list"))
+    else:
+        blocks.append(Paragraph(w("annual.appendix.national_none")))
+    blocks.append(Paragraph(w("annual.appendix.national_reading"), "note"))
+    blocks += [Heading(w("annual.appendix.compliance"), 2, w.lit("2.")), _compliance_table(p, w),
+               Paragraph(w("annual.appendix.compliance_note", standard=inp.regime.standard), "note")]
+    return blocks
+
+
+def compliance_row(n: int, s: SystemStanding, w: Words) -> tuple[str, ...]:
+    r = s.latest
+    if r is None:
+        return (str(n), s.system.name, str(s.level or ""), "", "", "", w("annual.result.never"), "")
+    ratio = "" if r.compliance is None else f"{round(r.compliance * 100)}%"
+    return (str(n), s.system.name, str(r.required_level or s.level or ""), str(r.achieved_level or "-"),
+            w.date(r.date), ratio, w(f"annual.result.{r.status}"), w.date(s.next_due))
+
+
+def _compliance_table(p: Programme, w: Words) -> Table:
+    headers = (w("annual.col.no"), w("annual.col.name"), w("annual.col.required"), w("annual.col.achieved"),
+               w("annual.col.run_date"), w("annual.col.compliance"), w("annual.col.result"),
+               w("annual.col.next_due"))
+    rows = tuple(compliance_row(i, s, w) for i, s in enumerate(p.systems, 1))
+    return Table(headers, rows, widths=(3, 18, 6, 6, 8, 6, 14, 8), id="compliance")
+
+
+def build_annual_report(inp: AnnualInput, lang: str, kind: str = "txt") -> Document:
+    """Form 08 for ``lang``; ``kind="md"`` when it will be rendered as Markdown (see :class:`Words`)."""
+    w = Words(lang, inp.regime.id, kind)
+    start, end = report_period(inp.year)
+    org = inp.inventory.organisation
+    owner = owner_name(inp.inventory)
+    header = Header(superior="", issuer=owner.upper(), number=w("annual.number"), subject=w("annual.subject"),
+                    place_date=w("doc.place_date", place=org.place or w("doc.place_blank"), year=inp.year),
+                    motto=(w.lit(MOTTO[0]), w.lit(MOTTO[1])),
+                    recipient=w("annual.recipient", recipient=w.term("ministry")))
+    blocks: list[Any] = [Paragraph(w("annual.intro", basis=w.term("report_basis"), owner=owner,
+                                     start=w.date(start), end=w.date(end)))]
+    blocks += _section1(inp.programme, w) + _section2(inp.inventory, w) + _section3(inp, w)
+    blocks.append(Signature((w("doc.recipients"), w("doc.as_above"), w("doc.archive")), w("annual.sign_title"),
+                            w("doc.sign_hint")))
+    blocks += _appendix(inp, w)
+    blocks.append(Paragraph(w("doc.generated", file=inp.inventory.source.file), "note"))
+    return Document("annual_report", w("annual.title", year=inp.year), header, tuple(blocks), lang, landscape=True)
+

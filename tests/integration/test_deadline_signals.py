@@ -1,0 +1,202 @@
+"""The run deadline bounds the whole scan, and Ctrl-C ends with 130 whatever its timing (issue 12, items 11-12).
+
+Given silent, drip-feeding and endless-banner servers (and one well-behaved TLS server, so that some
+observations exist), when `secaudit scan` runs with a probe deadline far longer than its run deadline, then
+it ends within a few seconds of the run deadline with the reports written and marked incomplete. When it
+gets SIGINT during start-up, twice in a row, after its reports, or at any moment in between, it exits 130
+without a traceback, its journal holds only whole lines, and whenever observations exist its report exists
+and says it is incomplete. Real subprocesses, real signals, loopback servers on 127.2.0.x.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support import hostile
+from tests.support.pki import TestPKI
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+ENV = {**os.environ, "CI": "1", "SECAUDIT_LANG": "en"}
+RUN_DEADLINE = 8
+SLACK = 8                 # interpreter start, planning, report writing, under a loaded machine
+HOSTS = {"silent": "127.2.0.11", "drip": "127.2.0.12", "banner": "127.2.0.13", "good": "127.2.0.14"}
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    w = tmp_path_factory.mktemp("deadline")
+    pki = TestPKI()
+    ca = pki.write_ca_file(w / "ca.pem")
+    crt, key = pki.write_leaf(pki.leaf(names=tuple(HOSTS.values())), w, "leaf")
+    handlers = {"silent": hostile.silent, "drip": hostile.drip, "banner": hostile.endless_banner,
+                "good": hostile.tls_handler(hostile.tls_context(crt, key))}
+    with contextlib.ExitStack() as stack:
+        servers = {n: stack.enter_context(hostile.serve(h, host=HOSTS[n])) for n, h in handlers.items()}
+        lines = ["kind: inventory", "systems:"]
+        for name, srv in servers.items():
+            lines.append(f"  - {{id: {name}, name: '{name}', purpose: internal, information: [private], "
+                         f"declared_level: 3, endpoints: ['https://{srv.address}']}}")
+        inv = w / "inventory.yaml"
+        inv.write_text("\n".join(lines) + "\n")
+        yield {"dir": w, "ca": str(ca), "inventory": str(inv)}
+
+
+def argv(env, name: str, *extra: str) -> list[str]:
+    w = env["dir"]
+    return [sys.executable, "-m", "secaudit", "scan", env["inventory"], "--ca-file", env["ca"],
+            "--runs-dir", str(w / f"runs-{name}"), "--out", str(w / f"out-{name}"), "--format", "json", *extra]
+
+
+def journal_lines(env, name: str) -> list[dict]:
+    files = list((env["dir"] / f"runs-{name}").glob("*/journal.jsonl"))
+    return [json.loads(x) for f in files for x in f.read_text().splitlines()]   # only whole lines parse
+
+
+def report(env, name: str) -> dict | None:
+    path = env["dir"] / f"out-{name}" / "report.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait(timeout=30)
+
+
+# ----------------------------------------------------------------------------- the run deadline
+
+
+@pytest.mark.parametrize("extra", [("--only", "tls"), ("--ports-timeout", "60")], ids=["tls", "all-families"])
+def test_the_run_deadline_bounds_the_whole_scan(env, extra):
+    if "--ports-timeout" in extra:
+        from secaudit.probes.ports import find_nmap
+
+        find_nmap()
+    name = "deadline-" + "-".join(extra).strip("-")
+    t0 = time.monotonic()
+    r = subprocess.run(argv(env, name, "--timeout", "30", "--run-timeout", str(RUN_DEADLINE), *extra),
+                       cwd=ROOT, capture_output=True, text=True, timeout=180, env=ENV)
+    elapsed = time.monotonic() - t0
+    assert "Traceback" not in r.stderr, r.stderr[-3000:]
+    assert elapsed < RUN_DEADLINE + SLACK, elapsed            # was 36 s (tls) and 64 s (with ports)
+    data = report(env, name)
+    assert data is not None and data["run"]["complete"] is False, r.stdout + r.stderr
+    assert "INCOMPLETE" in r.stdout
+    stopped = [o for o in journal_lines(env, name) if "run deadline" in (o.get("error") or "")]
+    assert stopped, journal_lines(env, name)                   # the drip server's probe, at least
+    assert {o["probe_id"] for o in stopped} <= {o["probe_id"] for o in data["observations"]}
+    assert r.returncode in (1, 3)
+
+
+# ----------------------------------------------------------------------------- signals
+
+
+def long_scan(env, name: str, **popen) -> subprocess.Popen:
+    """A scan that lasts: the drip server holds its TLS probe for the whole 20 s deadline."""
+    return subprocess.Popen(argv(env, name, "--only", "tls", "--timeout", "20", "--concurrency", "1", "--no-store"),
+                            cwd=ROOT, env=ENV, **popen)
+
+
+def wait_until(predicate, proc: subprocess.Popen, timeout: float = 60) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and proc.poll() is None:
+        if predicate():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"condition never met (process exit {proc.poll()})")
+
+
+def assert_interrupted_properly(env, name: str, proc: subprocess.Popen, stderr: str) -> None:
+    assert proc.returncode == 130, (proc.returncode, stderr[-2000:])
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr[-2000:]
+    observations = journal_lines(env, name)       # raises if a line was torn
+    if observations:
+        data = report(env, name)
+        assert data is not None and data["run"]["complete"] is False
+
+
+@pytest.mark.parametrize("delay", [0.12, 0.25])
+def test_ctrl_c_during_start_up_exits_130_quietly(env, delay):
+    name = f"startup-{delay}"
+    proc = long_scan(env, name, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=30)
+    finally:
+        stop(proc)
+    assert_interrupted_properly(env, name, proc, stderr)
+    assert not journal_lines(env, name) and stdout == ""       # it was still starting
+
+
+def test_a_second_ctrl_c_still_writes_an_incomplete_report(env):
+    name = "twice"
+    proc = long_scan(env, name, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until(lambda: journal_lines(env, name), proc)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.2)
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=30)
+        stopped_in = time.monotonic() - t0
+    finally:
+        stop(proc)
+    assert stopped_in < 5, stopped_in
+    assert_interrupted_properly(env, name, proc, stderr)
+    assert report(env, name) is not None and "INCOMPLETE" in stdout
+
+
+def test_ctrl_c_after_the_reports_ends_with_130_not_by_signal(env):
+    # The process is held after its reports: its stdout is a one-page pipe, already full, that nobody reads
+    # yet, so printing the summary blocks. Then Ctrl-C, twice, and only then is its output read.
+    name = "after"
+    read_end, write_end = os.pipe()
+    fcntl.fcntl(write_end, 1031, 4096)          # F_SETPIPE_SZ: one page
+    os.set_blocking(write_end, False)
+    with contextlib.suppress(BlockingIOError):
+        for _ in range(64):                     # bounded: the pipe holds one page
+            os.write(write_end, b"." * 512)
+    os.set_blocking(write_end, True)
+    proc = long_scan(env, name, stdout=write_end, stderr=subprocess.PIPE)
+    os.close(write_end)
+    try:
+        wait_until(lambda: report(env, name) is not None, proc, timeout=90)
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+        with os.fdopen(read_end, "rb") as fh:
+            stdout = fh.read().decode()
+        stderr = proc.stderr.read().decode()
+        proc.wait(timeout=30)
+    finally:
+        stop(proc)
+    assert proc.returncode == 130, (proc.returncode, stderr[-2000:])
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr[-2000:]
+    assert "report.json" in stdout              # the summary was written in full before the exit
+
+
+@pytest.mark.parametrize("delay", [0.5, 1.5, 3.0])
+def test_ctrl_c_at_any_moment_gives_130_an_intact_journal_and_an_incomplete_report(env, delay):
+    name = f"any-{delay}"
+    proc = long_scan(env, name, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=30)
+    finally:
+        stop(proc)
+    assert_interrupted_properly(env, name, proc, stderr)
