@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Collection, Iterable, Sequence
 from urllib.parse import urlsplit
 
 from jsonschema import Draft202012Validator
@@ -522,8 +522,36 @@ def load_policy(path: str) -> Policy:
     return build_policy(_read_checked(path, "policy"))
 
 
-def load_waivers(path: str) -> tuple[Waiver, ...]:
-    return build_waivers(_read_checked(path, "waivers"))
+def load_waivers(path: str, systems: Collection[str] | None = None,
+                 controls: Collection[str] | None = None) -> tuple[Waiver, ...]:
+    """Load a waivers file; with ``systems`` and ``controls`` (those of the run), a waiver naming
+    anything else is an error: it would match nothing and be silently ignored."""
+    doc = _read_checked(path, "waivers")
+    problems = waiver_name_problems(doc, systems, controls)
+    if problems:
+        raise InputError(problems)
+    return build_waivers(doc)
+
+
+def waiver_name_problems(doc: YamlDoc, systems: Collection[str] | None,
+                         controls: Collection[str] | None) -> list[Diagnostic]:
+    """Waivers of ``doc`` naming a system or control not among those given (None: not checked)."""
+    out: list[Diagnostic] = []
+    waivers = doc.value.get("waivers") if isinstance(doc.value, dict) else None
+    for i, w in enumerate(waivers if isinstance(waivers, list) else []):
+        if not isinstance(w, dict):
+            continue
+        for name_key, known, key in (("system", systems, "waivers.unknown_system"),
+                                     ("control", controls, "waivers.unknown_control")):
+            name = w.get(name_key)
+            if known is not None and isinstance(name, str) and name not in known:
+                out.append(doc.diag(("waivers", i, name_key), key, id=name, suggestion=_suggest(name, known) or "-"))
+    return out
+
+
+def control_ids(policies: Iterable[Policy]) -> frozenset[str]:
+    """Every control id the given policies define."""
+    return frozenset(c.id for p in policies for c in p.controls)
 
 
 def load_inventory_text(text: str, file: str = "<text>") -> Inventory:
@@ -548,13 +576,12 @@ class FileResult:
     summary: dict[str, int] = field(default_factory=dict)
 
 
-def _validate_regime(path: str, doc: YamlDoc, diags: list[Diagnostic]) -> FileResult:
-    from secaudit.classify.regime import parse_regime
+def _validate_regime(doc: YamlDoc, diags: list[Diagnostic]) -> FileResult:
+    """A regime file, checked by the classification loader from the document already parsed."""
+    from secaudit.classify.regime import regime_from_doc
 
-    with open(path, encoding="utf-8-sig") as fh:
-        text = fh.read()
     try:
-        regime = parse_regime(text, doc.file)
+        regime = regime_from_doc(doc)
     except InputError as e:
         return FileResult(doc.file, "regime", _dedupe(diags + list(e.diagnostics)))
     return FileResult(doc.file, "regime", diags, {"criteria": len(regime.criteria)})
@@ -584,6 +611,20 @@ class ValidationReport:
         return lines
 
 
+def _check_waiver_names(waiver_docs: list[tuple[YamlDoc, FileResult]], inventories: list[tuple[YamlDoc, FileResult]],
+                        policy_docs: list[YamlDoc]) -> None:
+    """Cross-file: a waiver names a system of the inventories validated with it (when any) and a
+    control of the shipped policies or of the policy files validated with it."""
+    from secaudit.policy import default_library
+
+    systems = {s.get("id") for doc, _ in inventories for s in doc.value["systems"] if isinstance(s, dict)}
+    controls = set(control_ids(default_library().policies.values()))
+    for doc in policy_docs:
+        controls |= {c.get("id") for c in doc.value["controls"] if isinstance(c, dict) and isinstance(c.get("id"), str)}
+    for doc, result in waiver_docs:
+        result.diagnostics += waiver_name_problems(doc, systems if inventories else None, controls)
+
+
 def validate_files(paths: Sequence[str]) -> ValidationReport:
     """Check every file; collect every problem instead of stopping at the first."""
     if not paths:
@@ -591,13 +632,14 @@ def validate_files(paths: Sequence[str]) -> ValidationReport:
     results: list[FileResult] = []
     inventories: list[tuple[YamlDoc, FileResult]] = []
     waiver_docs: list[tuple[YamlDoc, FileResult]] = []
+    policy_docs: list[YamlDoc] = []
     for path in paths:
         doc, diags = read_yaml_file(path)
         if doc is None:
             results.append(FileResult(path, None, diags))
             continue
         if detect_kind(doc) == "regime":           # classification criteria: validated by their own parser
-            results.append(_validate_regime(path, doc, diags))
+            results.append(_validate_regime(doc, diags))
             continue
         kind, problems = check_document(doc)
         result = FileResult(doc.file, kind, sorted(diags + problems, key=lambda d: (d.line, d.column)))
@@ -609,16 +651,11 @@ def validate_files(paths: Sequence[str]) -> ValidationReport:
             inventories.append((doc, result))
         elif kind == "policy" and isinstance(doc.value.get("controls"), list):
             result.summary = {"controls": len(doc.value["controls"])}
+            policy_docs.append(doc)
         elif kind == "waivers" and isinstance(doc.value.get("waivers"), list):
             result.summary = {"waivers": len(doc.value["waivers"])}
             waiver_docs.append((doc, result))
         results.append(result)
-    # Cross-file: waivers must name systems of the inventories validated with them.
-    if inventories and waiver_docs:
-        known = {s.get("id") for doc, _ in inventories for s in doc.value["systems"] if isinstance(s, dict)}
-        for doc, result in waiver_docs:
-            for i, w in enumerate(doc.value["waivers"]):
-                if isinstance(w, dict) and isinstance(w.get("system"), str) and w["system"] not in known:
-                    result.diagnostics.append(doc.diag(("waivers", i, "system"), "waivers.unknown_system",
-                                                       id=w["system"], suggestion=_suggest(w["system"], known) or "-"))
+    if waiver_docs:
+        _check_waiver_names(waiver_docs, inventories, policy_docs)
     return ValidationReport(results)

@@ -118,16 +118,28 @@ def _adhoc_endpoint(req: ScanRequest, host: str, port: int) -> Endpoint:
 
 
 def load_inputs(req: ScanRequest) -> tuple[Inventory, tuple[Waiver, ...], PolicyLibrary]:
-    from secaudit.load import load_inventory, load_waivers
+    from secaudit.load import load_inventory
 
     if bool(req.inventory_file) == req.adhoc:
         raise InputError([Diagnostic("secaudit scan", 0, 0, "scan.inventory_or_target")])
     if req.adhoc and not (req.level or req.profiles):
         raise InputError([Diagnostic("secaudit scan", 0, 0, "scan.target_needs_level")])
+    if req.ca_file:
+        from secaudit.cafile import check_ca_file
+
+        check_ca_file(req.ca_file)              # before scanning: a bad bundle would make every certificate an ERROR
     inventory = load_inventory(req.inventory_file) if req.inventory_file else adhoc_inventory(req)
-    waivers = load_waivers(req.waivers_file) if req.waivers_file else ()
     library, _ = load_library(req.profiles)           # --profile: an id or a file, the same everywhere
+    waivers = load_waivers_in_use(req.waivers_file, inventory, library) if req.waivers_file else ()
     return inventory, waivers, library
+
+
+def load_waivers_in_use(path: str, inventory: Inventory, library: PolicyLibrary) -> tuple[Waiver, ...]:
+    """Waivers that name a system of the inventory and a control of the policies: anything else
+    would match nothing and be silently ignored, so it is an input error (with "did you mean")."""
+    from secaudit.load import control_ids, load_waivers
+
+    return load_waivers(path, {s.id for s in inventory.systems}, control_ids(library.policies.values()))
 
 
 def assess(req: ScanRequest, inventory: Inventory, library: PolicyLibrary) -> list[SystemAssessment]:
@@ -214,6 +226,7 @@ def results_from_journal(journal: Journal, run_id: str, overrides: Mapping[str, 
 
     meta = journal.meta()
     req = ScanRequest.from_meta({**meta["request"], **(overrides or {})})
+    req = dataclasses.replace(req, ca_file=None)   # nothing is scanned: the CA bundle is not needed
     inventory, waivers, library = load_inputs(req)
     if meta.get("inventory_digest") and meta["inventory_digest"] != inventory.digest:
         raise InputError([Diagnostic(req.inventory_file or "-", 0, 0, "scan.inventory_changed", {"run": run_id})])

@@ -8,11 +8,9 @@ reporting each problem as file:line:col.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -21,7 +19,7 @@ from secaudit.classify.facts import FACTS
 from secaudit.errors import Diagnostic, InputError
 from secaudit.model import LocalText, SourceRef
 from secaudit.resources import policies_dir
-from secaudit.yamlread import read_yaml_text
+from secaudit.yamlread import YamlDoc, read_yaml_file, read_yaml_text
 
 DEFAULT_REGIME = "decree-331-2026"
 _REGIME_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
@@ -145,136 +143,166 @@ def available_regimes() -> tuple[str, ...]:
 
 
 def load_regime(name_or_path: str | None = None) -> Regime:
-    """Load a shipped regime by id (``decree-85-2016``) or a regime file by path."""
+    """Load a shipped regime by id (``decree-85-2016``) or a regime file by path (``*.yaml``).
+
+    A path is read as given (a named pipe or a device is refused, errors name it as written)."""
     name = name_or_path or DEFAULT_REGIME
-    p = Path(name)
-    if not (p.suffix in (".yaml", ".yml") and p.is_file()):
-        p = regimes_dir() / f"{name}.yaml"
-        if not _REGIME_ID.match(name) or not p.is_file():
-            raise InputError([Diagnostic("--regime", 0, 0, "classify.error.unknown_regime",
-                                         {"regime": name, "known": ", ".join(available_regimes()) or "-"})])
-    return _load_cached(str(p.resolve()))
+    if Path(name).suffix in (".yaml", ".yml"):
+        return _load_cached(name)
+    shipped = regimes_dir() / f"{name}.yaml"
+    if not _REGIME_ID.match(name) or not shipped.is_file():
+        raise InputError([Diagnostic("--regime", 0, 0, "classify.error.unknown_regime",
+                                     {"regime": name, "known": ", ".join(available_regimes()) or "-"})])
+    return _load_cached(str(shipped))
 
 
 @lru_cache(maxsize=16)
 def _load_cached(path: str) -> Regime:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as e:
-        raise InputError([Diagnostic(path, 0, 0, "classify.regime.unreadable", {"error": e.strerror or str(e)})])
-    return parse_regime(text, path)
-
-
-@lru_cache(maxsize=1)
-def _schema() -> dict[str, Any]:
-    return json.loads(resources.files("secaudit").joinpath("schemas/regime.schema.json").read_text("utf-8"))
+    doc, problems = read_yaml_file(path)
+    if doc is None or problems:
+        raise InputError(problems)
+    return regime_from_doc(doc)
 
 
 def parse_regime(text: str, filename: str = "<regime>") -> Regime:
     """Parse and validate a regime file's text; raises InputError listing every problem found."""
-    doc, read_problems = read_yaml_text(filename, text)
-    if doc is None or read_problems:
-        raise InputError(read_problems)
+    doc, problems = read_yaml_text(filename, text)
+    if doc is None or problems:
+        raise InputError(problems)
+    return regime_from_doc(doc)
+
+
+def regime_from_doc(doc: YamlDoc) -> Regime:
+    """The Regime of a parsed regime file; raises InputError listing every problem, each at file:line:col.
+
+    First the published schema (unknown keys with "did you mean", as for inventories), then what a
+    schema cannot say: conditions over known facts, unique ids, every level covered once."""
+    from secaudit.schemacheck import schema_diagnostics
+
+    schema_problems = schema_diagnostics(doc, "regime")
+    if schema_problems:
+        raise InputError(schema_problems)
     data = doc.value
-
-    def diag(path: tuple[Any, ...], key: str, **args: Any) -> Diagnostic:
-        return doc.diag(tuple(path), key, **args)
-
-    import jsonschema
-
-    validator = jsonschema.Draft202012Validator(_schema())
-    errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
-    if errors:
-        raise InputError([diag(tuple(e.absolute_path), "classify.regime.schema",
-                               where="/".join(str(p) for p in e.absolute_path) or "/", error=e.message)
-                          for e in errors])
-
     problems: list[Diagnostic] = []
-
-    def text_of(v: Mapping[str, str]) -> LocalText:
-        return LocalText(en=v["en"], vi=v["vi"])
-
-    def compile_at(cond: Any, base: tuple[Any, ...]) -> tuple[Evaluator | None, frozenset[str]]:
-        ev, used, errs = compile_condition(cond, FACTS)
-        for err in errs:
-            problems.append(diag(base + err.path, err.key, **err.args))
-        return ev, used
-
-    # defaults: known facts with well-typed values
-    defaults: dict[str, Any] = {}
-    for name, value in (data.get("defaults") or {}).items():
-        _, _, errs = compile_condition({"fact": name, "eq": value}, FACTS)
-        for err in errs:
-            problems.append(diag(("defaults", name), err.key, **err.args))
-        defaults[name] = value
-
-    missing_when_nothing = tuple((data.get("nothing_matched") or {}).get("missing", ()))
-    for i, name in enumerate(missing_when_nothing):
-        if name not in FACTS:
-            problems.append(diag(("nothing_matched", "missing", i), "classify.regime.unknown_fact",
-                                 fact=name, known=", ".join(sorted(FACTS))))
-
+    defaults = _defaults(doc, problems)
+    missing_when_nothing = _nothing_matched(doc, problems)
     seen: dict[str, int] = {}
-    criteria: list[Criterion] = []
-    for i, c in enumerate(data["criteria"]):
-        if c["id"] in seen:
-            problems.append(diag(("criteria", i, "id"), "classify.regime.duplicate_id", id=c["id"]))
-        seen[c["id"]] = i
-        ev, used = compile_at(c["when"], ("criteria", i, "when"))
-        line, col = doc.where(("criteria", i))
-        criteria.append(Criterion(
-            id=c["id"], level=c["level"], article=c["article"], text=text_of(c["text"]),
-            applies_to=frozenset(c["applies_to"]) if "applies_to" in c else None,
-            facts=tuple(sorted(used)), evaluate=ev or (lambda f: (False, frozenset())),
-            source=SourceRef(filename, line, col)))
-
-    facts_used: set[str] = {f for c in criteria for f in c.facts}
-    interpretations: list[Interpretation] = []
-    for i, it in enumerate(data.get("interpretations") or ()):
-        if it["id"] in seen:
-            problems.append(diag(("interpretations", i, "id"), "classify.regime.duplicate_id", id=it["id"]))
-        seen[it["id"]] = i
-        ev, used = compile_at(it["when"], ("interpretations", i, "when"))
-        facts_used |= used
-        for name, value in (it.get("assume") or {}).items():
-            _, _, errs = compile_condition({"fact": name, "eq": value}, FACTS)
-            for err in errs:
-                problems.append(diag(("interpretations", i, "assume", name), err.key, **err.args))
-        interpretations.append(Interpretation(
-            id=it["id"], text=text_of(it["text"]), evaluate=ev or (lambda f: (False, frozenset())),
-            level=it.get("level"), assume=dict(it.get("assume") or {}),
-            flag=text_of(it["flag"]) if "flag" in it else None,
-            applies_to=frozenset(it["applies_to"]) if "applies_to" in it else None))
-
-    def deadline(v: Mapping[str, Any] | None) -> Deadline | None:
-        return Deadline(v["days"], v["working"], v["article"]) if v else None
-
-    authorities = tuple(Authority(tuple(a["levels"]), a["article"], text_of(a["appraiser"]),
-                                  text_of(a["approver"]), deadline(a.get("appraisal")),
-                                  deadline(a.get("approval"))) for a in data["authorities"])
-    periodic = tuple(Periodic(tuple(p["levels"]), p["months"], p["article"],
-                              text_of(p["note"]) if "note" in p else None)
-                     for p in data["periodic_assessment"])
-    for section, entries in (("authorities", authorities), ("periodic_assessment", periodic)):
-        count = {lvl: sum(lvl in e.levels for e in entries) for lvl in LEVELS}
-        for lvl, n in count.items():
-            if n != 1:
-                problems.append(diag((section,), "classify.regime.level_coverage",
-                                     section=section, level=lvl, count=n))
-
-    components = tuple(DossierComponent(d["id"], d["filled"], text_of(d["title"]),
-                                         tuple(d.get("levels", LEVELS)))
-                       for d in data["dossier"]["components"])
-
+    criteria = _criteria(doc, seen, problems)
+    interpretations, interpreted_facts = _interpretations(doc, seen, problems)
+    authorities, periodic = _authorities(data), _periodic(data)
+    _check_level_coverage(doc, authorities, periodic, problems)
     if problems:
         raise InputError(problems)
-
     return Regime(
-        id=data["id"], title=text_of(data["title"]), short=text_of(data["short"]),
-        standard=data.get("standard", ""), legal_basis=tuple(text_of(t) for t in data["legal_basis"]),
+        id=data["id"], title=_text(data["title"]), short=_text(data["short"]),
+        standard=data.get("standard", ""), legal_basis=tuple(_text(t) for t in data["legal_basis"]),
         max_rule_article=data["max_rule_article"],
-        security_unit=text_of(data["security_unit"]) if "security_unit" in data else LocalText("", ""),
+        security_unit=_text(data["security_unit"]) if "security_unit" in data else LocalText("", ""),
         defaults=defaults, nothing_matched_missing=missing_when_nothing,
-        criteria=tuple(criteria), interpretations=tuple(interpretations), authorities=authorities,
-        periodic=periodic, dossier_article=data["dossier"]["article"], dossier_components=components,
-        source=SourceRef(filename, 1, 1), facts_used=frozenset(facts_used))
+        criteria=criteria, interpretations=interpretations, authorities=authorities,
+        periodic=periodic, dossier_article=data["dossier"]["article"], dossier_components=_components(data),
+        source=SourceRef(doc.file, 1, 1),
+        facts_used=frozenset({f for c in criteria for f in c.facts} | interpreted_facts))
+
+
+def _text(v: Mapping[str, str]) -> LocalText:
+    return LocalText(en=v["en"], vi=v["vi"])
+
+
+def _never(facts: Any) -> tuple[bool, frozenset[str]]:
+    return False, frozenset()
+
+
+def _compile(doc: YamlDoc, cond: Any, base: tuple[Any, ...],
+             problems: list[Diagnostic]) -> tuple[Evaluator | None, frozenset[str]]:
+    ev, used, errs = compile_condition(cond, FACTS)
+    problems.extend(doc.diag(base + err.path, err.key, **err.args) for err in errs)
+    return ev, used
+
+
+def _check_fact_values(doc: YamlDoc, values: Mapping[str, Any], base: tuple[Any, ...],
+                       problems: list[Diagnostic]) -> None:
+    """Each ``fact: value`` names a known fact with a value of its type."""
+    for name, value in values.items():
+        _, _, errs = compile_condition({"fact": name, "eq": value}, FACTS)
+        problems.extend(doc.diag(base + (name,), err.key, **err.args) for err in errs)
+
+
+def _defaults(doc: YamlDoc, problems: list[Diagnostic]) -> dict[str, Any]:
+    defaults = dict(doc.value.get("defaults") or {})
+    _check_fact_values(doc, defaults, ("defaults",), problems)
+    return defaults
+
+
+def _nothing_matched(doc: YamlDoc, problems: list[Diagnostic]) -> tuple[str, ...]:
+    missing = tuple((doc.value.get("nothing_matched") or {}).get("missing", ()))
+    for i, name in enumerate(missing):
+        if name not in FACTS:
+            problems.append(doc.diag(("nothing_matched", "missing", i), "classify.regime.unknown_fact",
+                                     fact=name, known=", ".join(sorted(FACTS))))
+    return missing
+
+
+def _criteria(doc: YamlDoc, seen: dict[str, int], problems: list[Diagnostic]) -> tuple[Criterion, ...]:
+    criteria = []
+    for i, c in enumerate(doc.value["criteria"]):
+        if c["id"] in seen:
+            problems.append(doc.diag(("criteria", i, "id"), "classify.regime.duplicate_id", id=c["id"]))
+        seen[c["id"]] = i
+        ev, used = _compile(doc, c["when"], ("criteria", i, "when"), problems)
+        line, col = doc.where(("criteria", i))
+        criteria.append(Criterion(
+            id=c["id"], level=c["level"], article=c["article"], text=_text(c["text"]),
+            applies_to=frozenset(c["applies_to"]) if "applies_to" in c else None,
+            facts=tuple(sorted(used)), evaluate=ev or _never, source=SourceRef(doc.file, line, col)))
+    return tuple(criteria)
+
+
+def _interpretations(doc: YamlDoc, seen: dict[str, int],
+                     problems: list[Diagnostic]) -> tuple[tuple[Interpretation, ...], frozenset[str]]:
+    out = []
+    facts: set[str] = set()
+    for i, it in enumerate(doc.value.get("interpretations") or ()):
+        if it["id"] in seen:
+            problems.append(doc.diag(("interpretations", i, "id"), "classify.regime.duplicate_id", id=it["id"]))
+        seen[it["id"]] = i
+        ev, used = _compile(doc, it["when"], ("interpretations", i, "when"), problems)
+        facts |= used
+        _check_fact_values(doc, it.get("assume") or {}, ("interpretations", i, "assume"), problems)
+        out.append(Interpretation(
+            id=it["id"], text=_text(it["text"]), evaluate=ev or _never,
+            level=it.get("level"), assume=dict(it.get("assume") or {}),
+            flag=_text(it["flag"]) if "flag" in it else None,
+            applies_to=frozenset(it["applies_to"]) if "applies_to" in it else None))
+    return tuple(out), frozenset(facts)
+
+
+def _deadline(v: Mapping[str, Any] | None) -> Deadline | None:
+    return Deadline(v["days"], v["working"], v["article"]) if v else None
+
+
+def _authorities(data: Mapping[str, Any]) -> tuple[Authority, ...]:
+    return tuple(Authority(tuple(a["levels"]), a["article"], _text(a["appraiser"]), _text(a["approver"]),
+                           _deadline(a.get("appraisal")), _deadline(a.get("approval")))
+                 for a in data["authorities"])
+
+
+def _periodic(data: Mapping[str, Any]) -> tuple[Periodic, ...]:
+    return tuple(Periodic(tuple(p["levels"]), p["months"], p["article"], _text(p["note"]) if "note" in p else None)
+                 for p in data["periodic_assessment"])
+
+
+def _check_level_coverage(doc: YamlDoc, authorities: tuple[Authority, ...], periodic: tuple[Periodic, ...],
+                          problems: list[Diagnostic]) -> None:
+    """Every level has exactly one authority and one periodic-assessment interval."""
+    for section, entries in (("authorities", authorities), ("periodic_assessment", periodic)):
+        for lvl in LEVELS:
+            n = sum(lvl in e.levels for e in entries)
+            if n != 1:
+                problems.append(doc.diag((section,), "classify.regime.level_coverage",
+                                         section=section, level=lvl, count=n))
+
+
+def _components(data: Mapping[str, Any]) -> tuple[DossierComponent, ...]:
+    return tuple(DossierComponent(d["id"], d["filled"], _text(d["title"]), tuple(d.get("levels", LEVELS)))
+                 for d in data["dossier"]["components"])

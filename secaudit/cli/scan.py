@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any, Sequence
@@ -210,31 +209,21 @@ def report_command(results_file: str, formats: tuple[str, ...], out_dir: str, wa
             overrides["waivers_file"] = waivers_file
         results = results_from_journal(journal, results_file, overrides)
     else:
-        results = _read_results(results_file)
+        from secaudit.results_file import load_results_file
+
+        results = load_results_file(results_file)
         if not as_is:
             results = _reevaluate(results, waivers_file, lang, fail_on)
     deliver(results, formats, out_dir, lang)
     return scan_status(results, fail_on, errors_ok)
 
 
-def _read_results(path: str) -> Any:
-    from secaudit.errors import Diagnostic, InputError
-    from secaudit.serialize import results_from_dict
-
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return results_from_dict(json.load(fh))
-    except FileNotFoundError:
-        raise InputError([Diagnostic(path, 0, 0, "file.not_found")]) from None
-    except (ValueError, KeyError, TypeError) as e:
-        raise InputError([Diagnostic(path, 0, 0, "report.not_results", {"reason": str(e)[:200]})]) from None
-
-
 def _reevaluate(results: Any, waivers_file: str | None, lang: str, fail_on: str) -> Any:
-    from secaudit.load import load_waivers
-    from secaudit.run import ScanRequest, reevaluate
+    from secaudit.policy import load_library
+    from secaudit.run import ScanRequest, load_waivers_in_use, reevaluate
 
-    waivers = load_waivers(waivers_file) if waivers_file else ()
+    library, _ = load_library(results.run.profiles)
+    waivers = load_waivers_in_use(waivers_file, results.inventory, library) if waivers_file else ()
     inventory_file = None if results.run.inventory_file == "--target" else results.run.inventory_file
     req = ScanRequest(inventory_file=inventory_file, regime=results.run.regime, lang=lang, fail_on=fail_on)
-    return reevaluate(results, waivers, req)
+    return reevaluate(results, waivers, req, library)

@@ -281,10 +281,25 @@ def test_waivers_and_policy_documents():
 
 def test_waiver_system_must_exist_in_inventory_validated_with_it(tmp_path):
     w = tmp_path / "w.yaml"
-    w.write_text("kind: waivers\nwaivers:\n  - {control: X-1, system: qlvbb, reason: r, approved_by: a, "
+    w.write_text("kind: waivers\nwaivers:\n  - {control: TLS-PROTO-01, system: qlvbb, reason: r, approved_by: a, "
                  "expires: '2027-01-01'}\n")
     report = validate_files(["examples/inventory.yaml", str(w)])
     assert [(d.key, d.args["suggestion"]) for d in report.diagnostics] == [("waivers.unknown_system", "qlvb")]
+
+
+def test_waiver_control_must_be_one_a_policy_defines(tmp_path):
+    # issue 12 item 7: a waiver for CERT-TRUTS-01 validated as fine and matched nothing
+    w = tmp_path / "w.yaml"
+    w.write_text("kind: waivers\nwaivers:\n  - control: CERT-TRUTS-01\n    system: qlvb\n    reason: r\n"
+                 "    approved_by: a\n    expires: '2027-01-01'\n  - control: MINE-01\n    system: qlvb\n"
+                 "    reason: r\n    approved_by: a\n    expires: '2027-01-01'\n")
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("kind: policy\nid: mine\ntitle: {en: x, vi: x}\ncontrols:\n  - {id: MINE-01, title: {en: a, vi: b},"
+                    " check: tls.protocols.forbidden, severity: high}\n")
+    [d] = validate_files([str(w)]).diagnostics[:1]
+    assert (d.key, d.line, d.column, d.args["suggestion"]) == ("waivers.unknown_control", 3, 14, "CERT-TRUST-01")
+    assert [d.args["id"] for d in validate_files([str(w)]).diagnostics] == ["CERT-TRUTS-01", "MINE-01"]
+    assert [d.args["id"] for d in validate_files([str(w), str(mine)]).diagnostics] == ["CERT-TRUTS-01"]
 
 
 def test_policy_extending_an_unknown_policy_is_located_with_a_suggestion(tmp_path):

@@ -83,12 +83,28 @@ def test_schema_errors_are_reported_with_line_and_path() -> None:
     data = _shipped_data()
     del data["criteria"][2]["text"]["vi"]
     data["criteria"][3]["level"] = 7
-    errors = _errors(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
-    assert {d.key for d in errors} == {"classify.regime.schema"}
-    rendered = [d.render("en") for d in errors]
-    assert any("criteria/2/text" in r and "'vi' is a required property" in r for r in rendered)
-    assert any("criteria/3/level" in r for r in rendered)
-    assert all(d.line > 0 for d in errors)
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    errors = _errors(text)
+    assert {d.key for d in errors} == {"schema.required", "schema.range"}
+    lines = text.splitlines()
+    assert all(d.line > 0 and d.file == "bad.yaml" for d in errors)
+    [level] = [d for d in errors if d.key == "schema.range"]
+    assert lines[level.line - 1].strip() == "level: 7"
+
+
+def test_unknown_key_in_a_criterion_is_located_at_the_key_with_a_suggestion() -> None:
+    # issue 12 item 9: was "criteria/1: Additional properties are not allowed ('weight' was unexpected)"
+    # at the criterion's line
+    text = (regimes_dir() / "decree-85-2016.yaml").read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.lstrip().startswith("article:") and i > 20)
+    indent = lines[at][: len(lines[at]) - len(lines[at].lstrip())]
+    lines.insert(at + 1, f"{indent}levle: 3\n")
+    (d,) = _errors("".join(lines))
+    assert (d.key, d.line, d.column) == ("schema.unknown_key_suggest", at + 2, len(indent) + 1)
+    assert d.args["suggestion"] == "level"
+    assert "unknown key 'levle'; did you mean 'level'?" in d.render("en")
+    assert "có phải ý bạn là 'level'" in d.render("vi")
 
 
 def test_duplicate_ids_and_level_coverage() -> None:
