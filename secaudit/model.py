@@ -280,6 +280,7 @@ class System:
     allowed_ports: tuple[int, ...] = ()            # ports the system may expose (its endpoints' ports are implied)
     hosts: tuple[str, ...] = ()                    # hosts without a declared service (ad hoc: `secaudit ports HOST`)
     source: SourceRef = SourceRef()
+    domains: tuple[str, ...] = ()                  # DNS domains the system sends or receives mail for (mail checks)
     approval: Approval = Approval()
 
     @property
@@ -312,11 +313,28 @@ class Organisation:
 
 
 @dataclass(frozen=True)
+class Zone:
+    """A network zone and the networks declared in it: the scope of discovery (``secaudit discover``)."""
+
+    id: str
+    networks: tuple[str, ...] = ()                 # CIDR, canonical (ipaddress' text form)
+    description: str = ""
+    source: SourceRef = SourceRef()
+
+
+@dataclass(frozen=True)
 class Inventory:
     organisation: Organisation
     systems: tuple[System, ...]
     source: SourceRef = SourceRef()
     digest: str = ""                               # sha256 of the file's bytes
+    zones: tuple[Zone, ...] = ()                   # declared zones with their networks
+
+    def zone(self, zone_id: str) -> Zone:
+        for z in self.zones:
+            if z.id == zone_id:
+                return z
+        raise KeyError(zone_id)
 
     def system(self, system_id: str) -> System:
         return self._by_id[system_id]
@@ -395,6 +413,7 @@ class Observation:
     error: str | None = None                       # readable reason when status is ERROR
     started_at: str = ""                           # ISO 8601 UTC
     duration_s: float = 0.0
+    worker: str = ""                               # the distributed worker that ran it ("" when run locally)
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,12 @@ class ScanRequest:
     ports_timeout: float = 120.0           # nmap: -sV on a silent port alone costs about 48 s
     run_timeout: float | None = None
     fail_on: str = "low"
+    resolver: str | None = None            # mail checks: DNS server HOST[:PORT] (default: the system's resolver)
+    mta_sts_port: int = 443                # mail checks: port of the MTA-STS policy host (RFC 8461: 443; labs only)
+    executor: str = "local"                # "local" | "celery" (extra `distributed`)
+    broker: str | None = None              # celery: the broker URL, stored WITHOUT its password
+    broker_ca: str | None = None           # celery over rediss://: the CA of the broker's certificate
+    visibility_timeout: float = 900.0      # celery: seconds before a batch a lost worker held is redelivered
     # check name -> params laid over those of every control using that check (`secaudit ports --scan/--range`)
     check_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
@@ -124,6 +130,13 @@ def load_inputs(req: ScanRequest) -> tuple[Inventory, tuple[Waiver, ...], Policy
         raise InputError([Diagnostic("secaudit scan", 0, 0, "scan.inventory_or_target")])
     if req.adhoc and not (req.level or req.profiles):
         raise InputError([Diagnostic("secaudit scan", 0, 0, "scan.target_needs_level")])
+    if req.resolver:
+        from secaudit.probes.mail import parse_resolver
+
+        try:
+            parse_resolver(req.resolver)
+        except TargetError as e:
+            raise InputError([Diagnostic("--resolver", 0, 0, e.key, {"value": req.resolver})]) from None
     if req.ca_file:
         from secaudit.cafile import check_ca_file
 
@@ -167,7 +180,8 @@ def inventory_scope(inventory: Inventory) -> tuple[str, ...]:
 
 def runner_context(req: ScanRequest, inventory: Inventory) -> RunnerContext:
     """What every family's runner gets: the inventory's scope and the run's options."""
-    return RunnerContext(scope=inventory_scope(inventory), ca_file=req.ca_file)
+    return RunnerContext(scope=inventory_scope(inventory), ca_file=req.ca_file,
+                         options={"resolver": req.resolver, "mta_sts_port": req.mta_sts_port})
 
 
 @dataclass
@@ -188,10 +202,25 @@ def start_run(req: ScanRequest, runs_base: Path) -> tuple[Journal, str]:
     return journal, run_id
 
 
-def execute_scan(req: ScanRequest, journal: Journal, run_id: str, observer: ExecutionObserver | None = None,
-                 executor: Any = None) -> ScanOutcome:
-    from secaudit.checks import REGISTRY
+def make_executor(req: ScanRequest, inventory: Inventory, plan: Plan, run_id: str, broker: Any = None) -> Any:
+    """The executor the request asks for: local (in-process) or celery (per-zone queues on a broker)."""
+    if req.executor == "celery":
+        from secaudit.execute.broker import broker_config
+        from secaudit.execute.celery_executor import CeleryExecutor, default_runners, zones_by_host
+
+        broker = broker or broker_config(req.broker or "", ca_file=req.broker_ca,
+                                         visibility_timeout=req.visibility_timeout)
+        return CeleryExecutor(broker, run_id, zones_by_host(inventory), default_runners(), req.limits())
     from secaudit.probes.registry import runners
+
+    return LocalExecutor(runners(runner_context(req, inventory), sorted({p.kind for p in plan.probes})),
+                         req.limits())
+
+
+def execute_scan(req: ScanRequest, journal: Journal, run_id: str, observer: ExecutionObserver | None = None,
+                 executor: Any = None, broker: Any = None) -> ScanOutcome:
+    """Plan and execute a scan; ``broker`` (a BrokerConfig with its password) serves ``executor=celery``."""
+    from secaudit.checks import REGISTRY
 
     inventory, waivers, library = load_inputs(req)
     meta = journal.meta()
@@ -200,9 +229,7 @@ def execute_scan(req: ScanRequest, journal: Journal, run_id: str, observer: Exec
     journal.update_meta(inventory_digest=inventory.digest)
     assessments = assess(req, inventory, library)
     plan = make_plan(req, assessments, inventory)
-    if executor is None:
-        kinds = sorted({p.kind for p in plan.probes})
-        executor = LocalExecutor(runners(runner_context(req, inventory), kinds), req.limits())
+    executor = executor or make_executor(req, inventory, plan, run_id, broker)
     try:
         summary = executor.execute(plan.probes, journal, observer)
     finally:

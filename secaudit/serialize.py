@@ -162,7 +162,7 @@ def observation_from_dict(data: Mapping[str, Any]) -> Observation:
     return Observation(
         probe_id=data["probe_id"], kind=kind, target=data["target"], status=ObservationStatus(data["status"]),
         facts=facts, error=data.get("error"), started_at=data.get("started_at", ""),
-        duration_s=float(data.get("duration_s", 0.0)),
+        duration_s=float(data.get("duration_s", 0.0)), worker=str(data.get("worker") or ""),
     )
 
 

@@ -37,14 +37,18 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from secaudit.cli import classify, completion, demo, documents, dossier, policy, ports, scan, tls, validate
+    from secaudit.cli import (classify, completion, demo, discover, documents, dossier, policy, ports, scan, tls,
+                              validate, worker)
 
-    for module in (validate, policy, classify, dossier, tls, ports, demo, completion):
+    for module in (validate, policy, classify, dossier, tls, ports, discover, demo, completion):
         cli.add_command(module.command)
     cli.add_command(scan.scan_command)
     cli.add_command(scan.report_command)
     cli.add_command(documents.annual_report_command)
     cli.add_command(documents.status_command)
+    cli.add_command(documents.cover_letter_command)
+    cli.add_command(worker.worker_command)
+    cli.add_command(worker.workers_command)
     from secaudit.cli import history
 
     for command in history.COMMANDS:

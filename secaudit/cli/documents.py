@@ -133,3 +133,43 @@ def _display(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+@click.command("cover-letter")
+@click.argument("inventory", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--system", "system_id", required=True, metavar="ID", help="The system of the inventory.")
+@click.option("--kind", type=click.Choice(("appraisal", "opinion")), default="appraisal", show_default=True,
+              help="appraisal: Form 01 (levels 1-2) or Form 02 (levels 3-5); opinion: Form 03 (levels 4-5).")
+@regime_option
+@click.option("--format", "fmt", type=click.Choice(DOCUMENT_FORMATS), default="md", show_default=True)
+@click.option("-o", "--output", "out", default=None, metavar="FILE", help="Write to FILE instead of stdout.")
+@lang_option
+def cover_letter_command(inventory: str, system_id: str, kind: str, regime: str | None, fmt: str,
+                         out: str | None) -> int:
+    """Write the cover letter that goes with a system's level dossier, on the form its proposed level
+    needs: Form No. 01 (request for appraisal and approval, levels 1-2), Form No. 02 (request for
+    appraisal, levels 3-5; at levels 4-5 from the owner to the appraising ministry) or, with --kind
+    opinion, Form No. 03 (request for the specialised unit's professional opinion, levels 4-5).
+
+    \b
+    Exit status: 0 written; 2 input error (undetermined level, Form 03 below level 4, inventory).
+
+    \b
+    Example:
+      secaudit cover-letter examples/inventory.yaml --system dieu-khien-ho-chua --kind opinion --lang vi
+      secaudit cover-letter examples/inventory.yaml --system qlvb --format docx -o mau-01-qlvb.docx
+    """
+    from secaudit.classify.engine import classify_inventory
+    from secaudit.classify.regime import load_regime
+    from secaudit.i18n import current_lang
+    from secaudit.load import load_inventory
+    from secaudit.report.document_formats import render_document
+    from secaudit.report.letters import LetterInput, build_letter
+
+    reg = load_regime(regime)
+    inv = load_inventory(inventory)
+    (result,) = classify_inventory(inv, reg, [system_id])
+    document = build_letter(LetterInput(inv, system_id, result, reg, kind), current_lang(),
+                            "md" if fmt == "md" else "txt")
+    write_document(render_document(fmt, document), out, fmt)
+    return ExitStatus.OK

@@ -10,6 +10,7 @@ import click
 
 from secaudit.cli.common import FamilyChoice, lang_option
 from secaudit.cli.store_options import store_options
+from secaudit.cli.worker import BrokerOptions, broker_options
 from secaudit.status import scan_status
 
 SEVERITIES = ["critical", "high", "medium", "low", "info"]
@@ -42,6 +43,25 @@ def _print_summary(results: Any, lang: str) -> None:
     echo(get_format("text").render(results, lang).rstrip("\n"))
 
 
+def distributed_broker(req: Any, opts: BrokerOptions, executor: str) -> Any:
+    """The broker (password filled in) when the scan, or the run it resumes, uses the celery executor."""
+    if executor != "celery" and req.executor != "celery":
+        return None
+    return opts.config(fallback_url=req.broker, fallback_ca=req.broker_ca, fallback_vt=req.visibility_timeout)
+
+
+def _with_broker(req: Any, broker: Any) -> Any:
+    """The request as stored in run.json: the broker URL without its password."""
+    import dataclasses
+
+    from secaudit.execute.broker import strip_password
+
+    if broker is None:
+        return req
+    return dataclasses.replace(req, executor="celery", broker=strip_password(broker.url), broker_ca=broker.ca_file,
+                               visibility_timeout=broker.visibility_timeout)
+
+
 @click.command("scan")
 @click.argument("inventory", required=False, type=click.Path(dir_okay=False, path_type=str))
 @click.option("--system", "systems", multiple=True, metavar="ID", help="Scan only this system (repeatable).")
@@ -69,6 +89,10 @@ def _print_summary(results: Any, lang: str) -> None:
 @click.option("--sni", help="With --target: TLS server name to send.")
 @click.option("--ca-file", type=click.Path(exists=True, dir_okay=False, path_type=str),
               help="Extra trust store: the organisation's CA bundle (PEM).")
+@click.option("--resolver", metavar="HOST[:PORT]",
+              help="DNS server for the mail-domain checks (an IP address; default: the system's resolver).")
+@click.option("--mta-sts-port", type=click.IntRange(1, 65535), default=443, show_default=True,
+              help="Port of the MTA-STS policy host. RFC 8461 fixes 443: change it only for a test lab.")
 @click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Probe batches at once.")
 @click.option("--per-host", type=click.IntRange(1, 16), default=2, show_default=True,
@@ -82,7 +106,9 @@ def _print_summary(results: Any, lang: str) -> None:
 @click.option("--resume", "resume", metavar="RUN_ID", help="Resume an interrupted run: skip what it already observed.")
 @click.option("--runs-dir", type=click.Path(file_okay=False, path_type=str),
               help="Where run journals live (default .secaudit-runs, or SECAUDIT_RUNS_DIR).")
-@click.option("--executor", type=click.Choice(["local"]), default="local", show_default=True)
+@click.option("--executor", type=click.Choice(["local", "celery"]), default="local", show_default=True,
+              help="local: probes run here; celery: each zone's probes go to its workers through --broker.")
+@broker_options(required=False)
 @click.option("--quiet", "-q", is_flag=True, help="No progress display; only the final summary.")
 @click.option("--log-json", is_flag=True, help="Structured JSON logs on stderr.")
 @click.option("--no-store", is_flag=True, help="Do not keep this run in the history store.")
@@ -91,10 +117,11 @@ def _print_summary(results: Any, lang: str) -> None:
 def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[str, ...], waivers_file: str | None,
                  formats: tuple[str, ...], out_dir: str, fail_on: str, errors_ok: bool, regime: str | None,
                  targets: tuple[str, ...], level: int | None, profiles: tuple[str, ...], service: str | None,
-                 starttls: str | None, sni: str | None, ca_file: str | None, concurrency: int, per_host: int,
-                 rate: float | None, timeout: float, ports_timeout: float, run_timeout: float | None, resume: str | None,
-                 runs_dir: str | None, executor: str, quiet: bool, log_json: bool, no_store: bool = False,
-                 db: str | None = None, data_dir: str | None = None) -> int:
+                 starttls: str | None, sni: str | None, ca_file: str | None, resolver: str | None, mta_sts_port: int,
+                 concurrency: int,
+                 per_host: int, rate: float | None, timeout: float, ports_timeout: float, run_timeout: float | None, resume: str | None,
+                 runs_dir: str | None, executor: str, broker_opts: BrokerOptions, quiet: bool, log_json: bool,
+                 no_store: bool = False, db: str | None = None, data_dir: str | None = None) -> int:
     """Check the endpoints of every system against the controls of its level, and report.
 
     Runs classify → resolve → plan → execute → evaluate → report. Exit status: 0 compliant,
@@ -107,7 +134,9 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
       secaudit scan examples/inventory.yaml --system cong-dvc --fail-on high
       secaudit scan --target 127.0.0.1:8443 --level 3
       secaudit scan --target 127.0.0.1:8443 --profile mozilla-intermediate --format junit
+      secaudit scan inventory.yaml --resolver 127.0.0.53 --only mail
       secaudit scan --resume 20261123T101500Z-a1b2c3
+      secaudit scan examples/inventory.yaml --executor celery --broker redis://scanner@127.0.0.1:6379/0
     """
     from secaudit.cli.output import echo, print_error
     from secaudit.cli.progress import make_observer
@@ -122,19 +151,21 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
         inventory_file=inventory, targets=targets, service=service, starttls=starttls, sni=sni, level=level,
         profiles=profiles, systems=systems, only=only, waivers_file=waivers_file, regime=regime, lang=lang,
         ca_file=ca_file, concurrency=concurrency, per_host=per_host, rate=rate, timeout=timeout,
-        ports_timeout=ports_timeout, run_timeout=run_timeout, fail_on=fail_on)
-    req, journal, run_id = _open_run(new, base, resume)
+        ports_timeout=ports_timeout, run_timeout=run_timeout, fail_on=fail_on, resolver=resolver,
+        mta_sts_port=mta_sts_port)
+    req, journal, run_id, broker = _open_run(new, base, resume, broker_opts, executor)
     observer = make_observer(quiet=quiet, log_json=log_json)
     # From here on Ctrl-C and SIGTERM are noted, not raised: the executor stops, the reports are
     # still written from the journal, and the status is 130 (secaudit.execute.interrupts).
     with deferred_signals() as interrupts:
-        outcome = execute_scan(req, journal, run_id, observer)
+        outcome = execute_scan(req, journal, run_id, observer, broker=broker)
         results = outcome.results
+        history = None
         if results.run.complete and not no_store:      # a complete run (or a --resume that completed it) enters history
             from secaudit.cli.store_options import store_results
 
-            store_results(results, db, data_dir)
-        deliver(results, formats, out_dir, lang)
+            _, history = store_results(results, db, data_dir, formats or DEFAULT_FORMATS)
+        deliver(results, formats, out_dir, lang, history)
         if not results.run.complete:
             echo(t("scan.incomplete", lang, run=run_id))
             print_error(t("scan.resume_hint", lang, run=run_id, runs_dir=str(base)))
@@ -143,9 +174,11 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
     return scan_status(results, req.fail_on, errors_ok, interrupted)
 
 
-def _open_run(new: Any, base: Path, resume: str | None) -> tuple[Any, Any, str]:
-    """The request and journal of a new run (inputs checked before its directory is created), or of the
-    run ``resume`` names (its stored request, with this invocation's language and --fail-on)."""
+def _open_run(new: Any, base: Path, resume: str | None, broker_opts: BrokerOptions,
+              executor: str) -> tuple[Any, Any, str, Any]:
+    """The request, journal, run id and broker of a new run (inputs checked before its directory is
+    created), or of the run ``resume`` names (its stored request, with this invocation's language and
+    --fail-on). The broker (with its password) is set when the run uses the celery executor."""
     from secaudit.execute.journal import Journal
     from secaudit.run import ScanRequest, load_inputs, start_run
 
@@ -153,18 +186,24 @@ def _open_run(new: Any, base: Path, resume: str | None) -> tuple[Any, Any, str]:
         journal = Journal.open_existing(base, resume)
         stored = ScanRequest.from_meta(journal.meta()["request"])
         req = ScanRequest.from_meta({**stored.to_meta(), "lang": new.lang, "fail_on": new.fail_on})
-        return req, journal, resume
-    load_inputs(new)                       # input errors before a run directory is created
-    journal, run_id = start_run(new, base)
-    return new, journal, run_id
+        broker = distributed_broker(req, broker_opts, executor)
+        return _with_broker(req, broker), journal, resume, broker
+    broker = distributed_broker(new, broker_opts, executor)
+    req = _with_broker(new, broker)
+    load_inputs(req)                       # input errors before a run directory is created
+    journal, run_id = start_run(req, base)
+    return req, journal, run_id, broker
 
 
-def deliver(results: Any, formats: Sequence[str], out_dir: str, lang: str) -> None:
-    """Write the reports, print the summary and where each report went."""
+def deliver(results: Any, formats: Sequence[str], out_dir: str, lang: str, history: Any = None) -> None:
+    """Write the reports (with the run's history, when stored: SARIF baselineState, the HTML trend),
+    print the summary and where each report went."""
     from secaudit.cli.output import echo
     from secaudit.i18n import t
+    from secaudit.report.context import report_history
 
-    written = write_reports(results, formats or DEFAULT_FORMATS, Path(out_dir), lang)
+    with report_history(history):
+        written = write_reports(results, formats or DEFAULT_FORMATS, Path(out_dir), lang)
     _print_summary(results, lang)
     for name, path in written.items():
         echo(t("scan.written", lang, format=name, path=str(path)))

@@ -20,12 +20,12 @@ from secaudit.probes.interface import BaseFamily, ProbeRunner, RunnerContext, Ta
 
 class TlsRunner:
     kind = "tls"
-    batch_size = 10          # one sslyze Scanner per batch (its defaults: 10 servers at once)
+    batch_size = 10          # endpoints per batch, all started at once (each its own pipeline and budget)
     parallel = 10
 
     @property
     def overhead_s(self) -> float:
-        """Time a batch may spend in the "does it speak?" check before its endpoints' budgets start."""
+        """Time an endpoint may spend in the "does it speak?" check before its own budget starts."""
         from secaudit.probes.tls import quick_check_overhead_s
 
         return quick_check_overhead_s()
@@ -34,16 +34,11 @@ class TlsRunner:
         self.ca_file = Path(ca_file) if ca_file else None
 
     def run(self, probes: Sequence[Probe], *, timeout_s: float) -> Iterator[Observation]:
-        from secaudit.probes.tls import TlsProbeParams, TlsTarget, scan
+        from secaudit.probes.tls import TlsProbeParams, TlsTarget, scan_endpoints
 
-        groups: dict[TlsProbeParams, list[TlsTarget]] = {}
-        for p in probes:
-            params = TlsProbeParams.from_dict(p.params["scan"])
-            groups.setdefault(params, []).append(TlsTarget(p.params["host"], p.params["port"], p.params.get("sni"),
-                                                           p.params.get("starttls"), probe_id=p.id))
-        for params, targets in groups.items():
-            for obs in scan(targets, params, timeout_s=timeout_s, ca_file=self.ca_file, batch_size=len(targets)):
-                yield obs
+        jobs = [(TlsTarget(p.params["host"], p.params["port"], p.params.get("sni"), p.params.get("starttls"),
+                           probe_id=p.id), TlsProbeParams.from_dict(p.params["scan"])) for p in probes]
+        yield from scan_endpoints(jobs, timeout_s=timeout_s, ca_file=self.ca_file, concurrency=max(1, len(jobs)))
 
 
 class TlsFamily(BaseFamily):

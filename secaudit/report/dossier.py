@@ -118,7 +118,8 @@ def _overview(b: _B, d: DossierInput, system: System) -> None:
               (tx.t("dossier.field.name"), system.name), (tx.t("dossier.field.id"), system.id),
               (tx.t("dossier.field.owner"), system.owner or org.owner_body),
               (tx.t("dossier.field.operator"), system.operator),
-              (b.t("dx.security_unit"), org.security_unit)), widths=(2, 5), id="overview"))
+              (b.t("dx.security_unit"), (org.security_unit_details.name if org.security_unit_details else "")
+               or org.security_unit)), widths=(2, 5), id="overview"))
     rows = [(tx.t("dossier.field.purpose"), _value("purpose", system.purpose, tx)),
             (tx.t("dossier.field.information"), _value("information", list(system.facts.information), tx) or "-")]
     if system.description:
@@ -388,7 +389,8 @@ def build_dossier(d: DossierInput, kind: str, lang: str) -> Document:
     issuer = system.owner or org.name or ""
     superior = org.owner_body if org.owner_body and org.owner_body != issuer else ""
     header = Header(superior=superior.upper(), issuer=issuer.upper(), number="", subject="",
-                    place_date=tx.t("dossier.place_date"), motto=(b.lit(MOTTO[0]), b.lit(MOTTO[1])))
+                    place_date=(tx.t("doc.place_date", place=org.place, year="......") if org.place
+                                else tx.t("dossier.place_date")), motto=(b.lit(MOTTO[0]), b.lit(MOTTO[1])))
     title = tx.t(f"doc.title.dossier.{b.regime_key}")
     return Document("dossier", title, header, tuple(b.blocks), lang)
 

@@ -142,3 +142,28 @@ def test_decree_85_report_uses_that_regimes_terms(db: str) -> None:
 def test_binary_format_needs_an_output_file(db: str) -> None:
     r = run("annual-report", "examples/inventory.yaml", "--db", db, "--format", "docx")
     assert r.returncode == 2 and "-o" in r.stderr
+
+
+def test_pdf_through_libreoffice_renders_page_one(db: str, tmp_path: Path) -> None:
+    """Real LibreOffice headless, then pdftoppm: page 1 becomes a PNG (what docs/img shows)."""
+    out = tmp_path / "bao-cao.pdf"
+    r = run("annual-report", "examples/inventory.yaml", "--year", "2026", "--db", db, "--format", "pdf",
+            "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert out.read_bytes().startswith(b"%PDF-")
+    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True, timeout=60).stdout
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text and "Kính gửi: Bộ Công an" in text
+    subprocess.run(["pdftoppm", "-r", "40", "-f", "1", "-l", "1", "-png", str(out), str(tmp_path / "p")],
+                   check=True, timeout=60)
+    png = next(tmp_path.glob("p*.png"))
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
+
+
+def test_pdf_without_libreoffice_says_how_to_get_it(db: str, tmp_path: Path) -> None:
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    r = run("annual-report", "examples/inventory.yaml", "--db", db, "--format", "pdf", "-o",
+            str(tmp_path / "x.pdf"), lang="en", env={"PATH": str(empty)})
+    assert r.returncode == 2
+    assert "libreoffice-writer-nogui" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "x.pdf").exists()

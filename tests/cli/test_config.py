@@ -18,7 +18,7 @@ INVENTORY = str(ROOT / "examples" / "inventory.yaml")
 
 
 def run(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("SECAUDIT_")}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SECAUDIT_") or k == "SECAUDIT_DATA_DIR"}
     clean.update(env or {})
     return subprocess.run([sys.executable, "-m", "secaudit", *args], cwd=cwd, env=clean, capture_output=True,
                           text=True, timeout=60)

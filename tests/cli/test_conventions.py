@@ -15,7 +15,7 @@ BIN = Path(sys.executable).parent
 
 
 def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SECAUDIT_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SECAUDIT_") or k == "SECAUDIT_DATA_DIR"}
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     return env
 

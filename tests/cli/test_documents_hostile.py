@@ -90,3 +90,26 @@ def test_dossier_neutralises_hostile_name_and_description(inventory: str, fmt: s
     assert "cmd" in out and "HYPERLINK" in out
     _no_controls(out)
     _no_formula_line(out)
+
+
+@pytest.mark.parametrize("command", [("dossier", "--system", "hostile"), ("annual-report", "--year", "2026"),
+                                     ("cover-letter", "--system", "hostile")])
+def test_word_documents_carry_no_control_characters(inventory: str, tmp_path: Path, command: tuple) -> None:
+    import zipfile
+
+    out = tmp_path / "doc.docx"
+    r = run(command[0], inventory, *command[1:], "--format", "docx", "-o", str(out),
+            *(["--data-dir", str(tmp_path / "d")] if command[0] == "annual-report" else []))
+    assert r.returncode == 0, r.stderr
+    xml = zipfile.ZipFile(out).read("word/document.xml").decode("utf-8")
+    assert "cmd" in xml and "\x1b" not in xml and "[31m" not in xml and "\u202e" not in xml
+
+
+@pytest.mark.parametrize("command", [("annual-report", "--year", "2026"), ("cover-letter", "--system", "hostile")])
+def test_markdown_documents_neutralise_hostile_strings(inventory: str, tmp_path: Path, command: tuple) -> None:
+    r = run(command[0], inventory, *command[1:],
+            *(["--data-dir", str(tmp_path / "d")] if command[0] == "annual-report" else []))
+    assert r.returncode == 0, r.stderr
+    _no_controls(r.stdout)
+    _no_formula_line(r.stdout)
+    assert "\\|" in r.stdout                     # the name's pipe cannot split a table cell

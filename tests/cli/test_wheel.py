@@ -55,7 +55,8 @@ def installed(tmp_path_factory) -> Path:
 
 
 def _env(bin_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SECAUDIT_") and k != "PYTHONPATH"}
+    env = {k: v for k, v in os.environ.items()
+           if (not k.startswith("SECAUDIT_") or k == "SECAUDIT_DATA_DIR") and k != "PYTHONPATH"}
     env.update({"PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "SECAUDIT_LANG": "en", "CI": "1"})
     return env
 
@@ -93,7 +94,7 @@ def test_given_the_installed_command_when_scanning_a_real_server_then_every_form
     pki = TestPKI()
     ca = pki.write_ca_file(tmp_path / "ca.pem")
     site_ = Site("good", *pki.write_leaf(pki.leaf(names=(HOST,)), tmp_path, "good"), host=HOST, port=8443,
-                 hsts="max-age=31536000")
+                 hsts="max-age=31536000", hardened=True)
     (tmp_path / "nginx").mkdir()
     inventory = tmp_path / "inventory.yaml"
     inventory.write_text(textwrap.dedent(f"""\

@@ -1,0 +1,222 @@
+"""sslyze's results -> :class:`~secaudit.observations.tls.TlsFacts` (nothing sslyze-typed leaves here).
+
+Protocols merge the sweep with the cipher enumeration of the versions it did not find refused;
+a suite handshake that timed out is unknown, never a refusal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from dataclasses import replace
+from typing import Any
+
+from secaudit.model import Observation, ObservationStatus
+from secaudit.observations.tls import (
+    AcceptedSuite,
+    Flag,
+    GroupsFacts,
+    HstsFacts,
+    Measure,
+    ProtocolResult,
+    ProtocolsFacts,
+    TlsFacts,
+    VulnerabilityFacts,
+)
+from secaudit.probes.tls.certfacts import certificate_facts
+from secaudit.probes.tls.params import CIPHER_COMMANDS, TlsTarget
+from secaudit.probes.tls.reach import readable
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def error_observation(t: TlsTarget, reason: str, started: str, t0: float) -> Observation:
+    return Observation(probe_id=t.probe_id or f"tls:{t.address}", kind="tls", target=t.address,
+                       status=ObservationStatus.ERROR, facts=None, error=reason, started_at=started,
+                       duration_s=round(time.monotonic() - t0, 3))
+
+
+_PROTOCOL_BY_VERSION = {1: "SSLv2", 2: "SSLv3", 3: "TLSv1.0", 4: "TLSv1.1", 5: "TLSv1.2", 6: "TLSv1.3"}
+
+
+def to_observation(t: TlsTarget, result: Any, sweep: ProtocolsFacts | None, started: str, t0: float) -> Observation:
+    if str(getattr(result.scan_status, "value", result.scan_status)) != "COMPLETED" \
+            or result.connectivity_result is None:
+        reason = "could not connect"
+        trace = result.connectivity_error_trace
+        if trace is not None:
+            # "sslyze.errors.ServerRejectedConnection: ..." -> "ServerRejectedConnection: ..."
+            reason = re.sub(r"^[\w.]+\.(\w+):", r"\1:", "".join(trace.format_exception_only()).strip())
+        return error_observation(t, f"TLS connection failed: {reason}", started, t0)
+    try:
+        facts = _facts(t, result, sweep)
+    except Exception as e:  # noqa: BLE001 - a bug in normalisation must not lose the endpoint
+        return error_observation(t, f"could not read the scan result: {readable(e)}", started, t0)
+    return Observation(probe_id=t.probe_id or f"tls:{t.address}", kind="tls", target=t.address,
+                       status=ObservationStatus.OK, facts=facts, started_at=started,
+                       duration_s=round(time.monotonic() - t0, 3))
+
+
+def _attempt(scan_result: Any, command: str) -> tuple[Measure, Any, str | None]:
+    from sslyze import ScanCommandAttemptStatusEnum as S
+
+    if scan_result is None:
+        return Measure.NOT_REQUESTED, None, None
+    attempt = getattr(scan_result, command)
+    if attempt.status == S.NOT_SCHEDULED:
+        return Measure.NOT_REQUESTED, None, None
+    if attempt.status == S.ERROR:
+        reason = attempt.error_reason.value if attempt.error_reason else "error"
+        if attempt.error_trace is not None:
+            text = "".join(attempt.error_trace.format_exception_only()).strip()
+            reason += ": " + re.sub(r"^[\w.]+\.(\w+):", r"\1:", text)[:300]
+        return Measure.ERROR, None, reason
+    return Measure.MEASURED, attempt.result, None
+
+
+def _facts(t: TlsTarget, result: Any, sweep: ProtocolsFacts | None) -> TlsFacts:
+    sr = result.scan_result
+    conn = result.connectivity_result
+    enumerated = _protocols_from_ciphers(sr)
+    if enumerated.status == Measure.NOT_REQUESTED:
+        protocols = sweep if sweep is not None else enumerated
+    elif sweep is not None:
+        protocols = _merge_protocols(sweep, enumerated)
+    else:
+        protocols = enumerated
+    return TlsFacts(
+        host=t.host, port=t.port, ip_address=result.server_location.ip_address or "",
+        sni=result.network_configuration.tls_server_name_indication, starttls=t.starttls,
+        highest_protocol=_PROTOCOL_BY_VERSION.get(conn.highest_tls_version_supported.value),
+        protocols=protocols,
+        certificate=certificate_facts(*_attempt(sr, "certificate_info")),
+        hsts=_hsts(sr),
+        vulnerabilities=_vulnerabilities(sr),
+        groups=_groups(sr),
+    )
+
+
+def _protocols_from_ciphers(sr: Any) -> ProtocolsFacts:
+    results = []
+    requested = False
+    for name, command in CIPHER_COMMANDS.items():
+        status, res, err = _attempt(sr, command)
+        if status == Measure.NOT_REQUESTED:
+            continue
+        requested = True
+        if status == Measure.ERROR:
+            results.append(ProtocolResult(name, None, err))
+            continue
+        suites = tuple(_accepted_suite(a, name) for a in res.accepted_cipher_suites)
+        # sslyze counts a timed-out handshake as a rejected suite; on a slow or loaded server that could
+        # hide an accepted weak suite. Keep what was seen, but never let a check pass on a short list.
+        timed_out = [r.cipher_suite.name for r in res.rejected_cipher_suites
+                     if "timed out" in (getattr(r, "error_message", "") or "").lower()]
+        note = (f"{len(timed_out)} suite handshake(s) timed out, e.g. {timed_out[0]}: "
+                "cannot tell whether they are accepted") if timed_out else None
+        if timed_out and not suites:
+            results.append(ProtocolResult(name, None, note))
+            continue
+        results.append(ProtocolResult(name, bool(suites), note, suites, suites_enumerated=True))
+    if not requested:
+        return ProtocolsFacts()
+    failed = [r.protocol for r in results if r.accepted is None]
+    return ProtocolsFacts(status=Measure.ERROR if failed else Measure.MEASURED,
+                          error=f"could not test {', '.join(failed)}" if failed else None,
+                          method="cipher_enumeration", results=tuple(results))
+
+
+def _merge_protocols(sweep: ProtocolsFacts, enumerated: ProtocolsFacts) -> ProtocolsFacts:
+    """Sweep + enumeration of the versions the sweep did not find refused."""
+    by_version = {r.protocol: r for r in enumerated.results}
+    results = []
+    for s in sweep.results:
+        e = by_version.get(s.protocol)
+        if e is None:   # not enumerated: refused by the sweep with every suite offered, so no suite to list
+            results.append(ProtocolResult(s.protocol, s.accepted, s.error, (), s.accepted is False))
+            continue
+        if e.accepted is None:
+            accepted = True if s.accepted else None
+        else:
+            accepted = bool(e.accepted or s.accepted)
+        if accepted and e.suites_enumerated and not e.suites:
+            # the version handshakes, yet no suite sslyze knows is accepted: do not let checks pass on nothing
+            results.append(ProtocolResult(s.protocol, True, "accepted, but no suite known to sslyze was accepted "
+                                          "one at a time", (), False))
+            continue
+        results.append(ProtocolResult(s.protocol, accepted, e.error if (accepted is None or e.error) else None,
+                                      e.suites, e.suites_enumerated))
+    failed = [r.protocol for r in results if r.accepted is None]
+    return ProtocolsFacts(status=Measure.ERROR if failed else Measure.MEASURED,
+                          error=f"could not test {', '.join(failed)}" if failed else None,
+                          method="handshake_per_version+cipher_enumeration", results=tuple(results))
+
+
+def _accepted_suite(a: Any, protocol: str) -> AcceptedSuite:
+    key = a.ephemeral_key
+    kind = size = None
+    if key is not None:
+        curve = getattr(key, "curve_name", None)
+        kind = f"ECDH {curve}" if curve else getattr(key, "type_name", "DH")
+        size = key.size
+    return AcceptedSuite.build(a.cipher_suite.name, a.cipher_suite.openssl_name, protocol, kind, size)
+
+
+def _hsts(sr: Any) -> HstsFacts:
+    status, res, err = _attempt(sr, "http_headers")
+    if status != Measure.MEASURED:
+        return HstsFacts(status=status, error=err)
+    if res.http_error_trace is not None:
+        reason = "".join(res.http_error_trace.format_exception_only()).strip()[:300]
+        return HstsFacts(status=Measure.ERROR, error=f"HTTP request failed: {reason}")
+    h = res.strict_transport_security_header
+    if h is None:
+        return HstsFacts(status=Measure.MEASURED, present=False, redirected_to=res.http_path_redirected_to)
+    return HstsFacts(status=Measure.MEASURED, present=True, max_age=h.max_age, include_subdomains=h.include_subdomains,
+                     preload=h.preload, redirected_to=res.http_path_redirected_to)
+
+
+def _flag(sr: Any, command: str, read) -> Flag:
+    status, res, err = _attempt(sr, command)
+    if status != Measure.MEASURED:
+        return Flag(status=status, error=err)
+    value, detail = read(res)
+    return Flag(status=Measure.MEASURED, value=value, detail=detail)
+
+
+def _vulnerabilities(sr: Any) -> VulnerabilityFacts:
+    from sslyze import RobotScanResultEnum as R
+
+    def robot(r: Any) -> tuple[bool | None, str]:
+        v = r.robot_result
+        if v == R.UNKNOWN_INCONSISTENT_RESULTS:
+            return None, v.value
+        return v in (R.VULNERABLE_STRONG_ORACLE, R.VULNERABLE_WEAK_ORACLE), v.value
+
+    robot_flag = _flag(sr, "robot", robot)
+    if robot_flag.status == Measure.MEASURED and robot_flag.value is None:
+        robot_flag = replace(robot_flag, status=Measure.ERROR, error="ROBOT test gave inconsistent results")
+    return VulnerabilityFacts(
+        heartbleed=_flag(sr, "heartbleed", lambda r: (r.is_vulnerable_to_heartbleed, None)),
+        robot=robot_flag,
+        ccs_injection=_flag(sr, "openssl_ccs_injection", lambda r: (r.is_vulnerable_to_ccs_injection, None)),
+        insecure_renegotiation=_flag(sr, "session_renegotiation", lambda r: (not r.supports_secure_renegotiation, None)),
+        client_renegotiation_dos=_flag(sr, "session_renegotiation",
+                                       lambda r: (r.is_vulnerable_to_client_renegotiation_dos,
+                                                  f"{r.client_renegotiations_success_count} renegotiations accepted")),
+        compression=_flag(sr, "tls_compression", lambda r: (r.supports_compression, None)),
+        no_fallback_scsv=_flag(sr, "tls_fallback_scsv", lambda r: (not r.supports_fallback_scsv, None)),
+        no_extended_master_secret=_flag(sr, "tls_extended_master_secret", lambda r: (not r.supports_ems_extension, None)),
+    )
+
+
+def _groups(sr: Any) -> GroupsFacts:
+    status, res, err = _attempt(sr, "elliptic_curves")
+    if status != Measure.MEASURED:
+        return GroupsFacts(status=status, error=err)
+    return GroupsFacts(status=Measure.MEASURED, supports_ecdh=res.supports_ecdh_key_exchange,
+                       supported=tuple(c.name for c in res.supported_curves or ()),
+                       rejected=tuple(c.name for c in res.rejected_curves or ()))
