@@ -288,6 +288,7 @@ class System:
     components: tuple[str, ...] = ()               # ids of other systems of the inventory
     endpoints: tuple[Endpoint, ...] = ()
     allowed_ports: tuple[int, ...] = ()            # ports the system may expose (its endpoints' ports are implied)
+    hosts: tuple[str, ...] = ()                    # hosts without a declared service (ad hoc: `secaudit ports HOST`)
     source: SourceRef = SourceRef()
     domains: tuple[str, ...] = ()                  # DNS domains the system sends or receives mail for (mail checks)
     approval: Approval = Approval()
