@@ -45,7 +45,7 @@ def command(inventory: str, zones: tuple[str, ...], networks: tuple[str, ...], m
     \b
     Examples:
       secaudit discover examples/inventory.yaml --zone dmz
-      secaudit discover inventory.yaml --network 10.20.30.0/28 --format sarif
+      secaudit discover inventory.yaml --network 127.0.0.16/31 --format sarif
     """
     from secaudit.cli.output import echo, print_error
     from secaudit.cli.scan import _print_summary, write_reports
