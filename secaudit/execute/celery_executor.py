@@ -85,7 +85,7 @@ class CeleryExecutor:
         self.ping_timeout = ping_timeout
         self.interrupts = interrupts
         self._app = app
-        self.broker_overhead_ms: list[float] = []     # per batch: round trip minus the worker's run time
+        self.broker_overhead_ms: list[float] = []     # per batch: round trip minus the worker's run time (incl. queue wait)
 
     @property
     def app(self) -> Any:
@@ -280,11 +280,23 @@ class _Run:
                 raise
             self.reason = self.reason or "broker_lost"
         self._revoke(inflight)
+        self._note_overhead()
         complete = not self.reason and not waiting and not inflight
         summary = ExecutionSummary(self.total, self.skipped, self.run, self.errors, self.timed_out, complete,
                                    self.reason)
         self.observer.finished(summary)
         return summary
+
+    def _note_overhead(self) -> None:
+        """run.json gets each batch's round trip minus the worker's own run time: the broker's cost plus the
+        time the batch waited in its zone's queue (up to --concurrency batches per zone are out at once)."""
+        samples = sorted(self.ex.broker_overhead_ms)
+        update = getattr(self.journal, "update_meta", None)
+        if not samples or update is None:
+            return
+        update(celery={"batches": len(samples), "queue_wait_and_broker_ms": {
+            "median": round(samples[len(samples) // 2], 1), "p95": round(samples[int(len(samples) * 0.95)], 1),
+            "max": round(samples[-1], 1)}})
 
     def _schedule(self, waiting: list[_Sent], inflight: list[_Sent], next_start: float) -> float:
         lim = self.ex.limits
