@@ -13,10 +13,14 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 BENCHES = {
     "classify": ["classify_bench.py"],
+    "load": ["load_bench.py"],
     "reports": ["reports.py"],
     "ports": ["ports_bench.py"],
+    "coverage": ["coverage_bench.py"],
     "tls": ["tls_bench.py"],
     "engine": ["engine_bench.py"],
+    "zones": ["zones_bench.py"],
+    "store": ["store_bench.py"],
 }
 
 

@@ -17,6 +17,7 @@ have runuser || need+=(util-linux)        # PostgreSQL refuses root: the tests r
 have redis-server || have /usr/bin/redis-server || need+=(redis-server)   # broker of the distributed executor (tests start their own)   # SSH auth-methods fallback when nmap's libssh2 cannot negotiate
 have soffice || need+=(libreoffice-writer-nogui)   # --format pdf of the documents (dossier, forms, annual report)
 have pdftoppm || need+=(poppler-utils)          # tests render page 1 of a document to PNG
+have /usr/sbin/nsd || need+=(nsd)          # authoritative DNS server for the mail-domain tests and the demo zone
 [ -e /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf ] || need+=(fonts-liberation2)   # metric-compatible Times New Roman for PDF
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Collection, Iterable, Sequence
 from urllib.parse import urlsplit
 
-from jsonschema import Draft202012Validator
 
 from secaudit.errors import Diagnostic, InputError
 from secaudit.schemacheck import schema_diagnostics as _schema_diagnostics
@@ -26,9 +25,10 @@ from secaudit.schemacheck import suggest as _suggest
 from secaudit.schemacheck import type_name as _type_name
 from secaudit.model import (
     Control, Damage, Endpoint, Facts, InfoClass, Inventory, LocalText, Organisation, PersonalData, Policy,
-    Purpose, Scope, SecretGrade, Service, Severity, SourceRef, Starttls, System, Waiver, WorksGrade,
+    PortCoverage, Purpose, Scope, SecretGrade, Service, Severity, SourceRef, Starttls, System, Waiver, WorksGrade,
+    Zone,
 )
-from secaudit.targets import TargetError, normalize_host, parse_hostport
+from secaudit.targets import TargetError, normalize_host, parse_coverage, parse_hostport
 from secaudit.yamlread import Path, YamlDoc, read_yaml_file, read_yaml_text
 
 KINDS = ("inventory", "policy", "waivers")
@@ -165,6 +165,45 @@ def _inventory_semantics(doc: YamlDoc) -> list[Diagnostic]:
         if isinstance(s, dict):
             out += _system_semantics(doc, i, s)
     out += _component_semantics(doc, systems, first_id)
+    out += _zone_semantics(doc)
+    return out
+
+
+def _domain_semantics(doc: YamlDoc, base: Path, s: dict[str, Any]) -> list[Diagnostic]:
+    """Each mail domain is a DNS name (never an address, an option or a pattern)."""
+    out: list[Diagnostic] = []
+    domains = s.get("domains") if isinstance(s.get("domains"), list) else []
+    for k, name in enumerate(domains):
+        if not isinstance(name, str):
+            continue
+        try:
+            normalize_host(name)
+            if _is_ip(name) or "." not in name.strip("."):
+                raise TargetError("inventory.domain_not_name", name)
+        except TargetError:
+            out.append(doc.diag(base + ("domains", k), "inventory.domain_invalid", value=_short(name)))
+    return out
+
+
+def _zone_semantics(doc: YamlDoc) -> list[Diagnostic]:
+    """Zone ids are unique; each network is CIDR without host bits (the declared scope of discovery)."""
+    import ipaddress
+
+    zones = doc.value.get("zones")
+    if not isinstance(zones, list):
+        return []
+    out, _first = _duplicate_ids(doc, "zones", "inventory.duplicate_zone")
+    for i, z in enumerate(zones):
+        nets = z.get("networks") if isinstance(z, dict) and isinstance(z.get("networks"), list) else []
+        for k, net in enumerate(nets):
+            if not isinstance(net, str):
+                continue
+            try:
+                if "/" not in net or net.startswith("-"):
+                    raise ValueError(net)
+                ipaddress.ip_network(net.strip(), strict=True)
+            except ValueError:
+                out.append(doc.diag(("zones", i, "networks", k), "target.scope_network", value=_short(net)))
     return out
 
 
@@ -201,6 +240,13 @@ def _system_semantics(doc: YamlDoc, i: int, s: dict[str, Any]) -> list[Diagnosti
         out.append(doc.diag(base + ("damage",), "inventory.damage_without_secret", at_key=True))
     if "strategic" in s and "state_secret" not in info and s.get("defence_security") is not True:
         out.append(doc.diag(base + ("strategic",), "inventory.damage_without_secret", at_key=True))
+    coverage = s.get("port_coverage")
+    if isinstance(coverage, str):
+        try:
+            parse_coverage(coverage)
+        except TargetError as e:
+            out.append(doc.diag(base + ("port_coverage",), e.key, value=_short(coverage)))
+    out += _domain_semantics(doc, base, s)
     endpoints = s.get("endpoints") if isinstance(s.get("endpoints"), list) else []
     seen: dict[tuple[str, int], int] = {}
     for j, ep in enumerate(endpoints):
@@ -324,6 +370,8 @@ def _policy_semantics(doc: YamlDoc) -> list[Diagnostic]:
                                     "policy.unknown_check_suggest" if hint else "policy.unknown_check",
                                     check=check, suggestion=hint or ""))
             elif isinstance(c.get("params", {}), dict):
+                from jsonschema import Draft202012Validator   # only policies have params
+
                 validator = Draft202012Validator(spec.params_schema)
                 for err in validator.iter_errors(c.get("params", {})):
                     p = ("controls", i, "params") + tuple(err.absolute_path)
@@ -469,7 +517,10 @@ def build_inventory(doc: YamlDoc) -> Inventory:
             owner=s.get("owner", ""), operator=s.get("operator", ""), description=s.get("description", ""),
             declared_level=s.get("declared_level"), zone=s.get("zone"),
             components=tuple(s.get("components", [])), endpoints=tuple(endpoints),
-            allowed_ports=tuple(s.get("allowed_ports", [])), source=_src(doc, base),
+            allowed_ports=tuple(s.get("allowed_ports", [])),
+            port_coverage=PortCoverage(parse_coverage(s["port_coverage"])) if s.get("port_coverage") else None,
+            source=_src(doc, base),
+            domains=tuple(normalize_host(d) for d in s.get("domains", [])),
             approval=build_approval(s.get("approval")),
         ))
     return Inventory(
@@ -479,8 +530,16 @@ def build_inventory(doc: YamlDoc) -> Inventory:
                                   security_unit_details=build_body(org.get("security_unit_details")),
                                   operator_details=build_body(org.get("operator_details"))),
         systems=tuple(systems), source=SourceRef(doc.file, 1, 1),
-        digest=doc.digest,
+        digest=doc.digest, zones=_build_zones(doc),
     )
+
+
+def _build_zones(doc: YamlDoc) -> tuple[Zone, ...]:
+    import ipaddress
+
+    return tuple(Zone(id=z["id"], networks=tuple(str(ipaddress.ip_network(n.strip())) for n in z["networks"]),
+                      description=z.get("description", ""), source=_src(doc, ("zones", i)))
+                 for i, z in enumerate(doc.value.get("zones") or []))
 
 
 def build_policy(doc: YamlDoc) -> Policy:

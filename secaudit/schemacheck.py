@@ -14,16 +14,17 @@ import difflib
 import json
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Callable, Iterable
-
-from jsonschema import Draft202012Validator
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from secaudit.errors import Diagnostic
 from secaudit.yamlread import Path, YamlDoc
 
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+
 # Schemas written only with keywords the compiled validator implements as draft 2020-12 does
-# (no $ref, anyOf or if/then); the small regime and results schemas are left to jsonschema.
-_COMPILED_KINDS = ("inventory", "waivers", "policy")
+# and local $ref (no if/then, no propertyNames): the results schema is left to jsonschema.
+_COMPILED_KINDS = ("inventory", "waivers", "policy", "regime")
 
 
 @lru_cache(maxsize=None)
@@ -34,7 +35,10 @@ def schema(kind: str) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=None)
-def validator(kind: str) -> Draft202012Validator:
+def validator(kind: str) -> "Draft202012Validator":
+    """The reference validator of a kind (imported only when a document needs its errors listed)."""
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(schema(kind))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -28,6 +29,13 @@ def normalize_host(host: object) -> str:
     """Return the canonical form of a valid host, or raise TargetError saying why it is refused."""
     if not isinstance(host, str) or not host:
         raise TargetError("target.host_empty", host)
+    return _normalize(host)
+
+
+@lru_cache(maxsize=1 << 16)
+def _normalize(host: str) -> str:
+    """:func:`normalize_host` of a non-empty string, remembered (an inventory checks each host
+    several times: semantics, model, plan, probes)."""
     if host.startswith("[") and host.endswith("]"):      # [::1] as written in URLs
         # The inner text passes every check a bare host does (a zone id such as %25eth0 in
         # URL form, metacharacters...), and must then be an IPv6 literal.
@@ -186,9 +194,9 @@ class Scope:
 
 
 def parse_scope(entries: Iterable[str]) -> Scope:
-    """A :class:`Scope` from entries such as ``10.20.0.0/16``, ``192.0.2.7``, ``2001:db8::/48``,
+    """A :class:`Scope` from entries such as ``127.7.0.0/16``, ``127.7.9.9``, ``::1/128``,
     ``mail.corp.example`` or ``.corp.example``; raises TargetError for the first bad entry.
-    A network with host bits set (``10.0.0.5/24``) is refused: it is usually a typo."""
+    A network with host bits set (``127.7.1.5/24``) is refused: it is usually a typo."""
     networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
     names: set[str] = set()
     domains: list[str] = []
@@ -217,3 +225,21 @@ def parse_scope(entries: Iterable[str]) -> Scope:
     if not networks and not names and not domains:
         raise TargetError("target.scope_empty", "")
     return Scope(tuple(networks), frozenset(names), tuple(domains))
+
+
+def parse_coverage(spec: object) -> str:
+    """A port-scan coverage: ``top-N`` (nmap's N most common TCP ports), ``A-B``, ``N`` or ``all``
+    (= ``1-65535``), in canonical form; TargetError ``target.coverage`` otherwise."""
+    text = spec.strip().lower() if isinstance(spec, str) else ""
+    if text == "all":
+        return "1-65535"
+    try:
+        if text.startswith("top-"):
+            parse_port(text[4:])
+            return text
+        lo, sep, hi = text.partition("-")
+        if parse_port(lo) <= (parse_port(hi) if sep else parse_port(lo)):
+            return text
+    except TargetError:
+        pass
+    raise TargetError("target.coverage", spec)

@@ -125,6 +125,7 @@ class _Builder:
         self._open: set[str] = set()                       # anchors of collections still being built
         self._next = parser.get_event
         self._constructor = yaml.constructor.SafeConstructor()
+        self._plains: dict[str, Any] = {}
 
     def document(self) -> tuple[bool, Any]:
         """``(found, value)`` of the stream's only document."""
@@ -141,9 +142,15 @@ class _Builder:
 
     def node(self, event: Any, path: Path, depth: int) -> tuple[Any, int]:
         """The value starting at ``event`` and the number of values it expands to."""
-        where = _mark(event)
+        mark = event.start_mark
+        where = (mark.line + 1, mark.column + 1)
         self.values[path] = where
-        if isinstance(event, AliasEvent):
+        cls = type(event)
+        if cls is ScalarEvent and event.anchor is None and event.tag is None and event.implicit[0]:
+            self.written += 1                              # the common case, first: a plain scalar
+            self.expanded += 1
+            return self._plain(event.value, where), 1
+        if cls is AliasEvent:
             return self._alias(event, where)
         self.written += 1
         self.expanded += 1
@@ -180,18 +187,32 @@ class _Builder:
         self.aliases.append((self.expanded, where, name))
         return value, size
 
+    def _plain(self, text: str, where: tuple[int, int]) -> Any:
+        """An untagged plain scalar's value; short ones are remembered (keys and enums repeat a lot)."""
+        cached = self._plains.get(text, _MISSING)
+        if cached is _MISSING:
+            cached = self._typed(_plain_tag(text), text, where)
+            if len(text) <= 32 and len(self._plains) < 50_000:
+                self._plains[text] = cached
+        return cached
+
     def _scalar(self, event: Any, where: tuple[int, int]) -> Any:
         tag = event.tag
         if tag is None or tag == "!":
-            tag = _plain_tag(event.value) if event.implicit[0] else _STR_TAG
+            if event.implicit[0]:
+                return self._plain(event.value, where)
+            tag = _STR_TAG
+        return self._typed(tag, event.value, where)
+
+    def _typed(self, tag: str, text: str, where: tuple[int, int]) -> Any:
         if tag == _STR_TAG or tag == _TIMESTAMP_TAG:      # dates are parsed where a format expects one
-            return event.value
+            return text
         if tag not in _SCALAR_TAGS:
             raise _Problem(where, "yaml.unsupported_tag", tag=tag)
         try:
-            return self._constructor.construct_object(ScalarNode(tag, event.value), deep=True)
+            return self._constructor.construct_object(ScalarNode(tag, text), deep=True)
         except (yaml.YAMLError, ValueError, OverflowError):
-            return event.value
+            return text
 
     def _check_tag(self, event: Any, where: tuple[int, int], allowed: str) -> None:
         if event.tag not in (None, "!", allowed):
@@ -202,7 +223,7 @@ class _Builder:
         items: list[Any] = []
         size = 1
         event = self._next()
-        while not isinstance(event, SequenceEndEvent):
+        while type(event) is not SequenceEndEvent:
             value, n = self.node(event, path + (len(items),), depth + 1)
             items.append(value)
             size += n
@@ -216,7 +237,7 @@ class _Builder:
         merges: list[tuple[tuple[int, int], Any]] = []
         size = 1
         event = self._next()
-        while not isinstance(event, MappingEndEvent):
+        while type(event) is not MappingEndEvent:
             key, key_at = self._key(event)
             size += 1                                      # the key (aliased keys count once: rare)
             if key is _MERGE:
@@ -244,13 +265,17 @@ class _Builder:
         return result, size
 
     def _key(self, event: Any) -> tuple[Any, tuple[int, int]]:
-        where = _mark(event)
-        if isinstance(event, ScalarEvent) and event.anchor is None:
+        mark = event.start_mark
+        where = (mark.line + 1, mark.column + 1)
+        if type(event) is ScalarEvent and event.anchor is None:
             self.written += 1
             self.expanded += 1
-            if event.tag is None and event.implicit[0] and event.value == "<<":
-                return _MERGE, where
-            key = self._scalar(event, where)
+            if event.tag is None and event.implicit[0]:
+                if event.value == "<<":
+                    return _MERGE, where
+                key = self._plain(event.value, where)
+            else:
+                key = self._scalar(event, where)
         elif isinstance(event, (ScalarEvent, AliasEvent)):      # an anchored key, or an alias as a key
             key, _ = self.node(event, _KEY_PATH, 0)
             self.values.pop(_KEY_PATH, None)
@@ -264,6 +289,7 @@ class _Builder:
 
 
 _MERGE = object()
+_MISSING = object()
 _KEY_PATH: Path = ("\0key",)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 from typing import Iterator
 
-from secaudit.checks import cert, hsts, http_redirect, ports, ssh, tls
+from secaudit.checks import cert, discover, hsts, http_redirect, mail, ports, sectxt, ssh, tls, web
 from secaudit.checks.base import CheckContext, CheckSpec
 
 _FAMILIES: tuple[tuple[CheckSpec, ...], ...] = (
@@ -19,6 +19,10 @@ _FAMILIES: tuple[tuple[CheckSpec, ...], ...] = (
     ports.CHECKS,
     ssh.CHECKS,
     http_redirect.CHECKS,
+    mail.CHECKS,
+    web.CHECKS,
+    sectxt.CHECKS,
+    discover.CHECKS,
 )
 
 

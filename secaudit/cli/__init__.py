@@ -37,15 +37,18 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from secaudit.cli import classify, completion, demo, documents, dossier, policy, ports, scan, tls, validate
+    from secaudit.cli import (classify, completion, demo, discover, documents, dossier, policy, ports, scan, tls,
+                              validate, worker)
 
-    for module in (validate, policy, classify, dossier, tls, ports, demo, completion):
+    for module in (validate, policy, classify, dossier, tls, ports, discover, demo, completion):
         cli.add_command(module.command)
     cli.add_command(scan.scan_command)
     cli.add_command(scan.report_command)
     cli.add_command(documents.annual_report_command)
     cli.add_command(documents.status_command)
     cli.add_command(documents.cover_letter_command)
+    cli.add_command(worker.worker_command)
+    cli.add_command(worker.workers_command)
     from secaudit.cli import history
 
     for command in history.COMMANDS:
@@ -81,8 +84,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     except ToolMissingError as e:
         print_error(t(e.key, **e.args_))
         sys.exit(ExitStatus.INPUT_ERROR)
-    except SecauditError as e:
-        print_error(str(e))
+    except SecauditError as e:          # a scope refusal and the like: its catalog message, in the user's language
+        key = getattr(e, "key", None)
+        print_error(t(key, **dict(getattr(e, "args_", None) or {})) if isinstance(key, str) else str(e))
         sys.exit(ExitStatus.INPUT_ERROR)
     except Exception as e:  # a bug: say so plainly; SECAUDIT_DEBUG=1 shows the traceback
         if os.environ.get("SECAUDIT_DEBUG"):

@@ -57,7 +57,8 @@ def store_command(run_id: str, runs_dir: str | None, db: str | None, data_dir: s
     if not results.run.complete:
         print_error(t("store.not_complete", run=run_id))
         return ExitStatus.INPUT_ERROR
-    return ExitStatus.OK if store_results(results, db, data_dir) else ExitStatus.SCAN_ERRORS
+    stored, _ = store_results(results, db, data_dir)
+    return ExitStatus.OK if stored else ExitStatus.SCAN_ERRORS
 
 
 @click.command("runs")
@@ -129,10 +130,12 @@ def _pick_runs(store: Any, run_a: str | None, run_b: str | None) -> tuple[Any, A
 @click.option("--fail-on-new", type=click.Choice(SEVERITIES),
               help="Exit 1 when a finding of this severity or higher is new (or fails again as its waiver ended).")
 @click.option("--show-still-failing", is_flag=True, help="Also list the findings that failed in both runs.")
+@click.option("--no-previous-ok", is_flag=True,
+              help="Exit 0 (saying so) when the run has no earlier run to compare with: a first scheduled run.")
 @store_options
 @lang_option
 def diff_command(run_a: str | None, run_b: str | None, fmt: str, out: str | None, fail_on_new: str | None,
-                 show_still_failing: bool, db: str | None, data_dir: str | None) -> int:
+                 show_still_failing: bool, no_previous_ok: bool, db: str | None, data_dir: str | None) -> int:
     """What changed between two stored runs: findings new, fixed, waived, expired; levels, ports, certificates.
 
     Without arguments: the newest run against the previous run of the same scope (same inventory
@@ -151,8 +154,16 @@ def diff_command(run_a: str | None, run_b: str | None, fmt: str, out: str | None
     from secaudit.store import open_store
     from secaudit.store.diff import diff_stored
 
+    from secaudit.errors import InputError
+
     with open_store(db, data_dir) as store:
-        earlier, later = _pick_runs(store, run_a, run_b)
+        try:
+            earlier, later = _pick_runs(store, run_a, run_b)
+        except InputError as e:
+            if not (no_previous_ok and e.diagnostics[0].key in ("history.diff.no_previous", "history.diff.no_runs")):
+                raise
+            _emit(e.diagnostics[0].render() + "\n", out)
+            return ExitStatus.OK
         d = diff_stored(store, earlier, later)
     _emit(render_diff(d, fmt, current_lang(), show_still_failing), out)
     if fail_on_new and d.new_at_or_above(fail_on_new):
@@ -174,6 +185,22 @@ def _inventory_levels(inventory_file: str, lang: str) -> dict[str, tuple[str, di
         for a in assess_inventory(inventory, library, regime, None, (), lang):
             levels[a.system.id][1][regime] = a.required_level
     return levels
+
+
+def _measured_latest(store: Any, newest: dict[str, Any], day: dt.date) -> tuple[dict[str, Any], frozenset[str]]:
+    """Each system's newest run that measured something, and the systems whose newest run did not."""
+    from secaudit.store.due import measured
+
+    latest, unmeasured = {}, set()
+    for sid, record in newest.items():
+        if measured(record):
+            latest[sid] = record
+            continue
+        unmeasured.add(sid)
+        earlier = [r for r in reversed(store.system_history(sid, limit=100, until=day)) if measured(r)]
+        if earlier:
+            latest[sid] = earlier[0]
+    return latest, frozenset(unmeasured)
 
 
 @click.command("due")
@@ -212,12 +239,13 @@ def due_command(inventory: str | None, days: int, today: dt.datetime | None, sta
     day = _day(today) or dt.datetime.now(dt.timezone.utc).date()
     levels = _inventory_levels(inventory, lang) if inventory else None
     with open_store(db, data_dir) as store:
-        latest = store.latest_per_system(until=day)
+        newest = store.latest_per_system(until=day)
         if levels is not None:
-            latest = {k: v for k, v in latest.items() if k in levels}
-        certs = [c for run_id in sorted({r.run_id for r in latest.values()}) for c in store.certificates(run_id)]
-    report = compute_due(levels if levels is not None else levels_from_store(latest), latest, certs, day, days,
-                         critical=not standard_assets)
+            newest = {k: v for k, v in newest.items() if k in levels}
+        certs = [c for run_id in sorted({r.run_id for r in newest.values()}) for c in store.certificates(run_id)]
+        latest, unmeasured = _measured_latest(store, newest, day)
+    report = compute_due(levels if levels is not None else levels_from_store(newest), latest, certs, day, days,
+                         critical=not standard_assets, unmeasured=unmeasured)
     _emit(render_due(report, fmt, lang), out)
     return ExitStatus.FINDINGS if report.overdue else ExitStatus.OK
 

@@ -6,7 +6,7 @@ them like to any other option.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import click
 
@@ -22,10 +22,13 @@ def store_options(f: Callable[..., Any]) -> Callable[..., Any]:
                              "SQLite file in --data-dir).")(f)
 
 
-def store_results(results: Any, db: str | None, data_dir: str | None) -> bool:
+def store_results(results: Any, db: str | None, data_dir: str | None,
+                  formats: Sequence[str] = ()) -> tuple[bool, Any]:
     """Store a finished run; say where, or say plainly why not (the journal keeps the run either way).
 
-    Returns False when storing failed: the run can be stored later with ``secaudit store RUN_ID``."""
+    Returns (stored, history): ``stored`` is False when storing failed (the run can be stored later
+    with ``secaudit store RUN_ID``); ``history`` is the :class:`~secaudit.report.context.ReportHistory`
+    the requested formats use (SARIF baseline, HTML trend), or None."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from secaudit.cli.output import echo, print_error
@@ -37,8 +40,27 @@ def store_results(results: Any, db: str | None, data_dir: str | None) -> bool:
         with open_store(db, data_dir) as store:
             store.save(results)
             echo(t("store.stored", run=results.run.id, store=store.display_url()))
-        return True
+            return True, _history(store, results.run.id, formats)
     except (InputError, SQLAlchemyError, OSError) as e:
         reason = e.diagnostics[0].render() if isinstance(e, InputError) else str(e).strip().splitlines()[0]
         print_error(t("store.store_failed", run=results.run.id, reason=reason))
-        return False
+        return False, None
+
+
+TREND_RUNS = 12
+
+
+def _history(store: Any, run_id: str, formats: Sequence[str]) -> Any:
+    from secaudit.report.context import Baseline, ReportHistory
+    from secaudit.store.diff import by_identity
+
+    if not {"sarif", "html"} & set(formats):
+        return None
+    run = store.run(run_id)
+    baseline = None
+    if "sarif" in formats:
+        previous = store.previous_run(run)
+        if previous is not None:
+            baseline = Baseline(previous, by_identity(store.findings(previous.id)))
+    trend = tuple(reversed(store.runs(scope=run.scope, limit=TREND_RUNS))) if "html" in formats else ()
+    return ReportHistory(baseline, trend)

@@ -49,7 +49,7 @@ def catalog() -> dict[str, dict[str, str]]:
     for entry in sorted(resources.files("secaudit.i18n").joinpath("catalogs").iterdir(), key=lambda p: p.name):
         if not entry.name.endswith(".yaml"):
             continue
-        data = yaml.safe_load(entry.read_text(encoding="utf-8")) or {}
+        data = _load(entry.read_text(encoding="utf-8"))
         for key, texts in data.items():
             if key in merged:
                 raise RuntimeError(f"message key {key!r} defined twice (second time in {entry.name})")
@@ -62,8 +62,13 @@ def catalog_files() -> dict[str, dict[str, dict[str, str]]]:
     out = {}
     for entry in resources.files("secaudit.i18n").joinpath("catalogs").iterdir():
         if entry.name.endswith(".yaml"):
-            out[entry.name] = yaml.safe_load(entry.read_text(encoding="utf-8")) or {}
+            out[entry.name] = _load(entry.read_text(encoding="utf-8"))
     return out
+
+
+def _load(text: str) -> dict[str, Any]:
+    """A catalog file's messages, parsed by libyaml when available (every command pays this once)."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
 
 
 class _SafeDict(dict):

@@ -7,6 +7,7 @@ Each is a context manager: leaving it stops the server (bounded waits, no stray 
 from __future__ import annotations
 
 import contextlib
+import datetime as _dt
 import os
 import shutil
 import signal
@@ -64,6 +65,21 @@ def wait_listening(port: int, deadline_s: float = 10.0, host: str = LOOPBACK) ->
     raise RuntimeError(f"nothing listening on {host}:{port} after {deadline_s} s")
 
 
+def security_txt_location(expires: "_dt.datetime | None" = None, contact: str = "mailto:security@agency.example") -> str:
+    """An nginx location serving a valid security.txt (RFC 9116) that expires in 180 days by default."""
+    when = expires or _dt.datetime.now(_dt.timezone.utc) + _dt.timedelta(days=180)
+    return ('location = /.well-known/security.txt { default_type "text/plain; charset=utf-8"; '
+            f'return 200 "Contact: {contact}\\nExpires: {when.strftime("%Y-%m-%dT%H:%M:%SZ")}\\n"; }}')
+
+
+def hardened_web() -> tuple[str, ...]:
+    """nginx directives for a site that passes the web-header and security.txt controls (Observatory-style)."""
+    return ('add_header Content-Security-Policy "default-src \'self\'; frame-ancestors \'self\'" always;',
+            "add_header X-Content-Type-Options nosniff always;",
+            "add_header Referrer-Policy strict-origin-when-cross-origin always;",
+            security_txt_location())
+
+
 @dataclass
 class Site:
     """One nginx server block: a TLS endpoint on its own port."""
@@ -83,6 +99,8 @@ class Site:
     port: int = 0                            # 0: a free ephemeral port is picked at start
     host: str = LOOPBACK                     # any 127.0.0.x address
     redirect_to: str | None = None           # plain sites: answer 301 to this URL prefix instead of 200
+    extra: tuple[str, ...] = ()              # more nginx directives for the server block (headers, locations)
+    hardened: bool = False                   # send the web security headers and serve a valid security.txt
 
     @property
     def address(self) -> str:
@@ -104,8 +122,8 @@ class NginxFarm:
         for s in self.sites:
             if s.plain:
                 answer = f"return 301 {s.redirect_to}$request_uri;" if s.redirect_to else 'return 200 "plain\\n";'
-                blocks.append(f"  server {{\n    listen {s.host}:{s.port};\n"
-                              f"    location / {{ {answer} }}\n  }}")
+                blocks.append(f"  server {{\n    listen {s.host}:{s.port};\n" + "".join(f"    {x}\n" for x in s.extra)
+                              + f"    location / {{ {answer} }}\n  }}")
                 continue
             lines = [
                 f"listen {s.host}:{s.port} ssl;",
@@ -124,6 +142,7 @@ class NginxFarm:
                 lines.append(f"ssl_dhparam {s.dhparam};")
             if s.stapling_file:
                 lines += ["ssl_stapling on;", f"ssl_stapling_file {s.stapling_file};", "ssl_stapling_verify off;"]
+            lines += list(s.extra) + (list(hardened_web()) if s.hardened else [])
             lines.append('location / { return 200 "ok\\n"; }')
             blocks.append("  server {\n    " + "\n    ".join(lines) + "\n  }")
         return (

@@ -20,11 +20,15 @@ from __future__ import annotations
 import contextlib
 from typing import Iterable, Iterator, Mapping, Sequence
 
+from secaudit.probes.discover import DiscoverFamily
 from secaudit.probes.families import PortsFamily, TlsFamily
 from secaudit.probes.http import HttpFamily
+from secaudit.probes.mail import MailFamily
+from secaudit.probes.web import SecurityTxtFamily, WebFamily
 from secaudit.probes.interface import BaseFamily, ProbeFamily, ProbeRunner, RunnerContext, need_prefix
 
-BUILTIN: tuple[ProbeFamily, ...] = (TlsFamily(), PortsFamily(), HttpFamily())
+BUILTIN: tuple[ProbeFamily, ...] = (TlsFamily(), PortsFamily(), HttpFamily(), MailFamily(), WebFamily(),
+                                     SecurityTxtFamily(), DiscoverFamily())
 
 _extra: dict[str, ProbeFamily] = {}
 

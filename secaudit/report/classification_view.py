@@ -173,10 +173,27 @@ def _authority(c: Classification, regime: Regime, tx: Texts) -> dict[str, Any]:
     return out
 
 
+def _with_matched(criteria: tuple[CriterionView, ...], met: str) -> tuple[tuple[CriterionView, ...],
+                                                                          tuple[CriterionView, ...]]:
+    return criteria, tuple(v for v in criteria if v.status == met)
+
+
+def _shared(cache: dict[Any, Any] | None, key: Any, make: Callable[[], Any]) -> Any:
+    """``make()``, or the value it gave for ``key`` earlier in the same output (texts that depend
+    only on a level or on a set of missing facts are built once, not once per system)."""
+    if cache is None:
+        return make()
+    if key not in cache:
+        cache[key] = make()
+    return cache[key]
+
+
 def system_view(c: Classification, system: System, regime: Regime, lang: str,
                 tx: Texts | None = None, cache: dict[Any, CriterionView] | None = None) -> SystemView:
     tx = tx or plain(lang)
-    criteria = _criteria(c, regime, tx, cache)
+    met = Status.MET.value
+    criteria, matched = _shared(cache, ("criteria", c.criteria), lambda: _with_matched(_criteria(c, regime, tx, cache),
+                                                                                        met))
     deciding, deciding_text, deciding_short = _deciding(c, regime, tx)
     interps = []
     for ai in c.interpretations:
@@ -193,9 +210,10 @@ def system_view(c: Classification, system: System, regime: Regime, lang: str,
         declared_status=c.declared_status.value,
         declared_label=tx.t(f"classify.declared.{c.declared_status.value}"),
         deciding=deciding, deciding_text=deciding_text, deciding_short=deciding_short,
-        **_authority(c, regime, tx), missing=c.missing,
-        missing_labels=tuple(tx.t(f"classify.fact.{m}") for m in c.missing),
-        matched=tuple(v for v in criteria if v.status == Status.MET.value), criteria=criteria,
+        **_shared(cache, ("authority", c.level), lambda: _authority(c, regime, tx)), missing=c.missing,
+        missing_labels=_shared(cache, ("missing", c.missing),
+                               lambda: tuple(tx.t(f"classify.fact.{m}") for m in c.missing)),
+        matched=matched, criteria=criteria,
         interpretations=tuple(interps), components=comps,
         warnings=tuple(m.render(lang) for m in c.warnings), notes=tuple(m.render(lang) for m in c.notes))
 

@@ -141,7 +141,7 @@ def due_to_dict(report: DueReport, lang: str) -> dict[str, Any]:
                 "level": level, "months": status.cadence.months, "citation": status.cadence.cite(lang),
                 "next_due": status.next_due.isoformat() if status.next_due else None,
                 "overdue": status.overdue, "days_left": status.days_left}
-        systems.append({"system": s.system_id, "name": s.name, "last_run": s.last_run,
+        systems.append({"system": s.system_id, "name": s.name, "last_run": s.last_run, "unmeasured": s.unmeasured,
                         "last": s.last.isoformat() if s.last else None, "overdue": s.overdue, "regimes": regimes})
     return {"schema": DUE_SCHEMA, "today": report.today.isoformat(), "horizon_days": report.horizon_days,
             "overdue": len(report.overdue), "systems": systems,
@@ -169,7 +169,8 @@ def render_due(report: DueReport, fmt: str, lang: str) -> str:
         last = s.last.isoformat() if s.last else t("history.due.never", lang)
         flag = t("history.due.overdue" if s.overdue else "history.due.unknown" if s.undetermined else "history.due.ok",
                  lang)
-        lines.append(f"{bullet}{flag} {esc(s.system_id)} ({esc(s.name)}) — {t('history.due.last', lang, last=last)}")
+        lines.append(f"{bullet}{flag} {esc(s.system_id)} ({esc(s.name)}) — {t('history.due.last', lang, last=last)}"
+                     + (t("history.due.unmeasured", lang) if s.unmeasured else ""))
         for regime, status, level in zip(report.regimes, s.regimes, s.levels):
             lines.append(f"{'  ' if fmt == 'md' else '      '}- {t(f'history.regime.{regime}', lang)}: "
                          f"{_due_cell(status, level, lang)}")

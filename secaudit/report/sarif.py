@@ -191,7 +191,58 @@ def _result(finding: Finding, rule_index: int, region: dict[str, int], location:
     return result
 
 
+_REPORTED = tuple(v.value for v in RESULT_VERDICTS)
+
+
+def _identity(finding: Finding) -> tuple[str, str, str]:
+    return (finding.system_id, finding.control_id.split("@", 1)[0], finding.target)
+
+
+def baseline_state(finding: Finding, baseline: Any) -> str:
+    """SARIF ``baselineState`` of a result against the previous stored run of the same scope (§3.27.24):
+    ``new`` when that run did not report it, ``unchanged`` when it reported it with the same verdict,
+    severity and message, else ``updated``."""
+    before = baseline.findings.get(_identity(finding))
+    if before is None or before.verdict not in _REPORTED:
+        return "new"
+    same = (before.verdict == Verdict(finding.verdict).value and before.severity == Severity(finding.severity).value
+            and before.message.key == finding.message.key and dict(before.message.args) == dict(finding.message.args))
+    return "unchanged" if same else "updated"
+
+
+def _absent_results(results: Results, baseline: Any, index: dict[str, int], regions: dict[str, Any],
+                    location: dict[str, Any] | None, lang: str) -> list[dict[str, Any]]:
+    """The previous run's results this run no longer reports (``baselineState: absent``)."""
+    now = {_identity(f) for f in results.findings if f.verdict in RESULT_VERDICTS}
+    out = []
+    for identity, before in sorted(baseline.findings.items()):
+        if before.verdict not in _REPORTED or identity in now:
+            continue
+        loc: dict[str, Any] = {"logicalLocations": [{"name": before.target, "kind": "resource",
+                                                     "fullyQualifiedName": f"{before.system_id}/{before.target}"}]}
+        if location is not None:
+            loc["physicalLocation"] = {"artifactLocation": {**location, "index": 0},
+                                       "region": dict(regions.get(before.system_id, {"startLine": 1}))}
+        result: dict[str, Any] = {
+            "ruleId": before.control_ref, "kind": "pass", "level": "none", "baselineState": "absent",
+            "message": {"text": f"{before.target}: {plain_text(before.message.render(lang))}"},
+            "locations": [loc],
+            "partialFingerprints": {FINGERPRINT_KEY: hashlib.sha256("\x1f".join(
+                (before.control_ref, before.system_id, before.target)).encode("utf-8")).hexdigest()},
+            "properties": {"system": before.system_id, "target": before.target, "verdictBefore": before.verdict,
+                           "severity": before.severity},
+        }
+        if before.control_ref in index:
+            result["ruleIndex"] = index[before.control_ref]
+        out.append(result)
+    return out
+
+
 def build_sarif(results: Results, lang: str) -> dict[str, Any]:
+    from secaudit.report.context import current_history
+
+    history = current_history()
+    baseline = history.baseline if history is not None else None
     controls = control_index(results)
     reported = [f for f in sorted(results.findings, key=finding_sort_key) if f.verdict in RESULT_VERDICTS]
 
@@ -212,9 +263,13 @@ def build_sarif(results: Results, lang: str) -> dict[str, Any]:
                for s in results.inventory.systems}
     sarif_results = [_result(f, index[f.control_id], regions.get(f.system_id, {"startLine": 1}), location, lang)
                      for f in reported]
+    if baseline is not None:
+        for f, r in zip(reported, sarif_results):
+            r["baselineState"] = baseline_state(f, baseline)
+        sarif_results += _absent_results(results, baseline, index, regions, location, lang)
 
     notifications = [
-        {"level": "error", "message": {"text": f"{o.target}: {o.error or t('report.probe_failed', lang)}"},
+        {"level": "error", "message": {"text": f"{o.target}: {o.reason_text(lang) or t('report.probe_failed', lang)}"},
          "descriptor": {"id": "probe-error"}}
         for o in results.observations if o.status == "error"
     ]
@@ -262,6 +317,8 @@ def build_sarif(results: Results, lang: str) -> dict[str, Any]:
             "verdictCounts": counts,
         },
     }
+    if baseline is not None:
+        sarif_run["properties"]["baselineRunId"] = baseline.run.id
     if location is not None:
         artifact: dict[str, Any] = {"location": dict(location), "roles": ["analysisTarget"]}
         digest = run.inventory_digest.removeprefix("sha256:")

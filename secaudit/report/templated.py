@@ -124,7 +124,17 @@ class HtmlFormat(_TemplatedFormat):
             "severity_chart": severity_bars(view),
             "verdict_colours": VERDICT_COLOURS,
             "severity_colours": SEVERITY_COLOURS,
+            "trend": _trend_chart(),
         }
+
+
+def _trend_chart() -> dict[str, Any] | None:
+    """The trend section's geometry when the run's history is known (secaudit.report.context), else None."""
+    from secaudit.report.context import current_history
+    from secaudit.report.history import trend_chart
+
+    history = current_history()
+    return trend_chart(history.trend) if history is not None and len(history.trend) >= 2 else None
 
 
 class MarkdownFormat(_TemplatedFormat):

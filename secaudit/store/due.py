@@ -24,6 +24,7 @@ class SystemDue:
     last: dt.date | None                      # the day of that run
     regimes: tuple[DueStatus | None, ...]     # one per regime of REGIMES order; None: level undetermined
     levels: tuple[int | None, ...]            # the level used under each regime
+    unmeasured: bool = False                  # its newest run measured nothing (e.g. air-gapped): not an assessment
 
     @property
     def overdue(self) -> bool:
@@ -68,11 +69,19 @@ def _sort_key(s: SystemDue) -> tuple:
     return (not s.overdue, s.undetermined, not never, s.earliest or dt.date.max, s.system_id)
 
 
+def measured(record: SystemRecord) -> bool:
+    """A run assessed a system when it judged something there (a pass, fail or waiver), or reached an
+    achieved level through its components; not when every control had no verdict or did not apply: an
+    air-gapped system scanned from outside is not assessed."""
+    return record.achieved_level is not None or any(record.counts.get(v, 0) for v in ("pass", "fail", "waived"))
+
+
 def compute_due(systems: Mapping[str, tuple[str, Mapping[str, int | None]]], latest: Mapping[str, SystemRecord],
                 certificates: Sequence[CertificateRecord], today: dt.date, horizon_days: int = 30,
-                critical: bool = True) -> DueReport:
-    """``systems``: system id -> (name, regime -> level); ``latest``: system id -> its newest stored verdict;
-    ``certificates``: the certificates of those newest runs."""
+                critical: bool = True, unmeasured: frozenset[str] = frozenset()) -> DueReport:
+    """``systems``: system id -> (name, regime -> level); ``latest``: system id -> its newest stored verdict
+    that measured something (see :func:`measured`); ``unmeasured``: systems whose newest run measured
+    nothing; ``certificates``: the certificates of the newest runs."""
     rows = []
     for sid, (name, levels) in systems.items():
         last = latest.get(sid)
@@ -80,7 +89,7 @@ def compute_due(systems: Mapping[str, tuple[str, Mapping[str, int | None]]], lat
         statuses = tuple(due_status(day, regime, levels[regime], today, critical) if levels.get(regime) else None
                          for regime in REGIMES)
         rows.append(SystemDue(sid, name, last.run_id if last else None, day, statuses,
-                              tuple(levels.get(regime) for regime in REGIMES)))
+                              tuple(levels.get(regime) for regime in REGIMES), sid in unmeasured))
     rows.sort(key=_sort_key)
     return DueReport(today, horizon_days, REGIMES, tuple(rows), expiring(certificates, latest, today, horizon_days))
 

@@ -40,8 +40,9 @@ def data_dir(explicit: str | None = None) -> Path:
 
 
 def store_url(db: str | None = None, data: str | None = None) -> str:
-    """The SQLAlchemy URL of the store: ``--db`` / ``SECAUDIT_DB``, else the SQLite file in the data dir."""
-    url = db or os.environ.get("SECAUDIT_DB")
+    """The SQLAlchemy URL of the store. Options before the environment: ``--db``, else ``--data-dir``'s
+    SQLite file, else ``SECAUDIT_DB``, else the SQLite file in ``SECAUDIT_DATA_DIR`` or the XDG data dir."""
+    url = db or (None if data else os.environ.get("SECAUDIT_DB"))
     if url:
         if url.startswith(("postgresql://", "postgres://")):
             url = "postgresql+psycopg://" + url.split("://", 1)[1]     # psycopg 3, not the absent psycopg2

@@ -186,6 +186,21 @@ def save_results(engine: Engine, results: Results, replace: bool = True, stored_
             conn.execute(delete(schema.runs).where(schema.runs.c.id == run_id))
         conn.execute(insert(schema.runs), [row])
         for table, rows in children:
-            if rows:
-                conn.execute(insert(table), rows)
+            _insert_rows(conn, table, rows)
     return True
+
+
+def _insert_rows(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert child rows in the run's transaction: executemany on SQLite, COPY on PostgreSQL (psycopg
+    would otherwise send one INSERT per row: 2 s of round trips for a 1,000-endpoint run)."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        conn.execute(insert(table), rows)
+        return
+    columns = list(rows[0])
+    raw = conn.connection.driver_connection          # psycopg, inside the same transaction
+    names = ", ".join(f'"{c}"' for c in columns)
+    with raw.cursor() as cur, cur.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        for r in rows:
+            copy.write_row(tuple(r[c] for c in columns))

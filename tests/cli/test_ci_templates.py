@@ -60,7 +60,7 @@ def servers(tmp_path_factory):
     ca = pki.write_ca_file(w / "ca.pem")
     good = pki.write_leaf(pki.leaf(names=(GOOD,)), w, "good")
     weak = pki.write_leaf(pki.leaf(names=(WEAK,)), w, "weak")
-    sites = [Site("good", *good, host=GOOD, port=8443, hsts="max-age=31536000"),
+    sites = [Site("good", *good, host=GOOD, port=8443, hsts="max-age=31536000", hardened=True),
              Site("weak", *weak, host=WEAK, port=8443, protocols="TLSv1 TLSv1.1 TLSv1.2",
                   ciphers="ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA:@SECLEVEL=0")]
     (w / "nginx").mkdir()

@@ -50,10 +50,10 @@ def lab(tmp_path_factory):
     medium = leaf("medium", "127.0.0.53")
     hostile = leaf("hostile", "127.0.0.54", names=("wrong.example",), cn=HOSTILE_CN + FORMULA)
     sites = [
-        Site("good", *good, host="127.0.0.51", port=8443, hsts=HSTS_YEAR),
+        Site("good", *good, host="127.0.0.51", port=8443, hsts=HSTS_YEAR, hardened=True),
         Site("weak", *weak, host="127.0.0.52", port=8443, protocols="TLSv1 TLSv1.1 TLSv1.2",
              ciphers="ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA:@SECLEVEL=0"),
-        Site("medium", *medium, host="127.0.0.53", port=8443, hsts="max-age=300"),
+        Site("medium", *medium, host="127.0.0.53", port=8443, hsts="max-age=300", hardened=True),
         Site("hostile", *hostile, host="127.0.0.54", port=8443, hsts=HSTS_YEAR),
     ]
     (w / "nginx").mkdir()

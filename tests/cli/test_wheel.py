@@ -94,7 +94,7 @@ def test_given_the_installed_command_when_scanning_a_real_server_then_every_form
     pki = TestPKI()
     ca = pki.write_ca_file(tmp_path / "ca.pem")
     site_ = Site("good", *pki.write_leaf(pki.leaf(names=(HOST,)), tmp_path, "good"), host=HOST, port=8443,
-                 hsts="max-age=31536000")
+                 hsts="max-age=31536000", hardened=True)
     (tmp_path / "nginx").mkdir()
     inventory = tmp_path / "inventory.yaml"
     inventory.write_text(textwrap.dedent(f"""\

@@ -115,14 +115,20 @@ def test_ports_opened_and_closed_and_certificate_changes(store):
 # ----------------------------------------------------------------------------------- due
 
 
-def levels_run(run_id: str, started: str, levels: dict[str, int]) -> Results:
+def levels_run(run_id: str, started: str, levels: dict[str, int], measured: dict[str, str] | None = None) -> Results:
+    measured = measured or {}
     systems = tuple(System(sid, f"System {sid}", Purpose.INTERNAL,
                            endpoints=(Endpoint(f"127.6.0.{i + 1}", 443, Service.HTTPS, tls=True),))
                     for i, sid in enumerate(levels))
-    results = tuple(SystemResult(sid, f"System {sid}", lvl, None, lvl, lvl, "", f"level-{lvl}")
+    results = tuple(SystemResult(sid, f"System {sid}", lvl, None, lvl,
+                                 lvl if measured.get(sid, "pass") == "pass" else None, "", f"level-{lvl}")
                     for sid, lvl in levels.items())
+    verdict = {"pass": Verdict.PASS, "error": Verdict.ERROR}
+    findings = tuple(Finding("TLS-PROTO-01", sid, f"127.6.0.{i + 1}:443", verdict[measured.get(sid, "pass")],
+                             Severity.HIGH, Message("tls.protocols.forbidden.pass"))
+                     for i, sid in enumerate(levels))
     run = RunInfo(run_id, started, started, "0.1.0", "due-inventory.yaml", "sha256:" + "0" * 64, DECREE_331)
-    return Results(run, Inventory(Organisation("Due test"), systems), results, (), ())
+    return Results(run, Inventory(Organisation("Due test"), systems), results, (), findings)
 
 
 def test_due_on_past_runs_gives_the_overdue_systems_and_next_dates_per_regime(store):
@@ -157,3 +163,60 @@ def test_due_lists_certificates_expiring_within_the_horizon(store):
     assert compute_due(levels_from_store(latest), latest, certs, today, 30).certificates == ()
     hits = compute_due(levels_from_store(latest), latest, certs, today, 90).certificates
     assert [(c.system_id, c.target, c.days_left) for c in hits] == [("portal", "127.0.0.11:443", 80)]
+
+
+def test_diff_json_validates_against_its_published_schema_and_every_format_renders(store):
+    import json
+    from pathlib import Path
+
+    from jsonschema import Draft202012Validator
+
+    from secaudit.report.history import render_diff
+
+    base = make_results()
+    after = replace_finding(base, "portal", "TLS-PROTO-01", verdict=Verdict.PASS)
+    after = replace_finding(after, "mail", "TLS-PROTO-01", verdict=Verdict.FAIL, waiver=None)
+    a = _with_network(base, (443, 23), (22, 23, 443), "CN=Old CA", "aa" * 32)
+    b = _with_network(after, (443, 22), (22, 23, 443), "CN=New <b>CA</b>", "bb" * 32)
+    systems = tuple(dataclasses.replace(s, achieved_level=1) if s.system_id == "portal" else s for s in b.systems)
+    d = diff(store, at(a, "a", "2026-01-01T00:00:00+00:00"),
+             at(b, "b", "2026-02-01T00:00:00+00:00", systems=systems))
+    schema = json.loads((Path(__file__).parents[2] / "secaudit" / "schemas" / "diff-v1.schema.json").read_text())
+    Draft202012Validator.check_schema(schema)
+    doc = json.loads(render_diff(d, "json", "en"))
+    assert list(Draft202012Validator(schema).iter_errors(doc)) == []
+    assert doc["summary"]["ports_opened"] == 1 and doc["summary"]["certificates"] == 1 and doc["levels"]
+    html = render_diff(d, "html", "vi")
+    assert "New <b>CA</b>" not in html and "New &lt;b&gt;CA&lt;/b&gt;" in html
+    md = render_diff(d, "md", "en")
+    assert "New \\<b\\>CA" not in md and "&lt;b&gt;" in md and "## Fixed (1)" in md
+    text = render_diff(d, "text", "en", show_still=True)
+    assert "Still failing" in text and "\x1b" not in text
+
+
+def test_due_command_exits_1_when_overdue_and_a_run_that_measured_nothing_is_no_assessment(db_url):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from secaudit.store import open_store
+
+    with open_store(db_url) as s:
+        s.save(levels_run("early", "2026-05-01T09:00:00+00:00", {"web": 3, "airgap": 3}))
+        # the newest run reached nothing on airgap: it stays assessed on 2026-05-01, not on 2026-07-25
+        s.save(levels_run("late", "2026-07-25T09:00:00+00:00", {"web": 3, "airgap": 3}, {"airgap": "error"}))
+    env = {**os.environ, "SECAUDIT_LANG": "en"}
+    run = lambda *a: subprocess.run([sys.executable, "-m", "secaudit", "due", "--db", db_url, *a],  # noqa: E731
+                                    capture_output=True, text=True, timeout=120, env=env)
+    r = run("--today", "2026-11-20", "--format", "json")
+    assert r.returncode == 1, r.stderr
+    doc = json.loads(r.stdout)
+    rows = {x["system"]: x for x in doc["systems"]}
+    assert [x["system"] for x in doc["systems"]] == ["airgap", "web"]            # overdue first
+    assert rows["airgap"]["last"] == "2026-05-01" and rows["airgap"]["unmeasured"] is True
+    assert rows["airgap"]["regimes"][DECREE_331]["next_due"] == "2026-11-01" and rows["airgap"]["overdue"]
+    assert rows["web"]["regimes"][DECREE_331]["next_due"] == "2027-01-25" and not rows["web"]["overdue"]
+    assert rows["web"]["regimes"][DECREE_85]["citation"] == "Decree 85/2016 Art. 20.2.c"
+    r = run("--today", "2026-10-01")
+    assert r.returncode == 0 and "0 system(s) overdue" in r.stdout and "measured nothing" in r.stdout, r.stdout

@@ -179,3 +179,28 @@ def test_a_store_of_the_first_schema_is_upgraded_and_keeps_its_runs(db_url):
         with s.engine.connect() as conn:
             assert current_version(conn) == SCHEMA_VERSION == "0002"
         assert s.results(results.run.id) == results
+
+
+def test_an_unreachable_or_unsupported_store_is_an_input_error_without_its_password():
+    for url in ("postgresql://auditor:s3cret@127.6.0.1:1/secaudit", "mysql://auditor:s3cret@127.6.0.1/x"):
+        with pytest.raises(InputError) as e:
+            open_store(url)
+        text = e.value.diagnostics[0].render("en")
+        assert e.value.diagnostics[0].key == "store.bad_url" and "s3cret" not in text and "cannot use the store" in text
+
+
+def test_the_default_store_lives_in_the_data_directory(tmp_path, monkeypatch):
+    from secaudit.store.engine import store_url
+
+    monkeypatch.delenv("SECAUDIT_DB", raising=False)
+    monkeypatch.setenv("SECAUDIT_DATA_DIR", str(tmp_path / "env"))
+    assert store_url() == f"sqlite:///{tmp_path / 'env' / 'store.sqlite'}"
+    assert store_url(data=str(tmp_path / "opt")) == f"sqlite:///{tmp_path / 'opt' / 'store.sqlite'}"
+    monkeypatch.delenv("SECAUDIT_DATA_DIR")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert store_url() == f"sqlite:///{tmp_path / 'xdg' / 'secaudit' / 'store.sqlite'}"
+    monkeypatch.setenv("SECAUDIT_DB", "postgres://a@db.example/s")
+    assert store_url() == "postgresql+psycopg://a@db.example/s"
+    with open_store(data_dir=str(tmp_path / "wal")) as s:
+        with s.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"

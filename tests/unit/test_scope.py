@@ -36,7 +36,7 @@ def test_wildcard_domain_form():
 
 
 @pytest.mark.parametrize("entry,key", [
-    ("10.0.0.5/24", "target.scope_network"), ("10.0.0.0/33", "target.scope_network"),
+    ("127.7.1.5/24", "target.scope_network"), ("127.0.0.0/33", "target.scope_network"),
     ("-iL", "target.host_option"), ("", "target.scope_empty"), ("a b", "target.host_metachar"),
     ("127.0.0.300", "target.host_bad_ipv4"),
 ])

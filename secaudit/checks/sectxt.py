@@ -1,0 +1,97 @@
+"""security.txt (RFC 9116), judged on what the probe fetched (pure apart from the sectxt parser).
+
+The file is validated by ``sectxt`` (the validator internet.nl uses) for syntax, required fields,
+PGP framing and Canonical; expiry is judged here against the evaluation's clock (sectxt reads the
+wall clock, which would make a re-evaluation of stored observations depend on the day it runs).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Mapping
+
+from secaudit.checks._tls_common import outcome, param
+from secaudit.checks.base import CheckContext, CheckSpec
+from secaudit.model import Message, ObservationStatus, Outcome, Service, Verdict
+from secaudit.observations.web import Fetched, SecurityTxtFacts
+
+# sectxt's codes that depend on its own clock: replaced by the check's expiry judgement
+_CLOCK_CODES = {"expired"}
+
+
+def _facts(ctx: CheckContext) -> SecurityTxtFacts | Outcome:
+    obs = ctx.observations.get("sectxt")
+    if obs is None:
+        return outcome(Verdict.ERROR, "web.error.not_measured", target=ctx.target)
+    if obs.status is not ObservationStatus.OK or not isinstance(obs.facts, SecurityTxtFacts):
+        return outcome(Verdict.ERROR, "web.error.probe", target=ctx.target, reason=obs.reason or obs.error or "no facts")
+    return obs.facts
+
+
+def _absent(f: SecurityTxtFacts) -> Outcome:
+    """HTTPS did not serve the file: say whether plain HTTP does (RFC 9116 §3 requires HTTPS)."""
+    https = f.https
+    ev = [("web.ev.url", f"{https.url} (HTTP {https.status})")]
+    if f.plain is not None and f.plain.status == 200 and f.plain.error is None:
+        return outcome(Verdict.FAIL, "sectxt.fail_plain_only", ev + [("web.ev.plain_url", f.plain.url)],
+                       url=f.plain.url)
+    return outcome(Verdict.FAIL, "sectxt.fail_missing", ev, url=https.url, status=https.status)
+
+
+def _expires(parser: Any) -> str | None:
+    for line in parser.lines:
+        if line.get("type") == "field" and (line.get("field_name") or "").lower() == "expires":
+            return line.get("value")
+    return None
+
+
+def _parse_time(text: str) -> dt.datetime | None:
+    try:
+        t = dt.datetime.fromisoformat(text.strip().replace("z", "Z"))
+    except ValueError:
+        return None
+    return t if t.tzinfo else None
+
+
+def security_txt(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+    f = _facts(ctx)
+    if isinstance(f, Outcome):
+        return f
+    https: Fetched = f.https
+    if https.error is not None:
+        return outcome(Verdict.ERROR, "sectxt.error_fetch", url=https.url, reason=https.error)
+    if https.status != 200:
+        return _absent(f)
+    ev = [("web.ev.url", https.url)]
+    if not https.content_type.lower().startswith("text/plain"):
+        return outcome(Verdict.FAIL, "sectxt.fail_type", ev, type=https.content_type or "-")
+    try:
+        from sectxt import Parser
+    except ImportError:
+        return outcome(Verdict.ERROR, "sectxt.error_no_validator")
+    parser = Parser(https.body.encode("utf-8"), urls=https.url)
+    errors = [e for e in parser.errors if e["code"] not in _CLOCK_CODES]
+    signed = not any(r["code"] == "not_signed" for r in parser.recommendations)
+    ev += [("sectxt.ev.signed", "yes" if signed else "no"), ("sectxt.ev.expires", _expires(parser))]
+    if errors:
+        return outcome(Verdict.FAIL, "sectxt.fail_invalid", ev + [("sectxt.ev.errors", [e["code"] for e in errors])],
+                       problems="; ".join(f"{e['code']} (line {e['line']})" if e.get("line") else e["code"]
+                                          for e in errors[:8]))
+    expires = _parse_time(_expires(parser) or "")
+    if expires is None:
+        return outcome(Verdict.FAIL, "sectxt.fail_invalid", ev, problems="invalid_expiry")
+    if expires <= ctx.now:
+        return outcome(Verdict.FAIL, "sectxt.fail_expired", ev, expires=expires.isoformat())
+    if bool(param(params, "require_signature", False)) and not signed:
+        return outcome(Verdict.FAIL, "sectxt.fail_unsigned", ev)
+    warnings = []
+    if (expires - ctx.now).days > 366:
+        warnings.append(Message("sectxt.warn_long_expiry", {"expires": expires.isoformat()}))
+    return outcome(Verdict.PASS, "sectxt.pass", ev, warnings, expires=expires.date().isoformat())
+
+
+CHECKS: tuple[CheckSpec, ...] = (
+    CheckSpec("web.security_txt", security_txt, frozenset({"sectxt:fetch"}),
+              {"type": "object", "additionalProperties": False,
+               "properties": {"require_signature": {"type": "boolean"}}}, services=(Service.HTTPS,)),
+)

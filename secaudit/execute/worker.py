@@ -1,0 +1,133 @@
+"""The worker side of the distributed executor: one probe batch in, its observations out.
+
+``secaudit worker --zone Z --scope NETWORKS…`` consumes only the queue of zone Z and, for each
+batch, (1) checks the message (JSON, well-formed, for this zone), (2) refuses every probe whose
+target lies outside the worker's scope (``targets.Scope``; names are never resolved) with an ERROR
+observation saying so, and (3) runs the rest through the local executor, with the same runners,
+per-probe deadlines and abandonment of hostile servers as a local scan. A worker connects only
+outward, to the broker; it never listens.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+from secaudit.execute.broker import TASK_NAME, BrokerConfig, make_app, zone_queue
+from secaudit.execute.local import Limits, LocalExecutor, error_observation, host_of
+from secaudit.execute.wire import PayloadError, parse_batch, result_message
+from secaudit.model import Message, Observation, Probe
+from secaudit.targets import Scope
+
+log = logging.getLogger("secaudit.worker")
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    zone: str
+    scope: Scope
+    ca_file: str | None = None
+    grace_s: float = 5.0
+
+
+class _MemoryJournal:
+    def __init__(self) -> None:
+        self.items: list[Observation] = []
+
+    def done_ids(self) -> set[str]:
+        return set()
+
+    def append(self, observation: Observation) -> None:
+        self.items.append(observation)
+
+
+def probe_hosts(probe: Probe) -> list[str]:
+    """Every host a probe would connect to: its target's host and its ``host`` parameter."""
+    hosts = [host_of(probe.target)]
+    param = probe.params.get("host")
+    if param is not None and param not in hosts:
+        hosts.append(param if isinstance(param, str) else repr(param))
+    return hosts
+
+
+def outside_scope(probe: Probe, scope: Scope) -> str | None:
+    """The first host of a probe outside the scope, or None when the probe may run."""
+    return next((h for h in probe_hosts(probe) if not scope.contains(h)), None)
+
+
+def _runners(settings: WorkerSettings, kind: str, probes: Sequence[Probe]) -> dict[str, Any]:
+    """The registry's runner for the batch's kind, limited to the hosts of the probes that passed the
+    scope check (each family's own guard then holds them to exactly those)."""
+    from secaudit.probes import registry
+    from secaudit.probes.interface import RunnerContext
+
+    hosts = tuple(sorted({h for p in probes for h in probe_hosts(p)}))
+    return {kind: registry.get(kind).runner(RunnerContext(scope=hosts, ca_file=settings.ca_file))}
+
+
+def known_kinds() -> tuple[str, ...]:
+    from secaudit.probes import registry
+
+    return registry.kinds()
+
+
+def run_batch(message: Any, settings: WorkerSettings, worker: str) -> dict[str, Any]:
+    """Run one batch message; never raises (a bad message or a runner bug becomes ERROR observations)."""
+    started = time.monotonic()
+    try:
+        batch = parse_batch(message)
+    except PayloadError as e:
+        log.warning("refused a malformed batch: %s", e)
+        return {**result_message(worker, settings.zone, 0.0, []), "error": f"malformed batch: {e}"}
+    if batch.zone != settings.zone or batch.kind not in known_kinds():
+        why = (Message("worker.refused_zone", {"worker": worker, "zone": repr(batch.zone), "queue": repr(settings.zone)})
+               if batch.zone != settings.zone else Message("worker.unknown_kind", {"kind": repr(batch.kind)}))
+        return result_message(worker, settings.zone, time.monotonic() - started,
+                              [error_observation(p, why) for p in batch.probes])
+    refused: list[Observation] = []
+    accepted: list[Probe] = []
+    for p in batch.probes:
+        host = outside_scope(p, settings.scope)
+        if host is None:
+            accepted.append(p)
+            continue
+        log.warning("refused probe %s: %s is outside this worker's scope", p.id, host)
+        refused.append(error_observation(p, Message("worker.out_of_scope", {
+            "worker": worker, "zone": settings.zone, "host": host, "scope": settings.scope.describe()})))
+    observed: list[Observation] = []
+    if accepted:
+        journal = _MemoryJournal()
+        limits = Limits(concurrency=1, per_host=len(accepted), probe_timeout=batch.timeout_s,
+                        kind_timeouts={batch.kind: batch.timeout_s}, grace=settings.grace_s)
+        LocalExecutor(_runners(settings, batch.kind, accepted), limits).execute(accepted, journal)
+        observed = journal.items
+    return result_message(worker, settings.zone, time.monotonic() - started, refused + observed)
+
+
+def default_name(zone: str) -> str:
+    return f"secaudit-{zone}-{os.getpid()}@{socket.gethostname()}"
+
+
+def worker_app(cfg: BrokerConfig, settings: WorkerSettings) -> Any:
+    """The Celery app of a worker, with the one task it runs."""
+    app = make_app(cfg, name=f"secaudit-worker-{settings.zone}")
+
+    @app.task(name=TASK_NAME, bind=True)
+    def run_batch_task(self: Any, message: Mapping[str, Any]) -> dict[str, Any]:
+        return run_batch(message, settings, str(self.request.hostname or default_name(settings.zone)))
+
+    return app
+
+
+def start_worker(cfg: BrokerConfig, settings: WorkerSettings, *, name: str | None = None, concurrency: int = 1,
+                 pool: str = "prefork", loglevel: str = "WARNING") -> None:
+    """Run a worker in the foreground until SIGTERM/SIGINT (Celery's warm shutdown)."""
+    app = worker_app(cfg, settings)
+    argv = ["worker", "--queues", zone_queue(settings.zone), "--hostname", name or default_name(settings.zone),
+            "--concurrency", str(concurrency), "--pool", pool, "--loglevel", loglevel, "--without-mingle",
+            "--without-gossip", "--prefetch-multiplier", "1"]
+    app.worker_main(argv=argv)

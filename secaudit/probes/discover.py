@@ -1,0 +1,217 @@
+"""Discovery of live hosts and open ports inside the declared networks (nmap, unprivileged).
+
+Two nmap runs per network: host discovery (``-sn`` with TCP connect pings: a refused connection
+proves a host as well as an accepted one), then a TCP connect scan of the top ports on the hosts
+that answered. The scope guard comes first and is pure: only networks declared in the inventory's
+zones (or a subnet of one) are swept, a network with more addresses than the limit needs an explicit
+flag, and every address nmap reports is checked against the declared networks before it is scanned
+or reported. Nothing outside is ever handed to nmap.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from typing import Any, Iterator, Mapping, Sequence
+
+from secaudit.model import Control, Endpoint, Observation, ObservationStatus, Probe, System
+from secaudit.observations.discover import DiscoveryFacts, LiveHost
+from secaudit.probes.interface import BaseFamily, RunnerContext, Target
+from secaudit.probes.ports import ScopeError
+from secaudit.targets import Scope, TargetError, parse_scope
+
+KIND = "discover"
+DEFAULT_MAX_PREFIX = 16                  # IPv4 /16: 65,536 addresses; IPv6 the same count (/112)
+DEFAULT_TOP_PORTS = 100
+PING_PORTS = "22,80,443,445,3389"
+
+
+def max_addresses(prefix: int = DEFAULT_MAX_PREFIX) -> int:
+    return 2 ** (32 - prefix)
+
+
+def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    try:
+        if not isinstance(text, str) or "/" not in text or text.startswith("-"):
+            raise ValueError(text)
+        return ipaddress.ip_network(text.strip(), strict=True)
+    except ValueError:
+        raise ScopeError("discover.scope.bad_network", network=str(text)) from None
+
+
+def guard_networks(declared: Sequence[str], requested: Sequence[str] = (), *, max_prefix: int = DEFAULT_MAX_PREFIX,
+                   allow_large: bool = False) -> list[str]:
+    """The networks to sweep: ``requested`` (each inside a declared network) or all ``declared`` ones.
+    Raises ScopeError (exit 2) for anything outside the declared networks or too large without the flag."""
+    if not declared:
+        raise ScopeError("discover.scope.none_declared")
+    nets = [_network(n) for n in declared]
+    chosen = nets
+    if requested:
+        chosen = []
+        for text in requested:
+            net = _network(text)
+            if not any(net.version == d.version and net.subnet_of(d) for d in nets):
+                raise ScopeError("discover.scope.outside", network=str(net),
+                                 declared=", ".join(str(d) for d in nets))
+            chosen.append(net)
+    limit = max_addresses(max_prefix)
+    for net in chosen:
+        if net.num_addresses > limit and not allow_large:
+            raise ScopeError("discover.scope.too_large", network=str(net), count=net.num_addresses, limit=limit)
+    return [str(n) for n in dict.fromkeys(chosen)]
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """How to sweep: what ``params`` of a discover probe hold."""
+
+    network: str
+    ports: tuple[int, ...]
+
+    def to_params(self) -> dict:
+        return {"network": self.network, "ports": list(self.ports)}
+
+
+def discovery_argv(nmap: str, network: str, host_timeout_s: int) -> list[str]:
+    net = _network(network)
+    argv = [nmap, "-oX", "-", "--unprivileged", "-sn", "-n", f"-PS{PING_PORTS}", "--max-retries", "1",
+            "--host-timeout", f"{host_timeout_s}s"]
+    return argv + (["-6"] if net.version == 6 else []) + ["--", str(net)]
+
+
+def ports_argv(nmap: str, hosts: Sequence[str], ports: Sequence[int], host_timeout_s: int, ipv6: bool) -> list[str]:
+    from secaudit.probes.ports import compress_ports
+
+    argv = [nmap, "-oX", "-", "--unprivileged", "-sT", "-Pn", "-n", "--max-retries", "1",
+            "--host-timeout", f"{host_timeout_s}s", "-p", compress_ports(ports)]
+    return argv + (["-6"] if ipv6 else []) + ["--", *hosts]
+
+
+def live_hosts(xml: str, scope: Scope) -> tuple[str, list[tuple[str, str]]]:
+    """(nmap version, [(address, reason)]) of the hosts nmap found up, only those inside ``scope``."""
+    root = ET.fromstring(xml)
+    out = []
+    for h in root.findall("host"):
+        status = h.find("status")
+        if status is None or status.get("state") != "up":
+            continue
+        for a in h.findall("address"):
+            addr = a.get("addr", "")
+            if a.get("addrtype") in ("ipv4", "ipv6") and scope.contains(addr):
+                out.append((addr, status.get("reason", "")))
+    return root.get("version", ""), out
+
+
+def open_ports(xml: str) -> dict[str, tuple[int, ...]]:
+    """Open TCP ports per address, parsed through python-nmap."""
+    import nmap
+
+    parsed = nmap.PortScanner().analyse_nmap_xml_scan(nmap_xml_output=xml)
+    out = {}
+    for addr, host in parsed.get("scan", {}).items():
+        tcp = host.get("tcp", {}) or {}
+        out[addr] = tuple(sorted(int(p) for p, v in tcp.items() if v.get("state") == "open"))
+    return out
+
+
+def sweep(network: str, ports: Sequence[int], *, deadline_s: float, nmap_path: str | None = None,
+          runner=None) -> DiscoveryFacts:
+    """Both nmap runs over one network; raises RuntimeError when nmap fails or runs out of time."""
+    from secaudit.probes.ports import find_nmap, subprocess_runner
+
+    run = runner or subprocess_runner
+    tool = find_nmap(nmap_path)
+    scope = parse_scope([network])
+    end = time.monotonic() + deadline_s
+    host_timeout = max(5, int(deadline_s / 3))
+    first = run(discovery_argv(tool.path, network, host_timeout), max(1.0, end - time.monotonic()))
+    if first.returncode != 0:
+        raise RuntimeError(f"nmap host discovery failed: {first.stderr.strip()[:300]}")
+    version, up = live_hosts(first.stdout, scope)
+    found: dict[str, tuple[int, ...]] = {}
+    if up:
+        left = end - time.monotonic()
+        if left < 1:
+            raise RuntimeError("probe deadline reached after host discovery")
+        second = run(ports_argv(tool.path, [a for a, _ in up], ports, host_timeout, ":" in network), left)
+        if second.returncode != 0:
+            raise RuntimeError(f"nmap port scan failed: {second.stderr.strip()[:300]}")
+        found = open_ports(second.stdout)
+    net = ipaddress.ip_network(network)
+    hosts = tuple(LiveHost(a, r, found.get(a, ())) for a, r in sorted(up, key=lambda x: ipaddress.ip_address(x[0])))
+    return DiscoveryFacts(str(net), net.num_addresses, tuple(sorted(ports)), hosts, version)
+
+
+def run_probes(probes: Sequence[Probe], scope: Sequence[str], *, deadline_s: float,
+               runner=None) -> Iterator[Observation]:
+    """One observation per network probe. A network outside ``scope`` (declared networks) is refused."""
+    for p in probes:
+        guard_networks(scope, [p.params["network"]], allow_large=True)   # size was judged when planning
+    for p in probes:
+        started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        t0 = time.monotonic()
+        try:
+            facts = sweep(p.params["network"], [int(x) for x in p.params["ports"]], deadline_s=deadline_s,
+                          runner=runner)
+        except (RuntimeError, OSError, TargetError, ET.ParseError) as e:
+            yield Observation(p.id, KIND, p.target, ObservationStatus.ERROR, None, str(e)[:500], started,
+                              round(time.monotonic() - t0, 3))
+            continue
+        except Exception as e:   # subprocess.TimeoutExpired and friends: an error observation, never a crash
+            yield Observation(p.id, KIND, p.target, ObservationStatus.ERROR, None,
+                              f"{type(e).__name__}: {e}"[:500], started, round(time.monotonic() - t0, 3))
+            continue
+        yield Observation(p.id, KIND, p.target, ObservationStatus.OK, facts, None, started,
+                          round(time.monotonic() - t0, 3))
+
+
+# ----------------------------------------------------------------------------- the plug-in
+
+
+class DiscoverRunner:
+    kind = KIND
+    batch_size = 1
+    parallel = 1
+
+    def __init__(self, networks: Sequence[str]):
+        self.networks = list(networks)
+
+    def run(self, probes: Sequence[Probe], *, timeout_s: float) -> Iterator[Observation]:
+        yield from run_probes(probes, self.networks, deadline_s=timeout_s)
+
+
+class DiscoverFamily(BaseFamily):
+    """Live hosts and open ports of a declared network. Run by ``secaudit discover``, which plans one probe
+    per network of the chosen zones; a system has no network targets of its own (zones do)."""
+
+    kind = KIND
+    provides = frozenset({KIND})
+    facts_type = DiscoveryFacts
+
+    def targets(self, system: System, scope: str) -> Sequence[Target]:
+        return []
+
+    def applies(self, endpoint: Endpoint) -> bool:
+        return False
+
+    def params(self, needs: frozenset[str], targets: Sequence[Target], systems: Sequence[System],
+               controls: Sequence[Control]) -> Mapping[str, Any]:
+        return Sweep(targets[0].name, tuple(nmap_default_ports())).to_params()
+
+    def runner(self, ctx: RunnerContext) -> DiscoverRunner:
+        return DiscoverRunner([n for n in ctx.scope if "/" in n])
+
+    def check_tools(self) -> None:
+        from secaudit.probes.ports import find_nmap
+
+        find_nmap()
+
+
+def nmap_default_ports() -> tuple[int, ...]:
+    from secaudit.probes.ports import nmap_top_ports
+
+    return nmap_top_ports(DEFAULT_TOP_PORTS)
