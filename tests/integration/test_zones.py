@@ -114,13 +114,24 @@ def test_a_forged_task_on_the_broker_is_refused(zones_lab):
     assert garbage["observations"] == [] and "malformed batch" in garbage["error"]
 
 
-def test_pickle_is_refused_by_the_workers_app(zones_lab):
-    from secaudit.execute.broker import broker_config, make_app
+def test_a_pickled_task_is_never_deserialised_by_a_worker(zones_lab):
+    from secaudit.execute.broker import TASK_NAME, broker_config, make_app, zone_queue
+    from secaudit.execute.wire import batch_message
+    from secaudit.model import Probe
 
     app = make_app(broker_config(zones_lab["redis"].url))
     assert app.conf.accept_content == ["json"] and app.conf.result_accept_content == ["json"]
     assert app.conf.task_acks_late and app.conf.task_reject_on_worker_lost
     assert app.conf.worker_prefetch_multiplier == 1
+    probe = Probe("tls|pickled", "tls", "127.7.1.1:443", {"host": "127.7.1.1", "port": 443})
+    res = app.send_task(TASK_NAME, args=[batch_message("pickled", "a", "tls", [probe], 5)], queue=zone_queue("a"),
+                        serializer="pickle")
+    log = zones_lab["workers"][A1].log
+    end = time.monotonic() + 30
+    while "untrusted content of type pickle" not in log.read_text(errors="replace") and time.monotonic() < end:
+        time.sleep(0.2)
+    assert "untrusted content of type pickle" in log.read_text(errors="replace")
+    assert res.state == "PENDING"                   # refused and dropped: never run, no result
 
 
 def test_workers_lists_the_live_workers_per_zone(zones_lab):
