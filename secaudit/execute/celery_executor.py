@@ -138,7 +138,13 @@ class CeleryExecutor:
         done_before = journal.done_ids()
         todo = [p for p in probes if p.id not in done_before]
         run = _Run(self, journal, observer or NullObserver(), len(probes), len(probes) - len(todo))
-        run.collect_earlier(todo)
+        try:
+            run.collect_earlier(todo)
+        except Exception as e:
+            if not _is_broker_error(e):
+                raise
+            raise BrokerConfigError("zones.broker_unreachable", url=self.broker.redacted(),
+                                    reason=f"{type(e).__name__}: {e}"[:300]) from None
         todo = [p for p in todo if p.id not in run.recorded]
         if todo:
             self.check_zones({self.zone_of(p) for p in todo})
