@@ -13,14 +13,17 @@ import dataclasses
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 from secaudit.checks.base import CheckContext, CheckSpec
 from secaudit.model import (
-    Control, Finding, Message, Observation, Outcome, Severity, SystemResult, Verdict,
+    Control, Endpoint, Finding, Message, Observation, Outcome, Purpose, Severity, System, SystemResult, Verdict,
     Waiver,
 )
 from secaudit.plan import SystemAssessment, probe_target, spec_kinds, targets_for
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from secaudit.policy import ResolvedPolicy
 
 _OK = {Verdict.PASS, Verdict.WAIVED, Verdict.NOT_APPLICABLE}
 
@@ -238,3 +241,12 @@ def failing(findings: Iterable[Finding], threshold: Severity) -> list[Finding]:
 
 def errored(findings: Iterable[Finding]) -> list[Finding]:
     return [f for f in findings if f.verdict is Verdict.ERROR]
+
+
+def judge_endpoint(policy: "ResolvedPolicy", endpoint: Endpoint, observations: Iterable[Observation],
+                   registry: Mapping[str, CheckSpec], now: dt.datetime | None = None) -> tuple[Finding, ...]:
+    """The findings of one resolved policy (a profile) on one endpoint: what ``scan --target HOST:PORT
+    --profile P`` decides, for callers that already hold the observations (benchmarks, agreement tests)."""
+    system = System(id="target", name=endpoint.address, purpose=Purpose.OTHER, endpoints=(endpoint,))
+    assessment = SystemAssessment(system, None, None, 1, "--profile " + policy.id, {1: policy})
+    return evaluate([assessment], observations, registry, now=now).findings

@@ -15,7 +15,7 @@ def observation_or_error(ctx: CheckContext, kind: str, facts_type: type) -> tupl
         return None, Outcome(Verdict.ERROR, Message("ports.check.not_measured", {"kind": kind, "target": ctx.target}))
     if obs.status is not ObservationStatus.OK or not isinstance(obs.facts, facts_type):
         return None, Outcome(Verdict.ERROR, Message("ports.check.probe_failed", {"kind": kind, "target": ctx.target,
-                                                                            "error": obs.error or "no facts"}))
+                                                                            "error": obs.reason or obs.error or "no facts"}))
     return obs.facts, None
 
 

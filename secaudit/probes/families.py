@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
-from secaudit.model import Control, Endpoint, Inventory, Observation, Probe, System
+from secaudit.model import Control, Endpoint, Observation, Probe, System
 from secaudit.observations.ports import PortScan
 from secaudit.observations.tls import TlsFacts
 from secaudit.probes.interface import BaseFamily, ProbeRunner, RunnerContext, Target
@@ -110,26 +110,3 @@ class PortsFamily(BaseFamily):
         from secaudit.probes.ports import find_nmap
 
         find_nmap()          # raises ToolMissingError with the install command when nmap is missing or too old
-
-
-# ----------------------------------------------------------------------------- shims (to be removed)
-
-
-def inventory_scope(inventory: Inventory) -> list[str]:
-    """The only hosts any probe may touch: the inventory's endpoint hosts."""
-    return sorted({e.host for s in inventory.systems for e in s.endpoints})
-
-
-def params_for(req: Any = None, inventory: Inventory | None = None) -> dict[str, Any]:
-    """Deprecated: use :func:`secaudit.probes.registry.params_makers`."""
-    from secaudit.probes import registry
-
-    return dict(registry.params_makers())
-
-
-def runners(req: Any, inventory: Inventory, kinds: Sequence[str] | None = None) -> dict[str, Any]:
-    """Deprecated: use :func:`secaudit.probes.registry.runners` with a :class:`RunnerContext`."""
-    from secaudit.probes import registry
-
-    ctx = RunnerContext(scope=tuple(inventory_scope(inventory)), ca_file=getattr(req, "ca_file", None))
-    return registry.runners(ctx, kinds)
