@@ -73,7 +73,7 @@ def test_an_out_of_scope_target_is_refused_and_the_scan_reports_it(zones_lab, tm
         # the inventory puts 127.7.3.9 in zone a, but zone a's worker may only probe 127.7.1.0/24
         inv = write_inventory(tmp_path / "inv.yaml", [("sx", "a", [f"127.7.3.9:{port}"]),
                                                        ("sa", "a", [lab["farm"]["a-modern"].address])])
-        run = run_scan(inv, tmp_path / "scan", lab["redis"], "--ca-file", str(lab["ca"]))
+        run = run_scan(inv, tmp_path / "scan", lab["redis"], "--ca-file", str(lab["ca"]), "--format", "text")
         assert connections[0] == 0                      # the worker never touched it
     assert run.rc == 3, run.stderr                      # scan errors left controls without a verdict
     refused = [o for o in run.journal() if o["target"].startswith("127.7.3.9")]
@@ -82,7 +82,8 @@ def test_an_out_of_scope_target_is_refused_and_the_scan_reports_it(zones_lab, tm
     assert refused[0]["worker"] == A1
     errors = [f for f in run.report()["findings"] if f["target"].startswith("127.7.3.9")]
     assert errors and all(f["verdict"] == "error" for f in errors)
-    assert any("outside its scope" in json.dumps(f) for f in errors)       # the reason reaches the report
+    assert all('"worker.out_of_scope"' in json.dumps(f) for f in errors)   # the reason reaches the findings
+    assert f"refused by worker {A1} (zone a): 127.7.3.9 is out" in (run.out / "report.txt").read_text()
     assert any(f["verdict"] == "pass" for f in run.report()["findings"] if f["system_id"] == "sa")
 
 
