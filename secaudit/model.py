@@ -275,6 +275,14 @@ class Approval:
 
 
 @dataclass(frozen=True)
+class PortCoverage:
+    """A system's port-scan coverage when it overrides its level's default (docs/ports.md)."""
+
+    spec: str                                      # "top-N", "A-B" or "1-65535" (written "all")
+    source: str = "inventory"                      # "inventory" (the system's port_coverage) or "cli" (--ports-range)
+
+
+@dataclass(frozen=True)
 class System:
     id: str
     name: str
@@ -288,6 +296,7 @@ class System:
     components: tuple[str, ...] = ()               # ids of other systems of the inventory
     endpoints: tuple[Endpoint, ...] = ()
     allowed_ports: tuple[int, ...] = ()            # ports the system may expose (its endpoints' ports are implied)
+    port_coverage: PortCoverage | None = None      # overrides the level's default port-scan coverage
     hosts: tuple[str, ...] = ()                    # hosts without a declared service (ad hoc: `secaudit ports HOST`)
     source: SourceRef = SourceRef()
     domains: tuple[str, ...] = ()                  # DNS domains the system sends or receives mail for (mail checks)
