@@ -27,7 +27,7 @@ from functools import lru_cache
 from typing import Any, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 
 from secaudit.errors import SecauditError, ToolMissingError
-from secaudit.model import Observation, ObservationStatus, Probe, System
+from secaudit.model import Message, Observation, ObservationStatus, Probe, System
 from secaudit.observations.ports import (
     Coverage,
     PortFact,
@@ -518,9 +518,9 @@ def _now_iso() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def _error(probe: Probe, message: str, started: str, duration: float) -> Observation:
-    return Observation(probe_id=probe.id, kind=KIND, target=probe.target, status=ObservationStatus.ERROR,
-                       facts=None, error=message, started_at=started, duration_s=round(duration, 3))
+def _error(probe: Probe, key: str, started: str, duration: float, **args: Any) -> Observation:
+    """An ERROR observation whose reason is the catalog message ``key`` (English kept in ``error``)."""
+    return Observation.failed(probe, Message(key, args), started, round(duration, 3))
 
 
 def _with_openssh_auth(fact: PortFact, address: str, timing: Timing) -> PortFact:
@@ -550,17 +550,17 @@ def _run_batch(tool: NmapTool, batch: Sequence[Probe], options: ScanOptions, tim
         res = runner(argv, timing.process_timeout_s)
     except subprocess.TimeoutExpired:
         dur = time.monotonic() - t0
-        return [_error(p, f"nmap did not finish within {timing.process_timeout_s:.0f} s", started, dur) for p in batch]
+        return [_error(p, "ports.probe.nmap_timeout", started, dur, seconds=f"{timing.process_timeout_s:.0f}") for p in batch]
     except OSError as e:
         dur = time.monotonic() - t0
-        return [_error(p, f"nmap could not be started: {e}", started, dur) for p in batch]
+        return [_error(p, "ports.probe.nmap_not_started", started, dur, error=str(e)) for p in batch]
     dur = time.monotonic() - t0
     try:
         parsed = nmap.PortScanner.analyse_nmap_xml_scan(_Parser(), nmap_xml_output=res.stdout)
         version, xml_hosts = _xml_hosts(res.stdout)
     except (nmap.PortScannerError, ET.ParseError, AttributeError) as e:
         detail = (res.stderr.strip() or str(e))[:500]
-        return [_error(p, f"nmap failed (exit {res.returncode}): {detail}", started, dur) for p in batch]
+        return [_error(p, "ports.probe.nmap_failed", started, dur, code=res.returncode, detail=detail) for p in batch]
     ctx = _BatchResult(parsed.get("scan", {}), float(parsed.get("nmap", {}).get("scanstats", {}).get("elapsed") or 0.0),
                        version, xml_hosts, tuple(argv), res.stderr, started, dur)
     return [_host_observation(probe, ctx, options, timing, ssh_fallback) for probe in batch]
@@ -583,20 +583,20 @@ def _host_observation(probe: Probe, r: _BatchResult, options: ScanOptions, timin
     xml_host = next((h for h in r.xml_hosts if probe.target in h.user_names or h.address == probe.target), None)
     if xml_host is None:
         reason = r.stderr.strip().splitlines()[0][:300] if r.stderr.strip() else "no result"
-        return _error(probe, f"nmap returned no result for {probe.target} ({reason})", r.started, r.duration)
+        return _error(probe, "ports.probe.no_result", r.started, r.duration, host=probe.target, reason=reason)
     if xml_host.timed_out:
-        return _error(probe, f"nmap gave up on {probe.target} after the host timeout of {timing.host_timeout_s} s",
-                      r.started, r.duration)
+        return _error(probe, "ports.probe.host_timeout", r.started, r.duration, host=probe.target,
+                      seconds=timing.host_timeout_s)
     pn_host = r.scan.get(xml_host.address) if _unique_address(r.xml_hosts, xml_host.address) else None
     if pn_host is None:
-        return _error(probe, f"{probe.target} resolves to {xml_host.address}, which another target of the "
-                             "same batch also resolves to; scan them separately", r.started, r.duration)
+        return _error(probe, "ports.probe.same_address", r.started, r.duration, host=probe.target,
+                      address=xml_host.address)
     wanted = probe_ports(probe.params)
     facts, groups, missing = _port_facts(pn_host, xml_host, wanted, options)
     if ssh_fallback and NSE_SSH_AUTH in options.scripts:
         facts = [_with_openssh_auth(f, xml_host.address, timing) for f in facts]
     if missing:
-        return _error(probe, f"nmap reported no state for ports {compress_ports(missing)}", r.started, r.duration)
+        return _error(probe, "ports.probe.no_state", r.started, r.duration, ports=compress_ports(missing))
     plan = CoveragePlan.from_params(probe.params.get("coverage"))
     return Observation(
         probe_id=probe.id, kind=KIND, target=probe.target, status=ObservationStatus.OK,
