@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from secaudit.execute.broker import TASK_NAME, BrokerConfig, make_app, zone_queue
+from secaudit.execute.broker import TASK_NAME, BrokerConfig, BrokerConfigError, make_app, zone_queue
 from secaudit.execute.local import Limits, LocalExecutor, error_observation, host_of
 from secaudit.execute.wire import PayloadError, parse_batch, result_message
 from secaudit.model import Message, Observation, Probe
@@ -123,10 +123,21 @@ def worker_app(cfg: BrokerConfig, settings: WorkerSettings) -> Any:
     return app
 
 
+def check_broker(app: Any, cfg: BrokerConfig) -> None:
+    """Connect once before starting (wrong password, wrong CA, broker down: a clear error, exit 2)."""
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=2, interval_start=1, interval_step=1, timeout=10)
+    except Exception as e:
+        raise BrokerConfigError("zones.broker_unreachable", url=cfg.redacted(),
+                                reason=f"{type(e).__name__}: {e}"[:300]) from None
+
+
 def start_worker(cfg: BrokerConfig, settings: WorkerSettings, *, name: str | None = None, concurrency: int = 1,
                  pool: str = "prefork", loglevel: str = "WARNING") -> None:
     """Run a worker in the foreground until SIGTERM/SIGINT (Celery's warm shutdown)."""
     app = worker_app(cfg, settings)
+    check_broker(app, cfg)
     argv = ["worker", "--queues", zone_queue(settings.zone), "--hostname", name or default_name(settings.zone),
             "--concurrency", str(concurrency), "--pool", pool, "--loglevel", loglevel, "--without-mingle",
             "--without-gossip", "--prefetch-multiplier", "1"]
