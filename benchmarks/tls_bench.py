@@ -34,9 +34,12 @@ VENV_BIN = Path(sys.executable).parent
 
 def _child(mode: str, targets_file: str, ca_file: str) -> None:
     """Runs inside the child process: scan the targets with secaudit, print a summary as JSON."""
+    from secaudit.checks import REGISTRY
+    from secaudit.evaluate import judge_endpoint
     from secaudit.model import Endpoint, ObservationStatus, Service
+    from secaudit.plan import needs_of
+    from secaudit.policy import load_profile
     from secaudit.probes.tls import TlsTarget, params_for_needs, scan
-    from secaudit.quickeval import evaluate, load_profile, needs_of
 
     targets = json.loads(Path(targets_file).read_text())
     if mode == "full":
@@ -48,15 +51,15 @@ def _child(mode: str, targets_file: str, ca_file: str) -> None:
             "  - {id: P-1, title: {en: p, vi: p}, check: tls.protocols.forbidden, severity: high}\n"
             "  - {id: P-2, title: {en: p, vi: p}, check: tls.protocols.required, severity: high}\n")
         policy = load_profile(str(prof))
-    params = params_for_needs(needs_of(policy))
+    params = params_for_needs(needs_of(policy.controls, REGISTRY))
     tls_targets = [TlsTarget("127.0.0.1", p, probe_id=str(p)) for p in targets]
     verdicts: dict[str, int] = {}
     ok = 0
     for obs in scan(tls_targets, params, ca_file=Path(ca_file), timeout_s=120):
         ok += obs.status == ObservationStatus.OK
         ep = Endpoint("127.0.0.1", int(obs.probe_id), Service.HTTPS, tls=True)
-        for r in evaluate(policy, ep, {"tls": obs}):
-            verdicts[r.outcome.verdict.value] = verdicts.get(r.outcome.verdict.value, 0) + 1
+        for f in judge_endpoint(policy, ep, [obs], REGISTRY):
+            verdicts[f.verdict.value] = verdicts.get(f.verdict.value, 0) + 1
     print(json.dumps({"observations_ok": ok, "verdicts": verdicts, "commands": sorted(params.scan_commands),
                       "protocol_sweep": params.protocol_sweep}))
 

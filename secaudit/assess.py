@@ -8,9 +8,10 @@ cannot be evaluated and says so.
 
 from __future__ import annotations
 
-from typing import Sequence
+import dataclasses
+from typing import Any, Mapping, Sequence
 
-from secaudit.model import Inventory, Message, System
+from secaudit.model import Control, Inventory, Message, System
 from secaudit.plan import SystemAssessment
 from secaudit.policy import PolicyLibrary, ResolvedPolicy
 
@@ -73,3 +74,15 @@ def adhoc_assessment(system: System, library: PolicyLibrary, level: int | None,
         merged = library.resolve_profiles(merged, [extra])
     # A profile is evaluated as a single "level" so the achieved level reads 1 (met) or 0 (not met).
     return SystemAssessment(system, None, None, 1, "--profile " + ",".join(profiles), {1: merged})
+
+
+def with_check_params(a: SystemAssessment, overlay: Mapping[str, Mapping[str, Any]]) -> SystemAssessment:
+    """The assessment with ``overlay[check]`` laid over the params of every control using that check
+    (the options of a preset such as ``secaudit ports --scan/--range`` become the controls' params)."""
+    def control(c: Control) -> Control:
+        extra = overlay.get(c.check)
+        return dataclasses.replace(c, params={**c.params, **extra}) if extra else c
+
+    policies = {lv: dataclasses.replace(p, controls=tuple(control(c) for c in p.controls))
+                for lv, p in a.policies.items()}
+    return dataclasses.replace(a, policies=policies)

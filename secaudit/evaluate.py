@@ -13,14 +13,17 @@ import dataclasses
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 from secaudit.checks.base import CheckContext, CheckSpec
 from secaudit.model import (
-    Control, Finding, Message, Observation, Outcome, Severity, SystemResult, Verdict,
+    Control, Endpoint, Finding, Message, Observation, Outcome, Purpose, Severity, System, SystemResult, Verdict,
     Waiver,
 )
 from secaudit.plan import SystemAssessment, probe_target, spec_kinds, targets_for
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from secaudit.policy import ResolvedPolicy
 
 _OK = {Verdict.PASS, Verdict.WAIVED, Verdict.NOT_APPLICABLE}
 
@@ -142,6 +145,17 @@ def evaluate_policy(a: SystemAssessment, controls: Sequence[Control], registry: 
     return findings
 
 
+def coverage_notes(findings: Sequence[Finding]) -> list[Message]:
+    """One system note per target whose findings state a coverage (evidence ``*.evidence.coverage``, e.g.
+    the ports scanned), so even a summary-only report says how wide its verdicts were."""
+    seen: dict[str, str] = {}
+    for f in findings:
+        for e in f.evidence:
+            if e.label.endswith(".evidence.coverage") and f.target not in seen:
+                seen[f.target] = e.value
+    return [Message("evaluate.coverage", {"target": target, "coverage": value}) for target, value in seen.items()]
+
+
 def evaluate(assessments: Sequence[SystemAssessment], observations: Iterable[Observation],
              registry: Mapping[str, CheckSpec], waivers: Sequence[Waiver] = (),
              now: dt.datetime | None = None, only: Iterable[str] | None = None) -> Evaluation:
@@ -181,6 +195,7 @@ def evaluate(assessments: Sequence[SystemAssessment], observations: Iterable[Obs
                 notes.append(Message("evaluate.nothing_checked", {"system": a.system.id}))
         else:
             notes.append(Message("evaluate.no_required_level", {"system": a.system.id}))
+        notes += coverage_notes(findings)
         counts = Counter(f.verdict.value for f in findings)
         failed = Counter(f.severity.value for f in findings if f.verdict is Verdict.FAIL)
         results.append(SystemResult(
@@ -238,3 +253,12 @@ def failing(findings: Iterable[Finding], threshold: Severity) -> list[Finding]:
 
 def errored(findings: Iterable[Finding]) -> list[Finding]:
     return [f for f in findings if f.verdict is Verdict.ERROR]
+
+
+def judge_endpoint(policy: "ResolvedPolicy", endpoint: Endpoint, observations: Iterable[Observation],
+                   registry: Mapping[str, CheckSpec], now: dt.datetime | None = None) -> tuple[Finding, ...]:
+    """The findings of one resolved policy (a profile) on one endpoint: what ``scan --target HOST:PORT
+    --profile P`` decides, for callers that already hold the observations (benchmarks, agreement tests)."""
+    system = System(id="target", name=endpoint.address, purpose=Purpose.OTHER, endpoints=(endpoint,))
+    assessment = SystemAssessment(system, None, None, 1, "--profile " + policy.id, {1: policy})
+    return evaluate([assessment], observations, registry, now=now).findings

@@ -19,7 +19,7 @@ from secaudit.model import Control, Endpoint, Message, Probe, System
 from secaudit.probes import registry as families
 from secaudit.probes.interface import Target
 
-__all__ = ["Plan", "SystemAssessment", "Target", "applies", "build_plan", "kind_of_need", "probe_id",
+__all__ = ["Plan", "SystemAssessment", "Target", "applies", "build_plan", "kind_of_need", "needs_of", "probe_id",
            "probe_target", "spec_kinds", "targets_for"]
 
 if False:  # pragma: no cover - typing only
@@ -52,6 +52,11 @@ class Plan:
 def kind_of_need(need: str) -> str:
     """The probe family that provides a measurement: "tls:protocols" -> "tls", "nse:..." -> "ports"."""
     return families.kind_of_need(need)
+
+
+def needs_of(controls: Iterable[Control], registry: Mapping[str, CheckSpec]) -> frozenset[str]:
+    """Every measurement the checks of ``controls`` need (unknown checks need nothing)."""
+    return frozenset(n for c in controls if c.check in registry for n in registry[c.check].needs)
 
 
 def spec_kinds(spec: CheckSpec) -> frozenset[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
 
 from secaudit.errors import Diagnostic, InputError
 from secaudit.load import build_policy, check_document
@@ -131,7 +131,78 @@ class PolicyLibrary:
                               tuple(merged.values()), tuple(chain), base.level)
 
 
-def default_library() -> PolicyLibrary:
+def policy_dirs() -> list[Path]:
+    """The shipped policy directories, then those of ``SECAUDIT_POLICY_PATH``."""
     extra = [p for p in os.environ.get("SECAUDIT_POLICY_PATH", "").split(os.pathsep) if p]
-    dirs = [policies_dir() / sub for sub in POLICY_SUBDIRS] + [Path(p) for p in extra]
-    return PolicyLibrary.load(dirs)
+    return [policies_dir() / sub for sub in POLICY_SUBDIRS] + [Path(p) for p in extra]
+
+
+def default_library() -> PolicyLibrary:
+    return PolicyLibrary.load(policy_dirs())
+
+
+def is_policy_file(ref: str) -> bool:
+    """A ``--profile`` value names a file (``p.yaml``, ``./dir/p``) rather than a policy id."""
+    path = Path(ref)
+    return path.suffix in (".yaml", ".yml") or os.sep in ref or path.is_file()
+
+
+def load_library(profile_refs: Sequence[str] = ()) -> tuple[PolicyLibrary, tuple[str, ...]]:
+    """The policy library with every profile *file* among ``profile_refs`` added (and the files beside it
+    that it extends), and the refs as policy ids. ``--profile`` takes the same values everywhere: an id
+    (``mozilla-intermediate``) or a policy YAML file."""
+    dirs = policy_dirs()
+    files: dict[Path, Path] = {}                      # resolved -> as given
+    for ref in profile_refs:
+        if is_policy_file(ref):
+            path = Path(ref)
+            if not path.is_file():
+                raise InputError([Diagnostic(ref, 0, 0, "preset.profile_missing", {"profile": ref})])
+            if not _in_dirs(path, dirs):
+                for f in _with_local_parents(path, dirs):
+                    files.setdefault(Path(f).resolve(), Path(f))
+    library = PolicyLibrary.load(dirs, extra_files=[str(f) for f in files.values()])
+    return library, profile_ids(library, profile_refs)
+
+
+def profile_ids(library: PolicyLibrary, profile_refs: Sequence[str]) -> tuple[str, ...]:
+    """``--profile`` values (ids or files) as the ids of the policies ``library`` holds for them."""
+    return tuple(_policy_id(library, ref) for ref in profile_refs)
+
+
+def _in_dirs(path: Path, dirs: Sequence[Path]) -> bool:
+    return any(path.resolve().parent == d.resolve() for d in dirs if d.is_dir())
+
+
+def _policy_id(library: PolicyLibrary, ref: str) -> str:
+    if not is_policy_file(ref):
+        return ref
+    target = Path(ref).resolve()
+    found = [pid for pid, p in library.policies.items() if Path(p.source.file).resolve() == target]
+    if not found:
+        raise InputError([Diagnostic(ref, 0, 0, "preset.profile_missing", {"profile": ref})])
+    return found[0]
+
+
+def _with_local_parents(path: Path, dirs: Sequence[Path]) -> list[str]:
+    """A user's policy file plus the files beside it that it extends by id (``extends: [base]`` -> base.yaml),
+    unless a policy directory already provides that id."""
+    known = {p.stem for d in dirs if d.is_dir() for p in d.glob("*.yaml")}
+    files: list[str] = []
+    todo = [path]
+    while todo and len(files) < 64:
+        f = todo.pop()
+        files.append(str(f))
+        doc, _ = read_yaml_file(str(f))
+        parents = doc.value.get("extends") if doc is not None and isinstance(doc.value, dict) else None
+        for pid in parents if isinstance(parents, list) else []:
+            sibling = f.parent / f"{pid}.yaml" if isinstance(pid, str) else None
+            if sibling is not None and pid not in known and sibling.is_file() and str(sibling) not in files:
+                todo.append(sibling)
+    return files
+
+
+def load_profile(ref: str) -> ResolvedPolicy:
+    """One profile (an id or a policy file), ``extends`` resolved: what ``--profile ref`` adds to a scan."""
+    library, (policy_id,) = load_library([ref])
+    return library.resolve(policy_id)

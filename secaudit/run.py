@@ -20,21 +20,25 @@ from secaudit.execute.interface import ExecutionObserver, ExecutionSummary
 from secaudit.execute.journal import Journal, new_run_id
 from secaudit.execute.local import Limits, LocalExecutor
 from secaudit.model import (
-    Endpoint, Inventory, Organisation, Purpose, Results, RunInfo, Service, SourceRef, Starttls, System, Waiver,
+    Endpoint, Inventory, Organisation, PortCoverage, Purpose, Results, RunInfo, Service, SourceRef, Starttls, System,
+    Waiver,
 )
 from secaudit.plan import Plan, SystemAssessment, build_plan
-from secaudit.policy import PolicyLibrary, default_library
+from secaudit.policy import PolicyLibrary, load_library, profile_ids
 from secaudit.probes.interface import RunnerContext
-from secaudit.targets import TargetError, parse_hostport
+from secaudit.targets import TargetError, is_valid_host, parse_coverage, parse_hostport, validate_host
 
 
 @dataclass(frozen=True)
 class ScanRequest:
     inventory_file: str | None = None
     targets: tuple[str, ...] = ()          # ad-hoc HOST:PORT (no inventory)
+    hosts: tuple[str, ...] = ()            # ad-hoc hosts without a port (`secaudit ports HOST...`)
+    allowed_ports: tuple[int, ...] = ()    # ad-hoc: ports the targets may expose (`secaudit ports --allow`)
     service: str | None = None             # ad-hoc: service of the targets (default from the port)
     starttls: str | None = None
     sni: str | None = None
+    tls: bool | None = None                # ad-hoc: TLS expected (default: from the service)
     level: int | None = None
     profiles: tuple[str, ...] = ()
     systems: tuple[str, ...] = ()
@@ -48,13 +52,22 @@ class ScanRequest:
     rate: float | None = None
     timeout: float = 30.0                  # TLS and HTTP probes
     ports_timeout: float = 120.0           # nmap: -sV on a silent port alone costs about 48 s
+    ports_range: str | None = None         # --ports-range: every system's port coverage for this run
     run_timeout: float | None = None
     fail_on: str = "low"
     resolver: str | None = None            # mail checks: DNS server HOST[:PORT] (default: the system's resolver)
+    mta_sts_port: int = 443                # mail checks: port of the MTA-STS policy host (RFC 8461: 443; labs only)
     executor: str = "local"                # "local" | "celery" (extra `distributed`)
     broker: str | None = None              # celery: the broker URL, stored WITHOUT its password
     broker_ca: str | None = None           # celery over rediss://: the CA of the broker's certificate
     visibility_timeout: float = 900.0      # celery: seconds before a batch a lost worker held is redelivered
+    # check name -> params laid over those of every control using that check (`secaudit ports --scan/--range`)
+    check_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    @property
+    def adhoc(self) -> bool:
+        """No inventory: the targets and hosts given on the command line are the declared scope."""
+        return bool(self.targets or self.hosts)
 
     def to_meta(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -77,33 +90,47 @@ _DEFAULT_SERVICE = {443: Service.HTTPS, 8443: Service.HTTPS, 80: Service.HTTP, 8
 
 
 def adhoc_inventory(req: ScanRequest) -> Inventory:
-    """A one-system inventory from `--target HOST:PORT...`: the targets are the declared scope."""
-    endpoints = []
+    """A one-system inventory from `--target HOST:PORT...` (and the hosts of `secaudit ports`): the
+    targets are the declared scope, validated by :mod:`secaudit.targets` like an inventory's."""
+    endpoints: list[Endpoint] = []
+    hosts: list[str] = []
     problems = []
-    for i, text in enumerate(req.targets):
+    for text in req.targets:
         try:
-            host, port = parse_hostport(text)
+            endpoints.append(_adhoc_endpoint(req, *parse_hostport(text)))
         except TargetError as e:
             problems.append(Diagnostic("--target", 0, 0, e.key, {"value": text}))
-            continue
-        service = Service(req.service) if req.service else _DEFAULT_SERVICE.get(port, Service.HTTPS)
-        starttls = Starttls(req.starttls) if req.starttls else None
-        tls = service is Service.HTTPS or starttls is not None or service not in (Service.HTTP, Service.SSH,
-                                                                                  Service.OTHER)
-        endpoints.append(Endpoint(host, port, service, starttls, req.sni, tls, SourceRef("--target", 0, 0)))
+    for text in req.hosts:
+        try:
+            hosts.append(validate_host(text))
+        except TargetError as e:
+            problems.append(Diagnostic("secaudit", 0, 0, e.key, {"value": text}))
+    if req.sni is not None and not is_valid_host(req.sni):
+        problems.append(Diagnostic("--sni", 0, 0, "preset.bad_sni", {"value": req.sni}))
     if problems:
         raise InputError(problems)
-    system = System(id="target", name=", ".join(e.address for e in endpoints), purpose=Purpose.OTHER,
-                    declared_level=req.level, endpoints=tuple(endpoints), source=SourceRef("--target", 1, 1))
+    names = [e.address for e in endpoints] + [h for h in hosts if h not in {e.host for e in endpoints}]
+    system = System(id="target", name=", ".join(names), purpose=Purpose.OTHER, declared_level=req.level,
+                    endpoints=tuple(endpoints), hosts=tuple(dict.fromkeys(hosts)),
+                    allowed_ports=tuple(req.allowed_ports), source=SourceRef("--target", 1, 1))
     return Inventory(Organisation("ad hoc"), (system,), SourceRef("--target", 1, 1), digest="")
+
+
+def _adhoc_endpoint(req: ScanRequest, host: str, port: int) -> Endpoint:
+    service = Service(req.service) if req.service else _DEFAULT_SERVICE.get(port, Service.HTTPS)
+    starttls = Starttls(req.starttls) if req.starttls else None
+    tls = service is Service.HTTPS or starttls is not None or service not in (Service.HTTP, Service.SSH,
+                                                                              Service.OTHER)
+    return Endpoint(host, port, service, starttls, req.sni, tls if req.tls is None else req.tls,
+                    SourceRef("--target", 0, 0))
 
 
 def load_inputs(req: ScanRequest) -> tuple[Inventory, tuple[Waiver, ...], PolicyLibrary]:
     from secaudit.load import load_inventory
 
-    if bool(req.inventory_file) == bool(req.targets):
+    if bool(req.inventory_file) == req.adhoc:
         raise InputError([Diagnostic("secaudit scan", 0, 0, "scan.inventory_or_target")])
-    if req.targets and not (req.level or req.profiles):
+    if req.adhoc and not (req.level or req.profiles):
         raise InputError([Diagnostic("secaudit scan", 0, 0, "scan.target_needs_level")])
     if req.resolver:
         from secaudit.probes.mail import parse_resolver
@@ -117,9 +144,21 @@ def load_inputs(req: ScanRequest) -> tuple[Inventory, tuple[Waiver, ...], Policy
 
         check_ca_file(req.ca_file)              # before scanning: a bad bundle would make every certificate an ERROR
     inventory = load_inventory(req.inventory_file) if req.inventory_file else adhoc_inventory(req)
-    library = default_library()
+    library, _ = load_library(req.profiles)           # --profile: an id or a file, the same everywhere
     waivers = load_waivers_in_use(req.waivers_file, inventory, library) if req.waivers_file else ()
-    return inventory, waivers, library
+    return with_ports_range(inventory, req.ports_range), waivers, library
+
+
+def with_ports_range(inventory: Inventory, spec: str | None) -> Inventory:
+    """``--ports-range``: the run's port coverage replaces every system's (inventory or level default)."""
+    if not spec:
+        return inventory
+    try:
+        coverage = PortCoverage(parse_coverage(spec), "cli")
+    except TargetError as e:
+        raise InputError([Diagnostic("--ports-range", 0, 0, e.key, {"value": spec})]) from None
+    return dataclasses.replace(inventory, systems=tuple(dataclasses.replace(s, port_coverage=coverage)
+                                                        for s in inventory.systems))
 
 
 def load_waivers_in_use(path: str, inventory: Inventory, library: PolicyLibrary) -> tuple[Waiver, ...]:
@@ -131,11 +170,14 @@ def load_waivers_in_use(path: str, inventory: Inventory, library: PolicyLibrary)
 
 
 def assess(req: ScanRequest, inventory: Inventory, library: PolicyLibrary) -> list[SystemAssessment]:
-    from secaudit.assess import adhoc_assessment, assess_inventory
+    from secaudit.assess import adhoc_assessment, assess_inventory, with_check_params
 
-    if req.targets:
-        return [adhoc_assessment(inventory.systems[0], library, req.level, req.profiles)]
-    return assess_inventory(inventory, library, req.regime, req.systems or None, req.profiles, req.lang)
+    profiles = profile_ids(library, req.profiles)
+    if req.adhoc:
+        found = [adhoc_assessment(inventory.systems[0], library, req.level, profiles)]
+    else:
+        found = assess_inventory(inventory, library, req.regime, req.systems or None, profiles, req.lang)
+    return [with_check_params(a, req.check_params) for a in found] if req.check_params else found
 
 
 def make_plan(req: ScanRequest, assessments: Sequence[SystemAssessment], inventory: Inventory) -> Plan:
@@ -145,14 +187,15 @@ def make_plan(req: ScanRequest, assessments: Sequence[SystemAssessment], invento
 
 
 def inventory_scope(inventory: Inventory) -> tuple[str, ...]:
-    """The only hosts any probe may touch: the inventory's endpoint hosts."""
-    return tuple(sorted({e.host for s in inventory.systems for e in s.endpoints}))
+    """The only hosts any probe may touch: the inventory's endpoint hosts (and ad-hoc hosts)."""
+    return tuple(sorted({e.host for s in inventory.systems for e in s.endpoints}
+                        | {h for s in inventory.systems for h in s.hosts}))
 
 
 def runner_context(req: ScanRequest, inventory: Inventory) -> RunnerContext:
     """What every family's runner gets: the inventory's scope and the run's options."""
     return RunnerContext(scope=inventory_scope(inventory), ca_file=req.ca_file,
-                         options={"resolver": req.resolver} if req.resolver else {})
+                         options={"resolver": req.resolver, "mta_sts_port": req.mta_sts_port})
 
 
 @dataclass
@@ -266,14 +309,15 @@ def reevaluate(results: Results, waivers: Sequence[Waiver], req: ScanRequest, li
     """`secaudit report`: judge stored observations again (new waivers or policies), without scanning."""
     from secaudit.checks import REGISTRY
 
-    library = library or default_library()
     # judge with the scope the scan had: the same --only, --profile and (ad hoc) --level
     req = dataclasses.replace(req, only=req.only or results.run.only, profiles=req.profiles or results.run.profiles,
                               level=req.level or results.run.level)
-    if req.targets or results.run.inventory_file == "--target":
+    library = library or load_library(req.profiles)[0]
+    if req.adhoc or results.run.inventory_file == "--target":
         from secaudit.assess import adhoc_assessment
 
-        assessments = [adhoc_assessment(s, library, req.level, req.profiles) for s in results.inventory.systems]
+        profiles = profile_ids(library, req.profiles)
+        assessments = [adhoc_assessment(s, library, req.level, profiles) for s in results.inventory.systems]
     else:
         assessments = assess(req, results.inventory, library)
     return build_results(req, results.run.id, results.run.started_at, results.run.finished_at, results.inventory,

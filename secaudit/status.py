@@ -1,6 +1,16 @@
-"""The one place that owns process exit statuses (design §5)."""
+"""The one place that owns process exit statuses (design §5), and how each command's result maps to one.
+
+Commands return ``scan_status(...)`` or ``classify_status(...)``; errors raised on the way (input,
+missing tool, interruption) are mapped in :func:`secaudit.cli.main` to the statuses below.
+"""
+
+from __future__ import annotations
 
 from enum import IntEnum
+from typing import TYPE_CHECKING, Iterable
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from secaudit.model import Results
 
 
 class ExitStatus(IntEnum):
@@ -9,3 +19,27 @@ class ExitStatus(IntEnum):
     INPUT_ERROR = 2        # usage or input error
     SCAN_ERRORS = 3        # scan errors left controls without a verdict (unless --errors-ok)
     INTERRUPTED = 130      # interrupted; partial results kept, resumable
+
+
+def scan_status(results: "Results", fail_on: str, errors_ok: bool = False, interrupted: bool = False) -> ExitStatus:
+    """``scan``, ``report``, ``tls`` and ``ports``: interrupted, else a failed finding at or above ``fail_on``,
+    else controls without a verdict (an ERROR finding, a system whose level is undecided) unless ``errors_ok``."""
+    from secaudit.model import Severity, Verdict
+
+    if interrupted:
+        return ExitStatus.INTERRUPTED
+    threshold = Severity(fail_on).rank
+    if any(f.verdict is Verdict.FAIL and f.severity.rank >= threshold for f in results.findings):
+        return ExitStatus.FINDINGS
+    undecided = any(f.verdict is Verdict.ERROR for f in results.findings) or any(
+        s.required_level is None for s in results.systems)
+    if undecided and not errors_ok:
+        return ExitStatus.SCAN_ERRORS
+    return ExitStatus.OK
+
+
+def classify_status(underclassified: Iterable[bool], undetermined: Iterable[bool], fail_on_underclassified: bool,
+                    fail_on_undetermined: bool) -> ExitStatus:
+    """``classify``: FINDINGS when asked to fail on an under-classified or an undetermined system and one is."""
+    failed = (fail_on_underclassified and any(underclassified)) or (fail_on_undetermined and any(undetermined))
+    return ExitStatus.FINDINGS if failed else ExitStatus.OK

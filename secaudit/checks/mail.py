@@ -22,7 +22,7 @@ def _facts(ctx: CheckContext) -> MailFacts | Outcome:
     if obs is None:
         return outcome(Verdict.ERROR, "mail.error.not_measured", domain=ctx.target)
     if obs.status is not ObservationStatus.OK or not isinstance(obs.facts, MailFacts):
-        return outcome(Verdict.ERROR, "mail.error.probe", domain=ctx.target, reason=obs.error or "no facts")
+        return outcome(Verdict.ERROR, "mail.error.probe", domain=ctx.target, reason=obs.reason or obs.error or "no facts")
     return obs.facts
 
 
@@ -206,13 +206,20 @@ def mx_starttls(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     hosts, null = mx
     if not hosts:
         return outcome(Verdict.NOT_APPLICABLE, "mail.na.null_mx" if null else "mail.na.no_mx", domain=facts.domain)
-    declared = {e.host.lower().rstrip(".") for e in ctx.system.endpoints
-                if e.port == 25 and e.starttls is Starttls.SMTP}
-    undeclared = [h for h in hosts if h not in declared]
-    evidence = [("mail.ev.mx_hosts", hosts)]
+    smtp = [e for e in ctx.system.endpoints if e.starttls is Starttls.SMTP]
+    addresses = {a.name: set(a.records) for a in facts.mx_addresses if a.status == OK}
+    covered: dict[str, list[str]] = {}
+    for h in hosts:
+        names = {h} | addresses.get(h, set())
+        covered[h] = [e.address for e in smtp if e.host.lower().rstrip(".") in names]
+    undeclared = [h for h in hosts if not covered[h]]
+    evidence = [("mail.ev.mx_hosts", hosts), ("mail.ev.smtp_endpoints", sorted({a for v in covered.values()
+                                                                                  for a in v}))]
     if undeclared:
         return outcome(Verdict.ERROR, "mail.mx.error_undeclared", evidence, hosts=", ".join(undeclared))
-    return outcome(Verdict.PASS, "mail.mx.pass", evidence, count=len(hosts))
+    off_port = [h for h in hosts if not any(a.endswith(":25") for a in covered[h])]
+    warnings = [Message("mail.mx.warn_not_25", {"hosts": ", ".join(off_port)})] if off_port else []
+    return outcome(Verdict.PASS, "mail.mx.pass", evidence, warnings, count=len(hosts))
 
 
 _NEEDS = frozenset({"mail:dns"})

@@ -7,7 +7,7 @@ from typing import Any, Callable
 import click
 
 from secaudit.cli.common import lang_option
-from secaudit.status import ExitStatus
+from secaudit.status import classify_status
 
 FORMATS = ("text", "md", "html", "json", "csv")    # the registered classification formats (report/)
 
@@ -87,15 +87,13 @@ def command(inventory: str, regime: str | None, systems: tuple[str, ...], fmt: s
 
     from secaudit.cli.output import echo
 
-    failed = False
     if fail_on_underclassified and any(c.underclassified for c in results):
-        failed = True
         for c in results:
             for w in c.warnings:
                 echo(w.render(lang), err=True)
     if fail_on_undetermined and any(c.level is None for c in results):
-        failed = True
         for c in results:
             if c.level is None:
                 echo(c.notes[-1].render(lang), err=True)
-    return ExitStatus.FINDINGS if failed else ExitStatus.OK
+    return classify_status((c.underclassified for c in results), (c.level is None for c in results),
+                           fail_on_underclassified, fail_on_undetermined)

@@ -11,22 +11,11 @@ import click
 from secaudit.cli.common import FamilyChoice, lang_option
 from secaudit.cli.store_options import store_options
 from secaudit.cli.worker import BrokerOptions, broker_options
-from secaudit.status import ExitStatus
+from secaudit.status import scan_status
 
 SEVERITIES = ["critical", "high", "medium", "low", "info"]
 FORMATS = ["html", "md", "text", "json", "sarif", "junit", "csv"]
 DEFAULT_FORMATS = ("html", "json", "text")
-
-
-def _severity_exit(results: Any, fail_on: str, errors_ok: bool) -> ExitStatus:
-    from secaudit.evaluate import errored, failing
-    from secaudit.model import Severity
-
-    if failing(results.findings, Severity(fail_on)):
-        return ExitStatus.FINDINGS
-    if not errors_ok and (errored(results.findings) or any(s.required_level is None for s in results.systems)):
-        return ExitStatus.SCAN_ERRORS
-    return ExitStatus.OK
 
 
 def write_reports(results: Any, formats: Sequence[str], out_dir: Path, lang: str) -> dict[str, Path]:
@@ -90,8 +79,9 @@ def _with_broker(req: Any, broker: Any) -> Any:
 @click.option("--target", "targets", multiple=True, metavar="HOST:PORT",
               help="Ad-hoc scan of one endpoint without an inventory (repeatable); needs --level or --profile.")
 @click.option("--level", type=click.IntRange(1, 5), help="With --target: the level whose controls to check.")
-@click.option("--profile", "profiles", multiple=True, metavar="ID",
-              help="Add a profile (e.g. mozilla-intermediate) to each system's policy (repeatable).")
+@click.option("--profile", "profiles", multiple=True, metavar="ID|FILE",
+              help="Add a profile (an id such as mozilla-intermediate, or a policy YAML file) to each system's "
+                   "policy (repeatable).")
 @click.option("--service", type=click.Choice(["https", "smtp", "imap", "pop3", "ftp", "ldap", "xmpp", "postgres",
                                               "rdp", "http", "ssh", "other"]), help="With --target: its service.")
 @click.option("--starttls", type=click.Choice(["smtp", "imap", "pop3", "ftp", "ldap", "xmpp", "xmpp_server",
@@ -101,6 +91,8 @@ def _with_broker(req: Any, broker: Any) -> Any:
               help="Extra trust store: the organisation's CA bundle (PEM).")
 @click.option("--resolver", metavar="HOST[:PORT]",
               help="DNS server for the mail-domain checks (an IP address; default: the system's resolver).")
+@click.option("--mta-sts-port", type=click.IntRange(1, 65535), default=443, show_default=True,
+              help="Port of the MTA-STS policy host. RFC 8461 fixes 443: change it only for a test lab.")
 @click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Probe batches at once.")
 @click.option("--per-host", type=click.IntRange(1, 16), default=2, show_default=True,
@@ -110,6 +102,9 @@ def _with_broker(req: Any, broker: Any) -> Any:
               help="Deadline of one TLS or HTTP probe, in seconds.")
 @click.option("--ports-timeout", type=click.FloatRange(5, 3600), default=120.0, show_default=True,
               help="Deadline of one nmap batch, in seconds (service detection on silent ports is slow).")
+@click.option("--ports-range", metavar="top-N|A-B|all",
+              help="Port-scan coverage of every system for this run, instead of its level's default "
+                   "(top-1000 at levels 1-3, all at 4-5) or its inventory port_coverage.")
 @click.option("--run-timeout", type=click.FloatRange(1, 7 * 86400), help="Deadline of the whole scan, in seconds.")
 @click.option("--resume", "resume", metavar="RUN_ID", help="Resume an interrupted run: skip what it already observed.")
 @click.option("--runs-dir", type=click.Path(file_okay=False, path_type=str),
@@ -125,8 +120,10 @@ def _with_broker(req: Any, broker: Any) -> Any:
 def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[str, ...], waivers_file: str | None,
                  formats: tuple[str, ...], out_dir: str, fail_on: str, errors_ok: bool, regime: str | None,
                  targets: tuple[str, ...], level: int | None, profiles: tuple[str, ...], service: str | None,
-                 starttls: str | None, sni: str | None, ca_file: str | None, resolver: str | None, concurrency: int,
-                 per_host: int, rate: float | None, timeout: float, ports_timeout: float, run_timeout: float | None, resume: str | None,
+                 starttls: str | None, sni: str | None, ca_file: str | None, resolver: str | None, mta_sts_port: int,
+                 concurrency: int,
+                 per_host: int, rate: float | None, timeout: float, ports_timeout: float, ports_range: str | None,
+                 run_timeout: float | None, resume: str | None,
                  runs_dir: str | None, executor: str, broker_opts: BrokerOptions, quiet: bool, log_json: bool,
                  no_store: bool = False, db: str | None = None, data_dir: str | None = None) -> int:
     """Check the endpoints of every system against the controls of its level, and report.
@@ -148,32 +145,19 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
     from secaudit.cli.output import echo, print_error
     from secaudit.cli.progress import make_observer
     from secaudit.execute.interrupts import deferred_signals, flush_output
-    from secaudit.execute.journal import Journal, runs_dir as default_runs_dir
+    from secaudit.execute.journal import runs_dir as default_runs_dir
     from secaudit.i18n import current_lang, t
-    from secaudit.run import ScanRequest, execute_scan, start_run
+    from secaudit.run import ScanRequest, execute_scan
 
     lang = current_lang()
     base = default_runs_dir(runs_dir)
-    if resume:
-        journal = Journal.open_existing(base, resume)
-        req = ScanRequest.from_meta(journal.meta()["request"])
-        req = ScanRequest.from_meta({**req.to_meta(), "lang": lang, "fail_on": fail_on})
-        broker = distributed_broker(req, broker_opts, executor)
-        req = _with_broker(req, broker)
-        run_id = resume
-    else:
-        req = ScanRequest(
-            inventory_file=inventory, targets=targets, service=service, starttls=starttls, sni=sni, level=level,
-            profiles=profiles, systems=systems, only=only, waivers_file=waivers_file, regime=regime, lang=lang,
-            ca_file=ca_file, concurrency=concurrency, per_host=per_host, rate=rate, timeout=timeout,
-            ports_timeout=ports_timeout,
-            run_timeout=run_timeout, fail_on=fail_on, resolver=resolver)
-        broker = distributed_broker(req, broker_opts, executor)
-        req = _with_broker(req, broker)
-        from secaudit.run import load_inputs
-
-        load_inputs(req)                       # input errors before a run directory is created
-        journal, run_id = start_run(req, base)
+    new = ScanRequest(
+        inventory_file=inventory, targets=targets, service=service, starttls=starttls, sni=sni, level=level,
+        profiles=profiles, systems=systems, only=only, waivers_file=waivers_file, regime=regime, lang=lang,
+        ca_file=ca_file, concurrency=concurrency, per_host=per_host, rate=rate, timeout=timeout,
+        ports_timeout=ports_timeout, ports_range=ports_range, run_timeout=run_timeout, fail_on=fail_on, resolver=resolver,
+        mta_sts_port=mta_sts_port)
+    req, journal, run_id, broker = _open_run(new, base, resume, broker_opts, executor)
     observer = make_observer(quiet=quiet, log_json=log_json)
     # From here on Ctrl-C and SIGTERM are noted, not raised: the executor stops, the reports are
     # still written from the journal, and the status is 130 (secaudit.execute.interrupts).
@@ -185,20 +169,48 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
             from secaudit.cli.store_options import store_results
 
             _, history = store_results(results, db, data_dir, formats or DEFAULT_FORMATS)
-        from secaudit.report.context import report_history
-
-        with report_history(history):                  # SARIF baselineState and the HTML trend, when stored
-            written = write_reports(results, formats or DEFAULT_FORMATS, Path(out_dir), lang)
-        _print_summary(results, lang)
-        for name, path in written.items():
-            echo(t("scan.written", lang, format=name, path=str(path)))
+        deliver(results, formats, out_dir, lang, history)
         if not results.run.complete:
             echo(t("scan.incomplete", lang, run=run_id))
             print_error(t("scan.resume_hint", lang, run=run_id, runs_dir=str(base)))
         flush_output()      # a full pipe blocks here, where a Ctrl-C is still only noted
-        if interrupts.count or outcome.summary.reason in ("interrupted", "stopped"):
-            return ExitStatus.INTERRUPTED
-    return _severity_exit(results, req.fail_on, errors_ok)
+        interrupted = bool(interrupts.count) or outcome.summary.reason in ("interrupted", "stopped")
+    return scan_status(results, req.fail_on, errors_ok, interrupted)
+
+
+def _open_run(new: Any, base: Path, resume: str | None, broker_opts: BrokerOptions,
+              executor: str) -> tuple[Any, Any, str, Any]:
+    """The request, journal, run id and broker of a new run (inputs checked before its directory is
+    created), or of the run ``resume`` names (its stored request, with this invocation's language and
+    --fail-on). The broker (with its password) is set when the run uses the celery executor."""
+    from secaudit.execute.journal import Journal
+    from secaudit.run import ScanRequest, load_inputs, start_run
+
+    if resume:
+        journal = Journal.open_existing(base, resume)
+        stored = ScanRequest.from_meta(journal.meta()["request"])
+        req = ScanRequest.from_meta({**stored.to_meta(), "lang": new.lang, "fail_on": new.fail_on})
+        broker = distributed_broker(req, broker_opts, executor)
+        return _with_broker(req, broker), journal, resume, broker
+    broker = distributed_broker(new, broker_opts, executor)
+    req = _with_broker(new, broker)
+    load_inputs(req)                       # input errors before a run directory is created
+    journal, run_id = start_run(req, base)
+    return req, journal, run_id, broker
+
+
+def deliver(results: Any, formats: Sequence[str], out_dir: str, lang: str, history: Any = None) -> None:
+    """Write the reports (with the run's history, when stored: SARIF baselineState, the HTML trend),
+    print the summary and where each report went."""
+    from secaudit.cli.output import echo
+    from secaudit.i18n import t
+    from secaudit.report.context import report_history
+
+    with report_history(history):
+        written = write_reports(results, formats or DEFAULT_FORMATS, Path(out_dir), lang)
+    _print_summary(results, lang)
+    for name, path in written.items():
+        echo(t("scan.written", lang, format=name, path=str(path)))
 
 
 @click.command("report")
@@ -226,10 +238,7 @@ def report_command(results_file: str, formats: tuple[str, ...], out_dir: str, wa
       secaudit report secaudit-report/report.json --waivers waivers.yaml --format html --format sarif
       secaudit report 20261123T101500Z-a1b2c3 --format html
     """
-    from secaudit.i18n import current_lang, t
-    from secaudit.cli.output import echo
-    from secaudit.policy import default_library
-    from secaudit.run import ScanRequest, load_waivers_in_use, reevaluate
+    from secaudit.i18n import current_lang
 
     lang = current_lang()
     if not os.path.exists(results_file) and os.sep not in results_file:
@@ -242,21 +251,22 @@ def report_command(results_file: str, formats: tuple[str, ...], out_dir: str, wa
         if waivers_file:
             overrides["waivers_file"] = waivers_file
         results = results_from_journal(journal, results_file, overrides)
-        written = write_reports(results, formats or DEFAULT_FORMATS, Path(out_dir), lang)
-        _print_summary(results, lang)
-        for name, path in written.items():
-            echo(t("scan.written", lang, format=name, path=str(path)))
-        return _severity_exit(results, fail_on, errors_ok)
-    from secaudit.results_file import load_results_file
+    else:
+        from secaudit.results_file import load_results_file
 
-    results = load_results_file(results_file)
-    if not as_is:
-        waivers = load_waivers_in_use(waivers_file, results.inventory, default_library()) if waivers_file else ()
-        req = ScanRequest(inventory_file=None if results.run.inventory_file == "--target" else results.run.inventory_file,
-                          regime=results.run.regime, lang=lang, fail_on=fail_on)
-        results = reevaluate(results, waivers, req)
-    written = write_reports(results, formats or DEFAULT_FORMATS, Path(out_dir), lang)
-    _print_summary(results, lang)
-    for name, path in written.items():
-        echo(t("scan.written", lang, format=name, path=str(path)))
-    return _severity_exit(results, fail_on, errors_ok)
+        results = load_results_file(results_file)
+        if not as_is:
+            results = _reevaluate(results, waivers_file, lang, fail_on)
+    deliver(results, formats, out_dir, lang)
+    return scan_status(results, fail_on, errors_ok)
+
+
+def _reevaluate(results: Any, waivers_file: str | None, lang: str, fail_on: str) -> Any:
+    from secaudit.policy import load_library
+    from secaudit.run import ScanRequest, load_waivers_in_use, reevaluate
+
+    library, _ = load_library(results.run.profiles)
+    waivers = load_waivers_in_use(waivers_file, results.inventory, library) if waivers_file else ()
+    inventory_file = None if results.run.inventory_file == "--target" else results.run.inventory_file
+    req = ScanRequest(inventory_file=inventory_file, regime=results.run.regime, lang=lang, fail_on=fail_on)
+    return reevaluate(results, waivers, req, library)

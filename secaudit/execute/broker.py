@@ -35,6 +35,7 @@ DEFAULT_VISIBILITY_TIMEOUT = 900.0     # longer than any batch: ports batches ha
 DEFAULT_RESTORE_INTERVAL = 5.0
 RESULT_EXPIRES_S = 7 * 86400           # a coordinator killed mid-run collects what arrived when resumed
 PASSWORD_ENV = "SECAUDIT_BROKER_PASSWORD"
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://[^:/@]*):[^@/]*@")
 _ZONE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")   # the inventory schema's zone pattern
 
 
@@ -73,16 +74,9 @@ class BrokerConfig:
 
 
 def redact(url: str) -> str:
-    """The URL with its password replaced by ``***`` (for messages, logs and run.json)."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.password is None:
-        return url
-    user = urllib.parse.quote(parts.username or "", safe="")
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    """The URL with its password replaced by ``***`` (for messages, logs and run.json); works on
+    URLs too broken to parse, so an error about a bad URL never shows its password."""
+    return _USERINFO.sub(r"\1:***@", url)
 
 
 def strip_password(url: str) -> str:

@@ -36,24 +36,34 @@ def step(title: str, *args: str, expect: int = 0) -> None:
 def scan_demo_targets() -> None:
     import tempfile
 
-    from secaudit.lab.demo_targets import demo_targets
+    from secaudit.lab.demo_targets import MTA_STS_PORT, demo_dns, demo_targets
 
     out = Path(ROOT) / "demo-out"
     store = ["--data-dir", str(out / "history")]       # the demo's own history store, kept for exploring
     with tempfile.TemporaryDirectory(prefix="secaudit-demo-") as tmp:
-        for fixed in (False, True):
-            print("\n\033[1mStarting demo targets on 127.0.0.11-21 (nginx, SMTP/IMAP with STARTTLS, sshd, "
-                  "a MySQL-like listener)" + (", cong-dvc now sends HSTS" if fixed else "") + "...\033[0m", flush=True)
-            with demo_targets(Path(tmp), fixed=fixed) as ca_file:
-                args = ["scan", "examples/inventory.yaml", "--ca-file", str(ca_file), "--out", str(out),
-                        "--runs-dir", str(Path(tmp) / "runs"), "--fail-on", "high",
-                        "--waivers", "examples/waivers.yaml", *store]
-                for fmt in ("html", "md", "text", "json", "sarif", "junit", "csv"):
-                    args += ["--format", fmt]
-                # exit 1: some demo systems fail high-severity controls on purpose
-                step("scan again after one fix: the run is stored beside the first" if fixed else
-                     "check every endpoint against the controls of its system's level", *args, expect=1)
-            print("demo targets stopped.")
+        with demo_dns(Path(tmp)) as resolver:
+            if not resolver:
+                print("nsd is not installed (scripts/ensure-sysdeps.sh): the mail-domain checks will be errors")
+            for fixed in (False, True):
+                print("\n\033[1mStarting demo targets on 127.0.0.11-23 (nginx, SMTP/IMAP with STARTTLS, sshd, "
+                      "a MySQL-like listener, DNS for two mail domains)" + (", cong-dvc now sends HSTS" if fixed else "")
+                      + "...\033[0m", flush=True)
+                with demo_targets(Path(tmp), fixed=fixed) as ca_file:
+                    args = ["scan", "examples/inventory.yaml", "--ca-file", str(ca_file), "--out", str(out),
+                            "--runs-dir", str(Path(tmp) / "runs"), "--fail-on", "high",
+                            "--waivers", "examples/waivers.yaml", "--mta-sts-port", str(MTA_STS_PORT), *store]
+                    args += ["--resolver", resolver] if resolver else []
+                    for fmt in ("html", "md", "text", "json", "sarif", "junit", "csv"):
+                        args += ["--format", fmt]
+                    # exit 1: some demo systems fail high-severity controls on purpose
+                    step("scan again after one fix: the run is stored beside the first" if fixed else
+                         "check every endpoint against the controls of its system's level", *args, expect=1)
+                    if not fixed:
+                        # exit 1: the MySQL-like listener on 127.0.0.16:3306 is declared by no system
+                        step("find hosts and ports no system declares, in the declared networks of the dmz and dc "
+                             "zones", "discover", "examples/inventory.yaml", "--out", str(out / "discovery"),
+                             "--format", "md", "--format", "json", "--format", "html", expect=1)
+                print("demo targets stopped.")
     step("what changed between the two stored runs: one finding fixed, nothing else", "diff", *store)
     # exit 1: the air-gapped vb-mat cannot be measured over the network, so no scan counts as its assessment
     step("when each system's next periodic assessment is due, under both regimes", "due",

@@ -16,6 +16,12 @@ practice. Everything listens on loopback addresses only and stops when the conte
     scada-nuoc  (L3)   https 127.0.0.19:8443           self-signed certificate
     dieu-khien-ho-chua (L4) https 127.0.0.20:8443      -
     camera-giao-thong (L3)  https 127.0.0.21:8443      -
+
+Issue 16 adds: the level-3+ sites without a problem above (ttdl-tinh, lgsp, ho-chua, camera) send the web
+security headers and a valid security.txt, cong-dvc and scada-nuoc do not; cong-dvc's two mail domains are served by nsd on 127.0.0.22 (`demo_dns`), dvc.songlam.example
+good (SPF -all, DMARC quarantine, MTA-STS enforce from nginx on 127.0.0.23:10443, TLS-RPT) and
+tinh-cu.example bad (+all, DMARC p=none without reports, no MTA-STS or TLS-RPT); their MX is an SMTP
+relay on 127.0.0.16:2525. The MySQL-like listener on 127.0.0.16:3306 is what `secaudit discover` finds.
 """
 
 from __future__ import annotations
@@ -32,6 +38,25 @@ from secaudit.lab.hostile import serve
 from secaudit.lab.pki import TestPKI, ocsp_response_der
 from secaudit.lab.ports_servers import sshd
 from secaudit.lab.servers import NginxFarm, Site, smtp_starttls
+
+DNS_HOST = "127.0.0.22"
+MTA_STS_HOST, MTA_STS_PORT = "127.0.0.23", 10443
+GOOD_ZONE = f"""
+@ IN MX 10 mx.dvc.songlam.example.
+mx IN A 127.0.0.16
+@ IN TXT "v=spf1 ip4:127.0.0.16 -all"
+_dmarc IN TXT "v=DMARC1; p=quarantine; rua=mailto:dmarc@dvc.songlam.example"
+_mta-sts IN TXT "v=STSv1; id=20261201"
+mta-sts IN A {MTA_STS_HOST}
+_smtp._tls IN TXT "v=TLSRPTv1; rua=mailto:tls-reports@dvc.songlam.example"
+"""
+BAD_ZONE = """
+@ IN MX 10 mx.tinh-cu.example.
+mx IN A 127.0.0.16
+@ IN TXT "v=spf1 a mx +all"
+_dmarc IN TXT "v=DMARC1; p=none"
+"""
+MTA_STS_POLICY = "version: STSv1\\nmode: enforce\\nmx: mx.dvc.songlam.example\\nmax_age: 604800\\n"
 
 HSTS_YEAR = "max-age=31536000"
 LEGACY_CIPHERS = "ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA:AES256-SHA:ECDHE-RSA-AES128-SHA:@SECLEVEL=0"
@@ -124,17 +149,23 @@ def demo_targets(workdir: Path, fixed: bool = False) -> Iterator[Path]:
     https("cong-dvc", "127.0.0.16", protocols="TLSv1 TLSv1.1 TLSv1.2", ciphers=LEGACY_CIPHERS,
           hsts=HSTS_YEAR if fixed else None)
     http("cong-dvc-http", "127.0.0.16", redirect=True)
-    https("ttdl-tinh", "127.0.0.17", hsts=HSTS_YEAR)
-    https("lgsp", "127.0.0.18", hsts=HSTS_YEAR)
+    https("ttdl-tinh", "127.0.0.17", hsts=HSTS_YEAR, hardened=True)
+    https("lgsp", "127.0.0.18", hsts=HSTS_YEAR, hardened=True)
     https("scada-nuoc", "127.0.0.19", hsts=HSTS_YEAR, self_signed=True)
     leaf, crt, key = cert("ho-chua", "127.0.0.20")
     staple = workdir / "ho-chua.ocsp"
     if not reuse:
         staple.write_bytes(ocsp_response_der(pki, leaf))
     sites.append(Site("ho-chua", crt, key, host="127.0.0.20", port=8443, server_name="127.0.0.20", hsts=HSTS_YEAR,
-                      ciphers=L4_CIPHERS, stapling_file=staple))
-    https("camera", "127.0.0.21", hsts=HSTS_YEAR)
+                      ciphers=L4_CIPHERS, stapling_file=staple, hardened=True))
+    https("camera", "127.0.0.21", hsts=HSTS_YEAR, hardened=True)
 
+    _, sts_crt, sts_key = cert("mta-sts", MTA_STS_HOST, "mta-sts.dvc.songlam.example")
+    sites.append(Site("mta-sts", sts_crt, sts_key, host=MTA_STS_HOST, port=MTA_STS_PORT,
+                      server_name="mta-sts.dvc.songlam.example",
+                      extra=("location = /.well-known/mta-sts.txt { default_type text/plain; "
+                             f'return 200 "{MTA_STS_POLICY}"; }}',)))
+    _, relay_crt, relay_key = cert("relay", "127.0.0.16", "mx.dvc.songlam.example", "mx.tinh-cu.example")
     _, mail_crt, mail_key = cert("mail", "127.0.0.14", "mail.songlam.example")
     mail_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     mail_ctx.minimum_version = ssl.TLSVersion.TLSv1_2
@@ -147,8 +178,26 @@ def demo_targets(workdir: Path, fixed: bool = False) -> Iterator[Path]:
                                           server_hostname="mail.songlam.example"))
         stack.enter_context(serve(_imap_starttls(mail_ctx), host="127.0.0.14", port=1143))
         stack.enter_context(serve(_mysql_like, host="127.0.0.16", port=3306))
+        stack.enter_context(smtp_starttls(relay_crt, relay_key, host="127.0.0.16", port=2525,
+                                          server_hostname="mx.dvc.songlam.example"))
         stack.enter_context(sshd(workdir / "sshd", "127.0.0.17", hardened=True, port=2222))
         yield ca
+
+
+@contextlib.contextmanager
+def demo_dns(workdir: Path) -> Iterator[str | None]:
+    """The demo's mail domains on nsd at 127.0.0.22; yields the ``--resolver`` value (None without nsd)."""
+    from secaudit.lab.dns import authoritative, find_nsd, zone_text
+
+    try:
+        find_nsd()
+    except RuntimeError:
+        yield None
+        return
+    zones = {"dvc.songlam.example": zone_text("dvc.songlam.example", GOOD_ZONE),
+             "tinh-cu.example": zone_text("tinh-cu.example", BAD_ZONE)}
+    with authoritative(zones, workdir / "dns", host=DNS_HOST) as server:
+        yield server.resolver
 
 
 if __name__ == "__main__":   # run the targets by hand: python -m secaudit.lab.demo_targets

@@ -69,10 +69,11 @@ class _HTTPServer(_QuietServer):
 
 
 @contextlib.contextmanager
-def http_server(host: str = "127.0.0.1", status: int = 200, location: str | None = None) -> Iterator[int]:
-    """Plain HTTP on an ephemeral port; yields the port."""
-    with _serving(_HTTPServer((host, 0), _handler(status, location))) as port:
-        yield port
+def http_server(host: str = "127.0.0.1", status: int = 200, location: str | None = None,
+                port: int = 0) -> Iterator[int]:
+    """Plain HTTP on ``port`` (default: an ephemeral one); yields the port."""
+    with _serving(_HTTPServer((host, port), _handler(status, location))) as bound:
+        yield bound
 
 
 def _self_signed(tmp: Path, host: str) -> tuple[Path, Path]:
@@ -129,9 +130,9 @@ class _TelnetHandler(socketserver.BaseRequestHandler):
 
 
 @contextlib.contextmanager
-def telnet_like_server(host: str = "127.0.0.1") -> Iterator[int]:
-    with _serving(_QuietServer((host, 0), _TelnetHandler)) as port:
-        yield port
+def telnet_like_server(host: str = "127.0.0.1", port: int = 0) -> Iterator[int]:
+    with _serving(_QuietServer((host, port), _TelnetHandler)) as bound:
+        yield bound
 
 
 WEAK_SSHD = """\

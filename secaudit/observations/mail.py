@@ -60,6 +60,7 @@ class MailFacts:
     tlsrpt: DnsAnswer | None = None         # TXT at _smtp._tls.<domain>
     mx: DnsAnswer | None = None
     tlsa: tuple[DnsAnswer, ...] = ()        # TLSA at _25._tcp.<mx host>, one per MX host
+    mx_addresses: tuple[DnsAnswer, ...] = ()  # A of each MX host (to match hosts the inventory declares by address)
 
     def to_dict(self) -> dict[str, Any]:
         return fields_to_dict(self, SCHEMA)

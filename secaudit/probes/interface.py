@@ -144,7 +144,8 @@ class BaseFamily:
         if scope == ENDPOINT:
             return [Target.of_endpoint(e) for e in system.endpoints if self.applies(e)]
         if scope == HOST:
-            return [Target.of_host(h) for h in dict.fromkeys(e.host for e in system.endpoints)]
+            hosts = [e.host for e in system.endpoints] + list(system.hosts)
+            return [Target.of_host(h) for h in dict.fromkeys(hosts)]
         return []
 
     def applies(self, endpoint: Endpoint) -> bool:

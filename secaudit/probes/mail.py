@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
-from secaudit.model import Control, Endpoint, Observation, ObservationStatus, Probe, System
+from secaudit.model import Control, Endpoint, Message, Observation, ObservationStatus, Probe, System
 from secaudit.observations.mail import (
     ERROR, MISSING, OK, DnsAnswer, HttpsFetch, MailFacts, parse_mx, parse_spf, spf_records,
 )
@@ -140,12 +140,12 @@ def _spf_targets(record: str) -> list[str]:
     return list(rec.includes) + ([rec.redirect] if rec.redirect and rec.all_qualifier is None else [])
 
 
-def fetch_sts_policy(d: Dns, domain: str, ca_file: str | Path | None) -> HttpsFetch:
+def fetch_sts_policy(d: Dns, domain: str, ca_file: str | Path | None, port: int = MTA_STS_PORT) -> HttpsFetch:
     """The MTA-STS policy file over HTTPS, the host resolved through the scan's resolver."""
     from secaudit.probes import _https
 
     host = f"mta-sts.{domain}"
-    url = f"https://{host}/.well-known/mta-sts.txt"
+    url = f"https://{host}{'' if port == 443 else f':{port}'}/.well-known/mta-sts.txt"
     answer = d.ask(host, "A")
     if answer.status != OK:
         answer = d.ask(host, "AAAA") if answer.status == MISSING else answer
@@ -156,7 +156,7 @@ def fetch_sts_policy(d: Dns, domain: str, ca_file: str | Path | None) -> HttpsFe
     except TargetError:
         return HttpsFetch(url, error=f"{host} resolves to an invalid address")
     try:
-        resp = _https.get(address, MTA_STS_PORT, "/.well-known/mta-sts.txt", server_name=host, ca_file=ca_file,
+        resp = _https.get(address, port, "/.well-known/mta-sts.txt", server_name=host, ca_file=ca_file,
                           timeout_s=max(0.5, min(10.0, d.budget.left())))
     except _https.FetchError as e:
         return HttpsFetch(url, error=f"{e.kind}: {e.detail}"[:400])
@@ -165,23 +165,24 @@ def fetch_sts_policy(d: Dns, domain: str, ca_file: str | Path | None) -> HttpsFe
 
 
 def probe_domain(domain: str, resolver: tuple[str, int] | None, ca_file: str | Path | None,
-                 timeout_s: float) -> MailFacts:
+                 timeout_s: float, mta_sts_port: int = MTA_STS_PORT) -> MailFacts:
     d = Dns(resolver, _Budget(time.monotonic() + timeout_s))
     txt = d.ask(domain, "TXT")
     includes = _spf_tree(d, txt)
     dmarc = d.ask(f"_dmarc.{domain}", "TXT")
     sts = d.ask(f"_mta-sts.{domain}", "TXT")
-    policy = fetch_sts_policy(d, domain, ca_file) if sts.status == OK else None
+    policy = fetch_sts_policy(d, domain, ca_file, mta_sts_port) if sts.status == OK else None
     tlsrpt = d.ask(f"_smtp._tls.{domain}", "TXT")
     mx = d.ask(domain, "MX")
     hosts, _null = parse_mx(mx) if mx.status == OK else ([], False)
     tlsa = tuple(d.ask(f"_25._tcp.{h}", "TLSA") for h in hosts[:MAX_MX])
+    addresses = tuple(d.ask(h, "A") for h in hosts[:MAX_MX])
     return MailFacts(domain, f"{resolver[0]}:{resolver[1]}" if resolver else "system", txt, includes, dmarc,
-                     sts, policy, tlsrpt, mx, tlsa)
+                     sts, policy, tlsrpt, mx, tlsa, addresses)
 
 
 def run_probes(probes: Sequence[Probe], *, resolver: str | None, ca_file: str | Path | None,
-               timeout_s: float) -> Iterator[Observation]:
+               timeout_s: float, mta_sts_port: int = MTA_STS_PORT) -> Iterator[Observation]:
     """One observation per ``mail`` probe; a domain that cannot be asked at all is an ERROR observation."""
     where = parse_resolver(resolver)
     for p in probes:
@@ -190,10 +191,9 @@ def run_probes(probes: Sequence[Probe], *, resolver: str | None, ca_file: str | 
         try:
             domain = normalize_host(p.params["domain"])
         except TargetError as e:
-            yield Observation(p.id, KIND, p.target, ObservationStatus.ERROR, None, f"invalid domain: {e.value!r}",
-                              started, 0.0)
+            yield Observation.failed(p, Message("mail.probe.invalid_domain", {"domain": repr(e.value)}), started)
             continue
-        facts = probe_domain(domain, where, ca_file, timeout_s)
+        facts = probe_domain(domain, where, ca_file, timeout_s, mta_sts_port)
         yield Observation(p.id, KIND, p.target, ObservationStatus.OK, facts, None, started,
                           round(time.monotonic() - t0, 3))
 
@@ -206,12 +206,14 @@ class MailRunner:
     batch_size = 1
     parallel = 1
 
-    def __init__(self, resolver: str | None, ca_file: str | None):
+    def __init__(self, resolver: str | None, ca_file: str | None, mta_sts_port: int = MTA_STS_PORT):
         self.resolver = resolver
         self.ca_file = ca_file
+        self.mta_sts_port = mta_sts_port
 
     def run(self, probes: Sequence[Probe], *, timeout_s: float) -> Iterator[Observation]:
-        yield from run_probes(probes, resolver=self.resolver, ca_file=self.ca_file, timeout_s=min(timeout_s, 60.0))
+        yield from run_probes(probes, resolver=self.resolver, ca_file=self.ca_file, timeout_s=min(timeout_s, 60.0),
+                              mta_sts_port=self.mta_sts_port)
 
 
 class MailFamily(BaseFamily):
@@ -232,4 +234,4 @@ class MailFamily(BaseFamily):
         return {"domain": targets[0].name}
 
     def runner(self, ctx: RunnerContext) -> MailRunner:
-        return MailRunner(ctx.options.get("resolver"), ctx.ca_file)
+        return MailRunner(ctx.options.get("resolver"), ctx.ca_file, int(ctx.options.get("mta_sts_port") or MTA_STS_PORT))

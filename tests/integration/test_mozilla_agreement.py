@@ -7,8 +7,10 @@ import datetime as dt
 
 import pytest
 
+from secaudit.checks import REGISTRY
+from secaudit.evaluate import judge_endpoint
 from secaudit.model import Endpoint, Service, Verdict
-from secaudit.quickeval import evaluate, load_profile
+from secaudit.policy import load_profile
 
 pytestmark = pytest.mark.integration
 
@@ -26,6 +28,13 @@ OUR_AREA = {"tls.protocols.forbidden": "protocols", "tls.protocols.required": "p
             "tls.groups.allowed": "groups", "cert.trusted": "validation", "cert.hostname": "validation",
             "cert.expiry": "validation", "cert.key_strength": "key", "cert.signature": "signature",
             "cert.lifespan": "lifespan", "tls.vulnerabilities": "vulnerabilities"}
+
+
+def evaluate(policy, endpoint, observations, now=None):
+    """(check, verdict) of every control of ``policy`` on ``endpoint``, through the pipeline's evaluate."""
+    checks = {c.id: c.check for c in policy.controls}
+    return [(checks[f.control_id], f.control_id, f.verdict)
+            for f in judge_endpoint(policy, endpoint, observations.values(), REGISTRY, now)]
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +84,8 @@ def test_our_profile_verdicts_agree_with_sslyze_checker(lab, full_scan, sslyze_r
         host, port = full_scan[name].target.rsplit(":", 1)
         ep = Endpoint(host, int(port), Service.HTTPS, None, "localhost", tls=True)
         results = evaluate(policy, ep, {"tls": full_scan[name]}, now)
-        assert not [r.control.id for r in results if r.outcome.verdict == Verdict.ERROR], name
-        failed = {r.control.check for r in results if r.outcome.verdict == Verdict.FAIL}
+        assert not [cid for _, cid, verdict in results if verdict == Verdict.ERROR], name
+        failed = {check for check, _, verdict in results if verdict == Verdict.FAIL}
         ours = {OUR_AREA[c] for c in failed - OURS_ONLY}
         theirs = areas_of_sslyze(sslyze_issues(sslyze_results[name], level))
         if ours != theirs:
@@ -91,19 +100,19 @@ def test_ours_checks_more_hsts_and_ocsp(full_scan, sslyze_results):
     policy = load_profile("mozilla-intermediate")
     host, port = full_scan["modern_nohsts"].target.rsplit(":", 1)
     ep = Endpoint(host, int(port), Service.HTTPS, None, "localhost", tls=True)
-    failed = {r.control.check for r in evaluate(policy, ep, {"tls": full_scan["modern_nohsts"]})
-              if r.outcome.verdict == Verdict.FAIL}
+    failed = {check for check, _, verdict in evaluate(policy, ep, {"tls": full_scan["modern_nohsts"]})
+              if verdict == Verdict.FAIL}
     assert failed == {"http.hsts"}
-    na = {r.control.check for r in evaluate(policy, ep, {"tls": full_scan["modern_nohsts"]})
-          if r.outcome.verdict == Verdict.NOT_APPLICABLE}
+    na = {check for check, _, verdict in evaluate(policy, ep, {"tls": full_scan["modern_nohsts"]})
+          if verdict == Verdict.NOT_APPLICABLE}
     assert na == {"tls.ocsp_stapling"}
     host, port = full_scan["ocsp_unstapled"].target.rsplit(":", 1)
     ep = Endpoint(host, int(port), Service.HTTPS, None, "localhost", tls=True)
-    failed = {r.control.check for r in evaluate(policy, ep, {"tls": full_scan["ocsp_unstapled"]})
-              if r.outcome.verdict == Verdict.FAIL}
+    failed = {check for check, _, verdict in evaluate(policy, ep, {"tls": full_scan["ocsp_unstapled"]})
+              if verdict == Verdict.FAIL}
     assert failed == {"tls.ocsp_stapling"}
     # and the fully configured server passes every control, HSTS and stapling included
     host, port = full_scan["modern"].target.rsplit(":", 1)
     ep = Endpoint(host, int(port), Service.HTTPS, None, "localhost", tls=True)
-    verdicts = {r.control.id: r.outcome.verdict for r in evaluate(policy, ep, {"tls": full_scan["modern"]})}
+    verdicts = {cid: verdict for _, cid, verdict in evaluate(policy, ep, {"tls": full_scan["modern"]})}
     assert set(verdicts.values()) == {Verdict.PASS}, verdicts

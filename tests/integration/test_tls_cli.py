@@ -15,14 +15,20 @@ def secaudit(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "secaudit", *args], capture_output=True, text=True, timeout=timeout)
 
 
+def by_check(doc: dict) -> dict[str, dict]:
+    """The findings of a results document (secaudit/results/v1) by the check of their control."""
+    checks = {c["id"]: c["check"] for c in doc["controls"]}
+    return {checks[f["control_id"]]: f for f in doc["findings"]}
+
+
 def test_compliant_server_exits_0_with_every_control_passing(lab):
     r = secaudit("tls", lab.address("modern"), "--sni", "localhost", "--ca-file", str(lab.ca_file),
                  "--format", "json")
     assert r.returncode == 0, r.stdout + r.stderr
     doc = json.loads(r.stdout)
-    assert doc["profile"]["id"] == "mozilla-intermediate"
-    assert {x["verdict"] for x in doc["results"]} == {"pass"}
-    assert doc["observation"]["facts"]["protocols"]["status"] == "measured"
+    assert doc["schema"] == "secaudit/results/v1" and doc["run"]["profiles"] == ["mozilla-intermediate"]
+    assert {x["verdict"] for x in doc["findings"]} == {"pass"}
+    assert doc["observations"][0]["facts"]["protocols"]["status"] == "measured"
 
 
 def test_legacy_server_exits_1_and_says_what_to_fix(lab):
@@ -43,22 +49,21 @@ def test_vietnamese_output(lab):
 def test_starttls_smtp_hsts_not_applicable(lab):
     r = secaudit("tls", lab.address("smtp"), "--starttls", "smtp", "--sni", "localhost", "--ca-file",
                  str(lab.ca_file), "--format", "json")
-    doc = json.loads(r.stdout)
-    by_check = {x["check"]: x["verdict"] for x in doc["results"]}
-    assert by_check["http.hsts"] == "not_applicable"
-    assert by_check["tls.protocols.forbidden"] == "pass" and by_check["cert.trusted"] == "pass"
+    verdicts = {check: f["verdict"] for check, f in by_check(json.loads(r.stdout)).items()}
+    assert verdicts["http.hsts"] == "not_applicable"
+    assert verdicts["tls.protocols.forbidden"] == "pass" and verdicts["cert.trusted"] == "pass"
     # aiosmtpd cannot staple, and its certificate names no OCSP responder: not applicable, no exit 1 for it
-    assert by_check["tls.ocsp_stapling"] == "not_applicable"
+    assert verdicts["tls.ocsp_stapling"] == "not_applicable"
     # (Python's ssl offers suites and groups outside the profile: those, not stapling, make the exit 1)
-    assert {c for c, v in by_check.items() if v == "fail"} == {"tls.ciphers.allowed", "tls.groups.allowed"}
+    assert {c for c, v in verdicts.items() if v == "fail"} == {"tls.ciphers.allowed", "tls.groups.allowed"}
 
 
 def test_port_that_never_speaks_exits_3_quickly(lab):
     r = secaudit("tls", lab.address("silent"), "--timeout", "3", "--format", "json", timeout=30)
     assert r.returncode == 3
     doc = json.loads(r.stdout)
-    assert doc["observation"]["status"] == "error"
-    assert {x["verdict"] for x in doc["results"]} == {"error"}
+    assert [o["status"] for o in doc["observations"]] == ["error"]
+    assert {x["verdict"] for x in doc["findings"]} == {"error"}
 
 
 def test_protocols_only_profile_file(lab, tmp_path):
@@ -88,12 +93,10 @@ def test_bad_profile_and_missing_ca_file_exit_2(lab, tmp_path):
 def test_sni_option_is_sent_and_checked(lab):
     r = secaudit("tls", lab.address("modern_nohsts"), "--sni", "other.test", "--ca-file", str(lab.ca_file),
                  "--format", "json")
-    doc = json.loads(r.stdout)
-    by_check = {x["check"]: x for x in doc["results"]}
-    assert by_check["cert.hostname"]["verdict"] == "pass"
-    assert by_check["cert.hostname"]["message_args"]["hostname"] == "other.test"
+    found = by_check(json.loads(r.stdout))
+    assert found["cert.hostname"]["verdict"] == "pass"
+    assert found["cert.hostname"]["message"]["args"]["hostname"] == "other.test"
     # without --sni the IP literal is the name checked, and the certificate does not carry it
     r = secaudit("tls", lab.address("wrong_host"),
                  "--ca-file", str(lab.ca_file), "--format", "json")
-    by_check = {x["check"]: x["verdict"] for x in json.loads(r.stdout)["results"]}
-    assert by_check["cert.hostname"] == "fail" and r.returncode == 1
+    assert by_check(json.loads(r.stdout))["cert.hostname"]["verdict"] == "fail" and r.returncode == 1

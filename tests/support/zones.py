@@ -31,15 +31,31 @@ class Redis:
     port: int
     password: str
     proc: subprocess.Popen
+    user: str = ""                 # an ACL user (the default user is then off); "" for requirepass
+    tls: bool = False
+    ca: str | None = None          # TLS: the CA of the broker's certificate (--broker-ca)
+
+    def broker_args(self) -> list[str]:
+        return ["--broker", self.bare_url] + (["--broker-ca", self.ca] if self.ca else [])
+
+    def config(self):
+        from secaudit.execute.broker import broker_config
+
+        return broker_config(self.url, ca_file=self.ca)
 
     @property
     def url(self) -> str:
         """The broker URL with its password (what a scan or worker is given)."""
-        return f"redis://:{self.password}@{LOOPBACK}:{self.port}/0"
+        return f"{self._scheme}://{self.user}:{self.password}@{LOOPBACK}:{self.port}/0"
 
     @property
     def bare_url(self) -> str:
-        return f"redis://{LOOPBACK}:{self.port}/0"
+        """Without the password (it then comes from $SECAUDIT_BROKER_PASSWORD)."""
+        return f"{self._scheme}://{self.user + '@' if self.user else ''}{LOOPBACK}:{self.port}/0"
+
+    @property
+    def _scheme(self) -> str:
+        return "rediss" if self.tls else "redis"
 
 
 def redis_server_path() -> str:
@@ -49,16 +65,32 @@ def redis_server_path() -> str:
     return found
 
 
+def _redis_conf(workdir: Path, port: int, password: str, user: str, tls: tuple[Path, Path, Path] | None) -> str:
+    lines = [f"bind {LOOPBACK}", "protected-mode yes", 'save ""', "appendonly no", f"dir {workdir}",
+             "daemonize no", f"logfile {workdir}/redis.log"]
+    if user:     # the ACL of examples/zones/secaudit-broker.conf
+        lines += ["user default off", f"user {user} on >{password} ~* &* +@all -@admin -flushall -flushdb -keys"]
+    else:
+        lines.append(f"requirepass {password}")
+    if tls:
+        cert, key, ca = tls
+        lines += ["port 0", f"tls-port {port}", f"tls-cert-file {cert}", f"tls-key-file {key}",
+                  f"tls-ca-cert-file {ca}", "tls-auth-clients no"]
+    else:
+        lines.append(f"port {port}")
+    return "\n".join(lines) + "\n"
+
+
 @contextlib.contextmanager
-def redis_server(workdir: Path) -> Iterator[Redis]:
-    """redis-server on 127.0.0.1, an ephemeral port, `requirepass` set, nothing persisted."""
+def redis_server(workdir: Path, *, user: str = "", tls: tuple[Path, Path, Path] | None = None) -> Iterator[Redis]:
+    """redis-server on 127.0.0.1, an ephemeral port, a password required (``requirepass``, or an ACL
+    ``user`` with the default user off), optionally TLS only (cert, key, CA); nothing persisted."""
     password = secrets.token_urlsafe(18)
     workdir.mkdir(parents=True, exist_ok=True)
     for attempt in range(3):
         port = free_port()
         conf = workdir / "redis.conf"
-        conf.write_text(f"bind {LOOPBACK}\nport {port}\nprotected-mode yes\nrequirepass {password}\n"
-                        f"save \"\"\nappendonly no\ndir {workdir}\ndaemonize no\nlogfile {workdir}/redis.log\n")
+        conf.write_text(_redis_conf(workdir, port, password, user, tls))
         proc = subprocess.Popen([redis_server_path(), str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 start_new_session=True)
         try:
@@ -69,7 +101,7 @@ def redis_server(workdir: Path) -> Iterator[Redis]:
                 raise
             continue
         try:
-            yield Redis(port, password, proc)
+            yield Redis(port, password, proc, user, tls is not None, str(tls[2]) if tls else None)
         finally:
             stop_process(proc)
         return
@@ -114,7 +146,7 @@ def start_worker(redis: Redis, zone: str, scope: Sequence[str], name: str, workd
     """`secaudit worker` as a process of its own (password from the environment, not the command line).
     ``name`` is the Celery node name (NAME@HOST)."""
     log = workdir / f"{name.split('@')[0]}.log"
-    argv = [sys.executable, "-m", "secaudit", "worker", "--zone", zone, "--broker", redis.bare_url, "--name", name,
+    argv = [sys.executable, "-m", "secaudit", "worker", "--zone", zone, *redis.broker_args(), "--name", name,
             "--concurrency", str(concurrency), "--visibility-timeout", str(visibility_timeout), "--loglevel", "INFO"]
     for s in scope:
         argv += ["--scope", s]
@@ -128,9 +160,9 @@ def start_worker(redis: Redis, zone: str, scope: Sequence[str], name: str, workd
 
 def wait_workers(redis: Redis, names: Sequence[str], deadline_s: float = 90.0) -> dict[str, list[str]]:
     """Poll the broker until every named worker answers (bounded); returns zone -> workers."""
-    from secaudit.execute.broker import broker_config, live_workers, make_app
+    from secaudit.execute.broker import live_workers, make_app
 
-    app = make_app(broker_config(redis.url))
+    app = make_app(redis.config())
     end = time.monotonic() + deadline_s
     live: dict[str, list[str]] = {}
     while time.monotonic() < end:
@@ -320,7 +352,7 @@ def scan_argv(inventory: Path, workdir: Path, *extra: str) -> tuple[list[str], P
 def run_scan(inventory: Path, workdir: Path, redis: Redis | None, *extra: str, timeout_s: float = 240) -> ScanRun:
     """`secaudit scan` in a process of its own; with ``redis``, through the celery executor."""
     workdir.mkdir(parents=True, exist_ok=True)
-    more = ["--executor", "celery", "--broker", redis.bare_url,
+    more = ["--executor", "celery", *redis.broker_args(),
             "--visibility-timeout", str(VISIBILITY_TIMEOUT)] if redis else []
     argv, runs, out = scan_argv(inventory, workdir, *more, *extra)
     env = secaudit_env(redis) if redis else dict(os.environ, PYTHONPATH=str(ROOT))

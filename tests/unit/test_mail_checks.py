@@ -158,6 +158,10 @@ def test_mx_starttls_coverage():
     assert judge(mail.mx_starttls, facts()) is Verdict.ERROR
     https = Endpoint("mx.good.example", 443, Service.HTTPS, tls=True)
     assert judge(mail.mx_starttls, facts(), endpoints=[https]) is Verdict.ERROR
+    by_address = Endpoint("127.8.1.1", 2525, Service.SMTP, Starttls.SMTP, tls=True)
+    resolved = facts(mx_addresses=(DnsAnswer("mx.good.example", "A", OK, ("127.8.1.1",)),))
+    assert judge(mail.mx_starttls, resolved, endpoints=[by_address]) is Verdict.PASS     # with a port-25 warning
+    assert judge(mail.mx_starttls, facts(), endpoints=[by_address]) is Verdict.ERROR
 
 
 def test_facts_round_trip():

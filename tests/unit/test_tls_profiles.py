@@ -8,7 +8,9 @@ from secaudit.errors import InputError
 from secaudit.model import Endpoint, Service, Starttls, Verdict
 from secaudit.observations.tls import CertificateFacts, HstsFacts, Measure
 from secaudit.probes.tls import _merge_protocols, params_for_needs
-from secaudit.quickeval import evaluate, load_profile, needs_of
+from secaudit.evaluate import judge_endpoint
+from secaudit.plan import needs_of
+from secaudit.policy import load_profile
 from tests.support import canned
 
 PROFILES = ["mozilla-modern", "mozilla-intermediate", "mozilla-old"]
@@ -36,17 +38,24 @@ def test_profiles_follow_mozilla_versions():
 
 
 def test_full_profile_needs_everything_and_protocols_policy_needs_only_the_sweep(tmp_path):
-    p = params_for_needs(needs_of(load_profile("mozilla-intermediate")))
+    p = params_for_needs(needs_of(load_profile("mozilla-intermediate").controls, REGISTRY))
     assert {"certificate_info", "robot", "http_headers", "tls_1_2_cipher_suites"} <= p.scan_commands
     prof = tmp_path / "p.yaml"
     prof.write_text("id: p\ntitle: {en: P, vi: P}\ncontrols:\n"
                     "  - {id: A, title: {en: a, vi: a}, check: tls.protocols.forbidden, severity: high}\n")
-    p = params_for_needs(needs_of(load_profile(str(prof))))
+    p = params_for_needs(needs_of(load_profile(str(prof)).controls, REGISTRY))
     assert p.scan_commands == frozenset() and p.protocol_sweep
 
 
 def _ep(service=Service.HTTPS, starttls=None):
     return Endpoint("localhost", 443, service, starttls, None, tls=True)
+
+
+def evaluate(policy, endpoint, observations, now):
+    """(check, verdict) of every control of ``policy`` on ``endpoint``, through the pipeline's evaluate."""
+    checks = {c.id: c.check for c in policy.controls}
+    findings = judge_endpoint(policy, endpoint, observations.values(), REGISTRY, now)
+    return [(checks[f.control_id], f.verdict) for f in findings]
 
 
 def test_evaluate_modern_facts_against_intermediate():
@@ -58,15 +67,15 @@ def test_evaluate_modern_facts_against_intermediate():
                      groups=canned.GroupsFacts(Measure.MEASURED, None, True, ("X25519", "secp256r1")))
     ctx = canned.ctx(f)
     results = evaluate(load_profile("mozilla-intermediate"), _ep(), ctx.observations, canned.NOW)
-    assert {r.control.id: r.outcome.verdict for r in results if r.outcome.verdict != Verdict.PASS} == {}
+    assert {check: verdict for check, verdict in results if verdict != Verdict.PASS} == {}
     smtp = evaluate(load_profile("mozilla-intermediate"), _ep(Service.SMTP, Starttls.SMTP), ctx.observations,
                     canned.NOW)
-    assert {r.control.check for r in smtp if r.outcome.verdict == Verdict.NOT_APPLICABLE} == {"http.hsts"}
+    assert {check for check, verdict in smtp if verdict == Verdict.NOT_APPLICABLE} == {"http.hsts"}
 
 
 def test_evaluate_without_observation_gives_errors_only():
     results = evaluate(load_profile("mozilla-old"), _ep(), {}, canned.NOW)
-    assert {r.outcome.verdict for r in results} == {Verdict.ERROR}
+    assert {verdict for _, verdict in results} == {Verdict.ERROR}
 
 
 def test_bad_params_in_a_profile_are_a_located_input_error_not_a_crash(tmp_path):

@@ -26,6 +26,7 @@ from secaudit.probes.tls.params import CIPHER_COMMANDS, TlsProbeParams, TlsTarge
 from secaudit.probes.tls.sweep import Connected
 
 DEFAULT_CONNECTIONS = 5          # sslyze's per_server_concurrent_connections_limit default
+_TRUST_STORES = threading.Lock()
 
 
 def build_request(t: TlsTarget, params: TlsProbeParams, ca_file: Path | None, network_timeout_s: int,
@@ -151,6 +152,8 @@ def _results(req: Any, info: Any, done: list[tuple[Any, Any, BaseException | Non
     by_cmd: dict[Any, list[Any]] = {}
     for cmd, value, exc in done:
         by_cmd.setdefault(cmd, []).append(ScanJobResult(_return_value=value, _exception=exc))
+    if any(cmd.value == "certificate_info" for cmd in by_cmd):
+        _load_trust_stores()
     attempts = {}
     for cmd, results in by_cmd.items():
         impl = ScanCommandsRepository.get_implementation_cls(cmd)
@@ -165,6 +168,15 @@ def _results(req: Any, info: Any, done: list[tuple[Any, Any, BaseException | Non
         except Exception as e:  # noqa: BLE001
             attempts[cmd] = _error_attempt(cmd, R.BUG_IN_SSLYZE, e)
     return attempts
+
+
+def _load_trust_stores() -> None:
+    """Parse sslyze's bundled trust stores once. Its lazy singleton has no lock: endpoints finishing
+    together would each parse all five stores (sslyze's Scanner builds results in one thread)."""
+    from sslyze.plugins.certificate_info.trust_stores.trust_store_repository import TrustStoresRepository
+
+    with _TRUST_STORES:
+        TrustStoresRepository.get_default()
 
 
 def _error_attempt(cmd: Any, reason: Any, e: BaseException) -> Any:

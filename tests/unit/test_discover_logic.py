@@ -1,0 +1,82 @@
+"""Discovery's pure parts: the scope guard, nmap XML read only inside the scope, the judgement against the inventory."""
+
+from __future__ import annotations
+
+import pytest
+
+from secaudit.checks.discover import judge_network
+from secaudit.discover import declared_ports, zone_system
+from secaudit.model import Endpoint, Purpose, System, Verdict, Zone
+from secaudit.observations.discover import DiscoveryFacts, LiveHost
+from secaudit.probes.discover import discovery_argv, guard_networks, live_hosts, ports_argv
+from secaudit.probes.ports import ScopeError
+from secaudit.targets import parse_scope
+
+
+def test_guard_keeps_declared_and_refuses_outside():
+    assert guard_networks(["127.0.0.16/30"]) == ["127.0.0.16/30"]
+    assert guard_networks(["127.0.0.16/30"], ["127.0.0.16/31"]) == ["127.0.0.16/31"]
+    for outside in ("127.0.0.20/31", "127.0.0.0/24", "::1/128"):
+        with pytest.raises(ScopeError) as e:
+            guard_networks(["127.0.0.16/30"], [outside])
+        assert e.value.key == "discover.scope.outside"
+    for bad in ("127.0.0.17/30", "-127.0.0.0/8", "127.0.0.1", "10.0.0.0-255"):
+        with pytest.raises(ScopeError):
+            guard_networks(["127.0.0.16/30"], [bad])
+    with pytest.raises(ScopeError):
+        guard_networks([])
+
+
+def test_guard_size_limit_and_flag():
+    with pytest.raises(ScopeError) as e:
+        guard_networks(["127.0.0.0/8"])
+    assert e.value.key == "discover.scope.too_large"
+    assert guard_networks(["127.0.0.0/8"], allow_large=True) == ["127.0.0.0/8"]
+    assert guard_networks(["127.0.0.0/16"]) == ["127.0.0.0/16"]                    # exactly the default limit
+    with pytest.raises(ScopeError):
+        guard_networks(["127.0.0.0/16"], max_prefix=24)
+    with pytest.raises(ScopeError):
+        guard_networks(["::/96"])                                                  # more than 65,536 addresses
+
+
+def test_argv_puts_targets_after_double_dash():
+    argv = discovery_argv("/usr/bin/nmap", "127.0.0.16/30", 10)
+    assert argv[-2:] == ["--", "127.0.0.16/30"] and "--unprivileged" in argv and "-sn" in argv
+    argv = ports_argv("/usr/bin/nmap", ["127.0.0.16"], [22, 80, 81], 10, False)
+    assert argv[-2:] == ["--", "127.0.0.16"] and "22,80-81" in argv and "-sT" in argv
+
+
+XML = """<?xml version="1.0"?><nmaprun version="7.93">
+<host><status state="up" reason="conn-refused"/><address addr="127.0.0.16" addrtype="ipv4"/></host>
+<host><status state="up" reason="syn-ack"/><address addr="127.0.0.99" addrtype="ipv4"/></host>
+<host><status state="down" reason="no-response"/><address addr="127.0.0.17" addrtype="ipv4"/></host>
+</nmaprun>"""
+
+
+def test_live_hosts_only_inside_scope():
+    version, up = live_hosts(XML, parse_scope(["127.0.0.16/30"]))
+    assert version == "7.93" and up == [("127.0.0.16", "conn-refused")]
+
+
+def test_judgement_tells_the_cases_apart():
+    inv_systems = [System("db", "DB", Purpose.INTERNAL, endpoints=(Endpoint("127.0.0.16", 22),)),
+                   System("off", "Off", Purpose.INTERNAL, endpoints=(Endpoint("127.0.0.18", 443),)),
+                   System("far", "Far", Purpose.INTERNAL, endpoints=(Endpoint("127.0.0.40", 443),))]
+    declared, unresolved = declared_ports(inv_systems, resolve=False)
+    zone = zone_system(Zone("lan", ("127.0.0.16/30",)), ["127.0.0.16/30"], declared)
+    assert {e.host for e in zone.endpoints} == {"127.0.0.16", "127.0.0.18"} and not unresolved
+    facts = DiscoveryFacts("127.0.0.16/30", 4, (22, 80, 3306), (
+        LiveHost("127.0.0.16", "syn-ack", (22, 3306)), LiveHost("127.0.0.17", "conn-refused", (80,))))
+    from secaudit.checks.discover import declared_ports as zone_declared
+
+    out = {t: o.verdict for t, o in judge_network(facts, zone_declared(zone))}
+    assert out == {"127.0.0.16:3306": Verdict.FAIL, "127.0.0.17": Verdict.FAIL,
+                   "127.0.0.18": Verdict.NOT_APPLICABLE}
+    quiet = DiscoveryFacts("127.0.0.16/30", 4, (22,), (LiveHost("127.0.0.16", "syn-ack", (22,)),))
+    assert {t: o.verdict for t, o in judge_network(quiet, zone_declared(zone))}["127.0.0.16"] is Verdict.PASS
+
+
+def test_names_are_listed_when_they_do_not_resolve():
+    _, unresolved = declared_ports([System("n", "N", Purpose.INTERNAL,
+                                           endpoints=(Endpoint("portal.agency.example", 443),))], resolve=False)
+    assert unresolved == ["portal.agency.example"]
