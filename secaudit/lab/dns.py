@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Mapping
 
-from secaudit.lab.servers import stop_process
+from secaudit.lab.servers import stop_process, with_parent
 
 DNS_HOST = "127.8.0.53"
 
@@ -120,7 +120,7 @@ def authoritative(zones: Mapping[str, str], workdir: Path, host: str = DNS_HOST,
         conf = workdir / "nsd.conf"
         conf.write_text(_config(workdir, host, chosen, zones))
         log = (workdir / "nsd.log").open("w")
-        proc = subprocess.Popen([nsd, "-d", "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(with_parent([nsd, "-d", "-c", str(conf)]), stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
         log.close()
         end = time.monotonic() + 15

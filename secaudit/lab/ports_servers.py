@@ -21,7 +21,7 @@ from typing import Iterator
 
 from secaudit.lab.servers import free_port  # noqa: E402  (one implementation for every fixture)
 from secaudit.lab.servers import serving as _serving  # noqa: E402
-from secaudit.lab.servers import stop_process  # noqa: E402
+from secaudit.lab.servers import stop_process, with_parent  # noqa: E402
 from secaudit.lab.servers import wait_listening as _wait_listening  # noqa: E402
 
 SSHD = "/usr/sbin/sshd"
@@ -177,7 +177,7 @@ def sshd(tmp: Path, host: str, hardened: bool, port: int = 0) -> Iterator[int]:
         + (HARDENED_SSHD if hardened else WEAK_SSHD))
     if os.geteuid() == 0:
         os.makedirs("/run/sshd", mode=0o755, exist_ok=True)  # privilege-separation directory sshd requires
-    proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stdin=subprocess.DEVNULL,
+    proc = subprocess.Popen(with_parent([SSHD, "-D", "-e", "-f", str(config)]), stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=open(tmp / "sshd.log", "wb"))
     try:
         try:
