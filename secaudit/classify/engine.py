@@ -22,10 +22,21 @@ from secaudit.model import Inventory, Message, System
 MAX_LEVEL = 5
 
 
-def classify_facts(system_id: str, facts: Mapping[str, Any], regime: Regime, *,
-                   declared_level: int | None = None,
-                   components: Sequence[Classification] = ()) -> Classification:
-    """Classify one system from its flat facts (see ``secaudit.classify.facts``)."""
+@dataclass
+class _Core:
+    """What a system's facts alone decide (no id, declared level or components): shared by systems
+    whose facts are equal, since the engine is pure."""
+
+    purpose: Any
+    applied: tuple[AppliedInterpretation, ...]
+    results: tuple[CriterionResult, ...]
+    met_level: int
+    open_readings: tuple[tuple[int, frozenset[str]], ...]
+    unused: tuple[str, ...]
+    alone: tuple[_MaxRule, Deciding | None] | None = None   # the max rule and deciding without components
+
+
+def _core(facts: Mapping[str, Any], regime: Regime) -> _Core:
     f = dict(facts)
     for name, value in regime.defaults.items():
         if f.get(name) is None:
@@ -36,15 +47,30 @@ def classify_facts(system_id: str, facts: Mapping[str, Any], regime: Regime, *,
     floor, open_readings = _floor_readings(f, purpose, regime)  # 3. readings that give a floor level
     applied += floor
     met_level = max([met_level] + [a.level for a in floor])
+    unused = sorted(k for k, v in facts.items() if v is not None and k not in regime.facts_used and k != "purpose")
+    return _Core(purpose, tuple(applied), tuple(results), met_level, tuple(open_readings), tuple(unused))
+
+
+def classify_facts(system_id: str, facts: Mapping[str, Any], regime: Regime, *,
+                   declared_level: int | None = None,
+                   components: Sequence[Classification] = (), core: _Core | None = None) -> Classification:
+    """Classify one system from its flat facts (see ``secaudit.classify.facts``); ``core`` is what
+    :func:`_core` gave for these very facts, when known."""
+    core = core or _core(facts, regime)
+    purpose, applied, results = core.purpose, core.applied, core.results
     comps = tuple(ComponentLevel(c.system_id, c.level, c.lower_bound, c.upper_bound) for c in components)
-    m = _max_rule(met_level, results, open_readings, comps, regime)   # 4. the max rule, components included
-    deciding = _deciding(m.bound, results, applied, comps, regime) if m.bound else None
+    if comps or core.alone is None:
+        m = _max_rule(core.met_level, results, core.open_readings, comps, regime)   # 4. the max rule
+        deciding = _deciding(m.bound, results, applied, comps, regime) if m.bound else None
+        if not comps:
+            core.alone = (m, deciding)
+    else:
+        m, deciding = core.alone
     declared_status, warnings, notes = _declared(system_id, declared_level, m, deciding)  # 5. the declared level
     if m.nothing_matched:
         notes.append(Message("classify.note.nothing_matched", {"system": system_id, "purpose": purpose or "-"}))
-    unused = sorted(k for k, v in facts.items() if v is not None and k not in regime.facts_used and k != "purpose")
-    if unused:
-        notes.append(Message("classify.note.unused_facts", {"system": system_id, "facts": ", ".join(unused)}))
+    if core.unused:
+        notes.append(Message("classify.note.unused_facts", {"system": system_id, "facts": ", ".join(core.unused)}))
     if not m.determined:
         notes.append(Message("classify.note.undetermined", {
             "system": system_id, "missing": ", ".join(sorted(m.missing)) or "-",
@@ -53,7 +79,7 @@ def classify_facts(system_id: str, facts: Mapping[str, Any], regime: Regime, *,
         system_id=system_id, regime_id=regime.id, level=m.bound if m.determined else None, lower_bound=m.bound,
         upper_bound=m.upper, missing=tuple(sorted(m.missing)),
         undetermined_components=tuple(c.id for c in m.open_components),
-        deciding=deciding, criteria=tuple(results), interpretations=tuple(applied), components=comps,
+        deciding=deciding, criteria=results, interpretations=applied, components=comps,
         declared_level=declared_level, declared_status=declared_status,
         warnings=tuple(warnings), notes=tuple(notes))
 
@@ -192,11 +218,18 @@ def _deciding(level: int, results: Iterable[CriterionResult], applied: Iterable[
     return None
 
 
-def classify_system(system: System, regime: Regime,
-                    components: Sequence[Classification] = ()) -> Classification:
-    """Classify one system; ``components`` are the classifications of its components."""
-    return classify_facts(system.id, system_facts(system), regime,
-                          declared_level=system.declared_level, components=components)
+def classify_system(system: System, regime: Regime, components: Sequence[Classification] = (),
+                    memo: dict[Any, _Core] | None = None) -> Classification:
+    """Classify one system; ``components`` are the classifications of its components. ``memo``
+    (one per regime) keeps what equal facts decide, for the next system declaring the same."""
+    core = None
+    if memo is not None:
+        key = (system.purpose, system.facts)
+        core = memo.get(key)
+        if core is None:
+            core = memo[key] = _core(system_facts(system), regime)
+    return classify_facts(system.id, system_facts(system) if core is None else {}, regime,
+                          declared_level=system.declared_level, components=components, core=core)
 
 
 # --------------------------------------------------------------------------- inventories
@@ -261,7 +294,8 @@ def classify_inventory(inventory: Inventory, regime: Regime,
                                          {"system": sid, "known": ", ".join(sorted(ids)) or "-"})
                               for sid in unknown])
     done: dict[str, Classification] = {}
+    memo: dict[Any, _Core] = {}
     for system in component_order(inventory.systems, only or None):
-        done[system.id] = classify_system(system, regime, [done[c] for c in system.components])
+        done[system.id] = classify_system(system, regime, [done[c] for c in system.components], memo)
     wanted = list(dict.fromkeys(only)) if only else [s.id for s in inventory.systems]
     return tuple(done[sid] for sid in wanted)
