@@ -149,10 +149,7 @@ def _normalise_inventory(doc: YamlDoc) -> tuple[list[Diagnostic], set[Path]]:
                 continue
             assert mapping is not None
             system["endpoints"][j] = mapping
-            pos = doc.where(path)
-            for key in mapping:
-                doc.values[path + (key,)] = pos
-                doc.keys[path + (key,)] = pos
+            doc.expand(path, mapping)
     return diags, skip
 
 

@@ -5,7 +5,8 @@ without limit and forgets positions. Here libyaml's *parser* gives the events of
 (each with its mark) and our own builder turns them into plain values in one pass linear
 in the file's size. It
 
-* records the position of every value and every mapping key by its path,
+* records the position of every value and every mapping key, in a tree shaped like the
+  document (per container, not per path: building it costs no path tuples),
 * reports duplicate keys, duplicate anchors, undefined aliases and a second document,
 * makes an alias the very object its anchor built (as PyYAML does), so nothing is expanded,
   and counts what the aliases *would* expand to: aliases may add at most twice the values
@@ -21,8 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Iterable
 
 import yaml
 from yaml.events import (AliasEvent, MappingEndEvent, ScalarEvent, SequenceEndEvent, SequenceStartEvent,
@@ -32,6 +33,11 @@ from yaml.nodes import ScalarNode
 from secaudit.errors import Diagnostic
 
 Path = tuple[Any, ...]
+Where = tuple[int, int]
+# Positions, shaped like the value: a scalar or an alias is its (line, col); a mapping is
+# ((line, col), {key: ((line, col) of the key, positions of the value)}); a sequence is
+# ((line, col), [positions of each item]).
+Positions = Any
 
 MAX_FILE_BYTES = int(os.environ.get("SECAUDIT_MAX_FILE_BYTES", 16 * 1024 * 1024))
 EXPANSION_FACTOR = 2         # aliases may add at most this many times the values written...
@@ -56,21 +62,45 @@ class YamlDoc:
 
     file: str
     value: Any
-    values: dict[Path, tuple[int, int]] = field(default_factory=dict)   # path -> (line, col) of the value
-    keys: dict[Path, tuple[int, int]] = field(default_factory=dict)     # path -> (line, col) of its key
-    digest: str = ""                                                    # sha256 of the bytes parsed
+    positions: Positions = None                 # see :data:`Positions`; None when unknown
+    digest: str = ""                            # sha256 of the bytes parsed
 
-    def where(self, path: Path, *, key: bool = False) -> tuple[int, int]:
+    def _walk(self, path: Path) -> tuple[int, Where | None, Positions, Any, Any]:
+        """How much of ``path`` is known: (its length, key position, positions, parent, last step)."""
+        pos, key_at, parent, step, depth = self.positions, None, None, None, 0
+        for el in path:
+            children = pos[1]
+            if type(children) is dict:
+                entry = children.get(el, _MISSING)
+                if entry is _MISSING:
+                    break
+                key_at, child = entry
+            elif type(children) is list and isinstance(el, int) and 0 <= el < len(children):
+                key_at, child = None, children[el]
+            else:                                      # a scalar or an alias: nothing known below it
+                break
+            parent, step, pos, depth = children, el, child, depth + 1
+        return depth, key_at, pos, parent, step
+
+    def where(self, path: Path, *, key: bool = False) -> Where:
         """Best known position for ``path``: its key or value, else the nearest enclosing one."""
-        p = tuple(path)
-        while True:
-            table = (self.keys, self.values) if key else (self.values, self.keys)
-            for t in table:
-                if p in t:
-                    return t[p]
-            if not p:
-                return (1, 1)
-            p = p[:-1]
+        if self.positions is None:
+            return (1, 1)
+        _, key_at, pos, _, _ = self._walk(path)
+        if key and key_at is not None:
+            return key_at
+        return pos if type(pos[1]) is int else pos[0]
+
+    def expand(self, path: Path, keys: Iterable[Any]) -> None:
+        """The scalar at ``path`` was replaced by a mapping of ``keys``: each key and value is placed
+        where the scalar was written."""
+        if self.positions is None:
+            return
+        depth, key_at, pos, parent, step = self._walk(path)
+        if depth != len(path) or parent is None or type(pos[1]) is not int:
+            return                                     # not written there (under an alias): the nearest stands
+        mapping = (pos, {k: (pos, pos) for k in keys})
+        parent[step] = (key_at, mapping) if type(parent) is dict else mapping
 
     def diag(self, path: Path, message_key: str, /, *, at_key: bool = False, **args: Any) -> Diagnostic:
         """A diagnostic at ``path`` (at its key with ``at_key``); ``args`` fill the catalog message."""
@@ -114,8 +144,7 @@ class _Builder:
 
     def __init__(self, file: str, parser: Any):
         self.file = file
-        self.values: dict[Path, tuple[int, int]] = {}
-        self.keys: dict[Path, tuple[int, int]] = {}
+        self.positions: Positions = None
         self.diagnostics: list[Diagnostic] = []
         self.written = 0                                   # values as written (an alias is one)
         self.expanded = 0                                  # values as expanded (an alias is all it names)
@@ -127,30 +156,30 @@ class _Builder:
         self._plains: dict[str, Any] = {}
 
     def document(self) -> tuple[bool, Any]:
-        """``(found, value)`` of the stream's only document."""
+        """``(found, value)`` of the stream's only document; its positions go to ``self.positions``."""
         self._next()                                       # StreamStartEvent
         event = self._next()
         if isinstance(event, StreamEndEvent):
             return False, None
-        value, _ = self.node(self._next(), (), 0)          # after DocumentStartEvent
+        value, _, self.positions = self.node(self._next(), 0)   # after DocumentStartEvent
         self._next()                                       # DocumentEndEvent
         event = self._next()
         if not isinstance(event, StreamEndEvent):
             raise _Problem(_mark(event), "yaml.several_documents")
         return True, value
 
-    def node(self, event: Any, path: Path, depth: int) -> tuple[Any, int]:
-        """The value starting at ``event`` and the number of values it expands to."""
+    def node(self, event: Any, depth: int) -> tuple[Any, int, Positions]:
+        """The value starting at ``event``, the number of values it expands to, and its positions."""
         mark = event.start_mark
         where = (mark.line + 1, mark.column + 1)
-        self.values[path] = where
         cls = type(event)
         if cls is ScalarEvent and event.anchor is None and event.tag is None and event.implicit[0]:
             self.written += 1                              # the common case, first: a plain scalar
             self.expanded += 1
-            return self._plain(event.value, where), 1
+            return self._plain(event.value, where), 1, where
         if cls is AliasEvent:
-            return self._alias(event, where)
+            value, size = self._alias(event, where)
+            return value, size, where
         self.written += 1
         self.expanded += 1
         if depth > MAX_DEPTH:
@@ -161,18 +190,18 @@ class _Builder:
                 first = self._anchors[anchor][2] if anchor in self._anchors else where
                 raise _Problem(where, "yaml.duplicate_anchor", anchor=anchor, first_line=first[0])
         if isinstance(event, ScalarEvent):
-            value, size = self._scalar(event, where), 1
+            value, size, pos = self._scalar(event, where), 1, where
         else:
             if anchor is not None:
                 self._open.add(anchor)
             if isinstance(event, SequenceStartEvent):
-                value, size = self._sequence(event, where, path, depth)
+                value, size, pos = self._sequence(event, where, depth)
             else:
-                value, size = self._mapping(event, where, path, depth)
+                value, size, pos = self._mapping(event, where, depth)
             self._open.discard(anchor)
         if anchor is not None:
             self._anchors[anchor] = (value, size, where)
-        return value, size
+        return value, size, pos
 
     def _alias(self, event: Any, where: tuple[int, int]) -> tuple[Any, int]:
         name = event.anchor
@@ -217,23 +246,25 @@ class _Builder:
         if event.tag not in (None, "!", allowed):
             raise _Problem(where, "yaml.unsupported_tag", tag=event.tag)
 
-    def _sequence(self, event: Any, where: tuple[int, int], path: Path, depth: int) -> tuple[list[Any], int]:
+    def _sequence(self, event: Any, where: Where, depth: int) -> tuple[list[Any], int, Positions]:
         self._check_tag(event, where, "tag:yaml.org,2002:seq")
         items: list[Any] = []
+        places: list[Positions] = []
         size = 1
         event = self._next()
         while type(event) is not SequenceEndEvent:
-            value, n = self.node(event, path + (len(items),), depth + 1)
+            value, n, pos = self.node(event, depth + 1)
             items.append(value)
+            places.append(pos)
             size += n
             event = self._next()
-        return items, size
+        return items, size, (where, places)
 
-    def _mapping(self, event: Any, where: tuple[int, int], path: Path, depth: int) -> tuple[dict[Any, Any], int]:
+    def _mapping(self, event: Any, where: Where, depth: int) -> tuple[dict[Any, Any], int, Positions]:
         self._check_tag(event, where, "tag:yaml.org,2002:map")
         result: dict[Any, Any] = {}
-        first_seen: dict[Any, int] = {}
-        merges: list[tuple[tuple[int, int], Any]] = []
+        places: dict[Any, tuple[Where, Positions]] = {}    # key -> (where the key is, the value's positions)
+        merges: list[tuple[Where, Any]] = []
         size = 1
         event = self._next()
         while type(event) is not MappingEndEvent:
@@ -241,27 +272,24 @@ class _Builder:
             size += 1                                      # the key (aliased keys count once: rare)
             if key is _MERGE:
                 value_event = self._next()
-                value, n = self.node(value_event, path + ("<<",), depth + 1)
+                value, n, _ = self.node(value_event, depth + 1)
                 merges.append((key_at, (value, _mark(value_event))))
-            elif key in first_seen:
+            elif key in places:
                 self.diagnostics.append(Diagnostic(self.file, key_at[0], key_at[1], "yaml.duplicate_key",
-                                                   {"key": key, "first_line": first_seen[key]}))
-                _, n = self.node(self._next(), path + (key, "<duplicate>"), depth + 1)
+                                                   {"key": key, "first_line": places[key][0][0]}))
+                _, n, _ = self.node(self._next(), depth + 1)
             else:
-                first_seen[key] = key_at[0]
-                self.keys[path + (key,)] = key_at
-                result[key], n = self.node(self._next(), path + (key,), depth + 1)
+                result[key], n, pos = self.node(self._next(), depth + 1)
+                places[key] = (key_at, pos)
             size += n
             event = self._next()
-        self.values.pop(path + ("<<",), None)
         for key_at, source in merges:                      # explicit keys win over merged ones
             for mapping in _merge_sources(source):
                 for key, value in mapping.items():
                     if key not in result:
                         result[key] = value
-                        self.keys[path + (key,)] = key_at
-                        self.values[path + (key,)] = key_at
-        return result, size
+                        places[key] = (key_at, key_at)
+        return result, size, (where, places)
 
     def _key(self, event: Any) -> tuple[Any, tuple[int, int]]:
         mark = event.start_mark
@@ -276,8 +304,7 @@ class _Builder:
             else:
                 key = self._scalar(event, where)
         elif isinstance(event, (ScalarEvent, AliasEvent)):      # an anchored key, or an alias as a key
-            key, _ = self.node(event, _KEY_PATH, 0)
-            self.values.pop(_KEY_PATH, None)
+            key, _, _ = self.node(event, 0)
             if isinstance(key, (list, dict)):
                 raise _Problem(where, "yaml.complex_key")
         else:
@@ -289,7 +316,6 @@ class _Builder:
 
 _MERGE = object()
 _MISSING = object()
-_KEY_PATH: Path = ("\0key",)
 
 
 def _merge_sources(source: tuple[Any, tuple[int, int]]) -> list[dict[Any, Any]]:
@@ -362,7 +388,7 @@ def read_yaml_text(file: str, text: str) -> tuple[YamlDoc | None, list[Diagnosti
         return None, [Diagnostic(file, 0, 0, "yaml.empty")]
     if builder.expanded > alias_budget(builder.written):
         return None, [_bomb(file, builder)]
-    doc = YamlDoc(file, value, builder.values, builder.keys,
+    doc = YamlDoc(file, value, builder.positions,
                   "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest())
     return doc, builder.diagnostics
 
