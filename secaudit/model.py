@@ -167,7 +167,12 @@ class Message:
         return t(self.key, lang, **{k: _render_arg(v, lang) for k, v in self.args.items()})
 
 
+_PLAIN_ARGS = frozenset({str, int, float, bool, type(None)})
+
+
 def _render_arg(value: Any, lang: str | None) -> Any:
+    if type(value) in _PLAIN_ARGS:              # the common case, without the Mapping ABC check
+        return value
     if isinstance(value, Message):
         return value.render(lang)
     if isinstance(value, Mapping) and set(value) == {"key", "args"} and isinstance(value["key"], str):

@@ -12,6 +12,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Sequence
 
 from secaudit.classify.citation import cite
@@ -38,6 +39,17 @@ def _one(value: Any) -> str:
     return strip_controls(value, one_line=True)
 
 
+def _printable(cells: Sequence[str]) -> list[str]:
+    """``cells`` through :func:`_one`, at the cost of one check when none has anything to strip."""
+    return list(cells) if "".join(cells).isprintable() else [_one(c) for c in cells]
+
+
+@lru_cache(maxsize=None)
+def _label(key: str, lang: str) -> str:
+    """A catalog text without arguments (the same for every system of an output)."""
+    return t(key, lang)
+
+
 def _table_headers(lang: str) -> list[str]:
     return [t(k, lang) for k in ("classify.col.system", "classify.col.level", "classify.col.declared",
                                   "classify.col.deciding", "classify.col.approver", "classify.col.periodic")]
@@ -57,27 +69,27 @@ def _detail_lines(v: SystemView, lang: str) -> list[str]:
     """The details of one system as plain lines (inventory strings on one line, without controls)."""
     out = [f"{v.id} — {_one(v.name)}: {v.level_label}"]
     if v.deciding:
-        out.append(f"  {t('classify.col.deciding', lang)}: {v.deciding}")
+        out.append(f"  {_label('classify.col.deciding', lang)}: {v.deciding}")
         if v.deciding_text:
             out.append(f"    {v.deciding_text}")
     if v.missing:
-        out.append(f"  {t('classify.col.missing', lang)}: " + "; ".join(v.missing_labels))
-    out.append(f"  {t('classify.detail.matched', lang)}:")
+        out.append(f"  {_label('classify.col.missing', lang)}: " + "; ".join(v.missing_labels))
+    out.append(f"  {_label('classify.detail.matched', lang)}:")
     if v.matched:
         out += [f"    - {m.id} ({m.citation}): {m.text}" for m in v.matched]
     else:
-        out.append(f"    {t('classify.detail.none_matched', lang)}")
+        out.append(f"    {_label('classify.detail.none_matched', lang)}")
     if v.components:
-        out.append(f"  {t('classify.detail.components', lang)}: " + "; ".join(v.components))
+        out.append(f"  {_label('classify.detail.components', lang)}: " + "; ".join(v.components))
     if v.interpretations:
-        out.append(f"  {t('classify.detail.interpretations', lang)}:")
+        out.append(f"  {_label('classify.detail.interpretations', lang)}:")
         for i in v.interpretations:
             out.append(f"    - {i.id}: {i.text}" + (f" [{i.flag}]" if i.flag else ""))
     if v.level is not None:
         out.append("  " + t("classify.detail.authority", lang, appraiser=v.appraiser,
                             appraisal_deadline=v.appraisal_deadline, approver=v.approver,
                             approval_deadline=v.approval_deadline, citation=v.authority_citation))
-        out.append(f"  {t('classify.col.periodic', lang)}: {v.periodic}")
+        out.append(f"  {_label('classify.col.periodic', lang)}: {v.periodic}")
     out += [f"  ! {_one(w)}" for w in v.warnings]
     out += [f"  * {_one(n)}" for n in v.notes]
     return out
@@ -92,7 +104,7 @@ class TextClassification(ClassificationFormat):
     def render(self, doc: ClassificationDoc, lang: str) -> str:
         vs = views(doc.results, doc.inventory, doc.regime, lang)
         headers = _table_headers(lang)
-        rows = [[_one(c) for c in _table_row(v)] for v in vs]
+        rows = [_printable(_table_row(v)) for v in vs]
         widths = [max(len(r[i]) for r in [headers] + rows) for i in range(len(headers))]
         fmt = "  ".join("{:<%d}" % w for w in widths)
         lines = [t("classify.heading.table", lang, regime=doc.regime.short.get(lang)), "",
@@ -103,6 +115,8 @@ class TextClassification(ClassificationFormat):
             lines += _detail_lines(v, lang) + [""]
         lines.append(_max_rule(doc.regime, lang))
         lines.append(summary_line(doc.results, lang))
+        if "".join(lines).isprintable():              # nothing to strip on any line: one check
+            return "\n".join(lines) + "\n"
         return "\n".join(strip_controls(line) for line in lines) + "\n"
 
 

@@ -188,33 +188,52 @@ def _shared(cache: dict[Any, Any] | None, key: Any, make: Callable[[], Any]) -> 
     return cache[key]
 
 
-def system_view(c: Classification, system: System, regime: Regime, lang: str,
-                tx: Texts | None = None, cache: dict[Any, CriterionView] | None = None) -> SystemView:
-    tx = tx or plain(lang)
-    met = Status.MET.value
-    criteria, matched = _shared(cache, ("criteria", c.criteria), lambda: _with_matched(_criteria(c, regime, tx, cache),
-                                                                                        met))
-    deciding, deciding_text, deciding_short = _deciding(c, regime, tx)
+def _same(cache: dict[Any, Any] | None, tag: str, obj: Any, make: Callable[[], Any]) -> Any:
+    """Like :func:`_shared`, for a value that depends only on ``obj``, found by identity (systems with
+    equal facts share their criterion results and readings: no need to hash them again)."""
+    if cache is None:
+        return make()
+    entry = cache.get((tag, id(obj)))
+    if entry is None or entry[0] is not obj:
+        entry = cache[(tag, id(obj))] = (obj, make())
+    return entry[1]
+
+
+def _interpretations(c: Classification, regime: Regime, lang: str) -> tuple[InterpretationView, ...]:
     interps = []
     for ai in c.interpretations:
         it = regime.interpretation(ai.id)
         interps.append(InterpretationView(ai.id, it.text.get(lang), it.flag.get(lang) if it.flag else "",
                                           ", ".join(f"{k} = {v}" for k, v in ai.assumed.items())))
+    return tuple(interps)
+
+
+def system_view(c: Classification, system: System, regime: Regime, lang: str,
+                tx: Texts | None = None, cache: dict[Any, CriterionView] | None = None) -> SystemView:
+    tx = tx or plain(lang)
+    met = Status.MET.value
+    criteria, matched = _same(cache, "criteria", c.criteria,
+                              lambda: _shared(cache, ("criteria", c.criteria),
+                                              lambda: _with_matched(_criteria(c, regime, tx, cache), met)))
+    deciding, deciding_text, deciding_short = _same(cache, "deciding", c.deciding, lambda: _deciding(c, regime, tx))
+    interps = _same(cache, "interpretations", c.interpretations, lambda: _interpretations(c, regime, lang))
     comps = tuple(tx.fmt("{}: ", cl.id) + (tx.t("classify.level.value", level=cl.level) if cl.level is not None
                                            else tx.t("classify.level.at_least", level=cl.lower_bound))
                   for cl in c.components)
     return SystemView(
-        id=c.system_id, name=system.name, level=c.level, level_label=level_label(c, lang, tx),
+        id=c.system_id, name=system.name, level=c.level,
+        level_label=_shared(cache, ("level", c.level, c.lower_bound), lambda: level_label(c, lang, tx)),
         lower_bound=c.lower_bound,
         declared=str(c.declared_level) if c.declared_level is not None else "",
         declared_status=c.declared_status.value,
-        declared_label=tx.t(f"classify.declared.{c.declared_status.value}"),
+        declared_label=_shared(cache, ("declared", c.declared_status),
+                               lambda: tx.t(f"classify.declared.{c.declared_status.value}")),
         deciding=deciding, deciding_text=deciding_text, deciding_short=deciding_short,
         **_shared(cache, ("authority", c.level), lambda: _authority(c, regime, tx)), missing=c.missing,
         missing_labels=_shared(cache, ("missing", c.missing),
                                lambda: tuple(tx.t(f"classify.fact.{m}") for m in c.missing)),
         matched=matched, criteria=criteria,
-        interpretations=tuple(interps), components=comps,
+        interpretations=interps, components=comps,
         warnings=tuple(m.render(lang) for m in c.warnings), notes=tuple(m.render(lang) for m in c.notes))
 
 
