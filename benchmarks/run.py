@@ -16,6 +16,7 @@ BENCHES = {
     "load": ["load_bench.py"],
     "reports": ["reports.py"],
     "ports": ["ports_bench.py"],
+    "coverage": ["coverage_bench.py"],
     "tls": ["tls_bench.py"],
     "engine": ["engine_bench.py"],
     "zones": ["zones_bench.py"],

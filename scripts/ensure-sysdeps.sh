@@ -14,6 +14,7 @@ have ssh || need+=(openssh-client)
 compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || need+=(postgresql)   # store tests: a real server
 have systemd-analyze || need+=(systemd)   # examples/: `systemd-analyze verify` of the scheduled-audit units
 have runuser || need+=(util-linux)        # PostgreSQL refuses root: the tests run it as an unprivileged user
+have setpriv || need+=(util-linux)        # lab servers end with the test process that started them (--pdeathsig)
 have redis-server || have /usr/bin/redis-server || need+=(redis-server)   # broker of the distributed executor (tests start their own)   # SSH auth-methods fallback when nmap's libssh2 cannot negotiate
 have soffice || need+=(libreoffice-writer-nogui)   # --format pdf of the documents (dossier, forms, annual report)
 have pdftoppm || need+=(poppler-utils)          # tests render page 1 of a document to PNG

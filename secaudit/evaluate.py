@@ -145,6 +145,17 @@ def evaluate_policy(a: SystemAssessment, controls: Sequence[Control], registry: 
     return findings
 
 
+def coverage_notes(findings: Sequence[Finding]) -> list[Message]:
+    """One system note per target whose findings state a coverage (evidence ``*.evidence.coverage``, e.g.
+    the ports scanned), so even a summary-only report says how wide its verdicts were."""
+    seen: dict[str, str] = {}
+    for f in findings:
+        for e in f.evidence:
+            if e.label.endswith(".evidence.coverage") and f.target not in seen:
+                seen[f.target] = e.value
+    return [Message("evaluate.coverage", {"target": target, "coverage": value}) for target, value in seen.items()]
+
+
 def evaluate(assessments: Sequence[SystemAssessment], observations: Iterable[Observation],
              registry: Mapping[str, CheckSpec], waivers: Sequence[Waiver] = (),
              now: dt.datetime | None = None, only: Iterable[str] | None = None) -> Evaluation:
@@ -184,6 +195,7 @@ def evaluate(assessments: Sequence[SystemAssessment], observations: Iterable[Obs
                 notes.append(Message("evaluate.nothing_checked", {"system": a.system.id}))
         else:
             notes.append(Message("evaluate.no_required_level", {"system": a.system.id}))
+        notes += coverage_notes(findings)
         counts = Counter(f.verdict.value for f in findings)
         failed = Counter(f.severity.value for f in findings if f.verdict is Verdict.FAIL)
         results.append(SystemResult(

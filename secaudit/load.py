@@ -25,9 +25,10 @@ from secaudit.schemacheck import suggest as _suggest
 from secaudit.schemacheck import type_name as _type_name
 from secaudit.model import (
     Control, Damage, Endpoint, Facts, InfoClass, Inventory, LocalText, Organisation, PersonalData, Policy,
-    Purpose, Scope, SecretGrade, Service, Severity, SourceRef, Starttls, System, Waiver, WorksGrade, Zone,
+    PortCoverage, Purpose, Scope, SecretGrade, Service, Severity, SourceRef, Starttls, System, Waiver, WorksGrade,
+    Zone,
 )
-from secaudit.targets import TargetError, normalize_host, parse_hostport
+from secaudit.targets import TargetError, normalize_host, parse_coverage, parse_hostport
 from secaudit.yamlread import Path, YamlDoc, read_yaml_file, read_yaml_text
 
 KINDS = ("inventory", "policy", "waivers")
@@ -239,6 +240,12 @@ def _system_semantics(doc: YamlDoc, i: int, s: dict[str, Any]) -> list[Diagnosti
         out.append(doc.diag(base + ("damage",), "inventory.damage_without_secret", at_key=True))
     if "strategic" in s and "state_secret" not in info and s.get("defence_security") is not True:
         out.append(doc.diag(base + ("strategic",), "inventory.damage_without_secret", at_key=True))
+    coverage = s.get("port_coverage")
+    if isinstance(coverage, str):
+        try:
+            parse_coverage(coverage)
+        except TargetError as e:
+            out.append(doc.diag(base + ("port_coverage",), e.key, value=_short(coverage)))
     out += _domain_semantics(doc, base, s)
     endpoints = s.get("endpoints") if isinstance(s.get("endpoints"), list) else []
     seen: dict[tuple[str, int], int] = {}
@@ -510,7 +517,9 @@ def build_inventory(doc: YamlDoc) -> Inventory:
             owner=s.get("owner", ""), operator=s.get("operator", ""), description=s.get("description", ""),
             declared_level=s.get("declared_level"), zone=s.get("zone"),
             components=tuple(s.get("components", [])), endpoints=tuple(endpoints),
-            allowed_ports=tuple(s.get("allowed_ports", [])), source=_src(doc, base),
+            allowed_ports=tuple(s.get("allowed_ports", [])),
+            port_coverage=PortCoverage(parse_coverage(s["port_coverage"])) if s.get("port_coverage") else None,
+            source=_src(doc, base),
             domains=tuple(normalize_host(d) for d in s.get("domains", [])),
             approval=build_approval(s.get("approval")),
         ))

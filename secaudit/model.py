@@ -160,9 +160,19 @@ class Message:
     args: Mapping[str, Any] = field(default_factory=dict)
 
     def render(self, lang: str | None = None) -> str:
+        """The message in ``lang``; an argument that is itself a message (a probe's reason inside a
+        finding, also in its stored JSON form ``{"key", "args"}``) is rendered in the same language."""
         from secaudit.i18n import t
 
-        return t(self.key, lang, **dict(self.args))
+        return t(self.key, lang, **{k: _render_arg(v, lang) for k, v in self.args.items()})
+
+
+def _render_arg(value: Any, lang: str | None) -> Any:
+    if isinstance(value, Message):
+        return value.render(lang)
+    if isinstance(value, Mapping) and set(value) == {"key", "args"} and isinstance(value["key"], str):
+        return Message(value["key"], value["args"] or {}).render(lang)
+    return value
 
 
 # --------------------------------------------------------------------------- inventory
@@ -265,6 +275,14 @@ class Approval:
 
 
 @dataclass(frozen=True)
+class PortCoverage:
+    """A system's port-scan coverage when it overrides its level's default (docs/ports.md)."""
+
+    spec: str                                      # "top-N", "A-B" or "1-65535" (written "all")
+    source: str = "inventory"                      # "inventory" (the system's port_coverage) or "cli" (--ports-range)
+
+
+@dataclass(frozen=True)
 class System:
     id: str
     name: str
@@ -278,6 +296,7 @@ class System:
     components: tuple[str, ...] = ()               # ids of other systems of the inventory
     endpoints: tuple[Endpoint, ...] = ()
     allowed_ports: tuple[int, ...] = ()            # ports the system may expose (its endpoints' ports are implied)
+    port_coverage: PortCoverage | None = None      # overrides the level's default port-scan coverage
     hosts: tuple[str, ...] = ()                    # hosts without a declared service (ad hoc: `secaudit ports HOST`)
     source: SourceRef = SourceRef()
     domains: tuple[str, ...] = ()                  # DNS domains the system sends or receives mail for (mail checks)
@@ -410,10 +429,24 @@ class Observation:
     target: str
     status: ObservationStatus
     facts: Any = None                              # a dataclass of secaudit.observations.<kind>, or None
-    error: str | None = None                       # readable reason when status is ERROR
+    error: str | None = None                       # readable reason when status is ERROR (English; logs, journals)
     started_at: str = ""                           # ISO 8601 UTC
     duration_s: float = 0.0
     worker: str = ""                               # the distributed worker that ran it ("" when run locally)
+    reason: "Message | None" = None                # the same reason as a catalog message, for the reader's language
+
+    def reason_text(self, lang: str | None = None) -> str:
+        """Why the probe failed, in ``lang`` when the reason is a catalog message (else its English text)."""
+        if self.reason is not None:
+            return self.reason.render(lang)
+        return self.error or ""
+
+    @classmethod
+    def failed(cls, probe: "Probe", reason: "Message", started_at: str = "", duration_s: float = 0.0,
+               worker: str = "") -> "Observation":
+        """An ERROR observation of ``probe``: ``reason`` in the catalog, its English text in ``error``."""
+        return cls(probe.id, probe.kind, probe.target, ObservationStatus.ERROR, None, reason.render("en"),
+                   started_at, duration_s, worker, reason)
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,13 @@ from secaudit.execute.interface import ExecutionObserver, ExecutionSummary
 from secaudit.execute.journal import Journal, new_run_id
 from secaudit.execute.local import Limits, LocalExecutor
 from secaudit.model import (
-    Endpoint, Inventory, Organisation, Purpose, Results, RunInfo, Service, SourceRef, Starttls, System, Waiver,
+    Endpoint, Inventory, Organisation, PortCoverage, Purpose, Results, RunInfo, Service, SourceRef, Starttls, System,
+    Waiver,
 )
 from secaudit.plan import Plan, SystemAssessment, build_plan
 from secaudit.policy import PolicyLibrary, load_library, profile_ids
 from secaudit.probes.interface import RunnerContext
-from secaudit.targets import TargetError, is_valid_host, parse_hostport, validate_host
+from secaudit.targets import TargetError, is_valid_host, parse_coverage, parse_hostport, validate_host
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class ScanRequest:
     rate: float | None = None
     timeout: float = 30.0                  # TLS and HTTP probes
     ports_timeout: float = 120.0           # nmap: -sV on a silent port alone costs about 48 s
+    ports_range: str | None = None         # --ports-range: every system's port coverage for this run
     run_timeout: float | None = None
     fail_on: str = "low"
     resolver: str | None = None            # mail checks: DNS server HOST[:PORT] (default: the system's resolver)
@@ -144,7 +146,19 @@ def load_inputs(req: ScanRequest) -> tuple[Inventory, tuple[Waiver, ...], Policy
     inventory = load_inventory(req.inventory_file) if req.inventory_file else adhoc_inventory(req)
     library, _ = load_library(req.profiles)           # --profile: an id or a file, the same everywhere
     waivers = load_waivers_in_use(req.waivers_file, inventory, library) if req.waivers_file else ()
-    return inventory, waivers, library
+    return with_ports_range(inventory, req.ports_range), waivers, library
+
+
+def with_ports_range(inventory: Inventory, spec: str | None) -> Inventory:
+    """``--ports-range``: the run's port coverage replaces every system's (inventory or level default)."""
+    if not spec:
+        return inventory
+    try:
+        coverage = PortCoverage(parse_coverage(spec), "cli")
+    except TargetError as e:
+        raise InputError([Diagnostic("--ports-range", 0, 0, e.key, {"value": spec})]) from None
+    return dataclasses.replace(inventory, systems=tuple(dataclasses.replace(s, port_coverage=coverage)
+                                                        for s in inventory.systems))
 
 
 def load_waivers_in_use(path: str, inventory: Inventory, library: PolicyLibrary) -> tuple[Waiver, ...]:

@@ -19,7 +19,7 @@ import typing
 from functools import lru_cache
 from typing import Any, Mapping
 
-from secaudit.model import Observation, ObservationStatus, Results
+from secaudit.model import Message, Observation, ObservationStatus, Results
 
 RESULTS_SCHEMA = "secaudit/results/v1"
 RESULTS_SCHEMA_FILE = "results-v1.schema.json"
@@ -163,6 +163,7 @@ def observation_from_dict(data: Mapping[str, Any]) -> Observation:
         probe_id=data["probe_id"], kind=kind, target=data["target"], status=ObservationStatus(data["status"]),
         facts=facts, error=data.get("error"), started_at=data.get("started_at", ""),
         duration_s=float(data.get("duration_s", 0.0)), worker=str(data.get("worker") or ""),
+        reason=fields_from_dict(Message, data["reason"]) if data.get("reason") else None,
     )
 
 

@@ -225,3 +225,21 @@ def parse_scope(entries: Iterable[str]) -> Scope:
     if not networks and not names and not domains:
         raise TargetError("target.scope_empty", "")
     return Scope(tuple(networks), frozenset(names), tuple(domains))
+
+
+def parse_coverage(spec: object) -> str:
+    """A port-scan coverage: ``top-N`` (nmap's N most common TCP ports), ``A-B``, ``N`` or ``all``
+    (= ``1-65535``), in canonical form; TargetError ``target.coverage`` otherwise."""
+    text = spec.strip().lower() if isinstance(spec, str) else ""
+    if text == "all":
+        return "1-65535"
+    try:
+        if text.startswith("top-"):
+            parse_port(text[4:])
+            return text
+        lo, sep, hi = text.partition("-")
+        if parse_port(lo) <= (parse_port(hi) if sep else parse_port(lo)):
+            return text
+    except TargetError:
+        pass
+    raise TargetError("target.coverage", spec)

@@ -1,16 +1,16 @@
 """Read one YAML file safely, keeping the line and column of every key and value.
 
 PyYAML's safe loader silently keeps the last of two duplicate keys, expands aliases
-without limit and forgets positions. Here the file is *composed* (nodes carry marks,
-aliases stay shared nodes, so composing is linear in the file size) and then
-*constructed* by our own walk, which
+without limit and forgets positions. Here libyaml's *parser* gives the events of the file
+(each with its mark) and our own builder turns them into plain values in one pass linear
+in the file's size. It
 
 * records the position of every value and every mapping key by its path,
-* reports duplicate keys,
-* measures what aliases would expand to before building anything (memoised over the node
-  graph, so in time linear in the file's size): aliases may add at most twice the values
+* reports duplicate keys, duplicate anchors, undefined aliases and a second document,
+* makes an alias the very object its anchor built (as PyYAML does), so nothing is expanded,
+  and counts what the aliases *would* expand to: aliases may add at most twice the values
   written (or :data:`EXPANSION_FLOOR`), so any honest file under the size limit loads and an
-  alias-expansion bomb ("billion laughs") is refused at the alias that blows up,
+  alias-expansion bomb ("billion laughs") is refused at the alias that blows it up,
 * refuses recursive aliases and absurd nesting,
 * keeps timestamps as strings (dates are parsed where the format expects one).
 
@@ -42,7 +42,6 @@ MAX_DEPTH = 64               # nesting of mappings and sequences
 # libyaml's parser when available (about 10x faster on large inventories); same events and marks.
 _PARSER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-_MERGE_TAG = "tag:yaml.org,2002:merge"
 _STR_TAG = "tag:yaml.org,2002:str"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _SCALAR_TAGS = {

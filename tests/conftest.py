@@ -12,6 +12,8 @@ _DATA_DIR = tempfile.mkdtemp(prefix="secaudit-test-data-")
 
 def pytest_configure(config) -> None:
     os.environ["SECAUDIT_DATA_DIR"] = _DATA_DIR
+    # also for tests that drop SECAUDIT_* from a child's environment (CI templates): the XDG default
+    os.environ["XDG_DATA_HOME"] = os.path.join(_DATA_DIR, "xdg")
     os.environ.pop("SECAUDIT_DB", None)
 
 

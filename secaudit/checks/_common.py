@@ -15,7 +15,7 @@ def observation_or_error(ctx: CheckContext, kind: str, facts_type: type) -> tupl
         return None, Outcome(Verdict.ERROR, Message("ports.check.not_measured", {"kind": kind, "target": ctx.target}))
     if obs.status is not ObservationStatus.OK or not isinstance(obs.facts, facts_type):
         return None, Outcome(Verdict.ERROR, Message("ports.check.probe_failed", {"kind": kind, "target": ctx.target,
-                                                                            "error": obs.error or "no facts"}))
+                                                                            "error": obs.reason or obs.error or "no facts"}))
     return obs.facts, None
 
 
@@ -26,7 +26,8 @@ def evidence(label: str, value: object) -> Evidence:
 def unreachable(scan) -> Outcome | None:
     """ERROR when no scanned port answered at all (all filtered): the host is down or fully filtered,
     so "no open port" would be a pass by absence of evidence."""
-    if scan.ports and all(p.state.value in ("filtered", "open|filtered") for p in scan.ports):
+    counts = scan.state_counts()
+    if counts and all(state in ("filtered", "open|filtered") for state in counts):
         return Outcome(Verdict.ERROR, Message("ports.check.unreachable", {"host": scan.host,
-                                                                          "count": len(scan.ports)}))
+                                                                          "count": scan.scanned_count}))
     return None

@@ -44,7 +44,7 @@ def get_facts(ctx: CheckContext) -> TlsFacts | Outcome:
     if obs is None:
         return error("tls.error.no_observation")
     if obs.status != ObservationStatus.OK or obs.facts is None:
-        return error("tls.error.probe", reason=obs.error or "unknown")
+        return error("tls.error.probe", reason=obs.reason or obs.error or "unknown")
     facts = obs.facts
     if isinstance(facts, Mapping):
         facts = TlsFacts.from_dict(dict(facts))

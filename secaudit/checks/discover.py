@@ -63,7 +63,7 @@ def undeclared(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     if obs is None:
         return outcome(Verdict.ERROR, "discover.error.not_measured", network=ctx.target)
     if obs.status is not ObservationStatus.OK or not isinstance(obs.facts, DiscoveryFacts):
-        return outcome(Verdict.ERROR, "discover.error.probe", network=ctx.target, reason=obs.error or "no facts")
+        return outcome(Verdict.ERROR, "discover.error.probe", network=ctx.target, reason=obs.reason or obs.error or "no facts")
     results = judge_network(obs.facts, declared_ports(ctx.system))
     bad = [t for t, o in results if o.verdict is Verdict.FAIL]
     if bad:

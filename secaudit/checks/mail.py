@@ -22,7 +22,7 @@ def _facts(ctx: CheckContext) -> MailFacts | Outcome:
     if obs is None:
         return outcome(Verdict.ERROR, "mail.error.not_measured", domain=ctx.target)
     if obs.status is not ObservationStatus.OK or not isinstance(obs.facts, MailFacts):
-        return outcome(Verdict.ERROR, "mail.error.probe", domain=ctx.target, reason=obs.error or "no facts")
+        return outcome(Verdict.ERROR, "mail.error.probe", domain=ctx.target, reason=obs.reason or obs.error or "no facts")
     return obs.facts
 
 

@@ -6,13 +6,46 @@ from typing import Any, Mapping
 
 from secaudit.checks._common import evidence, observation_or_error, unreachable
 from secaudit.checks.base import CheckContext, CheckSpec
-from secaudit.model import Message, Outcome, Verdict
-from secaudit.observations.ports import PortFact, PortScan
+from secaudit.model import Evidence, Message, Outcome, Verdict
+from secaudit.observations.ports import Coverage, PortFact, PortScan
 from secaudit.targets import validate_port
 
 # Cleartext or legacy remote-access services (design §8.6): names as nmap -sV reports them.
 DEFAULT_FORBIDDEN_SERVICES = ("telnet", "ftp", "tftp", "exec", "login", "shell", "rlogin", "rsh", "vnc")
 DEFAULT_FORBIDDEN_PORTS = (21, 23, 69, 512, 513, 514, 5900)
+
+
+def coverage_kind(c: Coverage) -> tuple[str, dict[str, Any]]:
+    """Which sentence states the coverage, and its arguments: top / range / all / declared."""
+    spec = c.spec
+    if spec == "1-65535":
+        return "all", {}
+    if spec.startswith("top-") and "+" not in spec:
+        return "top", {"n": int(spec[4:])}
+    if spec:
+        return "range", {"range": spec}
+    return "declared", {}
+
+
+def coverage_evidence(scan: PortScan) -> Evidence:
+    c = scan.coverage
+    text = f"{scan.scanned_count} = {c.spec or '-'} + declared/watched"
+    if c.source:
+        text += f" [{c.source}" + (f"; level default {c.default}" if c.default and c.default != c.spec else "") + "]"
+    return evidence("ports.evidence.coverage", text)
+
+
+def coverage_warnings(scan: PortScan) -> tuple[Message, ...]:
+    c = scan.coverage
+    if c.narrowed:
+        return (Message("ports.warning.coverage_narrowed", {"host": scan.host, "spec": c.spec, "source": c.source,
+                                                            "default": c.default}),)
+    return ()
+
+
+def _pass_message(key: str, scan: PortScan, **args: Any) -> Message:
+    kind, extra = coverage_kind(scan.coverage)
+    return Message(f"{key}.{kind}", {"host": scan.host, "scanned": scan.scanned_count, **extra, **args})
 
 
 def _describe(p: PortFact) -> str:
@@ -34,15 +67,18 @@ def only_allowed(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
         return Outcome(
             Verdict.FAIL,
             Message("ports.only_allowed.fail", {"host": scan.host, "count": len(undeclared),
-                                                "ports": ", ".join(str(p.port) for p in undeclared)}),
+                                                "ports": ", ".join(str(p.port) for p in undeclared),
+                                                "scanned": scan.scanned_count}),
             tuple(evidence("ports.evidence.undeclared_port", _describe(p)) for p in undeclared)
-            + (evidence("ports.evidence.allowed_ports", ", ".join(map(str, sorted(allowed))) or "-"),),
+            + (evidence("ports.evidence.allowed_ports", ", ".join(map(str, sorted(allowed))) or "-"),
+               coverage_evidence(scan)),
+            coverage_warnings(scan),
         )
     return Outcome(
         Verdict.PASS,
-        Message("ports.only_allowed.pass", {"host": scan.host, "open": len(scan.open_ports),
-                                            "scanned": len(scan.ports)}),
-        tuple(evidence("ports.evidence.open_port", _describe(p)) for p in scan.open_ports),
+        _pass_message("ports.only_allowed.pass", scan, open=len(scan.open_ports)),
+        tuple(evidence("ports.evidence.open_port", _describe(p)) for p in scan.open_ports) + (coverage_evidence(scan),),
+        coverage_warnings(scan),
     )
 
 
@@ -76,22 +112,25 @@ def forbidden_services(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     ports = {validate_port(p) for p in params.get("ports", DEFAULT_FORBIDDEN_PORTS)}
     products = tuple(str(x).lower() for x in params.get("products", ()) if str(x))
     hits = [(p, r) for p in scan.open_ports if (r := _forbidden_reason(p, names, ports, products))]
-    warnings: tuple[Message, ...] = ()
+    warnings: tuple[Message, ...] = coverage_warnings(scan)
     if not scan.service_detection:
-        warnings = (Message("ports.warning.no_service_detection", {"host": scan.host}),)
+        warnings += (Message("ports.warning.no_service_detection", {"host": scan.host}),)
     if hits:
         return Outcome(
             Verdict.FAIL,
             Message("ports.forbidden_services.fail", {"host": scan.host, "count": len(hits),
-                                                      "ports": ", ".join(str(p.port) for p, _ in hits)}),
-            tuple(evidence(f"ports.evidence.forbidden_{reason}", _describe(p)) for p, reason in hits),
+                                                      "ports": ", ".join(str(p.port) for p, _ in hits),
+                                                      "scanned": scan.scanned_count}),
+            tuple(evidence(f"ports.evidence.forbidden_{reason}", _describe(p)) for p, reason in hits)
+            + (coverage_evidence(scan),),
             warnings,
         )
-    return Outcome(Verdict.PASS, Message("ports.forbidden_services.pass", {"host": scan.host,
-                                                                          "open": len(scan.open_ports)}),
-                   tuple(evidence("ports.evidence.open_port", _describe(p)) for p in scan.open_ports), warnings)
+    return Outcome(Verdict.PASS, _pass_message("ports.forbidden_services.pass", scan, open=len(scan.open_ports)),
+                   tuple(evidence("ports.evidence.open_port", _describe(p)) for p in scan.open_ports)
+                   + (coverage_evidence(scan),), warnings)
 
 
+_RANGE = {"type": "string", "pattern": r"^(top-\d+|all|\d+(-\d+)?)$"}
 _PORT_LIST = {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 65535}}
 
 CHECKS: tuple[CheckSpec, ...] = (
@@ -99,7 +138,7 @@ CHECKS: tuple[CheckSpec, ...] = (
         name="ports.only_allowed", func=only_allowed, needs=frozenset({"ports:scan", "ports:service"}),
         params_schema={"type": "object", "additionalProperties": False,
                        "properties": {"also_allowed": _PORT_LIST, "watch_ports": {"type": "array"},
-                                      "range": {"type": "string", "pattern": r"^(top-\d+|\d+(-\d+)?)$"}}},
+                                      "range": _RANGE}},
         scope="host",
     ),
     CheckSpec(
@@ -108,7 +147,7 @@ CHECKS: tuple[CheckSpec, ...] = (
                        "properties": {"services": {"type": "array", "items": {"type": "string"}},
                                       "products": {"type": "array", "items": {"type": "string"}},
                                       "ports": _PORT_LIST, "watch_ports": {"type": "array"},
-                                      "range": {"type": "string", "pattern": r"^(top-\d+|\d+(-\d+)?)$"}}},
+                                      "range": _RANGE}},
         scope="host",
     ),
 )

@@ -24,7 +24,7 @@ def _facts(ctx: CheckContext) -> WebHeaders | Outcome:
     if obs is None:
         return outcome(Verdict.ERROR, "web.error.not_measured", target=ctx.target)
     if obs.status is not ObservationStatus.OK or not isinstance(obs.facts, WebHeaders):
-        return outcome(Verdict.ERROR, "web.error.probe", target=ctx.target, reason=obs.error or "no facts")
+        return outcome(Verdict.ERROR, "web.error.probe", target=ctx.target, reason=obs.reason or obs.error or "no facts")
     return obs.facts
 
 

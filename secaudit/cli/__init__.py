@@ -84,8 +84,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     except ToolMissingError as e:
         print_error(t(e.key, **e.args_))
         sys.exit(ExitStatus.INPUT_ERROR)
-    except SecauditError as e:
-        print_error(str(e))
+    except SecauditError as e:          # a scope refusal and the like: its catalog message, in the user's language
+        key = getattr(e, "key", None)
+        print_error(t(key, **dict(getattr(e, "args_", None) or {})) if isinstance(key, str) else str(e))
         sys.exit(ExitStatus.INPUT_ERROR)
     except Exception as e:  # a bug: say so plainly; SECAUDIT_DEBUG=1 shows the traceback
         if os.environ.get("SECAUDIT_DEBUG"):

@@ -17,7 +17,7 @@ SEVERITIES = ["critical", "high", "medium", "low", "info"]
 @click.option("--zone", "zones", multiple=True, metavar="ZONE", help="Sweep only this zone's networks (repeatable).")
 @click.option("--network", "networks", multiple=True, metavar="CIDR",
               help="Sweep only this network; it must lie inside a declared network of the zones (repeatable).")
-@click.option("--max-prefix", type=click.IntRange(0, 128), default=16, show_default=True,
+@click.option("--max-prefix", type=click.IntRange(0, 32), default=16, show_default=True,
               help="Networks with more addresses than an IPv4 /N need --allow-large-networks.")
 @click.option("--allow-large-networks", "allow_large", is_flag=True,
               help="Sweep declared networks larger than --max-prefix.")

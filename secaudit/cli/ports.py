@@ -43,13 +43,13 @@ def scan_params(extra: tuple[int, ...], port_range: str | None) -> dict[str, dic
     return {name: params for name in PORT_SELECTING_CHECKS} if params else {}
 
 
-def _check_range(value: str) -> None:
+def _check_range(value: str) -> str:
     from secaudit.errors import Diagnostic, InputError
-    from secaudit.probes.ports import parse_port_range
+    from secaudit.targets import TargetError, parse_coverage
 
     try:
-        parse_port_range(value, lambda n: ())
-    except ValueError:
+        return parse_coverage(value)
+    except TargetError:
         raise InputError([Diagnostic("--range", 0, 0, "preset.bad_range", {"value": value})]) from None
 
 
@@ -58,8 +58,9 @@ def _check_range(value: str) -> None:
 @click.option("--allow", default="", metavar="PORTS", help="Ports the hosts may expose, e.g. 22,443 or 8000-8010.")
 @click.option("--scan", "extra", default="", metavar="PORTS",
               help="More ports to scan besides the allowed ones and the risky-services watch list.")
-@click.option("--range", "port_range", default=None, metavar="top-N|A-B",
-              help="Opt-in wider scan: nmap's N most common ports, or a range such as 1-65535.")
+@click.option("--range", "port_range", default=None, metavar="top-N|A-B|all",
+              help="Coverage: nmap's N most common ports, a range such as 1-65535, or all "
+                   "(default top-1000, as at levels 1-3). Allowed and watched ports are always scanned.")
 @click.option("--profile", "profiles", multiple=True, metavar="ID|FILE",
               help="Profile id or a policy YAML file (repeatable; default ports-exposure).")
 @click.option("--timeout", type=click.FloatRange(5, 3600), default=120.0, show_default=True,
@@ -82,7 +83,7 @@ def command(hosts: tuple[str, ...], allow: str, extra: str, port_range: str | No
     from secaudit.run import ScanRequest
 
     if port_range is not None:
-        _check_range(port_range)
+        port_range = _check_range(port_range)
     req = ScanRequest(hosts=hosts, allowed_ports=port_list(allow, "--allow"), profiles=profiles or ("ports-exposure",),
                       ports_timeout=timeout, fail_on=fail_on, lang=current_lang(),
                       check_params=scan_params(port_list(extra, "--scan"), port_range))

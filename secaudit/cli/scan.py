@@ -102,6 +102,9 @@ def _with_broker(req: Any, broker: Any) -> Any:
               help="Deadline of one TLS or HTTP probe, in seconds.")
 @click.option("--ports-timeout", type=click.FloatRange(5, 3600), default=120.0, show_default=True,
               help="Deadline of one nmap batch, in seconds (service detection on silent ports is slow).")
+@click.option("--ports-range", metavar="top-N|A-B|all",
+              help="Port-scan coverage of every system for this run, instead of its level's default "
+                   "(top-1000 at levels 1-3, all at 4-5) or its inventory port_coverage.")
 @click.option("--run-timeout", type=click.FloatRange(1, 7 * 86400), help="Deadline of the whole scan, in seconds.")
 @click.option("--resume", "resume", metavar="RUN_ID", help="Resume an interrupted run: skip what it already observed.")
 @click.option("--runs-dir", type=click.Path(file_okay=False, path_type=str),
@@ -119,7 +122,8 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
                  targets: tuple[str, ...], level: int | None, profiles: tuple[str, ...], service: str | None,
                  starttls: str | None, sni: str | None, ca_file: str | None, resolver: str | None, mta_sts_port: int,
                  concurrency: int,
-                 per_host: int, rate: float | None, timeout: float, ports_timeout: float, run_timeout: float | None, resume: str | None,
+                 per_host: int, rate: float | None, timeout: float, ports_timeout: float, ports_range: str | None,
+                 run_timeout: float | None, resume: str | None,
                  runs_dir: str | None, executor: str, broker_opts: BrokerOptions, quiet: bool, log_json: bool,
                  no_store: bool = False, db: str | None = None, data_dir: str | None = None) -> int:
     """Check the endpoints of every system against the controls of its level, and report.
@@ -151,7 +155,7 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
         inventory_file=inventory, targets=targets, service=service, starttls=starttls, sni=sni, level=level,
         profiles=profiles, systems=systems, only=only, waivers_file=waivers_file, regime=regime, lang=lang,
         ca_file=ca_file, concurrency=concurrency, per_host=per_host, rate=rate, timeout=timeout,
-        ports_timeout=ports_timeout, run_timeout=run_timeout, fail_on=fail_on, resolver=resolver,
+        ports_timeout=ports_timeout, ports_range=ports_range, run_timeout=run_timeout, fail_on=fail_on, resolver=resolver,
         mta_sts_port=mta_sts_port)
     req, journal, run_id, broker = _open_run(new, base, resume, broker_opts, executor)
     observer = make_observer(quiet=quiet, log_json=log_json)

@@ -40,7 +40,7 @@ from secaudit.execute.interface import ExecutionObserver, ExecutionSummary, Jour
 from secaudit.execute.interrupts import INTERRUPTS, Interrupts
 from secaudit.execute.local import Limits, error_observation, host_of
 from secaudit.execute.wire import PayloadError, batch_message, parse_result
-from secaudit.model import Inventory, Observation, ObservationStatus, Probe
+from secaudit.model import Inventory, Message, Observation, ObservationStatus, Probe
 
 LIVENESS_EVERY_S = 15.0
 POLL_S = 0.05
@@ -138,7 +138,13 @@ class CeleryExecutor:
         done_before = journal.done_ids()
         todo = [p for p in probes if p.id not in done_before]
         run = _Run(self, journal, observer or NullObserver(), len(probes), len(probes) - len(todo))
-        run.collect_earlier(todo)
+        try:
+            run.collect_earlier(todo)
+        except Exception as e:
+            if not _is_broker_error(e):
+                raise
+            raise BrokerConfigError("zones.broker_unreachable", url=self.broker.redacted(),
+                                    reason=f"{type(e).__name__}: {e}"[:300]) from None
         todo = [p for p in todo if p.id not in run.recorded]
         if todo:
             self.check_zones({self.zone_of(p) for p in todo})
@@ -203,7 +209,7 @@ class _Run:
             res = parse_result(message, pending)
         except PayloadError as e:
             for p in list(pending.values()):
-                self.record(error_observation(p, f"unreadable answer from zone worker: {e}"))
+                self.record(error_observation(p, Message("zones.bad_answer", {"reason": str(e)})))
             pending.clear()
             return
         for obs in res.observations:
@@ -211,7 +217,8 @@ class _Run:
             pending.pop(obs.probe_id, None)
         why = message.get("error") if isinstance(message, Mapping) else None
         for p in list(pending.values()):
-            self.record(error_observation(p, f"worker {res.worker} gave no observation" + (f": {why}" if why else "")))
+            self.record(error_observation(p, Message("zones.no_observation", {
+                "worker": res.worker, "why": str(why)[:300] if why else "-"})))
         pending.clear()
 
     # -- the loop --------------------------------------------------------------
@@ -237,15 +244,15 @@ class _Run:
             return True
         if state in ("FAILURE", "REVOKED"):
             for p in list(b.pending.values()):
-                self.record(error_observation(p, f"zone {b.zone}: batch {state.lower()}: {b.result.info!r}"[:500]))
+                self.record(error_observation(p, Message("zones.batch_failed", {
+                    "zone": b.zone, "state": state.lower(), "info": repr(b.result.info)[:300]})))
             b.pending.clear()
             b.result.forget()
             return True
         if time.monotonic() > b.deadline:
             for p in list(b.pending.values()):
-                self.record(error_observation(
-                    p, f"deadline exceeded: no answer from zone {b.zone} within {self.ex._budget(b):g} s",
-                    self.ex._timeout(b.kind)))
+                self.record(error_observation(p, Message("zones.deadline", {
+                    "zone": b.zone, "seconds": f"{self.ex._budget(b):g}"}), self.ex._timeout(b.kind)))
                 self.timed_out += 1
             b.pending.clear()
             return True
@@ -264,7 +271,7 @@ class _Run:
                     break
                 if lim.run_deadline is not None and time.monotonic() - started_at > lim.run_deadline:
                     self.reason = "run_deadline"
-                    self._abandon(inflight, f"run deadline reached: the scan was stopped after {lim.run_deadline:g} s")
+                    self._abandon(inflight, Message("execute.run_deadline", {"seconds": f"{lim.run_deadline:g}"}))
                     break
                 next_start = self._schedule(waiting, inflight, next_start)
                 inflight[:] = [b for b in inflight if not self._poll(b)]
@@ -339,7 +346,7 @@ class _Run:
             inflight[:] = [b for b in inflight if not self._poll(b)]
             time.sleep(POLL_S)
 
-    def _abandon(self, inflight: list[_Sent], reason: str) -> None:
+    def _abandon(self, inflight: list[_Sent], reason: Message) -> None:
         """The run deadline: batches still out end now, their probes as ERROR observations."""
         for b in inflight:
             for p in list(b.pending.values()):

@@ -32,7 +32,7 @@ from typing import Mapping, Sequence
 from secaudit.execute.children import children, end_children
 from secaudit.execute.interface import ExecutionObserver, ExecutionSummary, JournalLike, NullObserver, ProbeRunner
 from secaudit.execute.interrupts import INTERRUPTS, Interrupts
-from secaudit.model import Observation, ObservationStatus, Probe
+from secaudit.model import Message, Observation, ObservationStatus, Probe
 
 
 @dataclass
@@ -68,9 +68,19 @@ def _now_iso() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def error_observation(probe: Probe, reason: str, duration: float = 0.0) -> Observation:
+def error_observation(probe: Probe, reason: str | Message, duration: float = 0.0) -> Observation:
+    """An ERROR observation; a catalog ``Message`` reason is shown in the reader's language."""
+    if isinstance(reason, Message):
+        return Observation.failed(probe, reason, _now_iso(), round(duration, 3))
     return Observation(probe.id, probe.kind, probe.target, ObservationStatus.ERROR, None, reason, _now_iso(),
                        round(duration, 3))
+
+
+def failure_reason(e: BaseException) -> Message:
+    """Why a runner failed: a secaudit error's own catalog message (a scope refusal), else the exception."""
+    key, args = getattr(e, "key", None), getattr(e, "args_", None)
+    error: str | Message = Message(key, dict(args or {})) if isinstance(key, str) else f"{type(e).__name__}: {e}"
+    return Message("execute.probe_failed", {"error": error})
 
 
 class LocalExecutor:
@@ -140,8 +150,7 @@ class _Run:
                 return
             if self._past_run_deadline():
                 self.reason = "run_deadline"
-                self.abandon_running(f"run deadline reached: the scan was stopped after "
-                                     f"{self.lim.run_deadline:g} s")
+                self.abandon_running(Message("execute.run_deadline", {"seconds": f"{self.lim.run_deadline:g}"}))
                 return
             if self.executor._stop.is_set():
                 self.reason = "stopped"
@@ -213,7 +222,7 @@ class _Run:
             return
         if obs is None:                        # the runner ended; without a word for these:
             for p in list(b.pending.values()):
-                self.record(error_observation(p, "probe produced no observation"))
+                self.record(error_observation(p, Message("execute.no_observation")))
             b.pending.clear()
             self.finish_batch(bid)
         elif b.pending.pop(obs.probe_id, None) is not None:
@@ -224,13 +233,13 @@ class _Run:
         for bid, b in list(self.running.items()):
             if now > b.deadline:
                 for p in list(b.pending.values()):
-                    self.record(error_observation(p, f"deadline exceeded: no answer within {b.timeout:g} s",
+                    self.record(error_observation(p, Message("execute.deadline", {"seconds": f"{b.timeout:g}"}),
                                                   b.timeout))
                     self.timed_out += 1
                 b.pending.clear()
                 self.finish_batch(bid)
 
-    def abandon_running(self, reason: str) -> None:
+    def abandon_running(self, reason: str | Message) -> None:
         """End every running batch now: its unfinished probes become ERROR observations."""
         now = time.monotonic()
         for bid, b in list(self.running.items()):
@@ -273,6 +282,6 @@ def _work(runner: ProbeRunner | None, batch: _Batch, bid: int, out: queue.Queue)
             out.put((bid, obs))
     except BaseException as e:  # a runner bug: its probes become errors, the run goes on
         for p in list(batch.probes):
-            out.put((bid, error_observation(p, f"probe failed: {type(e).__name__}: {e}")))
+            out.put((bid, error_observation(p, failure_reason(e))))
     finally:
         out.put((bid, None))

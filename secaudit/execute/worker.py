@@ -17,10 +17,10 @@ import time
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from secaudit.execute.broker import TASK_NAME, BrokerConfig, make_app, zone_queue
+from secaudit.execute.broker import TASK_NAME, BrokerConfig, BrokerConfigError, make_app, zone_queue
 from secaudit.execute.local import Limits, LocalExecutor, error_observation, host_of
 from secaudit.execute.wire import PayloadError, parse_batch, result_message
-from secaudit.model import Observation, Probe
+from secaudit.model import Message, Observation, Probe
 from secaudit.targets import Scope
 
 log = logging.getLogger("secaudit.worker")
@@ -84,8 +84,8 @@ def run_batch(message: Any, settings: WorkerSettings, worker: str) -> dict[str, 
         log.warning("refused a malformed batch: %s", e)
         return {**result_message(worker, settings.zone, 0.0, []), "error": f"malformed batch: {e}"}
     if batch.zone != settings.zone or batch.kind not in known_kinds():
-        why = (f"refused by worker {worker}: batch for zone {batch.zone!r} reached the queue of zone "
-               f"{settings.zone!r}" if batch.zone != settings.zone else f"unknown probe kind {batch.kind!r}")
+        why = (Message("worker.refused_zone", {"worker": worker, "zone": repr(batch.zone), "queue": repr(settings.zone)})
+               if batch.zone != settings.zone else Message("worker.unknown_kind", {"kind": repr(batch.kind)}))
         return result_message(worker, settings.zone, time.monotonic() - started,
                               [error_observation(p, why) for p in batch.probes])
     refused: list[Observation] = []
@@ -96,9 +96,8 @@ def run_batch(message: Any, settings: WorkerSettings, worker: str) -> dict[str, 
             accepted.append(p)
             continue
         log.warning("refused probe %s: %s is outside this worker's scope", p.id, host)
-        refused.append(error_observation(
-            p, f"refused by worker {worker} (zone {settings.zone}): {host} is outside its scope "
-               f"({settings.scope.describe()})"))
+        refused.append(error_observation(p, Message("worker.out_of_scope", {
+            "worker": worker, "zone": settings.zone, "host": host, "scope": settings.scope.describe()})))
     observed: list[Observation] = []
     if accepted:
         journal = _MemoryJournal()
@@ -124,10 +123,21 @@ def worker_app(cfg: BrokerConfig, settings: WorkerSettings) -> Any:
     return app
 
 
+def check_broker(app: Any, cfg: BrokerConfig) -> None:
+    """Connect once before starting (wrong password, wrong CA, broker down: a clear error, exit 2)."""
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=2, interval_start=1, interval_step=1, timeout=10)
+    except Exception as e:
+        raise BrokerConfigError("zones.broker_unreachable", url=cfg.redacted(),
+                                reason=f"{type(e).__name__}: {e}"[:300]) from None
+
+
 def start_worker(cfg: BrokerConfig, settings: WorkerSettings, *, name: str | None = None, concurrency: int = 1,
                  pool: str = "prefork", loglevel: str = "WARNING") -> None:
     """Run a worker in the foreground until SIGTERM/SIGINT (Celery's warm shutdown)."""
     app = worker_app(cfg, settings)
+    check_broker(app, cfg)
     argv = ["worker", "--queues", zone_queue(settings.zone), "--hostname", name or default_name(settings.zone),
             "--concurrency", str(concurrency), "--pool", pool, "--loglevel", loglevel, "--without-mingle",
             "--without-gossip", "--prefetch-multiplier", "1"]

@@ -8,7 +8,9 @@ and stops it on exit. The port is free on both protocols; startup waits until a 
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Mapping
 
-from secaudit.lab.servers import stop_process
+from secaudit.lab.servers import stop_process, with_parent
 
 DNS_HOST = "127.8.0.53"
 
@@ -84,6 +86,27 @@ def _answers(host: str, port: int, origin: str) -> bool:
     return r.rcode() == dns.rcode.NOERROR and bool(r.answer)
 
 
+def _stop_group(proc: subprocess.Popen, timeout: float = 10.0) -> None:
+    """Stop nsd and its forked children (xfrd, servers): the whole process group, waited for, bounded."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        stop_process(proc)
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
 @contextlib.contextmanager
 def authoritative(zones: Mapping[str, str], workdir: Path, host: str = DNS_HOST,
                   port: int | None = None) -> Iterator[DnsServer]:
@@ -97,7 +120,7 @@ def authoritative(zones: Mapping[str, str], workdir: Path, host: str = DNS_HOST,
         conf = workdir / "nsd.conf"
         conf.write_text(_config(workdir, host, chosen, zones))
         log = (workdir / "nsd.log").open("w")
-        proc = subprocess.Popen([nsd, "-d", "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(with_parent([nsd, "-d", "-c", str(conf)]), stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
         log.close()
         end = time.monotonic() + 15
@@ -106,10 +129,10 @@ def authoritative(zones: Mapping[str, str], workdir: Path, host: str = DNS_HOST,
             time.sleep(0.05)
         if proc.poll() is None and _answers(host, chosen, first):
             break
-        stop_process(proc)
+        _stop_group(proc)
         if attempt == 2 or port:
             raise RuntimeError("nsd did not start: " + (workdir / "nsd.log").read_text(errors="replace")[-2000:])
     try:
         yield DnsServer(host, chosen)
     finally:
-        stop_process(proc)
+        _stop_group(proc)

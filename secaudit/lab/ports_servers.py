@@ -21,7 +21,7 @@ from typing import Iterator
 
 from secaudit.lab.servers import free_port  # noqa: E402  (one implementation for every fixture)
 from secaudit.lab.servers import serving as _serving  # noqa: E402
-from secaudit.lab.servers import stop_process  # noqa: E402
+from secaudit.lab.servers import stop_process, with_parent  # noqa: E402
 from secaudit.lab.servers import wait_listening as _wait_listening  # noqa: E402
 
 SSHD = "/usr/sbin/sshd"
@@ -69,10 +69,11 @@ class _HTTPServer(_QuietServer):
 
 
 @contextlib.contextmanager
-def http_server(host: str = "127.0.0.1", status: int = 200, location: str | None = None) -> Iterator[int]:
-    """Plain HTTP on an ephemeral port; yields the port."""
-    with _serving(_HTTPServer((host, 0), _handler(status, location))) as port:
-        yield port
+def http_server(host: str = "127.0.0.1", status: int = 200, location: str | None = None,
+                port: int = 0) -> Iterator[int]:
+    """Plain HTTP on ``port`` (default: an ephemeral one); yields the port."""
+    with _serving(_HTTPServer((host, port), _handler(status, location))) as bound:
+        yield bound
 
 
 def _self_signed(tmp: Path, host: str) -> tuple[Path, Path]:
@@ -129,9 +130,9 @@ class _TelnetHandler(socketserver.BaseRequestHandler):
 
 
 @contextlib.contextmanager
-def telnet_like_server(host: str = "127.0.0.1") -> Iterator[int]:
-    with _serving(_QuietServer((host, 0), _TelnetHandler)) as port:
-        yield port
+def telnet_like_server(host: str = "127.0.0.1", port: int = 0) -> Iterator[int]:
+    with _serving(_QuietServer((host, port), _TelnetHandler)) as bound:
+        yield bound
 
 
 WEAK_SSHD = """\
@@ -176,7 +177,7 @@ def sshd(tmp: Path, host: str, hardened: bool, port: int = 0) -> Iterator[int]:
         + (HARDENED_SSHD if hardened else WEAK_SSHD))
     if os.geteuid() == 0:
         os.makedirs("/run/sshd", mode=0o755, exist_ok=True)  # privilege-separation directory sshd requires
-    proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stdin=subprocess.DEVNULL,
+    proc = subprocess.Popen(with_parent([SSHD, "-D", "-e", "-f", str(config)]), stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=open(tmp / "sshd.log", "wb"))
     try:
         try:

@@ -27,6 +27,13 @@ MODERN_CIPHERS = ("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECD
 MOZILLA_CURVES = "X25519:prime256v1:secp384r1"
 
 
+def with_parent(argv: list[str]) -> list[str]:
+    """``argv`` run so that the kernel ends it when the process that started it dies: a test run killed by
+    a timeout or ``kill -9`` leaves no server holding its loopback addresses (util-linux's setpriv)."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM", "--", *argv] if setpriv else argv
+
+
 def stop_process(proc: subprocess.Popen, timeout: float = 10.0) -> None:
     """Terminate a server process; kill it if it does not exit within ``timeout`` seconds."""
     proc.terminate()
@@ -179,7 +186,7 @@ class NginxFarm:
                 "[sys]\nCipherString = DEFAULT:@SECLEVEL=0\nMinProtocol = TLSv1\n")
             env = dict(os.environ, OPENSSL_CONF=str(openssl_conf))
             self.proc = subprocess.Popen(
-                [nginx, "-p", str(self.workdir), "-c", str(conf), "-g", "daemon off;"],
+                with_parent([nginx, "-p", str(self.workdir), "-c", str(conf), "-g", "daemon off;"]),
                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, start_new_session=True)
             try:
                 for s in self.sites:

@@ -13,7 +13,8 @@ from typing import Any, Mapping
 
 from secaudit.serialize import fields_from_dict, fields_to_dict
 
-SCHEMA = "secaudit/observation/ports/v1"
+SCHEMA = "secaudit/observation/ports/v2"
+SCHEMA_V1 = "secaudit/observation/ports/v1"   # still read: requested ports as a list, no groups, no coverage
 
 
 class PortState(StrEnum):
@@ -116,34 +117,127 @@ class PortFact:
 
 
 @dataclass(frozen=True)
+class PortGroup:
+    """Ports nmap reported together (its ``<extraports>``: one state and reason), kept compressed."""
+
+    state: PortState
+    reason: str
+    ports: str                                     # "1-21,24-79": only requested ports
+    count: int
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How wide the scan was, in words a verdict can state ("the 1,000 most common ports")."""
+
+    spec: str = ""          # "top-1000", "1-65535" ... beyond the declared and watched ports; "" for none
+    source: str = ""        # "policy" (the level's default), "inventory", "cli" (--ports-range), "" (none)
+    default: str = ""       # what the level's policy asked for ("" when it asked nothing)
+
+    @property
+    def narrowed(self) -> bool:
+        """An override asked for less than the level's default (a PASS then covers less than the level asks)."""
+        return bool(self.default) and self.source in ("inventory", "cli") and _count(self.spec) < _count(self.default)
+
+
+def _count(spec: str) -> int:
+    total = 0
+    for part in (p for p in spec.split("+") if p):
+        if part.startswith("top-"):
+            total = max(total, int(part[4:]))
+        else:
+            lo, _, hi = part.partition("-")
+            total = max(total, int(hi or lo) - int(lo) + 1)
+    return total
+
+
+def compress(ports: Any) -> str:
+    """``[1,2,3,5]`` -> ``"1-3,5"``."""
+    ordered = sorted(set(ports))
+    parts: list[str] = []
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
+            j += 1
+        parts.append(str(ordered[i]) if i == j else f"{ordered[i]}-{ordered[j]}")
+        i = j + 1
+    return ",".join(parts)
+
+
+def expand(spec: str) -> tuple[int, ...]:
+    """``"1-3,5"`` -> ``(1, 2, 3, 5)``."""
+    out: set[int] = set()
+    for part in (x.strip() for x in spec.split(",") if x.strip()):
+        lo, _, hi = part.partition("-")
+        out.update(range(int(lo), int(hi or lo) + 1))
+    return tuple(sorted(out))
+
+
+@dataclass(frozen=True)
 class PortScan:
-    """The port-scan facts of one host: what was asked, how, and what nmap saw on every requested port."""
+    """The port-scan facts of one host: what was asked, how, and what nmap saw on every requested port.
+
+    Ports nmap listed one by one (every open port) are in ``ports``; the rest, which nmap collapsed
+    ("999 closed ports"), are in ``collapsed`` groups, so a full-range scan stays small."""
 
     host: str                                      # the validated target as given to nmap
     address: str                                   # the address nmap scanned (resolved)
-    ports: tuple[PortFact, ...]                    # one per requested port, sorted by (protocol, port)
+    ports: tuple[PortFact, ...]                    # ports nmap listed individually, sorted by (protocol, port)
     requested_ports: tuple[int, ...]
     service_detection: bool                        # -sV was used: service names are measured, not guessed
     scripts: tuple[str, ...]                       # NSE scripts requested
     nmap_version: str
     command: tuple[str, ...]                       # the exact argv nmap was run with
-    elapsed_s: float = 0.0                         # nmap's own elapsed time for the whole batch
+    elapsed_s: float = 0.0                         # nmap's own elapsed time for the scan
+    collapsed: tuple[PortGroup, ...] = ()
+    coverage: Coverage = Coverage()
 
     def port(self, number: int, protocol: str = "tcp") -> PortFact | None:
         for p in self.ports:
             if p.port == number and p.protocol == protocol:
                 return p
+        if protocol == "tcp":
+            for g in self.collapsed:
+                if number in expand(g.ports):
+                    return PortFact(number, "tcp", g.state, g.reason)
         return None
+
+    def every_port(self) -> tuple[PortFact, ...]:
+        """One fact per requested port, the collapsed ones expanded (small scans, tests)."""
+        listed = list(self.ports)
+        for g in self.collapsed:
+            listed += [PortFact(n, "tcp", g.state, g.reason) for n in expand(g.ports)]
+        return tuple(sorted(listed, key=lambda p: (p.protocol, p.port)))
 
     @property
     def open_ports(self) -> tuple[PortFact, ...]:
         return tuple(sorted((p for p in self.ports if p.is_open), key=lambda p: (p.protocol, p.port)))
 
+    @property
+    def scanned_count(self) -> int:
+        return len(self.requested_ports)
+
+    def state_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for p in self.ports:
+            counts[p.state.value] = counts.get(p.state.value, 0) + 1
+        for g in self.collapsed:
+            counts[g.state.value] = counts.get(g.state.value, 0) + g.count
+        return counts
+
     def to_dict(self) -> dict[str, Any]:
-        return fields_to_dict(self, SCHEMA)
+        d = fields_to_dict(self, SCHEMA)
+        d["requested_ports"] = compress(self.requested_ports)     # 65,535 ports are "1-65535"
+        return d
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "PortScan":
+        d = dict(d)
+        if d.get("schema") == SCHEMA_V1:
+            d["schema"] = SCHEMA
+        if isinstance(d.get("requested_ports"), str):
+            d["requested_ports"] = list(expand(d["requested_ports"]))
         return fields_from_dict(cls, d, SCHEMA)
 
 

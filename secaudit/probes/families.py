@@ -69,16 +69,16 @@ class TlsFamily(BaseFamily):
 
 class PortsRunner:
     kind = "ports"
-    batch_size = 16          # hosts per nmap invocation
-    parallel = 16            # nmap scans the hosts of a batch in parallel
+    batch_size = 16          # hosts handed over at once
+    parallel = 8             # one nmap per host, this many at a time (a slow host costs no neighbour)
 
     def __init__(self, scope: Sequence[str]):
         self.scope = list(scope)
 
     def run(self, probes: Sequence[Probe], *, timeout_s: float) -> Iterator[Observation]:
-        from secaudit.probes.ports import run_probes
+        from secaudit.probes.ports import iter_probes
 
-        yield from run_probes(probes, self.scope, deadline_s=timeout_s, batch_size=self.batch_size)
+        yield from iter_probes(probes, self.scope, deadline_s=timeout_s, parallel=self.parallel)
 
 
 class PortsFamily(BaseFamily):
@@ -93,15 +93,10 @@ class PortsFamily(BaseFamily):
 
     def params(self, needs: frozenset[str], targets: Sequence[Target], systems: Sequence[System],
                controls: Sequence[Control]) -> Mapping[str, Any]:
-        from secaudit.probes.ports import options_for_needs, select_ports
+        from secaudit.probes.ports import probe_params
 
-        host = targets[0].host
-        ports: set[int] = set()
-        for system in systems:
-            for control in controls or [None]:      # each asking control may widen the port set
-                ports.update(select_ports(system, dict(control.params) if control else {}))
         # A host shared by systems: every system's allowed and endpoint ports are scanned there.
-        return {**options_for_needs(needs).to_params(), "ports": sorted(ports), "host": host}
+        return probe_params(needs, targets[0].host, systems, controls)
 
     def runner(self, ctx: RunnerContext) -> ProbeRunner:
         return PortsRunner(ctx.scope)

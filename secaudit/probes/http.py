@@ -15,7 +15,7 @@ import time
 from typing import Any, Collection, Iterator, Mapping, Sequence
 from urllib.parse import urljoin, urlsplit
 
-from secaudit.model import Control, Endpoint, Observation, ObservationStatus, Probe, Service, System
+from secaudit.model import Control, Endpoint, Message, Observation, ObservationStatus, Probe, Service, System
 from secaudit.observations.http import HttpRedirect
 from secaudit.probes.interface import BaseFamily, ProbeRunner, RunnerContext, Target
 from secaudit.probes.ports import ScopeError
@@ -104,8 +104,8 @@ def run_probes(probes: Sequence[Probe], scope: Collection[str], *, timeout_s: fl
             facts = fetch(p.params["host"], p.params["port"], p.params.get("host_header"), timeout_s)
         except (OSError, socket.timeout, http.client.HTTPException, ValueError) as e:
             why = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
-            out.append(Observation(p.id, KIND, p.target, ObservationStatus.ERROR, None,
-                                   f"plain-HTTP request failed: {why}", started, round(time.monotonic() - t0, 3)))
+            out.append(Observation.failed(p, Message("http.probe.request_failed", {"error": why}), started,
+                                          round(time.monotonic() - t0, 3)))
             continue
         out.append(Observation(p.id, KIND, p.target, ObservationStatus.OK, facts, None, started,
                                round(time.monotonic() - t0, 3)))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
-from secaudit.model import Control, Endpoint, Observation, ObservationStatus, Probe, System
+from secaudit.model import Control, Endpoint, Message, Observation, ObservationStatus, Probe, System
 from secaudit.observations.mail import (
     ERROR, MISSING, OK, DnsAnswer, HttpsFetch, MailFacts, parse_mx, parse_spf, spf_records,
 )
@@ -191,8 +191,7 @@ def run_probes(probes: Sequence[Probe], *, resolver: str | None, ca_file: str | 
         try:
             domain = normalize_host(p.params["domain"])
         except TargetError as e:
-            yield Observation(p.id, KIND, p.target, ObservationStatus.ERROR, None, f"invalid domain: {e.value!r}",
-                              started, 0.0)
+            yield Observation.failed(p, Message("mail.probe.invalid_domain", {"domain": repr(e.value)}), started)
             continue
         facts = probe_domain(domain, where, ca_file, timeout_s, mta_sts_port)
         yield Observation(p.id, KIND, p.target, ObservationStatus.OK, facts, None, started,

@@ -24,19 +24,21 @@ import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Any, Callable, Collection, Iterable, Mapping, Sequence
+from typing import Any, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 
 from secaudit.errors import SecauditError, ToolMissingError
-from secaudit.model import Observation, ObservationStatus, Probe, System
+from secaudit.model import Message, Observation, ObservationStatus, Probe, System
 from secaudit.observations.ports import (
+    Coverage,
     PortFact,
+    PortGroup,
     PortScan,
     PortState,
     ServiceInfo,
     parse_ssh2_enum_algos,
     parse_ssh_auth_methods,
 )
-from secaudit.targets import is_ipv6, parse_port, reason, validate_host, validate_port
+from secaudit.targets import is_ipv6, parse_coverage, parse_port, reason, validate_host, validate_port
 
 KIND = "ports"
 MIN_NMAP_VERSION = (7, 80)          # extraports carry their port list in XML since 7.80
@@ -114,17 +116,18 @@ class Timing:
 
 
 def timing_for_deadline(deadline_s: float) -> Timing:
-    """Derive nmap's retries and timeouts from the seconds the caller allows for the batch (pure).
+    """Derive nmap's retries and timeouts from the seconds the caller allows for one host (pure).
 
-    Hosts of a batch are scanned in parallel, so each host may use the whole deadline; the
-    process is killed shortly after, so a stalled nmap can never outlive the deadline by much.
+    Each host has its own nmap process and the whole deadline: nmap gives up on the host a second
+    before it, and the process is killed 2 s after that, so a stalled nmap ends within the deadline
+    plus one second (the executor abandons a batch 5 s after its last wave's deadline).
     """
     if deadline_s <= 0:
         raise ValueError("deadline must be positive")
-    host_timeout = max(1, int(deadline_s))
+    host_timeout = max(1, int(deadline_s) - 1)
     retries = 0 if deadline_s < 10 else 1 if deadline_s < 60 else 2
-    script_timeout = max(1, int(deadline_s * 0.8))
-    return Timing(retries, host_timeout, script_timeout, host_timeout + 5.0)
+    script_timeout = max(1, min(host_timeout, int(deadline_s * 0.8)))
+    return Timing(retries, host_timeout, script_timeout, host_timeout + 2.0)
 
 
 def parse_port_range(spec: str, top_ports: Callable[[int], Sequence[int]]) -> tuple[int, ...]:
@@ -155,21 +158,119 @@ def watch_ports_from_params(params: Mapping[str, Any]) -> tuple[int, ...]:
     return tuple(sorted(out))
 
 
+FULL_RANGE = "1-65535"
+
+
+def normalise_coverage(spec: str) -> str:
+    """``top-N`` / ``A-B`` / ``N`` / ``all`` -> the canonical spelling (``all`` is ``1-65535``); ValueError if malformed."""
+    return parse_coverage(spec)
+
+
+def coverage_count(spec: str) -> int:
+    """How many ports a coverage spec names (``top-N`` -> N), without expanding it."""
+    spec = normalise_coverage(spec)
+    if spec.startswith("top-"):
+        return parse_port(spec[4:])
+    lo, sep, hi = spec.partition("-")
+    return (parse_port(hi) if sep else parse_port(lo)) - parse_port(lo) + 1
+
+
+@dataclass(frozen=True)
+class CoveragePlan:
+    """How wide a host's scan is and who decided (pure, JSON-friendly as ``to_params``).
+
+    ``spec``: the range scanned beyond the declared and watched ports (``top-1000``, ``1-65535``, or ""
+    for none); ``source``: ``policy`` (the level's default), ``inventory`` (the system's
+    ``port_coverage``), ``cli`` (``--ports-range``) or ""; ``default``: what the policy asked for."""
+
+    spec: str = ""
+    source: str = ""
+    default: str = ""
+
+    def to_params(self) -> dict[str, str]:
+        return {"spec": self.spec, "source": self.source, "default": self.default}
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any] | None) -> "CoveragePlan":
+        params = params or {}
+        return cls(str(params.get("spec", "")), str(params.get("source", "")), str(params.get("default", "")))
+
+
+def _widest(specs: Iterable[str]) -> str:
+    ordered = sorted({normalise_coverage(x) for x in specs if x}, key=lambda x: (-coverage_count(x), x))
+    if not ordered:
+        return ""
+    return FULL_RANGE if FULL_RANGE in ordered else "+".join(ordered)
+
+
+def coverage_for(systems: Iterable[System], controls: Iterable[Any]) -> CoveragePlan:
+    """The coverage of one host's scan (pure): an override (``System.port_coverage``, from the inventory or
+    the command line) replaces the widest ``range`` the asking controls' params name (the level's default)."""
+    default = _widest(str((getattr(c, "params", None) or {}).get("range") or "") for c in controls)
+    overrides = [s.port_coverage for s in systems if getattr(s, "port_coverage", None)]
+    if overrides:
+        spec = _widest(o.spec for o in overrides)
+        source = "cli" if any(o.source == "cli" for o in overrides) else "inventory"
+        return CoveragePlan(spec, source, default)
+    return CoveragePlan(default, "policy" if default else "", default)
+
+
+def coverage_ports(spec: str, top_ports: Callable[[int], Sequence[int]] | None = None) -> set[int]:
+    """The ports a coverage spec names (``a+b`` is the union)."""
+    out: set[int] = set()
+    for part in (p for p in spec.split("+") if p):
+        out.update(parse_port_range(normalise_coverage(part), top_ports or nmap_top_ports))
+    return out
+
+
 def select_ports(system: System, params: Mapping[str, Any],
                  top_ports: Callable[[int], Sequence[int]] | None = None) -> tuple[int, ...]:
-    """Ports to scan on each host of ``system`` (pure): allowed ports + endpoint ports + watch list + opt-in range.
+    """Ports to scan on each host of ``system`` (pure): allowed ports + endpoint ports + watch list + ``range``.
 
     ``params`` (a control's params): ``watch_ports`` (list, default :data:`DEFAULT_WATCH_PORTS`),
     ``ports`` (ports the check judges, e.g. forbidden ports: always scanned), ``range`` (``top-N``,
-    ``A-B`` e.g. ``1-65535``, or absent).
+    ``A-B`` e.g. ``1-65535``, ``all``, or absent: the level's default coverage).
     """
+    ports = declared_ports(system, params)
+    if params.get("range"):
+        ports |= coverage_ports(str(params["range"]), top_ports)
+    return tuple(sorted(ports))
+
+
+def declared_ports(system: System, params: Mapping[str, Any]) -> set[int]:
+    """What is always scanned whatever the coverage: allowed, endpoint, watched and judged ports."""
     ports: set[int] = {validate_port(p) for p in system.allowed_ports}
     ports |= {validate_port(e.port) for e in system.endpoints}
     ports |= set(watch_ports_from_params(params))
     ports |= {validate_port(p) for p in params.get("ports", ())}     # ports a check judges (forbidden_services)
-    if params.get("range"):
-        ports |= set(parse_port_range(params["range"], top_ports or nmap_top_ports))
-    return tuple(sorted(ports))
+    return ports
+
+
+def probe_params(needs: Iterable[str], host: str, systems: Sequence[System], controls: Sequence[Any],
+                 top_ports: Callable[[int], Sequence[int]] | None = None) -> dict[str, Any]:
+    """The parameters of one host's ports probe (pure but for nmap-services): options, coverage, ports.
+
+    Every asking control's declared/watched/judged ports, plus the coverage (:func:`coverage_for`);
+    the port list is compressed (``1-1000,2323``) so a full-range probe stays small."""
+    coverage = coverage_for(systems, controls)
+    ports: set[int] = set()
+    for system in systems:
+        for control in controls or [None]:      # each asking control may widen the declared port set
+            ports |= declared_ports(system, dict(control.params) if control else {})
+    if coverage.spec:
+        ports |= coverage_ports(coverage.spec, top_ports)
+    return {**options_for_needs(needs).to_params(), "ports": compress_ports(ports), "host": host,
+            "coverage": coverage.to_params()}
+
+
+def probe_ports(params: Mapping[str, Any]) -> tuple[int, ...]:
+    """A probe's ports: a compressed string (``"1-3,5"``) or a list; every one validated."""
+    raw = params.get("ports", ())
+    if isinstance(raw, str):
+        if not raw or not set(raw) <= set("0123456789,-"):
+            raise ValueError(f"invalid port list {raw[:40]!r}")
+        return tuple(sorted(validate_port(p) for p in _expand_ports(raw)))
+    return tuple(sorted({validate_port(p) for p in raw}))
 
 
 def ports_per_host(systems: Iterable[System], params: Mapping[str, Any],
@@ -183,9 +284,12 @@ def ports_per_host(systems: Iterable[System], params: Mapping[str, Any],
     return {h: tuple(sorted(p)) for h, p in sorted(out.items())}
 
 
-def probes_for(targets: Mapping[str, Iterable[int]], needs: Iterable[str]) -> list[Probe]:
+def probes_for(targets: Mapping[str, Iterable[int]], needs: Iterable[str],
+               coverage: CoveragePlan | None = None) -> list[Probe]:
     """One ``ports`` probe per host (pure): the plan stage's view of what to scan."""
     params = options_for_needs(needs).to_params()
+    if coverage is not None:
+        params["coverage"] = coverage.to_params()
     return [Probe(id=f"ports:{host}", kind=KIND, target=host,
                   params={**params, "ports": sorted({validate_port(p) for p in ports})})
             for host, ports in sorted(targets.items())]
@@ -370,53 +474,53 @@ def _xml_hosts(xml: str) -> tuple[str, list[_XmlHost]]:
 
 
 def _port_facts(pn_host: Mapping[str, Any], xml_host: _XmlHost, wanted: Sequence[int],
-                options: ScanOptions) -> tuple[list[PortFact], list[int]]:
-    """Normalise python-nmap's per-host dict, restricted to the ports this host asked for."""
+                options: ScanOptions) -> tuple[list[PortFact], list[PortGroup], list[int]]:
+    """Normalise python-nmap's per-host dict, restricted to the ports this host asked for: the ports nmap
+    listed, the groups it collapsed (kept compressed), and the requested ports it said nothing about."""
     tcp = pn_host.get("tcp", {}) if pn_host else {}
-    facts: list[PortFact] = []
-    missing: list[int] = []
-    for port in wanted:
-        entry = tcp.get(port)
-        if entry is not None:
-            service = None
-            if entry.get("name") or entry.get("product"):
-                method, tunnel = xml_host.service_attrs.get(port, ("", ""))
-                service = ServiceInfo(
-                    name=entry.get("name", ""), product=entry.get("product", ""), version=entry.get("version", ""),
-                    extrainfo=entry.get("extrainfo", ""), method=method, tunnel=tunnel,
-                    confidence=int(entry.get("conf") or 0))
-            scripts = {str(k): str(v) for k, v in (entry.get("script") or {}).items()}
-            algos = auth = None
-            if NSE_SSH_ALGOS in scripts:
-                try:
-                    algos = parse_ssh2_enum_algos(scripts[NSE_SSH_ALGOS])
-                except ValueError:
-                    algos = None  # kept raw in `scripts`; the check reports it as not measured
-            if NSE_SSH_AUTH in scripts:
-                try:
-                    auth = parse_ssh_auth_methods(scripts[NSE_SSH_AUTH])
-                except ValueError:
-                    auth = None
-            facts.append(PortFact(port=port, protocol="tcp", state=PortState.parse(entry.get("state", "")),
-                                  reason=entry.get("reason", ""), service=service, ssh_algorithms=algos,
-                                  ssh_auth_methods=auth, scripts=scripts))
-            continue
-        for state, why, ports in xml_host.extra:
-            if port in ports:
-                facts.append(PortFact(port=port, protocol="tcp", state=PortState.parse(state), reason=why))
-                break
-        else:
-            missing.append(port)
-    return facts, missing
+    facts = [_listed_fact(port, tcp[port], xml_host) for port in wanted if port in tcp]
+    rest = set(wanted) - set(tcp)
+    groups: list[PortGroup] = []
+    for state, why, ports in xml_host.extra:
+        mine = rest & ports
+        if mine:
+            groups.append(PortGroup(PortState.parse(state), why, compress_ports(mine), len(mine)))
+            rest -= mine
+    return facts, groups, sorted(rest)
+
+
+def _listed_fact(port: int, entry: Mapping[str, Any], xml_host: _XmlHost) -> PortFact:
+    service = None
+    if entry.get("name") or entry.get("product"):
+        method, tunnel = xml_host.service_attrs.get(port, ("", ""))
+        service = ServiceInfo(
+            name=entry.get("name", ""), product=entry.get("product", ""), version=entry.get("version", ""),
+            extrainfo=entry.get("extrainfo", ""), method=method, tunnel=tunnel,
+            confidence=int(entry.get("conf") or 0))
+    scripts = {str(k): str(v) for k, v in (entry.get("script") or {}).items()}
+    algos = auth = None
+    if NSE_SSH_ALGOS in scripts:
+        try:
+            algos = parse_ssh2_enum_algos(scripts[NSE_SSH_ALGOS])
+        except ValueError:
+            algos = None  # kept raw in `scripts`; the check reports it as not measured
+    if NSE_SSH_AUTH in scripts:
+        try:
+            auth = parse_ssh_auth_methods(scripts[NSE_SSH_AUTH])
+        except ValueError:
+            auth = None
+    return PortFact(port=port, protocol="tcp", state=PortState.parse(entry.get("state", "")),
+                    reason=entry.get("reason", ""), service=service, ssh_algorithms=algos,
+                    ssh_auth_methods=auth, scripts=scripts)
 
 
 def _now_iso() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def _error(probe: Probe, message: str, started: str, duration: float) -> Observation:
-    return Observation(probe_id=probe.id, kind=KIND, target=probe.target, status=ObservationStatus.ERROR,
-                       facts=None, error=message, started_at=started, duration_s=round(duration, 3))
+def _error(probe: Probe, key: str, started: str, duration: float, **args: Any) -> Observation:
+    """An ERROR observation whose reason is the catalog message ``key`` (English kept in ``error``)."""
+    return Observation.failed(probe, Message(key, args), started, round(duration, 3))
 
 
 def _with_openssh_auth(fact: PortFact, address: str, timing: Timing) -> PortFact:
@@ -433,62 +537,74 @@ def _with_openssh_auth(fact: PortFact, address: str, timing: Timing) -> PortFact
 
 def _run_batch(tool: NmapTool, batch: Sequence[Probe], options: ScanOptions, timing: Timing,
                runner: Runner, ipv6: bool, ssh_fallback: bool = True) -> list[Observation]:
+    """One nmap invocation for ``batch`` (the runner uses batches of one host: see :func:`iter_probes`)."""
     import nmap  # python-nmap, for its XML parser
 
     union: set[int] = set()
     for p in batch:
-        union.update(p.params["ports"])
-    hosts = [p.target for p in batch]
-    argv = build_argv(tool.path, hosts, union, options, timing, ipv6)
+        union.update(probe_ports(p.params))
+    argv = build_argv(tool.path, [p.target for p in batch], union, options, timing, ipv6)
     started = _now_iso()
     t0 = time.monotonic()
     try:
         res = runner(argv, timing.process_timeout_s)
     except subprocess.TimeoutExpired:
         dur = time.monotonic() - t0
-        return [_error(p, f"nmap did not finish within {timing.process_timeout_s:.0f} s", started, dur) for p in batch]
+        return [_error(p, "ports.probe.nmap_timeout", started, dur, seconds=f"{timing.process_timeout_s:.0f}") for p in batch]
     except OSError as e:
         dur = time.monotonic() - t0
-        return [_error(p, f"nmap could not be started: {e}", started, dur) for p in batch]
+        return [_error(p, "ports.probe.nmap_not_started", started, dur, error=str(e)) for p in batch]
     dur = time.monotonic() - t0
     try:
         parsed = nmap.PortScanner.analyse_nmap_xml_scan(_Parser(), nmap_xml_output=res.stdout)
         version, xml_hosts = _xml_hosts(res.stdout)
     except (nmap.PortScannerError, ET.ParseError, AttributeError) as e:
         detail = (res.stderr.strip() or str(e))[:500]
-        return [_error(p, f"nmap failed (exit {res.returncode}): {detail}", started, dur) for p in batch]
-    scan = parsed.get("scan", {})
-    elapsed = float(parsed.get("nmap", {}).get("scanstats", {}).get("elapsed") or 0.0)
-    out: list[Observation] = []
-    for probe in batch:
-        xml_host = next((h for h in xml_hosts if probe.target in h.user_names or h.address == probe.target), None)
-        if xml_host is None:
-            reason = res.stderr.strip().splitlines()[0][:300] if res.stderr.strip() else "no result"
-            out.append(_error(probe, f"nmap returned no result for {probe.target} ({reason})", started, dur))
-            continue
-        if xml_host.timed_out:
-            out.append(_error(probe, f"nmap gave up on {probe.target} after the host timeout of "
-                                     f"{timing.host_timeout_s} s", started, dur))
-            continue
-        pn_host = scan.get(xml_host.address) if _unique_address(xml_hosts, xml_host.address) else None
-        if pn_host is None:
-            out.append(_error(probe, f"{probe.target} resolves to {xml_host.address}, which another target of the "
-                                     "same batch also resolves to; scan them separately", started, dur))
-            continue
-        wanted = sorted(probe.params["ports"])
-        facts, missing = _port_facts(pn_host, xml_host, wanted, options)
-        if ssh_fallback and NSE_SSH_AUTH in options.scripts:
-            facts = [_with_openssh_auth(f, xml_host.address, timing) for f in facts]
-        if missing:
-            out.append(_error(probe, f"nmap reported no state for ports {compress_ports(missing)}", started, dur))
-            continue
-        out.append(Observation(
-            probe_id=probe.id, kind=KIND, target=probe.target, status=ObservationStatus.OK,
-            facts=PortScan(host=probe.target, address=xml_host.address, ports=tuple(facts),
-                           requested_ports=tuple(wanted), service_detection=options.service_detection,
-                           scripts=options.scripts, nmap_version=version, command=tuple(argv), elapsed_s=elapsed),
-            started_at=started, duration_s=round(dur, 3)))
-    return out
+        return [_error(p, "ports.probe.nmap_failed", started, dur, code=res.returncode, detail=detail) for p in batch]
+    ctx = _BatchResult(parsed.get("scan", {}), float(parsed.get("nmap", {}).get("scanstats", {}).get("elapsed") or 0.0),
+                       version, xml_hosts, tuple(argv), res.stderr, started, dur)
+    return [_host_observation(probe, ctx, options, timing, ssh_fallback) for probe in batch]
+
+
+@dataclass(frozen=True)
+class _BatchResult:
+    scan: Mapping[str, Any]
+    elapsed: float
+    version: str
+    xml_hosts: Sequence[_XmlHost]
+    argv: tuple[str, ...]
+    stderr: str
+    started: str
+    duration: float
+
+
+def _host_observation(probe: Probe, r: _BatchResult, options: ScanOptions, timing: Timing,
+                      ssh_fallback: bool) -> Observation:
+    xml_host = next((h for h in r.xml_hosts if probe.target in h.user_names or h.address == probe.target), None)
+    if xml_host is None:
+        reason = r.stderr.strip().splitlines()[0][:300] if r.stderr.strip() else "no result"
+        return _error(probe, "ports.probe.no_result", r.started, r.duration, host=probe.target, reason=reason)
+    if xml_host.timed_out:
+        return _error(probe, "ports.probe.host_timeout", r.started, r.duration, host=probe.target,
+                      seconds=timing.host_timeout_s)
+    pn_host = r.scan.get(xml_host.address) if _unique_address(r.xml_hosts, xml_host.address) else None
+    if pn_host is None:
+        return _error(probe, "ports.probe.same_address", r.started, r.duration, host=probe.target,
+                      address=xml_host.address)
+    wanted = probe_ports(probe.params)
+    facts, groups, missing = _port_facts(pn_host, xml_host, wanted, options)
+    if ssh_fallback and NSE_SSH_AUTH in options.scripts:
+        facts = [_with_openssh_auth(f, xml_host.address, timing) for f in facts]
+    if missing:
+        return _error(probe, "ports.probe.no_state", r.started, r.duration, ports=compress_ports(missing))
+    plan = CoveragePlan.from_params(probe.params.get("coverage"))
+    return Observation(
+        probe_id=probe.id, kind=KIND, target=probe.target, status=ObservationStatus.OK,
+        facts=PortScan(host=probe.target, address=xml_host.address, ports=tuple(facts), requested_ports=wanted,
+                       service_detection=options.service_detection, scripts=options.scripts,
+                       nmap_version=r.version, command=r.argv, elapsed_s=r.elapsed, collapsed=tuple(groups),
+                       coverage=Coverage(plan.spec, plan.source, plan.default)),
+        started_at=r.started, duration_s=round(r.duration, 3))
 
 
 def _unique_address(hosts: Sequence[_XmlHost], address: str) -> bool:
@@ -502,42 +618,66 @@ class _Parser:
     _scan_result: dict[str, Any] = {}
 
 
-def run_probes(probes: Sequence[Probe], scope: Collection[str], *, deadline_s: float = 120.0,
-               nmap_path: str | None = None, runner: Runner | None = None,
-               batch_size: int = 64, ssh_fallback: bool = True) -> list[Observation]:
-    """Run ``ports`` probes: validate scope first, then one nmap per batch of hosts sharing the same options.
-
-    Raises :class:`ScopeError` (nothing scanned) or :class:`ToolMissingError`. Every probe yields
-    exactly one observation, OK or ERROR, in the order given. With ``ssh_fallback`` (default), SSH ports
-    where nmap's ssh-auth-methods failed are asked again with the OpenSSH client (:mod:`ssh_auth`).
-    """
+def _normalised(probes: Sequence[Probe], scope: Collection[str]) -> list[Probe]:
     targets: dict[str, list[int]] = {}
     for p in probes:
         if p.kind != KIND:
             raise ValueError(f"not a ports probe: {p.id}")
-        targets[p.target] = list(p.params.get("ports", ()))
+        try:
+            targets[p.target] = list(probe_ports(p.params))
+        except ValueError as e:
+            raise ScopeError("ports.scope.invalid_port", host=repr(p.target), reason=reason(e)) from None
     check_scope(targets, scope)          # raises before anything runs
-    normalised = [Probe(p.id, p.kind, validate_host(p.target),
-                        {**p.params, "ports": sorted({validate_port(x) for x in p.params.get("ports", ())})})
-                  for p in probes]
+    return [Probe(p.id, p.kind, validate_host(p.target), {**p.params, "ports": compress_ports(probe_ports(p.params))})
+            for p in probes]
+
+
+def iter_probes(probes: Sequence[Probe], scope: Collection[str], *, deadline_s: float = 120.0,
+                nmap_path: str | None = None, runner: Runner | None = None, parallel: int = 8,
+                ssh_fallback: bool = True) -> Iterator[Observation]:
+    """Run ``ports`` probes, one nmap per host, ``parallel`` at a time; yield each observation as its host ends.
+
+    One host per nmap process, so a host that stalls (and hits its host timeout, or gets its process
+    killed) costs nobody else anything: its neighbours' results are yielded, and journaled, as soon as
+    they exist. Each host gets the whole ``deadline_s``; the process is killed 2 s after nmap's own host
+    timeout. Raises :class:`ScopeError` (nothing scanned) or :class:`ToolMissingError` before any scan.
+    """
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    normalised = _normalised(probes, scope)
     tool = find_nmap(nmap_path)
     timing = timing_for_deadline(deadline_s)
     run = runner or subprocess_runner
-    groups: dict[tuple[ScanOptions, bool], list[Probe]] = {}
-    for p in normalised:
-        groups.setdefault((ScanOptions.from_params(p.params), is_ipv6(p.target)), []).append(p)
-    by_id: dict[str, Observation] = {}
-    for (options, ipv6), members in groups.items():
-        for i in range(0, len(members), batch_size):
-            for obs in _run_batch(tool, members[i:i + batch_size], options, timing, run, ipv6, ssh_fallback):
-                by_id[obs.probe_id] = obs
-    return [by_id[p.id] for p in normalised]
+
+    def one(p: Probe) -> Observation:
+        return _run_batch(tool, [p], ScanOptions.from_params(p.params), timing, run, is_ipv6(p.target),
+                          ssh_fallback)[0]
+
+    if len(normalised) <= 1 or parallel <= 1:
+        for p in normalised:
+            yield one(p)
+        return
+    with ThreadPoolExecutor(max_workers=min(parallel, len(normalised)), thread_name_prefix="secaudit-nmap") as pool:
+        for future in as_completed([pool.submit(one, p) for p in normalised]):
+            yield future.result()
+
+
+def run_probes(probes: Sequence[Probe], scope: Collection[str], *, deadline_s: float = 120.0,
+               nmap_path: str | None = None, runner: Runner | None = None, parallel: int = 8,
+               ssh_fallback: bool = True) -> list[Observation]:
+    """:func:`iter_probes`, collected in the order given: exactly one observation, OK or ERROR, per probe.
+
+    With ``ssh_fallback`` (default), SSH ports where nmap's ssh-auth-methods failed are asked again with
+    the OpenSSH client (:mod:`ssh_auth`)."""
+    by_id = {o.probe_id: o for o in iter_probes(probes, scope, deadline_s=deadline_s, nmap_path=nmap_path,
+                                                runner=runner, parallel=parallel, ssh_fallback=ssh_fallback)}
+    return [by_id[p.id] for p in probes]
 
 
 def scan(targets: Mapping[str, Iterable[int]], needs: Iterable[str], scope: Collection[str], *,
          deadline_s: float = 120.0, nmap_path: str | None = None, runner: Runner | None = None,
-         ssh_fallback: bool = True) -> list[Observation]:
+         ssh_fallback: bool = True, coverage: CoveragePlan | None = None) -> list[Observation]:
     """Convenience: scan ``host -> ports`` for the given check needs (see :func:`run_probes`)."""
     checked = check_scope(targets, scope)
-    return run_probes(probes_for(checked, needs), scope, deadline_s=deadline_s, nmap_path=nmap_path, runner=runner,
-                      ssh_fallback=ssh_fallback)
+    return run_probes(probes_for(checked, needs, coverage), scope, deadline_s=deadline_s, nmap_path=nmap_path,
+                      runner=runner, ssh_fallback=ssh_fallback)

@@ -13,7 +13,7 @@ import datetime as dt
 import time
 from typing import Any, Callable, Collection, Iterator, Mapping, Sequence
 
-from secaudit.model import Control, Endpoint, Observation, ObservationStatus, Probe, Service, System
+from secaudit.model import Control, Endpoint, Message, Observation, ObservationStatus, Probe, Service, System
 from secaudit.observations.web import Fetched, SecurityTxtFacts, WebHeaders
 from secaudit.probes import _https
 from secaudit.probes.interface import BaseFamily, RunnerContext, Target
@@ -81,8 +81,9 @@ def _observe(p: Probe, kind: str, measure: Callable[[], object]) -> Observation:
     try:
         facts = measure()
     except _https.FetchError as e:
-        return Observation(p.id, kind, p.target, ObservationStatus.ERROR, None, f"HTTPS request failed: {e}"[:500],
-                           started, round(time.monotonic() - t0, 3))
+        why = Message("web.probe.request_failed", {"error": str(e)[:480]})
+        return Observation(p.id, kind, p.target, ObservationStatus.ERROR, None, why.render("en"), started,
+                           round(time.monotonic() - t0, 3), reason=why)
     return Observation(p.id, kind, p.target, ObservationStatus.OK, facts, None, started,
                        round(time.monotonic() - t0, 3))
 

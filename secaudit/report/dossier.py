@@ -81,8 +81,13 @@ def _value(fact: str, value: Any, tx: Texts) -> str:
         return tx.join(", ", [_value(fact, v, tx) for v in value])
     raw = getattr(value, "value", value)
     key = f"dossier.value.{fact}.{raw}"
-    text = tx.t(key)
-    return tx.fmt("{}", raw) if str(text).startswith(key) else text
+    return tx.t(key) if _known(key) else tx.fmt("{}", raw)
+
+
+def _known(key: str) -> bool:
+    from secaudit.i18n import catalog
+
+    return key in catalog()
 
 
 _FACTS = ("secret_grade", "defence_security", "damage", "strategic", "online_service_level",
@@ -288,9 +293,8 @@ def _risk_assessment(b: _B, d: DossierInput, system: System) -> None:
 
 def _manual(b: _B, component_id: str) -> None:
     b.add(Paragraph(b.tx.t("dossier.manual_marker"), "manual"))
-    hint = b.tx.t(f"dossier.hint.{component_id}")
-    if not str(hint).startswith("dossier.hint."):
-        b.add(Paragraph(hint, "italic"))
+    if _known(f"dossier.hint.{component_id}"):
+        b.add(Paragraph(b.tx.t(f"dossier.hint.{component_id}"), "italic"))
 
 
 # --------------------------------------------------------------------------- the document

@@ -269,7 +269,7 @@ def build_sarif(results: Results, lang: str) -> dict[str, Any]:
         sarif_results += _absent_results(results, baseline, index, regions, location, lang)
 
     notifications = [
-        {"level": "error", "message": {"text": f"{o.target}: {o.error or t('report.probe_failed', lang)}"},
+        {"level": "error", "message": {"text": f"{o.target}: {o.reason_text(lang) or t('report.probe_failed', lang)}"},
          "descriptor": {"id": "probe-error"}}
         for o in results.observations if o.status == "error"
     ]

@@ -242,7 +242,7 @@ def build_view(results: Results, lang: str) -> ReportView:
           approved_by=w.approved_by, reason=w.reason)
         for w in results.expired_waivers
     )
-    obs_errors = tuple((o.target, o.error or "") for o in results.observations if o.status == "error")
+    obs_errors = tuple((o.target, o.reason_text(lang)) for o in results.observations if o.status == "error")
     return ReportView(
         results=results,
         lang=lang,

@@ -1,6 +1,6 @@
 """Real nmap against real loopback listeners: batching, normalised facts, every check passing and failing.
 
-Two "hosts" on loopback, scanned by ONE nmap invocation:
+Two "hosts" on loopback, one nmap invocation each (in parallel):
 
 * 127.0.0.1 — system ``legacy``: HTTPS (declared), plain HTTP without redirect (declared), a telnet-like
   server on a non-standard port (declared, yet forbidden), an undeclared HTTP port, and a weak OpenSSH.
@@ -95,17 +95,19 @@ def _judge(lab, name, system, host, endpoint=None, params=None):
 
 # --------------------------------------------------------------------------- the scan itself
 
-def test_one_nmap_invocation_for_both_hosts_with_the_union_of_ports_and_explicit_options(lab):
-    assert len(lab.recorder.argv) == 1, "hosts with the same options must share one nmap run"
-    argv = lab.recorder.argv[0]
-    assert argv[1:6] == ["-oX", "-", "-sT", "-Pn", "-n"]
-    assert argv[-3:] == ["--", A, B]
-    scanned = pp._expand_ports(argv[argv.index("-p") + 1])
-    assert scanned == set(lab.targets[A]) | set(lab.targets[B])
-    assert "-sV" in argv and argv[argv.index("--script") + 1] == "ssh-auth-methods,ssh2-enum-algos"
-    assert argv[argv.index("--host-timeout") + 1] == "60s" and argv[argv.index("--max-retries") + 1] == "2"
-    # the observation records the argv really run
-    assert list(lab.obs[A].facts.command) == argv
+def test_one_nmap_invocation_per_host_with_all_its_ports_and_explicit_options(lab):
+    # one nmap per host (run in parallel): a host that stalls can only cost itself (issue 12)
+    assert len(lab.recorder.argv) == 2, "each host gets its own nmap, with all its ports"
+    by_host = {argv[-1]: argv for argv in lab.recorder.argv}
+    assert set(by_host) == {A, B}
+    for host, argv in by_host.items():
+        assert argv[1:6] == ["-oX", "-", "-sT", "-Pn", "-n"]
+        assert argv[-2:] == ["--", host]
+        assert pp._expand_ports(argv[argv.index("-p") + 1]) == set(lab.targets[host])
+        assert "-sV" in argv and argv[argv.index("--script") + 1] == "ssh-auth-methods,ssh2-enum-algos"
+        assert argv[argv.index("--host-timeout") + 1] == "59s" and argv[argv.index("--max-retries") + 1] == "2"
+        # the observation records the argv really run
+        assert list(lab.obs[host].facts.command) == argv
     assert lab.scan_seconds < 60
 
 
@@ -114,7 +116,7 @@ def test_ports_are_normalised_open_and_closed_with_detected_services(lab):
     assert a.status is ObservationStatus.OK, a.error
     facts = a.facts
     assert facts.nmap_version and facts.service_detection
-    assert [p.port for p in facts.ports] == list(lab.targets[A])   # only this host's ports, each with a state
+    assert [p.port for p in facts.every_port()] == list(lab.targets[A])   # only this host's ports, each with a state
     telnet = facts.port(lab.ports["telnet_a"])
     assert telnet.state is PortState.OPEN and telnet.service.name == "telnet" and telnet.service.detected
     ssh = facts.port(lab.ports["ssh_weak"])
@@ -124,7 +126,7 @@ def test_ports_are_normalised_open_and_closed_with_detected_services(lab):
     assert facts.port(lab.ports["undeclared_a"]).service.name == "http"
     for closed in (lab.ports["closed"], 23, 21):
         assert facts.port(closed).state is PortState.CLOSED
-    assert all(p.state is PortState.CLOSED for p in lab.obs[B].facts.ports
+    assert all(p.state is PortState.CLOSED for p in lab.obs[B].facts.every_port()
                if p.port in pp.DEFAULT_WATCH_PORTS)
 
 
@@ -162,7 +164,7 @@ def test_failure_evidence_is_actionable(lab):
     undeclared = [e.value for e in only.evidence if e.label == "ports.evidence.undeclared_port"]
     assert len(undeclared) == 1 and undeclared[0].startswith(f"{p['undeclared_a']}/tcp http")
     forbidden = _judge(lab, "ports.forbidden_services", lab.legacy, A)
-    assert [e.label for e in forbidden.evidence] == ["ports.evidence.forbidden_service"]
+    assert [e.label for e in forbidden.evidence] == ["ports.evidence.forbidden_service", "ports.evidence.coverage"]
     assert forbidden.evidence[0].value.startswith(f"{p['telnet_a']}/tcp telnet")
     algos = {e.label: e.value for e in _judge(lab, "ssh.algorithms", lab.legacy, A).evidence}
     assert "diffie-hellman-group1-sha1" in algos["ssh.evidence.weak_kex"]
@@ -226,7 +228,7 @@ def test_valid_scan_argv_contains_only_validated_items():
     argv = recorder.argv[0]
     assert argv[-2:] == ["--", "localhost"]
     assert all(a and not a[0].isspace() for a in argv)
-    assert obs.facts.ports[0].state is PortState.CLOSED
+    assert obs.facts.every_port()[0].state is PortState.CLOSED
 
 
 def test_missing_nmap_is_a_tool_missing_error(tmp_path):

@@ -73,7 +73,7 @@ def test_an_out_of_scope_target_is_refused_and_the_scan_reports_it(zones_lab, tm
         # the inventory puts 127.7.3.9 in zone a, but zone a's worker may only probe 127.7.1.0/24
         inv = write_inventory(tmp_path / "inv.yaml", [("sx", "a", [f"127.7.3.9:{port}"]),
                                                        ("sa", "a", [lab["farm"]["a-modern"].address])])
-        run = run_scan(inv, tmp_path / "scan", lab["redis"], "--ca-file", str(lab["ca"]))
+        run = run_scan(inv, tmp_path / "scan", lab["redis"], "--ca-file", str(lab["ca"]), "--format", "text")
         assert connections[0] == 0                      # the worker never touched it
     assert run.rc == 3, run.stderr                      # scan errors left controls without a verdict
     refused = [o for o in run.journal() if o["target"].startswith("127.7.3.9")]
@@ -82,7 +82,8 @@ def test_an_out_of_scope_target_is_refused_and_the_scan_reports_it(zones_lab, tm
     assert refused[0]["worker"] == A1
     errors = [f for f in run.report()["findings"] if f["target"].startswith("127.7.3.9")]
     assert errors and all(f["verdict"] == "error" for f in errors)
-    assert any("outside its scope" in json.dumps(f) for f in errors)       # the reason reaches the report
+    assert all('"worker.out_of_scope"' in json.dumps(f) for f in errors)   # the reason reaches the findings
+    assert f"refused by worker {A1} (zone a): 127.7.3.9 is out" in (run.out / "report.txt").read_text()
     assert any(f["verdict"] == "pass" for f in run.report()["findings"] if f["system_id"] == "sa")
 
 
@@ -114,13 +115,24 @@ def test_a_forged_task_on_the_broker_is_refused(zones_lab):
     assert garbage["observations"] == [] and "malformed batch" in garbage["error"]
 
 
-def test_pickle_is_refused_by_the_workers_app(zones_lab):
-    from secaudit.execute.broker import broker_config, make_app
+def test_a_pickled_task_is_never_deserialised_by_a_worker(zones_lab):
+    from secaudit.execute.broker import TASK_NAME, broker_config, make_app, zone_queue
+    from secaudit.execute.wire import batch_message
+    from secaudit.model import Probe
 
     app = make_app(broker_config(zones_lab["redis"].url))
     assert app.conf.accept_content == ["json"] and app.conf.result_accept_content == ["json"]
     assert app.conf.task_acks_late and app.conf.task_reject_on_worker_lost
     assert app.conf.worker_prefetch_multiplier == 1
+    probe = Probe("tls|pickled", "tls", "127.7.1.1:443", {"host": "127.7.1.1", "port": 443})
+    res = app.send_task(TASK_NAME, args=[batch_message("pickled", "a", "tls", [probe], 5)], queue=zone_queue("a"),
+                        serializer="pickle")
+    log = zones_lab["workers"][A1].log
+    end = time.monotonic() + 30
+    while "untrusted content of type pickle" not in log.read_text(errors="replace") and time.monotonic() < end:
+        time.sleep(0.2)
+    assert "untrusted content of type pickle" in log.read_text(errors="replace")
+    assert res.state == "PENDING"                   # refused and dropped: never run, no result
 
 
 def test_workers_lists_the_live_workers_per_zone(zones_lab):

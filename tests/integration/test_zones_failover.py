@@ -149,3 +149,44 @@ def test_a_coordinator_killed_with_kill9_resumes_and_collects_what_arrived_meanw
     sidecar = (run_dir / "celery.jsonl").read_text().splitlines()
     assert len(sidecar) == 1                 # collected from the earlier task: nothing was sent again
     assert json.loads((run_dir / "run.json").read_text())["complete"] is True
+
+
+def test_a_zone_losing_its_last_worker_ends_incomplete_and_resumes(failover_lab, tmp_path: Path):
+    lab = failover_lab
+    gate, redis = lab["gate"], lab["redis"]
+    gate.release.clear()
+    gate.held.clear()
+    inv = write_inventory(tmp_path / "inv.yaml", [("sg", "a", [f"127.7.1.50:{gate.port}"])])
+    argv, runs, out = scan_argv(inv, tmp_path / "celery", "--executor", "celery", *redis.broker_args(),
+                                "--visibility-timeout", "20", "--ca-file", str(lab["ca"]), "--timeout", "30")
+    first = start_worker(redis, "a", [SCOPE_A], "zone-a-5@failover", tmp_path, ca_file=lab["ca"],
+                         visibility_timeout=20)
+    second = None
+    try:
+        wait_workers(redis, [first.name])
+        t0 = time.monotonic()
+        scan = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                                env=secaudit_env(redis), start_new_session=True)
+        assert gate.held.wait(60)
+        first.kill9()                                 # the zone's only worker is gone
+        gate.release.set()
+        stdout, stderr = scan.communicate(timeout=120)
+        given_up_after = time.monotonic() - t0
+        run_dir = _one_run_dir(runs)
+        assert scan.returncode == 3, stderr
+        assert "INCOMPLETE" in stdout and f"--resume {run_dir.name}" in stderr
+        assert (run_dir / "journal.jsonl").read_text() == ""
+        assert given_up_after < 90
+        second = start_worker(redis, "a", [SCOPE_A], "zone-a-6@failover", tmp_path, ca_file=lab["ca"],
+                              visibility_timeout=20)
+        wait_workers(redis, [second.name])
+        resumed = subprocess.run([*argv, "--resume", run_dir.name], capture_output=True, text=True, timeout=120,
+                                 cwd=ROOT, env=secaudit_env(redis))
+    finally:
+        gate.release.set()
+        first.stop()
+        if second is not None:
+            second.stop()
+    assert resumed.returncode in (0, 1), resumed.stderr
+    journal = [json.loads(line) for line in (run_dir / "journal.jsonl").read_text().splitlines()]
+    assert len(journal) == 1 and journal[0]["worker"] == "zone-a-6@failover" and journal[0]["status"] == "ok"

@@ -10,7 +10,7 @@ from secaudit.checks.base import CheckContext
 from secaudit.model import Endpoint, Observation, ObservationStatus, Purpose, Service, System, Verdict
 from secaudit.observations.http import HttpRedirect
 from secaudit.observations.ports import (
-    PortFact, PortScan, PortState, ServiceInfo, SshAlgorithms, SshAuthMethods,
+    Coverage, PortFact, PortScan, PortState, ServiceInfo, SshAlgorithms, SshAuthMethods,
     parse_ssh2_enum_algos, parse_ssh_auth_methods,
 )
 
@@ -32,11 +32,11 @@ def svc(name, product="", method="probed", tunnel=""):
                        tunnel=tunnel)
 
 
-def scan(*ports, sv=True):
+def scan(*ports, sv=True, coverage=Coverage(), requested=None):
     return PortScan(host="h.example.org", address="192.0.2.1", ports=tuple(ports),
-                    requested_ports=tuple(p.port for p in ports), service_detection=sv,
+                    requested_ports=tuple(sorted(requested or (p.port for p in ports))), service_detection=sv,
                     scripts=("ssh-auth-methods", "ssh2-enum-algos"), nmap_version="7.93",
-                    command=("nmap", "-sT"), elapsed_s=0.1)
+                    command=("nmap", "-sT"), elapsed_s=0.1, coverage=coverage)
 
 
 def ctx(facts=None, kind="ports", endpoint=None, error=None, system=SYSTEM):
@@ -98,7 +98,8 @@ def test_telnet_on_a_non_standard_port_is_still_telnet():
     out = run("ports.forbidden_services", ctx(scan(OPEN_443, TELNET_2323)))
     assert out.verdict is Verdict.FAIL
     assert [(e.label, e.value) for e in out.evidence] == [("ports.evidence.forbidden_service",
-                                                           "2323/tcp telnet (Linux telnetd)")]
+                                                           "2323/tcp telnet (Linux telnetd)"),
+                                                          ("ports.evidence.coverage", "2 = - + declared/watched")]
 
 
 def test_forbidden_port_fails_even_when_the_service_is_not_recognised():
@@ -116,7 +117,8 @@ def test_table_guess_is_not_detection_and_tls_tunnel_is_not_cleartext():
 def test_forbidden_params_replace_defaults_and_no_sV_is_warned():
     redis = PortFact(6379, "tcp", PortState.OPEN, "syn-ack", svc("redis", "Redis key-value store"))
     out = run("ports.forbidden_services", ctx(scan(redis, TELNET_2323, sv=False)), {"services": ["redis"], "ports": []})
-    assert out.verdict is Verdict.FAIL and [e.value for e in out.evidence] == ["6379/tcp redis (Redis key-value store)"]
+    assert out.verdict is Verdict.FAIL and [e.value for e in out.evidence] == ["6379/tcp redis (Redis key-value store)",
+                                                                     "2 = - + declared/watched"]
     assert out.warnings and out.warnings[0].key == "ports.warning.no_service_detection"
 
 
@@ -253,3 +255,40 @@ def test_forbidden_products_match_detected_product_substrings():
     assert run("ports.forbidden_services", ctx(scan(es))).verdict is Verdict.PASS
     out = run("ports.forbidden_services", ctx(scan(es)), {"products": ["elasticsearch"]})
     assert out.verdict is Verdict.FAIL and out.evidence[0].value == "9201/tcp http (Elasticsearch REST API)"
+
+
+# --------------------------------------------------------------------------- coverage stated in every verdict
+
+TOP = Coverage("top-1000", "policy", "top-1000")
+
+
+@pytest.mark.parametrize("coverage, kind, args", [
+    (TOP, "top", {"n": 1000}), (Coverage("1-65535", "policy", "1-65535"), "all", {}),
+    (Coverage("1-1024", "cli", "top-1000"), "range", {"range": "1-1024"}), (Coverage(), "declared", {})])
+def test_a_pass_states_what_it_covered(coverage, kind, args):
+    requested = range(1, 1006)
+    for name in ("ports.only_allowed", "ports.forbidden_services"):
+        out = run(name, ctx(scan(OPEN_443, OPEN_80, coverage=coverage, requested=requested)))
+        assert out.verdict is Verdict.PASS
+        assert out.message.key == f"{name}.pass.{kind}" and out.message.args["scanned"] == 1005
+        assert all(out.message.args[k] == v for k, v in args.items())
+        count = "65535" if kind == "all" else "1005"
+        assert count in out.message.render("en") and count in out.message.render("vi")
+        ev = dict((e.label, e.value) for e in out.evidence)
+        assert ev["ports.evidence.coverage"].startswith("1005 = " + (coverage.spec or "-"))
+
+
+def test_a_failure_also_carries_its_coverage():
+    out = run("ports.only_allowed", ctx(scan(OPEN_443, OPEN_80, TELNET_2323, coverage=TOP, requested=range(1, 1006))))
+    assert out.verdict is Verdict.FAIL
+    assert dict((e.label, e.value) for e in out.evidence)["ports.evidence.coverage"] == \
+        "1005 = top-1000 + declared/watched [policy]"
+
+
+def test_coverage_narrowed_below_the_level_default_is_warned_not_hidden():
+    narrow = Coverage("top-100", "inventory", "1-65535")
+    out = run("ports.only_allowed", ctx(scan(OPEN_443, OPEN_80, coverage=narrow, requested=range(1, 106))))
+    assert out.verdict is Verdict.PASS and [w.key for w in out.warnings] == ["ports.warning.coverage_narrowed"]
+    assert "1-65535" in out.warnings[0].render("en")
+    wider = Coverage("1-65535", "cli", "top-1000")
+    assert run("ports.only_allowed", ctx(scan(OPEN_443, OPEN_80, coverage=wider))).warnings == ()

@@ -42,11 +42,12 @@ def test_needs_of_registered_checks_are_all_understood():
 
 # --------------------------------------------------------------------------- timing
 
-@pytest.mark.parametrize("deadline,retries,host_timeout", [(5, 0, 5), (30, 1, 30), (300, 2, 300), (0.4, 0, 1)])
+@pytest.mark.parametrize("deadline,retries,host_timeout", [(5, 0, 4), (30, 1, 29), (300, 2, 299), (0.4, 0, 1)])
 def test_timing_follows_the_deadline(deadline, retries, host_timeout):
     t = pp.timing_for_deadline(deadline)
     assert (t.max_retries, t.host_timeout_s) == (retries, host_timeout)
     assert t.process_timeout_s > t.host_timeout_s
+    assert t.process_timeout_s <= max(deadline, 1) + 2     # a killed nmap ends within the deadline (+1 s)
     assert t.script_timeout_s <= t.host_timeout_s
 
 
@@ -110,7 +111,7 @@ def test_argv_is_a_list_with_explicit_options_and_targets_after_double_dash():
                          pp.ScanOptions(True, ("ssh2-enum-algos",)), pp.timing_for_deadline(30))
     assert argv[:6] == ["/usr/bin/nmap", "-oX", "-", "-sT", "-Pn", "-n"]
     assert argv[argv.index("-p") + 1] == "22-24,443"
-    assert argv[argv.index("--max-retries") + 1] == "1" and argv[argv.index("--host-timeout") + 1] == "30s"
+    assert argv[argv.index("--max-retries") + 1] == "1" and argv[argv.index("--host-timeout") + 1] == "29s"
     assert "-sV" in argv and argv[argv.index("--script") + 1] == "ssh2-enum-algos"
     assert argv[-3:] == ["--", "127.0.0.1", "127.0.0.2"]
 
@@ -190,9 +191,10 @@ def test_collapsed_closed_ports_are_reported_closed_per_host_and_only_requested_
     probes = [_probe("localhost", [1, 2, 3]), _probe("127.0.0.2", [39, 40])]
     obs = pp._run_batch(TOOL, probes, pp.ScanOptions(), pp.timing_for_deadline(10), runner, False)
     assert [o.status for o in obs] == [ObservationStatus.OK, ObservationStatus.OK]
-    assert [p.port for p in obs[0].facts.ports] == [1, 2, 3]
+    assert [p.port for p in obs[0].facts.every_port()] == [1, 2, 3]
     assert obs[0].facts.address == "127.0.0.1"
-    assert all(p.state is PortState.CLOSED and p.reason == "conn-refused" for o in obs for p in o.facts.ports)
+    assert all(p.state is PortState.CLOSED and p.reason == "conn-refused" for o in obs for p in o.facts.every_port())
+    assert obs[0].facts.ports == () and obs[0].facts.collapsed[0].ports == "1-3"   # kept compressed
     assert runner.argv[0][runner.argv[0].index("-p") + 1] == "1-3,39-40"  # one invocation, union of ports
 
 

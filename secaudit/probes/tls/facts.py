@@ -12,7 +12,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from secaudit.model import Observation, ObservationStatus
+from secaudit.model import Message, Observation, ObservationStatus
 from secaudit.observations.tls import (
     AcceptedSuite,
     Flag,
@@ -33,10 +33,14 @@ def now_iso() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def error_observation(t: TlsTarget, reason: str, started: str, t0: float) -> Observation:
+def error_observation(t: TlsTarget, reason: str | Message, started: str, t0: float) -> Observation:
+    """An ERROR observation; a catalog ``Message`` reason is shown in the reader's language (a library's
+    own text, a plain string, verbatim)."""
+    message = reason if isinstance(reason, Message) else None
     return Observation(probe_id=t.probe_id or f"tls:{t.address}", kind="tls", target=t.address,
-                       status=ObservationStatus.ERROR, facts=None, error=reason, started_at=started,
-                       duration_s=round(time.monotonic() - t0, 3))
+                       status=ObservationStatus.ERROR, facts=None,
+                       error=message.render("en") if message else str(reason), started_at=started,
+                       duration_s=round(time.monotonic() - t0, 3), reason=message)
 
 
 _PROTOCOL_BY_VERSION = {1: "SSLv2", 2: "SSLv3", 3: "TLSv1.0", 4: "TLSv1.1", 5: "TLSv1.2", 6: "TLSv1.3"}
@@ -50,11 +54,11 @@ def to_observation(t: TlsTarget, result: Any, sweep: ProtocolsFacts | None, star
         if trace is not None:
             # "sslyze.errors.ServerRejectedConnection: ..." -> "ServerRejectedConnection: ..."
             reason = re.sub(r"^[\w.]+\.(\w+):", r"\1:", "".join(trace.format_exception_only()).strip())
-        return error_observation(t, f"TLS connection failed: {reason}", started, t0)
+        return error_observation(t, Message("tls.probe.connection_failed", {"reason": reason}), started, t0)
     try:
         facts = _facts(t, result, sweep)
     except Exception as e:  # noqa: BLE001 - a bug in normalisation must not lose the endpoint
-        return error_observation(t, f"could not read the scan result: {readable(e)}", started, t0)
+        return error_observation(t, Message("tls.probe.unreadable_result", {"error": readable(e)}), started, t0)
     return Observation(probe_id=t.probe_id or f"tls:{t.address}", kind="tls", target=t.address,
                        status=ObservationStatus.OK, facts=facts, started_at=started,
                        duration_s=round(time.monotonic() - t0, 3))

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from secaudit.model import Observation
+from secaudit.model import Message, Observation
 from secaudit.probes.tls.commands import build_request, run_commands, without_refused
 from secaudit.probes.tls.facts import error_observation, now_iso, to_observation
 from secaudit.probes.tls.params import TlsProbeParams, TlsTarget
@@ -117,7 +117,8 @@ class _Collector:
             try:
                 obs = endpoint_pipeline(ep, self.settings)
             except Exception as e:  # noqa: BLE001 - a bug in a stage loses no endpoint
-                obs = error_observation(ep.target, f"scan failure: {readable(e)}", ep.started, ep.t0)
+                obs = error_observation(ep.target, Message("tls.probe.scan_failure", {"error": readable(e)}),
+                                        ep.started, ep.t0)
             self.out.put((key, obs))
 
         threading.Thread(target=body, name=f"secaudit-tls-{ep.target.address}", daemon=True).start()
@@ -135,9 +136,9 @@ class _Collector:
             ep.stop.set()
             del self.running[key]
             if ep.answered:
-                reason = f"TLS scan did not finish within its budget ({self.settings.timeout_s:g} s per endpoint)"
+                reason = Message("tls.probe.budget", {"seconds": f"{self.settings.timeout_s:g}"})
             else:
-                reason = f"no answer within {self.settings.quick_check_timeout_s:g} s"
+                reason = Message("tls.probe.no_answer", {"seconds": f"{self.settings.quick_check_timeout_s:g}"})
             yield error_observation(ep.target, reason, ep.started, ep.t0)
 
 
@@ -159,6 +160,5 @@ def endpoint_pipeline(ep: _Endpoint, s: Settings) -> Observation:
     req = without_refused(req, protocols)
     result = run_commands(req, connected, ep.deadline, s.per_server_connections, ep.stop)
     if result is None:
-        return error_observation(t, f"TLS scan did not finish within its budget ({s.timeout_s:g} s per endpoint)",
-                                 ep.started, ep.t0)
+        return error_observation(t, Message("tls.probe.budget", {"seconds": f"{s.timeout_s:g}"}), ep.started, ep.t0)
     return to_observation(t, result, protocols, ep.started, ep.t0)

@@ -6,6 +6,7 @@ check tells such an endpoint apart in a few seconds, with a readable reason.
 
 from __future__ import annotations
 
+from secaudit.model import Message
 from secaudit.probes.tls.params import TlsTarget
 
 # Protocols whose server speaks first after the TCP connection (a banner or greeting).
@@ -17,7 +18,7 @@ def quick_check_overhead_s(network_timeout_s: float = 5, quick_check_timeout_s: 
     return (quick_check_timeout_s or network_timeout_s) + 2
 
 
-def quick_check(t: TlsTarget, timeout_s: float) -> str | None:
+def quick_check(t: TlsTarget, timeout_s: float) -> Message | None:
     """Connect and see whether the endpoint speaks at all within ``timeout_s``; return a problem or None.
 
     Plain TLS: send a ClientHello (Python's ssl, any version and suite) and wait for any
@@ -30,19 +31,20 @@ def quick_check(t: TlsTarget, timeout_s: float) -> str | None:
     try:
         sock = socket.create_connection((t.host, t.port), timeout=timeout_s)
     except socket.timeout:
-        return f"TCP connection to {t.address} timed out after {timeout_s:g} s"
+        return Message("tls.probe.connect_timeout", {"address": t.address, "seconds": f"{timeout_s:g}"})
     except OSError as e:
-        return f"cannot connect to {t.address}: {e.strerror or e}"
+        return Message("tls.probe.cannot_connect", {"address": t.address, "reason": str(e.strerror or e)})
     try:
         sock.settimeout(timeout_s)
         if t.starttls:
             if t.starttls in _SERVER_SPEAKS_FIRST:
                 try:
                     if not sock.recv(1):
-                        return f"{t.address} closed the connection without a {t.starttls.upper()} greeting"
+                        return Message("tls.probe.closed_without_greeting",
+                                       {"address": t.address, "protocol": t.starttls.upper()})
                 except socket.timeout:
-                    return (f"{t.address} accepted the connection but sent no {t.starttls.upper()} greeting "
-                            f"within {timeout_s:g} s")
+                    return Message("tls.probe.no_greeting", {"address": t.address, "protocol": t.starttls.upper(),
+                                                            "seconds": f"{timeout_s:g}"})
             return None
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         ctx.check_hostname = False
@@ -56,8 +58,7 @@ def quick_check(t: TlsTarget, timeout_s: float) -> str | None:
             with ctx.wrap_socket(sock, server_hostname=t.sni or t.host, do_handshake_on_connect=False) as tls:
                 tls.do_handshake()
         except socket.timeout:
-            return (f"{t.address} accepts TCP connections but did not answer a TLS ClientHello within "
-                    f"{timeout_s:g} s (not a TLS port?)")
+            return Message("tls.probe.no_tls_answer", {"address": t.address, "seconds": f"{timeout_s:g}"})
         except (ssl.SSLError, OSError):
             return None  # it answered (an alert, a reset, an unexpected protocol): let sslyze tell what it is
         return None

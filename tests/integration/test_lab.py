@@ -1,0 +1,53 @@
+"""The lab's servers never outlive the process that started them: a test run killed with kill -9 (or by a
+timeout) leaves no nginx holding its loopback addresses for the next run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+CHILD = """
+import sys, time
+from pathlib import Path
+from secaudit.lab.pki import TestPKI
+from secaudit.lab.servers import NginxFarm, Site
+w = Path(sys.argv[1])
+pki = TestPKI()
+site = Site("s", *pki.write_leaf(pki.leaf(names=("127.9.3.11",)), w, "s"), host="127.9.3.11", port=8443)
+with NginxFarm([site], w) as farm:
+    print(farm.proc.pid, flush=True)
+    time.sleep(120)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as fh:               # a zombie waiting for its reaper is gone too
+        return fh.read().split()[2] != "Z"
+
+
+def test_given_a_test_process_killed_with_sigkill_then_its_nginx_stops_too(tmp_path):
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        nginx = int(child.stdout.readline())
+        assert _alive(nginx)
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=10)
+        end = time.monotonic() + 10
+        while _alive(nginx) and time.monotonic() < end:
+            time.sleep(0.1)
+        assert not _alive(nginx)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(timeout=10)
