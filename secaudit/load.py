@@ -66,6 +66,9 @@ _SERVICE_STARTTLS = {
     Service.XMPP_SERVER: Starttls.XMPP_SERVER, Service.POSTGRES: Starttls.POSTGRES, Service.RDP: Starttls.RDP,
 }
 
+_PURPOSES = frozenset(p.value for p in Purpose)
+_SERVICES = frozenset(x.value for x in Service)
+
 # Facts that only make sense for one purpose.
 _PURPOSE_ONLY = {
     "online_service_level": Purpose.PUBLIC_SERVICE,
@@ -228,7 +231,7 @@ def _system_semantics(doc: YamlDoc, i: int, s: dict[str, Any]) -> list[Diagnosti
     out: list[Diagnostic] = approval_semantics(doc, base)
     purpose = s.get("purpose")
     for fact, only in _PURPOSE_ONLY.items():
-        if fact in s and purpose in {p.value for p in Purpose} and purpose != only.value:
+        if fact in s and purpose in _PURPOSES and purpose != only.value:
             out.append(doc.diag(base + (fact,), "inventory.fact_purpose", at_key=True, fact=fact,
                                 purpose=only.value, actual=purpose))
     info = s.get("information") if isinstance(s.get("information"), list) else []
@@ -268,7 +271,7 @@ def _system_semantics(doc: YamlDoc, i: int, s: dict[str, Any]) -> list[Diagnosti
                 out.append(doc.diag(p + ("sni",), "endpoint.sni_invalid", value=_short(sni)))
         svc, stls = ep.get("service"), ep.get("starttls")
         if isinstance(stls, str) and isinstance(svc, str):
-            expected = _SERVICE_STARTTLS.get(Service(svc)) if svc in {x.value for x in Service} else None
+            expected = _SERVICE_STARTTLS.get(Service(svc)) if svc in _SERVICES else None
             if svc in ("https", "http", "ssh") or (expected is not None and expected.value != stls):
                 out.append(doc.diag(p + ("starttls",), "endpoint.starttls_mismatch", service=svc, starttls=stls))
         port = ep.get("port")

@@ -14,6 +14,7 @@ from typing import Iterable
 
 _LABEL = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$")
 _FORBIDDEN = set(" \t\r\n\f\v;|&$`'\"<>(){}[]*?!\\,=#~^")
+_FORBIDDEN_RE = re.compile("[" + re.escape("".join(sorted(_FORBIDDEN))) + "\x00-\x1f\x7f]")   # or a control
 
 
 class TargetError(ValueError):
@@ -50,7 +51,7 @@ def _normalize(host: str) -> str:
         raise TargetError("target.host_option", host)
     if "/" in host:
         raise TargetError("target.host_path", host)
-    if any(c in _FORBIDDEN or ord(c) < 32 or ord(c) == 127 for c in host):
+    if _FORBIDDEN_RE.search(host):
         raise TargetError("target.host_metachar", host)
     if "%" in host:
         raise TargetError("target.host_zone", host)
