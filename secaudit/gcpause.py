@@ -15,12 +15,19 @@ from typing import Iterator
 
 
 @contextmanager
-def collector_paused() -> Iterator[None]:
-    """Run the body with the cyclic collector off (nested uses are fine; it is restored as found)."""
+def collector_paused(*, freeze: bool = False) -> Iterator[None]:
+    """Run the body with the cyclic collector off (nested uses are fine; it is restored as found).
+
+    With ``freeze`` (a command that ends soon after), what exists at the end is moved out of every
+    later collection (:func:`gc.freeze`), so the collector's first pass after the body does not
+    rescan it all once more just before the process exits.
+    """
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if freeze:
+            gc.freeze()
         if enabled:
             gc.enable()

@@ -71,7 +71,7 @@ def command(inventory: str, regime: str | None, systems: tuple[str, ...], fmt: s
 
     lang = current_lang()
     reg = load_regime(regime)
-    with collector_paused():                       # 10,000 systems build no cycles to collect
+    with collector_paused(freeze=True):            # 10,000 systems build no cycles to collect
         inv = load_inventory(inventory)
         results = classify_inventory(inv, reg, list(systems) or None)
         rendered = None if fmt == "text" and out is None and sys.stdout.isatty() else \
