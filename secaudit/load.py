@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 
 from secaudit.errors import Diagnostic, InputError
+from secaudit.gcpause import collector_paused
 from secaudit.schemacheck import schema_diagnostics as _schema_diagnostics
 from secaudit.schemacheck import short as _short
 from secaudit.schemacheck import suggest as _suggest
@@ -571,7 +572,8 @@ def build_waivers(doc: YamlDoc) -> tuple[Waiver, ...]:
 
 def load_inventory(path: str) -> Inventory:
     """Load and validate an inventory file. Raises InputError listing every problem."""
-    return build_inventory(_read_checked(path, "inventory"))
+    with collector_paused():
+        return build_inventory(_read_checked(path, "inventory"))
 
 
 def load_policy(path: str) -> Policy:
@@ -685,6 +687,11 @@ def validate_files(paths: Sequence[str]) -> ValidationReport:
     """Check every file; collect every problem instead of stopping at the first."""
     if not paths:
         raise InputError([Diagnostic("secaudit validate", 0, 0, "validate.no_files")])
+    with collector_paused():
+        return _validate_files(paths)
+
+
+def _validate_files(paths: Sequence[str]) -> ValidationReport:
     results: list[FileResult] = []
     inventories: list[tuple[YamlDoc, FileResult]] = []
     waiver_docs: list[tuple[YamlDoc, FileResult]] = []

@@ -268,7 +268,16 @@ class _Builder:
         size = 1
         event = self._next()
         while type(event) is not MappingEndEvent:
-            key, key_at = self._key(event)
+            key = _MISSING
+            if type(event) is ScalarEvent and event.anchor is None and event.tag is None and event.implicit[0]:
+                key = self._plains.get(event.value, _MISSING)    # a plain key seen before: the common case
+            if key is _MISSING or type(key) is not str or key == "<<":
+                key, key_at = self._key(event)
+            else:
+                mark = event.start_mark
+                key_at = (mark.line + 1, mark.column + 1)
+                self.written += 1
+                self.expanded += 1
             size += 1                                      # the key (aliased keys count once: rare)
             if key is _MERGE:
                 value_event = self._next()
@@ -279,7 +288,18 @@ class _Builder:
                                                    {"key": key, "first_line": places[key][0][0]}))
                 _, n, _ = self.node(self._next(), depth + 1)
             else:
-                result[key], n, pos = self.node(self._next(), depth + 1)
+                value_event = self._next()
+                if (type(value_event) is ScalarEvent and value_event.anchor is None and value_event.tag is None
+                        and value_event.implicit[0]):          # node()'s first case, inlined: most values
+                    mark = value_event.start_mark
+                    pos = (mark.line + 1, mark.column + 1)
+                    self.written += 1
+                    self.expanded += 1
+                    n = 1
+                    cached = self._plains.get(value_event.value, _MISSING)
+                    result[key] = self._plain(value_event.value, pos) if cached is _MISSING else cached
+                else:
+                    result[key], n, pos = self.node(value_event, depth + 1)
                 places[key] = (key_at, pos)
             size += n
             event = self._next()

@@ -64,21 +64,25 @@ def command(inventory: str, regime: str | None, systems: tuple[str, ...], fmt: s
 
     from secaudit.classify.engine import classify_inventory
     from secaudit.classify.regime import load_regime
+    from secaudit.gcpause import collector_paused
     from secaudit.report.classification import ClassificationDoc, render_classification, render_rich
     from secaudit.i18n import current_lang
     from secaudit.load import load_inventory
 
     lang = current_lang()
     reg = load_regime(regime)
-    inv = load_inventory(inventory)
-    results = classify_inventory(inv, reg, list(systems) or None)
+    with collector_paused():                       # 10,000 systems build no cycles to collect
+        inv = load_inventory(inventory)
+        results = classify_inventory(inv, reg, list(systems) or None)
+        rendered = None if fmt == "text" and out is None and sys.stdout.isatty() else \
+            render_classification(fmt, results, inv, reg, lang)
 
-    if fmt == "text" and out is None and sys.stdout.isatty():
+    if rendered is None:
         from rich.console import Console
 
         render_rich(ClassificationDoc(results, inv, reg), lang, Console(highlight=False))
     else:
-        write_output(render_classification(fmt, results, inv, reg, lang), out)
+        write_output(rendered, out)
         if out not in (None, "-"):
             from secaudit.cli.output import echo
             from secaudit.i18n import t
