@@ -238,62 +238,60 @@ def _absent_results(results: Results, baseline: Any, index: dict[str, int], regi
     return out
 
 
-def build_sarif(results: Results, lang: str) -> dict[str, Any]:
-    from secaudit.report.context import current_history
-
-    history = current_history()
-    baseline = history.baseline if history is not None else None
+def _rules(results: Results, reported: list[Any], lang: str) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """Rules first: every control of the run (a rule may have no result: it passed everywhere)."""
     controls = control_index(results)
-    reported = [f for f in sorted(results.findings, key=finding_sort_key) if f.verdict in RESULT_VERDICTS]
-
-    # Rules first: every control of the run (a rule may have no result: it passed everywhere).
     rule_ids: list[str] = list(controls)
     for f in reported:
         if f.control_id not in controls and f.control_id not in rule_ids:
             rule_ids.append(f.control_id)   # a finding whose control metadata is missing still gets a rule
     rules = [_rule(controls[cid], lang) if cid in controls
              else {"id": cid, "shortDescription": {"text": cid}} for cid in rule_ids]
-    index = {cid: i for i, cid in enumerate(rule_ids)}
+    return rules, {cid: i for i, cid in enumerate(rule_ids)}
 
-    run = results.run
-    location = artifact_location(run.inventory_file)
-    # GitHub code scanning needs startLine >= 1: an unknown position falls back to the file's first line.
-    regions = {s.id: ({"startLine": s.source.line, "startColumn": s.source.column} if s.source.column >= 1
-                      else {"startLine": s.source.line}) if s.source.line >= 1 else {"startLine": 1}
-               for s in results.inventory.systems}
-    sarif_results = [_result(f, index[f.control_id], regions.get(f.system_id, {"startLine": 1}), location, lang)
-                     for f in reported]
-    if baseline is not None:
-        for f, r in zip(reported, sarif_results):
-            r["baselineState"] = baseline_state(f, baseline)
-        sarif_results += _absent_results(results, baseline, index, regions, location, lang)
 
-    notifications = [
+def _regions(results: Results) -> dict[str, dict[str, int]]:
+    """Where each system is declared. GitHub code scanning needs startLine >= 1: an unknown position
+    falls back to the file's first line."""
+    return {s.id: ({"startLine": s.source.line, "startColumn": s.source.column} if s.source.column >= 1
+                   else {"startLine": s.source.line}) if s.source.line >= 1 else {"startLine": 1}
+            for s in results.inventory.systems}
+
+
+def _notifications(results: Results, lang: str) -> list[dict[str, Any]]:
+    """Probes that failed and waivers that expired: said to the tool's user, not results."""
+    notes = [
         {"level": "error", "message": {"text": f"{o.target}: {o.reason_text(lang) or t('report.probe_failed', lang)}"},
          "descriptor": {"id": "probe-error"}}
         for o in results.observations if o.status == "error"
     ]
-    notifications += [
+    notes += [
         {"level": "warning", "descriptor": {"id": "waiver-expired"},
          "message": {"text": t("report.waiver.expired_item", lang, control=w.control, system=w.system,
                                endpoint=w.endpoint or t("report.waiver.all_endpoints", lang),
                                expires=w.expires.isoformat(), approved_by=w.approved_by, reason=w.reason)}}
         for w in results.expired_waivers
     ]
+    return notes
+
+
+def _invocation(results: Results, lang: str) -> dict[str, Any]:
+    run = results.run
     invocation: dict[str, Any] = {"executionSuccessful": bool(run.complete)}
     if run.started_at:
         invocation["startTimeUtc"] = run.started_at
     if run.finished_at:
         invocation["endTimeUtc"] = run.finished_at
+    notifications = _notifications(results, lang)
     if notifications:
         invocation["toolExecutionNotifications"] = notifications
     if not run.complete:
         invocation["exitCodeDescription"] = t("report.incomplete.title", lang)
+    return invocation
 
-    counts = {v.value: 0 for v in Verdict}
-    for f in results.findings:
-        counts[Verdict(f.verdict).value] += 1
 
+def _driver(results: Results, rules: list[dict[str, Any]]) -> dict[str, Any]:
+    run = results.run
     driver: dict[str, Any] = {
         "name": "secaudit",
         "version": run.tool_version or __version__,
@@ -303,30 +301,63 @@ def build_sarif(results: Results, lang: str) -> dict[str, Any]:
     uri = information_uri()
     if uri:
         driver["informationUri"] = uri
-    sarif_run: dict[str, Any] = {
-        "tool": {"driver": driver},
-        "invocations": [invocation],
-        "language": "vi-VN" if lang == "vi" else "en-US",
-        "results": sarif_results,
-        "properties": {
-            "runId": run.id,
-            "regime": run.regime,
-            "complete": bool(run.complete),
-            "inventoryDigest": run.inventory_digest,
-            "policies": dict(run.policies),
-            "verdictCounts": counts,
-        },
+    return driver
+
+
+def _run_properties(results: Results, baseline: Any) -> dict[str, Any]:
+    run = results.run
+    counts = {v.value: 0 for v in Verdict}
+    for f in results.findings:
+        counts[Verdict(f.verdict).value] += 1
+    properties: dict[str, Any] = {
+        "runId": run.id,
+        "regime": run.regime,
+        "complete": bool(run.complete),
+        "inventoryDigest": run.inventory_digest,
+        "policies": dict(run.policies),
+        "verdictCounts": counts,
     }
     if baseline is not None:
-        sarif_run["properties"]["baselineRunId"] = baseline.run.id
-    if location is not None:
-        artifact: dict[str, Any] = {"location": dict(location), "roles": ["analysisTarget"]}
-        digest = run.inventory_digest.removeprefix("sha256:")
-        if digest:
-            artifact["hashes"] = {"sha-256": digest}
-        sarif_run["artifacts"] = [artifact]
-        if "uriBaseId" in location:
-            sarif_run["originalUriBaseIds"] = {SRCROOT: {"description": {"text": t("report.sarif.srcroot", lang)}}}
+        properties["baselineRunId"] = baseline.run.id
+    return properties
+
+
+def _add_artifact(sarif_run: dict[str, Any], results: Results, location: Any, lang: str) -> None:
+    """The inventory file as the analysis target, with its digest."""
+    if location is None:
+        return
+    artifact: dict[str, Any] = {"location": dict(location), "roles": ["analysisTarget"]}
+    digest = results.run.inventory_digest.removeprefix("sha256:")
+    if digest:
+        artifact["hashes"] = {"sha-256": digest}
+    sarif_run["artifacts"] = [artifact]
+    if "uriBaseId" in location:
+        sarif_run["originalUriBaseIds"] = {SRCROOT: {"description": {"text": t("report.sarif.srcroot", lang)}}}
+
+
+def build_sarif(results: Results, lang: str) -> dict[str, Any]:
+    from secaudit.report.context import current_history
+
+    history = current_history()
+    baseline = history.baseline if history is not None else None
+    reported = [f for f in sorted(results.findings, key=finding_sort_key) if f.verdict in RESULT_VERDICTS]
+    rules, index = _rules(results, reported, lang)
+    location = artifact_location(results.run.inventory_file)
+    regions = _regions(results)
+    sarif_results = [_result(f, index[f.control_id], regions.get(f.system_id, {"startLine": 1}), location, lang)
+                     for f in reported]
+    if baseline is not None:
+        for f, r in zip(reported, sarif_results):
+            r["baselineState"] = baseline_state(f, baseline)
+        sarif_results += _absent_results(results, baseline, index, regions, location, lang)
+    sarif_run: dict[str, Any] = {
+        "tool": {"driver": _driver(results, rules)},
+        "invocations": [_invocation(results, lang)],
+        "language": "vi-VN" if lang == "vi" else "en-US",
+        "results": sarif_results,
+        "properties": _run_properties(results, baseline),
+    }
+    _add_artifact(sarif_run, results, location, lang)
     return {"$schema": SARIF_SCHEMA_URI, "version": SARIF_VERSION, "runs": [sarif_run]}
 
 
