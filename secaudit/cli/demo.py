@@ -16,9 +16,9 @@ from secaudit.status import ExitStatus
               show_default=True, help="Working directory: the reports go to DIR/demo-out/.")
 @lang_option
 def command(workdir: Path) -> int:
-    """Run the whole job on the shipped example inventory against demo targets on 127.0.0.11-21.
+    """Run the whole job on the shipped example inventory against demo targets on 127.0.0.11-23.
 
-    Needs nmap, nginx and sshd (Debian: nmap nginx-light openssh-server) and the `lab` extra
+    Needs nmap, nginx, sshd and nsd (Debian: nmap nginx-light openssh-server nsd) and the `lab` extra
     (pip install 'secaudit[lab]'). The targets are stopped when the demo ends.
 
     \b
