@@ -30,6 +30,7 @@ from secaudit.errors import SecauditError, ToolMissingError
 from secaudit.model import Message, Observation, ObservationStatus, Probe, System
 from secaudit.observations.ports import (
     Coverage,
+    compress,
     PortFact,
     PortGroup,
     PortScan,
@@ -296,17 +297,8 @@ def probes_for(targets: Mapping[str, Iterable[int]], needs: Iterable[str],
 
 
 def compress_ports(ports: Iterable[int]) -> str:
-    """``[1,2,3,5]`` -> ``"1-3,5"``: an explicit, compact ``-p`` value."""
-    ordered = sorted(set(ports))
-    parts: list[str] = []
-    i = 0
-    while i < len(ordered):
-        j = i
-        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
-            j += 1
-        parts.append(str(ordered[i]) if i == j else f"{ordered[i]}-{ordered[j]}")
-        i = j + 1
-    return ",".join(parts)
+    """``[1,2,3,5]`` -> ``"1-3,5"``: an explicit, compact ``-p`` value (the observations' own notation)."""
+    return compress(ports)
 
 
 def check_scope(targets: Mapping[str, Iterable[int]], scope: Collection[str]) -> dict[str, tuple[int, ...]]:
