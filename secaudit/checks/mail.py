@@ -107,6 +107,20 @@ def _mx_hosts(facts: MailFacts) -> tuple[list[str], bool] | Outcome:
     return parse_mx(facts.mx)
 
 
+def _facts_and_mx_hosts(ctx: CheckContext) -> tuple[MailFacts, list[str]] | Outcome:
+    """The domain's facts and its MX hosts; an ERROR when unmeasured, NOT_APPLICABLE when it receives no mail."""
+    facts = _facts(ctx)
+    if isinstance(facts, Outcome):
+        return facts
+    mx = _mx_hosts(facts)
+    if isinstance(mx, Outcome):
+        return mx
+    hosts, null = mx
+    if not hosts:
+        return outcome(Verdict.NOT_APPLICABLE, "mail.na.null_mx" if null else "mail.na.no_mx", domain=facts.domain)
+    return facts, hosts
+
+
 def mta_sts(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     facts = _facts(ctx)
     if isinstance(facts, Outcome):
@@ -163,15 +177,10 @@ def tlsrpt(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
 
 
 def dane(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
-    facts = _facts(ctx)
-    if isinstance(facts, Outcome):
-        return facts
-    mx = _mx_hosts(facts)
-    if isinstance(mx, Outcome):
-        return mx
-    hosts, null = mx
-    if not hosts:
-        return outcome(Verdict.NOT_APPLICABLE, "mail.na.null_mx" if null else "mail.na.no_mx", domain=facts.domain)
+    found = _facts_and_mx_hosts(ctx)
+    if isinstance(found, Outcome):
+        return found
+    facts, hosts = found
     by_host = {a.name: a for a in facts.tlsa}
     missing, broken, unauthenticated = [], [], []
     for h in hosts:
@@ -197,15 +206,10 @@ def dane(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
 
 def mx_starttls(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     """Every MX host is declared as an SMTP endpoint with STARTTLS, so the TLS controls judge its STARTTLS."""
-    facts = _facts(ctx)
-    if isinstance(facts, Outcome):
-        return facts
-    mx = _mx_hosts(facts)
-    if isinstance(mx, Outcome):
-        return mx
-    hosts, null = mx
-    if not hosts:
-        return outcome(Verdict.NOT_APPLICABLE, "mail.na.null_mx" if null else "mail.na.no_mx", domain=facts.domain)
+    found = _facts_and_mx_hosts(ctx)
+    if isinstance(found, Outcome):
+        return found
+    facts, hosts = found
     smtp = [e for e in ctx.system.endpoints if e.starttls is Starttls.SMTP]
     addresses = {a.name: set(a.records) for a in facts.mx_addresses if a.status == OK}
     covered: dict[str, list[str]] = {}
