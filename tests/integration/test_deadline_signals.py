@@ -211,3 +211,26 @@ def test_ctrl_c_at_any_moment_gives_130_an_intact_journal_and_an_incomplete_repo
     finally:
         stop(proc)
     assert_interrupted_properly(env, name, proc, stderr)
+
+
+LATE_SIGNAL = """
+import atexit, os, signal, sys, time
+def late():
+    os.kill(os.getpid(), signal.{sig})
+    time.sleep(0.3)                 # the signal is delivered here, if it is going to be
+atexit.register(late)               # before main() registers its own: so it runs after it, in the shutdown
+sys.argv = ["secaudit", "--version"]
+from secaudit.__main__ import main
+main()
+"""
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_a_signal_during_python_shutdown_leaves_the_decided_exit_status(sig):
+    # CI once saw exit -2: a second Ctrl-C reached a scan that had already saved its reports and was
+    # in Python's shutdown, which had reset SIGINT to the default action. Once the status is decided
+    # and every exit function has run, a signal changes nothing.
+    r = subprocess.run([sys.executable, "-c", LATE_SIGNAL.format(sig=sig)], cwd=ROOT, env=ENV,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, (r.returncode, r.stderr[-2000:])
+    assert r.stdout.startswith("secaudit"), r.stdout
