@@ -1,5 +1,12 @@
 """Every test (and every secaudit process a test starts) uses a history store of its own session:
-never the user's ~/.local/share/secaudit, never a store named by the environment."""
+never the user's ~/.local/share/secaudit, never a store named by the environment.
+
+The suite runs in two pytest-xdist workers (``-n 2 --dist loadfile``, setup.cfg). Each test module is
+one unit of work, so a module's fixtures start once; modules that share something that cannot be used
+twice at once are one unit together and run one after another in the same worker. A module's servers
+listen on addresses of its own (design §6), so that its port scans see only its own servers; the groups
+below are the exceptions.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,16 @@ import os
 import shutil
 import tempfile
 
+import pytest
+
 _DATA_DIR = tempfile.mkdtemp(prefix="secaudit-test-data-")
+
+# Modules that share addresses (and scan them): one worker, one after another.
+SHARED = {
+    "tests/integration/test_zones.py": "zones",            # 127.7.1.0/24 and 127.7.2.0/24, both zones' scopes
+    "tests/integration/test_zones_failover.py": "zones",
+    "tests/integration/test_zones_tls.py": "zones",
+}
 
 
 def pytest_configure(config) -> None:
@@ -19,3 +35,21 @@ def pytest_configure(config) -> None:
 
 def pytest_unconfigure(config) -> None:
     shutil.rmtree(_DATA_DIR, ignore_errors=True)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadfile``, with the modules of one :data:`SHARED` group as one unit of work.
+
+    (pytest-xdist's own ``loadgroup`` cannot do this under pytest 9.2: it renames a test's node id by an
+    attribute pytest no longer reads, so its groups are silently ignored.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class ModuleGroups(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = super()._split_scope(nodeid)
+            return SHARED.get(module, module)
+
+    return ModuleGroups(config, log)

@@ -10,7 +10,7 @@ from secaudit.cli import main
 from tests.integration import ports_servers as srv
 
 pytestmark = pytest.mark.integration
-H = "127.0.0.2"
+H = "127.3.0.2"       # an address no other test module listens on: its scans see only its own servers
 
 
 def run(capsys, *argv):
