@@ -17,13 +17,15 @@ class ExitStatus(IntEnum):
     OK = 0                 # compliant / valid
     FINDINGS = 1           # findings at or above --fail-on (or a failed profile, an under-classified system)
     INPUT_ERROR = 2        # usage or input error
-    SCAN_ERRORS = 3        # scan errors left controls without a verdict (unless --errors-ok)
+    SCAN_ERRORS = 3        # controls left without a verdict: scan errors, or nothing checkable (unless --errors-ok)
     INTERRUPTED = 130      # interrupted; partial results kept, resumable
 
 
 def scan_status(results: "Results", fail_on: str, errors_ok: bool = False, interrupted: bool = False) -> ExitStatus:
     """``scan``, ``report``, ``tls`` and ``ports``: interrupted, else a failed finding at or above ``fail_on``,
-    else controls without a verdict (an ERROR finding, a system whose level is undecided) unless ``errors_ok``."""
+    else controls without a verdict unless ``errors_ok``: an ERROR finding, a system whose level is undecided,
+    or a system of which nothing could be checked (its report says NOT VERIFIED: a status 0 would let a CI
+    job pass on a scan that measured nothing, say ``--only tls`` against a plain-HTTP endpoint)."""
     from secaudit.model import Severity, Verdict
 
     if interrupted:
@@ -32,7 +34,7 @@ def scan_status(results: "Results", fail_on: str, errors_ok: bool = False, inter
     if any(f.verdict is Verdict.FAIL and f.severity.rank >= threshold for f in results.findings):
         return ExitStatus.FINDINGS
     undecided = any(f.verdict is Verdict.ERROR for f in results.findings) or any(
-        s.required_level is None for s in results.systems)
+        s.required_level is None or s.achieved_level is None for s in results.systems)
     if undecided and not errors_ok:
         return ExitStatus.SCAN_ERRORS
     return ExitStatus.OK

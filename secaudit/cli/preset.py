@@ -29,7 +29,7 @@ def preset_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True,
                      help="Exit 1 when a finding of this severity or higher fails."),
         click.option("--errors-ok", is_flag=True,
-                     help="Exit 0 instead of 3 when scan errors left controls without a verdict."),
+                     help="Exit 0 instead of 3 when controls were left without a verdict (scan errors, or nothing to check)."),
     )):
         f = option(f)
     return f

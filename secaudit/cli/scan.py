@@ -74,7 +74,8 @@ def _with_broker(req: Any, broker: Any) -> Any:
               show_default=True, help="Directory for the reports.")
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True,
               help="Exit 1 when a finding of this severity or higher fails.")
-@click.option("--errors-ok", is_flag=True, help="Exit 0 instead of 3 when scan errors left controls without a verdict.")
+@click.option("--errors-ok", is_flag=True,
+              help="Exit 0 instead of 3 when controls were left without a verdict (scan errors, or nothing to check).")
 @click.option("--regime", help="Classification regime (decree-331-2026 by default, or decree-85-2016).")
 @click.option("--target", "targets", multiple=True, metavar="HOST:PORT",
               help="Ad-hoc scan of one endpoint without an inventory (repeatable); needs --level or --profile.")
@@ -221,7 +222,8 @@ def deliver(results: Any, formats: Sequence[str], out_dir: str, lang: str, histo
 @click.option("--waivers", "waivers_file", type=click.Path(dir_okay=False, path_type=str),
               help="Apply these waivers instead of the ones the scan used.")
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True)
-@click.option("--errors-ok", is_flag=True)
+@click.option("--errors-ok", is_flag=True,
+              help="Exit 0 instead of 3 when controls were left without a verdict (scan errors, or nothing to check).")
 @click.option("--as-is", is_flag=True, help="Render the stored findings without re-evaluating them.")
 @click.option("--runs-dir", type=click.Path(file_okay=False, path_type=str),
               help="Where run journals live, when RESULTS_FILE is a run id (default .secaudit-runs).")

@@ -222,3 +222,21 @@ def test_adhoc_target_with_a_level_and_with_a_profile(lab, tmp_path):
     r = run("scan", "--target", "127.0.0.52:8443", "--profile", "mozilla-intermediate", "--ca-file", lab["ca"],
             "--only", "tls", "--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "b"))
     assert r.returncode == 1, r.stdout + r.stderr
+
+
+def test_a_scan_that_could_check_nothing_is_not_a_pass(tmp_path):
+    # --only tls against a plain-HTTP endpoint: no TLS control applies, nothing is measured. The report says
+    # NOT VERIFIED; the exit status says so too (3), so that a CI job gated on it does not pass on nothing.
+    from secaudit.lab.ports_servers import http_server
+
+    with http_server("127.0.0.56") as port:
+        args = ["scan", "--target", f"127.0.0.56:{port}", "--service", "http", "--level", "3", "--only", "tls",
+                "--no-store", "--runs-dir", str(tmp_path / "runs"), "--format", "json"]
+        r = run(*args, "--out", str(tmp_path / "a"))
+        accepted = run(*args, "--out", str(tmp_path / "b"), "--errors-ok")
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert "NOT VERIFIED" in r.stdout and "Traceback" not in r.stderr
+    data = json.loads((tmp_path / "a" / "report.json").read_text())
+    assert {f["verdict"] for f in data["findings"]} <= {"not_applicable"}
+    assert data["systems"][0]["achieved_level"] is None
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import textwrap
+import types
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from secaudit.model import (
 )
 from secaudit.plan import SystemAssessment, build_plan
 from secaudit.policy import PolicyLibrary
+from secaudit.status import ExitStatus, scan_status
 
 NOW = dt.datetime(2026, 11, 23, tzinfo=dt.timezone.utc)
 
@@ -170,6 +172,10 @@ def test_a_system_with_nothing_to_check_is_not_verified_never_compliant(library)
     ev = evaluate([a], [], REGISTRY, now=NOW)
     assert ev.systems[0].achieved_level is None
     assert any(n.key == "evaluate.nothing_checked" for n in ev.systems[0].notes)
+    # and its exit status is not 0: a CI job must not pass on a scan that measured nothing
+    results = types.SimpleNamespace(findings=ev.findings, systems=ev.systems)
+    assert scan_status(results, "low") is ExitStatus.SCAN_ERRORS
+    assert scan_status(results, "low", errors_ok=True) is ExitStatus.OK
 
 
 def test_a_system_reaches_no_higher_level_than_its_weakest_component(library):
