@@ -138,7 +138,8 @@ def due_to_dict(report: DueReport, lang: str) -> dict[str, Any]:
         regimes = {}
         for regime, status, level in zip(report.regimes, s.regimes, s.levels):
             regimes[regime] = None if status is None else {
-                "level": level, "months": status.cadence.months, "citation": status.cadence.cite(lang),
+                "level": level, "duty": status.cadence.kind, "months": status.cadence.months,
+                "citation": status.cadence.cite(lang),
                 "next_due": status.next_due.isoformat() if status.next_due else None,
                 "overdue": status.overdue, "days_left": status.days_left}
         systems.append({"system": s.system_id, "name": s.name, "last_run": s.last_run, "unmeasured": s.unmeasured,
@@ -155,7 +156,8 @@ def _due_cell(status: Any, level: int | None, lang: str) -> str:
         return t("history.due.undetermined", lang)
     when = status.next_due.isoformat() if status.next_due else t("history.due.now", lang)
     mark = t("history.due.overdue_mark", lang) if status.overdue else ""
-    return t("history.due.cell", lang, level=level, when=when, months=status.cadence.months,
+    duty = t(f"history.due.duty.{status.cadence.kind}", lang)
+    return t("history.due.cell", lang, level=level, duty=duty, when=when, months=status.cadence.months,
              citation=status.cadence.cite(lang)) + mark
 
 

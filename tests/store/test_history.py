@@ -218,5 +218,13 @@ def test_due_command_exits_1_when_overdue_and_a_run_that_measured_nothing_is_no_
     assert rows["airgap"]["regimes"][DECREE_331]["next_due"] == "2026-11-01" and rows["airgap"]["overdue"]
     assert rows["web"]["regimes"][DECREE_331]["next_due"] == "2027-01-25" and not rows["web"]["overdue"]
     assert rows["web"]["regimes"][DECREE_85]["citation"] == "Decree 85/2016 Art. 20.2.c"
+    # the two regimes time different duties, and each line says which: an assessment, a vulnerability scan
+    assert {rg: v["duty"] for rg, v in rows["web"]["regimes"].items()} == {
+        DECREE_85: "assessment", DECREE_331: "vulnerability_scan"}
     r = run("--today", "2026-10-01")
     assert r.returncode == 0 and "0 system(s) overdue" in r.stdout and "measured nothing" in r.stdout, r.stdout
+    assert "level 3, vulnerability scan every 6 month(s)" in r.stdout and "TCVN 14423:2026 5.7.2.1" in r.stdout
+    assert "level 3, security assessment every 12 month(s)" in r.stdout, r.stdout
+    vi = run("--today", "2026-10-01", "--lang", "vi")
+    assert "rà quét lỗ hổng 6 tháng một lần" in vi.stdout and "kiểm tra, đánh giá an toàn thông tin 12 tháng" in \
+        vi.stdout, vi.stdout
