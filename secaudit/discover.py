@@ -115,7 +115,7 @@ def judge(control: Control, system: System, observations: Sequence[Observation])
     findings = []
     for obs in observations:
         if not isinstance(obs.facts, DiscoveryFacts):
-            msg = Message("discover.error.probe", {"network": obs.target, "reason": obs.error or "no facts"})
+            msg = Message("discover.error.probe", {"network": obs.target, "reason": obs.reason or obs.error or "no facts"})
             findings.append(Finding(control.id, system.id, obs.target, Verdict.ERROR, control.severity, msg,
                                     references=control.references))
             continue

@@ -17,11 +17,11 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping, Sequence
 
-from secaudit.model import Control, Endpoint, Observation, ObservationStatus, Probe, System
+from secaudit.model import Control, Endpoint, Message, Observation, ObservationStatus, Probe, System
 from secaudit.observations.discover import DiscoveryFacts, LiveHost
 from secaudit.probes.interface import BaseFamily, RunnerContext, Target
 from secaudit.probes.ports import ScopeError
-from secaudit.targets import Scope, TargetError, parse_scope
+from secaudit.targets import Scope, parse_scope
 
 KIND = "discover"
 DEFAULT_MAX_PREFIX = 16                  # IPv4 /16: 65,536 addresses; IPv6 the same count (/112)
@@ -63,6 +63,14 @@ def guard_networks(declared: Sequence[str], requested: Sequence[str] = (), *, ma
         if net.num_addresses > limit and not allow_large:
             raise ScopeError("discover.scope.too_large", network=str(net), count=net.num_addresses, limit=limit)
     return [str(n) for n in dict.fromkeys(chosen)]
+
+
+class SweepFailed(RuntimeError):
+    """A sweep that could not finish; its reason is a catalog message (the English text is the exception's)."""
+
+    def __init__(self, key: str, **args: Any) -> None:
+        self.reason = Message(key, args)
+        super().__init__(self.reason.render("en"))
 
 
 @dataclass(frozen=True)
@@ -120,7 +128,7 @@ def open_ports(xml: str) -> dict[str, tuple[int, ...]]:
 
 def sweep(network: str, ports: Sequence[int], *, deadline_s: float, nmap_path: str | None = None,
           runner=None) -> DiscoveryFacts:
-    """Both nmap runs over one network; raises RuntimeError when nmap fails or runs out of time."""
+    """Both nmap runs over one network; raises :class:`SweepFailed` when nmap fails or time runs out."""
     from secaudit.probes.ports import find_nmap, subprocess_runner
 
     run = runner or subprocess_runner
@@ -130,16 +138,17 @@ def sweep(network: str, ports: Sequence[int], *, deadline_s: float, nmap_path: s
     host_timeout = max(5, int(deadline_s / 3))
     first = run(discovery_argv(tool.path, network, host_timeout), max(1.0, end - time.monotonic()))
     if first.returncode != 0:
-        raise RuntimeError(f"nmap host discovery failed: {first.stderr.strip()[:300]}")
+        raise SweepFailed("discover.probe.discovery_failed", code=first.returncode, detail=first.stderr.strip()[:300])
     version, up = live_hosts(first.stdout, scope)
     found: dict[str, tuple[int, ...]] = {}
     if up:
         left = end - time.monotonic()
         if left < 1:
-            raise RuntimeError("probe deadline reached after host discovery")
+            raise SweepFailed("discover.probe.deadline_after_discovery", hosts=len(up))
         second = run(ports_argv(tool.path, [a for a, _ in up], ports, host_timeout, ":" in network), left)
         if second.returncode != 0:
-            raise RuntimeError(f"nmap port scan failed: {second.stderr.strip()[:300]}")
+            raise SweepFailed("discover.probe.port_scan_failed", code=second.returncode,
+                              detail=second.stderr.strip()[:300])
         found = open_ports(second.stdout)
     net = ipaddress.ip_network(network)
     hosts = tuple(LiveHost(a, r, found.get(a, ())) for a, r in sorted(up, key=lambda x: ipaddress.ip_address(x[0])))
@@ -157,16 +166,26 @@ def run_probes(probes: Sequence[Probe], scope: Sequence[str], *, deadline_s: flo
         try:
             facts = sweep(p.params["network"], [int(x) for x in p.params["ports"]], deadline_s=deadline_s,
                           runner=runner)
-        except (RuntimeError, OSError, TargetError, ET.ParseError) as e:
-            yield Observation(p.id, KIND, p.target, ObservationStatus.ERROR, None, str(e)[:500], started,
-                              round(time.monotonic() - t0, 3))
-            continue
-        except Exception as e:   # subprocess.TimeoutExpired and friends: an error observation, never a crash
-            yield Observation(p.id, KIND, p.target, ObservationStatus.ERROR, None,
-                              f"{type(e).__name__}: {e}"[:500], started, round(time.monotonic() - t0, 3))
+        except Exception as e:   # nmap failing, timing out or missing: an error observation, never a crash
+            yield Observation.failed(p, _reason(e), started, round(time.monotonic() - t0, 3))
             continue
         yield Observation(p.id, KIND, p.target, ObservationStatus.OK, facts, None, started,
                           round(time.monotonic() - t0, 3))
+
+
+def _reason(e: Exception) -> Message:
+    """Why a sweep failed, as a catalog message (an OS's or a library's own text stays as written)."""
+    import subprocess
+
+    if isinstance(e, SweepFailed):
+        return e.reason
+    if isinstance(e, subprocess.TimeoutExpired):
+        return Message("discover.probe.timeout", {"seconds": f"{e.timeout:.0f}"})
+    if isinstance(e, OSError):
+        return Message("ports.probe.nmap_not_started", {"error": str(e)[:300]})
+    if isinstance(e, ET.ParseError):
+        return Message("discover.probe.unreadable", {"error": str(e)[:300]})
+    return Message("discover.probe.failed", {"error": f"{type(e).__name__}: {e}"[:500]})
 
 
 # ----------------------------------------------------------------------------- the plug-in

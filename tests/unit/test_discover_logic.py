@@ -80,3 +80,35 @@ def test_names_are_listed_when_they_do_not_resolve():
     _, unresolved = declared_ports([System("n", "N", Purpose.INTERNAL,
                                            endpoints=(Endpoint("portal.agency.example", 443),))], resolve=False)
     assert unresolved == ["portal.agency.example"]
+
+
+class _Failing:
+    """A runner standing in for nmap that fails the way nmap does (pure: no process is started)."""
+
+    def __init__(self, outcome):
+        self.outcome = outcome
+
+    def __call__(self, argv, timeout):
+        import subprocess
+
+        if isinstance(self.outcome, BaseException):
+            raise self.outcome
+        return subprocess.CompletedProcess(argv, self.outcome, "", "nmap: bad thing\n")
+
+
+@pytest.mark.parametrize("outcome, key", [
+    (1, "discover.probe.discovery_failed"),
+    (__import__("subprocess").TimeoutExpired(["nmap"], 12.0), "discover.probe.timeout"),
+    (PermissionError(13, "Permission denied"), "ports.probe.nmap_not_started"),
+])
+def test_a_failed_sweep_is_an_error_observation_with_a_reason_in_both_languages(outcome, key):
+    from secaudit.discover import plan_probes
+    from secaudit.i18n import t
+    from secaudit.probes.discover import run_probes
+
+    probes = plan_probes(["127.0.0.0/30"], [22])
+    [obs] = run_probes(probes, ["127.0.0.0/30"], deadline_s=30, runner=_Failing(outcome))
+    assert obs.status.value == "error" and obs.facts is None
+    assert obs.reason is not None and obs.reason.key == key
+    assert obs.reason_text("vi") != obs.reason_text("en") == obs.error
+    assert t(key, "vi") != t(key, "en")           # the catalog has both languages of the key
