@@ -132,9 +132,11 @@ class PolicyLibrary:
 
 
 def policy_dirs() -> list[Path]:
-    """The shipped policy directories, then those of ``SECAUDIT_POLICY_PATH``."""
+    """The shipped policy directories, those of the loaded plug-ins, then those of ``SECAUDIT_POLICY_PATH``."""
+    from secaudit import plugins
+
     extra = [p for p in os.environ.get("SECAUDIT_POLICY_PATH", "").split(os.pathsep) if p]
-    return [policies_dir() / sub for sub in POLICY_SUBDIRS] + [Path(p) for p in extra]
+    return [policies_dir() / sub for sub in POLICY_SUBDIRS] + plugins.policy_dirs() + [Path(p) for p in extra]
 
 
 def default_library() -> PolicyLibrary:

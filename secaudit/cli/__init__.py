@@ -65,6 +65,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     # noise for users, not a finding about their servers.
     warnings.filterwarnings("ignore", message="Parsed a serial number which wasn't positive")
     try:
+        from secaudit.plugins import load_installed
+
+        load_installed()                # installed plug-ins first: their families are choices of --only
         rv = cli.main(args=list(argv) if argv is not None else None, prog_name="secaudit",
                       standalone_mode=False)
     except click.exceptions.Abort:

@@ -97,8 +97,13 @@ def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> N
         return
     from secaudit import __version__
 
+    from secaudit.i18n import t
+    from secaudit.plugins import loaded
+
     tools = ", ".join(f"{k} {v}" for k, v in tool_versions().items())
     click.echo(f"secaudit {__version__} ({tools})")
+    for p in loaded():
+        click.echo(t("plugins.version_line", name=p.name, distribution=p.distribution or "-"))
     ctx.exit()
 
 

@@ -57,6 +57,21 @@ def catalog() -> dict[str, dict[str, str]]:
     return merged
 
 
+_extra: dict[str, dict[str, str]] = {}
+
+
+def add_messages(messages: Mapping[str, Mapping[str, str]], origin: str) -> None:
+    """Add catalog entries from outside the package (a plug-in): each in English and Vietnamese, every key
+    new. Raises ``ValueError`` (naming ``origin``) and adds nothing when one is not."""
+    known = catalog()
+    for key, texts in messages.items():
+        if key in known or key in _extra:
+            raise ValueError(f"{origin}: message key {key!r} is already defined")
+        if not isinstance(texts, Mapping) or not all(isinstance(texts.get(lang), str) for lang in ("en", "vi")):
+            raise ValueError(f"{origin}: message {key!r} needs an English and a Vietnamese text")
+    _extra.update({key: {"en": texts["en"], "vi": texts["vi"]} for key, texts in messages.items()})
+
+
 def catalog_files() -> dict[str, dict[str, dict[str, str]]]:
     """Each catalog file's messages, for tests that check completeness and duplicates."""
     out = {}
@@ -79,7 +94,7 @@ class _SafeDict(dict):
 def t(key: str, lang: str | None = None, /, **args: Any) -> str:
     """Translate ``key`` into ``lang`` (default: the current language) and fill placeholders."""
     lang = lang or current_lang()
-    texts = catalog().get(key)
+    texts = catalog().get(key) or _extra.get(key)
     if texts is None:
         return key + (" " + repr(args) if args else "")
     text = texts.get(lang) or texts.get(DEFAULT_LANG) or key

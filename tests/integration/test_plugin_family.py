@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import socket
 import socketserver
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -259,3 +262,102 @@ def test_plan_and_evaluate_directly(plugin):
     obs = Observation(probe.id, "banner", ep.address, ObservationStatus.OK, BannerFacts("SSH-2.0-Hidden", 16))
     ev = evaluate([a], [obs], REGISTRY)
     assert [(f.control_id, f.verdict) for f in ev.findings] == [("BANNER-01", Verdict.PASS)]
+
+
+# ----------------------------------------------------------------------------- an installed plug-in
+
+PLUGIN_MODULE = '''\
+"""A plug-in as a package ships it: the banner family, its check with messages of its own, its profile."""
+from pathlib import Path
+
+from secaudit.checks import CheckSpec
+from secaudit.model import Evidence, Message, ObservationStatus, Outcome, Verdict
+from secaudit.plugins import Plugin
+from tests.integration.test_plugin_family import BannerFamily
+
+
+def no_version(params, ctx):
+    obs = ctx.observations["banner"]
+    if obs.status is not ObservationStatus.OK:
+        return Outcome(Verdict.ERROR, Message("evaluate.not_measured", {"kind": "banner", "target": ctx.target}))
+    software = obs.facts.line.split(" ", 1)[0].rsplit("-", 1)[-1]
+    shown = any(ch.isdigit() for ch in software)
+    key = "banner_plugin.version_shown" if shown else "banner_plugin.version_hidden"
+    return Outcome(Verdict.FAIL if shown else Verdict.PASS, Message(key, {"software": software}),
+                   (Evidence("banner_plugin.ev.line", obs.facts.line),))
+
+
+PLUGIN = Plugin(
+    name="banner",
+    families=(BannerFamily(),),
+    checks=(CheckSpec("banner.no_version", no_version, frozenset({"banner:grab"})),),
+    policy_dirs=(str(Path(__file__).parent / "banner_policies"),),
+    messages={
+        "banner_plugin.version_shown": {"en": "the greeting names its software version: {software}",
+                                        "vi": "lời chào để lộ phiên bản phần mềm: {software}"},
+        "banner_plugin.version_hidden": {"en": "the greeting hides its software version",
+                                         "vi": "lời chào không để lộ phiên bản phần mềm"},
+        "banner_plugin.ev.line": {"en": "greeting", "vi": "lời chào"},
+    },
+)
+'''
+
+
+def _install(site: Path, name: str, entry: str) -> None:
+    """A distribution as pip leaves it in site-packages: its dist-info with METADATA and entry_points.txt."""
+    info = site / f"{name}-0.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n", encoding="utf-8")
+    (info / "entry_points.txt").write_text(f"[secaudit.plugins]\n{entry}\n", encoding="utf-8")
+
+
+def _run(site: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {**os.environ, "PYTHONPATH": str(site), "CI": "1", "SECAUDIT_LANG": "en", **env}
+    return subprocess.run([sys.executable, "-m", "secaudit", *args], cwd=Path(__file__).resolve().parents[2],
+                          env=environ, capture_output=True, text=True, timeout=180)
+
+
+def test_an_installed_plugin_plugs_into_the_secaudit_command(banner_server, tmp_path):
+    site = tmp_path / "site"
+    (site / "banner_policies").mkdir(parents=True)
+    (site / "banner_policies" / "banner-test.yaml").write_text(PROFILE, encoding="utf-8")
+    (site / "banner_plugin.py").write_text(PLUGIN_MODULE, encoding="utf-8")
+    _install(site, "banner_plugin", "banner = banner_plugin:PLUGIN")
+
+    version = _run(site, "--version")
+    assert version.returncode == 0 and "plug-in banner (banner_plugin 0.1)" in version.stdout, version
+    r = _run(site, "--lang", "vi", "scan", "--target", f"{HOST}:{banner_server}", "--service", "other",
+             "--profile", "banner-test", "--only", "banner", "--runs-dir", str(tmp_path / "runs"),
+             "--out", str(tmp_path / "out"), "--format", "json", "--format", "md", "--no-store")
+    assert r.returncode == 1, r.stdout + r.stderr                   # the banner shows OpenSSH_7.4
+    doc = json.loads((tmp_path / "out" / "report.json").read_text())
+    [finding] = [f for f in doc["findings"] if f["control_id"] == "BANNER-01"]
+    assert finding["verdict"] == "fail" and finding["message"]["key"] == "banner_plugin.version_shown"
+    text = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    assert "lời chào để lộ phiên bản phần mềm: OpenSSH" in text         # the plug-in's own Vietnamese message
+    # re-judging the stored run also loads the plug-in: the facts decode as the family's own type
+    again = _run(site, "report", str(tmp_path / "out" / "report.json"), "--out", str(tmp_path / "again"),
+                 "--format", "json", "--fail-on", "high")
+    assert again.returncode == 0, again.stdout + again.stderr
+
+
+def test_a_plugin_that_does_not_load_is_exit_2_naming_it_and_can_be_switched_off(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    _install(site, "broken_plugin", "broken = no_such_module_anywhere:PLUGIN")
+    r = _run(site, "validate", "examples/inventory.yaml")
+    assert r.returncode == 2 and "plug-in broken could not be loaded" in r.stderr, r.stderr
+    assert "ModuleNotFoundError" in r.stderr and "Traceback" not in r.stderr
+    assert _run(site, "validate", "examples/inventory.yaml", SECAUDIT_NO_PLUGINS="1").returncode == 0
+
+
+def test_a_plugin_may_not_replace_what_exists(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "clash_plugin.py").write_text(
+        "from secaudit.plugins import Plugin\n"
+        "from secaudit.probes.families import TlsFamily\n"
+        "PLUGIN = Plugin(name='clash', families=(TlsFamily(),))\n", encoding="utf-8")
+    _install(site, "clash_plugin", "clash = clash_plugin:PLUGIN")
+    r = _run(site, "validate", "examples/inventory.yaml")
+    assert r.returncode == 2 and "plug-in clash" in r.stderr and "'tls' is already registered" in r.stderr, r.stderr
