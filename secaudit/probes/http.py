@@ -80,8 +80,9 @@ def fetch(host: str, port: int, host_header: str | None = None, timeout_s: float
                         location_host=loc_host, same_host=bool(loc_host) and loc_host == header_host)
 
 
-def run_probes(probes: Sequence[Probe], scope: Collection[str], *, timeout_s: float = 5.0) -> list[Observation]:
-    """Run ``http`` probes one after another; a failure is an ERROR observation. Out-of-scope hosts are refused."""
+def check_scope(probes: Sequence[Probe], scope: Collection[str]) -> None:
+    """Every probe's ``host``/``port`` params are valid and the host is one of the inventory's scope; raises
+    ScopeError otherwise, before anything runs (the guard of every family that fetches over HTTP)."""
     allowed = set()
     for h in scope:
         try:
@@ -96,6 +97,11 @@ def run_probes(probes: Sequence[Probe], scope: Collection[str], *, timeout_s: fl
             raise ScopeError("ports.scope.invalid_host", host=repr(p.params.get("host")), reason=reason(e)) from None
         if host not in allowed:
             raise ScopeError("ports.scope.not_in_inventory", host=host)
+
+
+def run_probes(probes: Sequence[Probe], scope: Collection[str], *, timeout_s: float = 5.0) -> list[Observation]:
+    """Run ``http`` probes one after another; a failure is an ERROR observation. Out-of-scope hosts are refused."""
+    check_scope(probes, scope)
     out = []
     for p in probes:
         started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")

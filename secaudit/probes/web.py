@@ -16,33 +16,11 @@ from typing import Any, Callable, Collection, Iterator, Mapping, Sequence
 from secaudit.model import Control, Endpoint, Message, Observation, ObservationStatus, Probe, Service, System
 from secaudit.observations.web import Fetched, SecurityTxtFacts, WebHeaders
 from secaudit.probes import _https
+from secaudit.probes.http import check_scope
 from secaudit.probes.interface import BaseFamily, RunnerContext, Target
-from secaudit.targets import TargetError, normalize_host, validate_port
 
 SECURITY_TXT = "/.well-known/security.txt"
 MAX_SECTXT = 32768
-
-
-def check_scope(probes: Sequence[Probe], scope: Collection[str]) -> None:
-    """Every probe's host is a valid host of the inventory's scope; raises ScopeError otherwise."""
-    from secaudit.probes.ports import ScopeError
-
-    allowed = set()
-    for h in scope:
-        try:
-            allowed.add(normalize_host(h))
-        except TargetError:
-            continue
-    for p in probes:
-        try:
-            host = normalize_host(p.params["host"])
-            validate_port(p.params["port"])
-        except TargetError as e:
-            from secaudit.targets import reason
-
-            raise ScopeError("ports.scope.invalid_host", host=repr(p.params.get("host")), reason=reason(e)) from None
-        if host not in allowed:
-            raise ScopeError("ports.scope.not_in_inventory", host=host)
 
 
 def _fetch(host: str, port: int, path: str, server_name: str | None, tls: bool, ca_file: str | None,
