@@ -67,15 +67,20 @@ def _one_run_dir(runs: Path, deadline_s: float = 60.0) -> Path:
     raise AssertionError("the scan created no run")
 
 
-def test_kill9_of_a_worker_mid_probe_reruns_the_batch_on_the_zones_other_worker(failover_lab, tmp_path: Path):
-    lab = failover_lab
+def held_celery_scan(lab, tmp_path: Path, *endpoints: str):
+    """A closed gate (its probe holds until released) the inventory (the gate and ``endpoints`` in zone a) and the argv of its celery scan."""
     gate, redis = lab["gate"], lab["redis"]
     gate.release.clear()
     gate.held.clear()
-    inv = write_inventory(tmp_path / "inv.yaml", [("sg", "a", [f"127.7.1.50:{gate.port}",
-                                                               lab["farm"]["plain"].address])])
+    inv = write_inventory(tmp_path / "inv.yaml", [("sg", "a", [f"127.7.1.50:{gate.port}", *endpoints])])
     argv, runs, out = scan_argv(inv, tmp_path / "celery", "--executor", "celery", *redis.broker_args(),
                                 "--visibility-timeout", "20", "--ca-file", str(lab["ca"]), "--timeout", "30")
+    return gate, redis, inv, argv, runs, out
+
+
+def test_kill9_of_a_worker_mid_probe_reruns_the_batch_on_the_zones_other_worker(failover_lab, tmp_path: Path):
+    lab = failover_lab
+    gate, redis, inv, argv, runs, out = held_celery_scan(lab, tmp_path, lab["farm"]["plain"].address)
     names = ["zone-a-1@failover", "zone-a-2@failover"]
     procs = {n: start_worker(redis, "a", [SCOPE_A], n, tmp_path, ca_file=lab["ca"], visibility_timeout=20)
              for n in names}
@@ -112,12 +117,7 @@ def test_kill9_of_a_worker_mid_probe_reruns_the_batch_on_the_zones_other_worker(
 
 def test_a_coordinator_killed_with_kill9_resumes_and_collects_what_arrived_meanwhile(failover_lab, tmp_path: Path):
     lab = failover_lab
-    gate, redis = lab["gate"], lab["redis"]
-    gate.release.clear()
-    gate.held.clear()
-    inv = write_inventory(tmp_path / "inv.yaml", [("sg", "a", [f"127.7.1.50:{gate.port}"])])
-    argv, runs, out = scan_argv(inv, tmp_path / "celery", "--executor", "celery", *redis.broker_args(),
-                                "--visibility-timeout", "20", "--ca-file", str(lab["ca"]), "--timeout", "30")
+    gate, redis, inv, argv, runs, out = held_celery_scan(lab, tmp_path)
     name = "zone-a-3@failover"
     worker = start_worker(redis, "a", [SCOPE_A], name, tmp_path, ca_file=lab["ca"], visibility_timeout=20)
     try:
@@ -153,12 +153,7 @@ def test_a_coordinator_killed_with_kill9_resumes_and_collects_what_arrived_meanw
 
 def test_a_zone_losing_its_last_worker_ends_incomplete_and_resumes(failover_lab, tmp_path: Path):
     lab = failover_lab
-    gate, redis = lab["gate"], lab["redis"]
-    gate.release.clear()
-    gate.held.clear()
-    inv = write_inventory(tmp_path / "inv.yaml", [("sg", "a", [f"127.7.1.50:{gate.port}"])])
-    argv, runs, out = scan_argv(inv, tmp_path / "celery", "--executor", "celery", *redis.broker_args(),
-                                "--visibility-timeout", "20", "--ca-file", str(lab["ca"]), "--timeout", "30")
+    gate, redis, inv, argv, runs, out = held_celery_scan(lab, tmp_path)
     first = start_worker(redis, "a", [SCOPE_A], "zone-a-5@failover", tmp_path, ca_file=lab["ca"],
                          visibility_timeout=20)
     second = None
