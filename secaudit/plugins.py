@@ -90,27 +90,27 @@ def install(plugin: Any, distribution: str = "") -> None:
     """Add one plug-in's families, checks, policy directories and messages (all or nothing)."""
     if not isinstance(plugin, Plugin):
         raise PluginError(str(getattr(plugin, "name", plugin)), "the entry point must name a secaudit.plugins.Plugin")
-    from secaudit.checks import REGISTRY
+    from secaudit import checks
     from secaudit.i18n import add_messages
     from secaudit.probes import registry
 
-    taken = [c.name for c in plugin.checks if c.name in REGISTRY]
     missing = [d for d in plugin.policy_dirs if not Path(d).is_dir()]
-    if taken or missing:
-        raise PluginError(plugin.name, f"check names already registered: {taken}" if taken
-                          else f"policy directories that do not exist: {missing}")
-    added: list[str] = []
+    if missing:
+        raise PluginError(plugin.name, f"policy directories that do not exist: {missing}")
+    kinds: list[str] = []
+    names: list[str] = []
     try:
         for family in plugin.families:
             registry.register(family)
-            added.append(family.kind)
+            kinds.append(family.kind)
+        checks.register(*plugin.checks)
+        names = [c.name for c in plugin.checks]
         add_messages(plugin.messages, origin=f"plug-in {plugin.name}")
     except ValueError as e:
-        for kind in added:
+        checks.unregister(*names)
+        for kind in kinds:
             registry.unregister(kind)
         raise PluginError(plugin.name, str(e)) from None
-    for check in plugin.checks:
-        REGISTRY[check.name] = check
     _policy_dirs.extend(Path(d) for d in plugin.policy_dirs)
     _loaded.append(Loaded(plugin.name, distribution))
 

@@ -39,20 +39,30 @@ def _build() -> dict[str, CheckSpec]:
 REGISTRY: dict[str, CheckSpec] = _build()
 
 
+def register(*specs: CheckSpec) -> None:
+    """Add checks defined outside the package (a plug-in). Names must be new: a check is never silently
+    replaced. All or nothing: ``ValueError`` naming the first taken name, and nothing is added."""
+    names = [spec.name for spec in specs]
+    taken = next((n for i, n in enumerate(names) if n in REGISTRY or n in names[:i]), None)
+    if taken is not None:
+        raise ValueError(f"check {taken!r} is already registered")
+    REGISTRY.update({spec.name: spec for spec in specs})
+
+
+def unregister(*names: str) -> None:
+    """Remove checks added with :func:`register` (a name that is not there is ignored)."""
+    for name in names:
+        REGISTRY.pop(name, None)
+
+
 @contextlib.contextmanager
 def registered(*specs: CheckSpec) -> Iterator[None]:
     """``with registered(spec, ...):`` — extra checks exist for the length of the block (names must be new)."""
-    added: list[str] = []
+    register(*specs)
     try:
-        for spec in specs:
-            if spec.name in REGISTRY:
-                raise ValueError(f"check {spec.name!r} is already registered")
-            REGISTRY[spec.name] = spec
-            added.append(spec.name)
         yield
     finally:
-        for name in added:
-            REGISTRY.pop(name, None)
+        unregister(*(spec.name for spec in specs))
 
 
-__all__ = ["REGISTRY", "CheckContext", "CheckSpec", "registered"]
+__all__ = ["REGISTRY", "CheckContext", "CheckSpec", "register", "registered", "unregister"]

@@ -96,7 +96,6 @@ def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> N
     if not value or ctx.resilient_parsing:
         return
     from secaudit import __version__
-
     from secaudit.i18n import t
     from secaudit.plugins import loaded
 

@@ -361,3 +361,17 @@ def test_a_plugin_may_not_replace_what_exists(tmp_path):
     _install(site, "clash_plugin", "clash = clash_plugin:PLUGIN")
     r = _run(site, "validate", "examples/inventory.yaml")
     assert r.returncode == 2 and "plug-in clash" in r.stderr and "'tls' is already registered" in r.stderr, r.stderr
+
+
+def test_a_clashing_plugin_adds_nothing_at_all():
+    # its family registers first; its check's name is taken: the family is taken back, nothing stays
+    from secaudit.checks import REGISTRY
+    from secaudit.plugins import Plugin, PluginError, install
+
+    clash = CheckSpec("tls.protocols.forbidden", no_version_in_banner, frozenset({"banner:grab"}))
+    assert "tls.protocols.forbidden" in REGISTRY
+    before = dict(REGISTRY)
+    with pytest.raises(PluginError) as e:
+        install(Plugin(name="half", families=(BannerFamily(),), checks=(CHECK, clash)))
+    assert e.value.args_["name"] == "half" and "'tls.protocols.forbidden' is already registered" in e.value.args_["error"]
+    assert "banner" not in registry.kinds() and REGISTRY == before
