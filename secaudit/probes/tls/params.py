@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from secaudit.observations.tls import VULNERABILITY_NEED
+
 # sslyze ScanCommand values, by protocol name
 CIPHER_COMMANDS: dict[str, str] = {
     "SSLv2": "ssl_2_0_cipher_suites",
@@ -57,11 +59,14 @@ class TlsProbeParams:
 def params_for_needs(needs: Iterable[str]) -> TlsProbeParams:
     """The scan to run for a set of needs. Unknown ``tls:`` needs raise ValueError; other families are ignored."""
     wanted = {n for n in needs if n.startswith("tls:")}
-    unknown = wanted - KNOWN_NEEDS
+    unknown = {n for n in wanted - KNOWN_NEEDS
+               if not (n.startswith(VULNERABILITY_NEED) and n[len(VULNERABILITY_NEED):] in _VULN_COMMANDS)}
     if unknown:
         raise ValueError(f"unknown TLS measurements: {sorted(unknown)}")
     commands: set[str] = set()
     for n in wanted:
+        if n.startswith(VULNERABILITY_NEED):
+            commands.add(_VULN_COMMANDS[n[len(VULNERABILITY_NEED):]])
         commands |= _NEED_COMMANDS.get(n, frozenset())
     # The sweep answers "tls:protocols" alone, and before a cipher enumeration it tells which
     # versions are worth enumerating.

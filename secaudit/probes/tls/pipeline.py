@@ -1,4 +1,4 @@
-"""One pipeline per endpoint: request → quick check → sweep → sslyze commands → facts.
+"""One pipeline per endpoint: request → quick check → sweep → suites by elimination and sslyze commands → facts.
 
 Each endpoint goes through its stages on its own, in its own thread, with its own budget: it
 starts when the endpoint's quick check has answered (so a silent endpoint costs itself the quick
@@ -19,14 +19,16 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 from secaudit.model import Message, Observation
+from secaudit.observations.tls import ProtocolResult
 from secaudit.probes.tls.commands import build_request, run_commands, without_refused
+from secaudit.probes.tls.eliminate import enumerate_versions, versions_to_enumerate
 from secaudit.probes.tls.facts import error_observation, now_iso, to_observation
-from secaudit.probes.tls.params import TlsProbeParams, TlsTarget
+from secaudit.probes.tls.params import CIPHER_COMMANDS, TlsProbeParams, TlsTarget
 from secaudit.probes.tls.reach import quick_check, quick_check_overhead_s, readable
-from secaudit.probes.tls.sweep import connect, sweep
+from secaudit.probes.tls.sweep import Connected, connect, sweep
 
 
 @dataclass(frozen=True)
@@ -157,8 +159,42 @@ def endpoint_pipeline(ep: _Endpoint, s: Settings) -> Observation:
     protocols = sweep(connected) if ep.params.protocol_sweep and connected.connectivity_result is not None else None
     if not ep.params.scan_commands or connected.connectivity_result is None or ep.stop.is_set():
         return to_observation(t, connected, protocols, ep.started, ep.t0)
-    req = without_refused(req, protocols)
+    versions = tuple(p for p in versions_to_enumerate(protocols) if CIPHER_COMMANDS[p] in ep.params.scan_commands)
+    req = without_refused(req, protocols, eliminated=versions)
+    eliminating = _Background(lambda: enumerate_versions(_info(connected), versions, ep.stop)) if versions else None
     result = run_commands(req, connected, ep.deadline, s.per_server_connections, ep.stop)
-    if result is None:
+    eliminated = eliminating.wait(ep.deadline, ep.stop) if eliminating else {}
+    if result is None or eliminated is None:
+        ep.stop.set()
         return error_observation(t, Message("tls.probe.budget", {"seconds": f"{s.timeout_s:g}"}), ep.started, ep.t0)
-    return to_observation(t, result, protocols, ep.started, ep.t0)
+    return to_observation(t, result, protocols, ep.started, ep.t0, eliminated)
+
+
+def _info(connected: Connected) -> object:
+    from sslyze.server_connectivity import ServerConnectivityInfo
+
+    return ServerConnectivityInfo(connected.server_location, connected.network_configuration,
+                                  connected.connectivity_result)
+
+
+class _Background:
+    """A job on its own thread (the suite elimination runs while sslyze's commands run)."""
+
+    def __init__(self, job: Callable[[], dict[str, ProtocolResult]]):
+        self.done = threading.Event()
+        self.value: dict[str, ProtocolResult] | None = None
+
+        def body() -> None:
+            try:
+                self.value = job()
+            finally:
+                self.done.set()
+
+        threading.Thread(target=body, name="secaudit-tls-suites", daemon=True).start()
+
+    def wait(self, deadline: float, stop: threading.Event) -> dict[str, ProtocolResult] | None:
+        """The job's value, or None when the deadline passed or the endpoint was stopped first."""
+        while not self.done.wait(timeout=max(0.0, min(0.5, deadline - time.monotonic()))):
+            if time.monotonic() >= deadline or stop.is_set():
+                return None
+        return self.value
