@@ -151,7 +151,12 @@ def _facts_and_suites(ctx: CheckContext) -> tuple[TlsFacts, tuple[AcceptedSuite,
 
 
 def _pass_if_complete(facts: TlsFacts, key: str, evidence: list[tuple[str, Any]], **args: Any) -> Outcome:
-    """PASS, unless a suite list may be incomplete: then ERROR (never pass on what was not seen)."""
+    """PASS, unless a suite list may be incomplete: then ERROR (never pass on what was not seen).
+    With suites listed by elimination, the PASS also says how many other suites each version was
+    offered at once, and refused."""
+    refused = [f"{r.protocol} {r.refused_offer}" for r in facts.protocols.results if r.refused_offer]
+    if refused:
+        evidence = evidence + [("tls.ev.refused_offers", refused)]
     return _incomplete(facts) or outcome(Verdict.PASS, key, evidence, **args)
 
 

@@ -244,9 +244,9 @@ class ProtocolResult:
     error: str | None = None
     suites: tuple[AcceptedSuite, ...] = ()   # filled when cipher suites were enumerated
     suites_enumerated: bool = False
-    # IANA names of the suites offered together in the last handshake, which the server refused: with
-    # ``suites`` the whole offer (by elimination, see probes.tls.eliminate); () for other methods
-    refused_offer: tuple[str, ...] = ()
+    # how many suites the last handshake offered together, which the server refused: with ``suites``
+    # every suite known for the version (by elimination, see probes.tls.eliminate); 0 for other methods
+    refused_offer: int = 0
 
 
 @dataclass(frozen=True)

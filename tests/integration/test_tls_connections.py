@@ -65,7 +65,9 @@ def test_compliant_endpoint_at_level_3_in_at_most_40_connections(farm):
     assert connections <= MAX_COMPLIANT, f"{connections} connections for a compliant endpoint"
     # the PASS is backed by a complete list: every accepted suite, and the refused offer after it
     tls12 = obs.facts.protocols.result("TLSv1.2")
-    assert tls12.suites_enumerated and tls12.suites and len(tls12.refused_offer) > 100
+    assert tls12.suites_enumerated and tls12.suites and tls12.refused_offer > 100
+    ciphers = next(e.value for e in findings["TLS-CIPH-01"].evidence if e.label == "tls.ev.refused_offers")
+    assert ciphers.startswith("TLSv1.2 ") and "TLSv1.3 2" in ciphers
     assert obs.facts.protocols.result("TLSv1.0").accepted is False
 
 

@@ -6,7 +6,7 @@ version that is not yet known to be accepted. The server either picks one (that 
 it is recorded with the ephemeral key of that very handshake, and taken off the next offer) or
 refuses (none of the suites still offered is accepted). A server accepting N suites costs N + 1
 handshakes; the last one is the proof that nothing else is accepted: "offered these M suites,
-refused". The list is the one sslyze's enumeration gives, suite for suite, because the offers
+refused" (the count is kept as evidence). The list is the one sslyze's enumeration gives, suite for suite, because the offers
 use sslyze's own suite tables and the same client (sslyze's legacy OpenSSL for every suite it
 supports, its modern OpenSSL for the rest, exactly as sslyze's TLS 1.2 workaround picks).
 
@@ -38,7 +38,7 @@ class _Offer:
     legacy: bool
     remaining: dict[str, Any]                    # openssl name -> sslyze CipherSuite, still to be offered
     accepted: list[AcceptedSuite] = field(default_factory=list)
-    refused_offer: tuple[str, ...] = ()          # the suites of the final, refused offer
+    refused_offer: int = 0                       # how many suites the final, refused offer held
     error: str | None = None
     handshakes: int = 0
 
@@ -58,7 +58,7 @@ def enumerate_version(info: Any, protocol: str, stop: threading.Event | None = N
         _eliminate(info, version, protocol, offer, connect_one or connect_with_cipher_suite, stop or threading.Event())
     accepted = [s for o in offers for s in o.accepted]
     errors = [o.error for o in offers if o.error]
-    refused = tuple(n for o in offers for n in o.refused_offer)
+    refused = sum(o.refused_offer for o in offers)
     if errors and not accepted:
         return ProtocolResult(protocol, None, "; ".join(errors))
     return ProtocolResult(protocol, bool(accepted), "; ".join(errors) or None,
@@ -115,7 +115,7 @@ def _eliminate(info: Any, version: Any, protocol: str, offer: _Offer,
             suite = offer.remaining.pop(step.name)
             offer.accepted.append(_accepted(suite, step.key, protocol))
         elif step.kind == "refused":
-            offer.refused_offer = tuple(s.name for s in offer.remaining.values())
+            offer.refused_offer = len(offer.remaining)
             return
         elif step.kind == "nothing_to_offer":
             return      # the client cannot offer what is left at this version; sslyze skips those suites too
@@ -219,7 +219,7 @@ def _one_by_one(info: Any, version: Any, protocol: str, offer: _Offer,
     if timed_out:
         offer.error = (f"{protocol}: {len(timed_out)} suite handshake(s) timed out, e.g. {timed_out[0]}: "
                        "cannot tell whether they are accepted")
-    offer.refused_offer = tuple(s.name for s in offer.remaining.values() if s.name not in timed_out)
+    offer.refused_offer = len(offer.remaining) - len(timed_out)
 
 
 def _accepted(suite: Any, key: Any, protocol: str) -> AcceptedSuite:
