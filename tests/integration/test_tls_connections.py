@@ -69,6 +69,8 @@ def test_compliant_endpoint_at_level_3_in_at_most_40_connections(farm):
     ciphers = next(e.value for e in findings["TLS-CIPH-01"].evidence if e.label == "tls.ev.refused_offers")
     assert ciphers.startswith("TLSv1.2 ") and "TLSv1.3 2" in ciphers
     assert obs.facts.protocols.result("TLSv1.0").accepted is False
+    # no RSA key exchange in any list: ROBOT is settled without its 3 x 2 handshakes
+    assert obs.facts.vulnerabilities.robot.detail.startswith("NOT_VULNERABLE_RSA_NOT_SUPPORTED")
 
 
 def test_weak_endpoint_fail_names_the_offending_suites(farm):
@@ -79,6 +81,8 @@ def test_weak_endpoint_fail_names_the_offending_suites(farm):
     assert "TLS_RSA_WITH_NULL_SHA256" in offending and "TLS_ECDH_anon_WITH_AES_128_CBC_SHA" in offending
     assert findings["TLS-PROTO-01"].verdict == Verdict.FAIL
     assert findings["TLS-FS-01"].verdict == Verdict.FAIL
+    robot = obs.facts.vulnerabilities.robot     # static RSA accepted: sslyze's ROBOT test ran
+    assert robot.status.value == "measured" and not robot.detail.startswith("NOT_VULNERABLE_RSA_NOT_SUPPORTED")
     assert connections > 0
     # the list by elimination is sslyze's own one-suite-per-connection enumeration, suite for suite
     eliminated = {(s.protocol, s.name, s.ephemeral_key) for s in obs.facts.protocols.suites()}

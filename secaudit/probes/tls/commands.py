@@ -75,6 +75,16 @@ def without_refused(req: Any, protocols: ProtocolsFacts | None, eliminated: tupl
     return replace(req, scan_commands={c for c in req.scan_commands if c.value not in refused})
 
 
+def only_commands(req: Any, commands: set[Any]) -> Any:
+    """The request with only ``commands`` (and no extra argument of a command left out)."""
+    from sslyze import ScanCommandsExtraArguments
+
+    extra = req.scan_commands_extra_arguments
+    kept = {f: getattr(extra, f) for f in ("certificate_info",) if getattr(extra, f, None) is not None
+            and any(c.value == f for c in commands)}
+    return replace(req, scan_commands=set(commands), scan_commands_extra_arguments=ScanCommandsExtraArguments(**kept))
+
+
 def run_commands(req: Any, connected: Connected, deadline: float, connections: int | None = None,
                  stop: threading.Event | None = None) -> Connected | None:
     """Run the request's scan commands; ``connected`` with its ``scan_result`` set, or None at the deadline."""

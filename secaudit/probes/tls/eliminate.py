@@ -21,7 +21,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from secaudit.observations.tls import AcceptedSuite, ProtocolResult, ProtocolsFacts
 from secaudit.probes.tls.reach import readable
@@ -237,6 +237,22 @@ def versions_to_enumerate(sweep: ProtocolsFacts | None) -> tuple[str, ...]:
         return ELIMINATED
     refused = {r.protocol for r in sweep.results if r.accepted is False}
     return tuple(p for p in ELIMINATED if p not in refused)
+
+
+def rsa_key_exchange_ruled_out(sweep: ProtocolsFacts | None, eliminated: Mapping[str, ProtocolResult]) -> bool:
+    """Whether the suite lists prove that no version up to TLS 1.2 accepts an RSA key exchange: each
+    version refused by the sweep, or listed in full (no error) without a suite whose key exchange is RSA.
+    That is sslyze's ROBOT verdict "RSA not supported", reached from every suite offered."""
+    refused = {r.protocol for r in (sweep.results if sweep else ()) if r.accepted is False}
+    for protocol in ("SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2"):
+        if protocol in refused:
+            continue
+        r = eliminated.get(protocol)
+        if r is None or r.accepted is None or r.error or (r.accepted and not r.suites_enumerated):
+            return False
+        if any(s.kx == "RSA" for s in r.suites):
+            return False
+    return True
 
 
 def enumerate_versions(info: Any, protocols: tuple[str, ...], stop: threading.Event | None = None

@@ -48,7 +48,8 @@ _PROTOCOL_BY_VERSION = {1: "SSLv2", 2: "SSLv3", 3: "TLSv1.0", 4: "TLSv1.1", 5: "
 
 
 def to_observation(t: TlsTarget, result: Any, sweep: ProtocolsFacts | None, started: str, t0: float,
-                   eliminated: Mapping[str, ProtocolResult] | None = None) -> Observation:
+                   eliminated: Mapping[str, ProtocolResult] | None = None, robot_ruled_out: bool = False
+                   ) -> Observation:
     if str(getattr(result.scan_status, "value", result.scan_status)) != "COMPLETED" \
             or result.connectivity_result is None:
         reason = "could not connect"
@@ -58,7 +59,7 @@ def to_observation(t: TlsTarget, result: Any, sweep: ProtocolsFacts | None, star
             reason = re.sub(r"^[\w.]+\.(\w+):", r"\1:", "".join(trace.format_exception_only()).strip())
         return error_observation(t, Message("tls.probe.connection_failed", {"reason": reason}), started, t0)
     try:
-        facts = _facts(t, result, sweep, eliminated or {})
+        facts = _facts(t, result, sweep, eliminated or {}, robot_ruled_out)
     except Exception as e:  # noqa: BLE001 - a bug in normalisation must not lose the endpoint
         return error_observation(t, Message("tls.probe.unreadable_result", {"error": readable(e)}), started, t0)
     return Observation(probe_id=t.probe_id or f"tls:{t.address}", kind="tls", target=t.address,
@@ -84,7 +85,7 @@ def _attempt(scan_result: Any, command: str) -> tuple[Measure, Any, str | None]:
 
 
 def _facts(t: TlsTarget, result: Any, sweep: ProtocolsFacts | None,
-           eliminated: Mapping[str, ProtocolResult]) -> TlsFacts:
+           eliminated: Mapping[str, ProtocolResult], robot_ruled_out: bool = False) -> TlsFacts:
     sr = result.scan_result
     conn = result.connectivity_result
     enumerated = _with_eliminated(_protocols_from_ciphers(sr), eliminated)
@@ -101,7 +102,7 @@ def _facts(t: TlsTarget, result: Any, sweep: ProtocolsFacts | None,
         protocols=protocols,
         certificate=certificate_facts(*_attempt(sr, "certificate_info")),
         hsts=_hsts(sr),
-        vulnerabilities=_vulnerabilities(sr),
+        vulnerabilities=_vulnerabilities(sr, robot_ruled_out),
         groups=_groups(sr),
     )
 
@@ -206,7 +207,7 @@ def _flag(sr: Any, command: str, read) -> Flag:
     return Flag(status=Measure.MEASURED, value=value, detail=detail)
 
 
-def _vulnerabilities(sr: Any) -> VulnerabilityFacts:
+def _vulnerabilities(sr: Any, robot_ruled_out: bool = False) -> VulnerabilityFacts:
     from sslyze import RobotScanResultEnum as R
 
     def robot(r: Any) -> tuple[bool | None, str]:
@@ -216,6 +217,9 @@ def _vulnerabilities(sr: Any) -> VulnerabilityFacts:
         return v in (R.VULNERABLE_STRONG_ORACLE, R.VULNERABLE_WEAK_ORACLE), v.value
 
     robot_flag = _flag(sr, "robot", robot)
+    if robot_ruled_out:     # see probes.tls.eliminate.rsa_key_exchange_ruled_out
+        robot_flag = Flag(status=Measure.MEASURED, value=False, detail=R.NOT_VULNERABLE_RSA_NOT_SUPPORTED.value
+                          + ": no RSA key-exchange suite accepted at any version")
     if robot_flag.status == Measure.MEASURED and robot_flag.value is None:
         robot_flag = replace(robot_flag, status=Measure.ERROR, error="ROBOT test gave inconsistent results")
     return VulnerabilityFacts(

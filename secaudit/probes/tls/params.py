@@ -20,6 +20,7 @@ CIPHER_COMMANDS: dict[str, str] = {
     "TLSv1.2": "tls_1_2_cipher_suites",
     "TLSv1.3": "tls_1_3_cipher_suites",
 }
+ROBOT = "robot"
 _VULN_COMMANDS: dict[str, str] = {
     "heartbleed": "heartbleed",
     "robot": "robot",

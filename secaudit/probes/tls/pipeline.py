@@ -17,16 +17,16 @@ import queue
 import threading
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from secaudit.model import Message, Observation
 from secaudit.observations.tls import ProtocolResult
-from secaudit.probes.tls.commands import build_request, run_commands, without_refused
-from secaudit.probes.tls.eliminate import enumerate_versions, versions_to_enumerate
+from secaudit.probes.tls.commands import build_request, only_commands, run_commands, without_refused
+from secaudit.probes.tls.eliminate import enumerate_versions, rsa_key_exchange_ruled_out, versions_to_enumerate
 from secaudit.probes.tls.facts import error_observation, now_iso, to_observation
-from secaudit.probes.tls.params import CIPHER_COMMANDS, TlsProbeParams, TlsTarget
+from secaudit.probes.tls.params import CIPHER_COMMANDS, ROBOT, TlsProbeParams, TlsTarget
 from secaudit.probes.tls.reach import quick_check, quick_check_overhead_s, readable
 from secaudit.probes.tls.sweep import Connected, connect, sweep
 
@@ -162,12 +162,21 @@ def endpoint_pipeline(ep: _Endpoint, s: Settings) -> Observation:
     versions = tuple(p for p in versions_to_enumerate(protocols) if CIPHER_COMMANDS[p] in ep.params.scan_commands)
     req = without_refused(req, protocols, eliminated=versions)
     eliminating = _Background(lambda: enumerate_versions(_info(connected), versions, ep.stop)) if versions else None
-    result = run_commands(req, connected, ep.deadline, s.per_server_connections, ep.stop)
+    # ROBOT waits for the suite lists: a server accepting no RSA key exchange at any version is not
+    # vulnerable, which sslyze finds out with 3 x 2 handshakes (its verdict "RSA not supported")
+    robot = {c for c in req.scan_commands if c.value == ROBOT} if eliminating else set()
+    result = run_commands(replace(req, scan_commands=req.scan_commands - robot), connected, ep.deadline,
+                          s.per_server_connections, ep.stop)
     eliminated = eliminating.wait(ep.deadline, ep.stop) if eliminating else {}
+    ruled_out = bool(robot) and eliminated is not None and rsa_key_exchange_ruled_out(protocols, eliminated)
+    if robot and result is not None and eliminated is not None and not ruled_out:
+        later = run_commands(only_commands(req, robot), connected, ep.deadline, s.per_server_connections, ep.stop)
+        result = None if later is None else replace(result, scan_result=replace(
+            result.scan_result, robot=later.scan_result.robot))
     if result is None or eliminated is None:
         ep.stop.set()
         return error_observation(t, Message("tls.probe.budget", {"seconds": f"{s.timeout_s:g}"}), ep.started, ep.t0)
-    return to_observation(t, result, protocols, ep.started, ep.t0, eliminated)
+    return to_observation(t, result, protocols, ep.started, ep.t0, eliminated, robot_ruled_out=ruled_out)
 
 
 def _info(connected: Connected) -> object:
