@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 from secaudit.model import Message, Observation, ObservationStatus
@@ -47,9 +47,17 @@ def error_observation(t: TlsTarget, reason: str | Message, started: str, t0: flo
 _PROTOCOL_BY_VERSION = {1: "SSLv2", 2: "SSLv3", 3: "TLSv1.0", 4: "TLSv1.1", 5: "TLSv1.2", 6: "TLSv1.3"}
 
 
+@dataclass(frozen=True)
+class OwnMeasurements:
+    """What the adapter measured itself instead of through an sslyze command (see :mod:`.eliminate`)."""
+
+    suites: Mapping[str, ProtocolResult] = field(default_factory=dict)   # by version, listed by elimination
+    robot_ruled_out: bool = False           # no RSA key exchange at any version: ROBOT not run
+    groups: GroupsFacts | None = None       # supported groups by elimination (None: not measured here)
+
+
 def to_observation(t: TlsTarget, result: Any, sweep: ProtocolsFacts | None, started: str, t0: float,
-                   eliminated: Mapping[str, ProtocolResult] | None = None, robot_ruled_out: bool = False
-                   ) -> Observation:
+                   own: OwnMeasurements | None = None) -> Observation:
     if str(getattr(result.scan_status, "value", result.scan_status)) != "COMPLETED" \
             or result.connectivity_result is None:
         reason = "could not connect"
@@ -59,7 +67,7 @@ def to_observation(t: TlsTarget, result: Any, sweep: ProtocolsFacts | None, star
             reason = re.sub(r"^[\w.]+\.(\w+):", r"\1:", "".join(trace.format_exception_only()).strip())
         return error_observation(t, Message("tls.probe.connection_failed", {"reason": reason}), started, t0)
     try:
-        facts = _facts(t, result, sweep, eliminated or {}, robot_ruled_out)
+        facts = _facts(t, result, sweep, own or OwnMeasurements())
     except Exception as e:  # noqa: BLE001 - a bug in normalisation must not lose the endpoint
         return error_observation(t, Message("tls.probe.unreadable_result", {"error": readable(e)}), started, t0)
     return Observation(probe_id=t.probe_id or f"tls:{t.address}", kind="tls", target=t.address,
@@ -84,11 +92,10 @@ def _attempt(scan_result: Any, command: str) -> tuple[Measure, Any, str | None]:
     return Measure.MEASURED, attempt.result, None
 
 
-def _facts(t: TlsTarget, result: Any, sweep: ProtocolsFacts | None,
-           eliminated: Mapping[str, ProtocolResult], robot_ruled_out: bool = False) -> TlsFacts:
+def _facts(t: TlsTarget, result: Any, sweep: ProtocolsFacts | None, own: OwnMeasurements) -> TlsFacts:
     sr = result.scan_result
     conn = result.connectivity_result
-    enumerated = _with_eliminated(_protocols_from_ciphers(sr), eliminated)
+    enumerated = _with_eliminated(_protocols_from_ciphers(sr), own.suites)
     if enumerated.status == Measure.NOT_REQUESTED:
         protocols = sweep if sweep is not None else enumerated
     elif sweep is not None:
@@ -102,8 +109,8 @@ def _facts(t: TlsTarget, result: Any, sweep: ProtocolsFacts | None,
         protocols=protocols,
         certificate=certificate_facts(*_attempt(sr, "certificate_info")),
         hsts=_hsts(sr),
-        vulnerabilities=_vulnerabilities(sr, robot_ruled_out),
-        groups=_groups(sr),
+        vulnerabilities=_vulnerabilities(sr, own.robot_ruled_out),
+        groups=own.groups if own.groups is not None else _groups(sr),
     )
 
 

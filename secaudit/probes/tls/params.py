@@ -21,6 +21,7 @@ CIPHER_COMMANDS: dict[str, str] = {
     "TLSv1.3": "tls_1_3_cipher_suites",
 }
 ROBOT = "robot"
+ELLIPTIC_CURVES = "elliptic_curves"
 _VULN_COMMANDS: dict[str, str] = {
     "heartbleed": "heartbleed",
     "robot": "robot",
