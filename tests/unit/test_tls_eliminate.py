@@ -36,3 +36,23 @@ def test_robot_is_settled_only_when_every_version_up_to_tls12_is_refused_or_list
     assert not rsa_key_exchange_ruled_out(sweep, short)                  # a list that may be short proves nothing
     assert not rsa_key_exchange_ruled_out(sweep, {"TLSv1.3": modern["TLSv1.3"]})   # TLS 1.2 not listed
     assert not rsa_key_exchange_ruled_out(_sweep({"TLSv1.2", "TLSv1.3"}, unknown={"TLSv1.0"}), modern)
+
+
+def test_a_vulnerability_control_asks_only_for_the_tests_it_lists():
+    from secaudit.checks import REGISTRY
+    from secaudit.model import Control, LocalText, Severity
+    from secaudit.plan import needs_of
+    from secaudit.probes.tls import params_for_needs
+
+    def control(params):
+        return Control(id="V", title=LocalText("v", "v"), check="tls.vulnerabilities", severity=Severity.HIGH,
+                       params=params)
+
+    listed = params_for_needs(needs_of([control({"vulnerabilities": ["heartbleed", "robot"]})], REGISTRY))
+    assert listed.scan_commands == {"heartbleed", "robot"}
+    default = params_for_needs(needs_of([control({})], REGISTRY))
+    assert "tls_extended_master_secret" not in default.scan_commands
+    assert {"heartbleed", "robot", "session_renegotiation", "tls_fallback_scsv"} <= default.scan_commands
+    # a bad name is the check's error to report; meanwhile everything is measured
+    bad = params_for_needs(needs_of([control({"vulnerabilities": ["nope"]})], REGISTRY))
+    assert "tls_extended_master_secret" in bad.scan_commands
