@@ -22,13 +22,14 @@ ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "policies" / "requirements" / "tcvn-11930-2017.yaml"
 SECTIONS = {1: "5", 2: "6", 3: "7", 4: "8", 5: "9"}
 # rows (key x level) and distinct clauses per level, as the header comment states them
-ROWS = {1: 11, 2: 12, 3: 26, 4: 14, 5: 14}
-CLAUSES = {1: 9, 2: 9, 3: 21, 4: 9, 5: 9}
+ROWS = {1: 11, 2: 12, 3: 26, 4: 15, 5: 14}
+CLAUSES = {1: 9, 2: 9, 3: 21, 4: 10, 5: 9}
 GROUPS = ("policy", "organisation", "staff", "build", "operation", "network", "server", "appsec", "info-assets")
 # the standard's group of each catalogue group: x.1.1 .. x.1.5, x.2.1 .. x.2.4
 GROUP_CLAUSE = {"policy": "1.1", "organisation": "1.2", "staff": "1.3", "build": "1.4", "operation": "1.5",
                 "network": "2.1", "server": "2.2", "appsec": "2.3", "info-assets": "2.4"}
-LEVEL3_SUBCLAUSES = {f"7.1.4.{i}" for i in range(1, 4)} | {f"7.1.5.{i}" for i in range(1, 12)}
+# below group level only what a source names by number: level-3 7.1.4.x and 7.1.5.x, level-4 8.2.3.5
+SUBCLAUSES = {f"7.1.4.{i}" for i in range(1, 4)} | {f"7.1.5.{i}" for i in range(1, 12)} | {"8.2.3.5"}
 HOST_CONTROLS = {
     "HOST-OS-01", "HOST-PWD-01", "HOST-LOCK-01", "HOST-IDLE-01", "HOST-ACCT-01", "HOST-ACCT-02",
     "HOST-SSHD-01", "HOST-TIME-01", "HOST-LOG-01", "HOST-LOG-02", "HOST-AUDIT-01", "HOST-PATCH-01",
@@ -176,10 +177,10 @@ def test_every_group_of_every_level_is_covered():
 
 
 def test_sub_clauses_only_where_a_source_names_them():
-    """Below group level only the level-3 headings 7.1.4.1-3 and 7.1.5.1-11, each exactly once; the
-    other levels stay at group level (no guessed number)."""
+    """Below group level only the level-3 headings 7.1.4.1-3 and 7.1.5.1-11 and the level-4 8.2.3.5 that
+    QCVN 12:2026/BCA cites, each exactly once; everything else stays at group level (no guessed number)."""
     deep = Counter(entry["clause"] for _, _, entry in rows() if entry["clause"].count(".") > 2)
-    assert set(deep) == LEVEL3_SUBCLAUSES and set(deep.values()) == {1}
+    assert set(deep) == SUBCLAUSES and set(deep.values()) == {1}
     level3 = {entry["clause"] for _, lv, entry in rows() if lv == 3}
     assert not {"7.1.4", "7.1.5"} & level3  # replaced by their sub-clauses at level 3
 
