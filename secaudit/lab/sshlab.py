@@ -184,7 +184,7 @@ def plant(profile: str, sudoers_lines: Sequence[str], now: float | None = None) 
     p.files["/etc/secaudit-lab/hostile-shell"] = (
         "#!/bin/sh\n"
         "case \"$2\" in\n"
-        "  *sshd*) printf '\\033[31mRED\\033]0;title\\007<b>bold</b>\\377\\376 =HYPERLINK(\"x\")\\n';"
+        "  *'sshd -T'*) printf '\\033[31mRED\\033]0;title\\007<b>bold</b>\\377\\376 =HYPERLINK(\"x\")\\n';"
         " head -c 52428800 /dev/zero | tr '\\0' 'A'; exit 0;;\n"
         "esac\n"
         "exec /bin/sh \"$@\"\n")
@@ -275,8 +275,11 @@ class LabHost:
 
     def __exit__(self, *exc: object) -> None:
         if self.proc is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, 15)
+            # the namespace's first process is its init: only SIGKILL ends it, and with it every process inside
+            for pid in (self.inner_pid, self.proc.pid):
+                if pid:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, 9)
             stop_process(self.proc)
             self.proc = None
 

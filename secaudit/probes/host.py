@@ -121,12 +121,18 @@ async def run_command(conn: Any, cmd: Command, line: str, deadline: float, as_ro
     try:
         async with asyncio.timeout(left):
             proc = await conn.create_process(line, encoding=None, stdin=None)
-            (out, cut), (err, _cut) = await asyncio.gather(_read(proc.stdout, cmd.limit),
-                                                            _read(proc.stderr, STDERR_LIMIT))
-            if cut:
-                proc.close()
-            else:
-                await proc.wait_closed()
+            errors = asyncio.ensure_future(_read(proc.stderr, STDERR_LIMIT))
+            try:
+                out, cut = await _read(proc.stdout, cmd.limit)
+                if cut:                       # stop the flood: the server may keep writing, nothing more is read
+                    proc.close()
+                    err = b""
+                else:
+                    err, _cut = await errors
+                    await proc.wait_closed()
+            finally:
+                if not errors.done():
+                    errors.cancel()
     except TimeoutError:
         if proc is not None:
             proc.close()
