@@ -8,7 +8,8 @@ connection, starts ``sshd -i`` inside those namespaces (inetd style), so each ho
 processes and sockets while the client connects to plain loopback addresses.
 
 Profiles: ``hardened`` and ``weak`` (every check flips between them), ``hostile`` (terminal escapes and
-markup in os-release, 50 MB from a command) and ``hang`` (login accepted, then every command stalls).
+markup in os-release, 50 MB from a command), ``hang`` (login accepted, then every command stalls) and
+``jump`` (a hardened bastion whose sshd shares the machine's network, so it can forward to the others).
 Needs root (namespaces, overlayfs, ``sshd -i``).
 """
 
@@ -32,7 +33,7 @@ from secaudit.lab.servers import stop_process, with_parent
 SSHD = "/usr/sbin/sshd"
 USER = "auditor"
 UID = 1990
-PROFILES = ("hardened", "weak", "hostile", "hang")
+PROFILES = ("hardened", "weak", "hostile", "hang", "jump")
 
 
 def have_tools() -> list[str]:
@@ -109,7 +110,7 @@ class Plant:
 def plant(profile: str, sudoers_lines: Sequence[str], now: float | None = None) -> Plant:
     """The files, daemons and listeners of a profile (paths are absolute paths on the lab host)."""
     now = now or time.time()
-    weak = profile == "weak"
+    weak = profile == "weak"          # "jump" is a hardened host that shares the machine's network (a bastion)
     p = Plant()
     real_passwd = ("root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"
                    "bin:x:2:2:bin:/bin:/usr/sbin/nologin\nsshd:x:103:65534::/run/sshd:/usr/sbin/nologin\n"
@@ -285,7 +286,8 @@ class LabHost:
 
     def spawn(self, conn: socket.socket) -> subprocess.Popen[bytes]:
         """``sshd -i`` inside this host's namespaces, speaking on ``conn``."""
-        return subprocess.Popen(["nsenter", "-t", str(self.inner_pid), "-m", "-n", "-p", "--", SSHD, "-i", "-e",
+        spaces = ["-m", "-p"] if self.profile == "jump" else ["-m", "-n", "-p"]
+        return subprocess.Popen(["nsenter", "-t", str(self.inner_pid), *spaces, "--", SSHD, "-i", "-e",
                                  "-f", "/etc/ssh/sshd_config"], stdin=conn.fileno(), stdout=conn.fileno(),
                                 stderr=subprocess.DEVNULL, start_new_session=True)
 

@@ -1,7 +1,8 @@
 """Host checks against real sshd servers (secaudit.lab.sshlab): planted hardened and weak hosts in their own
 mount/PID/network namespaces, reached on loopback addresses 127.23.x.x (port 2222), scanned through the CLI.
 
-Given a hardened and a weak host (both allowing the documented sudo lines), when `secaudit scan --only host`
+Given a hardened and a weak host (both allowing the documented sudo line) and a hardened one behind a jump host,
+when `secaudit scan --only host`
 runs, then every host control passes on the first and fails on the second (LUKS excepted: the lab cannot
 plant block devices; its logic is a unit test); a host without sudo gives "not assessed: needs root" on the
 rows that need root, never a pass; an unknown or changed host key is an ERROR naming the known_hosts file; a
@@ -31,7 +32,8 @@ PORT = 2222
 HOSTS = {"good": ("127.23.1.1", "hardened", True), "bad": ("127.23.1.2", "weak", True),
          "nosudo": ("127.23.1.3", "hardened", False), "changed": ("127.23.1.4", "hardened", True),
          "unknown": ("127.23.1.5", "hardened", True), "hostile": ("127.23.1.6", "hostile", True),
-         "hang": ("127.23.1.7", "hang", True)}
+         "hang": ("127.23.1.7", "hang", True), "viajump": ("127.23.1.8", "hardened", True)}
+JUMP = "127.23.1.9"
 ZONE_HOSTS = {"zgood": ("127.23.2.1", "hardened", True), "zbad": ("127.23.2.2", "weak", True)}
 TIMEOUT_S = 6
 FLIPPING = ["HOST-OS-01", "HOST-PWD-01", "HOST-LOCK-01", "HOST-IDLE-01", "HOST-ACCT-01", "HOST-ACCT-02",
@@ -50,7 +52,8 @@ def write_inventory(path: Path, hosts: dict[str, tuple[str, str, bool]], key: Pa
                   "    declared_level: 4"] + ([f"    zone: {zone}"] if zone else []) + [
                   "    hosts:", f"      - address: {address}",
                   f"        ssh: {{port: {PORT}, user: {USER}, key: '{key}', known_hosts: '{known}', "
-                  f"sudo: {'true' if sudo else 'false'}}}"]
+                  f"sudo: {'true' if sudo else 'false'}" + (f", jump: '{USER}@{JUMP}:{PORT}'" if sid == "viajump" else "")
+                  + "}"]
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -78,6 +81,7 @@ def host_lab(tmp_path_factory: pytest.TempPathFactory):
     assert not missing, f"run scripts/ensure-sysdeps.sh: missing {missing}"
     work = tmp_path_factory.mktemp("hostlab")
     routes = {(a, PORT): profile for a, profile, _ in [*HOSTS.values(), *ZONE_HOSTS.values()]}
+    routes[(JUMP, PORT)] = "jump"
     with lab_hosts(work / "lab", routes, sudoers_lines(USER)) as lab:
         known: Path = lab["known_hosts"]
         other = make_host_key(work / "otherkey")
@@ -100,6 +104,7 @@ def test_every_host_check_passes_on_the_hardened_host_and_fails_on_the_weak_one(
     assert host_lab["done"].returncode == 1, host_lab["done"].stderr[-2000:]
     for control in FLIPPING:
         good, bad = found[("good", control)], found[("bad", control)]
+        assert found[("viajump", control)]["verdict"] == "pass", (control, found[("viajump", control)])
         assert (good["verdict"], bad["verdict"]) == ("pass", "fail"), (control, good["message"], bad["message"])
     # raw values are the evidence: what was read, and from where
     bad_pwd = {e["value"] for e in found[("bad", "HOST-PWD-01")]["evidence"]}
