@@ -137,7 +137,7 @@ def plant(profile: str, sudoers_lines: Sequence[str], now: float | None = None) 
         p.files["/etc/pam.d/common-auth"] = ("auth required pam_faillock.so preauth deny=0\n"
                                              "auth [success=1 default=ignore] pam_unix.so nullok\n")
     else:
-        p.files["/etc/pam.d/common-password"] = ("password requisite pam_pwquality.so retry=3 minlen=12 minclass=3\n"
+        p.files["/etc/pam.d/common-password"] = ("password requisite pam_pwquality.so retry=3 minlen=14 minclass=3\n"
                                                  "password [success=1 default=ignore] pam_unix.so obscure use_authtok yescrypt\n")
         p.files["/etc/pam.d/common-auth"] = ("auth required pam_faillock.so preauth\n"
                                              "auth [success=1 default=ignore] pam_unix.so\n"
