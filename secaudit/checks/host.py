@@ -142,7 +142,7 @@ def password_policy(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     ev: Ev = [("host.ev.login_defs", f"PASS_MAX_DAYS {raw_age}")]
     problems: list[str] = []
     age = int(raw_age) if raw_age.lstrip("-").isdigit() else 99999
-    if age <= 0 or age > max_age:
+    if max_age and (age <= 0 or age > max_age):          # max_age_days 0: ageing is not a row at this level
         problems.append(f"PASS_MAX_DAYS {raw_age} > {max_age}")
     quality = next((ln for ln in lines if ln.module in ("pam_pwquality.so", "pam_cracklib.so")), None)
     if quality is None:
@@ -163,6 +163,8 @@ def password_policy(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
             problems.append(f"{classes} character class(es) required < {min_classes}")
     if problems:
         return outcome(Verdict.FAIL, "host.pwd.fail", ev, problems="; ".join(problems))
+    if not max_age:
+        return outcome(Verdict.PASS, "host.pwd.pass_length", ev, length=min_length)
     return outcome(Verdict.PASS, "host.pwd.pass", ev, length=min_length, classes=min_classes, age=max_age)
 
 

@@ -165,3 +165,27 @@ def test_host_facts_round_trip_through_the_journal_form():
     obs = Observation("host|127.23.0.1:22|x", "host", "127.23.0.1:22", ObservationStatus.OK, facts())
     back = observation_from_dict(json.loads(json.dumps(observation_to_dict(obs))))
     assert back.facts == obs.facts
+
+
+def test_host_controls_are_in_force_exactly_where_the_catalogue_lists_them_as_host_means():
+    """A TCVN 14423 row lists `host: C` at level L exactly when host control C, in force at L, names the row's
+    key: `assess` reads host findings through those keys, so the two can never disagree."""
+    import yaml
+
+    from secaudit.policy import default_library
+    from secaudit.resources import policies_dir
+
+    catalogue = yaml.safe_load((policies_dir() / "requirements" / "tcvn-14423-2026.yaml").read_text())
+    library = default_library()
+    for level in range(1, 6):
+        wanted: dict[str, set[str]] = {}
+        for row in catalogue["requirements"]:
+            if level not in row["levels"]:
+                continue
+            means = (row["levels"][level] or {}).get("verify") or row.get("verify") or []
+            for m in means:
+                if "host" in m:
+                    wanted.setdefault(m["host"], set()).add(row["key"])
+        policy = library.resolve(library.level_policy_id(level))
+        have = {c.id: set(c.requirements) for c in policy.controls if c.id.startswith("HOST-")}
+        assert have == wanted, level
