@@ -58,7 +58,7 @@ class Command:
     root: bool = False                            # needs root: `sudo` when allowed, else "denied"
     prefer_root: bool = False                     # root when possible, else as the login (what it can read)
     sudo: str = ""                                # the exact command given to `sudo -n` (docs/host.md's sudoers)
-    limit: int = 1 << 20                          # bytes of stdout kept
+    limit: int = 256 << 10                        # bytes of stdout read and kept (then the channel is closed)
 
 
 _TAR = "/usr/bin/tar -chf - --ignore-failed-read -- " + " ".join(FILES)
@@ -73,8 +73,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("timedatectl", "LC_ALL=C timedatectl show -p NTPSynchronized --value"),
     Command("nft", "nft list ruleset", root=True, sudo="/usr/sbin/nft list ruleset"),
     Command("iptables", "iptables -S", root=True, sudo="/usr/sbin/iptables -S"),
-    Command("apt", "LC_ALL=C apt-get -s -o Debug::NoLocking=1 upgrade", limit=4 << 20),
-    Command("dnf", "LC_ALL=C dnf -q -C updateinfo list --security", limit=4 << 20),
+    Command("apt", "LC_ALL=C apt-get -s -o Debug::NoLocking=1 upgrade", limit=1 << 20),
+    Command("dnf", "LC_ALL=C dnf -q -C updateinfo list --security", limit=1 << 20),
     Command("lsblk", "LC_ALL=C lsblk -P -o NAME,TYPE,FSTYPE,MOUNTPOINT,PKNAME"),
 )
 
@@ -85,7 +85,9 @@ def sudoers_lines(user: str) -> list[str]:
 
 
 STDERR_LIMIT = 64 << 10
-FILE_LIMIT = 256 << 10                            # characters kept of one file
+FILE_LIMIT = 256 << 10                            # bytes kept of one file
+FILES_BUDGET = 2 << 20                            # bytes kept of all files together (an observation stays small
+                                                  # enough for the journal and the broker: ~5 MB at worst)
 COMMAND_S = 20.0                                  # one command's deadline (within the probe's)
 CHANNELS = 4                                      # commands at once on one connection (sshd's MaxSessions is 10)
 CONNECT_S = 10.0
@@ -158,6 +160,7 @@ async def run_command(conn: Any, cmd: Command, line: str, deadline: float, as_ro
 def files_from_tar(data: bytes, stderr: str, truncated: bool) -> tuple[FileRead, ...]:
     """The archive's files (text, mtime) and, from tar's warnings, those missing or unreadable."""
     found: dict[str, FileRead] = {}
+    budget = FILES_BUDGET
     try:
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
             for member in tar:
@@ -166,9 +169,10 @@ def files_from_tar(data: bytes, stderr: str, truncated: bool) -> tuple[FileRead,
                     found[path] = FileRead(path, OK, mtime=int(member.mtime), is_dir=True)
                 elif member.isfile():
                     raw = tar.extractfile(member)
-                    body = raw.read(FILE_LIMIT + 1) if raw is not None else b""
-                    found[path] = FileRead(path, OK, neutralise(body[:FILE_LIMIT]), len(body) > FILE_LIMIT,
-                                           int(member.mtime))
+                    keep = max(0, min(FILE_LIMIT, budget))
+                    body = raw.read(keep + 1) if raw is not None else b""
+                    budget -= min(len(body), keep)
+                    found[path] = FileRead(path, OK, neutralise(body[:keep]), len(body) > keep, int(member.mtime))
     except (tarfile.TarError, EOFError, OSError):
         pass                                       # a cut or damaged archive: the members read so far count
     for m in _TAR_PROBLEM.finditer(stderr):

@@ -189,3 +189,22 @@ def test_host_controls_are_in_force_exactly_where_the_catalogue_lists_them_as_ho
         policy = library.resolve(library.level_policy_id(level))
         have = {c.id: set(c.requirements) for c in policy.controls if c.id.startswith("HOST-")}
         assert have == wanted, level
+
+
+def test_file_texts_are_bounded_per_file_and_in_all():
+    import io
+    import tarfile
+
+    from secaudit.probes.host import FILE_LIMIT, FILES_BUDGET
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for i in range(12):
+            body = (b"\x1b[2J" + b"A" * (300 << 10))
+            info = tarfile.TarInfo(f"etc/profile.d/f{i:02}.sh")
+            info.size = len(body)
+            tar.addfile(info, io.BytesIO(body))
+    files = files_from_tar(buf.getvalue(), "", False)
+    assert all(f.truncated for f in files) and all(len(f.text) <= FILE_LIMIT + 16 for f in files)
+    assert sum(len(f.text) for f in files) <= FILES_BUDGET + 16 * len(files)
+    assert "\x1b" not in files[0].text and files[0].text.startswith("\\x1b[2J")
