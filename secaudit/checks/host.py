@@ -311,7 +311,9 @@ def inactive_accounts(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
             continue
         when = last.get(a.name)
         if a.name not in last or when is None:
-            stale.append(f"{a.name} (never logged in)")
+            created = (dt.date(1970, 1, 1) + dt.timedelta(days=a.changed_day)) if a.changed_day else None
+            if created is None or created < cutoff.date():     # a new account is not yet an unused one
+                stale.append(f"{a.name} (never logged in)")
         elif when < cutoff:
             stale.append(f"{a.name} (last login {when.date().isoformat()})")
     ev: Ev = [("host.ev.source", "/etc/passwd, /etc/shadow, lastlog"), ("host.ev.accounts", stale)]
@@ -680,8 +682,11 @@ def listeners(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     ssh_port = int(ctx.target.rsplit(":", 1)[1]) if ":" in ctx.target else 22
     declared = ({e.port for e in ctx.system.endpoints if e.host == address} | set(ctx.system.allowed_ports)
                 | {ssh_port} | set(int(p) for p in param(params, "allow", [])))
+    clients = set(int(p) for p in param(params, "udp_clients", [68, 546]))    # DHCP clients' sockets, no service
     exposed, undeclared = [], []
     for lis in proc_net_listeners(run.stdout):
+        if lis.proto == "udp" and lis.port in clients:
+            continue
         try:
             if ipaddress.ip_address(lis.address).is_loopback:
                 continue
@@ -723,5 +728,6 @@ CHECKS: tuple[CheckSpec, ...] = (
     _spec("host.firewall", firewall),
     _spec("host.malware", malware, {"type": "object", "properties": {"processes": STRING_LIST}}),
     _spec("host.luks", luks, {"type": "object", "properties": {"skip_mounts": STRING_LIST}}),
-    _spec("host.listeners", listeners, {"type": "object", "properties": {"allow": {"type": "array", "items": _INT}}}),
+    _spec("host.listeners", listeners, {"type": "object", "properties": {"allow": {"type": "array", "items": _INT},
+                                                                         "udp_clients": {"type": "array", "items": _INT}}}),
 )

@@ -190,6 +190,7 @@ class Account:
     shell: str
     password: str | None = None                   # the shadow field, None when shadow was not read
     expires_day: int | None = None                # shadow field 8, days since 1970-01-01
+    changed_day: int | None = None                # shadow field 3: last password change (or creation), days
 
     @property
     def login_shell(self) -> bool:
@@ -206,18 +207,18 @@ class Account:
 
 
 def accounts(passwd: str, shadow: str | None) -> list[Account]:
-    secrets: dict[str, tuple[str, int | None]] = {}
+    secrets: dict[str, tuple[str, int | None, int | None]] = {}
     for line in (shadow or "").splitlines():
         f = line.split(":")
         if len(f) >= 8:
-            secrets[f[0]] = (f[1], int(f[7]) if f[7].isdigit() else None)
+            secrets[f[0]] = (f[1], int(f[7]) if f[7].isdigit() else None, int(f[2]) if f[2].isdigit() else None)
     out: list[Account] = []
     for line in passwd.splitlines():
         f = line.split(":")
         if len(f) < 7 or not f[2].isdigit():
             continue
-        pw, exp = secrets.get(f[0], (None, None)) if shadow is not None else (None, None)
-        out.append(Account(f[0], int(f[2]), f[6].strip(), pw, exp))
+        pw, exp, changed = secrets.get(f[0], (None, None, None)) if shadow is not None else (None, None, None)
+        out.append(Account(f[0], int(f[2]), f[6].strip(), pw, exp, changed))
     return out
 
 

@@ -208,3 +208,18 @@ def test_file_texts_are_bounded_per_file_and_in_all():
     assert all(f.truncated for f in files) and all(len(f.text) <= FILE_LIMIT + 16 for f in files)
     assert sum(len(f.text) for f in files) <= FILES_BUDGET + 16 * len(files)
     assert "\x1b" not in files[0].text and files[0].text.startswith("\\x1b[2J")
+
+
+def test_inactive_accounts_spare_new_accounts_and_the_audit_account():
+    passwd = "auditor:x:1990:1::/n:/bin/sh\nnew:x:2001:1::/h:/bin/bash\nold:x:2002:1::/h:/bin/bash\n"
+    day = (NOW.date() - dt.date(1970, 1, 1)).days
+    shadow = f"auditor:*:1::::::\nnew:$6$x:{day - 3}::::::\nold:$6$x:{day - 400}::::::\n"
+    f = HostFacts("127.23.0.1", "auditor", "", True, True,
+                  (FileRead("/etc/os-release", OK, "ID=debian\nVERSION_ID=12\n"), FileRead("/etc/passwd", OK, passwd),
+                   FileRead("/etc/shadow", OK, shadow)),
+                  (CommandRun("lastlog", OK, 0, "Username Port From Latest\nauditor **Never logged in**\n"
+                                                "new **Never logged in**\nold **Never logged in**\n"),))
+    obs = Observation("p", "host", "127.23.0.1:22", ObservationStatus.OK, f)
+    ctx = CheckContext(System("s", "S", Purpose.INTERNAL), "127.23.0.1:22", None, {"host": obs}, NOW)
+    out = REGISTRY["host.inactive_accounts"].func({"inactive_days": 45}, ctx)
+    assert out.verdict is Verdict.FAIL and out.message.args["accounts"] == "old (never logged in)"
