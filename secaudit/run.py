@@ -189,9 +189,12 @@ def make_plan(req: ScanRequest, assessments: Sequence[SystemAssessment], invento
 
 
 def inventory_scope(inventory: Inventory) -> tuple[str, ...]:
-    """The only hosts any probe may touch: the inventory's endpoint hosts (and ad-hoc hosts)."""
+    """The only hosts any probe may touch: the inventory's endpoint hosts (and ad-hoc hosts), and the SSH
+    hosts of host checks with their jump hosts."""
     return tuple(sorted({e.host for s in inventory.systems for e in s.endpoints}
-                        | {h for s in inventory.systems for h in s.hosts}))
+                        | {h for s in inventory.systems for h in s.hosts}
+                        | {h.address for s in inventory.systems for h in s.ssh_hosts}
+                        | {h.jump.host for s in inventory.systems for h in s.ssh_hosts if h.jump}))
 
 
 def runner_context(req: ScanRequest, inventory: Inventory) -> RunnerContext:

@@ -47,11 +47,15 @@ POLL_S = 0.05
 
 
 def zones_by_host(inventory: Inventory) -> dict[str, str]:
-    """host -> zone of the first system (inventory order) declaring it; no zone -> ``default``."""
+    """host -> zone of the first system (inventory order) declaring it (endpoints, then SSH hosts of host
+    checks); no zone -> ``default``."""
     zones: dict[str, str] = {}
     for system in inventory.systems:
         for e in system.endpoints:
             zones.setdefault(e.host, system.zone or DEFAULT_ZONE)
+    for system in inventory.systems:
+        for h in system.ssh_hosts:
+            zones.setdefault(h.address, system.zone or DEFAULT_ZONE)
     return zones
 
 

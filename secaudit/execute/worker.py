@@ -46,11 +46,13 @@ class _MemoryJournal:
 
 
 def probe_hosts(probe: Probe) -> list[str]:
-    """Every host a probe would connect to: its target's host and its ``host`` parameter."""
+    """Every host a probe would connect to: its target's host, its ``host`` parameter and its ``jump_host``
+    parameter (host checks through a jump host)."""
     hosts = [host_of(probe.target)]
-    param = probe.params.get("host")
-    if param is not None and param not in hosts:
-        hosts.append(param if isinstance(param, str) else repr(param))
+    for name in ("host", "jump_host"):
+        param = probe.params.get(name)
+        if param is not None and param not in hosts:
+            hosts.append(param if isinstance(param, str) else repr(param))
     return hosts
 
 
