@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import signal
 import subprocess
 import time
 import xml.etree.ElementTree as ET
@@ -528,6 +529,26 @@ def _now_iso() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
+RAW_OUTPUT_LIMIT = 2000     # characters of nmap's own output kept with a failure (journal and JSON, not the text)
+
+
+def nmap_failure(res: RunResult) -> Message:
+    """Why an nmap run gave no usable report, in one line: killed by a signal, or its exit status with the
+    last line it wrote on stderr. Its raw output (XML, warnings) rides along as the ``output`` argument,
+    which no message text shows: the journal keeps it for whoever digs, reports show the one line."""
+    lines = [" ".join(x.split()) for x in res.stderr.splitlines() if x.strip()]
+    raw = (res.stderr.strip() + "\n" + res.stdout.strip()).strip()
+    output = raw[:RAW_OUTPUT_LIMIT] + ("…" if len(raw) > RAW_OUTPUT_LIMIT else "")
+    if res.returncode < 0:
+        try:
+            name = signal.Signals(-res.returncode).name
+        except ValueError:
+            name = str(-res.returncode)
+        return Message("ports.probe.nmap_killed", {"signal": name, "output": output})
+    detail: str | Message = lines[-1][:200] if lines else Message("ports.probe.nmap_no_detail")
+    return Message("ports.probe.nmap_failed", {"code": res.returncode, "detail": detail, "output": output})
+
+
 def _error(probe: Probe, key: str, started: str, duration: float, **args: Any) -> Observation:
     """An ERROR observation whose reason is the catalog message ``key`` (English kept in ``error``)."""
     return Observation.failed(probe, Message(key, args), started, round(duration, 3))
@@ -568,9 +589,8 @@ def _run_batch(tool: NmapTool, batch: Sequence[Probe], options: ScanOptions, tim
     try:
         parsed = nmap.PortScanner.analyse_nmap_xml_scan(_Parser(), nmap_xml_output=res.stdout)
         version, xml_hosts = _xml_hosts(res.stdout)
-    except (nmap.PortScannerError, ET.ParseError, AttributeError) as e:
-        detail = (res.stderr.strip() or str(e))[:500]
-        return [_error(p, "ports.probe.nmap_failed", started, dur, code=res.returncode, detail=detail) for p in batch]
+    except (nmap.PortScannerError, ET.ParseError, AttributeError):
+        return [Observation.failed(p, nmap_failure(res), started, round(dur, 3)) for p in batch]
     ctx = _BatchResult(parsed.get("scan", {}), float(parsed.get("nmap", {}).get("scanstats", {}).get("elapsed") or 0.0),
                        version, xml_hosts, tuple(argv), res.stderr, started, dur)
     return [_host_observation(probe, ctx, options, timing, ssh_fallback) for probe in batch]
