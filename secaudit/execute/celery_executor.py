@@ -231,6 +231,7 @@ class _Run:
         b.result = self.ex.app.send_task(TASK_NAME, args=[msg], queue=zone_queue(b.zone), task_id=b.task_id)
         b.sent_at = time.monotonic()
         b.deadline = b.sent_at + self.ex._budget(b)
+        self.observer.running(b.kind, [p.target for p in b.probes])
 
     def _poll(self, b: _Sent) -> bool:
         """True when the batch is over (answered, failed or past its deadline)."""

@@ -195,6 +195,7 @@ class _Run:
         self.running[bid] = batch
         for h in batch.hosts:
             self.host_load[h] += 1
+        self.observer.running(batch.kind, [p.target for p in batch.probes])
         threading.Thread(target=_work, args=(runner, batch, bid, self.out),
                          name=f"secaudit-{batch.kind}-{bid}", daemon=True).start()
 
