@@ -392,10 +392,9 @@ Runner = Callable[[Sequence[str], float], RunResult]
 def subprocess_runner(argv: Sequence[str], timeout: float) -> RunResult:
     """Run nmap with an argument list (no shell), stdin closed, killed at ``timeout``.
 
-    nmap gets a process group of its own: a Ctrl-C in the terminal reaches the scan, which decides
-    (a grace, then the executor ends the tools of the batches it abandons; ``--resume`` runs them)."""
-    p = subprocess.run(list(argv), stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False,
-                       process_group=0)
+    nmap stays in the scan's process group: a Ctrl-C in the terminal (or the terminal closing) ends it
+    at once with the scan; the executor keeps what it then reports out of the journal, for ``--resume``."""
+    p = subprocess.run(list(argv), stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False)
     return RunResult(p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace"))
 
 
