@@ -535,17 +535,27 @@ def nmap_failure(res: RunResult) -> Message:
     """Why an nmap run gave no usable report, in one line: killed by a signal, or its exit status with the
     last line it wrote on stderr. Its raw output (XML, warnings) rides along as the ``output`` argument,
     which no message text shows: the journal keeps it for whoever digs, reports show the one line."""
-    lines = [" ".join(x.split()) for x in res.stderr.splitlines() if x.strip()]
-    raw = (res.stderr.strip() + "\n" + res.stdout.strip()).strip()
-    output = raw[:RAW_OUTPUT_LIMIT] + ("…" if len(raw) > RAW_OUTPUT_LIMIT else "")
     if res.returncode < 0:
         try:
             name = signal.Signals(-res.returncode).name
         except ValueError:
             name = str(-res.returncode)
-        return Message("ports.probe.nmap_killed", {"signal": name, "output": output})
-    detail: str | Message = lines[-1][:200] if lines else Message("ports.probe.nmap_no_detail")
-    return Message("ports.probe.nmap_failed", {"code": res.returncode, "detail": detail, "output": output})
+        return Message("ports.probe.nmap_killed", {"signal": name, "output": nmap_output(res)})
+    return Message("ports.probe.nmap_failed", {"code": res.returncode, "detail": nmap_detail(res),
+                                               "output": nmap_output(res)})
+
+
+def nmap_detail(res: RunResult) -> str | Message:
+    """The last line nmap wrote on stderr (whitespace folded, at most 200 characters), else a message saying
+    it wrote none: never its XML."""
+    lines = [" ".join(x.split()) for x in res.stderr.splitlines() if x.strip()]
+    return lines[-1][:200] if lines else Message("ports.probe.nmap_no_detail")
+
+
+def nmap_output(res: RunResult) -> str:
+    """nmap's raw stderr and stdout, bounded by ``RAW_OUTPUT_LIMIT``: data for the journal, not for a message."""
+    raw = (res.stderr.strip() + "\n" + res.stdout.strip()).strip()
+    return raw[:RAW_OUTPUT_LIMIT] + ("…" if len(raw) > RAW_OUTPUT_LIMIT else "")
 
 
 def _error(probe: Probe, key: str, started: str, duration: float, **args: Any) -> Observation:
