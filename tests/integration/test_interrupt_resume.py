@@ -9,9 +9,11 @@ during nmap, during the TLS probes, or between batches (or SIGTERM to the scan),
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -31,14 +33,31 @@ SITES = 3
 ENV = {**os.environ, "CI": "1", "SECAUDIT_LANG": "en"}
 
 
+def adjacent_free_ports(count: int) -> int:
+    """The first of ``count`` consecutive free ports of HOST (all bound at once to check, then released)."""
+    for _ in range(50):
+        with contextlib.ExitStack() as stack:
+            first = stack.enter_context(socket.socket())
+            first.bind((HOST, 0))
+            base = first.getsockname()[1]
+            try:
+                for i in range(1, count):
+                    stack.enter_context(socket.socket()).bind((HOST, base + i))
+            except OSError:
+                continue
+            return base
+    raise RuntimeError(f"no {count} adjacent free ports on {HOST}")
+
+
 @pytest.fixture(scope="module")
 def farm(tmp_path_factory):
     w = tmp_path_factory.mktemp("interrupt")
     pki = TestPKI()
     ca = pki.write_ca_file(w / "ca.pem")
     crt, key = pki.write_leaf(pki.leaf(names=(HOST,)), w, "leaf")
-    sites = [Site(f"s{i}", crt, key, host=HOST, server_name=HOST, hsts="max-age=31536000", hardened=True)
-             for i in range(SITES)]
+    base = adjacent_free_ports(SITES)                  # one short port range: nmap sweeps 3 ports, not 30,000
+    sites = [Site(f"s{i}", crt, key, host=HOST, server_name=HOST, hsts="max-age=31536000", hardened=True,
+                  port=base + i) for i in range(SITES)]
     (w / "nginx").mkdir()
     with NginxFarm(sites, w / "nginx") as f:
         ports = sorted(s.port for s in f.sites)
