@@ -229,7 +229,11 @@ def make_executor(req: ScanRequest, inventory: Inventory, plan: Plan, run_id: st
 
         broker = broker or broker_config(req.broker or "", ca_file=req.broker_ca,
                                          visibility_timeout=req.visibility_timeout)
-        return CeleryExecutor(broker, run_id, zones_by_host(inventory), default_runners(), req.limits())
+        from secaudit.execute.wire import RunSettings
+
+        settings = RunSettings.of(req.ca_file, runner_context(req, inventory).options)   # travels with every batch
+        return CeleryExecutor(broker, run_id, zones_by_host(inventory), default_runners(), req.limits(),
+                              settings=settings)
     from secaudit.probes.registry import runners
 
     return LocalExecutor(runners(runner_context(req, inventory), sorted({p.kind for p in plan.probes})),
