@@ -36,7 +36,8 @@ def command(inventory: str, systems: tuple[str, ...], evidence: str | None, regi
     """Assess each system against every requirement of its level (TCVN 14423:2026 under Decree 331/2026,
     TCVN 11930:2017 under Decree 85/2016). A row's result is derived, never typed: met, partially met,
     not met, not applicable (with a reason in the register) or not assessed, from the latest stored scan
-    (network and host controls), imported scanner results and the evidence register. The words
+    (network and host controls), imported scanner results and the evidence register. The register's
+    revision (append-only) and each system's result are kept in the history store. The words
     "compliant" / "đạt yêu cầu" appear only when every row of the level is met or not applicable.
 
     \b
@@ -73,6 +74,8 @@ def command(inventory: str, systems: tuple[str, ...], evidence: str | None, regi
 
         with open_store(db, data_dir) as store:
             assessment, register = run_assessment(inventory, systems, evidence, regime, sources, store=store)
+            revision = store.save_register(register) if register is not None else None
+            store.save_assessment(assessment, revision)       # history: what was assessed, when, on which evidence
     for fmt in fmts:
         data = render(assessment, fmt, lang)
         if out_dir:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from sqlalchemy import Engine, and_, func, select
 
@@ -21,6 +21,10 @@ from secaudit.model import Message, Results
 from secaudit.store import schema
 from secaudit.store.engine import connect_engine, store_url
 from secaudit.store.records import CertificateRecord, FindingRecord, PortRecord, RunRecord, SystemRecord
+
+if TYPE_CHECKING:
+    from secaudit.requirements.model import Assessment, Register
+    from secaudit.store.records import AssessmentRecord, RegisterRevision
 
 
 class Store:
@@ -216,6 +220,34 @@ class Store:
             rows = conn.execute(select(c).where(c.c.run_id == run_id)
                                 .order_by(c.c.system_id, c.c.target)).mappings().all()
         return [CertificateRecord(**dict(row)) for row in rows]
+
+    # -- evidence register and assessments (append-only) ---------------------------------
+    def save_register(self, register: "Register") -> int:
+        """Store a register revision (once per file digest); returns its revision id."""
+        from secaudit.store.evidence import save_register
+
+        return save_register(self.engine, register)
+
+    def register_revisions(self) -> list["RegisterRevision"]:
+        from secaudit.store.evidence import register_revisions
+
+        return register_revisions(self.engine)
+
+    def register(self, revision: int | None = None) -> "Register | None":
+        """A stored register revision, the newest by default (None when none is stored)."""
+        from secaudit.store.evidence import load_revision
+
+        return load_revision(self.engine, revision)
+
+    def save_assessment(self, assessment: "Assessment", register_id: int | None = None) -> int:
+        from secaudit.store.evidence import save_assessment
+
+        return save_assessment(self.engine, assessment, register_id)
+
+    def latest_assessments(self) -> dict[str, "AssessmentRecord"]:
+        from secaudit.store.evidence import latest_assessments
+
+        return latest_assessments(self.engine)
 
     def display_url(self) -> str:
         from sqlalchemy.engine import make_url

@@ -134,3 +134,30 @@ def scope_key(results: Results) -> str:
     key = {"inventory": name, "systems": sorted(s.system_id for s in results.systems),
            "only": sorted(run.only), "profiles": sorted(run.profiles), "level": run.level}
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class RegisterRevision:
+    """One stored revision of an evidence register (append-only)."""
+
+    id: int
+    digest: str
+    file: str
+    stored_at: str
+    entries: int
+
+
+@dataclass(frozen=True)
+class AssessmentRecord:
+    """One system's stored ``secaudit assess`` result."""
+
+    system_id: str
+    generated_at: str
+    level: int | None
+    regime: str
+    catalogue: str
+    run_id: str | None
+    register_id: int | None
+    counts: Mapping[str, int]
+    compliant: bool
+    results: Mapping[str, str]             # requirement key -> result
