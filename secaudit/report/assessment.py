@@ -98,7 +98,27 @@ def _score_dict(score: Any) -> dict[str, Any]:
             "assessed": score.assessed, "ratio_met": score.ratio}
 
 
-def assessment_dict(a: Assessment, lang: str) -> dict[str, Any]:
+def _system_dict(s: SystemAssessment, lang: str) -> dict[str, Any]:
+    return {
+        "id": s.system_id, "name": s.name, "level": s.level, "regime": s.regime, "catalogue": s.catalogue,
+        "standard": s.standard, "run": s.run_id, "compliant": s.compliant, "verdict": verdict_line(s, lang),
+        "overall": _score_dict(s.overall),
+        "groups": [{"id": g.group.id, "number": g.group.number, "title": g.group.title.get(lang),
+                    **_score_dict(g.score)} for g in s.groups],
+        "notes": [m.render(lang) for m in s.notes],
+        "rows": [{
+            "key": r.row.key, "clause": r.row.clause, "group": r.row.group, "kind": r.row.kind,
+            "text": r.row.text.get(lang), "result": r.result.value, "reason": r.reason or None,
+            "means": [{"means": m.means, "outcome": m.outcome} for m in r.means],
+            "evidence": [_evidence_dict(e) for e in r.evidence],
+            "notes": [m.render(lang) for m in r.notes], "officer": r.officer or None,
+            "evidence_date": r.evidence_date.isoformat() if r.evidence_date else None,
+            "valid_until": r.valid_until.isoformat() if r.valid_until else None,
+        } for r in s.rows],
+    }
+
+
+def _head_dict(a: Assessment, lang: str) -> dict[str, Any]:
     return {
         "schema": SCHEMA_ID,
         "tool_version": __version__,
@@ -106,30 +126,23 @@ def assessment_dict(a: Assessment, lang: str) -> dict[str, Any]:
         "inventory": {"file": a.inventory_file, "digest": a.inventory_digest},
         "register": {"file": a.register_file, "digest": a.register_digest} if a.register_file else None,
         "lang": lang,
-        "systems": [{
-            "id": s.system_id, "name": s.name, "level": s.level, "regime": s.regime, "catalogue": s.catalogue,
-            "standard": s.standard, "run": s.run_id, "compliant": s.compliant, "verdict": verdict_line(s, lang),
-            "overall": _score_dict(s.overall),
-            "groups": [{"id": g.group.id, "number": g.group.number, "title": g.group.title.get(lang),
-                        **_score_dict(g.score)} for g in s.groups],
-            "notes": [m.render(lang) for m in s.notes],
-            "rows": [{
-                "key": r.row.key, "clause": r.row.clause, "group": r.row.group, "kind": r.row.kind,
-                "text": r.row.text.get(lang), "result": r.result.value, "reason": r.reason or None,
-                "means": [{"means": m.means, "outcome": m.outcome} for m in r.means],
-                "evidence": [_evidence_dict(e) for e in r.evidence],
-                "notes": [m.render(lang) for m in r.notes], "officer": r.officer or None,
-                "evidence_date": r.evidence_date.isoformat() if r.evidence_date else None,
-                "valid_until": r.valid_until.isoformat() if r.valid_until else None,
-            } for r in s.rows],
-        } for s in a.systems],
     }
 
 
+def assessment_dict(a: Assessment, lang: str) -> dict[str, Any]:
+    return {**_head_dict(a, lang), "systems": [_system_dict(s, lang) for s in a.systems]}
+
+
 def render_json(a: Assessment, lang: str) -> str:
+    """The document with one system per line (the C encoder: no indentation inside a system)."""
     import json
 
-    return json.dumps(assessment_dict(a, lang), ensure_ascii=False, indent=2) + "\n"
+    def dumps(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    head = ",\n".join(f"  {dumps(k)}: {dumps(v)}" for k, v in _head_dict(a, lang).items())
+    systems = ",\n".join("    " + dumps(_system_dict(s, lang)) for s in a.systems)
+    return "{\n" + head + ',\n  "systems": [\n' + systems + ("\n" if systems else "") + "  ]\n}\n"
 
 
 # ------------------------------------------------------------------------------------------ CSV
@@ -237,17 +250,19 @@ def render_xlsx(a: Assessment, lang: str) -> bytes:
         ws.auto_filter.ref = f"A1:{get_column_letter(len(SHEET_COLUMNS))}{len(s.rows) + 1}"
         ws.append(head(ws, header(lang)))
         group_titles = {g.id: g.title.get(lang) for g in _groups_of(s)}
+        # One styled cell per column, its value set for each row: ``append`` writes a row's cells before it
+        # returns, so a column's cell can carry the next row's value (styles are not rebuilt 200 times a sheet).
+        columns = [WriteOnlyCell(ws) for _ in SHEET_COLUMNS]
+        for i, c in enumerate(columns):
+            c.alignment = wrap if i in (1, 3, 4) else top
         for r in s.rows:
             values = (r.row.clause, r.row.text.get(lang), result_label(r.result.value, lang),
                       "\n".join(evidence_line(e, lang) for e in r.evidence), "\n".join(notes_of(r, lang)),
                       r.officer, _date(r.evidence_date), _date(r.valid_until),
                       group_titles.get(r.row.group, r.row.group), r.row.key)
-            cells = []
-            for i, v in enumerate(values):
-                c = WriteOnlyCell(ws, _cell(v))
-                c.alignment = wrap if i in (1, 3, 4) else top
-                cells.append(c)
-            ws.append(cells)
+            for c, v in zip(columns, values):
+                c.value = _cell(v)
+            ws.append(columns)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -18,6 +18,7 @@ import os
 from typing import Any, Collection
 
 from secaudit.errors import Diagnostic, InputError
+from secaudit.gcpause import collector_paused
 from secaudit.schemacheck import schema_diagnostics, short, suggest
 from secaudit.model import SourceRef
 from secaudit.requirements.catalogue import load_catalogue
@@ -156,6 +157,11 @@ def build_register(doc: YamlDoc) -> Register:
 def load_register(path: str, keys: Collection[str] | None = None,
                   systems: Collection[str] | None = None) -> Register:
     """Load and check an evidence register; raises :class:`InputError` listing every problem."""
+    with collector_paused():
+        return _load_register(path, keys, systems)
+
+
+def _load_register(path: str, keys: Collection[str] | None, systems: Collection[str] | None) -> Register:
     doc, diags = read_yaml_file(path)
     if doc is None:
         raise InputError(diags)
