@@ -21,6 +21,7 @@ from secaudit.model import (
     Waiver,
 )
 from secaudit.plan import SystemAssessment, probe_target, spec_kinds, targets_for
+from secaudit.requirements.citation import NO_CITER, Citer
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from secaudit.policy import ResolvedPolicy
@@ -92,34 +93,49 @@ def qualified_ids(assessments: Sequence[SystemAssessment]) -> dict[tuple[str, st
     return out
 
 
+def citation_level(a: SystemAssessment) -> int | None:
+    """The level whose clauses a system's findings cite: the level it must meet; none for a ``--profile``
+    scan (a profile is not a level, so its findings name the requirement, not a level's clause)."""
+    return None if a.deciding.startswith("--profile") else a.required_level
+
+
+def references(control: Control, citer: Citer, level: int | None) -> tuple[str, ...]:
+    """What a finding of ``control`` cites: the standard's clauses at ``level`` (from the catalogue through
+    the control's requirement keys), then the control's other references."""
+    return citer.citations(control.requirements, level) + tuple(control.references)
+
+
 def evaluate_policy(a: SystemAssessment, controls: Sequence[Control], registry: Mapping[str, CheckSpec],
                     obs: Mapping[tuple[str, str], Observation], waivers: Sequence[Waiver], now: dt.datetime,
                     expired: dict[tuple, Waiver], ids: Mapping[str, str] | None = None,
-                    only: frozenset[str] | None = None) -> list[Finding]:
+                    only: frozenset[str] | None = None, citer: Citer = NO_CITER) -> list[Finding]:
     """Findings of ``controls`` on the system's targets. ``ids`` maps a control id to the id findings carry;
-    ``only`` (from ``--only``) names the probe families measured: other controls are marked excluded."""
+    ``only`` (from ``--only``) names the probe families measured: other controls are marked excluded;
+    ``citer`` gives the clauses findings cite."""
     findings: list[Finding] = []
     today = now.date()
     ids = ids or {}
+    level = citation_level(a)
     for control in controls:
         fid = ids.get(control.id, control.id)
+        refs = references(control, citer, level)
         spec_ = registry.get(control.check)
         if only is not None and spec_ is not None and not spec_kinds(spec_) <= only:
             findings.append(Finding(fid, a.system.id, a.system.id, Verdict.NOT_APPLICABLE, control.severity,
                                     Message("evaluate.excluded_by_only", {"kinds": ", ".join(sorted(only))}),
-                                    references=control.references))
+                                    references=refs))
             continue
         spec = registry.get(control.check)
         if spec is None:
             findings.append(Finding(fid, a.system.id, a.system.id, Verdict.ERROR, control.severity,
                                     Message("evaluate.unknown_check", {"check": control.check}),
-                                    references=control.references))
+                                    references=refs))
             continue
         targets = targets_for(control, spec, a.system)
         if not targets:
             findings.append(Finding(fid, a.system.id, a.system.id, Verdict.NOT_APPLICABLE, control.severity,
                                     Message("evaluate.no_target", {"check": control.check}),
-                                    references=control.references))
+                                    references=refs))
             continue
         for target in targets:
             seen = {}
@@ -140,7 +156,7 @@ def evaluate_policy(a: SystemAssessment, controls: Sequence[Control], registry: 
             findings.append(Finding(
                 control_id=fid, system_id=a.system.id, target=target.name, verdict=verdict,
                 severity=control.severity, message=outcome.message, evidence=outcome.evidence,
-                warnings=outcome.warnings, references=control.references, waiver=waiver,
+                warnings=outcome.warnings, references=refs, waiver=waiver,
             ))
     return findings
 
@@ -158,7 +174,8 @@ def coverage_notes(findings: Sequence[Finding]) -> list[Message]:
 
 def evaluate(assessments: Sequence[SystemAssessment], observations: Iterable[Observation],
              registry: Mapping[str, CheckSpec], waivers: Sequence[Waiver] = (),
-             now: dt.datetime | None = None, only: Iterable[str] | None = None) -> Evaluation:
+             now: dt.datetime | None = None, only: Iterable[str] | None = None,
+             citer: Citer = NO_CITER) -> Evaluation:
     now = now or dt.datetime.now(dt.timezone.utc)
     obs = index_observations(observations)
     qids = qualified_ids(assessments)
@@ -174,7 +191,8 @@ def evaluate(assessments: Sequence[SystemAssessment], observations: Iterable[Obs
         achieved: int | None = None
         if required is not None and a.required_level:
             ids = {c.id: qids[(required.id, c.id)] for c in required.controls}
-            findings = evaluate_policy(a, required.controls, registry, obs, waivers, now, expired, ids, only_set)
+            findings = evaluate_policy(a, required.controls, registry, obs, waivers, now, expired, ids, only_set,
+                                       citer)
             if only_set is not None:
                 notes.append(Message("evaluate.partial_scope", {"kinds": ", ".join(sorted(only_set))}))
             for c in required.controls:

@@ -551,6 +551,7 @@ def build_policy(doc: YamlDoc) -> Policy:
             params=dict(c.get("params", {})), references=tuple(c.get("references", [])),
             applies_to=tuple(Service(x) for x in c.get("applies_to", [])),
             remediation=_local(c.get("remediation")), source=_src(doc, ("controls", i)),
+            requirements=tuple(c.get("requirements", [])),
         )
         for i, c in enumerate(data["controls"])
     )

@@ -382,10 +382,11 @@ class Control:
     check: str                                     # a registered check name, e.g. tls.protocols.forbidden
     severity: Severity
     params: Mapping[str, Any] = field(default_factory=dict)
-    references: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()               # other than the standard: e.g. "aligned with Mozilla ..."
     applies_to: tuple[Service, ...] = ()           # empty: every endpoint the check can judge
     remediation: LocalText = LocalText("", "")
     source: SourceRef = SourceRef()
+    requirements: tuple[str, ...] = ()             # catalogue keys it evidences (policies/requirements/)
 
 
 @dataclass(frozen=True)
@@ -482,7 +483,7 @@ class Finding:
     message: Message
     evidence: tuple[Evidence, ...] = ()
     warnings: tuple[Message, ...] = ()
-    references: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()              # the standard's clauses at the system's level, then others
     waiver: Waiver | None = None
 
 

@@ -3,7 +3,7 @@
 Whatever the file holds, the outcome is a :class:`~secaudit.model.Results` or an
 :class:`~secaudit.errors.InputError` naming the file and saying what was expected: not JSON,
 JSON of the wrong shape (``[]``), another schema, or a document the published results schema
-(``secaudit/schemas/results-v1.schema.json``) refuses.
+(``secaudit/schemas/results-v2.schema.json``) refuses.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 from secaudit.errors import Diagnostic, InputError
 from secaudit.inputfile import read_regular_file
 from secaudit.model import Results
-from secaudit.serialize import RESULTS_SCHEMA
+from secaudit.serialize import READABLE_SCHEMAS, RESULTS_SCHEMA
 
 MAX_RESULTS_BYTES = int(os.environ.get("SECAUDIT_MAX_RESULTS_BYTES", 512 * 1024 * 1024))
 
@@ -50,11 +50,11 @@ def _check_shape(path: str, data: Any) -> None:
 
     if not isinstance(data, dict):
         raise InputError([Diagnostic(path, 0, 0, "results.not_object", {"actual": t(type_name(data))})])
-    if data.get("schema") != RESULTS_SCHEMA:
+    if data.get("schema") not in READABLE_SCHEMAS:
         raise InputError([Diagnostic(path, 0, 0, "results.wrong_schema",
                                      {"actual": json.dumps(data.get("schema"), ensure_ascii=False)[:80],
                                       "expected": RESULTS_SCHEMA})])
-    errors = sorted(validator("results-v1").iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    errors = sorted(validator(READABLE_SCHEMAS[data["schema"]]).iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         raise InputError([Diagnostic(path, 0, 0, "results.invalid",
                                      {"where": "/" + "/".join(str(p) for p in e.absolute_path),

@@ -26,6 +26,7 @@ from secaudit.model import (
 from secaudit.plan import Plan, SystemAssessment, build_plan
 from secaudit.policy import PolicyLibrary, load_library, profile_ids
 from secaudit.probes.interface import RunnerContext
+from secaudit.requirements.citation import Citer, citer_for
 from secaudit.targets import TargetError, is_valid_host, parse_coverage, parse_hostport, validate_host
 
 
@@ -285,7 +286,7 @@ def build_results(req: ScanRequest, run_id: str, started: str, finished: str, in
                   library: PolicyLibrary, assessments: Sequence[SystemAssessment], observations: Sequence[Any],
                   waivers: Sequence[Waiver], registry: Mapping[str, Any], complete: bool,
                   now: dt.datetime | None = None) -> Results:
-    ev = evaluate(assessments, observations, registry, waivers, now, req.only or None)
+    ev = evaluate(assessments, observations, registry, waivers, now, req.only or None, regime_citer(req.regime))
     used = sorted({pid for a in assessments for p in a.policies.values() for pid in p.chain})
     return Results(
         run=RunInfo(id=run_id, started_at=started, finished_at=finished, tool_version=__version__,
@@ -296,6 +297,14 @@ def build_results(req: ScanRequest, run_id: str, started: str, finished: str, in
         inventory=inventory, systems=ev.systems, controls=ev.controls, findings=ev.findings,
         observations=tuple(observations), expired_waivers=ev.expired_waivers,
     )
+
+
+def regime_citer(regime: str | None) -> Citer:
+    """What findings cite under ``regime``: its standard's catalogue at each system's level."""
+    from secaudit.classify.regime import load_regime
+
+    reg = load_regime(regime or _default_regime())
+    return citer_for(reg.id, reg.standard)
 
 
 def _default_regime() -> str:

@@ -172,6 +172,6 @@ def _other(doc: YamlDoc, path: Path, err: Any) -> list[Diagnostic]:
 
 _RENDER: dict[str, Callable[[YamlDoc, Path, Any], list[Diagnostic]]] = {
     "additionalProperties": _additional, "required": _required, "type": _type, "enum": _enum, "const": _const,
-    "minimum": _range, "maximum": _range, "pattern": _pattern, "minLength": _empty, "minItems": _empty,
+    "minimum": _range, "maximum": _range, "pattern": _pattern, "minLength": _empty, "minItems": _empty, "minProperties": _empty,
     "uniqueItems": _unique,
 }

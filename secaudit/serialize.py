@@ -21,8 +21,12 @@ from typing import Any, Mapping
 
 from secaudit.model import Message, Observation, ObservationStatus, Results
 
-RESULTS_SCHEMA = "secaudit/results/v1"
-RESULTS_SCHEMA_FILE = "results-v1.schema.json"
+RESULTS_SCHEMA = "secaudit/results/v2"
+RESULTS_SCHEMA_FILE = "results-v2.schema.json"
+# Documents of earlier versions that still read (a stored run, a results file): version -> its schema file.
+# v1 -> v2: findings' references became the catalogue's clauses at the system's level; controls gained
+# `requirements`. A v1 document reads as it was written (its references are the v1 free-text strings).
+READABLE_SCHEMAS = {"secaudit/results/v1": "results-v1", RESULTS_SCHEMA: "results-v2"}
 
 
 _PRIMITIVES = (type(None), bool, int, float, str)
@@ -172,7 +176,7 @@ def results_to_dict(results: Results) -> dict[str, Any]:
 
 
 def results_from_dict(data: Mapping[str, Any]) -> Results:
-    if data.get("schema") != RESULTS_SCHEMA:
+    if data.get("schema") not in READABLE_SCHEMAS:
         raise ValueError(f"not a {RESULTS_SCHEMA} document (schema: {data.get('schema')!r})")
     body = {k: v for k, v in data.items() if k != "schema"}
     return from_jsonable(Results, body)

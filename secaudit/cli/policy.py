@@ -6,6 +6,7 @@ import json
 
 import click
 
+from secaudit.cli.classify import regime_option
 from secaudit.cli.common import lang_option
 from secaudit.status import ExitStatus
 
@@ -42,13 +43,23 @@ def list_() -> int:
     return ExitStatus.OK
 
 
+def _citer(regime: str | None):  # -> Citer
+    from secaudit.classify.regime import DEFAULT_REGIME, load_regime
+    from secaudit.requirements.citation import citer_for
+
+    reg = load_regime(regime or DEFAULT_REGIME)
+    return citer_for(reg.id, reg.standard)
+
+
 @command.command("show")
 @click.option("--level", type=click.IntRange(1, 5), help="Show the resolved policy of this level.")
 @click.option("--profile", "profile", help="Show a profile (e.g. mozilla-intermediate) or any policy id.")
+@regime_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @lang_option
-def show(level: int | None, profile: str | None, fmt: str) -> int:
-    """Show a policy after `extends` is resolved: every control with its check and parameters."""
+def show(level: int | None, profile: str | None, regime: str | None, fmt: str) -> int:
+    """Show a policy after `extends` is resolved: every control with its check, parameters and the clauses
+    of the regime's standard it evidences at that level."""
     from secaudit.cli.output import echo
     from secaudit.i18n import current_lang, t
     from secaudit.policy import default_library
@@ -60,9 +71,11 @@ def show(level: int | None, profile: str | None, fmt: str) -> int:
     pid = lib.level_policy_id(level) if level else str(profile)
     r = lib.resolve(pid)
     lang = current_lang()
+    citer = _citer(regime)
+    cites = {c.id: citer.citations(c.requirements, r.level) + c.references for c in r.controls}
     if fmt == "json":
-        echo(json.dumps({"id": r.id, "chain": list(r.chain), "controls": to_jsonable(r.controls)},
-                        ensure_ascii=False, indent=2))
+        controls = [{**to_jsonable(c), "citations": list(cites[c.id])} for c in r.controls]
+        echo(json.dumps({"id": r.id, "chain": list(r.chain), "controls": controls}, ensure_ascii=False, indent=2))
         return ExitStatus.OK
     echo(f"{r.id}: {r.title.get(lang)}")
     echo(t("policy.show.chain", lang, chain=" → ".join(r.chain)))
@@ -72,15 +85,18 @@ def show(level: int | None, profile: str | None, fmt: str) -> int:
         echo(f"    check: {c.check} {json.dumps(dict(c.params), ensure_ascii=False) if c.params else ''}")
         if c.applies_to:
             echo(f"    applies_to: {', '.join(s.value for s in c.applies_to)}")
-        for ref in c.references:
+        if c.requirements:
+            echo(f"    requirements: {', '.join(c.requirements)}")
+        for ref in cites[c.id]:
             echo(f"    - {ref}")
     return ExitStatus.OK
 
 
 @command.command("explain")
 @click.argument("control_id")
+@regime_option
 @lang_option
-def explain(control_id: str) -> int:
+def explain(control_id: str, regime: str | None) -> int:
     """Explain a control: what it requires, why, how it is checked, how to fix it, where it applies."""
     from secaudit.checks import REGISTRY
     from secaudit.cli.output import echo
@@ -109,8 +125,24 @@ def explain(control_id: str) -> int:
     for pid_, c_ in found:
         echo(t("policy.explain.defined_in", lang, policy=pid_, file=c_.source.file, line=c_.source.line,
                params=json.dumps(dict(c_.params), ensure_ascii=False)))
-    if c.references:
+    citer = _citer(regime)
+    cited = []                                     # (level, citations) for each level whose policy has it
+    for lvl in range(1, 6):
+        try:
+            resolved = lib.resolve(lib.level_policy_id(lvl))
+        except InputError:
+            continue
+        at = [x for x in resolved.controls if x.id == c.id]
+        if at:
+            cited.append((lvl, citer.citations(at[0].requirements, lvl)))
+    if c.requirements or c.references:
         echo(t("policy.explain.references", lang))
+        for key in c.requirements:
+            row = next((citer.row(key, lvl) for lvl, _ in reversed(cited) if citer.row(key, lvl)), None)
+            echo(f"  - {key}" + (f": {row.text.get(lang)}" if row else ""))
+        for lvl, refs in cited:
+            if refs:
+                echo("    " + t("policy.explain.at_level", lang, level=lvl, refs="; ".join(refs)))
         for ref in c.references:
             echo(f"  - {ref}")
     if c.remediation.get(lang):

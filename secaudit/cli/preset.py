@@ -25,7 +25,7 @@ def preset_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """``--format``, ``--fail-on`` and ``--errors-ok``, the same on every preset as on ``scan``."""
     for option in reversed((
         click.option("--format", "fmt", type=click.Choice(PRESET_FORMATS), default="text", show_default=True,
-                     help="text: every finding with its evidence; json: the results document secaudit/results/v1."),
+                     help="text: every finding with its evidence; json: the results document secaudit/results/v2."),
         click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True,
                      help="Exit 1 when a finding of this severity or higher fails."),
         click.option("--errors-ok", is_flag=True,

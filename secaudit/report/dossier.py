@@ -24,6 +24,7 @@ from secaudit.report.classification_view import SystemView, Texts, deadline_text
 from secaudit.report.document import (MOTTO, Bullets, Document, Header, Heading, Paragraph, Section, Signature,
                                       Table)
 from secaudit.report.interface import DocumentFormat
+from secaudit.requirements.citation import citer_for
 
 GROUPS = ("network", "server", "application", "data")
 # Which requirement group a check family serves (Decree 331 Art. 30.4; TCVN 11930:2017 x.2.1-x.2.4).
@@ -242,7 +243,7 @@ def _security_plan(b: _B, d: DossierInput, level: int | None) -> None:
     headers = (tx.t("dx.col.control"), tx.t("dx.col.requirement"), tx.t("dx.col.reference"), tx.t("dx.col.verdict"),
                tx.t("dx.col.how"))
     for i, group in enumerate(GROUPS, 1):
-        rows = [(ctl.id, ctl.title.get(tx.lang), "; ".join(_references(ctl, d.regime)),
+        rows = [(ctl.id, ctl.title.get(tx.lang), "; ".join(_references(ctl, d.regime, level)),
                  _verdict(d.verdicts.get(ctl.id), tx), "") for ctl in by_group[group]]
         rows.append(("", tx.t("dx.plan.by_hand"), "", tx.t("dx.not_checked"), ""))
         b.add(Heading(tx.t(f"dx.group.{group}"), 3, b.lit(f"a.{i}.")),
@@ -253,10 +254,10 @@ def _security_plan(b: _B, d: DossierInput, level: int | None) -> None:
                 id="plan-management"))
 
 
-def _references(ctl: Control, regime: Regime) -> list[str]:
-    """The control's references in the regime's own standard (all of them when none is)."""
-    own = [r for r in ctl.references if r.startswith(regime.standard)]
-    return own or list(ctl.references)
+def _references(ctl: Control, regime: Regime, level: int | None) -> list[str]:
+    """The clauses of the regime's standard at the system's level for the control's requirement keys (from
+    the catalogue), then the control's other references."""
+    return list(citer_for(regime.id, regime.standard).citations(ctl.requirements, level) + ctl.references)
 
 
 def _verdict(v: str | None, tx: Texts) -> str:

@@ -1,4 +1,4 @@
-"""JSON: the results document ``secaudit/results/v1`` (schema in ``secaudit/schemas/results-v1.schema.json``).
+"""JSON: the results document ``secaudit/results/v2`` (schema in ``secaudit/schemas/results-v2.schema.json``).
 
 Language-neutral: messages stay catalog keys with their arguments, so ``secaudit report`` can
 re-read the document (:func:`secaudit.serialize.results_from_dict`) and render it in any language.

@@ -101,11 +101,11 @@ def artifact_location(inventory_file: str) -> dict[str, Any] | None:
     return {"uri": quote(rel), "uriBaseId": SRCROOT}
 
 
-def _rule(control: Control, lang: str) -> dict[str, Any]:
+def _rule(control: Control, lang: str, refs: list[str]) -> dict[str, Any]:
+    """A rule's help cites what its findings cite: the clauses of the levels of the systems it judged."""
     title = local(control.title, lang) or control.id
     remediation = local(control.remediation, lang)
     severity = Severity(control.severity)
-    refs = list(control.references)
     help_text = [remediation] if remediation else []
     help_md = [f"**{t('report.remediation', lang)}**", "", remediation] if remediation else []
     if refs:
@@ -245,7 +245,10 @@ def _rules(results: Results, reported: list[Any], lang: str) -> tuple[list[dict[
     for f in reported:
         if f.control_id not in controls and f.control_id not in rule_ids:
             rule_ids.append(f.control_id)   # a finding whose control metadata is missing still gets a rule
-    rules = [_rule(controls[cid], lang) if cid in controls
+    cited: dict[str, dict[str, None]] = {}
+    for f in results.findings:
+        cited.setdefault(f.control_id, {}).update(dict.fromkeys(f.references))
+    rules = [_rule(controls[cid], lang, list(cited.get(cid) or controls[cid].references)) if cid in controls
              else {"id": cid, "shortDescription": {"text": cid}} for cid in rule_ids]
     return rules, {cid: i for i, cid in enumerate(rule_ids)}
 

@@ -46,7 +46,7 @@ runs = Table(
     Column("systems_total", Integer, nullable=False),
     Column("systems_compliant", Integer, nullable=False),
     Column("findings_failed", Integer, nullable=False),
-    Column("document", LargeBinary, nullable=False),         # zlib(JSON secaudit/results/v1); findings in rows (0002)
+    Column("document", LargeBinary, nullable=False),         # zlib(JSON secaudit/results/v2); findings in rows (0002)
     Index("ix_runs_scope_started", "scope", "started_at"),
     Index("ix_runs_started", "started_at"),
 )

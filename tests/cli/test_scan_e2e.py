@@ -164,7 +164,7 @@ def test_json_and_sarif_validate_against_their_schemas(full):
 
     results_schema = published()           # the file, with run.only narrowed to the registered families
     data = json.loads((out / "report.json").read_text())
-    assert data["schema"] == "secaudit/results/v1"
+    assert data["schema"] == "secaudit/results/v2"
     jsonschema.validate(data, results_schema)
     sarif_schema = json.loads((ROOT / "tests/data/sarif-schema-2.1.0.json").read_text())
     sarif = json.loads((out / "report.sarif").read_text())

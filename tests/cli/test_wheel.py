@@ -111,7 +111,7 @@ def test_given_the_installed_command_when_scanning_a_real_server_then_every_form
     assert r.returncode == 0, r.stdout + r.stderr
     for name in ("report.html", "report.md", "report.txt", "report.json", "report.sarif", "report.xml", "report.csv"):
         assert (tmp_path / "out" / name).stat().st_size > 0, name
-    assert json.loads((tmp_path / "out" / "report.json").read_text())["schema"] == "secaudit/results/v1"
+    assert json.loads((tmp_path / "out" / "report.json").read_text())["schema"] == "secaudit/results/v2"
 
 
 def test_given_the_installed_command_then_secaudit_demo_starts_scans_and_stops_its_targets(installed, tmp_path):

@@ -16,7 +16,7 @@ def secaudit(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
 
 
 def by_check(doc: dict) -> dict[str, dict]:
-    """The findings of a results document (secaudit/results/v1) by the check of their control."""
+    """The findings of a results document (secaudit/results/v2) by the check of their control."""
     checks = {c["id"]: c["check"] for c in doc["controls"]}
     return {checks[f["control_id"]]: f for f in doc["findings"]}
 
@@ -26,7 +26,7 @@ def test_compliant_server_exits_0_with_every_control_passing(lab):
                  "--format", "json")
     assert r.returncode == 0, r.stdout + r.stderr
     doc = json.loads(r.stdout)
-    assert doc["schema"] == "secaudit/results/v1" and doc["run"]["profiles"] == ["mozilla-intermediate"]
+    assert doc["schema"] == "secaudit/results/v2" and doc["run"]["profiles"] == ["mozilla-intermediate"]
     assert {x["verdict"] for x in doc["findings"]} == {"pass"}
     assert doc["observations"][0]["facts"]["protocols"]["status"] == "measured"
 

@@ -25,7 +25,7 @@ def _errors(validator, doc):
 
 def test_given_the_canned_run_then_the_json_validates_and_reads_back_identical(results, validator):
     doc = json.loads(JsonFormat().render(results, "en"))
-    assert doc["schema"] == "secaudit/results/v1"
+    assert doc["schema"] == "secaudit/results/v2"
     assert _errors(validator, doc) == []
     assert results_from_dict(doc) == results
 
@@ -42,7 +42,7 @@ def test_json_is_language_neutral(results):
 @pytest.mark.parametrize("mutate, where", [
     (lambda d: d["findings"][0].update(verdict="passed"), "verdict"),
     (lambda d: d["findings"][0].update(severity="urgent"), "severity"),
-    (lambda d: d.update(schema="secaudit/results/v2"), "schema"),
+    (lambda d: d.update(schema="secaudit/results/v1"), "schema"),
     (lambda d: d["findings"][4].update(waiver=None), "waived without waiver"),
     (lambda d: d["systems"][0].update(required_level=7), "level"),
     (lambda d: d["run"].update(unexpected=1), "unknown key"),

@@ -35,5 +35,5 @@ def test_results_round_trip():
         expired_waivers=(waiver,),
     )
     data = json.loads(json.dumps(results_to_dict(results)))
-    assert data["schema"] == "secaudit/results/v1"
+    assert data["schema"] == "secaudit/results/v2"
     assert results_from_dict(data) == results

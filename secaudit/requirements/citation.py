@@ -1,0 +1,44 @@
+"""The clause a control cites, from the catalogue of the regime's standard at the system's level.
+
+A control names requirement keys (``requirements: [account.default-disabled]``); the clause printed for
+it is the one the catalogue gives that key at the level the system must meet (5.6.2.2 at level 3,
+6.6.2.2 at level 4). Without a catalogue for the regime, or without a level, or when the catalogue has no
+row for the key at that level, the citation names the standard and the key — never a clause guessed.
+Citations are language-neutral strings ("TCVN 14423:2026 5.6.2.2"), so stored results render in any language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from secaudit.requirements.catalogue import Catalogue, Row, find_catalogue
+
+
+@dataclass(frozen=True)
+class Citer:
+    standard: str                          # the regime's standard, named when no clause can be given
+    catalogue: Catalogue | None = None     # the catalogue of that standard, when secaudit ships one
+
+    def row(self, key: str, level: int | None) -> Row | None:
+        if self.catalogue is None or level is None:
+            return None
+        return self.catalogue.row(key, level)
+
+    def cite(self, key: str, level: int | None) -> str:
+        row = self.row(key, level)
+        if row is not None and self.catalogue is not None:
+            return f"{self.catalogue.standard} {row.clause}"
+        return f"{self.standard} [{key}]" if self.standard else f"[{key}]"
+
+    def citations(self, keys: Iterable[str], level: int | None) -> tuple[str, ...]:
+        """The citation of each key at ``level``, in the order given, each once."""
+        return tuple(dict.fromkeys(self.cite(k, level) for k in keys))
+
+
+NO_CITER = Citer("")
+
+
+def citer_for(regime_id: str, standard: str) -> Citer:
+    """The citer of a regime: its shipped catalogue when there is one, else its standard's name only."""
+    return Citer(standard, find_catalogue(regime_id))
