@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import click
 
 from secaudit.cli.classify import regime_option
@@ -23,6 +25,8 @@ FORMATS = ("text", "md", "html", "json", "csv", "xlsx")
               help="Use this stored run's findings (default: each system's newest stored run).")
 @click.option("--results", "results_file", default=None, metavar="FILE", type=click.Path(dir_okay=False, path_type=str),
               help="Use the findings of a results file (secaudit/results/v1) instead of the store.")
+@click.option("--date", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Assess as on this day: evidence valid then, scans stored by then (default: now).")
 @click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS),
               help="Output format (repeatable with --out; default text).")
 @click.option("-o", "--output", "out", default=None, metavar="FILE", help="Write to FILE instead of stdout.")
@@ -31,7 +35,8 @@ FORMATS = ("text", "md", "html", "json", "csv", "xlsx")
 @click.option("--fail-on-not-met", is_flag=True, help="Exit 1 when any requirement row is not met (for CI).")
 @lang_option
 def command(inventory: str, systems: tuple[str, ...], evidence: str | None, regime: str | None, db: str | None,
-            data_dir: str | None, run_id: str | None, results_file: str | None, formats: tuple[str, ...],
+            data_dir: str | None, run_id: str | None, results_file: str | None, on: dt.datetime | None,
+            formats: tuple[str, ...],
             out: str | None, out_dir: str | None, fail_on_not_met: bool) -> int:
     """Assess each system against every requirement of its level (TCVN 14423:2026 under Decree 331/2026,
     TCVN 11930:2017 under Decree 85/2016). A row's result is derived, never typed: met, partially met,
@@ -67,13 +72,14 @@ def command(inventory: str, systems: tuple[str, ...], evidence: str | None, regi
         raise InputError([Diagnostic("--run", 0, 0, "assess.run_and_results")])
     lang = current_lang()
     sources = Sources(results_file, run_id, db, data_dir)
+    now = dt.datetime.combine(on.date(), dt.time(23, 59, 59), dt.timezone.utc) if on else None
     if results_file:
-        assessment, _register = run_assessment(inventory, systems, evidence, regime, sources)
+        assessment, _register = run_assessment(inventory, systems, evidence, regime, sources, now=now)
     else:
         from secaudit.store import open_store
 
         with open_store(db, data_dir) as store:
-            assessment, register = run_assessment(inventory, systems, evidence, regime, sources, store=store)
+            assessment, register = run_assessment(inventory, systems, evidence, regime, sources, now=now, store=store)
             revision = store.save_register(register) if register is not None else None
             store.save_assessment(assessment, revision)       # history: what was assessed, when, on which evidence
     for fmt in fmts:

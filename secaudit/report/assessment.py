@@ -63,9 +63,12 @@ def evidence_line(e: EvidenceItem, lang: str) -> str:
 
 
 def needs(r: RowResult, lang: str) -> str:
-    """What would verify the row: its means, an attestation with the catalogue's hint."""
+    """What the row still needs: each means that did not pass (an attestation with the catalogue's hint)."""
     parts = []
-    for m in r.row.verify:
+    outcomes = [m.outcome for m in r.means] if len(r.means) == len(r.row.verify) else ["missing"] * len(r.row.verify)
+    for m, outcome in zip(r.row.verify, outcomes):
+        if outcome in ("pass", "not_applicable"):
+            continue
         if m.kind in ("scan", "host"):
             parts.append(f"{m.kind}:{m.control}")
         elif m.kind == "import":
@@ -80,8 +83,9 @@ def notes_of(r: RowResult, lang: str) -> list[str]:
     out = [m.render(lang) for m in r.notes]
     if r.reason:
         out.insert(0, t("assess.note.reason", lang, reason=r.reason))
-    if r.result.value in ("not_assessed", "partially_met") and r.row.verify:
-        out.append(t("assess.note.needs", lang, needs=needs(r, lang)))
+    missing = needs(r, lang) if r.result.value in ("not_assessed", "partially_met") else ""
+    if missing:
+        out.append(t("assess.note.needs", lang, needs=missing))
     return out
 
 

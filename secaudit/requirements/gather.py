@@ -45,13 +45,15 @@ def _from_record(r: FindingRecord, when: dt.datetime) -> ControlFinding:
     return ControlFinding(r.system_id, r.control_id, r.target, r.verdict, when, r.run_id, waiver)
 
 
-def findings_from_store(store: Any, systems: Collection[str], run_id: str | None = None) -> list[ControlFinding]:
-    """Findings of ``systems`` in the run ``run_id``, or in each system's newest stored run."""
+def findings_from_store(store: Any, systems: Collection[str], run_id: str | None = None,
+                        until: dt.date | None = None) -> list[ControlFinding]:
+    """Findings of ``systems`` in the run ``run_id``, or in each system's newest stored run (started on or
+    before ``until``)."""
     if run_id is not None:
         run = store.run(run_id)
         when = _when(run.started_at)
         return [_from_record(r, when) for r in store.findings(run_id) if r.system_id in systems]
-    latest = store.latest_per_system()
+    latest = store.latest_per_system(until=until)
     per_run: dict[str, set[str]] = {}
     started: dict[str, str] = {}
     for sid in systems:

@@ -48,27 +48,29 @@ def required_levels(inventory: Inventory, regime_id: str | None, systems: Sequen
     return [(a.system.id, a.system.name, a.required_level) for a in done]
 
 
-def gather_findings(sources: Sources, systems: Sequence[str], store: Any | None) -> list[ControlFinding]:
+def gather_findings(sources: Sources, systems: Sequence[str], store: Any | None,
+                    until: dt.date | None = None) -> list[ControlFinding]:
     if sources.results_file:
         from secaudit.results_file import load_results_file
 
         return findings_from_results(load_results_file(sources.results_file), set(systems))
     if store is None:
         return []
-    return findings_from_store(store, set(systems), sources.run_id)
+    return findings_from_store(store, set(systems), sources.run_id, until)
 
 
 def run_assessment(inventory_path: str, systems: Sequence[str] = (), evidence: str | None = None,
                    regime: str | None = None, sources: Sources = Sources(), imported: Iterable[EvidenceItem] = (),
                    now: dt.datetime | None = None, store: Any | None = None) -> tuple[Assessment, Register | None]:
     """The whole assessment; ``store`` (an open :class:`~secaudit.store.Store`) is read for findings."""
+    until = now.date() if now else None
     now = now or dt.datetime.now(dt.timezone.utc)
     inventory = load_inventory(inventory_path)
     reg = load_regime(regime)
     catalogue: Catalogue = catalogue_for_regime(reg.id)
     ids = check_systems(inventory, systems)
     register = load_register(evidence, catalogue.keys(), [s.id for s in inventory.systems]) if evidence else None
-    findings = gather_findings(sources, ids, store)
+    findings = gather_findings(sources, ids, store, until)
     index = index_evidence(findings, register, imported)
     results = assess_all(required_levels(inventory, regime, ids), reg.id, catalogue, index, now)
     return Assessment(results, now, inventory.source.file, inventory.digest,
