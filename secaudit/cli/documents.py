@@ -67,9 +67,10 @@ def annual_report_command(inventory: str, year: int | None, regime: str | None, 
                           data_dir: str | None, fmt: str, out: str | None) -> int:
     """Write the annual report on Form No. 08 of Decree 331/2026 ("V/v kết quả công tác bảo đảm an ninh
     mạng hệ thống thông tin"): the section-1 counts, the owner and the specialised security unit, the
-    12-column table of systems with the form's fixed values, and an appendix (Art. 16 grounds,
-    compliance per system from the latest run). Column 12 and the "assessed periodically" count come
-    from the audit history (--db). With --regime decree-85-2016 the same report uses that decree's terms.
+    12-column table of systems with the form's fixed values, and an appendix (Art. 16 grounds, the
+    network controls of each system in its latest scan, from the audit history --db). Column 12's
+    "Periodic" and the "assessed periodically" count are left for the owner: a network scan is not the
+    periodic assessment. With --regime decree-85-2016 the same report uses that decree's terms.
 
     \b
     Exit status: 0 written; 2 input error (inventory, regime, store, missing tool for docx/pdf).
@@ -106,8 +107,9 @@ def annual_report_command(inventory: str, year: int | None, regime: str | None, 
 def status_command(inventory: str, regime: str | None, db: str | None, data_dir: str | None,
                    on: dt.datetime | None, fmt: str, out: str | None) -> int:
     """The classification programme at a glance, for a director: of N systems, how many are
-    classified, have a dossier, are appraised, approved, assessed on time and compliant at their
-    level in their latest run, and which systems hold the organisation back, with what each lacks.
+    classified, have a dossier, are appraised, approved, scanned on time and pass the network
+    controls of their level in their latest scan, and which systems hold the organisation back,
+    with what each lacks. A scan is one part of an assessment: it never says a level is met.
 
     \b
     Exit status: 0 shown; 2 input error (inventory, regime, store).

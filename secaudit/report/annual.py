@@ -96,9 +96,9 @@ def system_row(n: int, s: SystemStanding, inventory: Inventory, w: Words) -> tup
     """One row of section 3: the twelve columns of Form 08."""
     a = s.approval
     approved = s.approved
+    # "Periodic" is the Art. 27 assessment (compliance, hardening, penetration testing, source code): a network
+    # scan within its cadence is not one, so the column is left for the owner (annual.notes says why).
     assessed = [w("annual.assessed.before_use")] if a.assessed_before_use else []
-    if s.periodic:
-        assessed.append(w("annual.assessed.periodic"))
     level = str(s.level) if s.level is not None else w("annual.level_undetermined")
     return (
         str(n), s.system.name, s.system.owner or owner_name(inventory), s.system.operator, level,
@@ -122,7 +122,7 @@ def _section1(p: Programme, w: Words) -> list[Any]:
         when = w.date(expected)
     items = (w("annual.s1.total", n=len(p.systems)), w("annual.s1.classified", n=p.count("classified")),
              w("annual.s1.dossiers", n=p.count("dossier_built")), w("annual.s1.appraised", n=p.count("appraised")),
-             w("annual.s1.approved", n=p.count("approved")), w("annual.s1.periodic", n=p.approved_periodic),
+             w("annual.s1.approved", n=p.count("approved")), w("annual.s1.periodic", n=w("doc.blank")),
              w("annual.s1.expected", date=when))
     return [Heading(w("annual.s1"), 1, w.lit("1.")), Bullets(items)]
 

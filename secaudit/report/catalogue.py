@@ -11,7 +11,7 @@ import csv
 import io
 import json
 import textwrap
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from secaudit.i18n import t
 from secaudit.report.escape import csv_cell, markdown_text, strip_controls
@@ -53,19 +53,23 @@ def _counts(rows: Sequence[Row]) -> dict[str, int]:
 
 
 def render_json(cat: Catalogue, regime: str, levels: Sequence[int], lang: str) -> str:
-    groups = {g.id: g for g in cat.groups}
     out = {
         "schema": JSON_SCHEMA_ID, "lang": lang, "regime": regime,
         "catalogue": {"id": cat.id, "standard": cat.standard, "title": {"en": cat.title.en, "vi": cat.title.vi},
                       "sources": [dict(s) for s in cat.sources]},
         "levels": [{
             "level": lvl, "section": cat.sections.get(lvl, ""), "counts": _counts(cat.rows(lvl)),
-            "rows": [{"key": r.key, "clause": r.clause, "group": r.group, "group_number": groups[r.group].number,
+            "rows": [{"key": r.key, "clause": r.clause, "group": r.group, "group_number": cat.group_number(r),
                       "kind": r.kind, "text": {"en": r.text.en, "vi": r.text.vi}, "params": dict(r.params),
                       "verify": [means_json(m) for m in r.verify]} for r in cat.rows(lvl)],
         } for lvl in levels],
     }
     return json.dumps(out, ensure_ascii=False, indent=2) + "\n"
+
+
+def _sources(cat: Catalogue, levels: Sequence[int]) -> list[Mapping[str, Any]]:
+    """The sources of the levels listed."""
+    return [s for s in cat.sources if set(s.get("levels") or ()) & set(levels)]
 
 
 def _heading(cat: Catalogue, lvl: int, lang: str) -> str:
@@ -76,9 +80,9 @@ def _heading(cat: Catalogue, lvl: int, lang: str) -> str:
 
 def render_text(cat: Catalogue, regime: str, levels: Sequence[int], lang: str) -> str:
     clean: Callable[[object], str] = lambda v: strip_controls(v, one_line=True)   # noqa: E731
-    lines = textwrap.wrap(clean(f"{cat.standard}: {cat.title.get(lang)}"), WIDTH)
+    lines = textwrap.wrap(clean(cat.title.get(lang)), WIDTH)
     lines += textwrap.wrap(clean(t("catalogue.list.regime", lang, regime=regime)), WIDTH)
-    for s in cat.sources:
+    for s in _sources(cat, levels):
         lines += textwrap.wrap(clean(t("catalogue.list.source", lang, levels=", ".join(map(str, s["levels"])),
                                        source=s["source"])), WIDTH, subsequent_indent="    ")
     indent = " " * 13
@@ -89,7 +93,7 @@ def render_text(cat: Catalogue, regime: str, levels: Sequence[int], lang: str) -
             if r.group != group:
                 group = r.group
                 g = cat.group(group)
-                name = f"{cat.sections.get(lvl, '')}.{g.number} {g.title.get(lang)}" if g else group
+                name = f"{cat.sections.get(lvl, '')}.{cat.group_number(r)} {g.title.get(lang) if g else group}"
                 lines += [""] + textwrap.wrap(clean(name), WIDTH)
             kind = t("catalogue.kind." + r.kind, lang)
             lines += textwrap.wrap(clean(f"  {r.clause:<10} {r.key}  [{kind}]"), WIDTH, subsequent_indent=indent)
@@ -101,8 +105,8 @@ def render_text(cat: Catalogue, regime: str, levels: Sequence[int], lang: str) -
 
 def render_md(cat: Catalogue, regime: str, levels: Sequence[int], lang: str) -> str:
     md = markdown_text
-    out = [f"# {md(cat.standard)}: {md(cat.title.get(lang))}", "", md(t("catalogue.list.regime", lang, regime=regime))]
-    for s in cat.sources:
+    out = [f"# {md(cat.title.get(lang))}", "", md(t("catalogue.list.regime", lang, regime=regime))]
+    for s in _sources(cat, levels):
         out += ["", "- " + md(t("catalogue.list.source", lang, levels=", ".join(map(str, s["levels"])),
                                 source=s["source"]))]
     head = [t(f"catalogue.column.{c}", lang) for c in ("clause", "key", "kind", "text", "verify")]

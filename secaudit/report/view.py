@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
 
 from secaudit.i18n import catalog, t
 from secaudit.model import Control, Finding, LocalText, Results, Severity, SystemResult, Verdict
+from secaudit.requirements.catalogue import Catalogue, find_catalogue
 
 SEVERITIES: tuple[Severity, ...] = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO)
 VERDICTS: tuple[Verdict, ...] = (Verdict.FAIL, Verdict.ERROR, Verdict.WAIVED, Verdict.PASS, Verdict.NOT_APPLICABLE)
@@ -21,7 +22,8 @@ _VERDICT_ORDER = {v: i for i, v in enumerate(VERDICTS)}
 STATUS_NON_COMPLIANT = "non_compliant"   # a control of the required level fails
 STATUS_UNVERIFIED = "unverified"         # nothing fails, but scan errors left controls without a verdict
 STATUS_UNDETERMINED = "undetermined"     # the required level could not be decided (facts missing)
-STATUS_COMPLIANT = "compliant"
+STATUS_COMPLIANT = "compliant"          # every network control of the required level passes (not the level:
+                                         # only `secaudit assess` says a level is met; reports never say so)
 STATUSES = (STATUS_NON_COMPLIANT, STATUS_UNVERIFIED, STATUS_UNDETERMINED, STATUS_COMPLIANT)
 
 
@@ -108,6 +110,7 @@ class SystemView:
     compliance: float | None                # (pass + waived) / judged findings, None when nothing was judged
     notes: tuple[str, ...]
     top_failures: tuple[FixItem, ...]
+    network: "NetworkScope | None" = None   # what the scan covered of the system's level
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,47 @@ class ReportView:
     def attention(self) -> tuple[FindingView, ...]:
         """Findings someone must look at: failed, errors, waived."""
         return tuple(f for f in self.findings if f.verdict in (Verdict.FAIL, Verdict.ERROR, Verdict.WAIVED))
+
+
+@dataclass(frozen=True)
+class NetworkScope:
+    """What a scan says about a system, and no more: how many of its network controls pass, and how many
+    of its level's requirement rows those controls evidence (the rest need ``secaudit assess``)."""
+
+    controls_passed: int                    # every finding passes or is waived (at least one judged)
+    controls_total: int                     # network controls with a finding for the system
+    controls_na: int                        # controls with nothing to judge (every finding not applicable)
+    standard: str = ""
+    level: int | None = None
+    level_rows: int | None = None           # rows of the level in the standard's catalogue (None: no catalogue)
+    rows_evidenced: int = 0                 # rows some judged network control evidences
+
+    def lines(self, lang: str) -> tuple[str, ...]:
+        out = [t("report.scope.network", lang, passed=self.controls_passed, total=self.controls_total,
+                 na=self.controls_na)]
+        if self.level_rows:
+            out.append(t("report.scope.level", lang, level=self.level, rows=self.level_rows, standard=self.standard,
+                         evidenced=self.rows_evidenced))
+        return tuple(out)
+
+
+def network_scope(result: SystemResult, findings: Sequence[Finding], controls: Mapping[str, Control],
+                  catalogue: Catalogue | None) -> NetworkScope:
+    by_control: dict[str, list[Verdict]] = defaultdict(list)
+    for f in findings:
+        by_control[f.control_id].append(Verdict(f.verdict))
+    good = {Verdict.PASS, Verdict.WAIVED}
+    passed = sum(1 for vs in by_control.values()
+                 if any(v in good for v in vs) and all(v in good or v is Verdict.NOT_APPLICABLE for v in vs))
+    na = sum(1 for vs in by_control.values() if all(v is Verdict.NOT_APPLICABLE for v in vs))
+    level = None if result.deciding.startswith("--profile") else result.required_level
+    if catalogue is None or level is None or not catalogue.rows(level):
+        return NetworkScope(passed, len(by_control), na)
+    judged = {cid for cid, vs in by_control.items() if any(v is not Verdict.NOT_APPLICABLE for v in vs)}
+    keys = {k for cid in judged if cid in controls for k in controls[cid].requirements}
+    rows = catalogue.rows(level)
+    return NetworkScope(passed, len(by_control), na, catalogue.standard, level, len(rows),
+                        sum(1 for r in rows if r.key in keys))
 
 
 def control_index(results: Results) -> dict[str, Control]:
@@ -221,6 +265,7 @@ def build_view(results: Results, lang: str) -> ReportView:
     for fv in findings:
         by_system[fv.finding.system_id].append(fv)
     systems = []
+    catalogue = find_catalogue(results.run.regime) if results.run.regime else None
     for sr in results.systems:
         own = by_system.get(sr.system_id, [])
         counts = count_verdicts(fv.finding for fv in own)
@@ -232,6 +277,7 @@ def build_view(results: Results, lang: str) -> ReportView:
             compliance=compliance_ratio(counts),
             notes=tuple(n.render(lang) for n in sr.notes),
             top_failures=fix_items(own)[:5],
+            network=network_scope(sr, [fv.finding for fv in own], controls, catalogue),
         ))
 
     statuses = [s.status for s in systems]

@@ -4,8 +4,8 @@ A catalogue file lists the standard's groups and its requirements. A requirement
 same across levels and, for each level where it applies, the clause number at that level, the thresholds
 (``params``) that fill the ``{placeholders}`` of its text, and how it can be verified. Loading checks the
 published schema (``secaudit/schemas/requirements.schema.json``) and then what a schema cannot say: level
-keys, unknown groups, duplicate keys and clauses, a clause outside its level's section, a placeholder with
-no parameter. Every problem is reported at file:line:col. The module is pure: files in, frozen data out.
+keys, unknown groups, duplicate keys, a clause outside its level's section, a placeholder with no
+parameter. Several keys may share one clause (a clause holding several duties). Every problem is reported at file:line:col. The module is pure: files in, frozen data out.
 """
 
 from __future__ import annotations
@@ -88,6 +88,11 @@ class Catalogue:
 
     def levels(self) -> tuple[int, ...]:
         return tuple(sorted(self.sections))
+
+    def group_number(self, row: Row) -> int:
+        """The group's number at the row's level, from its clause (groups are ordered differently per level)."""
+        parts = row.clause.split(" ")[0].split(".")
+        return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
 
     def group(self, group_id: str) -> Group | None:
         for g in self.groups:
@@ -241,7 +246,6 @@ def _rows(doc: YamlDoc, sections: Mapping[int, str], groups: set[str],
           problems: list[Diagnostic]) -> dict[int, list[Row]]:
     by_level: dict[int, list[Row]] = {lvl: [] for lvl in sections}
     keys: dict[str, int] = {}
-    clauses: dict[tuple[int, str], str] = {}
     for i, req in enumerate(doc.value["requirements"]):
         base = ("requirements", i)
         key = req["key"]
@@ -258,14 +262,8 @@ def _rows(doc: YamlDoc, sections: Mapping[int, str], groups: set[str],
             if level is None:
                 continue
             row = _row(doc, base, req, level, at, sections, problems)
-            if row is None:
-                continue
-            other = clauses.get((level, row.clause))
-            if other is not None:
-                problems.append(doc.diag(base + ("levels", lvl_key, "clause"), "catalogue.duplicate_clause",
-                                         clause=row.clause, level=level, other=other))
-            clauses.setdefault((level, row.clause), key)
-            by_level[level].append(row)
+            if row is not None:              # one clause may hold several duties: several keys share it
+                by_level[level].append(row)
     return by_level
 
 

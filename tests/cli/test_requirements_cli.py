@@ -83,3 +83,18 @@ def test_given_a_broken_catalogue_or_unknown_regime_then_exit_2_naming_the_place
     assert r.returncode == 2 and f"{bad}:{line}:19: clause 5.6.2.3 is not in section 6" in r.stderr
     r = run("--regime", "decree-99")
     assert r.returncode == 2 and "decree-99" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_given_the_shipped_tcvn_14423_catalogue_then_every_level_has_its_row_count_and_section():
+    r = run("--format", "json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["regime"] == "decree-331-2026" and doc["catalogue"]["standard"] == "TCVN 14423:2026"
+    counts = {lvl["level"]: lvl["counts"]["rows"] for lvl in doc["levels"]}
+    assert counts == {1: 111, 2: 129, 3: 195, 4: 273, 5: 288}
+    for lvl in doc["levels"]:
+        section = str(lvl["level"] + 2)
+        assert lvl["section"] == section
+        for row in lvl["rows"]:
+            assert row["clause"].startswith(section + ".") and row["text"]["en"] and row["text"]["vi"]
+            assert row["kind"] in ("technical", "management") and row["verify"] and row["key"]

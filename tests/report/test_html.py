@@ -98,11 +98,11 @@ def test_first_screen_shows_systems_levels_status_and_what_to_fix_first(rendered
     for s in results.systems:
         assert s.name in overview
     if lang == "en":
-        assert "Required level" in text and "Achieved level" in text and "What to fix first" in text
-        assert "Not compliant" in text and "Not verified (scan errors or nothing to check)" in text and "Level undetermined" in text
+        assert "Required level" in text and "Network controls met to level" in text and "What to fix first" in text
+        assert "Network controls fail" in text and "Not verified (scan errors or nothing to check)" in text and "Level undetermined" in text
     else:
-        assert "Cấp độ yêu cầu" in text and "Cấp độ đạt được" in text and "Cần khắc phục trước" in text
-        assert "Không đạt yêu cầu" in text and "Chưa xác định được cấp độ" in text
+        assert "Cấp độ yêu cầu" in text and "Biện pháp qua mạng đáp ứng tới cấp" in text and "Cần khắc phục trước" in text
+        assert "Có biện pháp qua mạng không đạt" in text and "Chưa xác định được cấp độ" in text
     fix = overview[overview.index('id="fix-first"'):]
     order = [fix.index(c) for c in ("CERT-VALID-01", "TLS-PROTO-01", "PORTS-EXPOSED-01")]
     assert order == sorted(order)      # critical, then high, then medium

@@ -19,20 +19,23 @@ def test_per_system_levels_counts_and_top_failures_then_totals_last(results):
     text = TextSummaryFormat().render(results, "en")
     lines = text.splitlines()
     portal = lines.index("Cổng dịch vụ công (portal)")
-    assert lines[portal + 1] == "  required level 3, achieved none — NOT COMPLIANT"
-    assert lines[portal + 2].startswith("  3 failed, 0 error(s), 0 waived, 1 passed")
-    assert lines[portal + 3].startswith("  [critical] CERT-VALID-01")
-    assert lines[portal + 4].startswith("  [high] TLS-PROTO-01")
-    assert "achieved 2 — COMPLIANT" in text and "NOT VERIFIED" in text
-    assert lines[-3] == "Overall status: NOT COMPLIANT"
-    assert lines[-2] == "Failed by severity: critical 1, high 1, medium 2"
-    assert lines[-1] == "Total: 1/4 systems compliant · 4 failed · 1 error(s) · 1 waived · 2 passed"
+    assert lines[portal + 1] == "  required level 3, network controls met to level none"
+    assert lines[portal + 2] == "  NETWORK CONTROLS FAIL"
+    assert lines[portal + 3].startswith("  3 failed, 0 error(s), 0 waived, 1 passed")
+    assert lines[portal + 4] == "  network controls: 1/4 pass (0 not applicable)"
+    assert lines[portal + 5].startswith("  [critical] CERT-VALID-01")
+    assert lines[portal + 6].startswith("  [high] TLS-PROTO-01")
+    assert "network controls met to level 2\n  NETWORK CONTROLS PASS" in text and "NOT VERIFIED" in text
+    assert lines[-4] == "Overall status: NETWORK CONTROLS FAIL"
+    assert lines[-3] == "Failed by severity: critical 1, high 1, medium 2"
+    assert lines[-2:] == ["Total: 1/4 systems pass every network control · 4 failed · 1 error(s) · 1 waived",
+                          "· 2 passed"]
 
 
 def test_vietnamese_summary(results):
     text = TextSummaryFormat().render(results, "vi")
-    assert "cấp độ yêu cầu 3, đạt được chưa đạt cấp nào — KHÔNG ĐẠT YÊU CẦU" in text
-    assert text.splitlines()[-1] == "Tổng: 1/4 hệ thống đạt · 4 không đạt · 1 lỗi · 1 miễn trừ · 2 đạt"
+    assert "cấp độ yêu cầu 3, biện pháp qua mạng đáp ứng tới cấp: chưa có\n  CÓ BIỆN PHÁP QUA MẠNG KHÔNG ĐẠT" in text
+    assert text.splitlines()[-2] == "Tổng: 1/4 hệ thống đạt mọi biện pháp qua mạng · 4 không đạt · 1 lỗi · 1 miễn trừ"
 
 
 def test_incomplete_run_is_flagged_first(incomplete_results):

@@ -110,10 +110,10 @@ def test_a_duplicate_level_in_a_row_is_reported_by_the_yaml_reader():
     assert problems(text)[0][0] == line_of(text, '3: {clause: "5.1.2.8"}')
 
 
-def test_two_rows_with_one_clause_at_one_level_is_an_error():
-    text = edited('3: {clause: "5.1.2.9"}', '3: {clause: "5.6.2.2"}')
-    last = max(i for i, line in enumerate(text.splitlines(), 1) if '3: {clause: "5.6.2.2"}' in line)
-    assert problems(text) == [(last, 19, "catalogue.duplicate_clause")]
+def test_two_keys_may_share_a_clause_at_one_level():
+    cat = parse_catalogue(edited('3: {clause: "5.1.2.9"}', '3: {clause: "5.6.2.2"}'), "<t>")
+    assert [r.key for r in cat.rows(3) if r.clause == "5.6.2.2"] == ["account.default-disabled", "risk.register"]
+    assert cat.group_number(cat.row("risk.register", 3)) == 6 and cat.group_number(cat.row("risk.review", 1)) == 1
 
 
 def test_schema_errors_carry_positions_and_suggestions():
