@@ -16,6 +16,7 @@ import datetime as dt
 import os
 import random
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -37,6 +38,14 @@ XLSX_TARGET_S = 10.0
 
 
 def peak_rss_mib() -> float:
+    """This process's peak resident set (VmHWM: unlike ru_maxrss, not inherited from the parent across exec)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -92,52 +101,72 @@ def register_yaml(register: Register) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _assessment(args: argparse.Namespace):
+    catalogue = catalogue_for_regime(args.regime)
+    systems, findings, register, imported = generate(catalogue, args.systems, args.evidence)
+    return catalogue, systems, findings, register, imported
+
+
+def xlsx_phase(args: argparse.Namespace) -> int:
+    """In its own process, so that its peak RSS is the workbook's alone (plus the assessment it renders)."""
+    catalogue, systems, findings, register, imported = _assessment(args)
+    result = assess_all(systems, args.regime, catalogue, index_evidence(findings, register, imported), NOW)
+    a = Assessment(result, NOW, "bench.yaml", "sha256:bench", "bench.yaml", "sha256:bench", "Benchmark")
+    before = peak_rss_mib()
+    t0, c0 = time.perf_counter(), time.process_time()
+    data = render_xlsx(a, "vi")
+    xlsx_s, xlsx_cpu = time.perf_counter() - t0, time.process_time() - c0
+    rows = sum(len(s.rows) for s in result)
+    print(f"xlsx of {len(result)} systems ({rows} rows, {len(result) + 1} sheets): {xlsx_s:.2f} s ({xlsx_cpu:.2f} s CPU) "
+          f"(target < {XLSX_TARGET_S:.0f} s), {len(data) / 1e6:.1f} MB; peak RSS {peak_rss_mib():.0f} MiB "
+          f"({before:.0f} MiB before rendering)")
+    return 0 if xlsx_s < XLSX_TARGET_S else 1
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--systems", type=int, default=1000)
     ap.add_argument("--evidence", type=int, default=50_000)
     ap.add_argument("--regime", default="decree-331-2026")
+    ap.add_argument("--phase", choices=("all", "xlsx"), default="all", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    catalogue = catalogue_for_regime(args.regime)
-    systems, findings, register, imported = generate(catalogue, args.systems, args.evidence)
+    if args.phase == "xlsx":
+        return xlsx_phase(args)
+    catalogue, systems, findings, register, imported = _assessment(args)
     total_rows = sum(len(catalogue.rows(lv)) for _, _, lv in systems)
     print(f"{catalogue.standard}: {args.systems} systems (levels "
           f"{sorted({lv for _, _, lv in systems})}), {total_rows} requirement rows; evidence: {len(findings)} findings, "
           f"{len(register.entries)} register entries, {len(imported)} imported items")
-    best = float("inf")
+    best = best_cpu = float("inf")
     result = ()
     for _ in range(3):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         index = index_evidence(findings, register, imported)
         result = assess_all(systems, args.regime, catalogue, index, NOW)
-        best = min(best, time.perf_counter() - t0)
-    counts = {}
+        best, best_cpu = min(best, time.perf_counter() - t0), min(best_cpu, time.process_time() - c0)
+    counts: dict[str, int] = {}
     for s in result:
         for k, v in s.overall.counts.items():
             counts[k] = counts.get(k, 0) + v
-    print(f"assess (index + judge every row): {best:.2f} s best of 3 (target < {ASSESS_TARGET_S:.0f} s); "
+    print(f"assess (index + judge every row): {best:.2f} s ({best_cpu:.2f} s CPU) best of 3 "
+          f"(target < {ASSESS_TARGET_S:.0f} s); "
           f"results {counts}; peak RSS {peak_rss_mib():.0f} MiB")
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "evidence.yaml")
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(register_yaml(register))
-        keys = catalogue.keys()
-        ids = [s[0] for s in systems]
         t0 = time.perf_counter()
-        loaded = load_register(path, keys, ids)
+        loaded = load_register(path, catalogue.keys(), [s[0] for s in systems])
         load_s = time.perf_counter() - t0
-    print(f"load a register of {len(loaded.entries)} entries from YAML: "
-          f"{load_s:.2f} s (not part of the target; peak RSS {peak_rss_mib():.0f} MiB)")
+    print(f"load a register of {len(loaded.entries)} entries from YAML: {load_s:.2f} s (not part of the target)")
     a = Assessment(result, NOW, "bench.yaml", "sha256:bench", "bench.yaml", "sha256:bench", "Benchmark")
     t0 = time.perf_counter()
     js = render_json(a, "vi")
-    print(f"json: {time.perf_counter() - t0:.2f} s, {len(js) / 1e6:.0f} MB")
-    t0 = time.perf_counter()
-    data = render_xlsx(a, "vi")
-    xlsx_s = time.perf_counter() - t0
-    print(f"xlsx of {len(result)} systems ({total_rows} rows): {xlsx_s:.2f} s (target < {XLSX_TARGET_S:.0f} s), "
-          f"{len(data) / 1e6:.1f} MB; peak RSS {peak_rss_mib():.0f} MiB")
-    ok = best < ASSESS_TARGET_S and xlsx_s < XLSX_TARGET_S
+    print(f"json: {time.perf_counter() - t0:.2f} s, {len(js) / 1e6:.0f} MB; peak RSS {peak_rss_mib():.0f} MiB")
+    del js
+    xlsx_rc = subprocess.run([sys.executable, os.path.abspath(__file__), "--phase", "xlsx", "--systems",
+                              str(args.systems), "--evidence", str(args.evidence), "--regime", args.regime]).returncode
+    ok = best < ASSESS_TARGET_S and xlsx_rc == 0
     print("targets met" if ok else "TARGET MISSED")
     return 0 if ok else 1
 

@@ -179,9 +179,10 @@ def render_csv(a: Assessment, lang: str) -> str:
 # ------------------------------------------------------------------------------------------ xlsx
 
 SHEET_COLUMNS = ("clause", "requirement", "result", "evidence", "notes", "officer", "evidence_date", "valid_until",
-                 "group", "key")
+                 "key")
 SHEET_WIDTHS = {"clause": 12, "requirement": 60, "result": 16, "evidence": 60, "notes": 45, "officer": 28,
-                "evidence_date": 14, "valid_until": 14, "group": 28, "key": 30}
+                "evidence_date": 14, "valid_until": 14, "key": 30}
+WRAPPED = frozenset({"requirement", "evidence", "notes"})      # long text: wrapped, the other columns one line
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\']")
 
 
@@ -211,13 +212,13 @@ def render_xlsx(a: Assessment, lang: str) -> bytes:
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="DDE7F0")
     wrap = Alignment(wrap_text=True, vertical="top")
-    top = Alignment(vertical="top")
+    head_wrap = Alignment(wrap_text=True, vertical="center")
 
     def head(ws: Any, names: list[str]) -> list[Any]:
         cells = []
         for name in names:
             c = WriteOnlyCell(ws, _cell(name))
-            c.font, c.fill, c.alignment = bold, fill, wrap
+            c.font, c.fill, c.alignment = bold, fill, head_wrap
             cells.append(c)
         return cells
 
@@ -226,11 +227,12 @@ def render_xlsx(a: Assessment, lang: str) -> bytes:
         c.number_format = "0%"
         return c
 
+    cache: dict[Any, Any] = {}
     used: set[str] = set()
     summary = wb.create_sheet(sheet_title(t("assess.sheet.summary", lang), used))
     groups = _summary_groups(a)
     names = [t(f"assess.summary.{c}", lang) for c in ("system", "name", "level", "standard")]
-    names += [f"{g[1]}. {g[2].get(lang)}" for g in groups]
+    names += [g[2].get(lang) for g in groups]       # numbered per level in each system's sheet, not here
     names += [t(f"assess.summary.{c}", lang) for c in ("overall", "assessed", "rows", "verdict", "sheet")]
     widths = [18, 36, 8, 18] + [14] * len(groups) + [12, 12, 8, 60, 20]
     for i, w in enumerate(widths, 1):
@@ -253,35 +255,55 @@ def render_xlsx(a: Assessment, lang: str) -> bytes:
         ws.freeze_panes = "C2"
         ws.auto_filter.ref = f"A1:{get_column_letter(len(SHEET_COLUMNS))}{len(s.rows) + 1}"
         ws.append(head(ws, header(lang)))
-        group_titles = {g.id: g.title.get(lang) for g in _groups_of(s)}
-        # One styled cell per column, its value set for each row: ``append`` writes a row's cells before it
-        # returns, so a column's cell can carry the next row's value (styles are not rebuilt 200 times a sheet).
-        columns = [WriteOnlyCell(ws) for _ in SHEET_COLUMNS]
-        for i, c in enumerate(columns):
-            c.alignment = wrap if i in (1, 3, 4) else top
-        for r in s.rows:
-            values = (r.row.clause, r.row.text.get(lang), result_label(r.result.value, lang),
-                      "\n".join(evidence_line(e, lang) for e in r.evidence), "\n".join(notes_of(r, lang)),
-                      r.officer, _date(r.evidence_date), _date(r.valid_until),
-                      group_titles.get(r.row.group, r.row.group), r.row.key)
-            for c, v in zip(columns, values):
-                c.value = _cell(v)
-            ws.append(columns)
+        # The wrapped columns reuse one styled cell each, its value set for each row (``append`` writes a row
+        # before it returns); the others are plain values, and an empty value writes no cell at all.
+        wrapped = {i: WriteOnlyCell(ws) for i, c in enumerate(SHEET_COLUMNS) if c in WRAPPED}
+        for c in wrapped.values():
+            c.alignment = wrap
+        for values in sheet_rows(s, lang, cache):
+            row = []
+            for i, text in enumerate(values):
+                if text and i in wrapped:
+                    wrapped[i].value = text
+                    row.append(wrapped[i])
+                else:
+                    row.append(text)
+            ws.append(row)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
 
 
-def _groups_of(s: SystemAssessment) -> list[Any]:
-    return [g.group for g in s.groups]
+def sheet_rows(s: SystemAssessment, lang: str, cache: dict[Any, Any]) -> Iterable[tuple[str | None, ...]]:
+    """The cells of each row of a system's sheet, escaped (None: empty). What is the same for many systems (a
+    row's text, the notes of a row without evidence) is escaped once, in ``cache``."""
+    for r in s.rows:
+        key = ("row", id(r.row))
+        fixed = cache.get(key)
+        if fixed is None:
+            fixed = cache[key] = (_cell(r.row.clause), _cell(r.row.text.get(lang)), _cell(r.row.key))
+        label = cache.get(r.result)
+        if label is None:
+            label = cache[r.result] = _cell(result_label(r.result.value, lang))
+        if r.evidence or r.reason:
+            evidence = _cell("\n".join(evidence_line(e, lang) for e in r.evidence)) if r.evidence else None
+            notes = _cell("\n".join(notes_of(r, lang))) or None
+        else:                                  # nothing found for the row: its notes depend on the row alone
+            nkey = ("notes", id(r.row), id(r.means), id(r.notes), r.result)
+            if nkey not in cache:
+                cache[nkey] = (r, _cell("\n".join(notes_of(r, lang))) or None)   # r keeps the ids alive
+            evidence, notes = None, cache[nkey][1]
+        yield (fixed[0], fixed[1], label, evidence, notes, _cell(r.officer) or None, _date(r.evidence_date),
+               _date(r.valid_until), fixed[2])
 
 
 def _summary_groups(a: Assessment) -> list[tuple[str, int, Any]]:
+    """Every group some system has, in the order of its first system that has it."""
     seen: dict[str, tuple[str, int, Any]] = {}
     for s in a.systems:
         for g in s.groups:
-            seen.setdefault(g.group.id, (g.group.id, g.group.number, g.group.title))
-    return sorted(seen.values(), key=lambda g: g[1])
+            seen.setdefault(g.group.id, (g.group.id, len(seen), g.group.title))
+    return list(seen.values())
 
 
 # ------------------------------------------------------------------------------------------ text, md, html

@@ -22,6 +22,7 @@ that apply to no endpoint of the system).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
@@ -191,9 +192,32 @@ def _attest_means(row: Row, means: Means, system: str, entry: RegisterEntry | No
 
 # ------------------------------------------------------------------------------------------ rows
 
+_NO_MEANS = (Message("assess.note.no_means"),)
 
-def judge_row(row: Row, system: str, index: EvidenceIndex, now: dt.datetime) -> RowResult:
-    """The derived result of one row for one system."""
+
+def _nothing_for(row: Row, system: str, index: EvidenceIndex) -> bool:
+    """No evidence of any kind for the row and system (most rows of a young register): nothing to judge."""
+    if index.entries(system, row.key) or (system, row.key) in index.imported:
+        return False
+    return not any((system, m.control) in index.findings for m in row.verify if m.control)
+
+
+def _missing(row: Row) -> tuple[MeansResult, ...]:
+    return tuple(MeansResult(f"{m.kind}:{m.control}" if m.control else
+                             f"import:{m.tool}" if m.kind == "import" else "attest", "missing")
+                 for m in row.verify if m.kind in ("scan", "host", "import", "attest"))
+
+
+def judge_row(row: Row, system: str, index: EvidenceIndex, now: dt.datetime,
+              missing: dict[int, tuple[MeansResult, ...]] | None = None) -> RowResult:
+    """The derived result of one row for one system (``missing``: a cache of the rows' all-missing means)."""
+    if _nothing_for(row, system, index):
+        if missing is None:
+            return RowResult(row, Result.NOT_ASSESSED, _missing(row), _NO_MEANS if not row.verify else ())
+        means = missing.get(id(row))
+        if means is None:
+            means = missing[id(row)] = _missing(row)
+        return RowResult(row, Result.NOT_ASSESSED, means, _NO_MEANS if not row.verify else ())
     entry = newest_entry(index.entries(system, row.key))
     means_results: list[MeansResult] = []
     for m in row.verify:
@@ -249,21 +273,25 @@ def judge_row(row: Row, system: str, index: EvidenceIndex, now: dt.datetime) -> 
 
 
 def assess_system(system_id: str, name: str, level: int | None, regime: str, catalogue: Catalogue,
-                  index: EvidenceIndex, now: dt.datetime) -> SystemAssessment:
+                  index: EvidenceIndex, now: dt.datetime,
+                  missing: dict[int, tuple[MeansResult, ...]] | None = None) -> SystemAssessment:
     """Every row of ``level`` in ``catalogue``, judged for one system at ``now``."""
     notes: list[Message] = []
     if level is None:
         notes.append(Message("assess.note.level_undetermined"))
         rows: tuple[RowResult, ...] = ()
     else:
-        rows = tuple(judge_row(r, system_id, index, now) for r in catalogue.rows(level))
+        rows = tuple(judge_row(r, system_id, index, now, missing) for r in catalogue.rows(level))
         if not rows:
             notes.append(Message("assess.note.level_missing", {"level": level, "standard": catalogue.standard}))
-    groups = []
-    for g in sorted(catalogue.groups, key=lambda g: g.number):
-        results = [r.result for r in rows if r.row.group == g.id]
-        if results:
-            groups.append(GroupScore(g, score(results)))
+    per_group: dict[str, list[Result]] = {}
+    number: dict[str, int] = {}
+    for r in rows:
+        per_group.setdefault(r.row.group, []).append(r.result)
+        number.setdefault(r.row.group, catalogue.group_number(r.row))
+    # a group's number is the one it has at this level (the standard orders groups differently per level)
+    groups = sorted((GroupScore(dataclasses.replace(g, number=number[g.id]), score(per_group[g.id]))
+                     for g in catalogue.groups if g.id in per_group), key=lambda gs: gs.group.number)
     run_id = index.runs.get(system_id)
     if run_id is None:
         notes.append(Message("assess.note.no_run"))
@@ -279,4 +307,6 @@ def assess_system(system_id: str, name: str, level: int | None, regime: str, cat
 def assess_all(systems: Sequence[tuple[str, str, int | None]], regime: str, catalogue: Catalogue,
                index: EvidenceIndex, now: dt.datetime) -> tuple[SystemAssessment, ...]:
     """:func:`assess_system` for each (system id, name, required level), in the order given."""
-    return tuple(assess_system(sid, name, level, regime, catalogue, index, now) for sid, name, level in systems)
+    missing: dict[int, tuple[MeansResult, ...]] = {}
+    return tuple(assess_system(sid, name, level, regime, catalogue, index, now, missing)
+                 for sid, name, level in systems)

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DATE = "2026-12-07"                        # every run below is "as on" this day: the results do not age
 SUMMARY_VI = "Tổng hợp"
 HEADER_VI = ["Mục TCVN", "Yêu cầu", "Kết quả", "Bằng chứng", "Ghi chú", "Người phụ trách", "Ngày bằng chứng",
-             "Hiệu lực đến", "Nhóm", "Mã yêu cầu"]
+             "Hiệu lực đến", "Mã yêu cầu"]
 LEVELS = {"noi-san": 1, "qlvb": 2, "nhan-su": 2, "thu-dien-tu": 2, "cong-ttdt": 2, "cong-dvc": 3, "ttdl-tinh": 3,
           "lgsp": 3, "scada-nuoc": 3, "dieu-khien-ho-chua": 4, "vb-mat": 5, "chinh-quyen-so": 3,
           "camera-giao-thong": 3}
@@ -60,7 +60,7 @@ def workbook(data_dir: str, tmp_path_factory: pytest.TempPathFactory):
 
 
 def _rows_by_key(ws) -> dict[str, tuple]:
-    return {row[9]: row for row in ws.iter_rows(min_row=2, values_only=True)}
+    return {row[8]: row for row in ws.iter_rows(min_row=2, values_only=True)}
 
 
 def test_the_workbook_has_a_summary_and_one_sheet_per_system_with_every_row_of_its_level(workbook):
@@ -74,7 +74,7 @@ def test_the_workbook_has_a_summary_and_one_sheet_per_system_with_every_row_of_i
     for sid, level in LEVELS.items():
         ws = workbook[sid]
         assert [c.value for c in ws[1]] == HEADER_VI
-        assert ws.freeze_panes == "C2" and ws.auto_filter.ref.startswith("A1:J")
+        assert ws.freeze_panes == "C2" and ws.auto_filter.ref == f"A1:I{ws.max_row}"
         assert ws.column_dimensions["B"].width >= 50 and ws["B2"].alignment.wrap_text
         clauses = [row[0] for row in ws.iter_rows(min_row=2, values_only=True)]
         assert clauses == [r.clause for r in catalogue.rows(level)], sid
@@ -120,16 +120,17 @@ def test_an_expired_attestation_makes_its_rows_not_assessed(workbook, data_dir):
     assert rows["risk.process-review"]["valid_until"].startswith("2026-10-01")
 
 
-def test_a_system_with_only_a_scan_is_never_met(data_dir):
-    r = run("examples/inventory.yaml", "--data-dir", data_dir, "--date", DATE, "--format", "json")
+def test_a_system_with_only_a_scan_is_never_met(data_dir, tmp_path):
+    r = run("examples/inventory.yaml", "--data-dir", data_dir, "--date", DATE, "--format", "json", "--format", "text",
+            "--out", str(tmp_path))
     assert r.returncode == 0, r.stderr
-    doc = json.loads(r.stdout)
+    doc = json.loads((tmp_path / "assessment.json").read_text(encoding="utf-8"))
     for s in doc["systems"]:
         assert s["compliant"] is False and s["run"] == "20261201T080000Z-assess"
         assert s["overall"]["counts"]["met"] == 0          # every row also asks for an attestation
         assert "compliant" not in s["verdict"].lower()
-    r = run("examples/inventory.yaml", "--data-dir", data_dir, "--date", DATE, "--format", "text")
-    assert "Compliant" not in r.stdout and "compliant" not in r.stdout
+    text = (tmp_path / "assessment.txt").read_text(encoding="utf-8")
+    assert "requirements assessed" in text and "compliant" not in text.lower()
 
 
 def test_json_follows_the_published_schema_and_ci_can_gate_on_rows_not_met(data_dir):
@@ -147,9 +148,6 @@ def test_json_follows_the_published_schema_and_ci_can_gate_on_rows_not_met(data_
     dvc = doc["systems"][0]
     assert dvc["overall"]["rows"] == 195 and dvc["overall"]["counts"]["not_met"] > 0
     assert dvc["overall"]["ratio_met"] == dvc["overall"]["counts"]["met"] / (195 - dvc["overall"]["counts"]["not_applicable"])
-    # the same without the gate: 0; and a store with nothing for the systems: 3 (nothing assessed)
-    assert run("examples/inventory.yaml", "--evidence", "examples/evidence.yaml", "--data-dir", data_dir,
-               "--date", DATE, "--system", "cong-dvc", "--format", "json").returncode == 0
 
 
 def test_nothing_assessed_is_status_3(tmp_path):
