@@ -4,8 +4,9 @@ Validate the example inventory (and show what mistakes look like), classify its 
 under both regimes, write one classification dossier, then start demo targets on
 127.0.0.x that match the inventory (some systems compliant, some not), scan them, write
 every report format to demo-out/, fix one target and scan again, show what changed (`diff`)
-and when the next assessments are due (`due`), print the HTML report's path, and stop the
-targets. The runs are stored in demo-out/history/. Each step is the real `secaudit` command a user would type.
+and when the next assessments are due (`due`), stop the targets, then assess every requirement
+of each system's level from the stored scans and examples/evidence.yaml (`assess`: the xlsx workbook,
+Markdown and JSON in demo-out/assessment/). The runs are stored in demo-out/history/. Each step is the real `secaudit` command a user would type.
 """
 
 from __future__ import annotations
@@ -68,7 +69,13 @@ def scan_demo_targets() -> None:
     # exit 1: the air-gapped vb-mat cannot be measured over the network, so no scan counts as its assessment
     step("when each system's next periodic assessment is due, under both regimes", "due",
          "examples/inventory.yaml", *store, expect=1)
+    # exit 0: every system has some evidence; no system meets its whole level, and the workbook says so row by row
+    step("assess every requirement of each system's level (TCVN 14423:2026) from the stored scans and the "
+         "evidence register; the workbook an officer keeps", "assess", "examples/inventory.yaml",
+         "--evidence", "examples/evidence.yaml", *store, "--lang", "vi", "--format", "xlsx", "--format", "md",
+         "--format", "json", "--out", str(out / "assessment"))
     print(f"\n\033[1mHTML report:\033[0m {out / 'report.html'}")
+    print(f"\033[1mAssessment workbook:\033[0m {out / 'assessment' / 'assessment.xlsx'}")
 
 
 def list_systems() -> None:
