@@ -197,7 +197,7 @@ def _measured_latest(store: Any, newest: dict[str, Any], day: dt.date) -> tuple[
             latest[sid] = record
             continue
         unmeasured.add(sid)
-        earlier = [r for r in reversed(store.system_history(sid, limit=100, until=day)) if measured(r)]
+        earlier = [r for r in reversed(store.system_history(sid, limit=100, until=day, kind="scan")) if measured(r)]
         if earlier:
             latest[sid] = earlier[0]
     return latest, frozenset(unmeasured)
