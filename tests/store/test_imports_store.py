@@ -52,3 +52,15 @@ def test_the_same_file_is_stored_once_and_a_later_import_marks_a_finding_fixed_o
     # Imports claim no level: they are not a system's latest verdict, and `report RUN` refuses them
     assert store.latest_per_system() == {}
     assert [r.status for r in store.system_history("cong-dvc")] == ["imported", "imported"]
+
+
+def test_evidence_for_reads_the_stored_imports(store):
+    from secaudit.importers.evidence import SCANNER_SOURCE, evidence_for
+
+    s = save(store, report([finding("7")], DAY1, "c"))
+    got = evidence_for(store, ["cong-dvc", "mail"], DAY1 + dt.timedelta(days=1))
+    scan = sorted((e.system, e.requirement) for e in got if e.source == SCANNER_SOURCE)
+    assert scan == [("cong-dvc", "vuln.scan"), ("cong-dvc", "vuln.scan-cadence"), ("mail", "vuln.scan"),
+                    ("mail", "vuln.scan-cadence")]
+    assert {e.ref for e in got} == {s.run_id} and {e.date for e in got} == {DAY1}
+    assert evidence_for(store, ["cong-dvc"], DAY1 - dt.timedelta(days=1)) == []     # not yet made on that day
