@@ -224,3 +224,21 @@ def test_nothing_of_a_files_text_reaches_the_terminal_or_html_unescaped(work):
     html = run("diff", "--data-dir", str(work / "db"), "--format", "html")
     assert "RED" in text.stdout and "\x1b" not in text.stdout
     assert "&lt;script&gt;" in html.stdout and "<script>alert" not in html.stdout
+
+
+def test_due_lists_imported_findings_past_their_remediation_deadline_and_exits_1(work):
+    # Given a critical finding on the level-3 portal, first reported a month ago, still in the newest import
+    (work / "nov.nessus").write_text(fx.nessus(ITEMS[:2], start="Sun Nov  1 02:00:00 2026", end="Sun Nov  1 02:30:00 2026"))
+    (work / "dec.nessus").write_text(fx.nessus(ITEMS[:2], start="Mon Dec  7 02:00:00 2026", end="Mon Dec  7 02:30:00 2026"))
+    for f in ("nov.nessus", "dec.nessus"):
+        assert run("import", str(work / "inventory.yaml"), str(work / f), "--data-dir", str(work / "db")).returncode == 0
+    # When due is asked on 2026-12-07
+    r = run("due", str(work / "inventory.yaml"), "--today", "2026-12-07", "--data-dir", str(work / "db"),
+            "--format", "json")
+    # Then the high finding (30 days at level 3, from 1 November) is overdue by 6 days; the unmatched host's is not listed
+    assert r.returncode == 1, r.stderr
+    found = json.loads(r.stdout)["overdue_findings"]
+    assert [(f["system"], f["rule"], f["first_seen"], f["due"], f["days_over"]) for f in found] == [
+        ("cong-dvc", "57582", "2026-11-01", "2026-12-01", 6)]
+    text = run("due", str(work / "inventory.yaml"), "--today", "2026-12-07", "--data-dir", str(work / "db"), lang="vi")
+    assert "quá 6 ngày" in text.stdout
