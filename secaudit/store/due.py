@@ -14,6 +14,7 @@ from typing import Mapping, Sequence
 
 from secaudit.store.cadence import REGIMES, DueStatus, due_status
 from secaudit.store.records import CertificateRecord, SystemRecord
+from secaudit.store.remediation import OverdueFinding
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class DueReport:
     regimes: tuple[str, ...]
     systems: tuple[SystemDue, ...]
     certificates: tuple[CertificateDue, ...]
+    findings: tuple[OverdueFinding, ...] = ()     # imported findings past their remediation deadline
 
     @property
     def overdue(self) -> tuple[SystemDue, ...]:

@@ -16,10 +16,11 @@ per ``secaudit assess`` (with the rows' results), for the annual report's "asses
 from __future__ import annotations
 
 from sqlalchemy import (
-    Boolean, Column, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Table, Text,
+    BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Table, Text,
+    UniqueConstraint,
 )
 
-SCHEMA_VERSION = "0003"          # the Alembic head this code writes and reads
+SCHEMA_VERSION = "0004"          # the Alembic head this code writes and reads
 
 metadata = MetaData()
 
@@ -47,6 +48,7 @@ runs = Table(
     Column("systems_compliant", Integer, nullable=False),
     Column("findings_failed", Integer, nullable=False),
     Column("document", LargeBinary, nullable=False),         # zlib(JSON secaudit/results/v2); findings in rows (0002)
+    Column("kind", String(20), nullable=False, server_default="scan"),   # scan | import (0004)
     Index("ix_runs_scope_started", "scope", "started_at"),
     Index("ix_runs_started", "started_at"),
 )
@@ -176,4 +178,48 @@ assessments = Table(
     Column("compliant", Boolean, nullable=False),
     Column("results", Text, nullable=False),                 # JSON: requirement key -> result
     Index("ix_assessments_system", "system_id", "generated_at"),
+)
+
+# -- imports (0004): a run of kind "import" has one row here, and its items in imported_findings.
+imports = Table(
+    "imports", metadata,
+    Column("run_id", String(64), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("tool", String(40), nullable=False),
+    Column("tool_version", String(40), nullable=False),
+    Column("category", String(40), nullable=False),          # vulnerability-scanner | host-engine
+    Column("file_name", Text, nullable=False),
+    Column("file_sha256", String(64), nullable=False),       # the same file is imported once (unique)
+    Column("file_size", BigInteger, nullable=False),
+    Column("scan_started", String(40)),                      # as the file states (None when it does not)
+    Column("scan_finished", String(40)),
+    Column("hosts", Text, nullable=False),                   # JSON: hosts the scan covered
+    Column("unmatched_hosts", Text, nullable=False),         # JSON: hosts that match no inventory system
+    Column("items", Integer, nullable=False),
+    Index("ix_imports_tool", "tool", "scan_finished"),
+    UniqueConstraint("file_sha256", name="uq_imports_file_sha256"),
+)
+
+imported_findings = Table(
+    "imported_findings", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _run_fk(),
+    Column("fingerprint", String(64), nullable=False),       # sha256(tool, rule, host, port)
+    Column("system_id", String(200)),                        # NULL: the host matches no system
+    Column("tool", String(40), nullable=False),
+    Column("rule_id", String(200), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("severity", String(20), nullable=False),
+    Column("tool_severity", String(40), nullable=False),
+    Column("result", String(20), nullable=False),            # fail | pass | partial | not_applicable | error | info
+    Column("host", String(300), nullable=False),
+    Column("port", Integer),
+    Column("protocol", String(8), nullable=False),
+    Column("cves", Text, nullable=False),                    # JSON list
+    Column("cwe", String(20), nullable=False),
+    Column("solution", Text, nullable=False),
+    Column("evidence", Text, nullable=False),
+    Column("first_seen", String(40)),
+    Column("last_seen", String(40)),
+    Index("ix_imported_findings_run", "run_id"),
+    Index("ix_imported_findings_fingerprint", "fingerprint"),
 )

@@ -177,7 +177,7 @@ def test_a_store_of_the_first_schema_is_upgraded_and_keeps_its_runs(db_url):
     engine.dispose()
     with open_store(db_url) as s:
         with s.engine.connect() as conn:
-            assert current_version(conn) == SCHEMA_VERSION == "0003"
+            assert current_version(conn) == SCHEMA_VERSION == "0004"
         assert s.results(results.run.id) == results
 
 
