@@ -11,6 +11,7 @@ from typing import Any, Iterable, Sequence
 from secaudit.assess import assess_inventory
 from secaudit.classify.regime import load_regime
 from secaudit.errors import Diagnostic, InputError
+from secaudit.importers.evidence import evidence_for
 from secaudit.load import load_inventory
 from secaudit.model import Inventory
 from secaudit.policy import default_library
@@ -60,9 +61,11 @@ def gather_findings(sources: Sources, systems: Sequence[str], store: Any | None,
 
 
 def run_assessment(inventory_path: str, systems: Sequence[str] = (), evidence: str | None = None,
-                   regime: str | None = None, sources: Sources = Sources(), imported: Iterable[EvidenceItem] = (),
-                   now: dt.datetime | None = None, store: Any | None = None) -> tuple[Assessment, Register | None]:
-    """The whole assessment; ``store`` (an open :class:`~secaudit.store.Store`) is read for findings."""
+                   regime: str | None = None, sources: Sources = Sources(),
+                   imported: Iterable[EvidenceItem] | None = None, now: dt.datetime | None = None,
+                   store: Any | None = None) -> tuple[Assessment, Register | None]:
+    """The whole assessment; ``store`` (an open :class:`~secaudit.store.Store`) is read for findings and, unless
+    ``imported`` is given, for the evidence of stored imports (:func:`secaudit.importers.evidence.evidence_for`)."""
     until = now.date() if now else None
     now = now or dt.datetime.now(dt.timezone.utc)
     inventory = load_inventory(inventory_path)
@@ -71,6 +74,8 @@ def run_assessment(inventory_path: str, systems: Sequence[str] = (), evidence: s
     ids = check_systems(inventory, systems)
     register = load_register(evidence, catalogue.keys(), [s.id for s in inventory.systems]) if evidence else None
     findings = gather_findings(sources, ids, store, until)
+    if imported is None:
+        imported = evidence_for(store, ids, now) if store is not None and not sources.results_file else ()
     index = index_evidence(findings, register, imported)
     results = assess_all(required_levels(inventory, regime, ids), reg.id, catalogue, index, now)
     return Assessment(results, now, inventory.source.file, inventory.digest,

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from secaudit.requirements.catalogue import catalogue_for_regime
+from tests.support import imports
 from tests.support.history import example_inventory, run_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +37,8 @@ def run(*args: str, lang: str = "en") -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A store holding one complete run of every system (1 December 2026); cong-dvc fails TLS-PROTO-01."""
+    """A store holding one complete run of every system (1 December 2026), where cong-dvc fails TLS-PROTO-01,
+    and a Greenbone report (7 December 2026) that covered cong-dvc's host, imported with `secaudit import`."""
     from secaudit.store import open_store
 
     inv = example_inventory(str(ROOT))
@@ -45,6 +47,13 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
                      {"cong-dvc": ("TLS-PROTO-01",)}, tuple(s.id for s in inv.systems))
     with open_store(None, str(d)) as store:
         store.save(results)
+    host = inv.system("cong-dvc").endpoints[0].host
+    report = d / "greenbone.xml"
+    report.write_text(imports.greenbone([imports.Item(host, "57582", "TLS weak cipher suites", "medium")]),
+                      encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "secaudit", "import", "examples/inventory.yaml", str(report),
+                        "--data-dir", str(d)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
     return str(d)
 
 
@@ -118,6 +127,15 @@ def test_an_expired_attestation_makes_its_rows_not_assessed(workbook, data_dir):
     rows = {x["key"]: x for x in json.loads(r.stdout)["systems"][0]["rows"]}
     assert rows["risk.process-review"]["result"] == "met"
     assert rows["risk.process-review"]["valid_until"].startswith("2026-10-01")
+
+
+def test_an_imported_vulnerability_scan_is_evidence_for_the_scanning_rows(workbook):
+    # vuln.scan: import:vulnerability-scanner + an attestation; Greenbone covered cong-dvc's host only
+    dvc = _rows_by_key(workbook["cong-dvc"])["vuln.scan"]
+    assert "[import:vulnerability-scanner]" in dvc[3] and dvc[6] == "2026-12-07"
+    assert dvc[2] == "Đáp ứng một phần" and "còn thiếu: mục trong sổ bằng chứng" in dvc[4]
+    other = _rows_by_key(workbook["ttdl-tinh"])["vuln.scan"]
+    assert other[2] == "Chưa đánh giá" and other[3] is None
 
 
 def test_a_system_with_only_a_scan_is_never_met(data_dir, tmp_path):
