@@ -226,7 +226,8 @@ def due_command(inventory: str | None, days: int, today: dt.datetime | None, sta
     and its level is classified under each regime; without, the stored systems with the level
     their last run required. Findings of imported reports (secaudit import) still open past their
     remediation deadline (policies/remediation.yaml: days per severity and level) are listed too,
-    and also exit 1.
+    and also exit 1. So are the entries of the newest evidence register stored by `secaudit assess`
+    that expire within --days (with INVENTORY: at each system's level); an expired one exits 1.
 
     \b
     Examples:
@@ -249,12 +250,29 @@ def due_command(inventory: str | None, days: int, today: dt.datetime | None, sta
         certs = [c for run_id in sorted({r.run_id for r in newest.values()}) for c in store.certificates(run_id)]
         latest, unmeasured = _measured_latest(store, newest, day)
         open_items = open_items_of_latest_imports(store, day)
+        register = store.register()
     table = levels if levels is not None else levels_from_store(newest)
     report = compute_due(table, latest, certs, day, days, critical=not standard_assets, unmeasured=unmeasured)
     highest = {sid: max((lv for lv in regimes.values() if lv), default=None) for sid, (_n, regimes) in table.items()}
-    report = dataclasses.replace(report, findings=overdue(open_items, highest, load_sla(), day))
+    report = dataclasses.replace(report, findings=overdue(open_items, highest, load_sla(), day),
+                                 evidence=_expiring_evidence(register, levels, day, days))
     _emit(render_due(report, fmt, lang), out)
-    return ExitStatus.FINDINGS if report.overdue or report.findings else ExitStatus.OK
+    return ExitStatus.FINDINGS if report.overdue or report.findings or report.expired_evidence else ExitStatus.OK
+
+
+def _expiring_evidence(register: Any, levels: Any, day: dt.date, days: int) -> tuple:
+    """Entries of the newest stored evidence register (secaudit assess --evidence) expiring within ``days``, at
+    the level each system has under Decree 331/2026 (the inventory's classification, when given)."""
+    if register is None or levels is None:
+        return ()
+    from secaudit.requirements.assessment import expiring_entries
+    from secaudit.requirements.catalogue import find_catalogue
+
+    catalogue = find_catalogue("decree-331-2026")
+    if catalogue is None:
+        return ()
+    by_system = {sid: regimes.get("decree-331-2026") for sid, (_name, regimes) in levels.items()}
+    return expiring_entries(register, catalogue, by_system, day, days)
 
 
 @click.command("trend")

@@ -66,14 +66,15 @@ def scan_demo_targets() -> None:
                              "--format", "md", "--format", "json", "--format", "html", expect=1)
                 print("demo targets stopped.")
     step("what changed between the two stored runs: one finding fixed, nothing else", "diff", *store)
-    # exit 1: the air-gapped vb-mat cannot be measured over the network, so no scan counts as its assessment
-    step("when each system's next periodic assessment is due, under both regimes", "due",
-         "examples/inventory.yaml", *store, expect=1)
     # exit 0: every system has some evidence; no system meets its whole level, and the workbook says so row by row
     step("assess every requirement of each system's level (TCVN 14423:2026) from the stored scans and the "
          "evidence register; the workbook an officer keeps", "assess", "examples/inventory.yaml",
          "--evidence", "examples/evidence.yaml", *store, "--lang", "vi", "--format", "xlsx", "--format", "md",
          "--format", "json", "--out", str(out / "assessment"))
+    # exit 1: the air-gapped vb-mat cannot be measured over the network, so no scan counts as its assessment
+    step("when each system's next periodic assessment is due, under both regimes, and which evidence expires",
+         "due",
+         "examples/inventory.yaml", *store, expect=1)
     print(f"\n\033[1mHTML report:\033[0m {out / 'report.html'}")
     print(f"\033[1mAssessment workbook:\033[0m {out / 'assessment' / 'assessment.xlsx'}")
 

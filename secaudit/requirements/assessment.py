@@ -310,3 +310,44 @@ def assess_all(systems: Sequence[tuple[str, str, int | None]], regime: str, cata
     missing: dict[int, tuple[MeansResult, ...]] = {}
     return tuple(assess_system(sid, name, level, regime, catalogue, index, now, missing)
                  for sid, name, level in systems)
+
+
+@dataclass(frozen=True)
+class EntryExpiry:
+    """When a register entry stops counting, for the rows and systems it covers (``due``)."""
+
+    entry: RegisterEntry
+    valid_until: dt.date                       # the earliest over the rows it covers at each system's level
+    days_left: int                             # negative: already expired
+    systems: tuple[str, ...]                   # the systems whose rows it evidences
+
+
+def expiring_entries(register: Register, catalogue: Catalogue, levels: Mapping[str, int | None], today: dt.date,
+                     horizon_days: int) -> tuple[EntryExpiry, ...]:
+    """The entries of ``register`` that expire within ``horizon_days`` of ``today`` (or have expired), each at the
+    earliest date it stops counting for a row of a system's level (``levels``: system id -> required level).
+    An entry superseded by a newer one for all its rows, and a not-applicable statement, are left out (a
+    statement of fact with no period, unless it has its own ``valid_until``)."""
+    index = index_evidence(register=register)
+    out = []
+    for e in register.entries:
+        if e.status is EntryStatus.NOT_APPLICABLE and e.valid_until is None:
+            continue
+        until: dt.date | None = None
+        covered = []
+        for sid, level in levels.items():
+            if level is None or not e.covers(sid):
+                continue
+            for key in e.requirements:
+                row = catalogue.row(key, level)
+                if row is None or newest_entry(index.entries(sid, key)) is not e:
+                    continue
+                attest = next((m for m in row.verify if m.kind == "attest"), None)
+                day = entry_valid_until(e, row, attest)
+                until = day if until is None else min(until, day)
+                if sid not in covered:
+                    covered.append(sid)
+        if until is not None and (until - today).days <= horizon_days:
+            out.append(EntryExpiry(e, until, (until - today).days, tuple(covered)))
+    out.sort(key=lambda x: (x.valid_until, x.entry.id))
+    return tuple(out)

@@ -241,7 +241,7 @@ class Store:
         return register_revisions(self.engine)
 
     def register(self, revision: int | None = None) -> "Register | None":
-        """A stored register revision, the newest by default (None when none is stored)."""
+        """A stored register revision; by default the one the newest assessment used (None when none is stored)."""
         from secaudit.store.evidence import load_revision
 
         return load_revision(self.engine, revision)

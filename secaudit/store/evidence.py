@@ -58,10 +58,16 @@ def register_revisions(engine: Engine) -> list[RegisterRevision]:
 
 
 def load_revision(engine: Engine, revision: int | None = None) -> Register | None:
-    """A stored register revision (the newest when ``revision`` is None), or None when none is stored."""
-    r, e = schema.evidence_registers, schema.evidence_entries
+    """A stored register revision; by default the one the newest assessment used (else the newest stored), or
+    None when none is stored."""
+    r, e, a = schema.evidence_registers, schema.evidence_entries, schema.assessments
     with engine.connect() as conn:
-        rid = revision if revision is not None else conn.execute(select(func.max(r.c.id))).scalar()
+        rid = revision
+        if rid is None:
+            rid = conn.execute(select(a.c.register_id).where(a.c.register_id.is_not(None))
+                               .order_by(a.c.id.desc()).limit(1)).scalar()
+        if rid is None:
+            rid = conn.execute(select(func.max(r.c.id))).scalar()
         head = conn.execute(select(r).where(r.c.id == rid)).mappings().first() if rid is not None else None
         if head is None:
             return None

@@ -239,3 +239,19 @@ def test_the_register_is_stored_once_per_revision(tmp_path, data_dir):
         revisions = [r for r in store.register_revisions() if r.file == "examples/evidence.yaml"]
         assert len(revisions) == 1 and revisions[0].entries == 11
         assert store.latest_assessments()["qlvb"].register_id == revisions[0].id
+
+
+def test_due_lists_the_register_entries_that_expire(data_dir, tmp_path):
+    # `due` reads the register revision the newest assessment used
+    store_dir = tmp_path / "store"
+    shutil.copytree(data_dir, store_dir)
+    assert run("examples/inventory.yaml", "--evidence", "examples/evidence.yaml", "--data-dir", str(store_dir),
+               "--date", DATE, "--system", "noi-san", "--format", "json").returncode == 0
+    r = subprocess.run([sys.executable, "-m", "secaudit", "due", "examples/inventory.yaml", "--data-dir", str(store_dir),
+                        "--today", DATE, "--days", "120", "--format", "json"], cwd=ROOT, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 1, r.stderr
+    evidence = {e["entry"]: e for e in json.loads(r.stdout)["evidence"]}
+    assert evidence["ra-soat-rui-ro-2025"]["days_left"] < 0
+    assert evidence["quy-che-antt-2026"]["valid_until"] == "2027-03-15" and len(evidence["quy-che-antt-2026"]["systems"]) == 13
+    assert "khong-wifi-ttdl" not in evidence                       # valid until mid-2027

@@ -57,6 +57,7 @@ def test_assessments_are_stored_per_system(store):
     assert store.save_assessment(Assessment((s,), when, inventory_digest="sha256:x"), rid) == 1
     later = dataclasses.replace(s, rows=(RowResult(row, Result.NOT_ASSESSED),), overall=score([Result.NOT_ASSESSED]))
     store.save_assessment(Assessment((later,), when + dt.timedelta(days=1)), None)
+    assert store.register().digest == "sha256:" + "3" * 64          # the revision the newest assessment used
     rec = store.latest_assessments()["qlvb"]
     assert rec.counts["not_assessed"] == 1 and rec.results == {"policy.security-policy": "not_assessed"}
     assert not rec.compliant and rec.register_id is None and rec.run_id == "run-1"

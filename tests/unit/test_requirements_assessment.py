@@ -168,3 +168,16 @@ def test_undetermined_level_assesses_nothing():
 def test_add_months_keeps_month_ends():
     assert add_months(dt.date(2026, 8, 31), 6) == dt.date(2027, 2, 28)
     assert add_months(dt.date(2026, 1, 15), 12) == dt.date(2027, 1, 15)
+
+
+def test_due_lists_entries_that_expire_at_the_level_of_each_system():
+    from secaudit.requirements.assessment import expiring_entries
+
+    policy = entry("pol", ("policy.security-policy",), date=dt.date(2026, 1, 10))       # 24 months at level 1, 12 at 3
+    old = entry("old", ("policy.security-policy",), date=dt.date(2025, 1, 10), systems=("l1",))  # superseded
+    na = entry("na", ("network.tls",), EntryStatus.NOT_APPLICABLE, reason="no web")
+    reg = Register((old, policy, na))
+    found = expiring_entries(reg, CATALOGUE, {"l1": 1, "l3": 3, "none": None}, dt.date(2026, 12, 7), 60)
+    assert [(x.entry.id, x.valid_until, x.days_left, x.systems) for x in found] == [
+        ("pol", dt.date(2027, 1, 10), 34, ("l1", "l3"))]
+    assert expiring_entries(reg, CATALOGUE, {"l1": 1}, dt.date(2026, 12, 7), 60) == ()
