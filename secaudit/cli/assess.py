@@ -24,7 +24,7 @@ FORMATS = ("text", "md", "html", "json", "csv", "xlsx")
 @click.option("--run", "run_id", default=None, metavar="RUN_ID",
               help="Use this stored run's findings (default: each system's newest stored run).")
 @click.option("--results", "results_file", default=None, metavar="FILE", type=click.Path(dir_okay=False, path_type=str),
-              help="Use the findings of a results file (secaudit/results/v1) instead of the store.")
+              help="Use the findings of a results file (scan --format json) instead of the store.")
 @click.option("--date", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Assess as on this day: evidence valid then, scans stored by then (default: now).")
 @click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS),
