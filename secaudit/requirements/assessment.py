@@ -63,6 +63,8 @@ class EvidenceIndex:
     register_some: Mapping[tuple[str, str], tuple[RegisterEntry, ...]] = field(default_factory=dict)
     imported: Mapping[tuple[str, str], tuple[EvidenceItem, ...]] = field(default_factory=dict)
     runs: Mapping[str, str] = field(default_factory=dict)                                       # system -> run id
+    keys_of: Mapping[str, frozenset[str]] = field(default_factory=dict)       # system -> keys with some evidence
+    controls_of: Mapping[str, frozenset[str]] = field(default_factory=dict)   # system -> controls with findings
 
     def entries(self, system: str, key: str) -> tuple[RegisterEntry, ...]:
         return self.register_all.get(key, ()) + self.register_some.get((system, key), ())
@@ -87,8 +89,15 @@ def index_evidence(findings: Iterable[ControlFinding] = (), register: Register |
     items: dict[tuple[str, str], list[EvidenceItem]] = {}
     for item in imported:
         items.setdefault((item.system, item.requirement), []).append(item)
+    keys_of: dict[str, set[str]] = {}
+    for system, key in list(some) + list(items):
+        keys_of.setdefault(system, set()).add(key)
+    controls_of: dict[str, set[str]] = {}
+    for system, control in by_control:
+        controls_of.setdefault(system, set()).add(control)
     return EvidenceIndex({k: tuple(v) for k, v in by_control.items()}, {k: tuple(v) for k, v in every.items()},
-                         {k: tuple(v) for k, v in some.items()}, {k: tuple(v) for k, v in items.items()}, runs)
+                         {k: tuple(v) for k, v in some.items()}, {k: tuple(v) for k, v in items.items()}, runs,
+                         {k: frozenset(v) for k, v in keys_of.items()}, {k: frozenset(v) for k, v in controls_of.items()})
 
 
 # ------------------------------------------------------------------------------------------ means
@@ -195,11 +204,15 @@ def _attest_means(row: Row, means: Means, system: str, entry: RegisterEntry | No
 _NO_MEANS = (Message("assess.note.no_means"),)
 
 
+_EMPTY: frozenset[str] = frozenset()
+
+
 def _nothing_for(row: Row, system: str, index: EvidenceIndex) -> bool:
     """No evidence of any kind for the row and system (most rows of a young register): nothing to judge."""
-    if index.entries(system, row.key) or (system, row.key) in index.imported:
+    if row.key in index.register_all or row.key in index.keys_of.get(system, _EMPTY):
         return False
-    return not any((system, m.control) in index.findings for m in row.verify if m.control)
+    controls = index.controls_of.get(system)
+    return not controls or not any(m.control in controls for m in row.verify if m.control)
 
 
 def _missing(row: Row) -> tuple[MeansResult, ...]:
@@ -288,7 +301,8 @@ def assess_system(system_id: str, name: str, level: int | None, regime: str, cat
     number: dict[str, int] = {}
     for r in rows:
         per_group.setdefault(r.row.group, []).append(r.result)
-        number.setdefault(r.row.group, catalogue.group_number(r.row))
+        if r.row.group not in number:
+            number[r.row.group] = catalogue.group_number(r.row)
     # a group's number is the one it has at this level (the standard orders groups differently per level)
     groups = sorted((GroupScore(dataclasses.replace(g, number=number[g.id]), score(per_group[g.id]))
                      for g in catalogue.groups if g.id in per_group), key=lambda gs: gs.group.number)

@@ -164,10 +164,10 @@ class Score:
 
 
 def score(results: tuple[Result, ...] | list[Result]) -> Score:
-    counts = {r.value: 0 for r in Result}
-    for r in results:
-        counts[r.value] += 1
-    return Score(counts)
+    from collections import Counter
+
+    counted = Counter(results)
+    return Score({r.value: counted.get(r, 0) for r in Result})
 
 
 @dataclass(frozen=True)
