@@ -23,6 +23,7 @@ BENCHES = {
     "zones": ["zones_bench.py"],
     "store": ["store_bench.py"],
     "host": ["host_bench.py"],
+    "assess": ["assess_bench.py"],
 }
 
 

@@ -22,6 +22,8 @@ have soffice || need+=(libreoffice-writer-nogui)   # --format pdf of the documen
 have pdftoppm || need+=(poppler-utils)          # tests render page 1 of a document to PNG
 have /usr/sbin/nsd || need+=(nsd)          # authoritative DNS server for the mail-domain tests and the demo zone
 [ -e /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf ] || need+=(fonts-liberation2)   # metric-compatible Times New Roman for PDF
+have lynis || have /usr/sbin/lynis || need+=(lynis)   # secaudit import: the tests run a real `lynis audit system`
+have oscap || need+=(openscap-scanner)    # secaudit import: the tests run a real `oscap xccdf eval`
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
 
 if [ "${#need[@]}" -eq 0 ]; then

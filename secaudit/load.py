@@ -734,6 +734,17 @@ def _validate_regime(doc: YamlDoc, diags: list[Diagnostic]) -> FileResult:
     return FileResult(doc.file, "regime", diags, {"criteria": len(regime.criteria)})
 
 
+def _validate_evidence(doc: YamlDoc, diags: list[Diagnostic], systems: Collection[str] | None) -> FileResult:
+    """An evidence register: schema, dates, documents' sha256, and its names against the shipped catalogues'
+    keys and the systems of the inventories validated with it (when any)."""
+    from secaudit.requirements.register import evidence_problems, shipped_keys
+
+    problems = evidence_problems(doc, shipped_keys(), systems)
+    entries = doc.value.get("entries") if isinstance(doc.value, dict) else None
+    return FileResult(doc.file, "evidence", _dedupe(diags + problems),
+                      {"entries": len(entries)} if isinstance(entries, list) else {})
+
+
 @dataclass
 class ValidationReport:
     files: list[FileResult]
@@ -785,6 +796,7 @@ def _validate_files(paths: Sequence[str]) -> ValidationReport:
     inventories: list[tuple[YamlDoc, FileResult]] = []
     waiver_docs: list[tuple[YamlDoc, FileResult]] = []
     policy_docs: list[YamlDoc] = []
+    evidence_docs: list[tuple[YamlDoc, list[Diagnostic], int]] = []
     for path in paths:
         doc, diags = read_yaml_file(path)
         if doc is None:
@@ -792,6 +804,10 @@ def _validate_files(paths: Sequence[str]) -> ValidationReport:
             continue
         if detect_kind(doc) == "regime":           # classification criteria: validated by their own parser
             results.append(_validate_regime(doc, diags))
+            continue
+        if detect_kind(doc) == "evidence":         # the evidence register: checked once the inventories are known
+            evidence_docs.append((doc, diags, len(results)))
+            results.append(FileResult(doc.file, "evidence", []))
             continue
         kind, problems = check_document(doc)
         result = FileResult(doc.file, kind, sorted(diags + problems, key=lambda d: (d.line, d.column)))
@@ -810,4 +826,7 @@ def _validate_files(paths: Sequence[str]) -> ValidationReport:
         results.append(result)
     if waiver_docs:
         _check_waiver_names(waiver_docs, inventories, policy_docs)
+    systems = {s.get("id") for doc, _ in inventories for s in doc.value["systems"] if isinstance(s, dict)}
+    for doc, diags, at in evidence_docs:
+        results[at] = _validate_evidence(doc, diags, systems if inventories else None)
     return ValidationReport(results)

@@ -4,8 +4,9 @@ Validate the example inventory (and show what mistakes look like), classify its 
 under both regimes, write one classification dossier, then start demo targets on
 127.0.0.x that match the inventory (some systems compliant, some not), scan them, write
 every report format to demo-out/, fix one target and scan again, show what changed (`diff`)
-and when the next assessments are due (`due`), print the HTML report's path, and stop the
-targets. The runs are stored in demo-out/history/. Each step is the real `secaudit` command a user would type.
+and when the next assessments are due (`due`), stop the targets, then assess every requirement
+of each system's level from the stored scans and examples/evidence.yaml (`assess`: the xlsx workbook,
+Markdown and JSON in demo-out/assessment/). The runs are stored in demo-out/history/. Each step is the real `secaudit` command a user would type.
 """
 
 from __future__ import annotations
@@ -65,10 +66,17 @@ def scan_demo_targets() -> None:
                              "--format", "md", "--format", "json", "--format", "html", expect=1)
                 print("demo targets stopped.")
     step("what changed between the two stored runs: one finding fixed, nothing else", "diff", *store)
+    # exit 0: every system has some evidence; no system meets its whole level, and the workbook says so row by row
+    step("assess every requirement of each system's level (TCVN 14423:2026) from the stored scans and the "
+         "evidence register; the workbook an officer keeps", "assess", "examples/inventory.yaml",
+         "--evidence", "examples/evidence.yaml", *store, "--lang", "vi", "--format", "xlsx", "--format", "md",
+         "--format", "json", "--out", str(out / "assessment"))
     # exit 1: the air-gapped vb-mat cannot be measured over the network, so no scan counts as its assessment
-    step("when each system's next periodic assessment is due, under both regimes", "due",
+    step("when each system's next periodic assessment is due, under both regimes, and which evidence expires",
+         "due",
          "examples/inventory.yaml", *store, expect=1)
     print(f"\n\033[1mHTML report:\033[0m {out / 'report.html'}")
+    print(f"\033[1mAssessment workbook:\033[0m {out / 'assessment' / 'assessment.xlsx'}")
 
 
 DEMO_HOSTS = {"srv-hardened": ("127.0.0.24", "hardened"), "srv-weak": ("127.0.0.25", "weak")}
