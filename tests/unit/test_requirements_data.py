@@ -76,8 +76,13 @@ def test_header_and_sources_cover_every_level():
     assert (doc["kind"], doc["version"], doc["id"]) == ("requirements", 1, CATALOGUE.stem)
     assert doc["standard"] == "TCVN 14423:2026" and doc["regimes"] == ["decree-331-2026"]
     assert {int(k): v["section"] for k, v in doc["levels"].items()} == SECTIONS
-    covered = Counter(level for src in doc["sources"] for level in src["levels"])
-    assert covered == Counter({level: 1 for level in TARGETS})
+    built_from = Counter(level for src in doc["sources"] if "/checklist-cap-" in src["source"]
+                         for level in src["levels"])
+    assert built_from == Counter({level: 1 for level in TARGETS})  # one checklist per level, each level once
+    for src in doc["sources"]:
+        match = re.search(r"/checklist-cap-(\d)\.md$", src["source"])
+        if match:
+            assert src["levels"] == [int(match.group(1))], src["source"]
     for src in doc["sources"]:
         assert src["source"].startswith("ldphuong-vn/vn-cyber-compliance ")
         assert re.fullmatch(r"[0-9a-f]{40}", src["commit"])
