@@ -19,6 +19,7 @@ from secaudit.evaluate import evaluate
 from secaudit.execute.interface import ExecutionObserver, ExecutionSummary
 from secaudit.execute.journal import Journal, new_run_id
 from secaudit.execute.local import Limits, LocalExecutor
+from secaudit.memory import release_free_memory
 from secaudit.model import (
     Endpoint, Inventory, Organisation, PortCoverage, Purpose, Results, RunInfo, Service, SourceRef, Starttls, System,
     Waiver,
@@ -249,6 +250,7 @@ def execute_scan(req: ScanRequest, journal: Journal, run_id: str, observer: Exec
         summary = executor.execute(plan.probes, journal, observer)
     finally:
         journal.close()
+    release_free_memory()       # what the probes' threads freed, before evaluation and reports allocate
     wanted = {p.id for p in plan.probes}
     observations = tuple(o for o in journal.observations() if o.probe_id in wanted)
     finished = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
