@@ -22,6 +22,7 @@ BENCHES = {
     "engine": ["engine_bench.py"],
     "zones": ["zones_bench.py"],
     "store": ["store_bench.py"],
+    "host": ["host_bench.py"],
 }
 
 

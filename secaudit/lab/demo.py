@@ -71,6 +71,41 @@ def scan_demo_targets() -> None:
     print(f"\n\033[1mHTML report:\033[0m {out / 'report.html'}")
 
 
+DEMO_HOSTS = {"srv-hardened": ("127.0.0.24", "hardened"), "srv-weak": ("127.0.0.25", "weak")}
+
+
+def scan_demo_hosts() -> None:
+    """Host checks over SSH: a real sshd on loopback serving a hardened and a weak planted server."""
+    import tempfile
+
+    from secaudit.lab.sshlab import USER, have_tools, lab_hosts
+    from secaudit.probes.host import sudoers_lines
+
+    missing = have_tools()
+    if os.geteuid() != 0 or missing:
+        print("\nhost checks demo skipped: it needs root (namespaces) and " + (", ".join(missing) or "nothing else"))
+        return
+    out = Path(ROOT) / "demo-out"
+    with tempfile.TemporaryDirectory(prefix="secaudit-demo-hosts-") as tmp:
+        print("\n\033[1mStarting a demo sshd on 127.0.0.24 (hardened server) and 127.0.0.25 (weak server)...\033[0m",
+              flush=True)
+        routes = {(addr, 2222): profile for addr, profile in DEMO_HOSTS.values()}
+        with lab_hosts(Path(tmp), routes, sudoers_lines(USER)) as lab:
+            inventory = out / "hosts-inventory.yaml"
+            lines = ["kind: inventory", "version: 1", "organisation:", "  name: Demo", "systems:"]
+            for sid, (addr, _profile) in DEMO_HOSTS.items():
+                lines += [f"  - {{id: {sid}, name: {sid}, purpose: internal, information: [private], "
+                          f"declared_level: 3, hosts: [{{address: {addr}, ssh: {{port: 2222, user: {USER}, "
+                          f"key: '{lab['key']}', known_hosts: '{lab['known_hosts']}', sudo: true}}}}]}}"]
+            inventory.write_text("\n".join(lines) + "\n")
+            # exit 1: the weak server fails most host controls on purpose
+            step("log in to each server over SSH (read-only account, strict host keys) and check its configuration",
+                 "scan", str(inventory), "--only", "host", "--out", str(out / "hosts"), "--runs-dir",
+                 str(Path(tmp) / "runs"), "--data-dir", str(out / "history"), "--format", "text", "--format", "html",
+                 "--format", "json", expect=1)
+        print("demo sshd stopped.")
+
+
 def list_systems() -> None:
     from rich.console import Console
     from rich.table import Table
@@ -112,6 +147,7 @@ def main(workdir: Path | None = None) -> None:
          "dossier", "examples/inventory.yaml", "--system", "cong-dvc", "--lang", "vi", "--format", "md",
          "-o", "demo-out/dossier-cong-dvc.md")
     scan_demo_targets()
+    scan_demo_hosts()
 
 
 if __name__ == "__main__":
