@@ -86,27 +86,33 @@ def test_at_every_level_a_control_cites_clauses_of_that_levels_section_only(reso
             assert cited and all(x.startswith(section) for x in cited), (lvl, c.id, cited)
 
 
-# Keys a control names that the TCVN 11930 catalogue does not list it for (reported to the catalogue's author):
-# the data-security row of TCVN 11930 does not take MAIL-MX-01 or TLS-OCSP-01 as evidence.
-NOT_LISTED = {("tcvn-11930-2017", "MAIL-MX-01"), ("tcvn-11930-2017", "TLS-OCSP-01")}
+# Known gaps between the controls and the TCVN 11930 catalogue (reported to the lead, data of other helpers):
+# keys a control names that the catalogue does not list it for (its data-security row does not take MAIL-MX-01
+# or TLS-OCSP-01, its network row not HOST-SSHD-01), and a row listing a control that names another key
+# (operation.malware lists HOST-AV-01, which names the TCVN 14423 key malware.endpoint only).
+NOT_LISTED = {("tcvn-11930-2017", "MAIL-MX-01"), ("tcvn-11930-2017", "TLS-OCSP-01"),
+              ("tcvn-11930-2017", "HOST-SSHD-01")}
+NOT_NAMED = {("tcvn-11930-2017", "HOST-AV-01")}
 
 
 @pytest.mark.parametrize("regime", ["decree-331-2026", "decree-85-2016"])
 def test_the_controls_keys_and_the_catalogues_scan_means_agree_level_by_level(resolved, regime):
-    """A row lists `scan: C` at level L exactly when control C, in force at L, names the row's key: `assess`
+    """A row lists `scan: C` (or `host: C`) at level L exactly when control C, in force at L, names the row's key: `assess`
     (which reads findings through the keys) and the citations can never disagree."""
     cat = catalogue_for_regime(regime)
     for lvl, r in resolved.items():
         by_scan: dict[str, set[str]] = defaultdict(set)
         for row in cat.rows(lvl):
             for m in row.verify:
-                if m.kind == "scan":
+                if m.kind in ("scan", "host"):           # network and host-family controls alike
                     by_scan[m.control].add(row.key)
         for c in r.controls:
             named = {k for k in c.requirements if cat.row(k, lvl)}
             listed = by_scan.pop(c.id, set())
             if (cat.id, c.id) in NOT_LISTED:
-                assert listed < named, (lvl, c.id)
+                assert listed <= named, (lvl, c.id)
+            elif (cat.id, c.id) in NOT_NAMED:
+                assert named <= listed, (lvl, c.id)
             else:
                 assert named == listed, (lvl, c.id)
         assert set(by_scan) <= {"DISC-01"}, (lvl, by_scan)   # discovery runs per zone, not per level
