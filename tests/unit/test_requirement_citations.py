@@ -207,3 +207,26 @@ def test_a_results_document_of_version_1_still_reads(tmp_path):
     old = load_results_file(str(path))
     assert old.findings == make_results().findings and all(not c.requirements for c in old.controls)
 
+
+
+def test_a_systems_scope_counts_network_and_host_controls_apart_and_the_rows_they_evidence(resolved, cat):
+    """What a scan report says of one level-3 system: network controls passed, host checks passed, and how many of
+    the level's 195 rows the judged controls evidence — never more."""
+    from secaudit.model import Finding, Message, SystemResult, Verdict
+    from secaudit.report.view import network_scope
+
+    controls = {c.id: c for c in resolved[3].controls}
+    host_id = next(c.id for c in resolved[3].controls if c.check.startswith("host."))
+
+    def f(cid: str, verdict: Verdict) -> Finding:
+        return Finding(cid, "s", "t", verdict, controls[cid].severity, Message("m"))
+
+    findings = [f("PORT-NOAUTH-01", Verdict.PASS), f("TLS-PROTO-01", Verdict.FAIL),
+                f("WEB-CSP-01", Verdict.NOT_APPLICABLE), f(host_id, Verdict.PASS)]
+    scope = network_scope(SystemResult("s", "S", 3, None, 3, 0), findings, controls, cat)
+    assert (scope.controls_passed, scope.controls_total, scope.controls_na) == (1, 3, 1)
+    assert (scope.host_passed, scope.host_judged, scope.level_rows) == (1, 1, 195)
+    keys = set(controls["PORT-NOAUTH-01"].requirements) | set(controls["TLS-PROTO-01"].requirements) | set(
+        controls[host_id].requirements)
+    assert scope.rows_evidenced == sum(1 for r in cat.rows(3) if r.key in keys) > 0
+    assert scope.lines("en")[1] == "host checks: 1/1 pass"
