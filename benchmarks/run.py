@@ -21,6 +21,7 @@ BENCHES = {
     "engine": ["engine_bench.py"],
     "zones": ["zones_bench.py"],
     "store": ["store_bench.py"],
+    "import": ["import_bench.py"],
 }
 
 
