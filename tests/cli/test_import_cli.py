@@ -69,6 +69,8 @@ def test_reimport_adds_nothing_a_later_import_marks_fixed_and_unmatched_hosts_ar
     fixed = json.loads(diff.stdout)["findings"]["fixed"]
     assert [(f["system"], f["control"], f["target"]) for f in fixed] == [
         ("cong-dvc", "nessus:57582", "127.24.0.10:443/tcp")]
+    runs = run("runs", "--data-dir", str(work / "db"))
+    assert runs.stdout.count("import of nessus 10.7.2") == 2 and "0/1" not in runs.stdout    # no level claimed
     trend = run("trend", "--system", "cong-dvc", "--data-dir", str(work / "db"), "--format", "json")
     assert trend.returncode == 0 and [r["failed"] for r in json.loads(trend.stdout)["system_runs"]] == [2, 1]
     # And the store keeps the unmatched host's item, not attributed to any system
