@@ -244,3 +244,8 @@ def test_due_lists_imported_findings_past_their_remediation_deadline_and_exits_1
         ("cong-dvc", "57582", "2026-11-01", "2026-12-01", 6)]
     text = run("due", str(work / "inventory.yaml"), "--today", "2026-12-07", "--data-dir", str(work / "db"), lang="vi")
     assert "quá 6 ngày" in text.stdout
+    # And status names the system held back by it
+    status = run("status", str(work / "inventory.yaml"), "--date", "2026-12-07", "--data-dir", str(work / "db"))
+    assert status.returncode == 0, status.stderr
+    assert "1 findings of imported scanner reports past their remediation deadline (worst: high, 6 days over" \
+        in status.stdout
