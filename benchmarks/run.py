@@ -24,6 +24,7 @@ BENCHES = {
     "store": ["store_bench.py"],
     "host": ["host_bench.py"],
     "assess": ["assess_bench.py"],
+    "import": ["import_bench.py"],
 }
 
 

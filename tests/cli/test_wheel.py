@@ -72,7 +72,7 @@ def test_given_the_wheel_then_the_installed_package_is_the_wheels_and_carries_it
     venv = str(installed.parent)
     assert module.startswith(venv) and home == f"{venv}/share/secaudit", where.stdout + where.stderr
     for sub in ("policies/levels/level-3.yaml", "policies/regimes/decree-331-2026.yaml", "templates/report.html.j2",
-                "examples/inventory.yaml"):
+                "examples/inventory.yaml", "policies/mappings/lynis.yaml", "policies/remediation.yaml"):
         assert (Path(home) / sub).is_file(), sub
     schemas = _run([str(installed / "python"), "-c", "from importlib import resources; "
                     "print(sorted(p.name for p in resources.files('secaudit').joinpath('schemas').iterdir()))"],
