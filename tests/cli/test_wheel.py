@@ -7,6 +7,7 @@ cryptography...) are the test environment's, reached through a .pth line, so the
 
 from __future__ import annotations
 
+import email
 import json
 import os
 import shutil
@@ -14,9 +15,13 @@ import site
 import subprocess
 import sys
 import textwrap
+import zipfile
+from importlib import metadata
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from secaudit.lab.pki import TestPKI
 from secaudit.lab.servers import NginxFarm, Site
@@ -34,8 +39,8 @@ def _run(cmd: list[str], cwd: Path, timeout: float = 300, env: dict[str, str] | 
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory) -> Path:
-    """The bin/ folder of a fresh virtualenv holding secaudit installed from the wheel built from the sdist."""
+def built(tmp_path_factory) -> tuple[Path, str]:
+    """The wheel built from the sdist, and everything the build printed."""
     w = tmp_path_factory.mktemp("wheel")
     src = w / "src"
     shutil.copytree(ROOT, src, ignore=SKIP)
@@ -43,6 +48,14 @@ def installed(tmp_path_factory) -> Path:
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     wheels, sdists = list((w / "dist").glob("*.whl")), list((w / "dist").glob("*.tar.gz"))
     assert len(wheels) == 1 and len(sdists) == 1
+    return wheels[0], built.stdout + built.stderr
+
+
+@pytest.fixture(scope="module")
+def installed(built, tmp_path_factory) -> Path:
+    """The bin/ folder of a fresh virtualenv holding secaudit installed from the wheel built from the sdist."""
+    w = tmp_path_factory.mktemp("venv")
+    wheels = [built[0]]
     venv = w / "venv"
     made = _run([sys.executable, "-m", "venv", str(venv)], w)
     assert made.returncode == 0, made.stderr
@@ -63,6 +76,46 @@ def _env(bin_dir: Path) -> dict[str, str]:
 
 def _secaudit(bin_dir: Path, *args: str, cwd: Path, timeout: float = 300):
     return _run([str(bin_dir / "secaudit"), *args], cwd, timeout, _env(bin_dir))
+
+
+def test_given_the_build_then_setuptools_warns_about_nothing(built):
+    """Data folders are packages (find_namespace:), and the licence is an SPDX expression, not a classifier."""
+    warnings = [line for line in built[1].splitlines() if line.startswith("WARNING")]
+    assert warnings == [], "\n".join(warnings)
+    assert "is absent from the `packages` configuration" not in built[1]
+
+
+def _requirements(dist: metadata.Distribution) -> list[str]:
+    """The names a distribution needs when no extra is asked for."""
+    names = []
+    for text in dist.requires or ():
+        req = Requirement(text)
+        if req.marker is None or req.marker.evaluate({"extra": ""}):
+            names.append(canonicalize_name(req.name))
+    return names
+
+
+def test_given_the_wheel_then_nothing_it_brings_is_a_test_tool(built):
+    """`pip install secaudit` must not install pytest & co.: walk the wheel's requirements, and theirs (as
+    installed in the test environment), without extras."""
+    with zipfile.ZipFile(built[0]) as z:
+        meta = next(n for n in z.namelist() if n.endswith(".dist-info/METADATA"))
+        wheel_meta = email.message_from_bytes(z.read(meta))
+    todo = [canonicalize_name(Requirement(r).name) for r in wheel_meta.get_all("Requires-Dist") or ()
+            if Requirement(r).marker is None]
+    assert "sslyze" in todo and "sectxt" not in todo
+    seen: set[str] = set()
+    while todo and len(seen) < 500:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            todo += _requirements(metadata.distribution(name))
+        except metadata.PackageNotFoundError:
+            continue
+    assert len(seen) > 10
+    assert not seen & {"pytest", "requests-mock", "hypothesis", "pytest-xdist", "trustme", "playwright"}, seen
 
 
 def test_given_the_wheel_then_the_installed_package_is_the_wheels_and_carries_its_data(installed, tmp_path):
