@@ -99,7 +99,7 @@ def adhoc_inventory(req: ScanRequest) -> Inventory:
         try:
             endpoints.append(_adhoc_endpoint(req, *parse_hostport(text)))
         except TargetError as e:
-            problems.append(Diagnostic("--target", 0, 0, e.key, {"value": text}))
+            problems.append(Diagnostic("--target", 0, 0, e.key, e.args_for(text)))
     for text in req.hosts:
         try:
             hosts.append(validate_host(text))
