@@ -17,7 +17,7 @@ import click
 from secaudit.cli.common import lang_option
 from secaudit.cli.output import print_error, print_diagnostics
 from secaudit.cli.settings import config_option, install_envvars, version_option
-from secaudit.errors import InputError, SecauditError, ToolMissingError
+from secaudit.errors import InputError, NothingToCheckError, SecauditError, ToolMissingError
 from secaudit.i18n import t
 from secaudit.status import ExitStatus
 
@@ -87,6 +87,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     except ToolMissingError as e:
         print_error(t(e.key, **e.args_))
         sys.exit(ExitStatus.INPUT_ERROR)
+    except NothingToCheckError as e:
+        print_error(t(e.key, **e.args_))
+        sys.exit(ExitStatus.SCAN_ERRORS)
     except SecauditError as e:          # a scope refusal and the like: its catalog message, in the user's language
         key = getattr(e, "key", None)
         print_error(t(key, **dict(getattr(e, "args_", None) or {})) if isinstance(key, str) else str(e))
