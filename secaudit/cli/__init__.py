@@ -16,7 +16,7 @@ import click
 
 from secaudit.cli.common import lang_option
 from secaudit.cli.output import print_error, print_diagnostics
-from secaudit.cli.settings import config_option, install_envvars, version_option
+from secaudit.cli.settings import config_option, install_envvars, value_source, version_option
 from secaudit.errors import InputError, NothingToCheckError, SecauditError, ToolMissingError
 from secaudit.i18n import t
 from secaudit.status import ExitStatus
@@ -78,6 +78,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(ExitStatus.INTERRUPTED)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
+    except click.BadParameter as e:
+        source = value_source(e)
+        if source is None:                     # the command line: Click's message and the usage line
+            e.show()
+        else:                                  # the configuration file or an environment variable: say which
+            option = e.param.get_error_hint(e.ctx) if e.param is not None else "?"
+            print_error(t(f"config.bad_value_{source[0]}", where=source[1], option=option, reason=e.message))
+        sys.exit(ExitStatus.INPUT_ERROR)
     except click.ClickException as e:
         e.show()
         sys.exit(ExitStatus.INPUT_ERROR)
