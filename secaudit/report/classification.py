@@ -11,6 +11,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+import textwrap
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Sequence
@@ -95,8 +97,85 @@ def _detail_lines(v: SystemView, lang: str) -> list[str]:
     return out
 
 
+TEXT_WIDTH = 100          # the text format fits this many columns: cells and long lines wrap at words
+_GAP = 2
+
+
+@lru_cache(maxsize=4096)
+def _wrapped(text: str, width: int, indent: str = "") -> tuple[str, ...]:
+    """``text`` wrapped at words into lines of at most ``width`` (remembered: the same approver, criterion
+    or deadline text recurs in every system of a large inventory)."""
+    if len(text) <= width:
+        return (text,)
+    return tuple(textwrap.wrap(text, width=width, subsequent_indent=indent, break_long_words=True,
+                               break_on_hyphens=True)) or ("",)
+
+
+_WRAPPING_COLUMNS = (2, 3, 4, 5)   # declared, deciding criterion, approver, periodic assessment: may wrap
+_MIN_COLUMN = 10
+
+
+def _column_widths(natural: list[int], soft: list[int], floors: list[int], width: int) -> list[int]:
+    """Narrow the widest wrapping column, a character at a time, until the table fits ``width``: first down to
+    ``soft`` (a column's longest word; the periodic column keeps its values on one line), then down to
+    ``floors`` (hyphenated words may then break after a hyphen): wrapped, never cut."""
+    widths = list(natural)
+    excess = sum(widths) + _GAP * (len(widths) - 1) - width
+    for limits in (soft, floors):
+        while excess > 0:
+            room = [i for i in _WRAPPING_COLUMNS if widths[i] > max(limits[i], _MIN_COLUMN)]
+            if not room:
+                break
+            widths[max(room, key=lambda i: widths[i])] -= 1
+            excess -= 1
+    return widths
+
+
+@lru_cache(maxsize=4096)
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split()) or ("",)
+
+
+@lru_cache(maxsize=4096)
+def _pieces(text: str) -> tuple[str, ...]:
+    """The words of ``text`` and the parts of its hyphenated words (a line may end after a hyphen)."""
+    return tuple(p for w in text.split() for p in re.findall(r"[^-]*-|[^-]+", w)) or ("",)
+
+
+def _table_lines(headers: list[str], rows: list[list[str]], width: int) -> list[str]:
+    natural = [max(len(r[i]) for r in [headers] + rows) for i in range(len(headers))]
+    words = [max(len(word) for r in [headers] + rows for word in set(_words(r[i]))) if i in _WRAPPING_COLUMNS
+             else natural[i] for i in range(len(headers))]
+    floors = [max(len(p) for r in [headers] + rows for p in set(_pieces(r[i]))) if i in _WRAPPING_COLUMNS
+              else natural[i] for i in range(len(headers))]
+    soft = list(words)
+    for i in (2, 5):                      # short values (declared, periodic): one line while anything else can wrap
+        soft[i] = max(len(r[i]) for r in rows) if rows else words[i]
+    widths = _column_widths(natural, soft, floors, width)
+    fmt = (" " * _GAP).join("{:<%d}" % w for w in widths)
+    out = []
+    for row in [headers, ["-" * w for w in widths]] + rows:
+        if all(len(c) <= w for c, w in zip(row, widths)):        # most rows: one line, no wrapping
+            out.append(fmt.format(*row).rstrip())
+            continue
+        cells = [_wrapped(c, w) for c, w in zip(row, widths)]
+        for i in range(max(len(c) for c in cells)):
+            out.append(fmt.format(*(c[i] if i < len(c) else "" for c in cells)).rstrip())
+    return out
+
+
+def _fit(line: str, width: int = TEXT_WIDTH) -> tuple[str, ...]:
+    """A detail line wrapped at words, continuation lines indented under its text."""
+    if len(line) <= width:
+        return (line,)
+    body = line.lstrip(" ")
+    lead = line[: len(line) - len(body)]
+    marker = body[:2] if body[:2] in ("- ", "! ", "* ") else ""
+    return tuple(lead + part for part in _wrapped(body, width - len(lead), " " * (len(marker) + 2)))
+
+
 class TextClassification(ClassificationFormat):
-    """Plain text: an aligned table, then the details of each system."""
+    """Plain text: an aligned table, then the details of each system, in at most 100 columns."""
 
     name = "text"
     extension = "txt"
@@ -105,16 +184,15 @@ class TextClassification(ClassificationFormat):
         vs = views(doc.results, doc.inventory, doc.regime, lang)
         headers = _table_headers(lang)
         rows = [_printable(_table_row(v)) for v in vs]
-        widths = [max(len(r[i]) for r in [headers] + rows) for i in range(len(headers))]
-        fmt = "  ".join("{:<%d}" % w for w in widths)
-        lines = [t("classify.heading.table", lang, regime=doc.regime.short.get(lang)), "",
-                 fmt.format(*headers).rstrip(), fmt.format(*["-" * w for w in widths]).rstrip()]
-        lines += [fmt.format(*r).rstrip() for r in rows]
+        lines = [t("classify.heading.table", lang, regime=doc.regime.short.get(lang)), ""]
+        lines += _table_lines(headers, rows, TEXT_WIDTH)
         lines += ["", t("classify.heading.details", lang), ""]
         for v in vs:
-            lines += _detail_lines(v, lang) + [""]
-        lines.append(_max_rule(doc.regime, lang))
-        lines.append(summary_line(doc.results, lang))
+            for line in _detail_lines(v, lang):
+                lines += _fit(line)
+            lines.append("")
+        lines += _fit(_max_rule(doc.regime, lang))
+        lines += _fit(summary_line(doc.results, lang))
         if "".join(lines).isprintable():              # nothing to strip on any line: one check
             return "\n".join(lines) + "\n"
         return "\n".join(strip_controls(line) for line in lines) + "\n"
