@@ -171,6 +171,7 @@ def test_given_the_installed_command_then_secaudit_demo_starts_scans_and_stops_i
     r = _secaudit(installed, "demo", "--dir", str(tmp_path), cwd=tmp_path, timeout=420)
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-4000:]
     assert "demo targets stopped." in r.stdout
+    assert "\x1b" not in r.stdout + r.stderr                             # a pipe gets no terminal escape codes
     report = json.loads((tmp_path / "demo-out" / "report.json").read_text(encoding="utf-8"))
     assert {s["system_id"] for s in report["systems"]} >= {"cong-dvc", "nhan-su", "qlvb"}
     assert any(f["verdict"] == "fail" for f in report["findings"])      # the demo's broken targets are found
