@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Sequence
 
+from markupsafe import Markup, escape
+
 from secaudit.classify.citation import cite
 from secaudit.classify.regime import Regime
 from secaudit.classify.result import Classification
@@ -143,14 +145,16 @@ def _pieces(text: str) -> tuple[str, ...]:
 
 
 def _table_lines(headers: list[str], rows: list[list[str]], width: int) -> list[str]:
-    natural = [max(len(r[i]) for r in [headers] + rows) for i in range(len(headers))]
-    words = [max(len(word) for r in [headers] + rows for word in set(_words(r[i]))) if i in _WRAPPING_COLUMNS
-             else natural[i] for i in range(len(headers))]
-    floors = [max(len(p) for r in [headers] + rows for p in set(_pieces(r[i]))) if i in _WRAPPING_COLUMNS
-              else natural[i] for i in range(len(headers))]
+    columns = [set(column) for column in zip(headers, *rows)]          # distinct values: a few per column
+    values = [set(column) for column in zip(*rows)] if rows else [{h} for h in headers]
+    natural = [max(map(len, c)) for c in columns]
+    words = [max(len(w) for v in c for w in _words(v)) if i in _WRAPPING_COLUMNS else natural[i]
+             for i, c in enumerate(columns)]
+    floors = [max(len(p) for v in c for p in _pieces(v)) if i in _WRAPPING_COLUMNS else natural[i]
+              for i, c in enumerate(columns)]
     soft = list(words)
     for i in (2, 5):                      # short values (declared, periodic): one line while anything else can wrap
-        soft[i] = max(len(r[i]) for r in rows) if rows else words[i]
+        soft[i] = max(map(len, values[i]))
     widths = _column_widths(natural, soft, floors, width)
     fmt = (" " * _GAP).join("{:<%d}" % w for w in widths)
     out = []
@@ -224,8 +228,19 @@ def render_rich(doc: ClassificationDoc, lang: str, console: Any) -> None:
     console.print(Text(summary_line(doc.results, lang)))
 
 
+@lru_cache(maxsize=65536)
+def _md(value: str) -> str:
+    """:func:`markdown_text`, remembered: criteria, citations, labels and authorities recur in every system."""
+    return markdown_text(value)
+
+
+@lru_cache(maxsize=65536)
+def _md_criterion_row(text: str, level: object, citation: str, status: str) -> str:
+    return f"| {_md(text)} | {level} | {_md(citation)} | {_md(status)} |"
+
+
 def _md_system(v: SystemView, lang: str) -> list[str]:
-    md = markdown_text
+    md = _md
     lines = [f"### {md(v.id)} — {md(v.name)}: {md(v.level_label)}", ""]
     if v.deciding:
         lines.append(f"- **{t('classify.col.deciding', lang)}:** {md(v.deciding)}"
@@ -246,7 +261,7 @@ def _md_system(v: SystemView, lang: str) -> list[str]:
     lines += [f"- {md(n)}" for n in v.notes]
     lines += ["", f"| {t('classify.col.criterion', lang)} | {t('classify.col.level', lang)} | "
                   f"{t('classify.col.citation', lang)} | {t('classify.col.status', lang)} |", "|---|---|---|---|"]
-    lines += [f"| {md(cv.text)} | {cv.level} | {md(cv.citation)} | {md(cv.status_label)} |" for cv in v.criteria]
+    lines += [_md_criterion_row(cv.text, cv.level, cv.citation, cv.status_label) for cv in v.criteria]
     return lines + [""]
 
 
@@ -260,12 +275,29 @@ class MarkdownClassification(ClassificationFormat):
         headers = _table_headers(lang)
         lines = [f"# {markdown_text(t('classify.heading.table', lang, regime=doc.regime.short.get(lang)))}", "",
                  "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-        lines += ["| " + " | ".join(markdown_text(c) for c in _table_row(v)) + " |" for v in vs]
+        lines += ["| " + " | ".join(_md(c) for c in _table_row(v)) + " |" for v in vs]
         lines += ["", f"## {t('classify.heading.details', lang)}", ""]
         for v in vs:
             lines += _md_system(v, lang)
         lines += [markdown_text(_max_rule(doc.regime, lang)), "", markdown_text(summary_line(doc.results, lang))]
         return "\n".join(lines) + "\n"
+
+
+def _h(value: object) -> str:
+    return str(escape(strip_controls(value, one_line=True)))
+
+
+@lru_cache(maxsize=65536)
+def _html_criterion_row(text: str, level: object, citation: str, status: str, status_label: str) -> str:
+    """One row of a system's criteria table, escaped as the template would (control characters stripped,
+    then HTML-escaped), and remembered: 10,000 systems share a few dozen distinct rows."""
+    return (f"<tr><td>{_h(text)}</td><td>{_h(level)}</td><td>{_h(citation)}</td>"
+            f'<td class="{_h(status)}">{_h(status_label)}</td></tr>')
+
+
+def _html_criteria(v: SystemView) -> Markup:
+    return Markup("\n      ".join(_html_criterion_row(c.text, c.level, c.citation, c.status, c.status_label)
+                                   for c in v.criteria))
 
 
 class HtmlClassification(ClassificationFormat):
@@ -281,7 +313,7 @@ class HtmlClassification(ClassificationFormat):
                           title=t("classify.heading.table", lang, regime=regime.short.get(lang)),
                           headers=_table_headers(lang), rows=[_table_row(v) for v in vs],
                           max_rule=_max_rule(regime, lang), summary=summary_line(doc.results, lang),
-                          t=lambda key, **a: t(key, lang, **a))
+                          criteria_rows=_html_criteria, t=lambda key, **a: t(key, lang, **a))
 
 
 class JsonClassification(ClassificationFormat):
@@ -301,8 +333,13 @@ class JsonClassification(ClassificationFormat):
                "summary": {"systems": len(results),
                            "undetermined": sum(1 for c in results if c.level is None),
                            "underclassified": sum(1 for c in results if c.underclassified)},
-               "systems": systems}
-        return json.dumps(out, ensure_ascii=False, indent=2) + "\n"
+               }
+        # Indented, json.dumps runs its pure-Python encoder (5 s for 10,000 systems); compact, the C one. So
+        # the document is indented around the systems, and each system is one compact line.
+        head = json.dumps(out, ensure_ascii=False, indent=2)[:-2]          # without the closing "\n}"
+        encode = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+        body = ",\n".join("    " + encode(s) for s in systems)
+        return head + (',\n  "systems": [\n' + body + "\n  ]\n}\n" if systems else ',\n  "systems": []\n}\n')
 
     @staticmethod
     def _system(v: SystemView, c: Classification) -> dict[str, Any]:
