@@ -177,3 +177,31 @@ def test_given_the_installed_command_then_secaudit_demo_starts_scans_and_stops_i
     assert any(f["verdict"] == "fail" for f in report["findings"])      # the demo's broken targets are found
     leftover = _run(["pgrep", "-f", "secaudit-demo-"], tmp_path)           # the demo targets' temporary folder
     assert leftover.stdout.strip() == "", leftover.stdout           # no demo server outlives the command
+    # The demo's HTML report prints in at most 40 A4 pages in either language (it printed 335 and 811)
+    vi = _secaudit(installed, "report", str(tmp_path / "demo-out" / "report.json"), "--lang", "vi", "--format",
+                   "html", "--out", str(tmp_path / "vi"), cwd=tmp_path)
+    assert vi.returncode in (0, 1), vi.stderr
+    pages = _printed_pages([tmp_path / "demo-out" / "report.html", tmp_path / "vi" / "report.html"])
+    assert all(1 < n <= 40 for n in pages), pages
+
+
+def _printed_pages(pages: list[Path]) -> list[int]:
+    """How many A4 pages headless Chromium prints each HTML file on (its print stylesheet applies)."""
+    from playwright.sync_api import sync_playwright
+
+    browser = shutil.which("chromium-headless-shell")
+    assert browser, "headless Chromium is missing: run scripts/ensure-sysdeps.sh"
+    counts = []
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=browser, args=["--no-sandbox", "--disable-gpu",
+                                                             "--disable-background-networking", "--no-first-run"])
+        try:
+            for html in pages:
+                page = b.new_page()
+                page.goto(html.as_uri())
+                pdf = page.pdf(format="A4", prefer_css_page_size=True)
+                counts.append(len(re.findall(rb"/Type\s*/Page\b", pdf)))
+                page.close()
+        finally:
+            b.close()
+    return counts
