@@ -9,6 +9,7 @@ and the terminal table without control characters, CSV cells without formula sta
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import re
@@ -313,7 +314,8 @@ class HtmlClassification(ClassificationFormat):
                           title=t("classify.heading.table", lang, regime=regime.short.get(lang)),
                           headers=_table_headers(lang), rows=[_table_row(v) for v in vs],
                           max_rule=_max_rule(regime, lang), summary=summary_line(doc.results, lang),
-                          criteria_rows=_html_criteria, t=lambda key, **a: t(key, lang, **a))
+                          criteria_rows=_html_criteria,
+                          t=lambda key, **a: t(key, lang, **a) if a else _label(key, lang))
 
 
 class JsonClassification(ClassificationFormat):
@@ -325,7 +327,6 @@ class JsonClassification(ClassificationFormat):
 
     def render(self, doc: ClassificationDoc, lang: str) -> str:
         results, inventory, regime = doc.results, doc.inventory, doc.regime
-        systems = [self._system(v, c) for v, c in zip(views(results, inventory, regime, lang), results)]
         out = {"schema": JSON_SCHEMA_ID, "lang": lang,
                "regime": {"id": regime.id, "title": regime.title.get(lang), "standard": regime.standard},
                "inventory": {"file": inventory.source.file, "digest": inventory.digest,
@@ -335,11 +336,31 @@ class JsonClassification(ClassificationFormat):
                            "underclassified": sum(1 for c in results if c.underclassified)},
                }
         # Indented, json.dumps runs its pure-Python encoder (5 s for 10,000 systems); compact, the C one. So
-        # the document is indented around the systems, and each system is one compact line.
+        # the document is indented around the systems, and each system is one compact line. A system's criteria
+        # (26 of them, each in one of a few states) are encoded once per distinct criterion and state.
         head = json.dumps(out, ensure_ascii=False, indent=2)[:-2]          # without the closing "\n}"
         encode = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
-        body = ",\n".join("    " + encode(s) for s in systems)
-        return head + (',\n  "systems": [\n' + body + "\n  ]\n}\n" if systems else ',\n  "systems": []\n}\n')
+        criteria: dict[Any, str] = {}
+        lines = []
+        for v, c in zip(views(results, inventory, regime, lang), results):
+            d = self._system(v, dataclasses.replace(c, criteria=()))
+            d["matched"] = [m.id for m in c.matched]            # a property of the criteria left out above
+            keys = list(d)
+            cut = keys.index("criteria")
+            crit = []
+            for cr, cv in zip(c.criteria, v.criteria):
+                key = (cr, cv.citation, cv.text)
+                text = criteria.get(key)
+                if text is None:
+                    cd = cr.to_dict()
+                    cd["citation"], cd["text"] = cv.citation, cv.text
+                    text = criteria[key] = encode(cd)
+                crit.append(text)
+            after = {k: d[k] for k in keys[cut + 1:]}
+            lines.append("    " + encode({k: d[k] for k in keys[:cut]})[:-1] + ', "criteria": [' + ", ".join(crit)
+                         + "]" + (", " + encode(after)[1:] if after else "}"))
+        body = ",\n".join(lines)
+        return head + (',\n  "systems": [\n' + body + "\n  ]\n}\n" if lines else ',\n  "systems": []\n}\n')
 
     @staticmethod
     def _system(v: SystemView, c: Classification) -> dict[str, Any]:

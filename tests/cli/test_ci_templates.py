@@ -197,3 +197,28 @@ def test_given_the_gitlab_template_by_default_then_it_installs_secaudit_from_its
     where = subprocess.run([str(venv / "bin" / "python"), "-c", "import secaudit; print(secaudit.__file__)"],
                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60).stdout
     assert where.startswith(str(venv)), where
+
+
+def _artifact_name(out: str, job: str = "scan", index: str = "0", given: str = "") -> str:
+    action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    step = next(s for s in action["runs"]["steps"] if s.get("id") == "artifact")
+    upload = next(s for s in action["runs"]["steps"] if str(s.get("uses", "")).startswith("actions/upload-artifact"))
+    assert upload["with"]["name"] == "${{ steps.artifact.outputs.name }}"
+    assert "${{" not in step["run"]
+    with __import__("tempfile").TemporaryDirectory() as tmp:
+        output = Path(tmp) / "github_output"
+        env = _env({"ARTIFACT_NAME": given, "JOB_INDEX": index, "SCAN_OUT": out, "GITHUB_JOB": job,
+                    "GITHUB_OUTPUT": str(output)})
+        r = subprocess.run(["bash", "-e", "-c", step["run"]], env=env, capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        return output.read_text(encoding="utf-8").strip().removeprefix("name=")
+
+
+def test_given_the_action_used_twice_in_a_workflow_then_its_artifacts_do_not_collide():
+    """Two uses in one job (two `out` folders), and one use in two matrix jobs: four different names, each a
+    valid artifact name; an explicit `artifact-name` is kept."""
+    names = {_artifact_name("reports/dmz"), _artifact_name("reports/lan"),
+             _artifact_name("secaudit-report", index="0"), _artifact_name("secaudit-report", index="1")}
+    assert len(names) == 4
+    assert all(re.fullmatch(r"[A-Za-z0-9._-]+", n) for n in names), names
+    assert _artifact_name("x", given="nightly-scan") == "nightly-scan"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import email
 import json
 import os
+import re
 import shutil
 import site
 import subprocess
