@@ -30,17 +30,21 @@ def cli() -> None:
     """secaudit: classify information systems into the five Vietnamese security levels
     (Decree 85/2016, Decree 331/2026) and check that their endpoints meet that level.
 
+    The examples name the shipped example files under examples/: a source checkout has them; from an
+    installed package, `secaudit examples` copies them to ./examples/ first.
+
     \b
     Example:
+      secaudit examples
       secaudit validate examples/inventory.yaml
     """
 
 
 def _register() -> None:
-    from secaudit.cli import (classify, completion, demo, discover, documents, dossier, policy, ports, scan, tls,
-                              validate, worker)
+    from secaudit.cli import (classify, completion, demo, discover, documents, dossier, examples, policy, ports, scan,
+                              tls, validate, worker)
 
-    for module in (validate, policy, classify, dossier, tls, ports, discover, demo, completion):
+    for module in (validate, policy, classify, dossier, tls, ports, discover, demo, examples, completion):
         cli.add_command(module.command)
     cli.add_command(scan.scan_command)
     cli.add_command(scan.report_command)

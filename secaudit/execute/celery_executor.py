@@ -37,7 +37,7 @@ from secaudit.execute.broker import (
     DEFAULT_ZONE, TASK_NAME, BrokerConfig, BrokerConfigError, ZoneUnavailableError, live_workers, make_app, zone_queue,
 )
 from secaudit.execute.interface import ExecutionObserver, ExecutionSummary, JournalLike, NullObserver, ProbeRunner
-from secaudit.execute.interrupts import INTERRUPTS, Interrupts, kept_after_interrupt
+from secaudit.execute.interrupts import INTERRUPTS, Interrupts
 from secaudit.execute.local import Limits, error_observation, host_of
 from secaudit.execute.wire import PayloadError, batch_message, parse_result
 from secaudit.model import Inventory, Message, Observation, ObservationStatus, Probe
@@ -170,8 +170,6 @@ class _Run:
     def record(self, obs: Observation) -> None:
         if obs.probe_id in self.recorded:
             return                       # a redelivered batch: the first answer stands
-        if (self.reason == "interrupted" or self.ex.interrupts.count > 0) and not kept_after_interrupt(obs):
-            return                       # perhaps the interrupt's doing: --resume runs it again
         self.recorded.add(obs.probe_id)
         self.journal.append(obs)
         self.done += 1

@@ -22,12 +22,33 @@ SECAUDIT = [sys.executable, "-m", "secaudit"]
 ROOT = os.getcwd()
 
 
+# what the `lab` extra installs (setup.cfg), imported only once the demo targets start
+LAB_MODULES = ("aiosmtpd",)
+
+
+def missing_extra() -> str | None:
+    """The first module of the `lab` extra that cannot be imported, or None."""
+    import importlib
+
+    for name in LAB_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            return name
+    return None
+
+
 class DemoFailed(Exception):
     """A demo step did not exit as expected."""
 
 
+def bold(text: str) -> str:
+    """Bold on a terminal; plain text in a file or a pipe (no raw escape codes in a log)."""
+    return f"\033[1m{text}\033[0m" if sys.stdout.isatty() and not os.environ.get("NO_COLOR") else text
+
+
 def step(title: str, *args: str, expect: int = 0) -> None:
-    print(f"\n\033[1m$ secaudit {' '.join(args)}\033[0m   # {title}", flush=True)
+    print(f"\n{bold('$ secaudit ' + ' '.join(args))}   # {title}", flush=True)
     rc = subprocess.run(SECAUDIT + list(args), cwd=ROOT).returncode
     if rc != expect:
         raise DemoFailed(f"demo: `secaudit {' '.join(args)}` exited {rc}, expected {expect}")
@@ -45,9 +66,9 @@ def scan_demo_targets() -> None:
             if not resolver:
                 print("nsd is not installed (scripts/ensure-sysdeps.sh): the mail-domain checks will be errors")
             for fixed in (False, True):
-                print("\n\033[1mStarting demo targets on 127.0.0.11-23 (nginx, SMTP/IMAP with STARTTLS, sshd, "
-                      "a MySQL-like listener, DNS for two mail domains)" + (", cong-dvc now sends HSTS" if fixed else "")
-                      + "...\033[0m", flush=True)
+                print("\n" + bold("Starting demo targets on 127.0.0.11-23 (nginx, SMTP/IMAP with STARTTLS, sshd, "
+                                   "a MySQL-like listener, DNS for two mail domains)"
+                                   + (", cong-dvc now sends HSTS" if fixed else "") + "..."), flush=True)
                 with demo_targets(Path(tmp), fixed=fixed) as ca_file:
                     args = ["scan", "examples/inventory.yaml", "--ca-file", str(ca_file), "--out", str(out),
                             "--runs-dir", str(Path(tmp) / "runs"), "--fail-on", "high",
@@ -68,7 +89,7 @@ def scan_demo_targets() -> None:
     # exit 1: the air-gapped vb-mat cannot be measured over the network, so no scan counts as its assessment
     step("when each system's next periodic assessment is due, under both regimes", "due",
          "examples/inventory.yaml", *store, expect=1)
-    print(f"\n\033[1mHTML report:\033[0m {out / 'report.html'}")
+    print(f"\n{bold('HTML report:')} {out / 'report.html'}")
 
 
 def list_systems() -> None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import subprocess
 import time
 import xml.etree.ElementTree as ET
@@ -389,12 +388,8 @@ Runner = Callable[[Sequence[str], float], RunResult]
 
 
 def subprocess_runner(argv: Sequence[str], timeout: float) -> RunResult:
-    """Run nmap with an argument list (no shell), stdin closed, killed at ``timeout``.
-
-    nmap gets a process group of its own: a Ctrl-C in the terminal reaches the scan, which decides
-    (a grace, then the executor ends the tools of the batches it abandons; ``--resume`` runs them)."""
-    p = subprocess.run(list(argv), stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False,
-                       process_group=0)
+    """Run nmap with an argument list (no shell), stdin closed, killed at ``timeout``."""
+    p = subprocess.run(list(argv), stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False)
     return RunResult(p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace"))
 
 
@@ -405,7 +400,7 @@ class NmapTool:
 
 
 def find_nmap(path: str | None = None) -> NmapTool:
-    """Locate nmap and check its version (``nmap -V``); ToolMissingError (exit 2) otherwise.
+    """Locate nmap through python-nmap and check its version; ToolMissingError (exit 2) otherwise.
 
     ``path`` defaults to ``$SECAUDIT_NMAP``, then nmap on the PATH and the usual places. The lookup
     (``nmap -V``, about 12 ms) is made once per process and path; failures are not cached.
@@ -415,32 +410,19 @@ def find_nmap(path: str | None = None) -> NmapTool:
 
 @lru_cache(maxsize=8)
 def _find_nmap(path: str | None) -> NmapTool:
+    import nmap  # python-nmap
+
     search = (path,) if path else NMAP_SEARCH_PATH
-    for candidate in search:
-        version = _nmap_version(candidate)
-        if version is None:
-            continue
-        if version < MIN_NMAP_VERSION:
-            raise ToolMissingError("cli.tool_too_old.nmap", found=f"{version[0]}.{version[1]}",
-                                   needed=f"{MIN_NMAP_VERSION[0]}.{MIN_NMAP_VERSION[1]}")
-        return NmapTool(path=candidate, version=version)
-    raise ToolMissingError("cli.tool_missing.nmap")
-
-
-_NMAP_VERSION = re.compile(r"^Nmap version (\d+)\.(\d+)", re.MULTILINE)
-
-
-def _nmap_version(candidate: str) -> tuple[int, int] | None:
-    """``nmap -V`` of ``candidate`` (as python-nmap reads it: "Nmap version 7.93 ( https://nmap.org )"), or
-    None when it does not run or is not nmap. In a process group of its own, like every scan: a Ctrl-C
-    at that moment is the scan's to handle, not a reason to report nmap missing."""
     try:
-        p = subprocess.run([candidate, "-V"], stdin=subprocess.DEVNULL, capture_output=True, timeout=30,
-                           check=False, process_group=0)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    m = _NMAP_VERSION.search(p.stdout.decode("utf-8", "replace"))
-    return (int(m.group(1)), int(m.group(2))) if m else None
+        scanner = nmap.PortScanner(nmap_search_path=search)
+    except nmap.PortScannerError:
+        raise ToolMissingError("cli.tool_missing.nmap") from None
+    version = scanner.nmap_version()
+    if version < MIN_NMAP_VERSION:
+        raise ToolMissingError("cli.tool_too_old.nmap", found=f"{version[0]}.{version[1]}",
+                               needed=f"{MIN_NMAP_VERSION[0]}.{MIN_NMAP_VERSION[1]}")
+    resolved = scanner._nmap_path  # python-nmap keeps the path it found; no public accessor
+    return NmapTool(path=resolved, version=version)
 
 
 def _expand_ports(spec: str) -> set[int]:
