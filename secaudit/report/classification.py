@@ -341,24 +341,28 @@ class JsonClassification(ClassificationFormat):
         head = json.dumps(out, ensure_ascii=False, indent=2)[:-2]          # without the closing "\n}"
         encode = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
         criteria: dict[Any, str] = {}
+        whole: dict[int, tuple[Any, str]] = {}     # id of a views' criteria tuple -> (that tuple, its JSON)
         lines = []
         for v, c in zip(views(results, inventory, regime, lang), results):
             d = self._system(v, dataclasses.replace(c, criteria=()))
             d["matched"] = [m.id for m in c.matched]            # a property of the criteria left out above
             keys = list(d)
             cut = keys.index("criteria")
-            crit = []
-            for cr, cv in zip(c.criteria, v.criteria):
-                key = (cr, cv.citation, cv.text)
-                text = criteria.get(key)
-                if text is None:
-                    cd = cr.to_dict()
-                    cd["citation"], cd["text"] = cv.citation, cv.text
-                    text = criteria[key] = encode(cd)
-                crit.append(text)
+            shared = whole.get(id(v.criteria))     # the views share one tuple between systems judged alike
+            if shared is None or shared[0] is not v.criteria:
+                crit = []
+                for cr, cv in zip(c.criteria, v.criteria):
+                    key = (cr, cv.citation, cv.text)
+                    text = criteria.get(key)
+                    if text is None:
+                        cd = cr.to_dict()
+                        cd["citation"], cd["text"] = cv.citation, cv.text
+                        text = criteria[key] = encode(cd)
+                    crit.append(text)
+                shared = whole[id(v.criteria)] = (v.criteria, "[" + ", ".join(crit) + "]")
             after = {k: d[k] for k in keys[cut + 1:]}
-            lines.append("    " + encode({k: d[k] for k in keys[:cut]})[:-1] + ', "criteria": [' + ", ".join(crit)
-                         + "]" + (", " + encode(after)[1:] if after else "}"))
+            lines.append("    " + encode({k: d[k] for k in keys[:cut]})[:-1] + ', "criteria": ' + shared[1]
+                         + (", " + encode(after)[1:] if after else "}"))
         body = ",\n".join(lines)
         return head + (',\n  "systems": [\n' + body + "\n  ]\n}\n" if lines else ',\n  "systems": []\n}\n')
 
