@@ -206,3 +206,43 @@ def _printed_pages(pages: list[Path]) -> list[int]:
         finally:
             b.close()
     return counts
+
+
+def _help_commands(bin_dir: Path, cwd: Path) -> list[list[str]]:
+    """Every command path of the CLI, from `--help` listings (group, then its subcommands)."""
+    found, todo = [], [[]]
+    while todo and len(found) < 200:
+        path = todo.pop()
+        found.append(path)
+        out = _secaudit(bin_dir, *path, "--help", cwd=cwd).stdout
+        if "Commands:" in out:
+            for line in out.split("Commands:", 1)[1].splitlines():
+                name = line.split()[0] if line.startswith("  ") and line.split() else None
+                if name:
+                    todo.append(path + [name])
+    return found
+
+
+def test_given_the_installed_command_then_every_help_example_naming_examples_works_after_secaudit_examples(
+        installed, tmp_path):
+    copied = _secaudit(installed, "examples", cwd=tmp_path)
+    assert copied.returncode == 0, copied.stderr
+    named: set[str] = set()
+    for path in _help_commands(installed, tmp_path):
+        named |= set(re.findall(r"\bexamples/[\w./-]*\w", _secaudit(installed, *path, "--help", cwd=tmp_path).stdout))
+    assert "examples/inventory.yaml" in named
+    for name in sorted(named):
+        assert (tmp_path / name).is_file(), f"{name} is named by a --help example but not shipped"
+    assert _secaudit(installed, "validate", "examples/inventory.yaml", cwd=tmp_path).returncode == 0
+    where = _secaudit(installed, "examples", "--where", cwd=tmp_path).stdout.strip()
+    assert where == str(installed.parent / "share" / "secaudit" / "examples")
+
+
+def test_given_no_lab_extra_then_secaudit_demo_says_how_to_install_it_before_starting_anything(installed, tmp_path):
+    """The `lab` extra (aiosmtpd) made unimportable: exit 2 and the pip command, no step run, no traceback."""
+    code = ("import sys; sys.modules['aiosmtpd'] = None\n"
+            "from secaudit.cli import main; main(['demo', '--dir', sys.argv[1]])")
+    r = _run([str(installed / "python"), "-c", code, str(tmp_path / "demo")], tmp_path, env=_env(installed))
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "pip install 'secaudit[lab]'" in r.stderr and "internal error" not in r.stderr
+    assert r.stdout == "" and not (tmp_path / "demo").exists()
