@@ -31,7 +31,7 @@ from secaudit.model import (
     PortCoverage, Purpose, Scope, SecretGrade, Service, Severity, SourceRef, SshJump, Starttls, System, Waiver, WorksGrade,
     Zone,
 )
-from secaudit.targets import TargetError, normalize_host, parse_coverage, parse_hostport
+from secaudit.targets import TargetError, bracketed, normalize_host, parse_coverage, parse_hostport
 from secaudit.yamlread import Path, YamlDoc, read_yaml_file, read_yaml_text
 
 KINDS = ("inventory", "policy", "waivers")
@@ -110,6 +110,9 @@ def _endpoint_from_url(doc: YamlDoc, path: Path, text: str) -> tuple[dict[str, A
         hint = _suggest(scheme, URL_SCHEMES)
         return None, doc.diag(path, "endpoint.url_scheme", scheme=scheme, suggestion=hint or "https",
                               schemes=", ".join(sorted(URL_SCHEMES)))
+    hint = None if "[" in text else bracketed(text)
+    if hint:
+        return None, doc.diag(path, "endpoint.url_ipv6", value=_short(text), suggestion=_short(hint))
     try:
         parts = urlsplit(text)
         port = parts.port
@@ -469,7 +472,7 @@ def _waiver_semantics(doc: YamlDoc) -> list[Diagnostic]:
             try:
                 parse_hostport(ep)
             except TargetError as e:
-                out.append(doc.diag(("waivers", i, "endpoint"), e.key, value=_short(ep)))
+                out.append(doc.diag(("waivers", i, "endpoint"), e.key, **e.args_for(_short(ep))))
     return out
 
 
@@ -721,6 +724,7 @@ class FileResult:
     kind: str | None
     diagnostics: list[Diagnostic]
     summary: dict[str, int] = field(default_factory=dict)
+    warnings: list[Diagnostic] = field(default_factory=list)     # valid, but worth a word (exit status 0)
 
 
 def _validate_regime(doc: YamlDoc, diags: list[Diagnostic]) -> FileResult:
@@ -756,6 +760,10 @@ class ValidationReport:
     @property
     def diagnostics(self) -> list[Diagnostic]:
         return [d for f in self.files for d in f.diagnostics]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for f in self.files for d in f.warnings]
 
     def summary_lines(self, lang: str | None = None) -> list[str]:
         from secaudit.i18n import t
@@ -816,6 +824,8 @@ def _validate_files(paths: Sequence[str]) -> ValidationReport:
             result.summary = {"systems": len(systems),
                               "endpoints": sum(len(s.get("endpoints") or []) for s in systems
                                                if isinstance(s.get("endpoints"), list))}
+            if not systems and not result.diagnostics:
+                result.warnings.append(doc.diag(("systems",), "validate.warn_no_systems", at_key=True))
             inventories.append((doc, result))
         elif kind == "policy" and isinstance(doc.value.get("controls"), list):
             result.summary = {"controls": len(doc.value["controls"])}

@@ -23,6 +23,9 @@ def _facts(ctx: CheckContext) -> MailFacts | Outcome:
         return outcome(Verdict.ERROR, "mail.error.not_measured", domain=ctx.target)
     if obs.status is not ObservationStatus.OK or not isinstance(obs.facts, MailFacts):
         return outcome(Verdict.ERROR, "mail.error.probe", domain=ctx.target, reason=obs.reason or obs.error or "no facts")
+    if obs.facts.domain_absent:       # not "no SPF record": there is no domain to hold one
+        return outcome(Verdict.ERROR, "mail.error.no_domain", [("mail.ev.name", obs.facts.domain)],
+                       domain=obs.facts.domain, resolver=obs.facts.resolver)
     return obs.facts
 
 
