@@ -31,7 +31,7 @@ def test_per_system_levels_counts_and_top_failures_then_totals_last(results):
     assert lines[-4] == "Overall status: NETWORK CONTROLS FAIL"
     assert lines[-3] == "Failed by severity: critical 1, high 1, medium 2"
     assert lines[-2:] == ["Total: 1/4 systems pass every network control · 4 failed · 1 error(s) · 1 waived",
-                          "· 2 passed"]
+                          "  · 2 passed"]  # wrapped at 80 columns, continuation indented
 
 
 def test_vietnamese_summary(results):
