@@ -1,6 +1,6 @@
-"""assess with imported evidence: the vulnerability-scanning row of a matched level-3 system is met after an import dated within the
-catalogue's period (with the attested procedure review the row also asks), and its import means is
-expired — the row no longer met — when the import is older than the period."""
+"""assess with imported evidence: the vulnerability-scanning row of a matched level-3 system is met after
+an import dated within the catalogue's period (with the attested procedure review the row also asks), and
+its import means is expired — the row no longer met — when the import is older than the period."""
 
 from __future__ import annotations
 
