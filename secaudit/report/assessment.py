@@ -14,6 +14,7 @@ import datetime as dt
 import io
 import json
 import re
+import zipfile
 from typing import Any, Callable, Iterable
 
 from secaudit import __version__
@@ -213,9 +214,9 @@ def render_xlsx(a: Assessment, lang: str) -> bytes:
     """A workbook: a summary sheet (systems × groups, % met) and one sheet per system, every row of its level.
 
     openpyxl (write-only) builds the whole workbook: the summary, each system's sheet with its widths, frozen
-    header, filter and styled header row, and the styles. The body rows of the system sheets (about 200 per
-    system, a million cells for 1,000 systems) are serialised here, each cell escaped like any other, and put into
-    the sheets openpyxl wrote: openpyxl's per-cell path costs about 16 µs a cell, 20 s for 1,000 systems."""
+    header and filter, and the styles. The rows of the system sheets (about 200 per system, a million cells for
+    1,000 systems) are serialised here, each cell escaped like any other, with the styles openpyxl registered, and
+    put into the sheets openpyxl wrote: openpyxl's per-cell path costs about 16 µs a cell, 20 s for 1,000 systems."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -259,7 +260,9 @@ def render_xlsx(a: Assessment, lang: str) -> bytes:
         row += [pct(summary, s.overall.ratio), f"{s.overall.assessed}/{s.overall.applicable}", s.overall.total,
                 _cell(verdict_line(s, lang)), _cell(title)]
         summary.append(row)
-    # the one style of the body's long-text cells, registered in the workbook's styles (its index in cellXfs)
+    # the styles of the system sheets' cells, registered in the workbook's styles (their index in cellXfs): the
+    # header's, the same as the summary's, and the long texts' (wrapped)
+    head_style = head(summary, [""])[0].style_id
     wrap_cell = WriteOnlyCell(summary)
     wrap_cell.alignment = Alignment(wrap_text=True, vertical="top")
     wrap_style = wrap_cell.style_id
@@ -270,13 +273,14 @@ def render_xlsx(a: Assessment, lang: str) -> bytes:
             ws.column_dimensions[get_column_letter(i)].width = SHEET_WIDTHS[c]
         ws.freeze_panes = "C2"
         ws.auto_filter.ref = f"A1:{get_column_letter(len(SHEET_COLUMNS))}{len(s.rows) + 1}"
-        ws.append(head(ws, header(lang)))
         sheets.append((ws, s))
     buf = io.BytesIO()
     wb.save(buf)
     cache: dict[Any, Any] = {}
+    head_styles = (f' s="{head_style}"',) * len(SHEET_COLUMNS)
+    top = "1".join(_row_parts(tuple(_cell(h) for h in header(lang)), head_styles, {})).encode("utf-8")
     bodies = {ws.path.lstrip("/"): s for ws, s in sheets}
-    return _fill_sheets(buf.getvalue(), lambda s: _body_xml(s, lang, cache, wrap_style), bodies)
+    return _fill_sheets(buf.getvalue(), lambda s: top + _body_xml(s, lang, cache, wrap_style), bodies)
 
 
 _XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
@@ -294,7 +298,7 @@ def _inline_string(text: str) -> str:
 
 
 def _body_xml(s: SystemAssessment, lang: str, cache: dict[Any, Any], wrap_style: int) -> bytes:
-    """The ``<row>`` elements of a system's sheet after its header: one per row of its level."""
+    """The ``<row>`` elements of a system's sheet after its header (row 1): one per row of its level."""
     wrapped = f' s="{wrap_style}"'
     styles = tuple(wrapped if c in WRAPPED else "" for c in SHEET_COLUMNS)
     templates = cache.setdefault(("row templates",), {})
@@ -329,10 +333,8 @@ def _row_parts(values: tuple[str | None, ...], styles: tuple[str, ...], cache: d
 
 
 def _fill_sheets(workbook: bytes, body: Callable[[Any], bytes], sheets: dict[str, Any]) -> bytes:
-    """``workbook`` (an xlsx) with each part named in ``sheets`` given ``body(sheets[part])`` after its header row,
-    every other part copied as it is, in the same order."""
-    import zipfile
-
+    """``workbook`` (an xlsx) with each part named in ``sheets`` given ``body(sheets[part])`` as its rows, every other
+    part copied as it is, in the same order."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(workbook)) as src, \
             zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True, compresslevel=ZIP_LEVEL) as dst:
