@@ -56,10 +56,10 @@ def command(inventory: str, systems: tuple[str, ...], evidence: str | None, regi
     """
     import os
 
-    from secaudit.cli.documents import write_document
+    from secaudit.cli.documents import stream_document, write_document
     from secaudit.errors import Diagnostic, InputError
     from secaudit.i18n import current_lang
-    from secaudit.report.assessment import EXTENSIONS, render
+    from secaudit.report.assessment import EXTENSIONS, STREAMED, render
     from secaudit.requirements.pipeline import Sources, run_assessment
     from secaudit.status import assess_status
 
@@ -83,11 +83,12 @@ def command(inventory: str, systems: tuple[str, ...], evidence: str | None, regi
             revision = store.save_register(register) if register is not None else None
             store.save_assessment(assessment, revision)       # history: what was assessed, when, on which evidence
     for fmt in fmts:
-        data = render(assessment, fmt, lang)
+        path = out
         if out_dir:
             os.makedirs(out_dir, exist_ok=True)
             path = os.path.join(out_dir, f"assessment.{EXTENSIONS[fmt]}")
-            write_document(data, path, fmt)
+        if fmt in STREAMED:
+            stream_document(lambda write, fmt=fmt: STREAMED[fmt](assessment, lang, write), path)
         else:
-            write_document(data, out, fmt)
+            write_document(render(assessment, fmt, lang), path, fmt)
     return assess_status(assessment.systems, fail_on_not_met)

@@ -7,7 +7,8 @@ Both read the inventory, classify it, and take each system's latest run from the
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import os
+from typing import Any, Callable
 
 import click
 
@@ -38,6 +39,33 @@ def write_document(data: str | bytes, out: str | None, fmt: str) -> None:
             raise InputError([Diagnostic(out, 0, 0, "classify.error.write", {"path": out, "error": e.strerror or e})])
     if out not in (None, "-"):
         echo(t("documents.written", path=out), err=True)
+
+
+def stream_document(write: Callable[[Callable[[str], Any]], None], out: str | None) -> None:
+    """A text document that ``write`` hands over piece by piece (to the function it is given), to stdout or FILE:
+    never whole in memory."""
+    from secaudit.cli.output import echo
+    from secaudit.errors import Diagnostic, InputError
+    from secaudit.i18n import t
+
+    if out is None or out == "-":
+        write(lambda text: echo(text, nl=False))
+        return
+    # into a file beside it, renamed into place when complete: an interrupted run leaves no truncated document
+    # (a device or a pipe named with -o is written directly)
+    special = os.path.exists(out) and not os.path.isfile(out)
+    part = out if special else f"{out}.part-{os.getpid()}"
+    try:
+        with open(part, "w", encoding="utf-8", newline="") as fh:
+            write(fh.write)
+        if part != out:
+            os.replace(part, out)
+    except OSError as e:
+        raise InputError([Diagnostic(out, 0, 0, "classify.error.write", {"path": out, "error": e.strerror or e})])
+    finally:
+        if part != out and os.path.exists(part):
+            os.remove(part)
+    echo(t("documents.written", path=out), err=True)
 
 
 def load_programme(inventory: str, regime: str | None, db: str | None, data_dir: str | None,
