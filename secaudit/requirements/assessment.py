@@ -144,12 +144,30 @@ def _control_means(row: Row, means: Means, system: str, index: EvidenceIndex, no
     elif "waived" in verdicts:
         outcome = "waived"
     elif verdicts <= {"not_applicable"}:
-        outcome = "not_applicable"
+        # a host check that had no host to log in to (no `hosts:` declared) did not find the row inapplicable:
+        # nobody looked, so the means is missing; a network control without an endpoint of its kind does not apply
+        outcome = "missing" if means.kind == "host" else "not_applicable"
     elif "pass" in verdicts:
         outcome = "partial" if "error" in verdicts else "pass"
     else:
         outcome = "error"
     return MeansResult(label, outcome, tuple(evidence))
+
+
+HOST_ENGINES = ("openscap", "lynis")
+
+
+def _host_means(row: Row, means: Means, system: str, index: EvidenceIndex, now: dt.datetime) -> MeansResult:
+    """A ``host:`` means: the host control's findings; where secaudit did not log in to the system's hosts,
+    the newest import of a host engine (OpenSCAP, Lynis) whose rules map to the row stands in for it."""
+    own = _control_means(row, means, system, index, now)
+    if own.outcome != "missing":
+        return own
+    for engine in HOST_ENGINES:
+        if any(i.source == f"import:{engine}" for i in index.imported.get((system, row.key), ())):
+            found = _import_means(row, Means("import", tool=engine), system, index, now)
+            return MeansResult(f"{own.means} ({found.means})", found.outcome, own.evidence + found.evidence)
+    return own
 
 
 def _import_means(row: Row, means: Means, system: str, index: EvidenceIndex, now: dt.datetime) -> MeansResult:
@@ -242,8 +260,10 @@ def judge_row(row: Row, system: str, index: EvidenceIndex, now: dt.datetime,
     entry = newest_entry(index.entries(system, row.key))
     means_results: list[MeansResult] = []
     for m in row.verify:
-        if m.kind in ("scan", "host"):
+        if m.kind == "scan":
             means_results.append(_control_means(row, m, system, index, now))
+        elif m.kind == "host":
+            means_results.append(_host_means(row, m, system, index, now))
         elif m.kind == "import":
             means_results.append(_import_means(row, m, system, index, now))
         elif m.kind == "attest":

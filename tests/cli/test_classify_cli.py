@@ -163,7 +163,7 @@ def test_given_a_pipe_then_the_text_fits_100_columns_wrapped_at_words_without_es
     # the approver cell of the level-5 system wraps inside its column: read the column back, word by word
     header = lines[2]
     start = header.index({"en": "Approved", "vi": "Cấp phê"}[lang])
-    end = header.index({"en": "Periodic", "vi": "Kiểm tra"}[lang])
+    end = header.index({"en": "Periodic", "vi": "Chu kỳ"}[lang])
     row = next(i for i, line in enumerate(lines) if line.startswith("vb-mat "))
     cell = []
     for line in lines[row:row + 30]:
