@@ -1,6 +1,8 @@
 """The import rules of design §3, checked over the source (every import statement, also those inside
-functions): probes/ import none of plan, checks, report, cli; checks/ import no probe; report/ imports
-no probe; nothing outside cli/ imports cli/."""
+functions): no cycle of modules at all; probes/ import none of plan, checks, report, cli; checks/ import no
+probe; report/ imports no probe; observations never reach a probe and the store never reaches the report
+package, even through other modules; nothing outside cli/ imports cli/; an import inside a function defers
+a costly library for start-up time (the short list below), never a cycle."""
 
 from __future__ import annotations
 
@@ -17,27 +19,109 @@ def module_name(path: Path, root: Path = PACKAGE) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+def _is_module(name: str, root: Path) -> bool:
+    base = root.parent.joinpath(*name.split("."))
+    return base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()
+
+
 def imports_of(path: Path, root: Path = PACKAGE) -> set[str]:
-    """Every secaudit module ``path`` imports (``from secaudit import plan`` counts as secaudit.plan)."""
+    """Every secaudit module ``path`` imports (``from secaudit import plan`` counts as secaudit.plan; the
+    package a ``from package import submodule`` names is implied, as for any submodule, and not counted)."""
+    return {name for name, _, _ in import_statements(path, root)
+            if name == "secaudit" or name.startswith("secaudit.")}
+
+
+def import_statements(path: Path, root: Path = PACKAGE) -> list[tuple[str, int, bool]]:
+    """(module or name imported, line, inside a function) for every import statement of ``path``."""
     tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
     here = module_name(path, root)
     is_package = path.name == "__init__.py"
-    out: set[str] = set()
+    inner = {id(n) for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+             for n in ast.walk(f) if isinstance(n, (ast.Import, ast.ImportFrom))}
+    out: list[tuple[str, int, bool]] = []
     for node in ast.walk(tree):
+        deferred = id(node) in inner
         if isinstance(node, ast.Import):
-            out.update(a.name for a in node.names)
+            out.extend((a.name, node.lineno, deferred) for a in node.names)
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:                                  # relative: resolve against this module's package
                 pkg = here.split(".") if is_package else here.split(".")[:-1]
                 pkg = pkg[:len(pkg) - node.level + 1]
                 base = ".".join(pkg + ([base] if base else []))
-            out.add(base)
-            out.update(f"{base}.{a.name}" for a in node.names)
-    return {m for m in out if m == "secaudit" or m.startswith("secaudit.")}
+            names = [f"{base}.{a.name}" for a in node.names]
+            subs = [n for n in names if _is_module(n, root)]
+            if len(subs) < len(names) or not base.startswith("secaudit"):
+                out.append((base, node.lineno, deferred))
+            out.extend((n, node.lineno, deferred) for n in names)
+    return out
 
 
 GRAPH = {module_name(p): imports_of(p) for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def module_edges(graph: dict[str, set[str]] = GRAPH) -> dict[str, set[str]]:
+    """module -> the modules it imports (an imported name counts as the module defining it)."""
+    def owner(name: str) -> str | None:
+        while name not in graph and "." in name:
+            name = name.rsplit(".", 1)[0]
+        return name if name in graph else None
+    return {m: {o for i in imps if (o := owner(i)) is not None and o != m} for m, imps in graph.items()}
+
+
+def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    for start in sorted(edges):
+        if start in index:
+            continue
+        work = [(start, iter(sorted(edges[start])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            v, children = work[-1]
+            w = next(children, None)
+            if w is not None:
+                if w not in index:
+                    index[w] = low[w] = len(index)
+                    stack.append(w)
+                    on_stack.add(w)
+                    work.append((w, iter(sorted(edges.get(w, ())))))
+                elif w in on_stack:
+                    low[v] = min(low[v], index[w])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[v])
+            if low[v] == index[v]:
+                component = []
+                while True:
+                    w = stack.pop()
+                    on_stack.discard(w)
+                    component.append(w)
+                    if w == v:
+                        break
+                if len(component) > 1:
+                    found.append(sorted(component))
+    return found
+
+
+def reachable(start: str, edges: dict[str, set[str]]) -> set[str]:
+    """Every module importing ``start`` loads, through any chain of imports (its own imports included)."""
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        m = todo.pop()
+        for n in edges.get(m, ()):
+            if n not in seen:
+                seen.add(n)
+                todo.append(n)
+    return seen
 
 
 def under(module: str, package: str) -> bool:
@@ -52,7 +136,7 @@ def violations(source_pkg: str, forbidden: tuple[str, ...], graph: dict[str, set
 def test_the_graph_sees_the_package():
     assert len(GRAPH) > 50
     assert "secaudit.checks.base" in GRAPH["secaudit.plan"]         # the walker finds top-level imports
-    assert "secaudit.probes.registry" in GRAPH["secaudit.serialize"]  # ... and those inside functions
+    assert "secaudit.store.api" in GRAPH["secaudit.store"]            # ... and those inside functions
 
 
 @pytest.mark.parametrize("source, forbidden", [
@@ -93,3 +177,34 @@ def test_importers_import_of_requirements_only_the_evidence_item():
                  for i in imps if under(i, "secaudit.requirements")
                  and i not in ("secaudit.requirements.model", "secaudit.requirements.model.EvidenceItem"))
     assert bad == []
+
+
+def test_no_cycle_of_modules():
+    """Counting imports inside functions too: a cycle is a design fault, never dodged by a deferred import."""
+    assert cycles(module_edges()) == []
+
+
+def test_the_cycle_finder_can_fail():
+    edges = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": {"e"}}
+    assert cycles(edges) == [["a", "b", "c"]]
+    assert reachable("d", edges) == {"a", "b", "c"}
+
+
+@pytest.mark.parametrize("source, forbidden", [
+    ("secaudit.observations", "secaudit.probes"),     # facts are read back (journal, results, store) without probes
+    ("secaudit.store", "secaudit.report"),            # the report reads the store, never the other way round
+    ("secaudit.serialize", "secaudit.probes"),
+    ("secaudit.codec", "secaudit.model"),             # the generic codec knows no model type
+])
+def test_never_reaches(source, forbidden):
+    edges = module_edges()
+    for m in (m for m in edges if under(m, source)):
+        assert sorted(n for n in reachable(m, edges) if under(n, forbidden)) == [], m
+
+
+def test_the_facts_registry_matches_the_probe_families():
+    from secaudit.observations import registry as facts
+    from secaudit.probes import registry as probes
+
+    assert facts.facts_types() == {f.kind: f.facts_type for f in probes.families()} == probes.facts_types()
+    assert facts.kinds() == probes.kinds()
