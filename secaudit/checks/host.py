@@ -12,6 +12,7 @@ import datetime as dt
 import ipaddress
 from typing import Any, Iterable, Mapping
 
+from secaudit.checks._common import facts_or_error
 from secaudit.checks._tls_common import STRING_LIST, outcome, param
 from secaudit.checks.base import CheckContext, CheckSpec
 from secaudit.checks.host_eol import AS_OF, end_of_support
@@ -32,12 +33,7 @@ Ev = list[tuple[str, Any]]
 
 
 def _facts(ctx: CheckContext) -> HostFacts | Outcome:
-    obs = ctx.observations.get("host")
-    if obs is None:
-        return outcome(Verdict.ERROR, "host.error.not_measured", host=ctx.target)
-    if obs.status.value != "ok" or not isinstance(obs.facts, HostFacts):
-        return outcome(Verdict.ERROR, "host.error.probe", host=ctx.target, reason=obs.reason or obs.error or "no facts")
-    return obs.facts
+    return facts_or_error(ctx, "host", HostFacts, "host.error.not_measured", "host.error.probe", {"host": ctx.target})
 
 
 def os_family(facts: HostFacts) -> tuple[str | None, dict[str, str]]:
