@@ -30,7 +30,7 @@ from yaml.events import (AliasEvent, MappingEndEvent, ScalarEvent, SequenceEndEv
                          StreamEndEvent)
 from yaml.nodes import ScalarNode
 
-from secaudit.errors import Diagnostic
+from secaudit.errors import Diagnostic, InputError
 
 Path = tuple[Any, ...]
 Where = tuple[int, int]
@@ -421,7 +421,6 @@ def read_yaml_file(file: str) -> tuple[YamlDoc | None, list[Diagnostic]]:
         data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
         name = "<stdin>"
     else:
-        from secaudit.errors import InputError
         from secaudit.inputfile import read_regular_file
 
         name = file

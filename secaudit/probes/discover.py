@@ -20,7 +20,9 @@ from typing import Any, Iterator, Mapping, Sequence
 from secaudit.model import Control, Endpoint, Message, Observation, ObservationStatus, Probe, System
 from secaudit.observations.discover import DiscoveryFacts, LiveHost
 from secaudit.probes.interface import BaseFamily, RunnerContext, Target
-from secaudit.probes.ports import ScopeError
+from secaudit.probes.ports import (
+    ScopeError, compress_ports, find_nmap, nmap_detail, nmap_output, nmap_top_ports, subprocess_runner,
+)
 from secaudit.targets import Scope, parse_scope
 
 KIND = "discover"
@@ -92,8 +94,6 @@ def discovery_argv(nmap: str, network: str, host_timeout_s: int) -> list[str]:
 
 
 def ports_argv(nmap: str, hosts: Sequence[str], ports: Sequence[int], host_timeout_s: int, ipv6: bool) -> list[str]:
-    from secaudit.probes.ports import compress_ports
-
     argv = [nmap, "-oX", "-", "--unprivileged", "-sT", "-Pn", "-n", "--max-retries", "1",
             "--host-timeout", f"{host_timeout_s}s", "-p", compress_ports(ports)]
     return argv + (["-6"] if ipv6 else []) + ["--", *hosts]
@@ -129,8 +129,6 @@ def open_ports(xml: str) -> dict[str, tuple[int, ...]]:
 def sweep(network: str, ports: Sequence[int], *, deadline_s: float, nmap_path: str | None = None,
           runner=None) -> DiscoveryFacts:
     """Both nmap runs over one network; raises :class:`SweepFailed` when nmap fails or time runs out."""
-    from secaudit.probes.ports import find_nmap, nmap_detail, nmap_output, subprocess_runner
-
     run = runner or subprocess_runner
     tool = find_nmap(nmap_path)
     scope = parse_scope([network])
@@ -226,12 +224,8 @@ class DiscoverFamily(BaseFamily):
         return DiscoverRunner([n for n in ctx.scope if "/" in n])
 
     def check_tools(self) -> None:
-        from secaudit.probes.ports import find_nmap
-
         find_nmap()
 
 
 def nmap_default_ports() -> tuple[int, ...]:
-    from secaudit.probes.ports import nmap_top_ports
-
     return nmap_top_ports(DEFAULT_TOP_PORTS)

@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping, Sequence
 
-from secaudit.model import Control, Endpoint, Message, Observation, ObservationStatus, Probe, System
+from secaudit.model import Control, Endpoint, Message, Observation, ObservationStatus, Probe, System, format_hostport
 from secaudit.observations.host import (
     DENIED, ERROR, FAILED, MISSING, OK, TIMEOUT, CommandRun, FileRead, HostFacts, neutralise,
 )
@@ -383,6 +383,4 @@ class HostFamily(BaseFamily):
 
 
 def _name(address: str, port: int) -> str:
-    from secaudit.model import format_hostport
-
     return format_hostport(address, port)

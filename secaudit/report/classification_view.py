@@ -18,7 +18,7 @@ from secaudit.classify.regime import Regime
 from secaudit.classify.result import Classification, Status
 from secaudit.i18n import t
 from secaudit.model import Inventory, System
-from secaudit.report.environment import joiner, translator
+from secaudit.report.environment import MarkdownSafe, joiner, translator
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,6 @@ class Texts:
         """``pattern`` (trusted) with its ``{}`` filled by escaped ``args``."""
         if self.kind != "md":
             return pattern.format(*args)
-        from secaudit.report.environment import MarkdownSafe
 
         return MarkdownSafe(pattern).format(*args)
 

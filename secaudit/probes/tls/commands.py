@@ -17,7 +17,7 @@ import queue
 import threading
 import time
 import traceback
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -200,8 +200,6 @@ def _error_attempt(cmd: Any, reason: Any, e: BaseException) -> Any:
 
 def _all_attempts(attempts: dict[Any, Any]) -> Any:
     """sslyze's AllScanCommandsAttempts: every command, the ones not run as NOT_SCHEDULED."""
-    from dataclasses import fields
-
     from sslyze import AllScanCommandsAttempts, ScanCommand, ScanCommandAttemptStatusEnum as S
     from sslyze.scanner.models import get_scan_command_attempt_cls
 
