@@ -91,6 +91,8 @@ def zone_system(zone: Zone, networks: Sequence[str], declared: Mapping[str, set[
 def discovery_control() -> Control:
     """DISC-01, citing its requirements in the default regime's standard: a zone holds systems of several
     levels, so no one level's clause applies (the standard and the requirement keys are named)."""
+    import dataclasses
+
     from secaudit.classify.regime import load_regime
     from secaudit.load import load_policy
     from secaudit.requirements.citation import citer_for
