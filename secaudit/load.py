@@ -32,6 +32,11 @@ from secaudit.model import (
 )
 from secaudit.targets import TargetError, normalize_host, parse_coverage, parse_hostport
 from secaudit.yamlread import Path, YamlDoc, read_yaml_file, read_yaml_text
+import ipaddress
+from secaudit.approval import approval_semantics
+from secaudit import checks
+from secaudit.resources import policies_dir
+from secaudit.approval import build_approval, build_body
 
 KINDS = ("inventory", "policy", "waivers")
 
@@ -194,8 +199,6 @@ def _hosts_semantics(doc: YamlDoc, base: Path, s: dict[str, Any]) -> list[Diagno
     """SSH hosts: a valid address (inside the zone's declared networks when it has some), a valid jump host,
     and key and known_hosts files that exist (for systems scanned from this machine: a zone worker's paths
     are its own and are checked there)."""
-    import ipaddress
-
     out: list[Diagnostic] = []
     hosts = s.get("hosts") if isinstance(s.get("hosts"), list) else []
     networks = _zone_networks(doc, s.get("zone"))
@@ -231,8 +234,6 @@ def _hosts_semantics(doc: YamlDoc, base: Path, s: dict[str, Any]) -> list[Diagno
 
 
 def _zone_networks(doc: YamlDoc, zone: Any) -> list[Any]:
-    import ipaddress
-
     for z in doc.value.get("zones") or []:
         if isinstance(z, dict) and z.get("id") == zone and isinstance(z.get("networks"), list):
             try:
@@ -244,8 +245,6 @@ def _zone_networks(doc: YamlDoc, zone: Any) -> list[Any]:
 
 def _zone_semantics(doc: YamlDoc) -> list[Diagnostic]:
     """Zone ids are unique; each network is CIDR without host bits (the declared scope of discovery)."""
-    import ipaddress
-
     zones = doc.value.get("zones")
     if not isinstance(zones, list):
         return []
@@ -281,8 +280,6 @@ def _duplicate_ids(doc: YamlDoc, list_key: str, message_key: str) -> tuple[list[
 
 
 def _system_semantics(doc: YamlDoc, i: int, s: dict[str, Any]) -> list[Diagnostic]:
-    from secaudit.approval import approval_semantics
-
     base: Path = ("systems", i)
     out: list[Diagnostic] = approval_semantics(doc, base)
     purpose = s.get("purpose")
@@ -341,8 +338,6 @@ def _system_semantics(doc: YamlDoc, i: int, s: dict[str, Any]) -> list[Diagnosti
 
 
 def _is_ip(text: str) -> bool:
-    import ipaddress
-
     try:
         ipaddress.ip_address(text.strip("[]"))
         return True
@@ -401,8 +396,6 @@ def _component_semantics(doc: YamlDoc, systems: list[Any], index: dict[str, int]
 
 
 def _policy_semantics(doc: YamlDoc) -> list[Diagnostic]:
-    from secaudit.checks import REGISTRY
-
     out: list[Diagnostic] = []
     extends = doc.value.get("extends")
     if isinstance(extends, list):
@@ -421,9 +414,9 @@ def _policy_semantics(doc: YamlDoc) -> list[Diagnostic]:
             continue
         check = c.get("check")
         if isinstance(check, str):
-            spec = REGISTRY.get(check)
+            spec = checks.REGISTRY.get(check)
             if spec is None:
-                hint = _suggest(check, REGISTRY)
+                hint = _suggest(check, checks.REGISTRY)
                 out.append(doc.diag(("controls", i, "check"),
                                     "policy.unknown_check_suggest" if hint else "policy.unknown_check",
                                     check=check, suggestion=hint or ""))
@@ -439,8 +432,6 @@ def _policy_semantics(doc: YamlDoc) -> list[Diagnostic]:
 
 def _known_policy_ids(file: str) -> set[str]:
     """Policy ids a policy file may extend: the shipped ones and the files beside it (by file name)."""
-    from secaudit.resources import policies_dir
-
     dirs = [policies_dir() / "levels", policies_dir() / "profiles"]
     if file and not file.startswith("<"):
         dirs.append(pathlib.Path(file).resolve().parent)
@@ -532,8 +523,6 @@ def _local(value: Any) -> LocalText:
 
 
 def build_inventory(doc: YamlDoc) -> Inventory:
-    from secaudit.approval import build_approval, build_body
-
     data = doc.value
     org = data.get("organisation") or {}
     systems = []
@@ -618,8 +607,6 @@ def _host_access(doc: YamlDoc, path: Path, h: dict[str, Any]) -> HostAccess:
 
 
 def _build_zones(doc: YamlDoc) -> tuple[Zone, ...]:
-    import ipaddress
-
     return tuple(Zone(id=z["id"], networks=tuple(str(ipaddress.ip_network(n.strip())) for n in z["networks"]),
                       description=z.get("description", ""), source=_src(doc, ("zones", i)))
                  for i, z in enumerate(doc.value.get("zones") or []))

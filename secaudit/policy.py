@@ -18,6 +18,7 @@ from secaudit.load import build_policy, check_document
 from secaudit.model import Control, LocalText, Policy
 from secaudit.resources import policies_dir
 from secaudit.yamlread import read_yaml_file
+from secaudit import plugins
 
 POLICY_SUBDIRS = ("levels", "profiles")
 
@@ -133,8 +134,6 @@ class PolicyLibrary:
 
 def policy_dirs() -> list[Path]:
     """The shipped policy directories, those of the loaded plug-ins, then those of ``SECAUDIT_POLICY_PATH``."""
-    from secaudit import plugins
-
     extra = [p for p in os.environ.get("SECAUDIT_POLICY_PATH", "").split(os.pathsep) if p]
     return [policies_dir() / sub for sub in POLICY_SUBDIRS] + plugins.policy_dirs() + [Path(p) for p in extra]
 

@@ -16,6 +16,7 @@ from secaudit.errors import Diagnostic, InputError
 from secaudit.inputfile import read_regular_file
 from secaudit.model import Results
 from secaudit.serialize import READABLE_SCHEMAS, RESULTS_SCHEMA, results_from_dict
+from secaudit.i18n import t
 
 MAX_RESULTS_BYTES = int(os.environ.get("SECAUDIT_MAX_RESULTS_BYTES", 512 * 1024 * 1024))
 
@@ -43,7 +44,6 @@ def _parse(path: str, raw: bytes) -> Any:
 
 
 def _check_shape(path: str, data: Any) -> None:
-    from secaudit.i18n import t
     from secaudit.schemacheck import type_name, validator
 
     if not isinstance(data, dict):

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from secaudit import __version__
-from secaudit.checks import REGISTRY
+from secaudit import checks
 from secaudit.errors import Diagnostic, InputError
 from secaudit.evaluate import evaluate
 from secaudit.execute.interface import ExecutionObserver, ExecutionSummary
@@ -30,6 +30,9 @@ from secaudit.policy import PolicyLibrary, load_library, profile_ids
 from secaudit.probes.interface import RunnerContext
 from secaudit.requirements.citation import Citer, citer_for
 from secaudit.targets import TargetError, is_valid_host, parse_coverage, parse_hostport, validate_host
+from secaudit.probes.registry import runners
+from secaudit.classify.regime import load_regime
+from secaudit.classify.regime import DEFAULT_REGIME
 
 
 @dataclass(frozen=True)
@@ -184,7 +187,7 @@ def assess(req: ScanRequest, inventory: Inventory, library: PolicyLibrary) -> li
 
 
 def make_plan(req: ScanRequest, assessments: Sequence[SystemAssessment], inventory: Inventory) -> Plan:
-    return build_plan(assessments, REGISTRY, None, req.only or None)
+    return build_plan(assessments, checks.REGISTRY, None, req.only or None)
 
 
 def inventory_scope(inventory: Inventory) -> tuple[str, ...]:
@@ -233,7 +236,6 @@ def make_executor(req: ScanRequest, inventory: Inventory, plan: Plan, run_id: st
         settings = RunSettings.of(req.ca_file, runner_context(req, inventory).options)   # travels with every batch
         return CeleryExecutor(broker, run_id, zones_by_host(inventory), default_runners(), req.limits(),
                               settings=settings)
-    from secaudit.probes.registry import runners
 
     return LocalExecutor(runners(runner_context(req, inventory), sorted({p.kind for p in plan.probes})),
                          req.limits())
@@ -290,7 +292,7 @@ def journal_to_results(req: ScanRequest, journal: Journal, run_id: str,
     if summary is not None:
         journal.update_meta(finished_at=finished, complete=complete)
     results = build_results(req, run_id, meta.get("started_at", finished), finished, inventory, library, assessments,
-                            observations, waivers, REGISTRY, complete)
+                            observations, waivers, checks.REGISTRY, complete)
     return results, summary, assessments
 
 
@@ -313,15 +315,11 @@ def build_results(req: ScanRequest, run_id: str, started: str, finished: str, in
 
 def regime_citer(regime: str | None) -> Citer:
     """What findings cite under ``regime``: its standard's catalogue at each system's level."""
-    from secaudit.classify.regime import load_regime
-
     reg = load_regime(regime or _default_regime())
     return citer_for(reg.id, reg.standard)
 
 
 def _default_regime() -> str:
-    from secaudit.classify.regime import DEFAULT_REGIME
-
     return DEFAULT_REGIME
 
 
@@ -340,4 +338,4 @@ def reevaluate(results: Results, waivers: Sequence[Waiver], req: ScanRequest, li
     else:
         assessments = assess(req, results.inventory, library)
     return build_results(req, results.run.id, results.run.started_at, results.run.finished_at, results.inventory,
-                         library, assessments, results.observations, waivers, REGISTRY, results.run.complete, now)
+                         library, assessments, results.observations, waivers, checks.REGISTRY, results.run.complete, now)

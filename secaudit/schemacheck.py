@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from secaudit.errors import Diagnostic
 from secaudit.yamlread import Path, YamlDoc
+from secaudit.i18n import t
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -125,8 +126,6 @@ def _required(doc: YamlDoc, path: Path, err: Any) -> list[Diagnostic]:
 
 
 def _type(doc: YamlDoc, path: Path, err: Any) -> list[Diagnostic]:
-    from secaudit.i18n import t
-
     expected = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
     return [doc.diag(path, "schema.type", expected=" | ".join(t("type." + e) for e in expected),
                      actual=t(type_name(err.instance)), value=short(err.instance))]

@@ -31,6 +31,7 @@ from yaml.events import (AliasEvent, MappingEndEvent, ScalarEvent, SequenceEndEv
 from yaml.nodes import ScalarNode
 
 from secaudit.errors import Diagnostic, InputError
+import bisect
 
 Path = tuple[Any, ...]
 Where = tuple[int, int]
@@ -349,8 +350,6 @@ def _merge_sources(source: tuple[Any, tuple[int, int]]) -> list[dict[Any, Any]]:
 
 def _blowing_alias(builder: _Builder, limit: int) -> tuple[tuple[int, int], str]:
     """Where and which is the alias at which the expanded document passes ``limit``."""
-    import bisect
-
     i = bisect.bisect_right([total for total, _, _ in builder.aliases], limit)
     _, where, name = builder.aliases[min(i, len(builder.aliases) - 1)]
     return where, name

@@ -22,6 +22,7 @@ from secaudit.observations.host import (
     dnf_security_updates, key_values, lastlog, login_defs, pam_args, pam_lines, proc_net_listeners,
     processes, sshd_config_files, tmout_values, words_table,
 )
+import shlex
 
 NEEDS = frozenset({"host:login"})
 DEBIAN_IDS = {"debian", "ubuntu"}
@@ -644,8 +645,6 @@ def luks(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
 
 
 def _pairs(line: str) -> dict[str, str]:
-    import shlex
-
     try:
         return dict(p.split("=", 1) for p in shlex.split(line) if "=" in p)
     except ValueError:

@@ -6,7 +6,6 @@ from typing import Any, Callable, Iterable
 
 import click
 
-from secaudit import report
 from secaudit.i18n import LANGS, set_lang
 
 
@@ -62,7 +61,9 @@ def _family_kinds() -> tuple[str, ...]:
 
 def report_formats() -> tuple[str, ...]:
     """The scan report formats (:data:`secaudit.report.FORMATS`)."""
-    return report.format_names()
+    from secaudit.report import format_names  # start-up: the report package and the model, ~50 ms
+
+    return format_names()
 
 
 def classification_formats() -> tuple[str, ...]:

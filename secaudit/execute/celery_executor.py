@@ -45,6 +45,8 @@ from secaudit.execute.interrupts import INTERRUPTS, Interrupts, kept_after_inter
 from secaudit.execute.local import Limits, error_observation, host_of
 from secaudit.execute.wire import PayloadError, RunSettings, batch_message, parse_result
 from secaudit.model import Inventory, Message, Observation, Probe
+from secaudit.probes import registry
+from secaudit.probes.interface import RunnerContext
 
 LIVENESS_EVERY_S = 15.0
 POLL_S = 0.05
@@ -382,7 +384,4 @@ def _is_broker_error(e: BaseException) -> bool:
 def default_runners() -> dict[str, ProbeRunner]:
     """Runners of every registered family, for their batch sizes and budgets only: the coordinator runs
     no probe (and needs none of their tools)."""
-    from secaudit.probes import registry
-    from secaudit.probes.interface import RunnerContext
-
     return {f.kind: f.runner(RunnerContext()) for f in registry.families()}

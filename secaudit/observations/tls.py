@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from secaudit.codec import fields_from_dict, fields_to_dict
+from secaudit.observations._suite_names import OPENSSL_TO_IANA
 
 
 class Measure(StrEnum):
@@ -168,8 +169,6 @@ def _parse_regular(name: str) -> SuiteClass | None:
 
 @lru_cache(maxsize=1)
 def _openssl_to_iana() -> dict[str, str]:
-    from secaudit.observations._suite_names import OPENSSL_TO_IANA
-
     return OPENSSL_TO_IANA
 
 

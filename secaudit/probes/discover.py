@@ -24,6 +24,7 @@ from secaudit.probes.ports import (
     ScopeError, compress_ports, find_nmap, nmap_detail, nmap_output, nmap_top_ports, subprocess_runner,
 )
 from secaudit.targets import Scope, parse_scope
+import subprocess
 
 KIND = "discover"
 DEFAULT_MAX_PREFIX = 16                  # IPv4 /16: 65,536 addresses; IPv6 the same count (/112)
@@ -174,8 +175,6 @@ def run_probes(probes: Sequence[Probe], scope: Sequence[str], *, deadline_s: flo
 
 def _reason(e: Exception) -> Message:
     """Why a sweep failed, as a catalog message (an OS's or a library's own text stays as written)."""
-    import subprocess
-
     if isinstance(e, SweepFailed):
         return e.reason
     if isinstance(e, subprocess.TimeoutExpired):

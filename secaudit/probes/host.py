@@ -31,6 +31,8 @@ from secaudit.observations.host import (
 )
 from secaudit.probes.interface import HOST, BaseFamily, RunnerContext, Target
 from secaudit.targets import TargetError, normalize_host
+import os
+import importlib.util
 
 KIND = "host"
 
@@ -290,8 +292,6 @@ async def collect(p: Mapping[str, Any], deadline: float) -> HostFacts:
 
 
 def _readable(path: str) -> bool:
-    import os
-
     return os.path.isfile(path) and os.access(path, os.R_OK)
 
 
@@ -374,8 +374,6 @@ class HostFamily(BaseFamily):
         return HostRunner(ctx.scope)
 
     def check_tools(self) -> None:
-        import importlib.util
-
         if importlib.util.find_spec("asyncssh") is None:
             from secaudit.errors import ToolMissingError
 

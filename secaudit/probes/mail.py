@@ -21,6 +21,8 @@ from secaudit.observations.mail import (
 )
 from secaudit.probes.interface import DOMAIN, BaseFamily, RunnerContext, Target
 from secaudit.targets import TargetError, normalize_host, parse_hostport
+import ipaddress
+from secaudit.probes import _https
 
 KIND = "mail"
 MTA_STS_PORT = 443
@@ -34,7 +36,6 @@ def parse_resolver(text: str | None) -> tuple[str, int] | None:
     if not text:
         return None
     host, port = parse_hostport(text, default_port=53)
-    import ipaddress
 
     try:
         ipaddress.ip_address(host)
@@ -142,8 +143,6 @@ def _spf_targets(record: str) -> list[str]:
 
 def fetch_sts_policy(d: Dns, domain: str, ca_file: str | Path | None, port: int = MTA_STS_PORT) -> HttpsFetch:
     """The MTA-STS policy file over HTTPS, the host resolved through the scan's resolver."""
-    from secaudit.probes import _https
-
     host = f"mta-sts.{domain}"
     url = f"https://{host}{'' if port == 443 else f':{port}'}/.well-known/mta-sts.txt"
     answer = d.ask(host, "A")

@@ -14,6 +14,7 @@ from typing import Mapping
 
 from secaudit.model import LocalText, Message, SourceRef
 from secaudit.requirements.catalogue import Group, Row
+from collections import Counter
 
 
 @dataclass(frozen=True)
@@ -164,8 +165,6 @@ class Score:
 
 
 def score(results: tuple[Result, ...] | list[Result]) -> Score:
-    from collections import Counter
-
     counted = Counter(results)
     return Score({r.value: counted.get(r, 0) for r in Result})
 
