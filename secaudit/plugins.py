@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from secaudit.errors import SecauditError
+from secaudit.i18n import add_messages
 
 GROUP = "secaudit.plugins"
 
@@ -92,7 +93,6 @@ def install(plugin: Any, distribution: str = "") -> None:
     if not isinstance(plugin, Plugin):
         raise PluginError(str(getattr(plugin, "name", plugin)), "the entry point must name a secaudit.plugins.Plugin")
     from secaudit import checks
-    from secaudit.i18n import add_messages
     from secaudit.importers import registry as importers
     from secaudit.probes import registry
 

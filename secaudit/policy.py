@@ -19,6 +19,7 @@ from secaudit.model import Control, LocalText, Policy
 from secaudit.resources import policies_dir
 from secaudit.yamlread import read_yaml_file
 from secaudit import plugins
+import difflib
 
 POLICY_SUBDIRS = ("levels", "profiles")
 
@@ -88,8 +89,6 @@ class PolicyLibrary:
 
     def resolve(self, policy_id: str) -> ResolvedPolicy:
         if policy_id not in self.policies:
-            import difflib
-
             hint = difflib.get_close_matches(policy_id, list(self.policies), n=1)
             raise InputError([Diagnostic("secaudit", 0, 0, "policy.unknown",
                                          {"id": policy_id, "suggestion": hint[0] if hint else "-",

@@ -32,6 +32,8 @@ from yaml.nodes import ScalarNode
 
 from secaudit.errors import Diagnostic, InputError
 import bisect
+import sys
+from secaudit.inputfile import read_regular_file
 
 Path = tuple[Any, ...]
 Where = tuple[int, int]
@@ -415,13 +417,9 @@ def read_yaml_text(file: str, text: str) -> tuple[YamlDoc | None, list[Diagnosti
 def read_yaml_file(file: str) -> tuple[YamlDoc | None, list[Diagnostic]]:
     """Read and parse a file, refusing what is not a small UTF-8 text file."""
     if file == "-":
-        import sys
-
         data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
         name = "<stdin>"
     else:
-        from secaudit.inputfile import read_regular_file
-
         name = file
         try:
             data = read_regular_file(file, MAX_FILE_BYTES)

@@ -33,6 +33,7 @@ from secaudit.probes.interface import HOST, BaseFamily, RunnerContext, Target
 from secaudit.targets import TargetError, normalize_host
 import os
 import importlib.util
+from secaudit.errors import ToolMissingError
 
 KIND = "host"
 
@@ -375,8 +376,6 @@ class HostFamily(BaseFamily):
 
     def check_tools(self) -> None:
         if importlib.util.find_spec("asyncssh") is None:
-            from secaudit.errors import ToolMissingError
-
             raise ToolMissingError("host.asyncssh_missing") from None
 
 
