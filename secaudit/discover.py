@@ -100,6 +100,7 @@ def zone_system(zone: Zone, networks: Sequence[str], declared: Mapping[str, set[
 def discovery_control() -> Control:
     """DISC-01, citing its requirements in the default regime's standard: a zone holds systems of several
     levels, so no one level's clause applies (the standard and the requirement keys are named)."""
+    # start-up: secaudit.checks loaded only when needed
     from secaudit.load import load_policy
     from secaudit.requirements.citation import citer_for
 
@@ -111,6 +112,7 @@ def discovery_control() -> Control:
 
 
 def plan_probes(networks: Sequence[str], ports: Sequence[int]) -> list[Probe]:
+    # start-up: secaudit.checks, secaudit.probes.registry loaded only when needed
     from secaudit.plan import probe_id
 
     out = []
@@ -169,6 +171,7 @@ def results_of(req: DiscoverRequest, run_id: str, started: str, inventory: Inven
 
 def run_discovery(req: DiscoverRequest, *, runner=None) -> Results:
     """The whole command: refuses out-of-scope or oversized networks (ScopeError) before nmap starts."""
+    # start-up: secaudit.checks loaded only when needed
     from secaudit.load import load_inventory
 
     inventory = load_inventory(req.inventory_file)

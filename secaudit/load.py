@@ -421,6 +421,7 @@ def _policy_semantics(doc: YamlDoc) -> list[Diagnostic]:
                                     "policy.unknown_check_suggest" if hint else "policy.unknown_check",
                                     check=check, suggestion=hint or ""))
             elif isinstance(c.get("params", {}), dict):
+                # start-up: jsonschema loaded only when needed
                 from jsonschema import Draft202012Validator   # only policies have params
 
                 validator = Draft202012Validator(spec.params_schema)

@@ -148,6 +148,7 @@ def latest_runs(db: str | None, until: dt.date, data_dir: str | None = None) -> 
 
 def has_history(db: str | None, data_dir: str | None = None) -> bool:
     """Whether there is a store to read: one named, or the default SQLite file exists (never created here)."""
+    # start-up: sqlalchemy loaded only when needed
     from secaudit.store.engine import STORE_FILE, data_dir as default_dir
 
     return bool(db or os.environ.get("SECAUDIT_DB")) or (default_dir(data_dir) / STORE_FILE).is_file()

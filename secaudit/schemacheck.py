@@ -38,6 +38,7 @@ def schema(kind: str) -> dict[str, Any]:
 @lru_cache(maxsize=None)
 def validator(kind: str) -> "Draft202012Validator":
     """The reference validator of a kind (imported only when a document needs its errors listed)."""
+    # start-up: jsonschema loaded only when needed
     from jsonschema import Draft202012Validator
 
     return Draft202012Validator(schema(kind))
@@ -47,6 +48,7 @@ def validator(kind: str) -> "Draft202012Validator":
 def _compiled(kind: str) -> Callable[[Any], Any] | None:
     if kind not in _COMPILED_KINDS:
         return None
+    # start-up: fastjsonschema loaded only when needed
     import fastjsonschema
 
     return fastjsonschema.compile(schema(kind), use_default=False, use_formats=False)
@@ -57,6 +59,7 @@ def quickly_valid(kind: str, value: Any) -> bool:
     check = _compiled(kind)
     if check is None:
         return False
+    # start-up: fastjsonschema loaded only when needed
     import fastjsonschema
 
     try:

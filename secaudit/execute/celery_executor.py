@@ -374,6 +374,7 @@ class _Run:
 
 def _is_broker_error(e: BaseException) -> bool:
     try:
+        # start-up: kombu, redis loaded only when needed
         from kombu.exceptions import OperationalError
         from redis.exceptions import ConnectionError as RedisConnectionError, TimeoutError as RedisTimeout
     except ImportError:

@@ -117,6 +117,7 @@ def live_hosts(xml: str, scope: Scope) -> tuple[str, list[tuple[str, str]]]:
 
 def open_ports(xml: str) -> dict[str, tuple[int, ...]]:
     """Open TCP ports per address, parsed through python-nmap."""
+    # start-up: nmap loaded only when needed
     import nmap
 
     parsed = nmap.PortScanner().analyse_nmap_xml_scan(nmap_xml_output=xml)

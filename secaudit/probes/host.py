@@ -198,6 +198,7 @@ class ProbeFailed(Exception):
 
 
 def _host_key_problem(known_hosts: str, host: str, port: int) -> ProbeFailed:
+    # start-up: asyncssh loaded only when needed
     import asyncssh
 
     try:
@@ -219,6 +220,7 @@ def _options(p: Mapping[str, Any], host: str, port: int, user: str, connect_s: f
 
 async def _connect(p: Mapping[str, Any], deadline: float) -> tuple[Any, Any]:
     """(connection, jump connection or None)."""
+    # start-up: asyncssh loaded only when needed
     import asyncssh
 
     connect_s = max(1.0, min(CONNECT_S, deadline - time.monotonic()))

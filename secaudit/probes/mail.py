@@ -54,6 +54,7 @@ class _Budget:
 
 class Dns:
     def __init__(self, resolver: tuple[str, int] | None, budget: _Budget):
+        # start-up: dns loaded only when needed
         import dns.flags
         import dns.resolver
 
@@ -67,6 +68,7 @@ class Dns:
         self.budget = budget
 
     def ask(self, name: str, rtype: str) -> DnsAnswer:
+        # start-up: dns loaded only when needed
         import dns.exception
         import dns.flags
         import dns.resolver
@@ -94,6 +96,7 @@ class Dns:
 
     def _why_timeout(self, name: str, rtype: str) -> str:
         """A resolver retries a malformed answer until it times out: ask once more to tell the two apart."""
+        # start-up: dns loaded only when needed
         import dns.exception
         import dns.message
         import dns.query

@@ -578,6 +578,7 @@ def _with_openssh_auth(fact: PortFact, address: str, timing: Timing) -> PortFact
 def _run_batch(tool: NmapTool, batch: Sequence[Probe], options: ScanOptions, timing: Timing,
                runner: Runner, ipv6: bool, ssh_fallback: bool = True) -> list[Observation]:
     """One nmap invocation for ``batch`` (the runner uses batches of one host: see :func:`iter_probes`)."""
+    # start-up: nmap loaded only when needed
     import nmap  # python-nmap, for its XML parser
 
     union: set[int] = set()

@@ -21,6 +21,7 @@ from secaudit.model import Message, Results
 from secaudit.store import schema
 from secaudit.store.engine import connect_engine, store_url, write_connection
 from secaudit.store.records import CertificateRecord, FindingRecord, PortRecord, RunRecord, SystemRecord
+from sqlalchemy.engine import make_url
 
 if TYPE_CHECKING:
     from secaudit.requirements.model import Assessment, Register
@@ -277,8 +278,6 @@ class Store:
         return imported_findings(self.engine, run_id, system)
 
     def display_url(self) -> str:
-        from sqlalchemy.engine import make_url
-
         return make_url(self.url).render_as_string(hide_password=True)
 
 
