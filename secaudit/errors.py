@@ -40,6 +40,16 @@ class InputError(SecauditError):
         super().__init__("\n".join(d.render("en") for d in self.diagnostics))
 
 
+class NothingToCheckError(SecauditError):
+    """The inputs name nothing to check (an inventory without systems). Maps to exit status 3: a run that
+    verified nothing must not pass a CI gate."""
+
+    def __init__(self, key: str, **args: Any):
+        self.key = key
+        self.args_ = args
+        super().__init__(key)
+
+
 class ToolMissingError(SecauditError):
     """An external tool (nmap) is missing or too old. Maps to exit status 2."""
 

@@ -30,7 +30,7 @@ from secaudit.model import (
     PortCoverage, Purpose, Scope, SecretGrade, Service, Severity, SourceRef, SshJump, Starttls, System, Waiver,
     WorksGrade, Zone, format_hostport,
 )
-from secaudit.targets import TargetError, normalize_host, parse_coverage, parse_hostport
+from secaudit.targets import TargetError, bracketed, normalize_host, parse_coverage, parse_hostport
 from secaudit.yamlread import Path, YamlDoc, read_yaml_file, read_yaml_text
 import ipaddress
 from secaudit.approval import approval_semantics
@@ -114,6 +114,9 @@ def _endpoint_from_url(doc: YamlDoc, path: Path, text: str) -> tuple[dict[str, A
         hint = _suggest(scheme, URL_SCHEMES)
         return None, doc.diag(path, "endpoint.url_scheme", scheme=scheme, suggestion=hint or "https",
                               schemes=", ".join(sorted(URL_SCHEMES)))
+    hint = None if "[" in text else bracketed(text)
+    if hint:
+        return None, doc.diag(path, "endpoint.url_ipv6", value=_short(text), suggestion=_short(hint))
     try:
         parts = urlsplit(text)
         port = parts.port
@@ -458,7 +461,7 @@ def _waiver_semantics(doc: YamlDoc) -> list[Diagnostic]:
             try:
                 parse_hostport(ep)
             except TargetError as e:
-                out.append(doc.diag(("waivers", i, "endpoint"), e.key, value=_short(ep)))
+                out.append(doc.diag(("waivers", i, "endpoint"), e.key, **e.args_for(_short(ep))))
     return out
 
 

@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from secaudit import __version__
 from secaudit import checks
-from secaudit.errors import Diagnostic, InputError
+from secaudit.errors import Diagnostic, InputError, NothingToCheckError
 from secaudit.evaluate import evaluate
 from secaudit.execute.interface import ExecutionObserver, ExecutionSummary
 from secaudit.execute.journal import Journal, new_run_id
@@ -105,7 +105,7 @@ def adhoc_inventory(req: ScanRequest) -> Inventory:
         try:
             endpoints.append(_adhoc_endpoint(req, *parse_hostport(text)))
         except TargetError as e:
-            problems.append(Diagnostic("--target", 0, 0, e.key, {"value": text}))
+            problems.append(Diagnostic("--target", 0, 0, e.key, e.args_for(text)))
     for text in req.hosts:
         try:
             hosts.append(validate_host(text))
@@ -150,6 +150,8 @@ def load_inputs(req: ScanRequest) -> tuple[Inventory, tuple[Waiver, ...], Policy
 
         check_ca_file(req.ca_file)              # before scanning: a bad bundle would make every certificate an ERROR
     inventory = load_inventory(req.inventory_file) if req.inventory_file else adhoc_inventory(req)
+    if not inventory.systems:
+        raise NothingToCheckError("scan.nothing_to_check", file=req.inventory_file)
     library, _ = load_library(req.profiles)           # --profile: an id or a file, the same everywhere
     waivers = load_waivers_in_use(req.waivers_file, inventory, library) if req.waivers_file else ()
     return with_ports_range(inventory, req.ports_range), waivers, library

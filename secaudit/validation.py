@@ -25,6 +25,7 @@ class FileResult:
     kind: str | None
     diagnostics: list[Diagnostic]
     summary: dict[str, int] = field(default_factory=dict)
+    warnings: list[Diagnostic] = field(default_factory=list)     # valid, but worth a word (exit status 0)
 
 
 def _validate_regime(doc: YamlDoc, diags: list[Diagnostic]) -> FileResult:
@@ -56,6 +57,10 @@ class ValidationReport:
     @property
     def diagnostics(self) -> list[Diagnostic]:
         return [d for f in self.files for d in f.diagnostics]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for f in self.files for d in f.warnings]
 
     def summary_lines(self, lang: str | None = None) -> list[str]:
         lines = []
@@ -112,6 +117,8 @@ def _validate_files(paths: Sequence[str]) -> ValidationReport:
             result.summary = {"systems": len(systems),
                               "endpoints": sum(len(s.get("endpoints") or []) for s in systems
                                                if isinstance(s.get("endpoints"), list))}
+            if not systems and not result.diagnostics:
+                result.warnings.append(doc.diag(("systems",), "validate.warn_no_systems", at_key=True))
             inventories.append((doc, result))
         elif kind == "policy" and isinstance(doc.value.get("controls"), list):
             result.summary = {"controls": len(doc.value["controls"])}

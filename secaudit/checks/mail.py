@@ -19,7 +19,14 @@ from secaudit.observations.mail import (
 
 
 def _facts(ctx: CheckContext) -> MailFacts | Outcome:
-    return facts_or_error(ctx, "mail", MailFacts, "mail.error.not_measured", "mail.error.probe", {"domain": ctx.target})
+    facts = facts_or_error(ctx, "mail", MailFacts, "mail.error.not_measured", "mail.error.probe",
+                           {"domain": ctx.target})
+    if isinstance(facts, Outcome):
+        return facts
+    if facts.domain_absent:       # not "no SPF record": there is no domain to hold one
+        return outcome(Verdict.ERROR, "mail.error.no_domain", [("mail.ev.name", facts.domain)],
+                       domain=facts.domain, resolver=facts.resolver)
+    return facts
 
 
 def _dns_error(answer: DnsAnswer | None) -> Outcome | None:

@@ -124,9 +124,27 @@ def status_command(inventory: str, regime: str | None, db: str | None, data_dir:
     lang = current_lang()
     day = on.date() if on else dt.date.today()
     inv, reg, programme = load_programme(inventory, regime, db, data_dir, day)
-    view = build_status(inv, reg, programme, lang, _display(store_url(db, data_dir)))
+    view = build_status(inv, reg, programme, lang, _display(store_url(db, data_dir)),
+                        overdue_findings(db, data_dir, {s.system.id: s.level for s in programme.systems}, day))
     write_document(render_html(view, lang) if fmt == "html" else render_text(view, lang), out, fmt)
     return ExitStatus.OK
+
+
+def overdue_findings(db: str | None, data_dir: str | None, levels: dict[str, int | None],
+                     day: dt.date) -> dict[str, list[Any]]:
+    """Per system, the imported findings past their remediation deadline (none without a store)."""
+    from secaudit.programme import has_history
+    from secaudit.store import open_store
+    from secaudit.store.remediation import load_sla, open_items_of_latest_imports, overdue
+
+    if not has_history(db, data_dir):
+        return {}
+    with open_store(db, data_dir) as store:
+        items = open_items_of_latest_imports(store, day)
+    out: dict[str, list[Any]] = {}
+    for f in overdue(items, levels, load_sla(), day):
+        out.setdefault(f.system_id, []).append(f)
+    return out
 
 
 def _display(url: str) -> str:

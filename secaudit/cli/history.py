@@ -92,11 +92,17 @@ def runs_command(system: str | None, since: dt.datetime | None, until: dt.dateti
             {"id": r.id, "started_at": r.started_at, "finished_at": r.finished_at, "inventory_file": r.inventory_file,
              "regime": r.regime, "complete": r.complete, "systems": list(r.system_ids),
              "systems_passing_network_controls": r.systems_compliant, "systems_total": r.systems_total,
-             "findings_failed": r.findings_failed, "scope": r.scope} for r in runs]}, ensure_ascii=False, indent=2)
+             "findings_failed": r.findings_failed, "scope": r.scope, "kind": r.kind} for r in runs]},
+            ensure_ascii=False, indent=2)
               + "\n", None)
         return ExitStatus.OK
     lines = [t("history.runs.header")] if runs else [t("history.runs.none")]
     for r in runs:
+        if r.kind == "import":                 # another tool's report: it judges no level, so no "compliant" count
+            lines.append(t("history.runs.import_row", run=r.id, date=r.started_at[:16].replace("T", " "),
+                           tool=strip_controls(r.tool_version, one_line=True), failed=r.findings_failed,
+                           inventory=strip_controls(r.inventory_file, one_line=True)))
+            continue
         lines.append(t("history.runs.row", run=r.id, date=r.started_at[:16].replace("T", " "),
                        compliant=r.systems_compliant, total=r.systems_total, failed=r.findings_failed,
                        inventory=strip_controls(r.inventory_file, one_line=True)))

@@ -23,6 +23,7 @@ def command(files: tuple[str, ...]) -> int:
 
     report = validate_files(files)
     print_diagnostics(report.diagnostics)
+    print_diagnostics(report.warnings)
     for line in report.summary_lines():
         echo(line)
     return ExitStatus.OK if report.ok else ExitStatus.INPUT_ERROR

@@ -97,6 +97,16 @@ def open_report(file: str, max_bytes: int = MAX_BYTES) -> Opened:
     return Opened(file, info.st_size, HashingReader(os.fdopen(fd, "rb", buffering=1 << 16)))
 
 
+def file_sha256(file: str, max_bytes: int = MAX_BYTES) -> str:
+    """The sha256 of ``file`` (same checks as :func:`open_report`): a file already imported is known
+    without parsing it again."""
+    opened = open_report(file, max_bytes)
+    try:
+        return opened.reader.finish()
+    finally:
+        opened.close()
+
+
 def read_head(file: str, max_bytes: int = MAX_BYTES) -> bytes:
     """The first :data:`HEAD_BYTES` of ``file`` (after the same checks as :func:`open_report`)."""
     opened = open_report(file, max_bytes)

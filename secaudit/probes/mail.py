@@ -78,7 +78,9 @@ class Dns:
             return DnsAnswer(name, rtype, ERROR, error="probe deadline reached before this question")
         try:
             ans = self.r.resolve(name, rtype, search=False, lifetime=min(QUERY_S, left), raise_on_no_answer=True)
-        except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+        except dns.resolver.NXDOMAIN:
+            return DnsAnswer(name, rtype, MISSING, nxdomain=True)
+        except dns.resolver.NoAnswer:
             return DnsAnswer(name, rtype, MISSING)
         except dns.exception.Timeout:
             return DnsAnswer(name, rtype, ERROR, error=self._why_timeout(name, rtype))

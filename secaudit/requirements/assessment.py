@@ -301,9 +301,9 @@ def assess_system(system_id: str, name: str, level: int | None, regime: str, cat
     number: dict[str, int] = {}
     for r in rows:
         per_group.setdefault(r.row.group, []).append(r.result)
-        if r.row.group not in number:
-            number[r.row.group] = catalogue.group_number(r.row)
-    # a group's number is the one it has at this level (the standard orders groups differently per level)
+        number.setdefault(r.row.group, len(number) + 1)
+    # a group's number is its place at this level: rows come in clause order and the standard orders groups
+    # differently per level (TCVN 14423: the x.N of the level; TCVN 11930: the order of its groups)
     groups = sorted((GroupScore(dataclasses.replace(g, number=number[g.id]), score(per_group[g.id]))
                      for g in catalogue.groups if g.id in per_group), key=lambda gs: gs.group.number)
     run_id = index.runs.get(system_id)

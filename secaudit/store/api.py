@@ -267,6 +267,12 @@ class Store:
 
         return import_records(self.engine, tool)
 
+    def import_of_file(self, sha256: str) -> Any:
+        """The stored import (ImportRecord) of the file with this sha256, or None."""
+        from secaudit.store.imports import import_of_file
+
+        return import_of_file(self.engine, sha256)
+
     def latest_imports(self) -> list[Any]:
         from secaudit.store.imports import latest_imports
 
