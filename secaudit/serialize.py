@@ -3,10 +3,10 @@ boundary: the journal, the results document, stored runs and each family's obser
 
 Encoding is generic (dataclasses, enums, tuples, dates, mappings). Decoding is driven by
 the dataclasses' type hints, so a stored run, a journal line or a results file comes back
-as the same typed objects; unknown keys are an error. A facts type's ``to_dict``/``from_dict``
-are usually :func:`fields_to_dict` / :func:`fields_from_dict` with its schema version. Observation facts are decoded by probe kind with the facts type of
-the family registered for that kind (:mod:`secaudit.observations.registry`, its ``from_dict``).
-The generic codec is :mod:`secaudit.codec`.
+as the same typed objects; unknown keys are an error. The generic codec is :mod:`secaudit.codec` (a facts
+type's ``to_dict``/``from_dict`` are usually its ``fields_to_dict``/``fields_from_dict`` with a schema
+version); here observation facts are decoded by probe kind, with the facts type registered for that kind
+(:mod:`secaudit.observations.registry`, its ``from_dict``).
 """
 
 from __future__ import annotations
