@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Iterable
+from secaudit.i18n import t
 
 
 @dataclass(frozen=True)
@@ -21,8 +22,6 @@ class Diagnostic:
     args: dict[str, Any] = field(default_factory=dict)
 
     def render(self, lang: str | None = None) -> str:
-        from secaudit.i18n import t
-
         where = self.file
         if self.line:
             where += f":{self.line}:{self.column}"

@@ -11,6 +11,7 @@ import re
 from functools import lru_cache
 from dataclasses import dataclass
 from typing import Iterable
+from secaudit.i18n import t
 
 _LABEL = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$")
 _FORBIDDEN = set(" \t\r\n\f\v;|&$`'\"<>(){}[]*?!\\,=#~^")
@@ -191,8 +192,6 @@ def format_url_host(host: str) -> str:
 def reason(error: ValueError, lang: str | None = None) -> str:
     """A TargetError (or any ValueError) as a sentence in the reader's language."""
     if isinstance(error, TargetError):
-        from secaudit.i18n import t
-
         return t(error.key, lang, **error.args_for(error.value))
     return str(error)
 

@@ -11,19 +11,14 @@ import datetime as dt
 from typing import Any, Mapping
 
 from secaudit.checks import rfc9116
-from secaudit.checks._common import noting_untrusted_certificate
+from secaudit.checks._common import facts_or_error, noting_untrusted_certificate
 from secaudit.checks._tls_common import outcome, param
 from secaudit.checks.base import CheckContext, CheckSpec
-from secaudit.model import Message, ObservationStatus, Outcome, Service, Verdict
+from secaudit.model import Message, Outcome, Service, Verdict
 from secaudit.observations.web import Fetched, SecurityTxtFacts
 
 def _facts(ctx: CheckContext) -> SecurityTxtFacts | Outcome:
-    obs = ctx.observations.get("sectxt")
-    if obs is None:
-        return outcome(Verdict.ERROR, "web.error.not_measured", target=ctx.target)
-    if obs.status is not ObservationStatus.OK or not isinstance(obs.facts, SecurityTxtFacts):
-        return outcome(Verdict.ERROR, "web.error.probe", target=ctx.target, reason=obs.reason or obs.error or "no facts")
-    return obs.facts
+    return facts_or_error(ctx, "sectxt", SecurityTxtFacts, "web.error.not_measured", "web.error.probe")
 
 
 def _absent(f: SecurityTxtFacts) -> Outcome:

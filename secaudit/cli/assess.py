@@ -7,10 +7,9 @@ import datetime as dt
 import click
 
 from secaudit.cli.classify import regime_option
-from secaudit.cli.common import lang_option
+from secaudit.cli.common import RegistryChoice, assessment_formats, lang_option
 from secaudit.cli.store_options import store_options
 
-FORMATS = ("text", "md", "html", "json", "csv", "xlsx")
 
 
 @click.command("assess")
@@ -27,7 +26,7 @@ FORMATS = ("text", "md", "html", "json", "csv", "xlsx")
               help="Use the findings of a results file (scan --format json) instead of the store.")
 @click.option("--date", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Assess as on this day: evidence valid then, scans stored by then (default: now).")
-@click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS),
+@click.option("--format", "formats", multiple=True, type=RegistryChoice(assessment_formats),
               help="Output format (repeatable with --out; default text).")
 @click.option("-o", "--output", "out", default=None, metavar="FILE", help="Write to FILE instead of stdout.")
 @click.option("--out", "out_dir", default=None, metavar="DIR", type=click.Path(file_okay=False, path_type=str),

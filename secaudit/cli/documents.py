@@ -12,17 +12,15 @@ from typing import Any, Callable
 
 import click
 
-from secaudit.cli.classify import regime_option
-from secaudit.cli.common import lang_option
+from secaudit.cli.classify import regime_option, write_output
+from secaudit.cli.common import RegistryChoice, document_formats, lang_option
 from secaudit.cli.store_options import store_options
 from secaudit.status import ExitStatus
 
-DOCUMENT_FORMATS = ("md", "html", "docx", "pdf")     # the registered document formats (report/)
 
 
 def write_document(data: str | bytes, out: str | None, fmt: str) -> None:
     """Text to stdout or FILE; a binary format only to FILE."""
-    from secaudit.cli.classify import write_output
     from secaudit.cli.output import echo
     from secaudit.errors import Diagnostic, InputError
     from secaudit.i18n import t
@@ -88,7 +86,7 @@ def load_programme(inventory: str, regime: str | None, db: str | None, data_dir:
                                                      "year before to 14/12.")
 @regime_option
 @store_options
-@click.option("--format", "fmt", type=click.Choice(DOCUMENT_FORMATS), default="md", show_default=True)
+@click.option("--format", "fmt", type=RegistryChoice(document_formats), default="md", show_default=True)
 @click.option("-o", "--output", "out", default=None, metavar="FILE", help="Write to FILE instead of stdout.")
 @lang_option
 def annual_report_command(inventory: str, year: int | None, regime: str | None, db: str | None,
@@ -189,7 +187,7 @@ def _display(url: str) -> str:
 @click.option("--kind", type=click.Choice(("appraisal", "opinion")), default="appraisal", show_default=True,
               help="appraisal: Form 01 (levels 1-2) or Form 02 (levels 3-5); opinion: Form 03 (levels 4-5).")
 @regime_option
-@click.option("--format", "fmt", type=click.Choice(DOCUMENT_FORMATS), default="md", show_default=True)
+@click.option("--format", "fmt", type=RegistryChoice(document_formats), default="md", show_default=True)
 @click.option("-o", "--output", "out", default=None, metavar="FILE", help="Write to FILE instead of stdout.")
 @lang_option
 def cover_letter_command(inventory: str, system_id: str, kind: str, regime: str | None, fmt: str,

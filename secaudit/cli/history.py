@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from secaudit.cli.common import lang_option
-from secaudit.cli.store_options import store_options
+from secaudit.cli.store_options import store_options, store_results
 from secaudit.status import ExitStatus
 
 SEVERITIES = ["critical", "high", "medium", "low", "info"]
@@ -48,7 +48,6 @@ def store_command(run_id: str, runs_dir: str | None, db: str | None, data_dir: s
       secaudit store 20261123T101500Z-a1b2c3 --db postgresql://secaudit@db.example/secaudit
     """
     from secaudit.cli.output import print_error
-    from secaudit.cli.store_options import store_results
     from secaudit.execute.journal import Journal, runs_dir as default_runs_dir
     from secaudit.i18n import current_lang, t
     from secaudit.run import results_from_journal

@@ -19,7 +19,7 @@ def command(files: tuple[str, ...]) -> int:
       secaudit validate examples/inventory.yaml policies/levels/level-3.yaml
     """
     from secaudit.cli.output import print_diagnostics, echo
-    from secaudit.load import validate_files
+    from secaudit.validation import validate_files
 
     report = validate_files(files)
     print_diagnostics(report.diagnostics)

@@ -16,7 +16,7 @@ import os
 import stat
 from dataclasses import dataclass
 from typing import IO, Any, Iterator
-from xml.etree.ElementTree import Element, ParseError, iterparse
+from xml.etree.ElementTree import Element, ParseError, XMLPullParser, iterparse
 from xml.parsers import expat
 
 from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
@@ -184,8 +184,6 @@ def drop(elem: Element, stack: list[Element]) -> None:
 
 def root_tag(file: str, head: bytes) -> str | None:
     """The qualified tag of the root element in ``head``, or None when it is not there yet."""
-    from xml.etree.ElementTree import XMLPullParser
-
     parser = _parser()
     pull = XMLPullParser(events=("start",), _parser=parser)
     try:

@@ -58,6 +58,7 @@ def step(title: str, *args: str, expect: int = 0) -> None:
 def scan_demo_targets() -> None:
     import tempfile
 
+    # start-up: cryptography loaded only when needed
     from secaudit.lab.demo_targets import MTA_STS_PORT, demo_dns, demo_targets
 
     out = Path(ROOT) / "demo-out"
@@ -136,6 +137,7 @@ def scan_demo_hosts() -> None:
 
 
 def list_systems() -> None:
+    # start-up: rich, secaudit.checks loaded only when needed
     from rich.console import Console
     from rich.table import Table
 
