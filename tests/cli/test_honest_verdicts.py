@@ -67,7 +67,10 @@ def run(*args: str, lang: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_run_passes_every_network_control(clean_run):
-    assert {f.verdict.value for f in clean_run.findings} == {"pass"}
+    network = [f for f in clean_run.findings if not f.control_id.startswith("HOST-")]
+    assert {f.verdict.value for f in network} == {"pass"}
+    # the example declares no `hosts:`: host checks had nothing to log in to
+    assert {f.verdict.value for f in clean_run.findings if f.control_id.startswith("HOST-")} == {"not_applicable"}
     assert all(s.achieved_level == s.required_level for s in clean_run.systems)
 
 
