@@ -89,11 +89,20 @@ def zone_system(zone: Zone, networks: Sequence[str], declared: Mapping[str, set[
 
 
 def discovery_control() -> Control:
+    """DISC-01, citing its requirements in the default regime's standard: a zone holds systems of several
+    levels, so no one level's clause applies (the standard and the requirement keys are named)."""
+    import dataclasses
+
+    from secaudit.classify.regime import load_regime
     from secaudit.load import load_policy
+    from secaudit.requirements.citation import citer_for
     from secaudit.resources import policies_dir
 
     policy = load_policy(str(policies_dir() / "discovery.yaml"))
-    return next(c for c in policy.controls if c.id == CONTROL_ID)
+    control = next(c for c in policy.controls if c.id == CONTROL_ID)
+    regime = load_regime(None)
+    cited = citer_for(regime.id, regime.standard).citations(control.requirements, None)
+    return dataclasses.replace(control, references=cited + control.references)
 
 
 def plan_probes(networks: Sequence[str], ports: Sequence[int]) -> list[Probe]:

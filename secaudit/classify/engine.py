@@ -1,7 +1,8 @@
 """The classification engine: pure functions from systems and a regime to Classifications.
 
 Rule (Decree 85 Art. 5.2, Decree 331 Art. 8.2, as the regime cites them): a system's level is the
-highest level whose criteria it meets, and at least the highest level of its components. Criteria
+highest level whose criteria it meets, and at least the highest level of its components (Decree 85
+Art. 5.2; Decree 331 has no component rule: there it is secaudit's conservative convention). Criteria
 are evaluated with three-valued logic; when a criterion that could raise the level above what is
 already certain is unknown, the result is undetermined and names the facts to declare. The engine
 never guesses: the only readings it applies are the regime's interpretations, and it lists them.

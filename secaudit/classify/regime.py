@@ -72,6 +72,7 @@ class Periodic:
     months: int
     article: str
     note: LocalText | None = None
+    requirement: str | None = None                 # the standard's row that sets the interval (catalogue key)
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,8 @@ class Regime:
     dossier_components: tuple[DossierComponent, ...]
     source: SourceRef = SourceRef()
     facts_used: frozenset[str] = frozenset()       # facts some criterion or interpretation reads
+    component_rule_article: str | None = None      # where the regulation says "at least its components' level"
+                                                   # (Decree 85 Art. 5.2); None: secaudit's own convention
 
     def criterion(self, criterion_id: str) -> Criterion:
         for c in self.criteria:
@@ -202,7 +205,8 @@ def regime_from_doc(doc: YamlDoc) -> Regime:
         criteria=criteria, interpretations=interpretations, authorities=authorities,
         periodic=periodic, dossier_article=data["dossier"]["article"], dossier_components=_components(data),
         source=SourceRef(doc.file, 1, 1),
-        facts_used=frozenset({f for c in criteria for f in c.facts} | interpreted_facts))
+        facts_used=frozenset({f for c in criteria for f in c.facts} | interpreted_facts),
+        component_rule_article=data.get("component_rule_article"))
 
 
 def _text(v: Mapping[str, str]) -> LocalText:
@@ -288,7 +292,8 @@ def _authorities(data: Mapping[str, Any]) -> tuple[Authority, ...]:
 
 
 def _periodic(data: Mapping[str, Any]) -> tuple[Periodic, ...]:
-    return tuple(Periodic(tuple(p["levels"]), p["months"], p["article"], _text(p["note"]) if "note" in p else None)
+    return tuple(Periodic(tuple(p["levels"]), p["months"], p["article"], _text(p["note"]) if "note" in p else None,
+                          p.get("requirement"))
                  for p in data["periodic_assessment"])
 
 

@@ -87,10 +87,11 @@ def runs_command(system: str | None, since: dt.datetime | None, until: dt.dateti
     with open_store(db, data_dir) as store:
         runs = store.runs(system=system, since=_day(since), until=_day(until), limit=limit)
     if fmt == "json":
-        _emit(json.dumps({"schema": "secaudit/runs/v1", "runs": [
+        # v2: "systems_compliant" became "systems_passing_network_controls" (a scan shows no more)
+        _emit(json.dumps({"schema": "secaudit/runs/v2", "runs": [
             {"id": r.id, "started_at": r.started_at, "finished_at": r.finished_at, "inventory_file": r.inventory_file,
              "regime": r.regime, "complete": r.complete, "systems": list(r.system_ids),
-             "systems_compliant": r.systems_compliant, "systems_total": r.systems_total,
+             "systems_passing_network_controls": r.systems_compliant, "systems_total": r.systems_total,
              "findings_failed": r.findings_failed, "scope": r.scope} for r in runs]}, ensure_ascii=False, indent=2)
               + "\n", None)
         return ExitStatus.OK

@@ -72,8 +72,9 @@ def command(hosts: tuple[str, ...], allow: str, extra: str, port_range: str | No
     """Scan HOSTS with nmap (connect scan, service detection, SSH scripts) and judge the exposure:
     undeclared open ports, cleartext/legacy services, weak SSH algorithms, SSH password login.
 
-    Only the hosts named here are scanned. The same pipeline as `secaudit scan`: exit status 0 compliant,
-    1 a finding at or above --fail-on, 2 bad input or nmap missing, 3 a check could not be judged.
+    Only the hosts named here are scanned. The same pipeline as `secaudit scan`: exit status 0 no
+    finding at or above --fail-on, 1 a finding at or above --fail-on, 2 bad input or nmap missing, 3
+    a check could not be judged.
 
     \b
     Example:

@@ -28,8 +28,9 @@ def command(target: str, starttls: str | None, sni: str | None, ca_file: str | N
             service: str | None, timeout: float, fmt: str, fail_on: str, errors_ok: bool) -> int:
     """Scan one TLS endpoint and judge it against a profile (Mozilla intermediate by default).
 
-    The same as `secaudit scan --target HOST:PORT --profile P`, printed here. Exit status: 0 compliant,
-    1 a finding at or above --fail-on, 2 bad input, 3 the scan failed so some controls have no verdict.
+    The same as `secaudit scan --target HOST:PORT --profile P`, printed here. Exit status: 0 no
+    finding at or above --fail-on, 1 a finding at or above --fail-on, 2 bad input, 3 the scan failed
+    so some controls have no verdict.
 
     \b
     Examples:

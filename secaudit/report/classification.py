@@ -62,7 +62,16 @@ def _table_row(v: SystemView) -> list[str]:
 
 
 def _max_rule(regime: Regime, lang: str) -> str:
-    return t("classify.detail.max_rule", lang, citation=cite(regime.max_rule_article, regime, lang))
+    return t("classify.detail.max_rule", lang, citation=cite(regime.max_rule_article, regime, lang),
+             components=component_rule(regime, lang))
+
+
+def component_rule(regime: Regime, lang: str) -> str:
+    """The component rule where the regime's regulation states it (Decree 85 Art. 5.2); otherwise secaudit's
+    own convention, said as such (Decree 331 has no component rule)."""
+    if regime.component_rule_article:
+        return t("classify.components.rule", lang, citation=cite(regime.component_rule_article, regime, lang))
+    return t("classify.components.convention", lang)
 
 
 def _detail_lines(v: SystemView, lang: str) -> list[str]:

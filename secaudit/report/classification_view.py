@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from secaudit.classify.citation import article_ref, cite
-from secaudit.classify.regime import Regime
+from secaudit.classify.regime import Periodic, Regime
 from secaudit.classify.result import Classification, Status
 from secaudit.i18n import t
 from secaudit.model import Inventory, System
 from secaudit.report.environment import joiner, translator
+from secaudit.requirements.catalogue import find_catalogue
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,15 @@ def _deciding(c: Classification, regime: Regime, tx: Texts) -> tuple[str, str, s
     return text, "", text
 
 
+def periodic_citation(p: Periodic, regime: Regime, level: int, lang: str) -> str:
+    """Where a level's periodic interval comes from: the standard's clause at that level (from the catalogue,
+    when the regime names the row) and the regime's article."""
+    cited = cite(p.article, regime, lang)
+    catalogue = find_catalogue(regime.id) if p.requirement else None
+    row = catalogue.row(p.requirement, level) if catalogue is not None and p.requirement else None
+    return f"{catalogue.standard} {row.clause}; {cited}" if catalogue is not None and row is not None else cited
+
+
 def _authority(c: Classification, regime: Regime, tx: Texts) -> dict[str, Any]:
     out: dict[str, Any] = dict.fromkeys(("appraiser", "approver", "appraisal_deadline", "approval_deadline",
                                          "authority_citation", "periodic"), "")
@@ -165,7 +175,7 @@ def _authority(c: Classification, regime: Regime, tx: Texts) -> dict[str, Any]:
     p = regime.periodic_for(c.level)
     periodic = tx.t("classify.periodic.months", months=p.months)
     if p.note:
-        periodic = tx.fmt("{} ({})", periodic, p.note.get(lang))
+        periodic = tx.fmt("{} ({}; {})", periodic, p.note.get(lang), periodic_citation(p, regime, c.level, lang))
     out.update(appraiser=a.appraiser.get(lang), approver=a.approver.get(lang),
                appraisal_deadline=deadline_text(a.appraisal, tx), approval_deadline=deadline_text(a.approval, tx),
                authority_citation=tx.fmt("{}", cite(a.article, regime, lang)), periodic=periodic,

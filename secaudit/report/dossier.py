@@ -20,7 +20,7 @@ from secaudit.classify.regime import Regime
 from secaudit.classify.result import Classification
 from secaudit.model import Control, Inventory, System
 from secaudit.programme import proposed_level
-from secaudit.report.classification_view import SystemView, Texts, deadline_text, system_view
+from secaudit.report.classification_view import SystemView, Texts, deadline_text, periodic_citation, system_view
 from secaudit.report.document import (MOTTO, Bullets, Document, Header, Heading, Paragraph, Section, Signature,
                                       Table)
 from secaudit.report.interface import DocumentFormat
@@ -188,7 +188,9 @@ def _justification(b: _B, d: DossierInput, system: System, view: SystemView, lev
                 tuple((b.lit(str(i)), cv.text, b.lit(str(cv.level)), cv.citation, cv.status_label)
                       for i, cv in enumerate(view.criteria, 1)), widths=(2, 10, 2, 5, 3), id="criteria"))
     if c.components:
-        b.add(Paragraph(tx.t("dossier.components_rule")),
+        rule = (tx.t("dossier.components_rule", citation=cite(regime.component_rule_article, regime, tx.lang))
+                if regime.component_rule_article else tx.t("dossier.components_convention"))
+        b.add(Paragraph(rule),
               Bullets(tuple(tx.fmt("{} ({}): ", d.inventory.system(cl.id).name, cl.id)
                             + (tx.t("classify.level.value", level=cl.level) if cl.level is not None
                                else tx.t("classify.level.at_least", level=cl.lower_bound)) for cl in c.components)))
@@ -318,7 +320,7 @@ def _authority(b: _B, regime: Regime, level: int | None) -> None:
              tx.t("dossier.approval_deadline", deadline=deadline_text(a.approval, tx))
              + (tx.fmt(" ({})", cite(a.approval.article, regime, lang)) if a.approval else ""),
              tx.t("dossier.authority_basis", citation=cite(a.article, regime, lang)),
-             tx.t("dossier.periodic", periodic=periodic, citation=cite(p.article, regime, lang))]
+             tx.t("dossier.periodic", periodic=periodic, citation=periodic_citation(p, regime, level, lang))]
     b.add(Bullets(tuple(items)))
 
 

@@ -19,7 +19,10 @@ from secaudit.store.records import RunRecord, SystemRecord
 
 DIFF_SCHEMA = "secaudit/diff/v1"
 DUE_SCHEMA = "secaudit/due/v1"
-TREND_SCHEMA = "secaudit/trend/v1"
+# v2: "systems_compliant" and "compliance" said more than a scan shows; they are the systems passing every
+# network control and the share of network checks passed, and a system's status says "network_controls_*".
+TREND_SCHEMA = "secaudit/trend/v2"
+JSON_STATUS = {"compliant": "network_controls_pass", "non_compliant": "network_controls_fail"}
 
 
 # ------------------------------------------------------------------------------------- diff: data
@@ -193,10 +196,12 @@ def render_due(report: DueReport, fmt: str, lang: str) -> str:
 def trend_to_dict(system_id: str | None, runs: Sequence[RunRecord], history: Sequence[SystemRecord]) -> dict:
     return {"schema": TREND_SCHEMA, "system": system_id,
             "runs": [{"run": r.id, "started_at": r.started_at, "systems_total": r.systems_total,
-                      "systems_compliant": r.systems_compliant, "findings_failed": r.findings_failed} for r in runs],
+                      "systems_passing_network_controls": r.systems_compliant, "findings_failed": r.findings_failed}
+                     for r in runs],
             "system_runs": [{"run": s.run_id, "started_at": s.started_at, "required_level": s.required_level,
-                             "achieved_level": s.achieved_level, "status": s.status,
-                             "failed": s.counts.get("fail", 0), "compliance": s.compliance} for s in history]}
+                             "network_controls_met_to_level": s.achieved_level,
+                             "status": JSON_STATUS.get(s.status, s.status), "failed": s.counts.get("fail", 0),
+                             "network_checks_passed": s.compliance} for s in history]}
 
 
 def render_trend(system_id: str, history: Sequence[SystemRecord], fmt: str, lang: str) -> str:

@@ -120,7 +120,7 @@ def _rule(control: Control, lang: str, refs: list[str]) -> dict[str, Any]:
         "help": {"text": "\n\n".join(help_text) or title, "markdown": "\n".join(help_md) or title},
         "defaultConfiguration": {"level": LEVELS[severity]},
         "properties": {
-            "tags": [tag for tag in ("security", "compliance", family, severity.value) if tag],
+            "tags": [tag for tag in ("security", "security-level", family, severity.value) if tag],
             "security-severity": SECURITY_SEVERITY[severity],
             "precision": "high",
             "check": control.check,

@@ -1,9 +1,11 @@
 """The clause a control cites, from the catalogue of the regime's standard at the system's level.
 
 A control names requirement keys (``requirements: [account.default-disabled]``); the clause printed for
-it is the one the catalogue gives that key at the level the system must meet (5.6.2.2 at level 3,
-6.6.2.2 at level 4). Without a catalogue for the regime, or without a level, or when the catalogue has no
-row for the key at that level, the citation names the standard and the key — never a clause guessed.
+it is the one the catalogue gives that key at the level the system must meet (5.6.2.3 at level 3, 6.6.2.3
+at level 4). A control inherited across levels names every key it evidences at any of them; at one level
+it cites the keys that level has (TLS-PROTO-01 evidences "secure protocols" only from level 4). Without a
+catalogue for the regime, or without a level, or when no key has a row at that level, the citation names
+the standard and the keys — never a clause guessed.
 Citations are language-neutral strings ("TCVN 14423:2026 5.6.2.2"), so stored results render in any language.
 """
 
@@ -32,8 +34,11 @@ class Citer:
         return f"{self.standard} [{key}]" if self.standard else f"[{key}]"
 
     def citations(self, keys: Iterable[str], level: int | None) -> tuple[str, ...]:
-        """The citation of each key at ``level``, in the order given, each once."""
-        return tuple(dict.fromkeys(self.cite(k, level) for k in keys))
+        """The clauses of ``keys`` at ``level`` (keys without a row there are left out), in the order given,
+        each once; the standard and every key when none has a row."""
+        keys = tuple(keys)
+        cited = [self.cite(k, level) for k in keys if self.row(k, level) is not None]
+        return tuple(dict.fromkeys(cited or (self.cite(k, level) for k in keys)))
 
 
 NO_CITER = Citer("")

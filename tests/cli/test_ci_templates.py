@@ -97,7 +97,7 @@ def test_given_the_action_when_the_target_is_compliant_then_it_records_exit_0_an
     output, out = _run_action(servers, GOOD, tmp_path)
     assert "exit-code=0" in output.splitlines()
     assert (out / "report.sarif").is_file() and (out / "report.xml").is_file()
-    assert "**Overall status: Compliant**" in (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert "**Overall status: Network controls pass**" in (tmp_path / "summary.md").read_text(encoding="utf-8")
 
 
 def test_given_the_action_when_the_target_fails_high_controls_then_it_records_exit_1(servers, tmp_path):

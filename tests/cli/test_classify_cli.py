@@ -50,7 +50,7 @@ def test_given_the_example_when_classified_then_table_and_details_and_exit_0() -
     lines = r.stdout.splitlines()
     assert lines[0] == "Security levels of information systems (Decree 331/2026/ND-CP)"
     row = next(line for line in lines if line.startswith("cong-dvc "))
-    assert "level 3" in row and "2 (TOO LOW)" in row and "d331-13.2.b" in row and "every 12 months" in row
+    assert "level 3" in row and "2 (TOO LOW)" in row and "d331-13.2.b" in row and "every 6 months" in row
     assert "Details" in lines
     assert "13 systems; 0 undetermined; 1 declared too low." in r.stdout
 

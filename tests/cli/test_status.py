@@ -34,14 +34,16 @@ def test_text_status_counts_and_names_what_holds_back(db: str) -> None:
     counts = dict((m.group(2), int(m.group(1))) for m in re.finditer(r"^\s+(\d+)/13  (.+)$", out, flags=re.M))
     assert counts == {"classified (level determined)": 13, "with a level dossier (submitted or further)": 9,
                       "appraised": 6, "approved": 5,
-                      "assessed on time (latest run within the level's cadence)": 5,
-                      "compliant at their level in the latest run": 4}
+                      "scanned on time (latest network scan within the level's scanning cadence; a scan is not "
+                      "the periodic assessment)": 5,
+                      "passing every network control of their level in the latest scan (the level's other "
+                      "requirements: secaudit assess)": 4}
     holding = out.split("hold the organisation back:")[1]
     ids = re.findall(r"^  - ([a-z0-9-]+) ", holding, flags=re.M)
     assert ids[0] == "vb-mat" and ids[1] == "dieu-khien-ho-chua"           # most important level first
     assert "ttdl-tinh" not in ids and "noi-san" not in ids                   # approved, on time, compliant
     lgsp = holding.split("- lgsp ")[1].split("\n  - ")[0]
-    assert "assessment overdue since 10/09/2026" in lgsp and "1 failed controls" in lgsp
+    assert "network scan overdue since 10/09/2026" in lgsp and "network controls fail in the latest scan (1 failed)" in lgsp
 
 
 def test_html_status_escapes_and_lists_the_same_systems(db: str, tmp_path) -> None:

@@ -75,7 +75,7 @@ def test_declared_undeclared_host_and_port_are_told_apart(lab, tmp_path):
     assert "10.213.7.2" not in by_target or by_target["10.213.7.2"]["verdict"] != "pass"
     assert by_target["10.213.7.9"]["verdict"] == "not_applicable"     # declared, switched off: not a pass
     assert all(f["control_id"] == "DISC-01" for f in data["findings"])
-    assert all(any("x.2.2.2 a" in ref for ref in f["references"]) for f in data["findings"])
+    assert all("TCVN 14423:2026 [hw-assets.rogue-detect]" in f["references"] for f in data["findings"])
     assert not any(t.startswith(("10.213.8.", SCANNER_ADDR, "10.213.6.")) for t in by_target)
     # every report format carries the findings
     assert "10.213.7.2:3306" in (tmp_path / "report.sarif").read_text()
