@@ -18,9 +18,12 @@ BENCHES = {
     "ports": ["ports_bench.py"],
     "coverage": ["coverage_bench.py"],
     "tls": ["tls_bench.py"],
+    "tlsspeed": ["tls_speed_bench.py"],
     "engine": ["engine_bench.py"],
     "zones": ["zones_bench.py"],
     "store": ["store_bench.py"],
+    "host": ["host_bench.py"],
+    "assess": ["assess_bench.py"],
 }
 
 

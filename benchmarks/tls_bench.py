@@ -75,9 +75,9 @@ def _peak_rss_kib(pid: int, stop: threading.Event, out: list[int]) -> None:
         stop.wait(0.02)
 
 
-def measure(name: str, argv: list[str], n: int) -> dict:
+def measure(name: str, argv: list[str], n: int, env: dict | None = None, cwd: Path | None = None) -> dict:
     t0 = time.monotonic()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
     peak = [0]
     stop = threading.Event()
     poller = threading.Thread(target=_peak_rss_kib, args=(proc.pid, stop, peak), daemon=True)

@@ -16,10 +16,14 @@ have systemd-analyze || need+=(systemd)   # examples/: `systemd-analyze verify` 
 have runuser || need+=(util-linux)        # PostgreSQL refuses root: the tests run it as an unprivileged user
 have setpriv || need+=(util-linux)        # lab servers end with the test process that started them (--pdeathsig)
 have redis-server || have /usr/bin/redis-server || need+=(redis-server)   # broker of the distributed executor (tests start their own)   # SSH auth-methods fallback when nmap's libssh2 cannot negotiate
+have sudo || need+=(sudo)                 # host checks' lab: the audit account's sudo lines (docs/host.md)
+have nft || have /usr/sbin/nft || need+=(nftables)   # host checks' lab: a hardened host's firewall in its namespace
 have soffice || need+=(libreoffice-writer-nogui)   # --format pdf of the documents (dossier, forms, annual report)
 have pdftoppm || need+=(poppler-utils)          # tests render page 1 of a document to PNG
 have /usr/sbin/nsd || need+=(nsd)          # authoritative DNS server for the mail-domain tests and the demo zone
 [ -e /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf ] || need+=(fonts-liberation2)   # metric-compatible Times New Roman for PDF
+have lynis || have /usr/sbin/lynis || need+=(lynis)   # secaudit import: the tests run a real `lynis audit system`
+have oscap || need+=(openscap-scanner)    # secaudit import: the tests run a real `oscap xccdf eval`
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
 
 if [ "${#need[@]}" -eq 0 ]; then

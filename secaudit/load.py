@@ -13,6 +13,8 @@ top-level ``kind:`` key, or it is recognised by content. Each file goes through:
 from __future__ import annotations
 
 import datetime as dt
+import pathlib
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Collection, Iterable, Sequence
 from urllib.parse import urlsplit
@@ -25,8 +27,8 @@ from secaudit.schemacheck import short as _short
 from secaudit.schemacheck import suggest as _suggest
 from secaudit.schemacheck import type_name as _type_name
 from secaudit.model import (
-    Control, Damage, Endpoint, Facts, InfoClass, Inventory, LocalText, Organisation, PersonalData, Policy,
-    PortCoverage, Purpose, Scope, SecretGrade, Service, Severity, SourceRef, Starttls, System, Waiver, WorksGrade,
+    Control, Damage, Endpoint, Facts, HostAccess, InfoClass, Inventory, LocalText, Organisation, PersonalData, Policy,
+    PortCoverage, Purpose, Scope, SecretGrade, Service, Severity, SourceRef, SshJump, Starttls, System, Waiver, WorksGrade,
     Zone,
 )
 from secaudit.targets import TargetError, normalize_host, parse_coverage, parse_hostport
@@ -186,6 +188,61 @@ def _domain_semantics(doc: YamlDoc, base: Path, s: dict[str, Any]) -> list[Diagn
     return out
 
 
+_SSH_USER = re.compile(r"^[a-z_][a-z0-9_.-]{0,31}$")
+
+
+def _hosts_semantics(doc: YamlDoc, base: Path, s: dict[str, Any]) -> list[Diagnostic]:
+    """SSH hosts: a valid address (inside the zone's declared networks when it has some), a valid jump host,
+    and key and known_hosts files that exist (for systems scanned from this machine: a zone worker's paths
+    are its own and are checked there)."""
+    import ipaddress
+
+    out: list[Diagnostic] = []
+    hosts = s.get("hosts") if isinstance(s.get("hosts"), list) else []
+    networks = _zone_networks(doc, s.get("zone"))
+    for k, h in enumerate(hosts):
+        if not isinstance(h, dict):
+            continue
+        p = base + ("hosts", k)
+        addr = h.get("address")
+        if isinstance(addr, str):
+            try:
+                addr = normalize_host(addr)
+                if networks and _is_ip(addr) and not any(ipaddress.ip_address(addr) in n for n in networks):
+                    out.append(doc.diag(p + ("address",), "host.outside_zone", value=_short(addr),
+                                        zone=str(s.get("zone"))))
+            except TargetError as e:
+                out.append(doc.diag(p + ("address",), e.key, value=_short(addr)))
+        ssh = h.get("ssh") if isinstance(h.get("ssh"), dict) else {}
+        jump = ssh.get("jump")
+        if isinstance(jump, str):
+            try:
+                parse_jump(jump)
+            except TargetError:
+                out.append(doc.diag(p + ("ssh", "jump"), "host.jump_invalid", value=_short(jump)))
+        if s.get("zone") not in (None, "default"):
+            continue
+        for name in ("key", "known_hosts"):
+            value = ssh.get(name)
+            if isinstance(value, str) and value:
+                target = pathlib.Path(_ssh_path(doc, value))
+                if not target.is_file():
+                    out.append(doc.diag(p + ("ssh", name), f"host.{name}_missing", path=_short(str(target))))
+    return out
+
+
+def _zone_networks(doc: YamlDoc, zone: Any) -> list[Any]:
+    import ipaddress
+
+    for z in doc.value.get("zones") or []:
+        if isinstance(z, dict) and z.get("id") == zone and isinstance(z.get("networks"), list):
+            try:
+                return [ipaddress.ip_network(n.strip()) for n in z["networks"] if isinstance(n, str)]
+            except ValueError:
+                return []
+    return []
+
+
 def _zone_semantics(doc: YamlDoc) -> list[Diagnostic]:
     """Zone ids are unique; each network is CIDR without host bits (the declared scope of discovery)."""
     import ipaddress
@@ -248,6 +305,7 @@ def _system_semantics(doc: YamlDoc, i: int, s: dict[str, Any]) -> list[Diagnosti
         except TargetError as e:
             out.append(doc.diag(base + ("port_coverage",), e.key, value=_short(coverage)))
     out += _domain_semantics(doc, base, s)
+    out += _hosts_semantics(doc, base, s)
     endpoints = s.get("endpoints") if isinstance(s.get("endpoints"), list) else []
     seen: dict[tuple[str, int], int] = {}
     for j, ep in enumerate(endpoints):
@@ -523,6 +581,7 @@ def build_inventory(doc: YamlDoc) -> Inventory:
             source=_src(doc, base),
             domains=tuple(normalize_host(d) for d in s.get("domains", [])),
             approval=build_approval(s.get("approval")),
+            ssh_hosts=tuple(_host_access(doc, base + ("hosts", k), h) for k, h in enumerate(s.get("hosts", []))),
         ))
     return Inventory(
         organisation=Organisation(name=org.get("name", ""), security_unit=org.get("security_unit", ""),
@@ -539,6 +598,32 @@ def build_inventory(doc: YamlDoc) -> Inventory:
         systems=tuple(systems), source=SourceRef(doc.file, 1, 1),
         digest=doc.digest, zones=_build_zones(doc),
     )
+
+
+def _ssh_path(doc: YamlDoc, text: str) -> str:
+    """A key or known_hosts path: ``~`` expanded, relative paths from the inventory file's directory."""
+    path = pathlib.Path(text).expanduser()
+    if not path.is_absolute() and doc.file and not doc.file.startswith("<"):
+        path = pathlib.Path(doc.file).resolve().parent / path
+    return str(path)
+
+
+def parse_jump(text: str) -> SshJump:
+    """``[user@]host[:port]`` -> SshJump (host validated by targets.py; raises TargetError)."""
+    user, _, rest = text.rpartition("@")
+    host, port = parse_hostport(rest, default_port=22)
+    if user and not _SSH_USER.match(user):
+        raise TargetError("host.jump_user", text)
+    return SshJump(host, port, user)
+
+
+def _host_access(doc: YamlDoc, path: Path, h: dict[str, Any]) -> HostAccess:
+    ssh = h["ssh"]
+    return HostAccess(address=normalize_host(h["address"]), user=ssh["user"],
+                      known_hosts=_ssh_path(doc, ssh["known_hosts"]), port=ssh.get("port", 22),
+                      key=_ssh_path(doc, ssh["key"]) if ssh.get("key") else None,
+                      jump=parse_jump(ssh["jump"]) if ssh.get("jump") else None, sudo=bool(ssh.get("sudo", False)),
+                      source=_src(doc, path))
 
 
 def _build_zones(doc: YamlDoc) -> tuple[Zone, ...]:
@@ -655,6 +740,17 @@ def _validate_regime(doc: YamlDoc, diags: list[Diagnostic]) -> FileResult:
     return FileResult(doc.file, "regime", diags, {"criteria": len(regime.criteria)})
 
 
+def _validate_evidence(doc: YamlDoc, diags: list[Diagnostic], systems: Collection[str] | None) -> FileResult:
+    """An evidence register: schema, dates, documents' sha256, and its names against the shipped catalogues'
+    keys and the systems of the inventories validated with it (when any)."""
+    from secaudit.requirements.register import evidence_problems, shipped_keys
+
+    problems = evidence_problems(doc, shipped_keys(), systems)
+    entries = doc.value.get("entries") if isinstance(doc.value, dict) else None
+    return FileResult(doc.file, "evidence", _dedupe(diags + problems),
+                      {"entries": len(entries)} if isinstance(entries, list) else {})
+
+
 @dataclass
 class ValidationReport:
     files: list[FileResult]
@@ -706,6 +802,7 @@ def _validate_files(paths: Sequence[str]) -> ValidationReport:
     inventories: list[tuple[YamlDoc, FileResult]] = []
     waiver_docs: list[tuple[YamlDoc, FileResult]] = []
     policy_docs: list[YamlDoc] = []
+    evidence_docs: list[tuple[YamlDoc, list[Diagnostic], int]] = []
     for path in paths:
         doc, diags = read_yaml_file(path)
         if doc is None:
@@ -713,6 +810,10 @@ def _validate_files(paths: Sequence[str]) -> ValidationReport:
             continue
         if detect_kind(doc) == "regime":           # classification criteria: validated by their own parser
             results.append(_validate_regime(doc, diags))
+            continue
+        if detect_kind(doc) == "evidence":         # the evidence register: checked once the inventories are known
+            evidence_docs.append((doc, diags, len(results)))
+            results.append(FileResult(doc.file, "evidence", []))
             continue
         kind, problems = check_document(doc)
         result = FileResult(doc.file, kind, sorted(diags + problems, key=lambda d: (d.line, d.column)))
@@ -731,4 +832,7 @@ def _validate_files(paths: Sequence[str]) -> ValidationReport:
         results.append(result)
     if waiver_docs:
         _check_waiver_names(waiver_docs, inventories, policy_docs)
+    systems = {s.get("id") for doc, _ in inventories for s in doc.value["systems"] if isinstance(s, dict)}
+    for doc, diags, at in evidence_docs:
+        results[at] = _validate_evidence(doc, diags, systems if inventories else None)
     return ValidationReport(results)

@@ -288,6 +288,30 @@ class PortCoverage:
 
 
 @dataclass(frozen=True)
+class SshJump:
+    """A jump host (ProxyJump) an SSH login goes through."""
+
+    host: str
+    port: int = 22
+    user: str = ""
+
+
+@dataclass(frozen=True)
+class HostAccess:
+    """A server of the system that host checks log in to over SSH. Only paths, never a secret: ``key`` and
+    ``known_hosts`` are files on the machine (or zone worker) that connects; no key means the SSH agent."""
+
+    address: str                                   # validated host (targets.py)
+    user: str
+    known_hosts: str                               # the only host keys trusted (no trust on first use)
+    port: int = 22
+    key: str | None = None                         # private key file; None: the agent (SSH_AUTH_SOCK)
+    jump: SshJump | None = None
+    sudo: bool = False                             # `sudo -n` allowed for the reads that need root
+    source: SourceRef = SourceRef()
+
+
+@dataclass(frozen=True)
 class System:
     id: str
     name: str
@@ -306,6 +330,7 @@ class System:
     source: SourceRef = SourceRef()
     domains: tuple[str, ...] = ()                  # DNS domains the system sends or receives mail for (mail checks)
     approval: Approval = Approval()
+    ssh_hosts: tuple[HostAccess, ...] = ()         # `hosts:` entries: servers checked from an SSH login
 
     @property
     def exposed_ports_allowed(self) -> frozenset[int]:

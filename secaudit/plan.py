@@ -56,7 +56,7 @@ def kind_of_need(need: str) -> str:
 
 def needs_of(controls: Iterable[Control], registry: Mapping[str, CheckSpec]) -> frozenset[str]:
     """Every measurement the checks of ``controls`` need (unknown checks need nothing)."""
-    return frozenset(n for c in controls if c.check in registry for n in registry[c.check].needs)
+    return frozenset(n for c in controls if c.check in registry for n in registry[c.check].needs_for(c.params))
 
 
 def spec_kinds(spec: CheckSpec) -> frozenset[str]:
@@ -134,7 +134,7 @@ def collect_wants(assessments: Sequence[SystemAssessment], registry: Mapping[str
                 if spec is None:
                     continue
                 for target in targets_for(control, spec, a.system):
-                    for need in spec.needs:
+                    for need in spec.needs_for(control.params):
                         kind = kind_of_need(need)
                         if only_kinds is None or kind in only_kinds:
                             key = (kind, probe_target(kind, target))

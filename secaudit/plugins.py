@@ -1,4 +1,4 @@
-"""Plug-ins from other packages: probe families, their checks, policy directories and messages.
+"""Plug-ins from other packages: probe families, their checks, importers, policy directories and messages.
 
 An installed package makes itself known through the ``secaudit.plugins`` entry-point group; the
 entry point names a :class:`Plugin`::
@@ -46,6 +46,7 @@ class Plugin:
     checks: Sequence[Any] = ()                         # secaudit.checks.CheckSpec
     policy_dirs: Sequence[str] = ()                    # directories of policy and profile YAML
     messages: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    importers: Sequence[Any] = ()                      # secaudit.importers.interface.Importer (secaudit import)
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ def install(plugin: Any, distribution: str = "") -> None:
         raise PluginError(str(getattr(plugin, "name", plugin)), "the entry point must name a secaudit.plugins.Plugin")
     from secaudit import checks
     from secaudit.i18n import add_messages
+    from secaudit.importers import registry as importers
     from secaudit.probes import registry
 
     missing = [d for d in plugin.policy_dirs if not Path(d).is_dir()]
@@ -99,15 +101,21 @@ def install(plugin: Any, distribution: str = "") -> None:
         raise PluginError(plugin.name, f"policy directories that do not exist: {missing}")
     kinds: list[str] = []
     names: list[str] = []
+    tools: list[str] = []
     try:
         for family in plugin.families:
             registry.register(family)
             kinds.append(family.kind)
+        for importer in plugin.importers:
+            importers.register(importer)
+            tools.append(importer.name)
         checks.register(*plugin.checks)
         names = [c.name for c in plugin.checks]
         add_messages(plugin.messages, origin=f"plug-in {plugin.name}")
     except ValueError as e:
         checks.unregister(*names)
+        for tool in tools:
+            importers.unregister(tool)
         for kind in kinds:
             registry.unregister(kind)
         raise PluginError(plugin.name, str(e)) from None

@@ -19,6 +19,7 @@ from secaudit.evaluate import evaluate
 from secaudit.execute.interface import ExecutionObserver, ExecutionSummary
 from secaudit.execute.journal import Journal, new_run_id
 from secaudit.execute.local import Limits, LocalExecutor
+from secaudit.memory import release_free_memory
 from secaudit.model import (
     Endpoint, Inventory, Organisation, PortCoverage, Purpose, Results, RunInfo, Service, SourceRef, Starttls, System,
     Waiver,
@@ -188,9 +189,12 @@ def make_plan(req: ScanRequest, assessments: Sequence[SystemAssessment], invento
 
 
 def inventory_scope(inventory: Inventory) -> tuple[str, ...]:
-    """The only hosts any probe may touch: the inventory's endpoint hosts (and ad-hoc hosts)."""
+    """The only hosts any probe may touch: the inventory's endpoint hosts (and ad-hoc hosts), and the SSH
+    hosts of host checks with their jump hosts."""
     return tuple(sorted({e.host for s in inventory.systems for e in s.endpoints}
-                        | {h for s in inventory.systems for h in s.hosts}))
+                        | {h for s in inventory.systems for h in s.hosts}
+                        | {h.address for s in inventory.systems for h in s.ssh_hosts}
+                        | {h.jump.host for s in inventory.systems for h in s.ssh_hosts if h.jump}))
 
 
 def runner_context(req: ScanRequest, inventory: Inventory) -> RunnerContext:
@@ -225,7 +229,11 @@ def make_executor(req: ScanRequest, inventory: Inventory, plan: Plan, run_id: st
 
         broker = broker or broker_config(req.broker or "", ca_file=req.broker_ca,
                                          visibility_timeout=req.visibility_timeout)
-        return CeleryExecutor(broker, run_id, zones_by_host(inventory), default_runners(), req.limits())
+        from secaudit.execute.wire import RunSettings
+
+        settings = RunSettings.of(req.ca_file, runner_context(req, inventory).options)   # travels with every batch
+        return CeleryExecutor(broker, run_id, zones_by_host(inventory), default_runners(), req.limits(),
+                              settings=settings)
     from secaudit.probes.registry import runners
 
     return LocalExecutor(runners(runner_context(req, inventory), sorted({p.kind for p in plan.probes})),
@@ -249,6 +257,7 @@ def execute_scan(req: ScanRequest, journal: Journal, run_id: str, observer: Exec
         summary = executor.execute(plan.probes, journal, observer)
     finally:
         journal.close()
+    release_free_memory()       # what the probes' threads freed, before evaluation and reports allocate
     wanted = {p.id for p in plan.probes}
     observations = tuple(o for o in journal.observations() if o.probe_id in wanted)
     finished = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")

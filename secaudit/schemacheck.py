@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 # Schemas written only with keywords the compiled validator implements as draft 2020-12 does
 # and local $ref (no if/then, no propertyNames): the results schema is left to jsonschema.
-_COMPILED_KINDS = ("inventory", "waivers", "policy", "regime")
+_COMPILED_KINDS = ("inventory", "waivers", "policy", "regime", "evidence")
 
 
 @lru_cache(maxsize=None)

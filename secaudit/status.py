@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Iterable
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from secaudit.model import Results
+    from secaudit.requirements.model import SystemAssessment
 
 
 class ExitStatus(IntEnum):
@@ -45,3 +46,16 @@ def classify_status(underclassified: Iterable[bool], undetermined: Iterable[bool
     """``classify``: FINDINGS when asked to fail on an under-classified or an undetermined system and one is."""
     failed = (fail_on_underclassified and any(underclassified)) or (fail_on_undetermined and any(undetermined))
     return ExitStatus.FINDINGS if failed else ExitStatus.OK
+
+
+def assess_status(systems: Iterable["SystemAssessment"], fail_on_not_met: bool) -> ExitStatus:
+    """``assess``: FINDINGS when asked to fail on a row not met and one is; else SCAN_ERRORS when a system
+    had nothing assessed at all (undetermined level, no catalogue rows, no evidence: a CI job must not pass
+    on an assessment that looked at nothing); else OK. Rows merely not assessed are in the report, not the
+    status: most management rows wait for the register, and that is the officer's work list."""
+    items = list(systems)
+    if fail_on_not_met and any(s.overall["not_met"] for s in items):
+        return ExitStatus.FINDINGS
+    if any(s.overall.assessed == 0 for s in items):
+        return ExitStatus.SCAN_ERRORS
+    return ExitStatus.OK

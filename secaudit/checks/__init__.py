@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 from typing import Iterator
 
-from secaudit.checks import cert, discover, hsts, http_redirect, mail, ports, sectxt, ssh, tls, web
+from secaudit.checks import cert, discover, host, hsts, http_redirect, mail, ports, sectxt, ssh, tls, web
 from secaudit.checks.base import CheckContext, CheckSpec
 
 _FAMILIES: tuple[tuple[CheckSpec, ...], ...] = (
@@ -23,6 +23,7 @@ _FAMILIES: tuple[tuple[CheckSpec, ...], ...] = (
     web.CHECKS,
     sectxt.CHECKS,
     discover.CHECKS,
+    host.CHECKS,
 )
 
 

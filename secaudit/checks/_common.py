@@ -1,10 +1,12 @@
-"""Helpers shared by the port, SSH and HTTP-redirect checks (pure)."""
+"""Helpers shared by the port, SSH, HTTP-redirect and web checks (pure)."""
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from dataclasses import replace
+from typing import Any, Mapping
 
-from secaudit.checks.base import CheckContext
+from secaudit.checks.base import CheckContext, CheckFunc
 from secaudit.model import Evidence, Message, Observation, ObservationStatus, Outcome, Verdict
 
 
@@ -31,3 +33,21 @@ def unreachable(scan) -> Outcome | None:
         return Outcome(Verdict.ERROR, Message("ports.check.unreachable", {"host": scan.host,
                                                                           "count": scan.scanned_count}))
     return None
+
+
+def noting_untrusted_certificate(kind: str, func: CheckFunc) -> CheckFunc:
+    """``func``, whose verdict on the ``kind`` facts also says when they were read over a certificate the
+    run does not trust (the facts' ``certificate_error``): a warning and a line of evidence. The
+    certificate itself is the certificate checks' to judge (and perhaps a waiver's to accept)."""
+
+    @functools.wraps(func)
+    def check(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+        out = func(params, ctx)
+        obs = ctx.observations.get(kind)
+        why = getattr(getattr(obs, "facts", None), "certificate_error", None)
+        if not why or out.verdict not in (Verdict.PASS, Verdict.FAIL):
+            return out
+        return replace(out, evidence=out.evidence + (evidence("web.ev.certificate_untrusted", why),),
+                       warnings=out.warnings + (Message("web.warn.certificate_untrusted", {"error": why}),))
+
+    return check

@@ -36,3 +36,10 @@ class CheckSpec:
     params_schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "object"})
     services: tuple[Service, ...] = ()             # services it applies to by default; empty: decided by the check
     scope: str = "endpoint"                        # "endpoint" (host:port) or "host"
+    # the needs of one control's params, when they are fewer than ``needs`` (e.g. only the vulnerability
+    # tests a control lists); None: always ``needs``. Never more than ``needs`` in kinds.
+    needs_for_params: Callable[[Mapping[str, Any]], frozenset[str]] | None = None
+
+    def needs_for(self, params: Mapping[str, Any]) -> frozenset[str]:
+        """What a control with these params needs measured (the plan asks probes for exactly this)."""
+        return self.needs if self.needs_for_params is None else self.needs_for_params(params)

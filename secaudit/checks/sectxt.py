@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Mapping
 
+from secaudit.checks._common import noting_untrusted_certificate
 from secaudit.checks._tls_common import outcome, param
 from secaudit.checks.base import CheckContext, CheckSpec
 from secaudit.model import Message, ObservationStatus, Outcome, Service, Verdict
@@ -91,7 +92,8 @@ def security_txt(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
 
 
 CHECKS: tuple[CheckSpec, ...] = (
-    CheckSpec("web.security_txt", security_txt, frozenset({"sectxt:fetch"}),
+    CheckSpec("web.security_txt", noting_untrusted_certificate("sectxt", security_txt),
+              frozenset({"sectxt:fetch"}),
               {"type": "object", "additionalProperties": False,
                "properties": {"require_signature": {"type": "boolean"}}}, services=(Service.HTTPS,)),
 )

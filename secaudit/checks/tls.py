@@ -8,8 +8,10 @@ from secaudit.checks._tls_common import STRING_LIST, error, get_facts, measure_p
 from secaudit.checks.base import CheckContext, CheckSpec
 from secaudit.model import Outcome, Verdict
 from secaudit.observations.tls import (
+    DEFAULT_VULNERABILITIES,
     PROTOCOLS,
     VULNERABILITIES,
+    VULNERABILITY_NEED,
     AcceptedSuite,
     CertDeployment,
     Measure,
@@ -149,7 +151,12 @@ def _facts_and_suites(ctx: CheckContext) -> tuple[TlsFacts, tuple[AcceptedSuite,
 
 
 def _pass_if_complete(facts: TlsFacts, key: str, evidence: list[tuple[str, Any]], **args: Any) -> Outcome:
-    """PASS, unless a suite list may be incomplete: then ERROR (never pass on what was not seen)."""
+    """PASS, unless a suite list may be incomplete: then ERROR (never pass on what was not seen).
+    With suites listed by elimination, the PASS also says how many other suites each version was
+    offered at once, and refused."""
+    refused = [f"{r.protocol} {r.refused_offer}" for r in facts.protocols.results if r.refused_offer]
+    if refused:
+        evidence = evidence + [("tls.ev.refused_offers", refused)]
     return _incomplete(facts) or outcome(Verdict.PASS, key, evidence, **args)
 
 
@@ -298,7 +305,7 @@ def vulnerabilities(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     facts = get_facts(ctx)
     if isinstance(facts, Outcome):
         return facts
-    wanted = list(param(params, "vulnerabilities", [v for v in VULNERABILITIES if v != "no_extended_master_secret"]))
+    wanted = list(param(params, "vulnerabilities", DEFAULT_VULNERABILITIES))
     unknown = [w for w in wanted if w not in VULNERABILITIES]
     if unknown:
         return error("tls.error.bad_param", name="vulnerabilities", value=", ".join(unknown))
@@ -321,6 +328,14 @@ def vulnerabilities(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     if errors:
         return error("tls.error.measure", what="vulnerability tests", reason="; ".join(errors))
     return outcome(Verdict.PASS, "tls.vulnerabilities.pass", evidence, count=len(clean))
+
+
+def vulnerability_needs(params: Mapping[str, Any]) -> frozenset[str]:
+    """Only the tests the control lists (each sslyze test costs handshakes, ROBOT dozens)."""
+    wanted = param(params, "vulnerabilities", DEFAULT_VULNERABILITIES)
+    if any(w not in VULNERABILITIES for w in wanted):
+        return frozenset({"tls:vulnerabilities"})      # the check reports the bad name; measure everything
+    return frozenset(VULNERABILITY_NEED + w for w in wanted)
 
 
 # --------------------------------------------------------------------------- OCSP stapling
@@ -395,7 +410,8 @@ CHECKS: tuple[CheckSpec, ...] = (
     CheckSpec("tls.groups.allowed", groups_allowed, frozenset({"tls:groups"}),
               {"type": "object", "additionalProperties": False, "properties": {"groups": STRING_LIST}}),
     CheckSpec("tls.vulnerabilities", vulnerabilities, frozenset({"tls:vulnerabilities"}),
-              {"type": "object", "additionalProperties": False, "properties": {"vulnerabilities": _VULN_SCHEMA}}),
+              {"type": "object", "additionalProperties": False, "properties": {"vulnerabilities": _VULN_SCHEMA}},
+              needs_for_params=vulnerability_needs),
     CheckSpec("tls.ocsp_stapling", ocsp_stapling, frozenset({"tls:certificate", "tls:ocsp"}),
               {"type": "object", "additionalProperties": False,
                "properties": {"require_trusted": {"type": "boolean"}}}),

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from secaudit.checks._common import noting_untrusted_certificate
 from secaudit.checks._tls_common import outcome, param
-from secaudit.checks.base import CheckContext, CheckSpec
+from secaudit.checks.base import CheckContext, CheckFunc, CheckSpec
 from secaudit.model import ObservationStatus, Outcome, Service, Verdict
 from secaudit.observations.web import WebHeaders, csp_directives, parse_set_cookie
 
@@ -121,13 +122,19 @@ _NEEDS = frozenset({"web:headers"})
 _OBJ = {"type": "object", "additionalProperties": False}
 _SERVICES = (Service.HTTPS,)
 
+
+
+def _noting(func: CheckFunc) -> CheckFunc:
+    return noting_untrusted_certificate("web", func)
+
+
 CHECKS: tuple[CheckSpec, ...] = (
-    CheckSpec("web.csp", csp, _NEEDS, {**_OBJ, "properties": {"forbid_unsafe": {"type": "boolean"}}},
+    CheckSpec("web.csp", _noting(csp), _NEEDS, {**_OBJ, "properties": {"forbid_unsafe": {"type": "boolean"}}},
               services=_SERVICES),
-    CheckSpec("web.nosniff", nosniff, _NEEDS, {**_OBJ, "properties": {}}, services=_SERVICES),
-    CheckSpec("web.framing", framing, _NEEDS, {**_OBJ, "properties": {}}, services=_SERVICES),
-    CheckSpec("web.referrer_policy", referrer_policy, _NEEDS, {**_OBJ, "properties": {
+    CheckSpec("web.nosniff", _noting(nosniff), _NEEDS, {**_OBJ, "properties": {}}, services=_SERVICES),
+    CheckSpec("web.framing", _noting(framing), _NEEDS, {**_OBJ, "properties": {}}, services=_SERVICES),
+    CheckSpec("web.referrer_policy", _noting(referrer_policy), _NEEDS, {**_OBJ, "properties": {
         "allowed": {"type": "array", "items": {"type": "string"}}}}, services=_SERVICES),
-    CheckSpec("web.cookies", cookies, _NEEDS, {**_OBJ, "properties": {
+    CheckSpec("web.cookies", _noting(cookies), _NEEDS, {**_OBJ, "properties": {
         "require": {"type": "array", "items": {"enum": ["secure", "httponly", "samesite"]}}}}, services=_SERVICES),
 )

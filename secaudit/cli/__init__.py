@@ -37,10 +37,11 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from secaudit.cli import (classify, completion, demo, discover, documents, dossier, policy, ports, requirements,
-                              scan, tls, validate, worker)
+    from secaudit.cli import (assess, classify, completion, demo, discover, documents, dossier, imports, policy,
+                              ports, requirements, scan, tls, validate, worker)
 
-    for module in (validate, policy, requirements, classify, dossier, tls, ports, discover, demo, completion):
+    for module in (validate, policy, requirements, classify, dossier, assess, tls, ports, discover, demo, completion,
+                   imports):
         cli.add_command(module.command)
     cli.add_command(scan.scan_command)
     cli.add_command(scan.report_command)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -198,7 +199,7 @@ def _measured_latest(store: Any, newest: dict[str, Any], day: dt.date) -> tuple[
             latest[sid] = record
             continue
         unmeasured.add(sid)
-        earlier = [r for r in reversed(store.system_history(sid, limit=100, until=day)) if measured(r)]
+        earlier = [r for r in reversed(store.system_history(sid, limit=100, until=day, kind="scan")) if measured(r)]
         if earlier:
             latest[sid] = earlier[0]
     return latest, frozenset(unmeasured)
@@ -224,7 +225,10 @@ def due_command(inventory: str | None, days: int, today: dt.datetime | None, sta
     vulnerability scanning yearly at levels 1-2, 6-monthly at 3, quarterly at 4 and monthly at 5
     for critical assets. With INVENTORY, every system in it is listed (never scanned: overdue)
     and its level is classified under each regime; without, the stored systems with the level
-    their last run required.
+    their last run required. Findings of imported reports (secaudit import) still open past their
+    remediation deadline (policies/remediation.yaml: days per severity and level) are listed too,
+    and also exit 1. So are the entries of the newest evidence register stored by `secaudit assess`
+    that expire within --days (with INVENTORY: at each system's level); an expired one exits 1.
 
     \b
     Examples:
@@ -235,6 +239,7 @@ def due_command(inventory: str | None, days: int, today: dt.datetime | None, sta
     from secaudit.report.history import render_due
     from secaudit.store import open_store
     from secaudit.store.due import compute_due, levels_from_store
+    from secaudit.store.remediation import load_sla, open_items_of_latest_imports, overdue
 
     lang = current_lang()
     day = _day(today) or dt.datetime.now(dt.timezone.utc).date()
@@ -245,10 +250,30 @@ def due_command(inventory: str | None, days: int, today: dt.datetime | None, sta
             newest = {k: v for k, v in newest.items() if k in levels}
         certs = [c for run_id in sorted({r.run_id for r in newest.values()}) for c in store.certificates(run_id)]
         latest, unmeasured = _measured_latest(store, newest, day)
-    report = compute_due(levels if levels is not None else levels_from_store(newest), latest, certs, day, days,
-                         critical=not standard_assets, unmeasured=unmeasured)
+        open_items = open_items_of_latest_imports(store, day)
+        register = store.register()
+    table = levels if levels is not None else levels_from_store(newest)
+    report = compute_due(table, latest, certs, day, days, critical=not standard_assets, unmeasured=unmeasured)
+    highest = {sid: max((lv for lv in regimes.values() if lv), default=None) for sid, (_n, regimes) in table.items()}
+    report = dataclasses.replace(report, findings=overdue(open_items, highest, load_sla(), day),
+                                 evidence=_expiring_evidence(register, levels, day, days))
     _emit(render_due(report, fmt, lang), out)
-    return ExitStatus.FINDINGS if report.overdue else ExitStatus.OK
+    return ExitStatus.FINDINGS if report.overdue or report.findings or report.expired_evidence else ExitStatus.OK
+
+
+def _expiring_evidence(register: Any, levels: Any, day: dt.date, days: int) -> tuple:
+    """Entries of the newest stored evidence register (secaudit assess --evidence) expiring within ``days``, at
+    the level each system has under Decree 331/2026 (the inventory's classification, when given)."""
+    if register is None or levels is None:
+        return ()
+    from secaudit.requirements.assessment import expiring_entries
+    from secaudit.requirements.catalogue import find_catalogue
+
+    catalogue = find_catalogue("decree-331-2026")
+    if catalogue is None:
+        return ()
+    by_system = {sid: regimes.get("decree-331-2026") for sid, (_name, regimes) in levels.items()}
+    return expiring_entries(register, catalogue, by_system, day, days)
 
 
 @click.command("trend")

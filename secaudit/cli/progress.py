@@ -1,6 +1,8 @@
 """Observers of the executor: a rich progress bar on a terminal, JSON log lines, or nothing.
 
 Progress is shown only when stdout is a terminal, not in CI (``CI`` set) and without ``--quiet``.
+The line stays alive while one long probe runs (an nmap of a whole host can take minutes): it
+names the target waited on longest and counts its seconds, refreshed by rich on its own clock.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ import json
 import os
 import sys
 import time
-from typing import Any
+from typing import Any, Sequence
 
 from secaudit.execute.interface import ExecutionSummary, NullObserver
 from secaudit.model import Observation
@@ -29,6 +31,9 @@ class JsonLogObserver:
     def started(self, total: int, skipped: int) -> None:
         self._emit("scan.started", probes=total, skipped=skipped)
 
+    def running(self, kind: str, targets: Sequence[str]) -> None:
+        pass
+
     def observed(self, o: Observation, done: int, total: int, failures: int) -> None:
         self._emit("probe.done", probe=o.probe_id, kind=o.kind, target=o.target, status=o.status.value,
                    error=o.error, duration_s=o.duration_s, done=done, total=total)
@@ -38,15 +43,53 @@ class JsonLogObserver:
                    timed_out=s.timed_out, complete=s.complete, reason=s.reason)
 
 
+class Waiting:
+    """The probes running now, by (kind, target), and since when: the one waited on longest is shown."""
+
+    def __init__(self, clock: Any = time.monotonic) -> None:
+        self.clock = clock
+        self.since: dict[tuple[str, str], float] = {}
+        self.failures = 0
+
+    def running(self, kind: str, targets: Sequence[str]) -> None:
+        now = self.clock()
+        for target in targets:
+            self.since.setdefault((kind, target), now)
+
+    def observed(self, o: Observation, failures: int) -> None:
+        self.since.pop((o.kind, o.target), None)
+        self.failures = failures
+
+    def text(self, lang: str | None = None) -> str:
+        """"3 errors · waiting on 127.0.0.1 (ports) for 72 s", in the reader's language; plain text."""
+        from secaudit.i18n import t
+        from secaudit.report.escape import strip_controls
+
+        parts = [t("scan.progress_errors", lang, count=self.failures)] if self.failures else []
+        if self.since:
+            (kind, target), since = min(self.since.items(), key=lambda item: item[1])
+            parts.append(t("scan.progress_waiting", lang, target=strip_controls(target, one_line=True)[:80],
+                           kind=kind, seconds=int(self.clock() - since)))
+        return " · ".join(parts)
+
+
 class RichProgressObserver:
-    """probes done/total, current rate, ETA and failures so far."""
+    """probes done/total, current rate, ETA, errors so far and the target waited on longest."""
 
     def __init__(self) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn
+        from rich.progress import TimeRemainingColumn
+        from rich.text import Text
 
-        self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TextColumn("{task.fields[rate]:.1f}/s"), TimeRemainingColumn(),
-                                 TextColumn("[red]{task.fields[failures]} errors"), transient=True)
+        waiting = self.waiting = Waiting()
+
+        class WaitingColumn(ProgressColumn):
+            def render(self, task: Any) -> Text:
+                return Text(waiting.text(), style="yellow")     # Text, not markup: targets stay data
+
+        self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(bar_width=20), MofNCompleteColumn(),
+                                 TextColumn("{task.fields[rate]:.1f}/s"), TimeRemainingColumn(), WaitingColumn(),
+                                 transient=True, refresh_per_second=2)
         self.task: Any = None
         self.t0 = time.monotonic()
 
@@ -54,13 +97,17 @@ class RichProgressObserver:
         from secaudit.i18n import t
 
         self.progress.start()
-        self.task = self.progress.add_task(t("scan.progress"), total=total, completed=skipped, rate=0.0, failures=0)
+        self.task = self.progress.add_task(t("scan.progress"), total=total, completed=skipped, rate=0.0)
         self.t0 = time.monotonic()
         self.skipped = skipped
 
+    def running(self, kind: str, targets: Sequence[str]) -> None:
+        self.waiting.running(kind, targets)
+
     def observed(self, o: Observation, done: int, total: int, failures: int) -> None:
+        self.waiting.observed(o, failures)
         elapsed = max(1e-6, time.monotonic() - self.t0)
-        self.progress.update(self.task, completed=done, rate=(done - self.skipped) / elapsed, failures=failures)
+        self.progress.update(self.task, completed=done, rate=(done - self.skipped) / elapsed)
 
     def finished(self, s: ExecutionSummary) -> None:
         self.progress.stop()
@@ -73,6 +120,10 @@ class _Both:
     def started(self, total: int, skipped: int) -> None:
         for o in self.observers:
             o.started(total, skipped)
+
+    def running(self, kind: str, targets: Sequence[str]) -> None:
+        for o in self.observers:
+            o.running(kind, targets)
 
     def observed(self, o: Observation, done: int, total: int, failures: int) -> None:
         for x in self.observers:

@@ -70,7 +70,8 @@ def broker_options(required: bool) -> Callable[[Callable[..., Any]], Callable[..
 @click.option("--concurrency", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Probe batches run at once (one process each).")
 @click.option("--ca-file", type=click.Path(exists=True, dir_okay=False, path_type=str),
-              help="Extra trust store for the TLS probes: the organisation's CA bundle (PEM).")
+              help="The organisation's CA bundle (PEM), for runs whose bundle is too large to travel with each "
+                   "batch (over 128 KiB): it must be the same file. Smaller bundles travel; the run's always wins.")
 @click.option("--loglevel", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]), default="WARNING",
               show_default=True)
 @broker_options(required=True)

@@ -19,6 +19,8 @@ so ``--resume`` runs them again. What differs:
 * Safety deadline: the worker enforces probe deadlines itself; the coordinator gives a batch its
   budget plus the broker's visibility timeout (time for a redelivery) before the batch's remaining
   probes become ERROR observations.
+* Same observations as here: every batch carries the run's settings (``wire.RunSettings``: CA
+  bundle, family options); a worker that cannot honour them refuses the batch's probes saying why.
 """
 
 from __future__ import annotations
@@ -37,9 +39,9 @@ from secaudit.execute.broker import (
     DEFAULT_ZONE, TASK_NAME, BrokerConfig, BrokerConfigError, ZoneUnavailableError, live_workers, make_app, zone_queue,
 )
 from secaudit.execute.interface import ExecutionObserver, ExecutionSummary, JournalLike, NullObserver, ProbeRunner
-from secaudit.execute.interrupts import INTERRUPTS, Interrupts
+from secaudit.execute.interrupts import INTERRUPTS, Interrupts, kept_after_interrupt
 from secaudit.execute.local import Limits, error_observation, host_of
-from secaudit.execute.wire import PayloadError, batch_message, parse_result
+from secaudit.execute.wire import PayloadError, RunSettings, batch_message, parse_result
 from secaudit.model import Inventory, Message, Observation, ObservationStatus, Probe
 
 LIVENESS_EVERY_S = 15.0
@@ -47,11 +49,15 @@ POLL_S = 0.05
 
 
 def zones_by_host(inventory: Inventory) -> dict[str, str]:
-    """host -> zone of the first system (inventory order) declaring it; no zone -> ``default``."""
+    """host -> zone of the first system (inventory order) declaring it (endpoints, then SSH hosts of host
+    checks); no zone -> ``default``."""
     zones: dict[str, str] = {}
     for system in inventory.systems:
         for e in system.endpoints:
             zones.setdefault(e.host, system.zone or DEFAULT_ZONE)
+    for system in inventory.systems:
+        for h in system.ssh_hosts:
+            zones.setdefault(h.address, system.zone or DEFAULT_ZONE)
     return zones
 
 
@@ -76,7 +82,8 @@ class _Sent:
 class CeleryExecutor:
     def __init__(self, broker: BrokerConfig, run_id: str, zones: Mapping[str, str],
                  runners: Mapping[str, ProbeRunner], limits: Limits | None = None, *, app: Any = None,
-                 ping_timeout: float = 2.0, interrupts: Interrupts = INTERRUPTS):
+                 ping_timeout: float = 2.0, interrupts: Interrupts = INTERRUPTS,
+                 settings: RunSettings = RunSettings()):
         self.broker = broker
         self.run_id = run_id
         self.zones = dict(zones)
@@ -84,6 +91,7 @@ class CeleryExecutor:
         self.limits = limits or Limits()
         self.ping_timeout = ping_timeout
         self.interrupts = interrupts
+        self.settings = settings           # the run's CA bundle and options: every batch carries them
         self._app = app
         self.broker_overhead_ms: list[float] = []     # per batch: round trip minus the worker's run time (incl. queue wait)
 
@@ -170,6 +178,8 @@ class _Run:
     def record(self, obs: Observation) -> None:
         if obs.probe_id in self.recorded:
             return                       # a redelivered batch: the first answer stands
+        if (self.reason == "interrupted" or self.ex.interrupts.count > 0) and not kept_after_interrupt(obs):
+            return                       # perhaps the interrupt's doing: --resume runs it again
         self.recorded.add(obs.probe_id)
         self.journal.append(obs)
         self.done += 1
@@ -225,10 +235,11 @@ class _Run:
     def _send(self, b: _Sent) -> None:
         b.task_id = str(uuid.uuid4())
         self._remember(b)
-        msg = batch_message(self.ex.run_id, b.zone, b.kind, b.probes, self.ex._timeout(b.kind))
+        msg = batch_message(self.ex.run_id, b.zone, b.kind, b.probes, self.ex._timeout(b.kind), self.ex.settings)
         b.result = self.ex.app.send_task(TASK_NAME, args=[msg], queue=zone_queue(b.zone), task_id=b.task_id)
         b.sent_at = time.monotonic()
         b.deadline = b.sent_at + self.ex._budget(b)
+        self.observer.running(b.kind, [p.target for p in b.probes])
 
     def _poll(self, b: _Sent) -> bool:
         """True when the batch is over (answered, failed or past its deadline)."""

@@ -17,6 +17,7 @@ class ExecutionObserver(Protocol):
     """Progress and logging watch the executor; the executor never prints."""
 
     def started(self, total: int, skipped: int) -> None: ...
+    def running(self, kind: str, targets: Sequence[str]) -> None: ...   # a batch of these targets started
     def observed(self, observation: Observation, done: int, total: int, failures: int) -> None: ...
     def finished(self, summary: "ExecutionSummary") -> None: ...
 
@@ -44,6 +45,9 @@ class JournalLike(Protocol):
 
 class NullObserver:
     def started(self, total: int, skipped: int) -> None:
+        pass
+
+    def running(self, kind: str, targets: Sequence[str]) -> None:
         pass
 
     def observed(self, observation: Observation, done: int, total: int, failures: int) -> None:

@@ -7,6 +7,11 @@ and SIGTERM by one that only counts: the executor watches the count (first signa
 scheduling and give in-flight probes a short grace; second: stop waiting at once), the
 results are built and the reports written from what the journal holds, and the command ends
 with 130. Signals are process-wide, hence one process-wide :data:`INTERRUPTS`.
+
+A Ctrl-C in a terminal reaches the whole foreground process group: the tools a probe started
+(nmap, ssh) die of it, and a probe may fail because the run is stopping. So once an interrupt
+is noted, a failed probe is not an observation: :func:`kept_after_interrupt` keeps it out of
+the journal, and ``--resume`` runs it again. The rule is the executors', for every family.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ import sys
 import threading
 import time
 from typing import Any, Iterator
+
+from secaudit.model import Observation, ObservationStatus
 
 
 class Interrupts:
@@ -40,6 +47,15 @@ class Interrupts:
 
 
 INTERRUPTS = Interrupts()
+
+
+def kept_after_interrupt(observation: Observation) -> bool:
+    """Whether an observation that arrives once an interrupt was noted goes into the journal.
+
+    Only what the probe saw does: an ERROR then may be the interrupt's own doing (a tool killed by
+    the terminal's SIGINT, a connection cut short), and recording it would keep ``--resume`` from
+    running the probe again. A probe that failed for a reason of its own fails again on resume."""
+    return observation.status is not ObservationStatus.ERROR
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 

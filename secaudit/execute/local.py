@@ -14,8 +14,10 @@
   so ``--resume`` runs them later.
 * Interrupts (see :mod:`secaudit.execute.interrupts`): the first stops scheduling and gives
   in-flight batches ``grace_on_interrupt`` seconds, a second stops waiting at once; what they
-  did not finish stays out of the journal for ``--resume``. A ``KeyboardInterrupt`` in the
-  calling thread (no deferred handler installed) is treated as a first interrupt.
+  did not finish stays out of the journal for ``--resume``, and so does a probe that fails once
+  an interrupt was noted (:func:`~secaudit.execute.interrupts.kept_after_interrupt`). A
+  ``KeyboardInterrupt`` in the calling thread (no deferred handler installed) is treated as a
+  first interrupt.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from typing import Mapping, Sequence
 
 from secaudit.execute.children import children, end_children
 from secaudit.execute.interface import ExecutionObserver, ExecutionSummary, JournalLike, NullObserver, ProbeRunner
-from secaudit.execute.interrupts import INTERRUPTS, Interrupts
+from secaudit.execute.interrupts import INTERRUPTS, Interrupts, kept_after_interrupt
 from secaudit.model import Message, Observation, ObservationStatus, Probe
 
 
@@ -193,6 +195,7 @@ class _Run:
         self.running[bid] = batch
         for h in batch.hosts:
             self.host_load[h] += 1
+        self.observer.running(batch.kind, [p.target for p in batch.probes])
         threading.Thread(target=_work, args=(runner, batch, bid, self.out),
                          name=f"secaudit-{batch.kind}-{bid}", daemon=True).start()
 
@@ -204,6 +207,8 @@ class _Run:
     # ------------------------------------------------------------------ results
 
     def record(self, obs: Observation) -> None:
+        if (self.reason == "interrupted" or self._interrupted()) and not kept_after_interrupt(obs):
+            return                             # perhaps the interrupt's doing: --resume runs it again
         self.journal.append(obs)
         self.done += 1
         self.run += 1

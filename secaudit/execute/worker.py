@@ -3,23 +3,32 @@
 ``secaudit worker --zone Z --scope NETWORKS…`` consumes only the queue of zone Z and, for each
 batch, (1) checks the message (JSON, well-formed, for this zone), (2) refuses every probe whose
 target lies outside the worker's scope (``targets.Scope``; names are never resolved) with an ERROR
-observation saying so, and (3) runs the rest through the local executor, with the same runners,
-per-probe deadlines and abandonment of hostile servers as a local scan. A worker connects only
-outward, to the broker; it never listens.
+observation saying so, (3) takes the run's settings (``wire.RunSettings``): the run's CA bundle,
+not its own, and the run's family options; a CA bundle too large to travel must be the worker's own
+``--ca-file`` (same SHA-256), or every probe of the batch is refused saying so, and (4) runs the
+rest through the local executor, with the same runners, per-probe deadlines and abandonment of
+hostile servers as a local scan. So a worker observes as the coordinator would, or says why it
+cannot; never otherwise. A worker connects only outward, to the broker; it never listens.
 """
 
 from __future__ import annotations
 
+import atexit
+import hashlib
 import logging
 import os
+import shutil
 import socket
+import tempfile
+import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from secaudit.execute.broker import TASK_NAME, BrokerConfig, BrokerConfigError, make_app, zone_queue
 from secaudit.execute.local import Limits, LocalExecutor, error_observation, host_of
-from secaudit.execute.wire import PayloadError, parse_batch, result_message
+from secaudit.execute.wire import PayloadError, RunSettings, parse_batch, result_message
 from secaudit.model import Message, Observation, Probe
 from secaudit.targets import Scope
 
@@ -30,7 +39,7 @@ log = logging.getLogger("secaudit.worker")
 class WorkerSettings:
     zone: str
     scope: Scope
-    ca_file: str | None = None
+    ca_file: str | None = None     # used only for a run whose CA bundle is too large to travel (same SHA-256)
     grace_s: float = 5.0
 
 
@@ -46,11 +55,13 @@ class _MemoryJournal:
 
 
 def probe_hosts(probe: Probe) -> list[str]:
-    """Every host a probe would connect to: its target's host and its ``host`` parameter."""
+    """Every host a probe would connect to: its target's host, its ``host`` parameter and its ``jump_host``
+    parameter (host checks through a jump host)."""
     hosts = [host_of(probe.target)]
-    param = probe.params.get("host")
-    if param is not None and param not in hosts:
-        hosts.append(param if isinstance(param, str) else repr(param))
+    for name in ("host", "jump_host"):
+        param = probe.params.get(name)
+        if param is not None and param not in hosts:
+            hosts.append(param if isinstance(param, str) else repr(param))
     return hosts
 
 
@@ -59,14 +70,53 @@ def outside_scope(probe: Probe, scope: Scope) -> str | None:
     return next((h for h in probe_hosts(probe) if not scope.contains(h)), None)
 
 
-def _runners(settings: WorkerSettings, kind: str, probes: Sequence[Probe]) -> dict[str, Any]:
+def _runners(run: RunSettings, ca_file: str | None, kind: str, probes: Sequence[Probe]) -> dict[str, Any]:
     """The registry's runner for the batch's kind, limited to the hosts of the probes that passed the
-    scope check (each family's own guard then holds them to exactly those)."""
+    scope check (each family's own guard then holds them to exactly those), with the run's CA bundle
+    and options."""
     from secaudit.probes import registry
     from secaudit.probes.interface import RunnerContext
 
     hosts = tuple(sorted({h for p in probes for h in probe_hosts(p)}))
-    return {kind: registry.get(kind).runner(RunnerContext(scope=hosts, ca_file=settings.ca_file))}
+    return {kind: registry.get(kind).runner(RunnerContext(scope=hosts, ca_file=ca_file, options=dict(run.options)))}
+
+
+_CA_LOCK = threading.Lock()
+_CA_FILES: dict[str, str] = {}
+
+
+def _sha256_of(path: str) -> str | None:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _ca_file_for(pem: str, digest: str) -> str:
+    """The run's CA bundle as a file of this worker process (written once per bundle, removed at exit)."""
+    with _CA_LOCK:
+        if digest not in _CA_FILES:
+            directory = tempfile.mkdtemp(prefix="secaudit-worker-ca-")
+            atexit.register(shutil.rmtree, directory, True)
+            path = os.path.join(directory, f"{digest}.pem")
+            with open(path, "w", encoding="ascii") as fh:
+                fh.write(pem)
+            _CA_FILES[digest] = path
+        return _CA_FILES[digest]
+
+
+def run_ca_file(run: RunSettings, settings: WorkerSettings, worker: str) -> tuple[str | None, Message | None]:
+    """The CA file to observe with: the run's (None when the run has none). When the run's bundle did
+    not travel (too large), the worker's own --ca-file must be the same file; else a refusal."""
+    if run.ca_sha256 is None:
+        return None, None
+    if run.ca_pem is not None:
+        return _ca_file_for(run.ca_pem, run.ca_sha256), None
+    own = _sha256_of(settings.ca_file) if settings.ca_file else None
+    if own == run.ca_sha256:
+        return settings.ca_file, None
+    return None, Message("worker.refused_ca", {"worker": worker, "run": run.ca_sha256[:16],
+                                               "own": own[:16] if own else "-"})
 
 
 def known_kinds() -> tuple[str, ...]:
@@ -99,11 +149,16 @@ def run_batch(message: Any, settings: WorkerSettings, worker: str) -> dict[str, 
         refused.append(error_observation(p, Message("worker.out_of_scope", {
             "worker": worker, "zone": settings.zone, "host": host, "scope": settings.scope.describe()})))
     observed: list[Observation] = []
+    ca_file, cannot = run_ca_file(batch.settings, settings, worker)
+    if cannot is not None and accepted:
+        log.warning("refused %d probes: %s", len(accepted), cannot.render("en"))
+        refused += [error_observation(p, cannot) for p in accepted]
+        accepted = []
     if accepted:
         journal = _MemoryJournal()
         limits = Limits(concurrency=1, per_host=len(accepted), probe_timeout=batch.timeout_s,
                         kind_timeouts={batch.kind: batch.timeout_s}, grace=settings.grace_s)
-        LocalExecutor(_runners(settings, batch.kind, accepted), limits).execute(accepted, journal)
+        LocalExecutor(_runners(batch.settings, ca_file, batch.kind, accepted), limits).execute(accepted, journal)
         observed = journal.items
     return result_message(worker, settings.zone, time.monotonic() - started, refused + observed)
 

@@ -4,8 +4,9 @@ Validate the example inventory (and show what mistakes look like), classify its 
 under both regimes, write one classification dossier, then start demo targets on
 127.0.0.x that match the inventory (some systems compliant, some not), scan them, write
 every report format to demo-out/, fix one target and scan again, show what changed (`diff`)
-and when the next assessments are due (`due`), print the HTML report's path, and stop the
-targets. The runs are stored in demo-out/history/. Each step is the real `secaudit` command a user would type.
+and when the next assessments are due (`due`), stop the targets, then assess every requirement
+of each system's level from the stored scans and examples/evidence.yaml (`assess`: the xlsx workbook,
+Markdown and JSON in demo-out/assessment/). The runs are stored in demo-out/history/. Each step is the real `secaudit` command a user would type.
 """
 
 from __future__ import annotations
@@ -65,10 +66,52 @@ def scan_demo_targets() -> None:
                              "--format", "md", "--format", "json", "--format", "html", expect=1)
                 print("demo targets stopped.")
     step("what changed between the two stored runs: one finding fixed, nothing else", "diff", *store)
+    # exit 0: every system has some evidence; no system meets its whole level, and the workbook says so row by row
+    step("assess every requirement of each system's level (TCVN 14423:2026) from the stored scans and the "
+         "evidence register; the workbook an officer keeps", "assess", "examples/inventory.yaml",
+         "--evidence", "examples/evidence.yaml", *store, "--lang", "vi", "--format", "xlsx", "--format", "md",
+         "--format", "json", "--out", str(out / "assessment"))
     # exit 1: the air-gapped vb-mat cannot be measured over the network, so no scan counts as its assessment
-    step("when each system's next periodic assessment is due, under both regimes", "due",
+    step("when each system's next periodic assessment is due, under both regimes, and which evidence expires",
+         "due",
          "examples/inventory.yaml", *store, expect=1)
     print(f"\n\033[1mHTML report:\033[0m {out / 'report.html'}")
+    print(f"\033[1mAssessment workbook:\033[0m {out / 'assessment' / 'assessment.xlsx'}")
+
+
+DEMO_HOSTS = {"srv-hardened": ("127.0.0.24", "hardened"), "srv-weak": ("127.0.0.25", "weak")}
+
+
+def scan_demo_hosts() -> None:
+    """Host checks over SSH: a real sshd on loopback serving a hardened and a weak planted server."""
+    import tempfile
+
+    from secaudit.lab.sshlab import USER, have_tools, lab_hosts
+    from secaudit.probes.host import sudoers_lines
+
+    missing = have_tools()
+    if os.geteuid() != 0 or missing:
+        print("\nhost checks demo skipped: it needs root (namespaces) and " + (", ".join(missing) or "nothing else"))
+        return
+    out = Path(ROOT) / "demo-out"
+    with tempfile.TemporaryDirectory(prefix="secaudit-demo-hosts-") as tmp:
+        print("\n\033[1mStarting a demo sshd on 127.0.0.24 (hardened server) and 127.0.0.25 (weak server)...\033[0m",
+              flush=True)
+        routes = {(addr, 2222): profile for addr, profile in DEMO_HOSTS.values()}
+        with lab_hosts(Path(tmp), routes, sudoers_lines(USER)) as lab:
+            inventory = out / "hosts-inventory.yaml"
+            lines = ["kind: inventory", "version: 1", "organisation:", "  name: Demo", "systems:"]
+            for sid, (addr, _profile) in DEMO_HOSTS.items():
+                lines += [f"  - {{id: {sid}, name: {sid}, purpose: internal, information: [private], "
+                          f"declared_level: 3, hosts: [{{address: {addr}, ssh: {{port: 2222, user: {USER}, "
+                          f"key: '{lab['key']}', known_hosts: '{lab['known_hosts']}', sudo: true}}}}]}}"]
+            inventory.write_text("\n".join(lines) + "\n")
+            # exit 1: the weak server fails most host controls on purpose
+            step("log in to each server over SSH (read-only account, strict host keys) and check its configuration",
+                 "scan", str(inventory), "--only", "host", "--out", str(out / "hosts"), "--runs-dir",
+                 str(Path(tmp) / "runs"), "--data-dir", str(out / "history"), "--format", "text", "--format", "html",
+                 "--format", "json", expect=1)
+        print("demo sshd stopped.")
 
 
 def list_systems() -> None:
@@ -112,6 +155,7 @@ def main(workdir: Path | None = None) -> None:
          "dossier", "examples/inventory.yaml", "--system", "cong-dvc", "--lang", "vi", "--format", "md",
          "-o", "demo-out/dossier-cong-dvc.md")
     scan_demo_targets()
+    scan_demo_hosts()
 
 
 if __name__ == "__main__":

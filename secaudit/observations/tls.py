@@ -244,13 +244,16 @@ class ProtocolResult:
     error: str | None = None
     suites: tuple[AcceptedSuite, ...] = ()   # filled when cipher suites were enumerated
     suites_enumerated: bool = False
+    # how many suites the last handshake offered together, which the server refused: with ``suites``
+    # every suite known for the version (by elimination, see probes.tls.eliminate); 0 for other methods
+    refused_offer: int = 0
 
 
 @dataclass(frozen=True)
 class ProtocolsFacts:
     status: Measure = Measure.NOT_REQUESTED
     error: str | None = None
-    method: str = ""                          # "cipher_enumeration" | "handshake_per_version"
+    method: str = ""       # "handshake_per_version", "+elimination" / "+cipher_enumeration", "cipher_enumeration"
     results: tuple[ProtocolResult, ...] = ()
 
     def accepted(self) -> tuple[str, ...]:
@@ -378,6 +381,10 @@ VULNERABILITIES: tuple[str, ...] = (
     "heartbleed", "robot", "ccs_injection", "insecure_renegotiation", "client_renegotiation_dos",
     "compression", "no_fallback_scsv", "no_extended_master_secret",
 )
+# what tls.vulnerabilities tests when a control lists none
+DEFAULT_VULNERABILITIES: tuple[str, ...] = tuple(v for v in VULNERABILITIES if v != "no_extended_master_secret")
+# a need for one test: "tls:vulnerability:heartbleed" ("tls:vulnerabilities" is every test)
+VULNERABILITY_NEED = "tls:vulnerability:"
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ class WebHeaders:
     url: str
     status: int
     headers: tuple[tuple[str, str], ...]          # in order, repeated headers (Set-Cookie) kept
+    certificate_error: str | None = None          # why the run's trust refused the certificate (asked anyway)
 
     def values(self, name: str) -> list[str]:
         return [v for k, v in self.headers if k.lower() == name.lower()]
@@ -42,12 +43,17 @@ class Fetched:
     body: str = ""
     truncated: bool = False
     error: str | None = None
+    certificate_error: str | None = None          # why the run's trust refused the certificate (asked anyway)
 
 
 @dataclass(frozen=True)
 class SecurityTxtFacts:
     https: Fetched                                # https://host/.well-known/security.txt
     plain: Fetched | None = None                  # the same path over a plain-HTTP endpoint of the system
+
+    @property
+    def certificate_error(self) -> str | None:
+        return self.https.certificate_error
 
     def to_dict(self) -> dict[str, Any]:
         return fields_to_dict(self, SECTXT_SCHEMA)

@@ -5,6 +5,10 @@ size limit) is bounded by one deadline: a timer shuts the socket down, which wak
 read. The certificate is verified against the system store plus the organisation's CA file, for
 the name the client means (``server_name``), while the TCP connection may go to an address
 resolved elsewhere (MTA-STS through the scan's resolver). Server-supplied data stays data.
+
+A certificate the run does not trust is a finding of the certificate checks, not a reason to see
+nothing else: :func:`get_noting_trust` then asks again without verifying and says why the
+certificate was not trusted, so the header checks judge what the server sends and say over what.
 """
 
 from __future__ import annotations
@@ -47,10 +51,13 @@ class FetchError(Exception):
         super().__init__(f"{kind}: {detail}")
 
 
-def tls_context(ca_file: str | Path | None) -> ssl.SSLContext:
+def tls_context(ca_file: str | Path | None, verify: bool = True) -> ssl.SSLContext:
     ctx = ssl.create_default_context()
     if ca_file:
         ctx.load_verify_locations(cafile=str(ca_file))
+    if not verify:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
     return ctx
 
 
@@ -80,13 +87,15 @@ def url_for(scheme: str, server_name: str, port: int, path: str) -> str:
 
 
 def get(address: str, port: int, path: str, *, server_name: str | None = None, tls: bool = True,
-        ca_file: str | Path | None = None, timeout_s: float = 10.0, max_body: int = 65536) -> Response:
-    """GET ``path`` from ``address:port`` (Host and SNI ``server_name``); raises :class:`FetchError`."""
+        ca_file: str | Path | None = None, timeout_s: float = 10.0, max_body: int = 65536,
+        verify: bool = True) -> Response:
+    """GET ``path`` from ``address:port`` (Host and SNI ``server_name``); raises :class:`FetchError`.
+    ``verify=False`` accepts any certificate (see :func:`get_noting_trust`)."""
     address = validate_host(address)
     port = validate_port(port)
     name = validate_host(server_name) if server_name else address
     url = url_for("https" if tls else "http", name, port, path)
-    conn = _Conn(address, port, name, tls_context(ca_file) if tls else None, timeout_s)
+    conn = _Conn(address, port, name, tls_context(ca_file, verify) if tls else None, timeout_s)
     expired = threading.Event()
     timer = threading.Timer(timeout_s, _shutdown, args=(conn, expired))
     timer.daemon = True
@@ -115,3 +124,20 @@ def get(address: str, port: int, path: str, *, server_name: str | None = None, t
     if expired.is_set():
         raise FetchError("timeout", f"no complete answer within {timeout_s:g} s")
     return Response(url, status, reason, headers, body[:max_body], len(body) > max_body)
+
+
+def get_noting_trust(address: str, port: int, path: str, *, server_name: str | None = None,
+                     ca_file: str | Path | None = None, timeout_s: float = 10.0,
+                     max_body: int = 65536) -> tuple[Response, str | None]:
+    """:func:`get` over HTTPS; when the certificate is not trusted (unknown issuer, self-signed, expired,
+    wrong name), GET again without verifying it. Returns the response and why the certificate was not
+    trusted (None when it was). Any other failure raises :class:`FetchError` as :func:`get` does."""
+    try:
+        return get(address, port, path, server_name=server_name, ca_file=ca_file, timeout_s=timeout_s,
+                   max_body=max_body), None
+    except FetchError as e:
+        if e.kind != "certificate":
+            raise
+        untrusted = e.detail[:300]
+    return get(address, port, path, server_name=server_name, ca_file=ca_file, timeout_s=timeout_s,
+               max_body=max_body, verify=False), untrusted

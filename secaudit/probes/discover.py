@@ -129,7 +129,7 @@ def open_ports(xml: str) -> dict[str, tuple[int, ...]]:
 def sweep(network: str, ports: Sequence[int], *, deadline_s: float, nmap_path: str | None = None,
           runner=None) -> DiscoveryFacts:
     """Both nmap runs over one network; raises :class:`SweepFailed` when nmap fails or time runs out."""
-    from secaudit.probes.ports import find_nmap, subprocess_runner
+    from secaudit.probes.ports import find_nmap, nmap_detail, nmap_output, subprocess_runner
 
     run = runner or subprocess_runner
     tool = find_nmap(nmap_path)
@@ -138,7 +138,8 @@ def sweep(network: str, ports: Sequence[int], *, deadline_s: float, nmap_path: s
     host_timeout = max(5, int(deadline_s / 3))
     first = run(discovery_argv(tool.path, network, host_timeout), max(1.0, end - time.monotonic()))
     if first.returncode != 0:
-        raise SweepFailed("discover.probe.discovery_failed", code=first.returncode, detail=first.stderr.strip()[:300])
+        raise SweepFailed("discover.probe.discovery_failed", code=first.returncode, detail=nmap_detail(first),
+                          output=nmap_output(first))
     version, up = live_hosts(first.stdout, scope)
     found: dict[str, tuple[int, ...]] = {}
     if up:
@@ -148,7 +149,7 @@ def sweep(network: str, ports: Sequence[int], *, deadline_s: float, nmap_path: s
         second = run(ports_argv(tool.path, [a for a, _ in up], ports, host_timeout, ":" in network), left)
         if second.returncode != 0:
             raise SweepFailed("discover.probe.port_scan_failed", code=second.returncode,
-                              detail=second.stderr.strip()[:300])
+                              detail=nmap_detail(second), output=nmap_output(second))
         found = open_ports(second.stdout)
     net = ipaddress.ip_network(network)
     hosts = tuple(LiveHost(a, r, found.get(a, ())) for a, r in sorted(up, key=lambda x: ipaddress.ip_address(x[0])))

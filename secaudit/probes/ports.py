@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
+import signal
 import subprocess
 import time
 import xml.etree.ElementTree as ET
@@ -388,7 +390,10 @@ Runner = Callable[[Sequence[str], float], RunResult]
 
 
 def subprocess_runner(argv: Sequence[str], timeout: float) -> RunResult:
-    """Run nmap with an argument list (no shell), stdin closed, killed at ``timeout``."""
+    """Run nmap with an argument list (no shell), stdin closed, killed at ``timeout``.
+
+    nmap stays in the scan's process group: a Ctrl-C in the terminal (or the terminal closing) ends it
+    at once with the scan; the executor keeps what it then reports out of the journal, for ``--resume``."""
     p = subprocess.run(list(argv), stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False)
     return RunResult(p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace"))
 
@@ -400,7 +405,7 @@ class NmapTool:
 
 
 def find_nmap(path: str | None = None) -> NmapTool:
-    """Locate nmap through python-nmap and check its version; ToolMissingError (exit 2) otherwise.
+    """Locate nmap and check its version (``nmap -V``); ToolMissingError (exit 2) otherwise.
 
     ``path`` defaults to ``$SECAUDIT_NMAP``, then nmap on the PATH and the usual places. The lookup
     (``nmap -V``, about 12 ms) is made once per process and path; failures are not cached.
@@ -410,19 +415,32 @@ def find_nmap(path: str | None = None) -> NmapTool:
 
 @lru_cache(maxsize=8)
 def _find_nmap(path: str | None) -> NmapTool:
-    import nmap  # python-nmap
-
     search = (path,) if path else NMAP_SEARCH_PATH
+    for candidate in search:
+        version = _nmap_version(candidate)
+        if version is None:
+            continue
+        if version < MIN_NMAP_VERSION:
+            raise ToolMissingError("cli.tool_too_old.nmap", found=f"{version[0]}.{version[1]}",
+                                   needed=f"{MIN_NMAP_VERSION[0]}.{MIN_NMAP_VERSION[1]}")
+        return NmapTool(path=candidate, version=version)
+    raise ToolMissingError("cli.tool_missing.nmap")
+
+
+_NMAP_VERSION = re.compile(r"^Nmap version (\d+)\.(\d+)", re.MULTILINE)
+
+
+def _nmap_version(candidate: str) -> tuple[int, int] | None:
+    """``nmap -V`` of ``candidate`` (as python-nmap reads it: "Nmap version 7.93 ( https://nmap.org )"), or
+    None when it does not run or is not nmap. In a process group of its own, like every scan: a Ctrl-C
+    at that moment is the scan's to handle, not a reason to report nmap missing."""
     try:
-        scanner = nmap.PortScanner(nmap_search_path=search)
-    except nmap.PortScannerError:
-        raise ToolMissingError("cli.tool_missing.nmap") from None
-    version = scanner.nmap_version()
-    if version < MIN_NMAP_VERSION:
-        raise ToolMissingError("cli.tool_too_old.nmap", found=f"{version[0]}.{version[1]}",
-                               needed=f"{MIN_NMAP_VERSION[0]}.{MIN_NMAP_VERSION[1]}")
-    resolved = scanner._nmap_path  # python-nmap keeps the path it found; no public accessor
-    return NmapTool(path=resolved, version=version)
+        p = subprocess.run([candidate, "-V"], stdin=subprocess.DEVNULL, capture_output=True, timeout=30,
+                           check=False, process_group=0)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    m = _NMAP_VERSION.search(p.stdout.decode("utf-8", "replace"))
+    return (int(m.group(1)), int(m.group(2))) if m else None
 
 
 def _expand_ports(spec: str) -> set[int]:
@@ -510,6 +528,36 @@ def _now_iso() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
+RAW_OUTPUT_LIMIT = 2000     # characters of nmap's own output kept with a failure (journal and JSON, not the text)
+
+
+def nmap_failure(res: RunResult) -> Message:
+    """Why an nmap run gave no usable report, in one line: killed by a signal, or its exit status with the
+    last line it wrote on stderr. Its raw output (XML, warnings) rides along as the ``output`` argument,
+    which no message text shows: the journal keeps it for whoever digs, reports show the one line."""
+    if res.returncode < 0:
+        try:
+            name = signal.Signals(-res.returncode).name
+        except ValueError:
+            name = str(-res.returncode)
+        return Message("ports.probe.nmap_killed", {"signal": name, "output": nmap_output(res)})
+    return Message("ports.probe.nmap_failed", {"code": res.returncode, "detail": nmap_detail(res),
+                                               "output": nmap_output(res)})
+
+
+def nmap_detail(res: RunResult) -> str | Message:
+    """The last line nmap wrote on stderr (whitespace folded, at most 200 characters), else a message saying
+    it wrote none: never its XML."""
+    lines = [" ".join(x.split()) for x in res.stderr.splitlines() if x.strip()]
+    return lines[-1][:200] if lines else Message("ports.probe.nmap_no_detail")
+
+
+def nmap_output(res: RunResult) -> str:
+    """nmap's raw stderr and stdout, bounded by ``RAW_OUTPUT_LIMIT``: data for the journal, not for a message."""
+    raw = (res.stderr.strip() + "\n" + res.stdout.strip()).strip()
+    return raw[:RAW_OUTPUT_LIMIT] + ("…" if len(raw) > RAW_OUTPUT_LIMIT else "")
+
+
 def _error(probe: Probe, key: str, started: str, duration: float, **args: Any) -> Observation:
     """An ERROR observation whose reason is the catalog message ``key`` (English kept in ``error``)."""
     return Observation.failed(probe, Message(key, args), started, round(duration, 3))
@@ -550,9 +598,8 @@ def _run_batch(tool: NmapTool, batch: Sequence[Probe], options: ScanOptions, tim
     try:
         parsed = nmap.PortScanner.analyse_nmap_xml_scan(_Parser(), nmap_xml_output=res.stdout)
         version, xml_hosts = _xml_hosts(res.stdout)
-    except (nmap.PortScannerError, ET.ParseError, AttributeError) as e:
-        detail = (res.stderr.strip() or str(e))[:500]
-        return [_error(p, "ports.probe.nmap_failed", started, dur, code=res.returncode, detail=detail) for p in batch]
+    except (nmap.PortScannerError, ET.ParseError, AttributeError):
+        return [Observation.failed(p, nmap_failure(res), started, round(dur, 3)) for p in batch]
     ctx = _BatchResult(parsed.get("scan", {}), float(parsed.get("nmap", {}).get("scanstats", {}).get("elapsed") or 0.0),
                        version, xml_hosts, tuple(argv), res.stderr, started, dur)
     return [_host_observation(probe, ctx, options, timing, ssh_fallback) for probe in batch]

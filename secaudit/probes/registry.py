@@ -22,13 +22,14 @@ from typing import Iterable, Iterator, Mapping, Sequence
 
 from secaudit.probes.discover import DiscoverFamily
 from secaudit.probes.families import PortsFamily, TlsFamily
+from secaudit.probes.host import HostFamily
 from secaudit.probes.http import HttpFamily
 from secaudit.probes.mail import MailFamily
 from secaudit.probes.web import SecurityTxtFamily, WebFamily
 from secaudit.probes.interface import BaseFamily, ProbeFamily, ProbeRunner, RunnerContext, need_prefix
 
 BUILTIN: tuple[ProbeFamily, ...] = (TlsFamily(), PortsFamily(), HttpFamily(), MailFamily(), WebFamily(),
-                                     SecurityTxtFamily(), DiscoverFamily())
+                                     SecurityTxtFamily(), DiscoverFamily(), HostFamily())
 
 _extra: dict[str, ProbeFamily] = {}
 

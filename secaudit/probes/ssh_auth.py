@@ -49,7 +49,10 @@ def auth_methods(host: str, port: int, timeout_s: float = 10.0, ssh_path: str | 
         return None, (), "the OpenSSH client (ssh) is not installed"
     argv = build_argv(path, host, port, int(timeout_s))
     try:
-        p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout_s + 2, check=False)
+        # its own process group: a Ctrl-C in the terminal is the scan's to handle (its journal, then --resume),
+        # not a reason for ssh to die and leave an answer missing (the executor ends what it abandons)
+        p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout_s + 2, check=False,
+                           process_group=0)
     except subprocess.TimeoutExpired:
         return None, argv, f"ssh did not answer within {timeout_s:.0f} s"
     except OSError as e:

@@ -2,9 +2,10 @@
 
 Both families contact only declared endpoints (hosts from the inventory's scope, checked with
 ``targets.py``), never follow a redirect, and bound each exchange by one deadline. A fetch that
-gets no usable answer (refused, TLS or certificate failure, timeout) makes an ERROR observation
-for headers; for security.txt the failure is recorded in the facts, so the check can tell
-"no answer" (error) from "not found" (fail).
+gets no usable answer (refused, TLS failure, timeout) makes an ERROR observation for headers; for
+security.txt the failure is recorded in the facts, so the check can tell "no answer" (error) from
+"not found" (fail). A certificate the run does not trust is not such a failure: the answer is
+taken anyway and the facts say why the certificate was not trusted (``certificate_error``).
 """
 
 from __future__ import annotations
@@ -26,20 +27,26 @@ MAX_SECTXT = 32768
 def _fetch(host: str, port: int, path: str, server_name: str | None, tls: bool, ca_file: str | None,
            timeout_s: float, max_body: int) -> Fetched:
     url = _https.url_for("https" if tls else "http", server_name or host, port, path)
+    untrusted = None
     try:
-        r = _https.get(host, port, path, server_name=server_name, tls=tls, ca_file=ca_file, timeout_s=timeout_s,
-                       max_body=max_body)
+        if tls:
+            r, untrusted = _https.get_noting_trust(host, port, path, server_name=server_name, ca_file=ca_file,
+                                                   timeout_s=timeout_s, max_body=max_body)
+        else:
+            r = _https.get(host, port, path, server_name=server_name, tls=False, timeout_s=timeout_s,
+                           max_body=max_body)
     except _https.FetchError as e:
         return Fetched(url, error=f"{e.kind}: {e.detail}"[:400])
     return Fetched(r.url, r.status, (r.header("Content-Type") or "")[:200], r.body.decode("utf-8", "replace"),
-                   r.truncated)
+                   r.truncated, certificate_error=untrusted)
 
 
 def headers_of(p: Probe, ca_file: str | None, timeout_s: float) -> WebHeaders:
-    """Raises FetchError when there is no usable answer."""
-    r = _https.get(p.params["host"], p.params["port"], p.params.get("path", "/"),
-                   server_name=p.params.get("server_name"), ca_file=ca_file, timeout_s=timeout_s, max_body=0)
-    return WebHeaders(r.url, r.status, tuple((k, v[:2000]) for k, v in r.headers))
+    """Raises FetchError when there is no usable answer (a certificate the run does not trust is noted, not one)."""
+    r, untrusted = _https.get_noting_trust(p.params["host"], p.params["port"], p.params.get("path", "/"),
+                                           server_name=p.params.get("server_name"), ca_file=ca_file,
+                                           timeout_s=timeout_s, max_body=0)
+    return WebHeaders(r.url, r.status, tuple((k, v[:2000]) for k, v in r.headers), certificate_error=untrusted)
 
 
 def security_txt_of(p: Probe, ca_file: str | None, timeout_s: float) -> SecurityTxtFacts:

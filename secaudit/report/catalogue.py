@@ -59,7 +59,7 @@ def render_json(cat: Catalogue, regime: str, levels: Sequence[int], lang: str) -
                       "sources": [dict(s) for s in cat.sources]},
         "levels": [{
             "level": lvl, "section": cat.sections.get(lvl, ""), "counts": _counts(cat.rows(lvl)),
-            "rows": [{"key": r.key, "clause": r.clause, "group": r.group, "group_number": cat.group_number(r),
+            "rows": [{"key": r.key, "clause": r.clause, "group": r.group,
                       "kind": r.kind, "text": {"en": r.text.en, "vi": r.text.vi}, "params": dict(r.params),
                       "verify": [means_json(m) for m in r.verify]} for r in cat.rows(lvl)],
         } for lvl in levels],
@@ -93,7 +93,7 @@ def render_text(cat: Catalogue, regime: str, levels: Sequence[int], lang: str) -
             if r.group != group:
                 group = r.group
                 g = cat.group(group)
-                name = f"{cat.sections.get(lvl, '')}.{cat.group_number(r)} {g.title.get(lang) if g else group}"
+                name = g.title.get(lang) if g else group        # its number is in each row's clause
                 lines += [""] + textwrap.wrap(clean(name), WIDTH)
             kind = t("catalogue.kind." + r.kind, lang)
             lines += textwrap.wrap(clean(f"  {r.clause:<10} {r.key}  [{kind}]"), WIDTH, subsequent_indent=indent)

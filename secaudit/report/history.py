@@ -151,7 +151,15 @@ def due_to_dict(report: DueReport, lang: str) -> dict[str, Any]:
             "overdue": len(report.overdue), "systems": systems,
             "certificates": [{"system": c.system_id, "target": c.target, "subject": c.subject, "issuer": c.issuer,
                               "not_after": c.not_after, "days_left": c.days_left, "run": c.run_id}
-                             for c in report.certificates]}
+                             for c in report.certificates],
+            "overdue_findings": [{"system": f.system_id, "tool": f.tool, "rule": f.rule, "title": f.title,
+                                  "severity": f.severity, "target": f.target, "level": f.level,
+                                  "first_seen": f.first_seen.isoformat(), "due": f.due.isoformat(),
+                                  "days_over": f.days_over, "run": f.run_id} for f in report.findings],
+            "evidence": [{"entry": e.entry.id, "title": e.entry.title, "officer": str(e.entry.officer),
+                          "requirements": list(e.entry.requirements), "systems": list(e.systems),
+                          "valid_until": e.valid_until.isoformat(), "days_left": e.days_left}
+                         for e in report.evidence]}
 
 
 def _due_cell(status: Any, level: int | None, lang: str) -> str:
@@ -187,6 +195,21 @@ def render_due(report: DueReport, fmt: str, lang: str) -> str:
         lines.append(f"{bullet}{esc(c.system_id)} · {esc(c.target)}: " + t(
             key, lang, date=esc(c.not_after[:10]), days=abs(c.days_left), subject=esc(c.subject),
             issuer=esc(c.issuer)))
+    if report.findings:
+        lines += ["", head + t("history.due.findings", lang, n=len(report.findings))]
+    for f in report.findings:
+        lines.append(f"{bullet}{esc(f.system_id)} · {esc(f.target)}: " + t(
+            "history.due.finding", lang, severity=t(f"report.severity.{f.severity}", lang),
+            first=f.first_seen.isoformat(), due=f.due.isoformat(), days=f.days_over, tool=esc(f.tool),
+            rule=esc(f.rule), title=esc(f.title)))
+    if report.evidence:
+        lines += ["", head + t("history.due.evidence", lang, days=report.horizon_days, n=len(report.evidence))]
+    for e in report.evidence:
+        key = "history.due.evidence_expired" if e.days_left < 0 else "history.due.evidence_expires"
+        lines.append(f"{bullet}{esc(e.entry.id)}: " + t(key, lang, date=e.valid_until.isoformat(),
+                                                         days=abs(e.days_left), title=esc(e.entry.title),
+                                                         officer=esc(str(e.entry.officer)),
+                                                         systems=len(e.systems)))
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -150,11 +150,15 @@ class NetworkScope:
     standard: str = ""
     level: int | None = None
     level_rows: int | None = None           # rows of the level in the standard's catalogue (None: no catalogue)
-    rows_evidenced: int = 0                 # rows some judged network control evidences
+    rows_evidenced: int = 0                 # rows some judged control evidences
+    host_passed: int = 0                    # host-family controls (issue 23), counted apart: not network checks
+    host_judged: int = 0
 
     def lines(self, lang: str) -> tuple[str, ...]:
         out = [t("report.scope.network", lang, passed=self.controls_passed, total=self.controls_total,
                  na=self.controls_na)]
+        if self.host_judged:
+            out.append(t("report.scope.host", lang, passed=self.host_passed, total=self.host_judged))
         if self.level_rows:
             out.append(t("report.scope.level", lang, level=self.level, rows=self.level_rows, standard=self.standard,
                          evidenced=self.rows_evidenced))
@@ -167,17 +171,26 @@ def network_scope(result: SystemResult, findings: Sequence[Finding], controls: M
     for f in findings:
         by_control[f.control_id].append(Verdict(f.verdict))
     good = {Verdict.PASS, Verdict.WAIVED}
-    passed = sum(1 for vs in by_control.values()
-                 if any(v in good for v in vs) and all(v in good or v is Verdict.NOT_APPLICABLE for v in vs))
-    na = sum(1 for vs in by_control.values() if all(v is Verdict.NOT_APPLICABLE for v in vs))
+
+    def passing(vs: list[Verdict]) -> bool:
+        return any(v in good for v in vs) and all(v in good or v is Verdict.NOT_APPLICABLE for v in vs)
+
+    def is_host(cid: str) -> bool:
+        return cid in controls and controls[cid].check.startswith("host.")
+
+    judged = {cid for cid, vs in by_control.items() if any(v is not Verdict.NOT_APPLICABLE for v in vs)}
+    network = {cid: vs for cid, vs in by_control.items() if not is_host(cid)}
+    host = [vs for cid, vs in by_control.items() if is_host(cid) and cid in judged]
+    passed = sum(1 for vs in network.values() if passing(vs))
+    na = sum(1 for vs in network.values() if all(v is Verdict.NOT_APPLICABLE for v in vs))
+    hosts = {"host_passed": sum(1 for vs in host if passing(vs)), "host_judged": len(host)}
     level = None if result.deciding.startswith("--profile") else result.required_level
     if catalogue is None or level is None or not catalogue.rows(level):
-        return NetworkScope(passed, len(by_control), na)
-    judged = {cid for cid, vs in by_control.items() if any(v is not Verdict.NOT_APPLICABLE for v in vs)}
+        return NetworkScope(passed, len(network), na, **hosts)
     keys = {k for cid in judged if cid in controls for k in controls[cid].requirements}
     rows = catalogue.rows(level)
-    return NetworkScope(passed, len(by_control), na, catalogue.standard, level, len(rows),
-                        sum(1 for r in rows if r.key in keys))
+    return NetworkScope(passed, len(network), na, catalogue.standard, level, len(rows),
+                        sum(1 for r in rows if r.key in keys), **hosts)
 
 
 def control_index(results: Results) -> dict[str, Control]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from sqlalchemy import Engine, and_, func, select
 
@@ -21,6 +21,10 @@ from secaudit.model import Message, Results
 from secaudit.store import schema
 from secaudit.store.engine import connect_engine, store_url
 from secaudit.store.records import CertificateRecord, FindingRecord, PortRecord, RunRecord, SystemRecord
+
+if TYPE_CHECKING:
+    from secaudit.requirements.model import Assessment, Register
+    from secaudit.store.records import AssessmentRecord, RegisterRevision
 
 
 class Store:
@@ -52,7 +56,8 @@ class Store:
         from secaudit.store.engine import write_connection
 
         with write_connection(self.engine) as conn, conn.begin():
-            for table in (schema.run_systems, schema.findings, schema.ports, schema.port_scans, schema.certificates):
+            for table in (schema.run_systems, schema.findings, schema.ports, schema.port_scans, schema.certificates,
+                          schema.imported_findings, schema.imports):
                 conn.execute(delete(table).where(table.c.run_id == run_id))
             return conn.execute(delete(schema.runs).where(schema.runs.c.id == run_id)).rowcount > 0
 
@@ -114,7 +119,8 @@ class Store:
         """The whole results document of a stored run (observations included), as the scan made it."""
         from secaudit.store.write import decode_document, finding_from_row
 
-        self.run(run_id)
+        if self.run(run_id).kind != "scan":
+            raise InputError([Diagnostic(self.display_url(), 0, 0, "store.import_not_results", {"run": run_id})])
         f = schema.findings
         with self.engine.connect() as conn:
             blob = conn.execute(select(schema.runs.c.document).where(schema.runs.c.id == run_id)).scalar_one()
@@ -127,24 +133,29 @@ class Store:
         return self._system_records(schema.run_systems.c.run_id == run_id)
 
     def system_history(self, system_id: str, limit: int | None = None,
-                       until: dt.date | None = None) -> list[SystemRecord]:
-        """One system's verdicts over its runs, oldest first (the newest ``limit`` of them)."""
+                       until: dt.date | None = None, kind: str | None = None) -> list[SystemRecord]:
+        """One system's verdicts over its runs, oldest first (the newest ``limit`` of them); ``kind``
+        "scan" or "import" keeps only runs of that kind."""
         cond = schema.run_systems.c.system_id == system_id
+        if kind is not None:
+            cond = and_(cond, schema.runs.c.kind == kind)
         if until is not None:
             cond = and_(cond, schema.runs.c.started_at < (until + dt.timedelta(days=1)).isoformat())
         records = self._system_records(cond, newest_first=True, limit=limit)
         return list(reversed(records))
 
     def latest_per_system(self, until: dt.date | None = None, complete_only: bool = False) -> dict[str, SystemRecord]:
-        """Each system's verdict in its newest stored run (started on or before ``until``)."""
+        """Each system's verdict in its newest stored scan (started on or before ``until``); imports of
+        other tools' reports claim no level and are not verdicts."""
         rs, r = schema.run_systems, schema.runs
-        inner = select(rs.c.system_id, func.max(r.c.started_at).label("latest")).join(r, r.c.id == rs.c.run_id)
+        inner = (select(rs.c.system_id, func.max(r.c.started_at).label("latest")).join(r, r.c.id == rs.c.run_id)
+                 .where(r.c.kind == "scan"))
         if until is not None:
             inner = inner.where(r.c.started_at < (until + dt.timedelta(days=1)).isoformat())
         if complete_only:
             inner = inner.where(r.c.complete.is_(True))
         latest = inner.group_by(rs.c.system_id).subquery()
-        cond = and_(rs.c.system_id == latest.c.system_id, r.c.started_at == latest.c.latest)
+        cond = and_(rs.c.system_id == latest.c.system_id, r.c.started_at == latest.c.latest, r.c.kind == "scan")
         if complete_only:
             cond = and_(cond, r.c.complete.is_(True))
         out: dict[str, SystemRecord] = {}
@@ -217,6 +228,58 @@ class Store:
                                 .order_by(c.c.system_id, c.c.target)).mappings().all()
         return [CertificateRecord(**dict(row)) for row in rows]
 
+    # -- evidence register and assessments (append-only) ---------------------------------
+    def save_register(self, register: "Register") -> int:
+        """Store a register revision (once per file digest); returns its revision id."""
+        from secaudit.store.evidence import save_register
+
+        return save_register(self.engine, register)
+
+    def register_revisions(self) -> list["RegisterRevision"]:
+        from secaudit.store.evidence import register_revisions
+
+        return register_revisions(self.engine)
+
+    def register(self, revision: int | None = None) -> "Register | None":
+        """A stored register revision; by default the one the newest assessment used (None when none is stored)."""
+        from secaudit.store.evidence import load_revision
+
+        return load_revision(self.engine, revision)
+
+    def save_assessment(self, assessment: "Assessment", register_id: int | None = None) -> int:
+        from secaudit.store.evidence import save_assessment
+
+        return save_assessment(self.engine, assessment, register_id)
+
+    def latest_assessments(self) -> dict[str, "AssessmentRecord"]:
+        from secaudit.store.evidence import latest_assessments
+
+        return latest_assessments(self.engine)
+
+    # -- imports of other tools' reports (secaudit import) ----------------------------------
+    def save_import(self, report: Any, matching: Any, inventory: Any, inventory_file: str,
+                    stored_at: str | None = None) -> Any:
+        """Store one import (see :func:`secaudit.store.imports.save_import`)."""
+        from secaudit.store.imports import save_import
+
+        return save_import(self.engine, report, matching, inventory, inventory_file, stored_at)
+
+    def imports(self, tool: str | None = None) -> list[Any]:
+        """Every stored import (:class:`~secaudit.store.records.ImportRecord`), oldest first."""
+        from secaudit.store.imports import import_records
+
+        return import_records(self.engine, tool)
+
+    def latest_imports(self) -> list[Any]:
+        from secaudit.store.imports import latest_imports
+
+        return latest_imports(self.engine)
+
+    def imported_findings(self, run_id: str, system: str | None = None) -> list[Any]:
+        from secaudit.store.imports import imported_findings
+
+        return imported_findings(self.engine, run_id, system)
+
     def display_url(self) -> str:
         from sqlalchemy.engine import make_url
 
@@ -257,7 +320,7 @@ def _run_record(row: Any, systems: tuple[str, ...]) -> RunRecord:
         organisation=row["organisation"], regime=row["regime"], tool_version=row["tool_version"],
         complete=bool(row["complete"]), systems_total=row["systems_total"], systems_compliant=row["systems_compliant"],
         findings_failed=row["findings_failed"], policies=json.loads(row["policies"]),
-        options=json.loads(row["options"]), system_ids=systems)
+        options=json.loads(row["options"]), system_ids=systems, kind=row["kind"])
 
 
 def _system_record(row: Any) -> SystemRecord:

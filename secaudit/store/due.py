@@ -12,8 +12,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
+from secaudit.requirements.assessment import EntryExpiry
 from secaudit.store.cadence import REGIMES, DueStatus, due_status
 from secaudit.store.records import CertificateRecord, SystemRecord
+from secaudit.store.remediation import OverdueFinding
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,12 @@ class DueReport:
     regimes: tuple[str, ...]
     systems: tuple[SystemDue, ...]
     certificates: tuple[CertificateDue, ...]
+    findings: tuple[OverdueFinding, ...] = ()     # imported findings past their remediation deadline
+    evidence: tuple[EntryExpiry, ...] = ()         # register entries expiring within the horizon, or expired
+
+    @property
+    def expired_evidence(self) -> tuple[EntryExpiry, ...]:
+        return tuple(e for e in self.evidence if e.days_left < 0)
 
     @property
     def overdue(self) -> tuple[SystemDue, ...]:

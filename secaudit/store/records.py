@@ -32,6 +32,7 @@ class RunRecord:
     policies: Mapping[str, str] = field(default_factory=dict)
     options: Mapping[str, Any] = field(default_factory=dict)
     system_ids: tuple[str, ...] = ()      # systems the run evaluated
+    kind: str = "scan"                    # scan | import (another tool's report, secaudit import)
 
     @property
     def date(self) -> dt.date:
@@ -134,3 +135,81 @@ def scope_key(results: Results) -> str:
     key = {"inventory": name, "systems": sorted(s.system_id for s in results.systems),
            "only": sorted(run.only), "profiles": sorted(run.profiles), "level": run.level}
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class RegisterRevision:
+    """One stored revision of an evidence register (append-only)."""
+
+    id: int
+    digest: str
+    file: str
+    stored_at: str
+    entries: int
+
+
+@dataclass(frozen=True)
+class AssessmentRecord:
+    """One system's stored ``secaudit assess`` result."""
+
+    system_id: str
+    generated_at: str
+    level: int | None
+    regime: str
+    catalogue: str
+    run_id: str | None
+    register_id: int | None
+    counts: Mapping[str, int]
+    compliant: bool
+    results: Mapping[str, str]             # requirement key -> result
+
+
+@dataclass(frozen=True)
+class ImportRecord:
+    """One stored import of another tool's report (a run of kind ``import``)."""
+
+    run_id: str
+    tool: str
+    tool_version: str
+    category: str                         # vulnerability-scanner | host-engine
+    file_name: str
+    file_sha256: str
+    file_size: int
+    scan_started: str | None              # ISO 8601 UTC, as the file states
+    scan_finished: str | None
+    stored_at: str
+    inventory_file: str
+    hosts: tuple[str, ...] = ()
+    unmatched_hosts: tuple[str, ...] = ()
+    systems: tuple[str, ...] = ()         # systems whose hosts the scan covered
+    items: int = 0
+
+    @property
+    def date(self) -> dt.datetime:
+        """When the scan was made: its end, else its start, else when it was stored (UTC)."""
+        value = dt.datetime.fromisoformat(self.scan_finished or self.scan_started or self.stored_at)
+        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+@dataclass(frozen=True)
+class ImportedFindingRecord:
+    """One item of a stored import, for one system (``system_id`` None: its host matches no system)."""
+
+    run_id: str
+    fingerprint: str
+    system_id: str | None
+    tool: str
+    rule: str
+    title: str
+    severity: str
+    tool_severity: str
+    result: str
+    host: str
+    port: int | None
+    protocol: str
+    cves: tuple[str, ...]
+    cwe: str
+    solution: str
+    evidence: str
+    first_seen: str | None
+    last_seen: str | None

@@ -6,15 +6,21 @@ system (``run_systems``), every finding (``findings``), the open ports and the s
 (``ports``, ``port_scans``) and the leaf certificate of every TLS endpoint (``certificates``).
 Dates are ISO 8601 UTC strings (``2026-11-23T10:15:00+00:00``): sortable, identical in SQLite and
 PostgreSQL. Every child row belongs to a run and goes with it (``ON DELETE CASCADE``).
+
+The evidence register (0003) is append-only: each revision of an ``evidence.yaml`` (a new digest) is a new
+row of ``evidence_registers`` with its entries in ``evidence_entries``; nothing is ever updated or deleted,
+so what an officer attested on a day can always be shown. ``assessments`` keeps each system's result counts
+per ``secaudit assess`` (with the rows' results), for the annual report's "assessed periodically".
 """
 
 from __future__ import annotations
 
 from sqlalchemy import (
-    Boolean, Column, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Table, Text,
+    BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Table, Text,
+    UniqueConstraint,
 )
 
-SCHEMA_VERSION = "0002"          # the Alembic head this code writes and reads
+SCHEMA_VERSION = "0004"          # the Alembic head this code writes and reads
 
 metadata = MetaData()
 
@@ -42,6 +48,7 @@ runs = Table(
     Column("systems_compliant", Integer, nullable=False),
     Column("findings_failed", Integer, nullable=False),
     Column("document", LargeBinary, nullable=False),         # zlib(JSON secaudit/results/v2); findings in rows (0002)
+    Column("kind", String(20), nullable=False, server_default="scan"),   # scan | import (0004)
     Index("ix_runs_scope_started", "scope", "started_at"),
     Index("ix_runs_started", "started_at"),
 )
@@ -118,4 +125,101 @@ certificates = Table(
     Column("signature_algorithm", String(80), nullable=False),
     Index("ix_certificates_run", "run_id"),
     Index("ix_certificates_not_after", "not_after"),
+)
+
+
+evidence_registers = Table(
+    "evidence_registers", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("digest", String(100), nullable=False),           # sha256 of the file's bytes: one row per revision
+    Column("file", Text, nullable=False),
+    Column("stored_at", String(40), nullable=False),
+    Column("entries", Integer, nullable=False),
+    Index("ix_evidence_registers_digest", "digest", unique=True),
+)
+
+evidence_entries = Table(
+    "evidence_entries", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("register_id", Integer, ForeignKey("evidence_registers.id"), nullable=False),
+    Column("entry_id", String(100), nullable=False),
+    Column("requirements", Text, nullable=False),            # JSON list of catalogue keys
+    Column("systems", Text),                                 # JSON list of system ids; NULL: every system
+    Column("kind", String(20), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("officer_name", Text, nullable=False),
+    Column("officer_position", Text, nullable=False),
+    Column("date", String(10), nullable=False),
+    Column("valid_until", String(10)),
+    Column("file", Text),
+    Column("sha256", String(64)),
+    Column("status", String(20), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("note", Text, nullable=False),
+    Index("ix_evidence_entries_register", "register_id"),
+)
+
+assessments = Table(
+    "assessments", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("generated_at", String(40), nullable=False),
+    Column("system_id", String(200), nullable=False),
+    Column("level", Integer),
+    Column("regime", String(40), nullable=False),
+    Column("catalogue", String(100), nullable=False),
+    Column("run_id", String(64)),                            # the stored run whose findings were used
+    Column("register_id", Integer, ForeignKey("evidence_registers.id")),
+    Column("inventory_digest", String(100), nullable=False),
+    Column("met", Integer, nullable=False),
+    Column("partially_met", Integer, nullable=False),
+    Column("not_met", Integer, nullable=False),
+    Column("not_applicable", Integer, nullable=False),
+    Column("not_assessed", Integer, nullable=False),
+    Column("compliant", Boolean, nullable=False),
+    Column("results", Text, nullable=False),                 # JSON: requirement key -> result
+    Index("ix_assessments_system", "system_id", "generated_at"),
+)
+
+# -- imports (0004): a run of kind "import" has one row here, and its items in imported_findings.
+imports = Table(
+    "imports", metadata,
+    Column("run_id", String(64), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("tool", String(40), nullable=False),
+    Column("tool_version", String(40), nullable=False),
+    Column("category", String(40), nullable=False),          # vulnerability-scanner | host-engine
+    Column("file_name", Text, nullable=False),
+    Column("file_sha256", String(64), nullable=False),       # the same file is imported once (unique)
+    Column("file_size", BigInteger, nullable=False),
+    Column("scan_started", String(40)),                      # as the file states (None when it does not)
+    Column("scan_finished", String(40)),
+    Column("hosts", Text, nullable=False),                   # JSON: hosts the scan covered
+    Column("unmatched_hosts", Text, nullable=False),         # JSON: hosts that match no inventory system
+    Column("items", Integer, nullable=False),
+    Index("ix_imports_tool", "tool", "scan_finished"),
+    UniqueConstraint("file_sha256", name="uq_imports_file_sha256"),
+)
+
+imported_findings = Table(
+    "imported_findings", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _run_fk(),
+    Column("fingerprint", String(64), nullable=False),       # sha256(tool, rule, host, port)
+    Column("system_id", String(200)),                        # NULL: the host matches no system
+    Column("tool", String(40), nullable=False),
+    Column("rule_id", String(200), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("severity", String(20), nullable=False),
+    Column("tool_severity", String(40), nullable=False),
+    Column("result", String(20), nullable=False),            # fail | pass | partial | not_applicable | error | info
+    Column("host", String(300), nullable=False),
+    Column("port", Integer),
+    Column("protocol", String(8), nullable=False),
+    Column("cves", Text, nullable=False),                    # JSON list
+    Column("cwe", String(20), nullable=False),
+    Column("solution", Text, nullable=False),
+    Column("evidence", Text, nullable=False),
+    Column("first_seen", String(40)),
+    Column("last_seen", String(40)),
+    Index("ix_imported_findings_run", "run_id"),
+    Index("ix_imported_findings_fingerprint", "fingerprint"),
 )

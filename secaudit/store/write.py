@@ -32,12 +32,18 @@ def _dumps(value: Any) -> str:
 
 
 def encode_document(results: Results) -> bytes:
-    """The run without its findings (those are rows: encoded once), as compressed JSON."""
+    """The run without its findings (those are rows: encoded once), as compressed JSON.
+
+    Encoded one observation at a time, as the JSON report is (the whole run as one nested dict
+    would cost about ten times its JSON size: the peak of a 1,000-endpoint scan)."""
     import dataclasses
 
-    from secaudit.serialize import results_to_dict
+    from secaudit.report.json_report import JsonFormat
 
-    return zlib.compress(_dumps(results_to_dict(dataclasses.replace(results, findings=()))).encode("utf-8"), 6)
+    packer = zlib.compressobj(6)
+    parts = [packer.compress(chunk.encode("utf-8"))
+             for chunk in JsonFormat().render_chunks(dataclasses.replace(results, findings=()), "en")]
+    return b"".join(parts) + packer.flush()
 
 
 def decode_document(blob: bytes, findings: Sequence[Finding] = ()) -> Results:
@@ -190,13 +196,17 @@ def save_results(engine: Engine, results: Results, replace: bool = True, stored_
     return True
 
 
+_ROWS_PER_INSERT = 2000
+
+
 def _insert_rows(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
     """Insert child rows in the run's transaction: executemany on SQLite, COPY on PostgreSQL (psycopg
     would otherwise send one INSERT per row: 2 s of round trips for a 1,000-endpoint run)."""
     if not rows:
         return
     if conn.dialect.name != "postgresql":
-        conn.execute(insert(table), rows)
+        for start in range(0, len(rows), _ROWS_PER_INSERT):   # bounded: the driver's parameters per batch
+            conn.execute(insert(table), rows[start:start + _ROWS_PER_INSERT])
         return
     columns = list(rows[0])
     raw = conn.connection.driver_connection          # psycopg, inside the same transaction

@@ -23,7 +23,7 @@ def test_modern_server_facts(full_scan):
     f: TlsFacts = full_scan["modern"].facts
     assert full_scan["modern"].status == ObservationStatus.OK
     assert f.protocols.accepted() == ("TLSv1.2", "TLSv1.3")
-    assert f.protocols.method == "handshake_per_version+cipher_enumeration"
+    assert f.protocols.method == "handshake_per_version+elimination"
     suites = f.protocols.suites()
     assert suites and all(s.aead and s.forward_secrecy for s in suites)
     assert {s.name for s in suites if s.protocol == "TLSv1.2"} >= {"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"}

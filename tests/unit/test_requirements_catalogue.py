@@ -113,7 +113,6 @@ def test_a_duplicate_level_in_a_row_is_reported_by_the_yaml_reader():
 def test_two_keys_may_share_a_clause_at_one_level():
     cat = parse_catalogue(edited('3: {clause: "5.1.2.9"}', '3: {clause: "5.6.2.2"}'), "<t>")
     assert [r.key for r in cat.rows(3) if r.clause == "5.6.2.2"] == ["account.default-disabled", "risk.register"]
-    assert cat.group_number(cat.row("risk.register", 3)) == 6 and cat.group_number(cat.row("risk.review", 1)) == 1
 
 
 def test_schema_errors_carry_positions_and_suggestions():

@@ -3,6 +3,8 @@ routing by zone, the worker's scope check."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from secaudit.execute.broker import (
@@ -99,3 +101,48 @@ def test_the_worker_checks_every_host_a_probe_would_contact():
     assert outside_scope(weird, scope) is not None
     ports = Probe("z", "ports", "127.7.1.8", {"host": "127.7.1.8", "ports": [22]})
     assert outside_scope(ports, scope) is None
+
+
+def test_the_run_settings_travel_with_a_batch_and_are_checked_on_arrival(tmp_path):
+    from secaudit.execute.wire import MAX_CA_PEM, RunSettings
+
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    settings = RunSettings.of(str(ca), {"resolver": "127.25.0.53", "mta_sts_port": 8443})
+    batch = parse_batch(batch_message("r", "a", "tls", [P1], 5, settings))
+    assert batch.settings == settings and batch.settings.ca_pem == ca.read_text()
+    assert parse_batch(batch_message("r", "a", "tls", [P1], 5)).settings == RunSettings()   # no CA, no options
+    big = tmp_path / "big.pem"
+    big.write_text(ca.read_text() + "#" * MAX_CA_PEM)
+    only_hash = RunSettings.of(str(big), {})
+    assert only_hash.ca_pem is None and len(only_hash.ca_sha256) == 64          # too large: the hash alone
+    message = batch_message("r", "a", "tls", [P1], 5, settings)
+    for bad in ({**message["settings"], "ca_pem": message["settings"]["ca_pem"] + "x"},     # not the hashed bundle
+                {**message["settings"], "ca_pem": "A" * (MAX_CA_PEM + 1)},                 # beyond the bound
+                {**message["settings"], "ca_sha256": "../../etc"},
+                {**message["settings"], "options": {f"o{i}": 1 for i in range(17)}},
+                {**message["settings"], "options": {"resolver": "x" * 300}},
+                None):
+        with pytest.raises(PayloadError):
+            parse_batch({**message, "settings": bad})
+    with pytest.raises(PayloadError):
+        parse_batch({k: v for k, v in message.items() if k != "settings"})          # an older coordinator's batch
+
+
+def test_a_worker_uses_the_run_ca_or_refuses_naming_it(tmp_path):
+    from secaudit.execute.wire import RunSettings
+    from secaudit.execute.worker import WorkerSettings, run_ca_file
+
+    own = tmp_path / "own.pem"
+    own.write_text("#" * 200000)
+    worker = WorkerSettings("a", parse_scope(["127.25.0.0/24"]), ca_file=str(own))
+    assert run_ca_file(RunSettings(), worker, "w") == (None, None)              # the run trusts no extra CA: nor do we
+    small = tmp_path / "small.pem"
+    small.write_text("# small\n")
+    path, why = run_ca_file(RunSettings.of(str(small), {}), worker, "w")
+    assert why is None and Path(path).read_text() == "# small\n"
+    assert run_ca_file(RunSettings.of(str(own), {}), worker, "w") == (str(own), None)   # same large file
+    other = tmp_path / "other.pem"
+    other.write_text("%" * 200000)
+    path, why = run_ca_file(RunSettings.of(str(other), {}), worker, "w")
+    assert path is None and why.key == "worker.refused_ca" and "CA bundle" in why.render("en")

@@ -7,9 +7,11 @@ Only this package imports sslyze; nothing sslyze-typed leaves it. One module per
 * :mod:`.reach`: the quick "does it speak?" check (a silent port costs seconds, not sslyze's ~55 s);
 * :mod:`.sweep`: sslyze's connectivity test and the protocol sweep, one handshake per version
   instead of a ~530-handshake cipher enumeration;
+* :mod:`.eliminate`: the accepted suites of each version the sweep did not find refused, by
+  elimination (every suite not yet accepted offered at once until the server refuses: accepted + 1
+  handshakes instead of one per suite), and whether they settle ROBOT;
+* :mod:`.groups`: the supported groups, the same way;
 * :mod:`.commands`: sslyze's scan commands for one endpoint, with a deadline and a way to stop;
-  suites are enumerated only for the versions the sweep did not find refused (~370 handshakes
-  fewer per modern server);
 * :mod:`.facts` and :mod:`.certfacts`: sslyze's results → facts;
 * :mod:`.pipeline`: those stages per endpoint, each endpoint with its own budget, observations
   streamed as each endpoint finishes (:func:`scan`).

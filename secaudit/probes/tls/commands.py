@@ -65,13 +65,24 @@ def build_request(t: TlsTarget, params: TlsProbeParams, ca_file: Path | None, ne
                              scan_commands_extra_arguments=extra)
 
 
-def without_refused(req: Any, protocols: ProtocolsFacts | None) -> Any:
-    """Enumerate suites only for the versions the sweep did not find refused: a version refused with
-    every suite offered has no suite to list (saves ~120 handshakes each)."""
+def without_refused(req: Any, protocols: ProtocolsFacts | None, eliminated: tuple[str, ...] = ()) -> Any:
+    """Enumerate suites only for the versions the sweep did not find refused (a version refused with
+    every suite offered has no suite to list), and not for the versions listed by elimination."""
     refused = {CIPHER_COMMANDS[r.protocol] for r in (protocols.results if protocols else ()) if r.accepted is False}
+    refused |= {CIPHER_COMMANDS[p] for p in eliminated}
     if not refused:
         return req
     return replace(req, scan_commands={c for c in req.scan_commands if c.value not in refused})
+
+
+def only_commands(req: Any, commands: set[Any]) -> Any:
+    """The request with only ``commands`` (and no extra argument of a command left out)."""
+    from sslyze import ScanCommandsExtraArguments
+
+    extra = req.scan_commands_extra_arguments
+    kept = {f: getattr(extra, f) for f in ("certificate_info",) if getattr(extra, f, None) is not None
+            and any(c.value == f for c in commands)}
+    return replace(req, scan_commands=set(commands), scan_commands_extra_arguments=ScanCommandsExtraArguments(**kept))
 
 
 def run_commands(req: Any, connected: Connected, deadline: float, connections: int | None = None,

@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from dataclasses import replace
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping
 
 from secaudit.model import Message, Observation, ObservationStatus
 from secaudit.observations.tls import (
+    PROTOCOLS,
     AcceptedSuite,
     Flag,
     GroupsFacts,
@@ -46,7 +47,17 @@ def error_observation(t: TlsTarget, reason: str | Message, started: str, t0: flo
 _PROTOCOL_BY_VERSION = {1: "SSLv2", 2: "SSLv3", 3: "TLSv1.0", 4: "TLSv1.1", 5: "TLSv1.2", 6: "TLSv1.3"}
 
 
-def to_observation(t: TlsTarget, result: Any, sweep: ProtocolsFacts | None, started: str, t0: float) -> Observation:
+@dataclass(frozen=True)
+class OwnMeasurements:
+    """What the adapter measured itself instead of through an sslyze command (see :mod:`.eliminate`)."""
+
+    suites: Mapping[str, ProtocolResult] = field(default_factory=dict)   # by version, listed by elimination
+    robot_ruled_out: bool = False           # no RSA key exchange at any version: ROBOT not run
+    groups: GroupsFacts | None = None       # supported groups by elimination (None: not measured here)
+
+
+def to_observation(t: TlsTarget, result: Any, sweep: ProtocolsFacts | None, started: str, t0: float,
+                   own: OwnMeasurements | None = None) -> Observation:
     if str(getattr(result.scan_status, "value", result.scan_status)) != "COMPLETED" \
             or result.connectivity_result is None:
         reason = "could not connect"
@@ -56,7 +67,7 @@ def to_observation(t: TlsTarget, result: Any, sweep: ProtocolsFacts | None, star
             reason = re.sub(r"^[\w.]+\.(\w+):", r"\1:", "".join(trace.format_exception_only()).strip())
         return error_observation(t, Message("tls.probe.connection_failed", {"reason": reason}), started, t0)
     try:
-        facts = _facts(t, result, sweep)
+        facts = _facts(t, result, sweep, own or OwnMeasurements())
     except Exception as e:  # noqa: BLE001 - a bug in normalisation must not lose the endpoint
         return error_observation(t, Message("tls.probe.unreadable_result", {"error": readable(e)}), started, t0)
     return Observation(probe_id=t.probe_id or f"tls:{t.address}", kind="tls", target=t.address,
@@ -81,10 +92,10 @@ def _attempt(scan_result: Any, command: str) -> tuple[Measure, Any, str | None]:
     return Measure.MEASURED, attempt.result, None
 
 
-def _facts(t: TlsTarget, result: Any, sweep: ProtocolsFacts | None) -> TlsFacts:
+def _facts(t: TlsTarget, result: Any, sweep: ProtocolsFacts | None, own: OwnMeasurements) -> TlsFacts:
     sr = result.scan_result
     conn = result.connectivity_result
-    enumerated = _protocols_from_ciphers(sr)
+    enumerated = _with_eliminated(_protocols_from_ciphers(sr), own.suites)
     if enumerated.status == Measure.NOT_REQUESTED:
         protocols = sweep if sweep is not None else enumerated
     elif sweep is not None:
@@ -98,8 +109,8 @@ def _facts(t: TlsTarget, result: Any, sweep: ProtocolsFacts | None) -> TlsFacts:
         protocols=protocols,
         certificate=certificate_facts(*_attempt(sr, "certificate_info")),
         hsts=_hsts(sr),
-        vulnerabilities=_vulnerabilities(sr),
-        groups=_groups(sr),
+        vulnerabilities=_vulnerabilities(sr, own.robot_ruled_out),
+        groups=own.groups if own.groups is not None else _groups(sr),
     )
 
 
@@ -133,6 +144,18 @@ def _protocols_from_ciphers(sr: Any) -> ProtocolsFacts:
                           method="cipher_enumeration", results=tuple(results))
 
 
+def _with_eliminated(enumerated: ProtocolsFacts, eliminated: Mapping[str, ProtocolResult]) -> ProtocolsFacts:
+    """sslyze's per-suite enumeration (SSLv2) and the versions listed by elimination, in version order."""
+    if not eliminated:
+        return enumerated
+    by_version = {r.protocol: r for r in enumerated.results} | dict(eliminated)
+    results = tuple(by_version[p] for p in PROTOCOLS if p in by_version)
+    failed = [r.protocol for r in results if r.accepted is None]
+    return ProtocolsFacts(status=Measure.ERROR if failed else Measure.MEASURED,
+                          error=f"could not test {', '.join(failed)}" if failed else None,
+                          method="elimination", results=results)
+
+
 def _merge_protocols(sweep: ProtocolsFacts, enumerated: ProtocolsFacts) -> ProtocolsFacts:
     """Sweep + enumeration of the versions the sweep did not find refused."""
     by_version = {r.protocol: r for r in enumerated.results}
@@ -149,14 +172,14 @@ def _merge_protocols(sweep: ProtocolsFacts, enumerated: ProtocolsFacts) -> Proto
         if accepted and e.suites_enumerated and not e.suites:
             # the version handshakes, yet no suite sslyze knows is accepted: do not let checks pass on nothing
             results.append(ProtocolResult(s.protocol, True, "accepted, but no suite known to sslyze was accepted "
-                                          "one at a time", (), False))
+                                          "when offered", (), False))
             continue
         results.append(ProtocolResult(s.protocol, accepted, e.error if (accepted is None or e.error) else None,
-                                      e.suites, e.suites_enumerated))
+                                      e.suites, e.suites_enumerated, e.refused_offer))
     failed = [r.protocol for r in results if r.accepted is None]
     return ProtocolsFacts(status=Measure.ERROR if failed else Measure.MEASURED,
                           error=f"could not test {', '.join(failed)}" if failed else None,
-                          method="handshake_per_version+cipher_enumeration", results=tuple(results))
+                          method=f"handshake_per_version+{enumerated.method}", results=tuple(results))
 
 
 def _accepted_suite(a: Any, protocol: str) -> AcceptedSuite:
@@ -191,7 +214,7 @@ def _flag(sr: Any, command: str, read) -> Flag:
     return Flag(status=Measure.MEASURED, value=value, detail=detail)
 
 
-def _vulnerabilities(sr: Any) -> VulnerabilityFacts:
+def _vulnerabilities(sr: Any, robot_ruled_out: bool = False) -> VulnerabilityFacts:
     from sslyze import RobotScanResultEnum as R
 
     def robot(r: Any) -> tuple[bool | None, str]:
@@ -201,6 +224,9 @@ def _vulnerabilities(sr: Any) -> VulnerabilityFacts:
         return v in (R.VULNERABLE_STRONG_ORACLE, R.VULNERABLE_WEAK_ORACLE), v.value
 
     robot_flag = _flag(sr, "robot", robot)
+    if robot_ruled_out:     # see probes.tls.eliminate.rsa_key_exchange_ruled_out
+        robot_flag = Flag(status=Measure.MEASURED, value=False, detail=R.NOT_VULNERABLE_RSA_NOT_SUPPORTED.value
+                          + ": no RSA key-exchange suite accepted at any version")
     if robot_flag.status == Measure.MEASURED and robot_flag.value is None:
         robot_flag = replace(robot_flag, status=Measure.ERROR, error="ROBOT test gave inconsistent results")
     return VulnerabilityFacts(

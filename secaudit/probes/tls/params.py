@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from secaudit.observations.tls import VULNERABILITY_NEED
+
 # sslyze ScanCommand values, by protocol name
 CIPHER_COMMANDS: dict[str, str] = {
     "SSLv2": "ssl_2_0_cipher_suites",
@@ -18,6 +20,8 @@ CIPHER_COMMANDS: dict[str, str] = {
     "TLSv1.2": "tls_1_2_cipher_suites",
     "TLSv1.3": "tls_1_3_cipher_suites",
 }
+ROBOT = "robot"
+ELLIPTIC_CURVES = "elliptic_curves"
 _VULN_COMMANDS: dict[str, str] = {
     "heartbleed": "heartbleed",
     "robot": "robot",
@@ -57,11 +61,14 @@ class TlsProbeParams:
 def params_for_needs(needs: Iterable[str]) -> TlsProbeParams:
     """The scan to run for a set of needs. Unknown ``tls:`` needs raise ValueError; other families are ignored."""
     wanted = {n for n in needs if n.startswith("tls:")}
-    unknown = wanted - KNOWN_NEEDS
+    unknown = {n for n in wanted - KNOWN_NEEDS
+               if not (n.startswith(VULNERABILITY_NEED) and n[len(VULNERABILITY_NEED):] in _VULN_COMMANDS)}
     if unknown:
         raise ValueError(f"unknown TLS measurements: {sorted(unknown)}")
     commands: set[str] = set()
     for n in wanted:
+        if n.startswith(VULNERABILITY_NEED):
+            commands.add(_VULN_COMMANDS[n[len(VULNERABILITY_NEED):]])
         commands |= _NEED_COMMANDS.get(n, frozenset())
     # The sweep answers "tls:protocols" alone, and before a cipher enumeration it tells which
     # versions are worth enumerating.

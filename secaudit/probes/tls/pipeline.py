@@ -1,4 +1,4 @@
-"""One pipeline per endpoint: request → quick check → sweep → sslyze commands → facts.
+"""One pipeline per endpoint: request → quick check → sweep → suites by elimination and sslyze commands → facts.
 
 Each endpoint goes through its stages on its own, in its own thread, with its own budget: it
 starts when the endpoint's quick check has answered (so a silent endpoint costs itself the quick
@@ -17,16 +17,18 @@ import queue
 import threading
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 from secaudit.model import Message, Observation
-from secaudit.probes.tls.commands import build_request, run_commands, without_refused
-from secaudit.probes.tls.facts import error_observation, now_iso, to_observation
-from secaudit.probes.tls.params import TlsProbeParams, TlsTarget
+from secaudit.probes.tls.commands import build_request, only_commands, run_commands, without_refused
+from secaudit.probes.tls.eliminate import enumerate_versions, rsa_key_exchange_ruled_out, versions_to_enumerate
+from secaudit.probes.tls.facts import OwnMeasurements, error_observation, now_iso, to_observation
+from secaudit.probes.tls.groups import supported_groups
+from secaudit.probes.tls.params import CIPHER_COMMANDS, ELLIPTIC_CURVES, ROBOT, TlsProbeParams, TlsTarget
 from secaudit.probes.tls.reach import quick_check, quick_check_overhead_s, readable
-from secaudit.probes.tls.sweep import connect, sweep
+from secaudit.probes.tls.sweep import Connected, connect, sweep
 
 
 @dataclass(frozen=True)
@@ -157,8 +159,63 @@ def endpoint_pipeline(ep: _Endpoint, s: Settings) -> Observation:
     protocols = sweep(connected) if ep.params.protocol_sweep and connected.connectivity_result is not None else None
     if not ep.params.scan_commands or connected.connectivity_result is None or ep.stop.is_set():
         return to_observation(t, connected, protocols, ep.started, ep.t0)
-    req = without_refused(req, protocols)
-    result = run_commands(req, connected, ep.deadline, s.per_server_connections, ep.stop)
-    if result is None:
+    versions = tuple(p for p in versions_to_enumerate(protocols) if CIPHER_COMMANDS[p] in ep.params.scan_commands)
+    req = without_refused(req, protocols, eliminated=versions)
+    groups = {c for c in req.scan_commands if c.value == ELLIPTIC_CURVES}
+    own = _Background(lambda: _own_measurements(_info(connected), versions, bool(groups), ep.stop)) \
+        if versions or groups else None
+    # ROBOT waits for the suite lists: a server accepting no RSA key exchange at any version is not
+    # vulnerable, which sslyze finds out with 3 x 2 handshakes (its verdict "RSA not supported")
+    robot = {c for c in req.scan_commands if c.value == ROBOT} if versions else set()
+    result = run_commands(replace(req, scan_commands=req.scan_commands - robot - groups), connected, ep.deadline,
+                          s.per_server_connections, ep.stop)
+    measured = own.wait(ep.deadline, ep.stop) if own else OwnMeasurements()
+    if robot and result is not None and measured is not None:
+        if rsa_key_exchange_ruled_out(protocols, measured.suites):
+            measured = replace(measured, robot_ruled_out=True)
+        else:
+            later = run_commands(only_commands(req, robot), connected, ep.deadline, s.per_server_connections,
+                                 ep.stop)
+            result = None if later is None else replace(result, scan_result=replace(
+                result.scan_result, robot=later.scan_result.robot))
+    if result is None or measured is None:
+        ep.stop.set()
         return error_observation(t, Message("tls.probe.budget", {"seconds": f"{s.timeout_s:g}"}), ep.started, ep.t0)
-    return to_observation(t, result, protocols, ep.started, ep.t0)
+    return to_observation(t, result, protocols, ep.started, ep.t0, measured)
+
+
+def _own_measurements(info: object, versions: tuple[str, ...], groups: bool, stop: threading.Event
+                      ) -> OwnMeasurements:
+    """The suites of ``versions`` and, when asked, the supported groups, both by elimination."""
+    suites = enumerate_versions(info, versions, stop)
+    return OwnMeasurements(suites=suites, groups=supported_groups(info, stop) if groups else None)
+
+
+def _info(connected: Connected) -> object:
+    from sslyze.server_connectivity import ServerConnectivityInfo
+
+    return ServerConnectivityInfo(connected.server_location, connected.network_configuration,
+                                  connected.connectivity_result)
+
+
+class _Background:
+    """A job on its own thread (the eliminations run while sslyze's commands run)."""
+
+    def __init__(self, job: Callable[[], OwnMeasurements]):
+        self.done = threading.Event()
+        self.value: OwnMeasurements | None = None
+
+        def body() -> None:
+            try:
+                self.value = job()
+            finally:
+                self.done.set()
+
+        threading.Thread(target=body, name="secaudit-tls-suites", daemon=True).start()
+
+    def wait(self, deadline: float, stop: threading.Event) -> OwnMeasurements | None:
+        """The job's value, or None when the deadline passed or the endpoint was stopped first."""
+        while not self.done.wait(timeout=max(0.0, min(0.5, deadline - time.monotonic()))):
+            if time.monotonic() >= deadline or stop.is_set():
+                return None
+        return self.value

@@ -1,0 +1,113 @@
+"""``secaudit import INVENTORY FILE...``: other tools' reports into the history store, as evidence."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import click
+
+from secaudit.cli.common import lang_option
+from secaudit.cli.history import _emit
+from secaudit.cli.store_options import store_options
+from secaudit.status import ExitStatus
+
+
+class ToolChoice(click.Choice):
+    """``--tool``: ``auto`` or an importer registered when the command runs (plug-ins included)."""
+
+    def __init__(self) -> None:
+        super().__init__((), case_sensitive=True)
+
+    @property  # type: ignore[override]
+    def choices(self) -> tuple[str, ...]:
+        from secaudit.importers.registry import AUTO, names
+
+        return (AUTO,) + names()
+
+    @choices.setter
+    def choices(self, value: object) -> None:
+        pass
+
+
+@click.command("import")
+@click.argument("inventory", type=click.Path(dir_okay=False, path_type=str))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--tool", default="auto", show_default=True, type=ToolChoice(),
+              help="The tool that wrote the files; auto recognises each by its content (never its name).")
+@click.option("--max-size", "max_mb", type=click.IntRange(1, 1 << 20), default=1024, show_default=True,
+              metavar="MB", help="Refuse a file larger than this before reading it.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@store_options
+@lang_option
+def command(inventory: str, files: tuple[str, ...], tool: str, max_mb: int, fmt: str, db: str | None,
+            data_dir: str | None) -> int:
+    """Import reports of Greenbone/OpenVAS, Nessus, Nuclei, OpenSCAP or Lynis into the history store.
+
+    Each item is matched to the inventory's systems by host and endpoint; hosts that match no system
+    are listed. Every file is read and checked before anything is stored: a malformed or hostile file
+    (DOCTYPE, entities, truncated, of another tool) stops the command with exit 2 and stores nothing.
+    Importing the same file again adds nothing; a finding the next import of the same tool no longer
+    reports on a host it covered is marked fixed (see `secaudit diff`).
+
+    \b
+    Examples:
+      secaudit import examples/inventory.yaml scan.nessus
+      secaudit import examples/inventory.yaml report.xml results-arf.xml /var/log/lynis-report.dat --format json
+    """
+    from secaudit.importers.match import match
+    from secaudit.importers.registry import parse
+    from secaudit.load import load_inventory
+    from secaudit.store import open_store
+
+    inv = load_inventory(inventory)
+    reports = [parse(f, tool, max_mb * 1024 * 1024) for f in files]        # all checked before anything is stored
+    matchings = [match(r, inv) for r in reports]
+    with open_store(db, data_dir) as store:
+        outcomes = [store.save_import(r, m, inv, inventory) for r, m in zip(reports, matchings)]
+        url = store.display_url()
+    _emit(_render(reports, matchings, outcomes, url, fmt), None)
+    return ExitStatus.OK
+
+
+def _summary(report: Any, matching: Any, outcome: Any) -> dict[str, Any]:
+    counts = Counter(f.severity for f in report.findings if f.result in ("fail", "partial"))
+    unmatched = Counter(f.host for f, systems in zip(report.findings, matching.by_finding) if not systems)
+    return {
+        "file": report.file, "sha256": report.sha256, "tool": report.tool, "tool_version": report.tool_version,
+        "scan_started": report.started.isoformat() if report.started else None,
+        "scan_finished": report.finished.isoformat() if report.finished else None,
+        "run": outcome.run_id, "stored": outcome.stored, "previous": outcome.previous, "fixed": outcome.fixed,
+        "items": len(report.findings), "open_by_severity": {s: counts[s] for s in
+                                                             ("critical", "high", "medium", "low", "info") if counts[s]},
+        "systems": list(matching.systems),
+        "unmatched_hosts": [{"host": h, "items": unmatched.get(h, 0)} for h in matching.unmatched_hosts],
+    }
+
+
+def _render(reports: list[Any], matchings: list[Any], outcomes: list[Any], url: str, fmt: str) -> str:
+    import json
+
+    from secaudit.i18n import t
+    from secaudit.report.escape import strip_controls
+
+    summaries = [_summary(r, m, o) for r, m, o in zip(reports, matchings, outcomes)]
+    if fmt == "json":
+        return json.dumps({"schema": "secaudit/import/v1", "store": url, "imports": summaries},
+                          ensure_ascii=False, indent=2) + "\n"
+    esc = lambda v: strip_controls(v, one_line=True)  # noqa: E731
+    lines = []
+    for s in summaries:
+        when = (s["scan_finished"] or s["scan_started"] or "-")[:16].replace("T", " ")
+        if not s["stored"]:
+            lines.append(t("import.already", file=esc(s["file"]), run=esc(s["run"])))
+            continue
+        sev = ", ".join(f"{t('report.severity.' + k)} {v}" for k, v in s["open_by_severity"].items()) or "-"
+        lines.append(t("import.done", file=esc(s["file"]), tool=esc(f"{s['tool']} {s['tool_version']}".strip()),
+                       when=when, items=s["items"], open=sev, run=esc(s["run"]), store=esc(url)))
+        lines.append("  " + t("import.systems", systems=esc(", ".join(s["systems"]) or "-")))
+        for u in s["unmatched_hosts"]:
+            lines.append("  " + t("import.unmatched", host=esc(u["host"]), items=u["items"]))
+        if s["previous"]:
+            lines.append("  " + t("import.fixed_count", n=s["fixed"], previous=esc(s["previous"])))
+    return "\n".join(lines) + "\n"
