@@ -54,6 +54,18 @@ def load_programme(inventory: str, regime: str | None, db: str | None, data_dir:
     return inv, reg, build_programme(inv, results, latest_runs(db, as_of, data_dir), reg.id, as_of)
 
 
+def stored_assessments(db: str | None, data_dir: str | None) -> dict[str, Any]:
+    """Each system's newest stored ``secaudit assess`` result (empty without a store)."""
+    from secaudit.programme import has_history
+
+    if not has_history(db, data_dir):
+        return {}
+    from secaudit.store import open_store
+
+    with open_store(db, data_dir) as store:
+        return store.latest_assessments()
+
+
 def report_gaps(inventory: Any, systems: Any = None) -> None:
     """List on stderr what the documents need and the inventory lacks (the document shows the form's blank)."""
     from secaudit.cli.output import echo, print_diagnostics
@@ -108,7 +120,8 @@ def annual_report_command(inventory: str, year: int | None, regime: str | None, 
     latest = {s.system.id: s.latest for s in programme.systems if s.latest is not None}
     controls = {c.id: c for level in range(1, 6) for c in level_controls(level)}
     document = build_annual_report(AnnualInput(inv, reg, programme, year, failed_controls(db, latest, data_dir),
-                                               controls), current_lang(), "md" if fmt == "md" else "txt")
+                                               controls, stored_assessments(db, data_dir)),
+                                   current_lang(), "md" if fmt == "md" else "txt")
     report_gaps(inv)
     write_document(render_document(fmt, document), out, fmt)
     return ExitStatus.OK
