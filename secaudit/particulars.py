@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from secaudit.errors import Diagnostic
-from secaudit.model import PARTICULARS, Inventory, SourceRef, System
+from secaudit.model import Inventory, SourceRef, System
 
 
 def _at(src: SourceRef, fallback: SourceRef, key: str, **args: str) -> Diagnostic:
