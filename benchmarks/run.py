@@ -13,6 +13,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 BENCHES = {
     "classify": ["classify_bench.py"],
+    "classify-formats": ["classify_formats_bench.py"],
     "load": ["load_bench.py"],
     "reports": ["reports.py"],
     "ports": ["ports_bench.py"],
@@ -24,6 +25,7 @@ BENCHES = {
     "store": ["store_bench.py"],
     "host": ["host_bench.py"],
     "assess": ["assess_bench.py"],
+    "import": ["import_bench.py"],
 }
 
 

@@ -14,6 +14,9 @@ from typing import Any, Mapping, Sequence
 from secaudit.model import Control, Inventory, Message, System
 from secaudit.plan import SystemAssessment
 from secaudit.policy import PolicyLibrary, ResolvedPolicy
+from secaudit.classify.citation import cite
+from secaudit.classify.engine import classify_inventory
+from secaudit.classify.regime import load_regime
 
 
 def level_policies(library: PolicyLibrary, level: int, profiles: Sequence[str] = ()) -> dict[int, ResolvedPolicy]:
@@ -28,10 +31,6 @@ def level_policies(library: PolicyLibrary, level: int, profiles: Sequence[str] =
 def assess_inventory(inventory: Inventory, library: PolicyLibrary, regime_id: str | None = None,
                      only: Sequence[str] | None = None, profiles: Sequence[str] = (),
                      lang: str = "en") -> list[SystemAssessment]:
-    from secaudit.classify.citation import cite
-    from secaudit.classify.engine import classify_inventory
-    from secaudit.classify.regime import load_regime
-
     regime = load_regime(regime_id)
     classifications = classify_inventory(inventory, regime, only)
     by_id = {s.id: s for s in inventory.systems}

@@ -16,6 +16,7 @@ MAX_CA_FILE_BYTES = 16 * 1024 * 1024
 
 def check_ca_file(path: str) -> int:
     """The number of certificates in the PEM bundle ``path``; raises InputError naming the file."""
+    # start-up: cryptography loaded only when needed
     from cryptography.x509 import load_pem_x509_certificates
     from cryptography.x509.verification import Store
 

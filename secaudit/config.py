@@ -57,9 +57,13 @@ def _unknown(doc: YamlDoc, path: tuple[Any, ...], key: str, choices: frozenset[s
     return doc.diag(path, "config.unknown_key", at_key=True, key=key)
 
 
+# where each value of a default map was written: (*subcommands, parameter name) -> "file:line:col"
+Sources = dict[tuple[str, ...], str]
+
+
 def _split(doc: YamlDoc, path: tuple[Any, ...], values: Mapping[Any, Any], table: OptionTable,
            problems: list[Diagnostic]) -> tuple[dict[str, Any], dict[str, Mapping[Any, Any]]]:
-    """Separate the keys of one level into option values and sections of subcommands."""
+    """Separate the keys of one level into option values (with the key's path) and sections of subcommands."""
     options: dict[str, Any] = {}
     sections: dict[str, Mapping[Any, Any]] = {}
     every = table.all_options()
@@ -70,7 +74,7 @@ def _split(doc: YamlDoc, path: tuple[Any, ...], values: Mapping[Any, Any], table
         elif name in table.children and name not in every:
             problems.append(doc.diag(path + (key,), "config.section_not_mapping", at_key=True, command=name))
         elif name in every:
-            options[name] = value
+            options[name] = (value, path + (key,))
         else:
             problems.append(_unknown(doc, path + (key,), name, every | set(table.children)))
     return options, sections
@@ -88,35 +92,43 @@ def _relative_to(base: Path | None, value: Any) -> Any:
 
 
 def _level_map(doc: YamlDoc, path: tuple[Any, ...], values: Mapping[Any, Any], table: OptionTable,
-               inherited: Mapping[str, Any], problems: list[Diagnostic], base: Path | None) -> dict[str, Any]:
+               inherited: Mapping[str, Any], problems: list[Diagnostic], base: Path | None,
+               sources: Sources, command: tuple[str, ...] = ()) -> dict[str, Any]:
     """The default map of one command: inherited and own option values, then one map per subcommand."""
     own, sections = _split(doc, path, values, table, problems)
     current = {**inherited, **own}
-    out: dict[str, Any] = {table.options[k]: (_relative_to(base, v) if k in table.paths else v)
-                           for k, v in current.items() if k in table.options}
+    out: dict[str, Any] = {}
+    for k, (v, at) in current.items():
+        if k in table.options:
+            out[table.options[k]] = _relative_to(base, v) if k in table.paths else v
+            line, col = doc.where(at, key=True)
+            sources[command + (table.options[k],)] = f"{doc.file}:{line}:{col}"
     for name, child in table.children.items():
-        child_map = _level_map(doc, path + (name,), sections.get(name, {}), child, current, problems, base)
+        child_map = _level_map(doc, path + (name,), sections.get(name, {}), child, current, problems, base,
+                               sources, command + (name,))
         if child_map:
             out[name] = child_map
     return out
 
 
-def build_default_map(doc: YamlDoc, table: OptionTable, base: Path | None = None) -> dict[str, Any]:
+def build_default_map(doc: YamlDoc, table: OptionTable, base: Path | None = None,
+                      sources: Sources | None = None) -> dict[str, Any]:
     """Click's ``default_map`` for the group from a parsed configuration file; InputError on any unknown key.
 
-    ``base`` is the folder relative file names are read from (the configuration file's)."""
+    ``base`` is the folder relative file names are read from (the configuration file's); ``sources``, when
+    given, receives where each value was written, so a value the option refuses is reported at its line."""
     if not isinstance(doc.value, Mapping):
         raise InputError([doc.diag((), "config.not_mapping")])
     problems: list[Diagnostic] = []
-    default_map = _level_map(doc, (), doc.value, table, {}, problems, base)
+    default_map = _level_map(doc, (), doc.value, table, {}, problems, base, {} if sources is None else sources)
     if problems:
         raise InputError(problems)
     return default_map
 
 
-def load_config(path: str, table: OptionTable) -> dict[str, Any]:
+def load_config(path: str, table: OptionTable, sources: Sources | None = None) -> dict[str, Any]:
     """Read ``path`` and build the default map (errors name the file, line and column)."""
     doc, problems = read_yaml_file(path)
     if problems or doc is None:
         raise InputError(problems)
-    return build_default_map(doc, table, Path(path).resolve().parent)
+    return build_default_map(doc, table, Path(path).resolve().parent, sources)

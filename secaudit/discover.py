@@ -21,6 +21,15 @@ from secaudit.model import (
     Control, Endpoint, Finding, Inventory, Message, Observation, Probe, Purpose, Results, RunInfo, System,
     SystemResult, Verdict, Zone,
 )
+import dataclasses
+from secaudit.classify.regime import load_regime
+from secaudit.resources import policies_dir
+from secaudit.checks.discover import declared_ports as zone_declared, judge_network
+from secaudit.observations.discover import DiscoveryFacts
+from collections import Counter
+from secaudit.execute.journal import new_run_id
+from secaudit.probes import discover as probe
+from secaudit.probes.ports import find_nmap, nmap_top_ports
 
 CONTROL_ID = "DISC-01"
 
@@ -91,12 +100,9 @@ def zone_system(zone: Zone, networks: Sequence[str], declared: Mapping[str, set[
 def discovery_control() -> Control:
     """DISC-01, citing its requirements in the default regime's standard: a zone holds systems of several
     levels, so no one level's clause applies (the standard and the requirement keys are named)."""
-    import dataclasses
-
-    from secaudit.classify.regime import load_regime
+    # start-up: secaudit.checks loaded only when needed
     from secaudit.load import load_policy
     from secaudit.requirements.citation import citer_for
-    from secaudit.resources import policies_dir
 
     policy = load_policy(str(policies_dir() / "discovery.yaml"))
     control = next(c for c in policy.controls if c.id == CONTROL_ID)
@@ -106,6 +112,7 @@ def discovery_control() -> Control:
 
 
 def plan_probes(networks: Sequence[str], ports: Sequence[int]) -> list[Probe]:
+    # start-up: secaudit.checks, secaudit.probes.registry loaded only when needed
     from secaudit.plan import probe_id
 
     out = []
@@ -117,9 +124,6 @@ def plan_probes(networks: Sequence[str], ports: Sequence[int]) -> list[Probe]:
 
 def judge(control: Control, system: System, observations: Sequence[Observation]) -> list[Finding]:
     """Findings of DISC-01 for one zone from its networks' observations (pure)."""
-    from secaudit.checks.discover import declared_ports as zone_declared, judge_network
-    from secaudit.observations.discover import DiscoveryFacts
-
     declared = zone_declared(system)
     findings = []
     for obs in observations:
@@ -135,8 +139,6 @@ def judge(control: Control, system: System, observations: Sequence[Observation])
 
 
 def system_result(system: System, findings: Sequence[Finding], notes: Sequence[Message]) -> SystemResult:
-    from collections import Counter
-
     counts = Counter(f.verdict.value for f in findings)
     failed = Counter(f.severity.value for f in findings if f.verdict is Verdict.FAIL)
     # DISC-01 applies from level 1: a zone "achieves" it when something was judged and nothing failed
@@ -169,10 +171,8 @@ def results_of(req: DiscoverRequest, run_id: str, started: str, inventory: Inven
 
 def run_discovery(req: DiscoverRequest, *, runner=None) -> Results:
     """The whole command: refuses out-of-scope or oversized networks (ScopeError) before nmap starts."""
-    from secaudit.execute.journal import new_run_id
+    # start-up: secaudit.checks loaded only when needed
     from secaudit.load import load_inventory
-    from secaudit.probes import discover as probe
-    from secaudit.probes.ports import find_nmap, nmap_top_ports
 
     inventory = load_inventory(req.inventory_file)
     zones = select_zones(inventory, req.zones, req.inventory_file)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Iterable
+from secaudit.i18n import t
 
 
 @dataclass(frozen=True)
@@ -21,8 +22,6 @@ class Diagnostic:
     args: dict[str, Any] = field(default_factory=dict)
 
     def render(self, lang: str | None = None) -> str:
-        from secaudit.i18n import t
-
         where = self.file
         if self.line:
             where += f":{self.line}:{self.column}"
@@ -39,6 +38,16 @@ class InputError(SecauditError):
     def __init__(self, diagnostics: Iterable[Diagnostic]):
         self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
         super().__init__("\n".join(d.render("en") for d in self.diagnostics))
+
+
+class NothingToCheckError(SecauditError):
+    """The inputs name nothing to check (an inventory without systems). Maps to exit status 3: a run that
+    verified nothing must not pass a CI gate."""
+
+    def __init__(self, key: str, **args: Any):
+        self.key = key
+        self.args_ = args
+        super().__init__(key)
 
 
 class ToolMissingError(SecauditError):

@@ -22,6 +22,7 @@ from secaudit.model import (
 )
 from secaudit.plan import SystemAssessment, probe_target, spec_kinds, targets_for
 from secaudit.requirements.citation import NO_CITER, Citer
+import json
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from secaudit.policy import ResolvedPolicy
@@ -64,8 +65,6 @@ def _waiver_for(waivers: Sequence[Waiver], control_id: str, system_id: str, targ
 
 
 def _definition(c: Control) -> str:
-    import json
-
     return json.dumps([c.check, dict(c.params), c.severity.value, c.title.en, c.applies_to], sort_keys=True,
                       default=str)
 

@@ -15,8 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import pathlib
 import re
-from dataclasses import dataclass, field
-from typing import Any, Callable, Collection, Iterable, Sequence
+from typing import Any, Callable, Collection, Iterable
 from urllib.parse import urlsplit
 
 
@@ -28,11 +27,16 @@ from secaudit.schemacheck import suggest as _suggest
 from secaudit.schemacheck import type_name as _type_name
 from secaudit.model import (
     Control, Damage, Endpoint, Facts, HostAccess, InfoClass, Inventory, LocalText, Organisation, PersonalData, Policy,
-    PortCoverage, Purpose, Scope, SecretGrade, Service, Severity, SourceRef, SshJump, Starttls, System, Waiver, WorksGrade,
-    Zone,
+    PortCoverage, Purpose, Scope, SecretGrade, Service, Severity, SourceRef, SshJump, Starttls, System, Waiver,
+    WorksGrade, Zone, format_hostport,
 )
-from secaudit.targets import TargetError, normalize_host, parse_coverage, parse_hostport
+from secaudit.targets import TargetError, bracketed, normalize_host, parse_coverage, parse_hostport
 from secaudit.yamlread import Path, YamlDoc, read_yaml_file, read_yaml_text
+import ipaddress
+from secaudit.approval import approval_semantics
+from secaudit import checks
+from secaudit.resources import policies_dir
+from secaudit.approval import build_approval, build_body
 
 KINDS = ("inventory", "policy", "waivers")
 
@@ -110,6 +114,9 @@ def _endpoint_from_url(doc: YamlDoc, path: Path, text: str) -> tuple[dict[str, A
         hint = _suggest(scheme, URL_SCHEMES)
         return None, doc.diag(path, "endpoint.url_scheme", scheme=scheme, suggestion=hint or "https",
                               schemes=", ".join(sorted(URL_SCHEMES)))
+    hint = None if "[" in text else bracketed(text)
+    if hint:
+        return None, doc.diag(path, "endpoint.url_ipv6", value=_short(text), suggestion=_short(hint))
     try:
         parts = urlsplit(text)
         port = parts.port
@@ -195,8 +202,6 @@ def _hosts_semantics(doc: YamlDoc, base: Path, s: dict[str, Any]) -> list[Diagno
     """SSH hosts: a valid address (inside the zone's declared networks when it has some), a valid jump host,
     and key and known_hosts files that exist (for systems scanned from this machine: a zone worker's paths
     are its own and are checked there)."""
-    import ipaddress
-
     out: list[Diagnostic] = []
     hosts = s.get("hosts") if isinstance(s.get("hosts"), list) else []
     networks = _zone_networks(doc, s.get("zone"))
@@ -232,8 +237,6 @@ def _hosts_semantics(doc: YamlDoc, base: Path, s: dict[str, Any]) -> list[Diagno
 
 
 def _zone_networks(doc: YamlDoc, zone: Any) -> list[Any]:
-    import ipaddress
-
     for z in doc.value.get("zones") or []:
         if isinstance(z, dict) and z.get("id") == zone and isinstance(z.get("networks"), list):
             try:
@@ -245,8 +248,6 @@ def _zone_networks(doc: YamlDoc, zone: Any) -> list[Any]:
 
 def _zone_semantics(doc: YamlDoc) -> list[Diagnostic]:
     """Zone ids are unique; each network is CIDR without host bits (the declared scope of discovery)."""
-    import ipaddress
-
     zones = doc.value.get("zones")
     if not isinstance(zones, list):
         return []
@@ -282,8 +283,6 @@ def _duplicate_ids(doc: YamlDoc, list_key: str, message_key: str) -> tuple[list[
 
 
 def _system_semantics(doc: YamlDoc, i: int, s: dict[str, Any]) -> list[Diagnostic]:
-    from secaudit.approval import approval_semantics
-
     base: Path = ("systems", i)
     out: list[Diagnostic] = approval_semantics(doc, base)
     purpose = s.get("purpose")
@@ -342,8 +341,6 @@ def _system_semantics(doc: YamlDoc, i: int, s: dict[str, Any]) -> list[Diagnosti
 
 
 def _is_ip(text: str) -> bool:
-    import ipaddress
-
     try:
         ipaddress.ip_address(text.strip("[]"))
         return True
@@ -402,8 +399,6 @@ def _component_semantics(doc: YamlDoc, systems: list[Any], index: dict[str, int]
 
 
 def _policy_semantics(doc: YamlDoc) -> list[Diagnostic]:
-    from secaudit.checks import REGISTRY
-
     out: list[Diagnostic] = []
     extends = doc.value.get("extends")
     if isinstance(extends, list):
@@ -422,13 +417,14 @@ def _policy_semantics(doc: YamlDoc) -> list[Diagnostic]:
             continue
         check = c.get("check")
         if isinstance(check, str):
-            spec = REGISTRY.get(check)
+            spec = checks.REGISTRY.get(check)
             if spec is None:
-                hint = _suggest(check, REGISTRY)
+                hint = _suggest(check, checks.REGISTRY)
                 out.append(doc.diag(("controls", i, "check"),
                                     "policy.unknown_check_suggest" if hint else "policy.unknown_check",
                                     check=check, suggestion=hint or ""))
             elif isinstance(c.get("params", {}), dict):
+                # start-up: jsonschema loaded only when needed
                 from jsonschema import Draft202012Validator   # only policies have params
 
                 validator = Draft202012Validator(spec.params_schema)
@@ -440,13 +436,9 @@ def _policy_semantics(doc: YamlDoc) -> list[Diagnostic]:
 
 def _known_policy_ids(file: str) -> set[str]:
     """Policy ids a policy file may extend: the shipped ones and the files beside it (by file name)."""
-    from pathlib import Path
-
-    from secaudit.resources import policies_dir
-
     dirs = [policies_dir() / "levels", policies_dir() / "profiles"]
     if file and not file.startswith("<"):
-        dirs.append(Path(file).resolve().parent)
+        dirs.append(pathlib.Path(file).resolve().parent)
     return {p.stem for d in dirs if d.is_dir() for p in d.glob("*.yaml")}
 
 
@@ -469,7 +461,7 @@ def _waiver_semantics(doc: YamlDoc) -> list[Diagnostic]:
             try:
                 parse_hostport(ep)
             except TargetError as e:
-                out.append(doc.diag(("waivers", i, "endpoint"), e.key, value=_short(ep)))
+                out.append(doc.diag(("waivers", i, "endpoint"), e.key, **e.args_for(_short(ep))))
     return out
 
 
@@ -535,8 +527,6 @@ def _local(value: Any) -> LocalText:
 
 
 def build_inventory(doc: YamlDoc) -> Inventory:
-    from secaudit.approval import build_approval, build_body
-
     data = doc.value
     org = data.get("organisation") or {}
     systems = []
@@ -627,8 +617,6 @@ def _host_access(doc: YamlDoc, path: Path, h: dict[str, Any]) -> HostAccess:
 
 
 def _build_zones(doc: YamlDoc) -> tuple[Zone, ...]:
-    import ipaddress
-
     return tuple(Zone(id=z["id"], networks=tuple(str(ipaddress.ip_network(n.strip())) for n in z["networks"]),
                       description=z.get("description", ""), source=_src(doc, ("zones", i)))
                  for i, z in enumerate(doc.value.get("zones") or []))
@@ -656,7 +644,6 @@ def build_waivers(doc: YamlDoc) -> tuple[Waiver, ...]:
         endpoint = None
         if w.get("endpoint"):
             host, port = parse_hostport(w["endpoint"])
-            from secaudit.model import format_hostport
 
             endpoint = format_hostport(host, port)
         out.append(Waiver(control=w["control"], system=w["system"], reason=w["reason"],
@@ -716,123 +703,3 @@ def load_inventory_text(text: str, file: str = "<text>") -> Inventory:
     if diags or problems:
         raise InputError(_dedupe(diags + problems))
     return build_inventory(doc)
-
-
-# --------------------------------------------------------------------------- validate
-
-
-@dataclass
-class FileResult:
-    file: str
-    kind: str | None
-    diagnostics: list[Diagnostic]
-    summary: dict[str, int] = field(default_factory=dict)
-
-
-def _validate_regime(doc: YamlDoc, diags: list[Diagnostic]) -> FileResult:
-    """A regime file, checked by the classification loader from the document already parsed."""
-    from secaudit.classify.regime import regime_from_doc
-
-    try:
-        regime = regime_from_doc(doc)
-    except InputError as e:
-        return FileResult(doc.file, "regime", _dedupe(diags + list(e.diagnostics)))
-    return FileResult(doc.file, "regime", diags, {"criteria": len(regime.criteria)})
-
-
-def _validate_evidence(doc: YamlDoc, diags: list[Diagnostic], systems: Collection[str] | None) -> FileResult:
-    """An evidence register: schema, dates, documents' sha256, and its names against the shipped catalogues'
-    keys and the systems of the inventories validated with it (when any)."""
-    from secaudit.requirements.register import evidence_problems, shipped_keys
-
-    problems = evidence_problems(doc, shipped_keys(), systems)
-    entries = doc.value.get("entries") if isinstance(doc.value, dict) else None
-    return FileResult(doc.file, "evidence", _dedupe(diags + problems),
-                      {"entries": len(entries)} if isinstance(entries, list) else {})
-
-
-@dataclass
-class ValidationReport:
-    files: list[FileResult]
-
-    @property
-    def ok(self) -> bool:
-        return bool(self.files) and all(not f.diagnostics for f in self.files)
-
-    @property
-    def diagnostics(self) -> list[Diagnostic]:
-        return [d for f in self.files for d in f.diagnostics]
-
-    def summary_lines(self, lang: str | None = None) -> list[str]:
-        from secaudit.i18n import t
-
-        lines = []
-        for f in self.files:
-            if f.diagnostics:
-                lines.append(t("validate.file_errors", lang, file=f.file, count=len(f.diagnostics)))
-            else:
-                lines.append(t(f"validate.ok.{f.kind}", lang, file=f.file, **f.summary))
-        return lines
-
-
-def _check_waiver_names(waiver_docs: list[tuple[YamlDoc, FileResult]], inventories: list[tuple[YamlDoc, FileResult]],
-                        policy_docs: list[YamlDoc]) -> None:
-    """Cross-file: a waiver names a system of the inventories validated with it (when any) and a
-    control of the shipped policies or of the policy files validated with it."""
-    from secaudit.policy import default_library
-
-    systems = {s.get("id") for doc, _ in inventories for s in doc.value["systems"] if isinstance(s, dict)}
-    controls = set(control_ids(default_library().policies.values()))
-    for doc in policy_docs:
-        controls |= {c.get("id") for c in doc.value["controls"] if isinstance(c, dict) and isinstance(c.get("id"), str)}
-    for doc, result in waiver_docs:
-        result.diagnostics += waiver_name_problems(doc, systems if inventories else None, controls)
-
-
-def validate_files(paths: Sequence[str]) -> ValidationReport:
-    """Check every file; collect every problem instead of stopping at the first."""
-    if not paths:
-        raise InputError([Diagnostic("secaudit validate", 0, 0, "validate.no_files")])
-    with collector_paused():
-        return _validate_files(paths)
-
-
-def _validate_files(paths: Sequence[str]) -> ValidationReport:
-    results: list[FileResult] = []
-    inventories: list[tuple[YamlDoc, FileResult]] = []
-    waiver_docs: list[tuple[YamlDoc, FileResult]] = []
-    policy_docs: list[YamlDoc] = []
-    evidence_docs: list[tuple[YamlDoc, list[Diagnostic], int]] = []
-    for path in paths:
-        doc, diags = read_yaml_file(path)
-        if doc is None:
-            results.append(FileResult(path, None, diags))
-            continue
-        if detect_kind(doc) == "regime":           # classification criteria: validated by their own parser
-            results.append(_validate_regime(doc, diags))
-            continue
-        if detect_kind(doc) == "evidence":         # the evidence register: checked once the inventories are known
-            evidence_docs.append((doc, diags, len(results)))
-            results.append(FileResult(doc.file, "evidence", []))
-            continue
-        kind, problems = check_document(doc)
-        result = FileResult(doc.file, kind, sorted(diags + problems, key=lambda d: (d.line, d.column)))
-        if kind == "inventory" and isinstance(doc.value.get("systems"), list):
-            systems = [s for s in doc.value["systems"] if isinstance(s, dict)]
-            result.summary = {"systems": len(systems),
-                              "endpoints": sum(len(s.get("endpoints") or []) for s in systems
-                                               if isinstance(s.get("endpoints"), list))}
-            inventories.append((doc, result))
-        elif kind == "policy" and isinstance(doc.value.get("controls"), list):
-            result.summary = {"controls": len(doc.value["controls"])}
-            policy_docs.append(doc)
-        elif kind == "waivers" and isinstance(doc.value.get("waivers"), list):
-            result.summary = {"waivers": len(doc.value["waivers"])}
-            waiver_docs.append((doc, result))
-        results.append(result)
-    if waiver_docs:
-        _check_waiver_names(waiver_docs, inventories, policy_docs)
-    systems = {s.get("id") for doc, _ in inventories for s in doc.value["systems"] if isinstance(s, dict)}
-    for doc, diags, at in evidence_docs:
-        results[at] = _validate_evidence(doc, diags, systems if inventories else None)
-    return ValidationReport(results)

@@ -13,6 +13,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Mapping
+from secaudit.i18n import t
 
 
 # --------------------------------------------------------------------------- enums
@@ -162,8 +163,6 @@ class Message:
     def render(self, lang: str | None = None) -> str:
         """The message in ``lang``; an argument that is itself a message (a probe's reason inside a
         finding, also in its stored JSON form ``{"key", "args"}``) is rendered in the same language."""
-        from secaudit.i18n import t
-
         return t(self.key, lang, **{k: _render_arg(v, lang) for k, v in self.args.items()})
 
 

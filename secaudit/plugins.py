@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from secaudit.errors import SecauditError
+from secaudit.i18n import add_messages
 
 GROUP = "secaudit.plugins"
 
@@ -75,6 +76,7 @@ def load_installed() -> list[Loaded]:
     if _done or os.environ.get("SECAUDIT_NO_PLUGINS"):
         return list(_loaded)
     _done = True
+    # start-up: importlib.metadata loaded only when needed
     from importlib.metadata import entry_points
 
     for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
@@ -91,8 +93,8 @@ def install(plugin: Any, distribution: str = "") -> None:
     """Add one plug-in's families, checks, policy directories and messages (all or nothing)."""
     if not isinstance(plugin, Plugin):
         raise PluginError(str(getattr(plugin, "name", plugin)), "the entry point must name a secaudit.plugins.Plugin")
+    # start-up: defusedxml, secaudit.checks, secaudit.probes.registry loaded only when needed
     from secaudit import checks
-    from secaudit.i18n import add_messages
     from secaudit.importers import registry as importers
     from secaudit.probes import registry
 

@@ -18,6 +18,8 @@ from secaudit.load import build_policy, check_document
 from secaudit.model import Control, LocalText, Policy
 from secaudit.resources import policies_dir
 from secaudit.yamlread import read_yaml_file
+from secaudit import plugins
+import difflib
 
 POLICY_SUBDIRS = ("levels", "profiles")
 
@@ -87,8 +89,6 @@ class PolicyLibrary:
 
     def resolve(self, policy_id: str) -> ResolvedPolicy:
         if policy_id not in self.policies:
-            import difflib
-
             hint = difflib.get_close_matches(policy_id, list(self.policies), n=1)
             raise InputError([Diagnostic("secaudit", 0, 0, "policy.unknown",
                                          {"id": policy_id, "suggestion": hint[0] if hint else "-",
@@ -133,8 +133,6 @@ class PolicyLibrary:
 
 def policy_dirs() -> list[Path]:
     """The shipped policy directories, those of the loaded plug-ins, then those of ``SECAUDIT_POLICY_PATH``."""
-    from secaudit import plugins
-
     extra = [p for p in os.environ.get("SECAUDIT_POLICY_PATH", "").split(os.pathsep) if p]
     return [policies_dir() / sub for sub in POLICY_SUBDIRS] + plugins.policy_dirs() + [Path(p) for p in extra]
 

@@ -15,6 +15,8 @@ from typing import Mapping, Protocol, Sequence
 
 from secaudit.classify.result import Classification
 from secaudit.model import Approval, DossierStatus, Inventory, System
+from secaudit.store.cadence import REGIMES, cadence, next_due
+import os
 
 BUILT = (DossierStatus.SUBMITTED, DossierStatus.APPRAISED, DossierStatus.APPROVED)
 APPRAISED = (DossierStatus.APPRAISED, DossierStatus.APPROVED)
@@ -109,8 +111,6 @@ def proposed_level(c: Classification) -> int | None:
 
 def standing(system: System, c: Classification, latest: LatestRun | None, regime_id: str,
              as_of: dt.date) -> SystemStanding:
-    from secaudit.store.cadence import REGIMES, cadence, next_due
-
     level = proposed_level(c)
     months = due = None
     citation = ""
@@ -148,8 +148,7 @@ def latest_runs(db: str | None, until: dt.date, data_dir: str | None = None) -> 
 
 def has_history(db: str | None, data_dir: str | None = None) -> bool:
     """Whether there is a store to read: one named, or the default SQLite file exists (never created here)."""
-    import os
-
+    # start-up: sqlalchemy loaded only when needed
     from secaudit.store.engine import STORE_FILE, data_dir as default_dir
 
     return bool(db or os.environ.get("SECAUDIT_DB")) or (default_dir(data_dir) / STORE_FILE).is_file()

@@ -15,15 +15,14 @@ from typing import Any
 from secaudit.errors import Diagnostic, InputError
 from secaudit.inputfile import read_regular_file
 from secaudit.model import Results
-from secaudit.serialize import READABLE_SCHEMAS, RESULTS_SCHEMA
+from secaudit.serialize import READABLE_SCHEMAS, RESULTS_SCHEMA, results_from_dict
+from secaudit.i18n import t
 
 MAX_RESULTS_BYTES = int(os.environ.get("SECAUDIT_MAX_RESULTS_BYTES", 512 * 1024 * 1024))
 
 
 def load_results_file(path: str) -> Results:
     """The results stored in ``path``; raises InputError naming the file otherwise."""
-    from secaudit.serialize import results_from_dict
-
     data = _parse(path, read_regular_file(path, MAX_RESULTS_BYTES))
     _check_shape(path, data)
     try:
@@ -45,7 +44,6 @@ def _parse(path: str, raw: bytes) -> Any:
 
 
 def _check_shape(path: str, data: Any) -> None:
-    from secaudit.i18n import t
     from secaudit.schemacheck import type_name, validator
 
     if not isinstance(data, dict):

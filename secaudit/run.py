@@ -11,10 +11,11 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from secaudit import __version__
-from secaudit.errors import Diagnostic, InputError
+from secaudit import checks
+from secaudit.errors import Diagnostic, InputError, NothingToCheckError
 from secaudit.evaluate import evaluate
 from secaudit.execute.interface import ExecutionObserver, ExecutionSummary
 from secaudit.execute.journal import Journal, new_run_id
@@ -29,6 +30,9 @@ from secaudit.policy import PolicyLibrary, load_library, profile_ids
 from secaudit.probes.interface import RunnerContext
 from secaudit.requirements.citation import Citer, citer_for
 from secaudit.targets import TargetError, is_valid_host, parse_coverage, parse_hostport, validate_host
+from secaudit.probes.registry import runners
+from secaudit.classify.regime import load_regime
+from secaudit.classify.regime import DEFAULT_REGIME
 
 
 @dataclass(frozen=True)
@@ -101,7 +105,7 @@ def adhoc_inventory(req: ScanRequest) -> Inventory:
         try:
             endpoints.append(_adhoc_endpoint(req, *parse_hostport(text)))
         except TargetError as e:
-            problems.append(Diagnostic("--target", 0, 0, e.key, {"value": text}))
+            problems.append(Diagnostic("--target", 0, 0, e.key, e.args_for(text)))
     for text in req.hosts:
         try:
             hosts.append(validate_host(text))
@@ -146,6 +150,8 @@ def load_inputs(req: ScanRequest) -> tuple[Inventory, tuple[Waiver, ...], Policy
 
         check_ca_file(req.ca_file)              # before scanning: a bad bundle would make every certificate an ERROR
     inventory = load_inventory(req.inventory_file) if req.inventory_file else adhoc_inventory(req)
+    if not inventory.systems:
+        raise NothingToCheckError("scan.nothing_to_check", file=req.inventory_file)
     library, _ = load_library(req.profiles)           # --profile: an id or a file, the same everywhere
     waivers = load_waivers_in_use(req.waivers_file, inventory, library) if req.waivers_file else ()
     return with_ports_range(inventory, req.ports_range), waivers, library
@@ -183,9 +189,7 @@ def assess(req: ScanRequest, inventory: Inventory, library: PolicyLibrary) -> li
 
 
 def make_plan(req: ScanRequest, assessments: Sequence[SystemAssessment], inventory: Inventory) -> Plan:
-    from secaudit.checks import REGISTRY
-
-    return build_plan(assessments, REGISTRY, None, req.only or None)
+    return build_plan(assessments, checks.REGISTRY, None, req.only or None)
 
 
 def inventory_scope(inventory: Inventory) -> tuple[str, ...]:
@@ -234,7 +238,6 @@ def make_executor(req: ScanRequest, inventory: Inventory, plan: Plan, run_id: st
         settings = RunSettings.of(req.ca_file, runner_context(req, inventory).options)   # travels with every batch
         return CeleryExecutor(broker, run_id, zones_by_host(inventory), default_runners(), req.limits(),
                               settings=settings)
-    from secaudit.probes.registry import runners
 
     return LocalExecutor(runners(runner_context(req, inventory), sorted({p.kind for p in plan.probes})),
                          req.limits())
@@ -243,29 +246,17 @@ def make_executor(req: ScanRequest, inventory: Inventory, plan: Plan, run_id: st
 def execute_scan(req: ScanRequest, journal: Journal, run_id: str, observer: ExecutionObserver | None = None,
                  executor: Any = None, broker: Any = None) -> ScanOutcome:
     """Plan and execute a scan; ``broker`` (a BrokerConfig with its password) serves ``executor=celery``."""
-    from secaudit.checks import REGISTRY
+    def run_plan(inventory: Inventory, plan: Plan) -> ExecutionSummary:
+        chosen = executor or make_executor(req, inventory, plan, run_id, broker)
+        try:
+            summary = chosen.execute(plan.probes, journal, observer)
+        finally:
+            journal.close()
+        release_free_memory()       # what the probes' threads freed, before evaluation and reports allocate
+        return summary
 
-    inventory, waivers, library = load_inputs(req)
-    meta = journal.meta()
-    if meta.get("inventory_digest") and meta["inventory_digest"] != inventory.digest:
-        raise InputError([Diagnostic(req.inventory_file or "-", 0, 0, "scan.inventory_changed", {"run": run_id})])
-    journal.update_meta(inventory_digest=inventory.digest)
-    assessments = assess(req, inventory, library)
-    plan = make_plan(req, assessments, inventory)
-    executor = executor or make_executor(req, inventory, plan, run_id, broker)
-    try:
-        summary = executor.execute(plan.probes, journal, observer)
-    finally:
-        journal.close()
-    release_free_memory()       # what the probes' threads freed, before evaluation and reports allocate
-    wanted = {p.id for p in plan.probes}
-    observations = tuple(o for o in journal.observations() if o.probe_id in wanted)
-    finished = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    complete = summary.complete and len(observations) == len(plan.probes)
-    journal.update_meta(finished_at=finished, complete=complete)
-    results = build_results(req, run_id, meta.get("started_at", finished), finished, inventory, library, assessments,
-                            observations, waivers, REGISTRY, complete)
-    return ScanOutcome(results, summary, run_id, journal, list(assessments))
+    results, summary, assessments = journal_to_results(req, journal, run_id, run_plan)
+    return ScanOutcome(results, summary, run_id, journal, list(assessments))  # type: ignore[arg-type]
 
 
 def results_from_journal(journal: Journal, run_id: str, overrides: Mapping[str, Any] | None = None) -> Results:
@@ -273,22 +264,38 @@ def results_from_journal(journal: Journal, run_id: str, overrides: Mapping[str, 
 
     The inputs (inventory, waivers, policies) are read again; probes the run never finished
     make their controls "not measured", and the results say the run is incomplete."""
-    from secaudit.checks import REGISTRY
-
     meta = journal.meta()
     req = ScanRequest.from_meta({**meta["request"], **(overrides or {})})
     req = dataclasses.replace(req, ca_file=None)   # nothing is scanned: the CA bundle is not needed
+    return journal_to_results(req, journal, run_id)[0]
+
+
+def journal_to_results(req: ScanRequest, journal: Journal, run_id: str,
+                       execute: Callable[[Inventory, Plan], ExecutionSummary] | None = None,
+                       ) -> tuple[Results, ExecutionSummary | None, Sequence[SystemAssessment]]:
+    """The one way from a run's journal to its results. The inputs are read again (the inventory must be the
+    one the run started with), the systems assessed and the probes planned; with ``execute``, the plan is run
+    into the journal and the run's end recorded in it; then the planned probes' observations are evaluated.
+    Probes without an observation make the results incomplete."""
     inventory, waivers, library = load_inputs(req)
+    meta = journal.meta()
     if meta.get("inventory_digest") and meta["inventory_digest"] != inventory.digest:
         raise InputError([Diagnostic(req.inventory_file or "-", 0, 0, "scan.inventory_changed", {"run": run_id})])
+    if execute is not None:
+        journal.update_meta(inventory_digest=inventory.digest)
     assessments = assess(req, inventory, library)
     plan = make_plan(req, assessments, inventory)
+    summary = execute(inventory, plan) if execute is not None else None
     wanted = {p.id for p in plan.probes}
     observations = tuple(o for o in journal.observations() if o.probe_id in wanted)
-    finished = meta.get("finished_at") or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    complete = len(observations) == len(plan.probes)
-    return build_results(req, run_id, meta.get("started_at", finished), finished, inventory, library, assessments,
-                         observations, waivers, REGISTRY, complete)
+    finished = ((meta.get("finished_at") if summary is None else None)
+                or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+    complete = (summary is None or summary.complete) and len(observations) == len(plan.probes)
+    if summary is not None:
+        journal.update_meta(finished_at=finished, complete=complete)
+    results = build_results(req, run_id, meta.get("started_at", finished), finished, inventory, library, assessments,
+                            observations, waivers, checks.REGISTRY, complete)
+    return results, summary, assessments
 
 
 def build_results(req: ScanRequest, run_id: str, started: str, finished: str, inventory: Inventory,
@@ -310,23 +317,17 @@ def build_results(req: ScanRequest, run_id: str, started: str, finished: str, in
 
 def regime_citer(regime: str | None) -> Citer:
     """What findings cite under ``regime``: its standard's catalogue at each system's level."""
-    from secaudit.classify.regime import load_regime
-
     reg = load_regime(regime or _default_regime())
     return citer_for(reg.id, reg.standard)
 
 
 def _default_regime() -> str:
-    from secaudit.classify.regime import DEFAULT_REGIME
-
     return DEFAULT_REGIME
 
 
 def reevaluate(results: Results, waivers: Sequence[Waiver], req: ScanRequest, library: PolicyLibrary | None = None,
                now: dt.datetime | None = None) -> Results:
     """`secaudit report`: judge stored observations again (new waivers or policies), without scanning."""
-    from secaudit.checks import REGISTRY
-
     # judge with the scope the scan had: the same --only, --profile and (ad hoc) --level
     req = dataclasses.replace(req, only=req.only or results.run.only, profiles=req.profiles or results.run.profiles,
                               level=req.level or results.run.level)
@@ -339,4 +340,4 @@ def reevaluate(results: Results, waivers: Sequence[Waiver], req: ScanRequest, li
     else:
         assessments = assess(req, results.inventory, library)
     return build_results(req, results.run.id, results.run.started_at, results.run.finished_at, results.inventory,
-                         library, assessments, results.observations, waivers, REGISTRY, results.run.complete, now)
+                         library, assessments, results.observations, waivers, checks.REGISTRY, results.run.complete, now)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from secaudit.errors import Diagnostic
 from secaudit.yamlread import Path, YamlDoc
+from secaudit.i18n import t
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -37,6 +38,7 @@ def schema(kind: str) -> dict[str, Any]:
 @lru_cache(maxsize=None)
 def validator(kind: str) -> "Draft202012Validator":
     """The reference validator of a kind (imported only when a document needs its errors listed)."""
+    # start-up: jsonschema loaded only when needed
     from jsonschema import Draft202012Validator
 
     return Draft202012Validator(schema(kind))
@@ -46,6 +48,7 @@ def validator(kind: str) -> "Draft202012Validator":
 def _compiled(kind: str) -> Callable[[Any], Any] | None:
     if kind not in _COMPILED_KINDS:
         return None
+    # start-up: fastjsonschema loaded only when needed
     import fastjsonschema
 
     return fastjsonschema.compile(schema(kind), use_default=False, use_formats=False)
@@ -56,6 +59,7 @@ def quickly_valid(kind: str, value: Any) -> bool:
     check = _compiled(kind)
     if check is None:
         return False
+    # start-up: fastjsonschema loaded only when needed
     import fastjsonschema
 
     try:
@@ -125,8 +129,6 @@ def _required(doc: YamlDoc, path: Path, err: Any) -> list[Diagnostic]:
 
 
 def _type(doc: YamlDoc, path: Path, err: Any) -> list[Diagnostic]:
-    from secaudit.i18n import t
-
     expected = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
     return [doc.diag(path, "schema.type", expected=" | ".join(t("type." + e) for e in expected),
                      actual=t(type_name(err.instance)), value=short(err.instance))]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 from typing import TYPE_CHECKING, Iterable
+from secaudit.model import Severity, Verdict
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from secaudit.model import Results
@@ -27,8 +28,6 @@ def scan_status(results: "Results", fail_on: str, errors_ok: bool = False, inter
     else controls without a verdict unless ``errors_ok``: an ERROR finding, a system whose level is undecided,
     or a system of which nothing could be checked (its report says NOT VERIFIED: a status 0 would let a CI
     job pass on a scan that measured nothing, say ``--only tls`` against a plain-HTTP endpoint)."""
-    from secaudit.model import Severity, Verdict
-
     if interrupted:
         return ExitStatus.INTERRUPTED
     threshold = Severity(fail_on).rank

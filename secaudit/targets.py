@@ -11,6 +11,7 @@ import re
 from functools import lru_cache
 from dataclasses import dataclass
 from typing import Iterable
+from secaudit.i18n import t
 
 _LABEL = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$")
 _FORBIDDEN = set(" \t\r\n\f\v;|&$`'\"<>(){}[]*?!\\,=#~^")
@@ -20,10 +21,15 @@ _FORBIDDEN_RE = re.compile("[" + re.escape("".join(sorted(_FORBIDDEN))) + "\x00-
 class TargetError(ValueError):
     """A host or port that must not be scanned. ``key`` names the catalog message."""
 
-    def __init__(self, key: str, value: object):
+    def __init__(self, key: str, value: object, suggestion: str | None = None):
         self.key = key
         self.value = value
+        self.suggestion = suggestion
         super().__init__(f"{key}: {value!r}")
+
+    def args_for(self, value: object) -> dict[str, object]:
+        """The message's arguments, with ``value`` as the caller shows it (shortened, say)."""
+        return {"value": value} if self.suggestion is None else {"value": value, "suggestion": self.suggestion}
 
 
 def normalize_host(host: object) -> str:
@@ -115,10 +121,15 @@ def parse_hostport(text: str, default_port: int | None = None) -> tuple[str, int
             if not rest.startswith(":"):
                 raise TargetError("target.host_invalid", text)
             port_text = rest[1:]
+    elif "://" in text:
+        raise TargetError("target.url", text, _hostport_of_url(text) or "HOST:PORT")
     elif text.count(":") == 1:
         host, port_text = text.split(":")
     if port_text is None:
         if default_port is None:
+            hint = bracketed(text)
+            if hint:
+                raise TargetError("target.ipv6_brackets", text, hint)
             raise TargetError("target.port_missing", text)
         port = default_port
     else:
@@ -126,6 +137,28 @@ def parse_hostport(text: str, default_port: int | None = None) -> tuple[str, int
             raise TargetError("target.port_range", port_text)
         port = int(port_text)
     return normalize_host(host), validate_port(port)
+
+
+def bracketed(text: str) -> str | None:
+    """``::1:8443`` → ``[::1]:8443`` (and ``https://::1:8443`` → ``https://[::1]:8443``): what the writer
+    most likely meant by an IPv6 address and a port without brackets, or None when that is not it."""
+    scheme, sep, rest = text.rpartition("://")
+    rest = rest.rstrip("/")
+    head, _, port = rest.rpartition(":")
+    if not (port.isascii() and port.isdigit()) or ":" not in head:
+        return None
+    try:
+        ipaddress.IPv6Address(head)
+    except ValueError:
+        return None
+    return f"{scheme}{sep}[{head}]:{port}"
+
+
+def _hostport_of_url(text: str) -> str | None:
+    rest = text.split("://", 1)[1].rstrip("/")
+    if rest.startswith("[") or rest.count(":") == 1:
+        return rest
+    return bracketed(rest)
 
 
 # ----------------------------------------------------------------------------- helpers for the probes
@@ -159,9 +192,7 @@ def format_url_host(host: str) -> str:
 def reason(error: ValueError, lang: str | None = None) -> str:
     """A TargetError (or any ValueError) as a sentence in the reader's language."""
     if isinstance(error, TargetError):
-        from secaudit.i18n import t
-
-        return t(error.key, lang, value=error.value)
+        return t(error.key, lang, **error.args_for(error.value))
     return str(error)
 
 

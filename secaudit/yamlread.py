@@ -30,7 +30,10 @@ from yaml.events import (AliasEvent, MappingEndEvent, ScalarEvent, SequenceEndEv
                          StreamEndEvent)
 from yaml.nodes import ScalarNode
 
-from secaudit.errors import Diagnostic
+from secaudit.errors import Diagnostic, InputError
+import bisect
+import sys
+from secaudit.inputfile import read_regular_file
 
 Path = tuple[Any, ...]
 Where = tuple[int, int]
@@ -349,8 +352,6 @@ def _merge_sources(source: tuple[Any, tuple[int, int]]) -> list[dict[Any, Any]]:
 
 def _blowing_alias(builder: _Builder, limit: int) -> tuple[tuple[int, int], str]:
     """Where and which is the alias at which the expanded document passes ``limit``."""
-    import bisect
-
     i = bisect.bisect_right([total for total, _, _ in builder.aliases], limit)
     _, where, name = builder.aliases[min(i, len(builder.aliases) - 1)]
     return where, name
@@ -416,14 +417,9 @@ def read_yaml_text(file: str, text: str) -> tuple[YamlDoc | None, list[Diagnosti
 def read_yaml_file(file: str) -> tuple[YamlDoc | None, list[Diagnostic]]:
     """Read and parse a file, refusing what is not a small UTF-8 text file."""
     if file == "-":
-        import sys
-
         data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
         name = "<stdin>"
     else:
-        from secaudit.errors import InputError
-        from secaudit.inputfile import read_regular_file
-
         name = file
         try:
             data = read_regular_file(file, MAX_FILE_BYTES)

@@ -10,15 +10,25 @@ from secaudit.checks.base import CheckContext, CheckFunc
 from secaudit.model import Evidence, Message, Observation, ObservationStatus, Outcome, Verdict
 
 
-def observation_or_error(ctx: CheckContext, kind: str, facts_type: type) -> tuple[Any, Outcome | None]:
-    """The facts of the ``kind`` observation, or an ERROR outcome saying why there are none."""
+def facts_or_error(ctx: CheckContext, kind: str, facts_type: type, not_measured: str, probe_failed: str,
+                   args: Mapping[str, Any] | None = None, reason: str = "reason", missing: str = "no facts") -> Any:
+    """The facts of the ``kind`` observation, or the ERROR outcome to return instead: ``not_measured`` when
+    there is no such observation, ``probe_failed`` (with the probe's reason as ``reason``) when it failed or
+    carries no ``facts_type`` facts. ``args`` are the messages' arguments (default: the target)."""
+    base = dict(args) if args is not None else {"target": ctx.target}
     obs: Observation | None = ctx.observations.get(kind)
     if obs is None:
-        return None, Outcome(Verdict.ERROR, Message("ports.check.not_measured", {"kind": kind, "target": ctx.target}))
-    if obs.status is not ObservationStatus.OK or not isinstance(obs.facts, facts_type):
-        return None, Outcome(Verdict.ERROR, Message("ports.check.probe_failed", {"kind": kind, "target": ctx.target,
-                                                                            "error": obs.reason or obs.error or "no facts"}))
-    return obs.facts, None
+        return Outcome(Verdict.ERROR, Message(not_measured, base))
+    if obs.status is not ObservationStatus.OK or obs.facts is None or not isinstance(obs.facts, facts_type):
+        return Outcome(Verdict.ERROR, Message(probe_failed, {**base, reason: obs.reason or obs.error or missing}))
+    return obs.facts
+
+
+def observation_or_error(ctx: CheckContext, kind: str, facts_type: type) -> tuple[Any, Outcome | None]:
+    """The port, SSH and redirect checks' form of :func:`facts_or_error`: (facts, None) or (None, ERROR)."""
+    got = facts_or_error(ctx, kind, facts_type, "ports.check.not_measured", "ports.check.probe_failed",
+                         {"kind": kind, "target": ctx.target}, reason="error")
+    return (None, got) if isinstance(got, Outcome) else (got, None)
 
 
 def evidence(label: str, value: object) -> Evidence:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
+from secaudit.checks._common import facts_or_error
 from secaudit.checks.base import CheckContext
-from secaudit.model import Evidence, Message, ObservationStatus, Outcome, Service, Verdict
+from secaudit.model import Evidence, Message, Outcome, Service, Verdict
 from secaudit.observations.tls import Measure, TlsFacts
 
 
@@ -40,12 +41,9 @@ def get_facts(ctx: CheckContext) -> TlsFacts | Outcome:
     """The endpoint's TLS facts, or the Outcome to return instead (NOT_APPLICABLE or ERROR)."""
     if not is_tls_endpoint(ctx):
         return outcome(Verdict.NOT_APPLICABLE, "tls.na.not_tls")
-    obs = ctx.observations.get("tls")
-    if obs is None:
-        return error("tls.error.no_observation")
-    if obs.status != ObservationStatus.OK or obs.facts is None:
-        return error("tls.error.probe", reason=obs.reason or obs.error or "unknown")
-    facts = obs.facts
+    facts = facts_or_error(ctx, "tls", object, "tls.error.no_observation", "tls.error.probe", {}, missing="unknown")
+    if isinstance(facts, Outcome):
+        return facts
     if isinstance(facts, Mapping):
         facts = TlsFacts.from_dict(dict(facts))
     return facts

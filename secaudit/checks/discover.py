@@ -11,9 +11,10 @@ from __future__ import annotations
 import ipaddress
 from typing import Any, Mapping
 
+from secaudit.checks._common import facts_or_error
 from secaudit.checks._tls_common import outcome
 from secaudit.checks.base import CheckContext, CheckSpec
-from secaudit.model import ObservationStatus, Outcome, System, Verdict
+from secaudit.model import Outcome, System, Verdict
 from secaudit.observations.discover import DiscoveryFacts
 
 
@@ -59,18 +60,17 @@ def judge_network(facts: DiscoveryFacts, declared: Mapping[str, frozenset[int]])
 
 def undeclared(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     """One summary outcome for a network target (the registered form of the check)."""
-    obs = ctx.observations.get("discover")
-    if obs is None:
-        return outcome(Verdict.ERROR, "discover.error.not_measured", network=ctx.target)
-    if obs.status is not ObservationStatus.OK or not isinstance(obs.facts, DiscoveryFacts):
-        return outcome(Verdict.ERROR, "discover.error.probe", network=ctx.target, reason=obs.reason or obs.error or "no facts")
-    results = judge_network(obs.facts, declared_ports(ctx.system))
+    facts = facts_or_error(ctx, "discover", DiscoveryFacts, "discover.error.not_measured", "discover.error.probe",
+                           {"network": ctx.target})
+    if isinstance(facts, Outcome):
+        return facts
+    results = judge_network(facts, declared_ports(ctx.system))
     bad = [t for t, o in results if o.verdict is Verdict.FAIL]
     if bad:
         return outcome(Verdict.FAIL, "discover.fail_summary", [("discover.ev.undeclared", bad)],
-                       network=obs.facts.network, count=len(bad))
-    return outcome(Verdict.PASS, "discover.pass_summary", network=obs.facts.network, hosts=len(obs.facts.hosts),
-                   count=len(obs.facts.ports_scanned))
+                       network=facts.network, count=len(bad))
+    return outcome(Verdict.PASS, "discover.pass_summary", network=facts.network, hosts=len(facts.hosts),
+                   count=len(facts.ports_scanned))
 
 
 CHECKS: tuple[CheckSpec, ...] = (

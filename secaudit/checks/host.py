@@ -12,6 +12,7 @@ import datetime as dt
 import ipaddress
 from typing import Any, Iterable, Mapping
 
+from secaudit.checks._common import facts_or_error
 from secaudit.checks._tls_common import STRING_LIST, outcome, param
 from secaudit.checks.base import CheckContext, CheckSpec
 from secaudit.checks.host_eol import AS_OF, end_of_support
@@ -21,6 +22,7 @@ from secaudit.observations.host import (
     dnf_security_updates, key_values, lastlog, login_defs, pam_args, pam_lines, proc_net_listeners,
     processes, sshd_config_files, tmout_values, words_table,
 )
+import shlex
 
 NEEDS = frozenset({"host:login"})
 DEBIAN_IDS = {"debian", "ubuntu"}
@@ -32,12 +34,7 @@ Ev = list[tuple[str, Any]]
 
 
 def _facts(ctx: CheckContext) -> HostFacts | Outcome:
-    obs = ctx.observations.get("host")
-    if obs is None:
-        return outcome(Verdict.ERROR, "host.error.not_measured", host=ctx.target)
-    if obs.status.value != "ok" or not isinstance(obs.facts, HostFacts):
-        return outcome(Verdict.ERROR, "host.error.probe", host=ctx.target, reason=obs.reason or obs.error or "no facts")
-    return obs.facts
+    return facts_or_error(ctx, "host", HostFacts, "host.error.not_measured", "host.error.probe", {"host": ctx.target})
 
 
 def os_family(facts: HostFacts) -> tuple[str | None, dict[str, str]]:
@@ -648,8 +645,6 @@ def luks(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
 
 
 def _pairs(line: str) -> dict[str, str]:
-    import shlex
-
     try:
         return dict(p.split("=", 1) for p in shlex.split(line) if "=" in p)
     except ValueError:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from secaudit.checks._common import facts_or_error
 from secaudit.checks._tls_common import outcome, param
 from secaudit.checks.base import CheckContext, CheckSpec
-from secaudit.model import Message, ObservationStatus, Outcome, Starttls, Verdict
+from secaudit.model import Message, Outcome, Starttls, Verdict
 from secaudit.observations.mail import (
     ERROR, MISSING, OK, DnsAnswer, MailFacts, evaluate_spf, parse_dmarc, parse_mx, parse_sts_policy,
     parse_sts_txt, parse_tags, records_with_version, sts_mx_matches, tlsa_problems,
@@ -18,12 +19,14 @@ from secaudit.observations.mail import (
 
 
 def _facts(ctx: CheckContext) -> MailFacts | Outcome:
-    obs = ctx.observations.get("mail")
-    if obs is None:
-        return outcome(Verdict.ERROR, "mail.error.not_measured", domain=ctx.target)
-    if obs.status is not ObservationStatus.OK or not isinstance(obs.facts, MailFacts):
-        return outcome(Verdict.ERROR, "mail.error.probe", domain=ctx.target, reason=obs.reason or obs.error or "no facts")
-    return obs.facts
+    facts = facts_or_error(ctx, "mail", MailFacts, "mail.error.not_measured", "mail.error.probe",
+                           {"domain": ctx.target})
+    if isinstance(facts, Outcome):
+        return facts
+    if facts.domain_absent:       # not "no SPF record": there is no domain to hold one
+        return outcome(Verdict.ERROR, "mail.error.no_domain", [("mail.ev.name", facts.domain)],
+                       domain=facts.domain, resolver=facts.resolver)
+    return facts
 
 
 def _dns_error(answer: DnsAnswer | None) -> Outcome | None:

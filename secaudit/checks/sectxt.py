@@ -1,8 +1,8 @@
-"""security.txt (RFC 9116), judged on what the probe fetched (pure apart from the sectxt parser).
+"""security.txt (RFC 9116), judged on what the probe fetched (pure).
 
-The file is validated by ``sectxt`` (the validator internet.nl uses) for syntax, required fields,
-PGP framing and Canonical; expiry is judged here against the evaluation's clock (sectxt reads the
-wall clock, which would make a re-evaluation of stored observations depend on the day it runs).
+The file is validated by ``rfc9116`` (our own parser, reporting the codes ``sectxt`` uses) for syntax,
+required fields, PGP framing and Canonical; expiry is judged here against the evaluation's clock, so a
+re-evaluation of stored observations does not depend on the day it runs.
 """
 
 from __future__ import annotations
@@ -10,23 +10,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Mapping
 
-from secaudit.checks._common import noting_untrusted_certificate
+from secaudit.checks import rfc9116
+from secaudit.checks._common import facts_or_error, noting_untrusted_certificate
 from secaudit.checks._tls_common import outcome, param
 from secaudit.checks.base import CheckContext, CheckSpec
-from secaudit.model import Message, ObservationStatus, Outcome, Service, Verdict
+from secaudit.model import Message, Outcome, Service, Verdict
 from secaudit.observations.web import Fetched, SecurityTxtFacts
 
-# sectxt's codes that depend on its own clock: replaced by the check's expiry judgement
-_CLOCK_CODES = {"expired"}
-
-
 def _facts(ctx: CheckContext) -> SecurityTxtFacts | Outcome:
-    obs = ctx.observations.get("sectxt")
-    if obs is None:
-        return outcome(Verdict.ERROR, "web.error.not_measured", target=ctx.target)
-    if obs.status is not ObservationStatus.OK or not isinstance(obs.facts, SecurityTxtFacts):
-        return outcome(Verdict.ERROR, "web.error.probe", target=ctx.target, reason=obs.reason or obs.error or "no facts")
-    return obs.facts
+    return facts_or_error(ctx, "sectxt", SecurityTxtFacts, "web.error.not_measured", "web.error.probe")
 
 
 def _absent(f: SecurityTxtFacts) -> Outcome:
@@ -37,13 +29,6 @@ def _absent(f: SecurityTxtFacts) -> Outcome:
         return outcome(Verdict.FAIL, "sectxt.fail_plain_only", ev + [("web.ev.plain_url", f.plain.url)],
                        url=f.plain.url)
     return outcome(Verdict.FAIL, "sectxt.fail_missing", ev, url=https.url, status=https.status)
-
-
-def _expires(parser: Any) -> str | None:
-    for line in parser.lines:
-        if line.get("type") == "field" and (line.get("field_name") or "").lower() == "expires":
-            return line.get("value")
-    return None
 
 
 def _parse_time(text: str) -> dt.datetime | None:
@@ -66,19 +51,14 @@ def security_txt(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     ev = [("web.ev.url", https.url)]
     if not https.content_type.lower().startswith("text/plain"):
         return outcome(Verdict.FAIL, "sectxt.fail_type", ev, type=https.content_type or "-")
-    try:
-        from sectxt import Parser
-    except ImportError:
-        return outcome(Verdict.ERROR, "sectxt.error_no_validator")
-    parser = Parser(https.body.encode("utf-8"), urls=https.url)
-    errors = [e for e in parser.errors if e["code"] not in _CLOCK_CODES]
-    signed = not any(r["code"] == "not_signed" for r in parser.recommendations)
-    ev += [("sectxt.ev.signed", "yes" if signed else "no"), ("sectxt.ev.expires", _expires(parser))]
+    parsed = rfc9116.parse(https.body, url=https.url)
+    errors = parsed.errors
+    signed = parsed.signed
+    ev += [("sectxt.ev.signed", "yes" if signed else "no"), ("sectxt.ev.expires", parsed.expires)]
     if errors:
-        return outcome(Verdict.FAIL, "sectxt.fail_invalid", ev + [("sectxt.ev.errors", [e["code"] for e in errors])],
-                       problems="; ".join(f"{e['code']} (line {e['line']})" if e.get("line") else e["code"]
-                                          for e in errors[:8]))
-    expires = _parse_time(_expires(parser) or "")
+        return outcome(Verdict.FAIL, "sectxt.fail_invalid", ev + [("sectxt.ev.errors", [e.code for e in errors])],
+                       problems="; ".join(f"{e.code} (line {e.line})" if e.line else e.code for e in errors[:8]))
+    expires = _parse_time(parsed.expires or "")
     if expires is None:
         return outcome(Verdict.FAIL, "sectxt.fail_invalid", ev, problems="invalid_expiry")
     if expires <= ctx.now:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from secaudit.checks._common import noting_untrusted_certificate
+from secaudit.checks._common import facts_or_error, noting_untrusted_certificate
 from secaudit.checks._tls_common import outcome, param
 from secaudit.checks.base import CheckContext, CheckFunc, CheckSpec
-from secaudit.model import ObservationStatus, Outcome, Service, Verdict
+from secaudit.model import Outcome, Service, Verdict
 from secaudit.observations.web import WebHeaders, csp_directives, parse_set_cookie
 
 _PRIVATE_REFERRER = ("no-referrer", "same-origin", "strict-origin", "strict-origin-when-cross-origin")
@@ -21,12 +21,7 @@ _UNSAFE = ("'unsafe-inline'", "'unsafe-eval'")
 
 
 def _facts(ctx: CheckContext) -> WebHeaders | Outcome:
-    obs = ctx.observations.get("web")
-    if obs is None:
-        return outcome(Verdict.ERROR, "web.error.not_measured", target=ctx.target)
-    if obs.status is not ObservationStatus.OK or not isinstance(obs.facts, WebHeaders):
-        return outcome(Verdict.ERROR, "web.error.probe", target=ctx.target, reason=obs.reason or obs.error or "no facts")
-    return obs.facts
+    return facts_or_error(ctx, "web", WebHeaders, "web.error.not_measured", "web.error.probe")
 
 
 def _ev(h: WebHeaders, name: str) -> list[tuple[str, Any]]:

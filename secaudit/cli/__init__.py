@@ -16,8 +16,8 @@ import click
 
 from secaudit.cli.common import lang_option
 from secaudit.cli.output import print_error, print_diagnostics
-from secaudit.cli.settings import config_option, install_envvars, version_option
-from secaudit.errors import InputError, SecauditError, ToolMissingError
+from secaudit.cli.settings import config_option, install_envvars, value_source, version_option
+from secaudit.errors import InputError, NothingToCheckError, SecauditError, ToolMissingError
 from secaudit.i18n import t
 from secaudit.status import ExitStatus
 
@@ -30,18 +30,22 @@ def cli() -> None:
     """secaudit: classify information systems into the five Vietnamese security levels
     (Decree 85/2016, Decree 331/2026) and check that their endpoints meet that level.
 
+    The examples name the shipped example files under examples/: a source checkout has them; from an
+    installed package, `secaudit examples` copies them to ./examples/ first.
+
     \b
     Example:
+      secaudit examples
       secaudit validate examples/inventory.yaml
     """
 
 
 def _register() -> None:
-    from secaudit.cli import (assess, classify, completion, demo, discover, documents, dossier, imports, policy,
-                              ports, requirements, scan, tls, validate, worker)
+    from secaudit.cli import (assess, classify, completion, demo, discover, documents, dossier, examples, imports,
+                              policy, ports, requirements, scan, tls, validate, worker)
 
-    for module in (validate, policy, requirements, classify, dossier, assess, tls, ports, discover, demo, completion,
-                   imports):
+    for module in (validate, policy, requirements, classify, dossier, assess, tls, ports, discover, demo, examples,
+                   completion, imports):
         cli.add_command(module.command)
     cli.add_command(scan.scan_command)
     cli.add_command(scan.report_command)
@@ -79,6 +83,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(ExitStatus.INTERRUPTED)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
+    except click.BadParameter as e:
+        source = value_source(e)
+        if source is None:                     # the command line: Click's message and the usage line
+            e.show()
+        else:                                  # the configuration file or an environment variable: say which
+            option = e.param.get_error_hint(e.ctx) if e.param is not None else "?"
+            print_error(t(f"config.bad_value_{source[0]}", where=source[1], option=option, reason=e.message))
+        sys.exit(ExitStatus.INPUT_ERROR)
     except click.ClickException as e:
         e.show()
         sys.exit(ExitStatus.INPUT_ERROR)
@@ -88,6 +100,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     except ToolMissingError as e:
         print_error(t(e.key, **e.args_))
         sys.exit(ExitStatus.INPUT_ERROR)
+    except NothingToCheckError as e:
+        print_error(t(e.key, **e.args_))
+        sys.exit(ExitStatus.SCAN_ERRORS)
     except SecauditError as e:          # a scope refusal and the like: its catalog message, in the user's language
         key = getattr(e, "key", None)
         print_error(t(key, **dict(getattr(e, "args_", None) or {})) if isinstance(key, str) else str(e))

@@ -7,10 +7,9 @@ import datetime as dt
 import click
 
 from secaudit.cli.classify import regime_option
-from secaudit.cli.common import lang_option
+from secaudit.cli.common import RegistryChoice, assessment_formats, lang_option
 from secaudit.cli.store_options import store_options
 
-FORMATS = ("text", "md", "html", "json", "csv", "xlsx")
 
 
 @click.command("assess")
@@ -27,7 +26,7 @@ FORMATS = ("text", "md", "html", "json", "csv", "xlsx")
               help="Use the findings of a results file (scan --format json) instead of the store.")
 @click.option("--date", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Assess as on this day: evidence valid then, scans stored by then (default: now).")
-@click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS),
+@click.option("--format", "formats", multiple=True, type=RegistryChoice(assessment_formats),
               help="Output format (repeatable with --out; default text).")
 @click.option("-o", "--output", "out", default=None, metavar="FILE", help="Write to FILE instead of stdout.")
 @click.option("--out", "out_dir", default=None, metavar="DIR", type=click.Path(file_okay=False, path_type=str),
@@ -56,10 +55,10 @@ def command(inventory: str, systems: tuple[str, ...], evidence: str | None, regi
     """
     import os
 
-    from secaudit.cli.documents import write_document
+    from secaudit.cli.documents import stream_document, write_document
     from secaudit.errors import Diagnostic, InputError
     from secaudit.i18n import current_lang
-    from secaudit.report.assessment import EXTENSIONS, render
+    from secaudit.report.assessment import EXTENSIONS, STREAMED, render
     from secaudit.requirements.pipeline import Sources, run_assessment
     from secaudit.status import assess_status
 
@@ -83,11 +82,12 @@ def command(inventory: str, systems: tuple[str, ...], evidence: str | None, regi
             revision = store.save_register(register) if register is not None else None
             store.save_assessment(assessment, revision)       # history: what was assessed, when, on which evidence
     for fmt in fmts:
-        data = render(assessment, fmt, lang)
+        path = out
         if out_dir:
             os.makedirs(out_dir, exist_ok=True)
             path = os.path.join(out_dir, f"assessment.{EXTENSIONS[fmt]}")
-            write_document(data, path, fmt)
+        if fmt in STREAMED:
+            stream_document(lambda write, fmt=fmt: STREAMED[fmt](assessment, lang, write), path)
         else:
-            write_document(data, out, fmt)
+            write_document(render(assessment, fmt, lang), path, fmt)
     return assess_status(assessment.systems, fail_on_not_met)

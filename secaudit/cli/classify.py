@@ -6,10 +6,9 @@ from typing import Any, Callable
 
 import click
 
-from secaudit.cli.common import lang_option
+from secaudit.cli.common import RegistryChoice, classification_formats, lang_option
 from secaudit.status import classify_status
 
-FORMATS = ("text", "md", "html", "json", "csv")    # the registered classification formats (report/)
 
 
 def regime_option(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -36,7 +35,7 @@ def write_output(text: str, out: str | None) -> None:
 @click.argument("inventory", type=click.Path(dir_okay=False, path_type=str))
 @regime_option
 @click.option("--system", "systems", multiple=True, metavar="ID", help="Only this system (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--format", "fmt", type=RegistryChoice(classification_formats), default="text", show_default=True)
 @click.option("-o", "--output", "out", default=None, metavar="FILE", help="Write to FILE instead of stdout.")
 @click.option("--fail-on-underclassified", is_flag=True,
               help="Exit 1 when a system's declared level is lower than the computed one.")

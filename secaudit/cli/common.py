@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import click
 
@@ -30,19 +30,67 @@ def lang_option(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
 
 
-class FamilyChoice(click.Choice):
-    """``--only``: the probe families registered when the command runs (:mod:`secaudit.probes.registry`),
-    so a family added at run time is a valid choice without editing the CLI."""
+class RegistryChoice(click.Choice):
+    """Choices read from a registry when click needs them (parsing, ``--help``, completion), never listed in
+    the CLI: a format or family registered at run time is a valid choice, and ``secaudit --help`` loads no
+    registry's modules."""
 
-    def __init__(self) -> None:
+    def __init__(self, names: Callable[[], Iterable[str]]) -> None:
+        self._names = names
         super().__init__((), case_sensitive=True)
 
     @property  # type: ignore[override]
     def choices(self) -> tuple[str, ...]:
-        from secaudit.probes.registry import kinds
-
-        return kinds()
+        return tuple(self._names())
 
     @choices.setter
     def choices(self, value: object) -> None:
         pass                                 # click's __init__ assigns; the registry is the source
+
+
+def FamilyChoice() -> RegistryChoice:
+    """``--only``: the probe families registered when the command runs (:mod:`secaudit.probes.registry`)."""
+    return RegistryChoice(_family_kinds)
+
+
+def _family_kinds() -> tuple[str, ...]:
+    from secaudit.probes.registry import kinds  # start-up: every probe module, ~0.2 s
+
+    return kinds()
+
+
+def report_formats() -> tuple[str, ...]:
+    """The scan report formats (:data:`secaudit.report.FORMATS`)."""
+    from secaudit.report import format_names  # start-up: the report package and the model, ~50 ms
+
+    return format_names()
+
+
+def classification_formats() -> tuple[str, ...]:
+    from secaudit.report.classification import CLASSIFICATION_FORMATS  # start-up: the report modules, ~0.1 s
+
+    return tuple(CLASSIFICATION_FORMATS)
+
+
+def document_formats() -> tuple[str, ...]:
+    from secaudit.report.document_formats import DOCUMENT_FORMATS  # start-up: the report modules, ~0.1 s
+
+    return tuple(DOCUMENT_FORMATS)
+
+
+def dossier_formats() -> tuple[str, ...]:
+    from secaudit.report.dossier import DOSSIER_FORMATS  # start-up: the report modules, ~0.1 s
+
+    return tuple(DOSSIER_FORMATS)
+
+
+def assessment_formats() -> tuple[str, ...]:
+    from secaudit.report.assessment import FORMATS  # start-up: the report modules, ~0.1 s
+
+    return FORMATS
+
+
+def catalogue_formats() -> tuple[str, ...]:
+    from secaudit.report.catalogue import FORMATS  # start-up: the report modules, ~0.1 s
+
+    return FORMATS

@@ -8,6 +8,7 @@ import click
 
 from secaudit.cli.common import lang_option
 from secaudit.cli.output import print_error
+from secaudit.i18n import t
 from secaudit.status import ExitStatus
 
 
@@ -25,8 +26,12 @@ def command(workdir: Path) -> int:
     Example:
       secaudit demo --dir /tmp/secaudit-demo
     """
-    from secaudit.lab.demo import DemoFailed, main
+    from secaudit.lab.demo import DemoFailed, main, missing_extra
 
+    missing = missing_extra()
+    if missing:                  # before any step runs: not halfway through, as an internal error
+        print_error(t("demo.needs_lab", module=missing))
+        return ExitStatus.INPUT_ERROR
     workdir.mkdir(parents=True, exist_ok=True)
     try:
         main(workdir)

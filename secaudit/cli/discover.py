@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from secaudit.cli.common import lang_option
+from secaudit.cli.common import RegistryChoice, lang_option, report_formats
 from secaudit.status import ExitStatus
 
 SEVERITIES = ["critical", "high", "medium", "low", "info"]
@@ -25,8 +25,7 @@ SEVERITIES = ["critical", "high", "medium", "low", "info"]
               help="Ports asked of every live host: nmap's N most common TCP ports.")
 @click.option("--timeout", type=click.FloatRange(5, 86400), default=600.0, show_default=True,
               help="Deadline of one network's sweep, in seconds.")
-@click.option("--format", "formats", multiple=True,
-              type=click.Choice(["html", "md", "text", "json", "sarif", "junit", "csv"]),
+@click.option("--format", "formats", multiple=True, type=RegistryChoice(report_formats),
               help="Report format (repeatable; default: html, json, text).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=str), default="secaudit-discovery",
               show_default=True, help="Directory for the reports.")

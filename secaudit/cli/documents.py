@@ -7,21 +7,20 @@ Both read the inventory, classify it, and take each system's latest run from the
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import os
+from typing import Any, Callable
 
 import click
 
-from secaudit.cli.classify import regime_option
-from secaudit.cli.common import lang_option
+from secaudit.cli.classify import regime_option, write_output
+from secaudit.cli.common import RegistryChoice, document_formats, lang_option
 from secaudit.cli.store_options import store_options
 from secaudit.status import ExitStatus
 
-DOCUMENT_FORMATS = ("md", "html", "docx", "pdf")     # the registered document formats (report/)
 
 
 def write_document(data: str | bytes, out: str | None, fmt: str) -> None:
     """Text to stdout or FILE; a binary format only to FILE."""
-    from secaudit.cli.classify import write_output
     from secaudit.cli.output import echo
     from secaudit.errors import Diagnostic, InputError
     from secaudit.i18n import t
@@ -38,6 +37,33 @@ def write_document(data: str | bytes, out: str | None, fmt: str) -> None:
             raise InputError([Diagnostic(out, 0, 0, "classify.error.write", {"path": out, "error": e.strerror or e})])
     if out not in (None, "-"):
         echo(t("documents.written", path=out), err=True)
+
+
+def stream_document(write: Callable[[Callable[[str], Any]], None], out: str | None) -> None:
+    """A text document that ``write`` hands over piece by piece (to the function it is given), to stdout or FILE:
+    never whole in memory."""
+    from secaudit.cli.output import echo
+    from secaudit.errors import Diagnostic, InputError
+    from secaudit.i18n import t
+
+    if out is None or out == "-":
+        write(lambda text: echo(text, nl=False))
+        return
+    # into a file beside it, renamed into place when complete: an interrupted run leaves no truncated document
+    # (a device or a pipe named with -o is written directly)
+    special = os.path.exists(out) and not os.path.isfile(out)
+    part = out if special else f"{out}.part-{os.getpid()}"
+    try:
+        with open(part, "w", encoding="utf-8", newline="") as fh:
+            write(fh.write)
+        if part != out:
+            os.replace(part, out)
+    except OSError as e:
+        raise InputError([Diagnostic(out, 0, 0, "classify.error.write", {"path": out, "error": e.strerror or e})])
+    finally:
+        if part != out and os.path.exists(part):
+            os.remove(part)
+    echo(t("documents.written", path=out), err=True)
 
 
 def load_programme(inventory: str, regime: str | None, db: str | None, data_dir: str | None,
@@ -84,7 +110,7 @@ def report_gaps(inventory: Any, systems: Any = None) -> None:
                                                      "year before to 14/12.")
 @regime_option
 @store_options
-@click.option("--format", "fmt", type=click.Choice(DOCUMENT_FORMATS), default="md", show_default=True)
+@click.option("--format", "fmt", type=RegistryChoice(document_formats), default="md", show_default=True)
 @click.option("-o", "--output", "out", default=None, metavar="FILE", help="Write to FILE instead of stdout.")
 @lang_option
 def annual_report_command(inventory: str, year: int | None, regime: str | None, db: str | None,
@@ -158,9 +184,27 @@ def status_command(inventory: str, regime: str | None, db: str | None, data_dir:
     lang = current_lang()
     day = on.date() if on else dt.date.today()
     inv, reg, programme = load_programme(inventory, regime, db, data_dir, day)
-    view = build_status(inv, reg, programme, lang, _display(store_url(db, data_dir)))
+    view = build_status(inv, reg, programme, lang, _display(store_url(db, data_dir)),
+                        overdue_findings(db, data_dir, {s.system.id: s.level for s in programme.systems}, day))
     write_document(render_html(view, lang) if fmt == "html" else render_text(view, lang), out, fmt)
     return ExitStatus.OK
+
+
+def overdue_findings(db: str | None, data_dir: str | None, levels: dict[str, int | None],
+                     day: dt.date) -> dict[str, list[Any]]:
+    """Per system, the imported findings past their remediation deadline (none without a store)."""
+    from secaudit.programme import has_history
+    from secaudit.store import open_store
+    from secaudit.store.remediation import load_sla, open_items_of_latest_imports, overdue
+
+    if not has_history(db, data_dir):
+        return {}
+    with open_store(db, data_dir) as store:
+        items = open_items_of_latest_imports(store, day)
+    out: dict[str, list[Any]] = {}
+    for f in overdue(items, levels, load_sla(), day):
+        out.setdefault(f.system_id, []).append(f)
+    return out
 
 
 def _display(url: str) -> str:
@@ -175,7 +219,7 @@ def _display(url: str) -> str:
 @click.option("--kind", type=click.Choice(("appraisal", "opinion")), default="appraisal", show_default=True,
               help="appraisal: Form 01 (levels 1-2) or Form 02 (levels 3-5); opinion: Form 03 (levels 4-5).")
 @regime_option
-@click.option("--format", "fmt", type=click.Choice(DOCUMENT_FORMATS), default="md", show_default=True)
+@click.option("--format", "fmt", type=RegistryChoice(document_formats), default="md", show_default=True)
 @click.option("-o", "--output", "out", default=None, metavar="FILE", help="Write to FILE instead of stdout.")
 @lang_option
 def cover_letter_command(inventory: str, system_id: str, kind: str, regime: str | None, fmt: str,

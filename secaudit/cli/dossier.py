@@ -5,11 +5,10 @@ from __future__ import annotations
 import click
 
 from secaudit.cli.classify import regime_option
-from secaudit.cli.common import lang_option
+from secaudit.cli.common import RegistryChoice, dossier_formats, lang_option
 from secaudit.cli.store_options import store_options
 from secaudit.status import ExitStatus
 
-FORMATS = ("md", "html", "docx", "pdf")      # the registered dossier formats (report/dossier.py)
 
 
 @click.command("dossier")
@@ -17,7 +16,7 @@ FORMATS = ("md", "html", "docx", "pdf")      # the registered dossier formats (r
 @click.option("--system", "system_id", required=True, metavar="ID", help="The system of the inventory.")
 @regime_option
 @store_options
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="md", show_default=True)
+@click.option("--format", "fmt", type=RegistryChoice(dossier_formats), default="md", show_default=True)
 @click.option("-o", "--output", "out", default=None, metavar="FILE", help="Write to FILE instead of stdout.")
 @lang_option
 def command(inventory: str, system_id: str, regime: str | None, db: str | None, data_dir: str | None, fmt: str,

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from secaudit.cli.common import lang_option
-from secaudit.cli.store_options import store_options
+from secaudit.cli.store_options import store_options, store_results
 from secaudit.status import ExitStatus
 
 SEVERITIES = ["critical", "high", "medium", "low", "info"]
@@ -48,7 +48,6 @@ def store_command(run_id: str, runs_dir: str | None, db: str | None, data_dir: s
       secaudit store 20261123T101500Z-a1b2c3 --db postgresql://secaudit@db.example/secaudit
     """
     from secaudit.cli.output import print_error
-    from secaudit.cli.store_options import store_results
     from secaudit.execute.journal import Journal, runs_dir as default_runs_dir
     from secaudit.i18n import current_lang, t
     from secaudit.run import results_from_journal
@@ -93,11 +92,17 @@ def runs_command(system: str | None, since: dt.datetime | None, until: dt.dateti
             {"id": r.id, "started_at": r.started_at, "finished_at": r.finished_at, "inventory_file": r.inventory_file,
              "regime": r.regime, "complete": r.complete, "systems": list(r.system_ids),
              "systems_passing_network_controls": r.systems_compliant, "systems_total": r.systems_total,
-             "findings_failed": r.findings_failed, "scope": r.scope} for r in runs]}, ensure_ascii=False, indent=2)
+             "findings_failed": r.findings_failed, "scope": r.scope, "kind": r.kind} for r in runs]},
+            ensure_ascii=False, indent=2)
               + "\n", None)
         return ExitStatus.OK
     lines = [t("history.runs.header")] if runs else [t("history.runs.none")]
     for r in runs:
+        if r.kind == "import":                 # another tool's report: it judges no level, so no "compliant" count
+            lines.append(t("history.runs.import_row", run=r.id, date=r.started_at[:16].replace("T", " "),
+                           tool=strip_controls(r.tool_version, one_line=True), failed=r.findings_failed,
+                           inventory=strip_controls(r.inventory_file, one_line=True)))
+            continue
         lines.append(t("history.runs.row", run=r.id, date=r.started_at[:16].replace("T", " "),
                        compliant=r.systems_compliant, total=r.systems_total, failed=r.findings_failed,
                        inventory=strip_controls(r.inventory_file, one_line=True)))

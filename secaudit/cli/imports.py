@@ -57,17 +57,35 @@ def command(inventory: str, files: tuple[str, ...], tool: str, max_mb: int, fmt:
     """
     from secaudit.importers.match import match
     from secaudit.importers.registry import parse
+    from secaudit.importers.source import file_sha256
     from secaudit.load import load_inventory
     from secaudit.store import open_store
 
     inv = load_inventory(inventory)
-    reports = [parse(f, tool, max_mb * 1024 * 1024) for f in files]        # all checked before anything is stored
-    matchings = [match(r, inv) for r in reports]
+    limit = max_mb * 1024 * 1024
     with open_store(db, data_dir) as store:
-        outcomes = [store.save_import(r, m, inv, inventory) for r, m in zip(reports, matchings)]
+        known = {f: store.import_of_file(file_sha256(f, limit)) for f in files}
+        # every new file is read and checked before anything is stored
+        reports = {f: parse(f, tool, limit) for f in files if known[f] is None}
+        summaries = []
+        for f in files:
+            if known[f] is not None:
+                summaries.append(_already(f, known[f]))
+                continue
+            report = reports[f]
+            matching = match(report, inv)
+            summaries.append(_summary(report, matching, store.save_import(report, matching, inv, inventory)))
         url = store.display_url()
-    _emit(_render(reports, matchings, outcomes, url, fmt), None)
+    _emit(_render(summaries, url, fmt), None)
     return ExitStatus.OK
+
+
+def _already(file: str, record: Any) -> dict[str, Any]:
+    return {"file": file, "sha256": record.file_sha256, "tool": record.tool, "tool_version": record.tool_version,
+            "scan_started": record.scan_started, "scan_finished": record.scan_finished, "run": record.run_id,
+            "stored": False, "previous": None, "fixed": 0, "items": record.items, "open_by_severity": {},
+            "systems": list(record.systems),
+            "unmatched_hosts": [{"host": h, "items": None} for h in record.unmatched_hosts]}
 
 
 def _summary(report: Any, matching: Any, outcome: Any) -> dict[str, Any]:
@@ -85,13 +103,12 @@ def _summary(report: Any, matching: Any, outcome: Any) -> dict[str, Any]:
     }
 
 
-def _render(reports: list[Any], matchings: list[Any], outcomes: list[Any], url: str, fmt: str) -> str:
+def _render(summaries: list[dict[str, Any]], url: str, fmt: str) -> str:
     import json
 
     from secaudit.i18n import t
     from secaudit.report.escape import strip_controls
 
-    summaries = [_summary(r, m, o) for r, m, o in zip(reports, matchings, outcomes)]
     if fmt == "json":
         return json.dumps({"schema": "secaudit/import/v1", "store": url, "imports": summaries},
                           ensure_ascii=False, indent=2) + "\n"

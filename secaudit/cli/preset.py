@@ -14,17 +14,21 @@ from typing import Any, Callable
 
 import click
 
+from secaudit.cli.common import RegistryChoice, report_formats
 from secaudit.status import ExitStatus, scan_status
 
-# What the quick commands print: "text" is the finding-by-finding listing, the rest are the report formats.
-PRESET_FORMATS = ("text", "json", "md", "html", "sarif", "junit", "csv")
 SEVERITIES = ("critical", "high", "medium", "low", "info")
+
+
+def preset_formats() -> tuple[str, ...]:
+    """What the quick commands print: "text" is the finding-by-finding listing, the rest the report formats."""
+    return ("text",) + tuple(n for n in report_formats() if n != "text")
 
 
 def preset_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """``--format``, ``--fail-on`` and ``--errors-ok``, the same on every preset as on ``scan``."""
     for option in reversed((
-        click.option("--format", "fmt", type=click.Choice(PRESET_FORMATS), default="text", show_default=True,
+        click.option("--format", "fmt", type=RegistryChoice(preset_formats), default="text", show_default=True,
                      help="text: every finding with its evidence; json: the results document secaudit/results/v2."),
         click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True,
                      help="Exit 1 when a finding of this severity or higher fails."),

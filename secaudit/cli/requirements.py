@@ -5,10 +5,9 @@ from __future__ import annotations
 import click
 
 from secaudit.cli.classify import regime_option, write_output
-from secaudit.cli.common import lang_option
+from secaudit.cli.common import RegistryChoice, catalogue_formats, lang_option
 from secaudit.status import ExitStatus
 
-FORMATS = ("text", "json", "md", "csv")
 
 
 @click.command("requirements")
@@ -17,7 +16,7 @@ FORMATS = ("text", "json", "md", "csv")
 @click.option("--catalogue", "catalogue_file", default=None, metavar="FILE",
               type=click.Path(dir_okay=False, path_type=str),
               help="List this catalogue file instead of the one the regime follows.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--format", "fmt", type=RegistryChoice(catalogue_formats), default="text", show_default=True)
 @click.option("-o", "--output", "out", default=None, metavar="FILE", help="Write to FILE instead of stdout.")
 @lang_option
 def command(level: int | None, regime: str | None, catalogue_file: str | None, fmt: str, out: str | None) -> int:

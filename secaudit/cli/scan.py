@@ -8,13 +8,12 @@ from typing import Any, Sequence
 
 import click
 
-from secaudit.cli.common import FamilyChoice, lang_option
-from secaudit.cli.store_options import store_options
+from secaudit.cli.common import FamilyChoice, RegistryChoice, lang_option, report_formats
+from secaudit.cli.store_options import store_options, store_results
 from secaudit.cli.worker import BrokerOptions, broker_options
 from secaudit.status import scan_status
 
 SEVERITIES = ["critical", "high", "medium", "low", "info"]
-FORMATS = ["html", "md", "text", "json", "sarif", "junit", "csv"]
 DEFAULT_FORMATS = ("html", "json", "text")
 
 
@@ -68,7 +67,7 @@ def _with_broker(req: Any, broker: Any) -> Any:
 @click.option("--only", multiple=True, type=FamilyChoice(),
               help="Run only these probe families (repeatable); controls needing others get no verdict.")
 @click.option("--waivers", "waivers_file", type=click.Path(dir_okay=False, path_type=str), help="Waivers YAML file.")
-@click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS),
+@click.option("--format", "formats", multiple=True, type=RegistryChoice(report_formats),
               help=f"Report format (repeatable; default: {', '.join(DEFAULT_FORMATS)}).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=str), default="secaudit-report",
               show_default=True, help="Directory for the reports.")
@@ -168,7 +167,6 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
         results = outcome.results
         history = None
         if results.run.complete and not no_store:      # a complete run (or a --resume that completed it) enters history
-            from secaudit.cli.store_options import store_results
 
             _, history = store_results(results, db, data_dir, formats or DEFAULT_FORMATS)
         deliver(results, formats, out_dir, lang, history)
@@ -217,7 +215,7 @@ def deliver(results: Any, formats: Sequence[str], out_dir: str, lang: str, histo
 
 @click.command("report")
 @click.argument("results_file", type=click.Path(dir_okay=False, path_type=str))
-@click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS), help="Report format (repeatable).")
+@click.option("--format", "formats", multiple=True, type=RegistryChoice(report_formats), help="Report format (repeatable).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=str), default="secaudit-report",
               show_default=True)
 @click.option("--waivers", "waivers_file", type=click.Path(dir_okay=False, path_type=str),

@@ -7,8 +7,9 @@ import os
 from typing import Any, Callable, Iterator
 
 import click
+from click.core import ParameterSource
 
-from secaudit.config import DEFAULT_FILE, OptionTable, load_config
+from secaudit.config import DEFAULT_FILE, OptionTable, Sources, load_config
 
 _NOT_CONFIGURABLE = {"help", "version", "config"}
 
@@ -53,12 +54,42 @@ def install_envvars(command: click.Command, path: tuple[str, ...] = ()) -> None:
             install_envvars(sub, path + (sub_name,))
 
 
+_SOURCES = "secaudit.config_sources"      # ctx.meta key (meta is shared by a context and its children)
+
+
 def _load(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
     path = value or os.environ.get("SECAUDIT_CONFIG")
     if not path and os.path.isfile(DEFAULT_FILE):
         path = DEFAULT_FILE
     if path:
-        ctx.default_map = load_config(path, option_table(ctx.command))
+        sources: Sources = {}
+        ctx.default_map = load_config(path, option_table(ctx.command), sources)
+        ctx.meta[_SOURCES] = sources
+
+
+def _command_path(ctx: click.Context) -> tuple[str, ...]:
+    names = []
+    while ctx.parent is not None:
+        names.append(ctx.info_name or "")
+        ctx = ctx.parent
+    return tuple(reversed(names))
+
+
+def value_source(error: click.BadParameter) -> tuple[str, str] | None:
+    """Where a refused option value came from when it was not the command line: ("file", "FILE:LINE:COL")
+    for the configuration file, ("env", NAME) for an environment variable; None for the command line."""
+    ctx, param = error.ctx, error.param
+    if ctx is None or param is None or param.name is None:
+        return None
+    source = ctx.get_parameter_source(param.name)
+    if source is ParameterSource.DEFAULT_MAP:
+        where = ctx.meta.get(_SOURCES, {}).get(_command_path(ctx) + (param.name,))
+        return ("file", where) if where else None
+    if source is ParameterSource.ENVIRONMENT:
+        names = [param.envvar] if isinstance(param.envvar, str) else list(param.envvar or ())
+        name = next((n for n in names if os.environ.get(n)), None)
+        return ("env", name) if name else None
+    return None
 
 
 def config_option(f: Callable[..., Any]) -> Callable[..., Any]:

@@ -26,10 +26,11 @@ def command(files: tuple[str, ...], purpose: str | None) -> int:
       secaudit validate --for documents examples/inventory.yaml
     """
     from secaudit.cli.output import print_diagnostics, echo
-    from secaudit.load import validate_files
+    from secaudit.validation import validate_files
 
     report = validate_files(files)
     print_diagnostics(report.diagnostics)
+    print_diagnostics(report.warnings)
     for line in report.summary_lines():
         echo(line)
     if not report.ok:

@@ -137,6 +137,7 @@ def _ssl_options(cfg: BrokerConfig) -> dict[str, Any] | None:
 def make_app(cfg: BrokerConfig, name: str = "secaudit") -> Any:
     """A Celery app for ``cfg`` (raises BrokerConfigError when the ``distributed`` extra is missing)."""
     try:
+        # start-up: celery loaded only when needed
         from celery import Celery
     except ImportError:
         raise BrokerConfigError("zones.extra_missing") from None

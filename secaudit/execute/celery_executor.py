@@ -38,11 +38,15 @@ from typing import Any, Mapping, Sequence
 from secaudit.execute.broker import (
     DEFAULT_ZONE, TASK_NAME, BrokerConfig, BrokerConfigError, ZoneUnavailableError, live_workers, make_app, zone_queue,
 )
-from secaudit.execute.interface import ExecutionObserver, ExecutionSummary, JournalLike, NullObserver, ProbeRunner
+from secaudit.execute.interface import (
+    ExecutionObserver, ExecutionSummary, JournalLike, NullObserver, ProbeRunner, Recorder,
+)
 from secaudit.execute.interrupts import INTERRUPTS, Interrupts, kept_after_interrupt
 from secaudit.execute.local import Limits, error_observation, host_of
 from secaudit.execute.wire import PayloadError, RunSettings, batch_message, parse_result
-from secaudit.model import Inventory, Message, Observation, ObservationStatus, Probe
+from secaudit.model import Inventory, Message, Observation, Probe
+from secaudit.probes import registry
+from secaudit.probes.interface import RunnerContext
 
 LIVENESS_EVERY_S = 15.0
 POLL_S = 0.05
@@ -167,8 +171,7 @@ class _Run:
                  skipped: int):
         self.ex, self.journal, self.observer, self.total = ex, journal, observer, total
         self.skipped = skipped
-        self.done = skipped
-        self.run = self.errors = self.timed_out = 0
+        self.counts = Recorder(journal, observer, total, skipped)
         self.recorded: set[str] = set()
         self.reason = ""
         directory = getattr(journal, "directory", None)
@@ -181,12 +184,7 @@ class _Run:
         if (self.reason == "interrupted" or self.ex.interrupts.count > 0) and not kept_after_interrupt(obs):
             return                       # perhaps the interrupt's doing: --resume runs it again
         self.recorded.add(obs.probe_id)
-        self.journal.append(obs)
-        self.done += 1
-        self.run += 1
-        if obs.status is ObservationStatus.ERROR:
-            self.errors += 1
-        self.observer.observed(obs, self.done, self.total, self.errors)
+        self.counts.record(obs)
 
     def _remember(self, b: _Sent) -> None:
         if self.sidecar is None:
@@ -264,7 +262,7 @@ class _Run:
             for p in list(b.pending.values()):
                 self.record(error_observation(p, Message("zones.deadline", {
                     "zone": b.zone, "seconds": f"{self.ex._budget(b):g}"}), self.ex._timeout(b.kind)))
-                self.timed_out += 1
+                self.counts.timed_out += 1
             b.pending.clear()
             return True
         return False
@@ -300,10 +298,7 @@ class _Run:
         self._revoke(inflight)
         self._note_overhead()
         complete = not self.reason and not waiting and not inflight
-        summary = ExecutionSummary(self.total, self.skipped, self.run, self.errors, self.timed_out, complete,
-                                   self.reason)
-        self.observer.finished(summary)
-        return summary
+        return self.counts.finish(complete, self.reason)
 
     def _note_overhead(self) -> None:
         """run.json gets each batch's round trip minus the worker's own run time: the broker's cost plus the
@@ -362,7 +357,7 @@ class _Run:
         for b in inflight:
             for p in list(b.pending.values()):
                 self.record(error_observation(p, reason, time.monotonic() - b.sent_at))
-                self.timed_out += 1
+                self.counts.timed_out += 1
         self._revoke(inflight)
         for b in inflight:
             b.pending.clear()
@@ -379,6 +374,7 @@ class _Run:
 
 def _is_broker_error(e: BaseException) -> bool:
     try:
+        # start-up: kombu, redis loaded only when needed
         from kombu.exceptions import OperationalError
         from redis.exceptions import ConnectionError as RedisConnectionError, TimeoutError as RedisTimeout
     except ImportError:
@@ -389,7 +385,4 @@ def _is_broker_error(e: BaseException) -> bool:
 def default_runners() -> dict[str, ProbeRunner]:
     """Runners of every registered family, for their batch sizes and budgets only: the coordinator runs
     no probe (and needs none of their tools)."""
-    from secaudit.probes import registry
-    from secaudit.probes.interface import RunnerContext
-
     return {f.kind: f.runner(RunnerContext()) for f in registry.families()}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, Sequence
 
-from secaudit.model import Observation, Probe
+from secaudit.model import Observation, ObservationStatus, Probe
 from secaudit.probes.interface import ProbeRunner   # the runner protocol lives with the families; re-exported
 
 __all__ = ["ExecutionObserver", "ExecutionSummary", "Executor", "JournalLike", "NullObserver", "ProbeRunner"]
@@ -41,6 +41,28 @@ class Executor(Protocol):
 class JournalLike(Protocol):
     def done_ids(self) -> set[str]: ...
     def append(self, observation: Observation) -> None: ...
+
+
+class Recorder:
+    """The counting of one execution, the same for every executor: each observation kept goes to the journal,
+    is counted and is told to the observer; the counts make the summary."""
+
+    def __init__(self, journal: JournalLike, observer: ExecutionObserver, total: int, skipped: int):
+        self.journal, self.observer, self.total, self.skipped = journal, observer, total, skipped
+        self.done, self.run, self.errors, self.timed_out = skipped, 0, 0, 0
+
+    def record(self, obs: Observation) -> None:
+        self.journal.append(obs)
+        self.done += 1
+        self.run += 1
+        if obs.status is ObservationStatus.ERROR:
+            self.errors += 1
+        self.observer.observed(obs, self.done, self.total, self.errors)
+
+    def finish(self, complete: bool, reason: str) -> ExecutionSummary:
+        summary = ExecutionSummary(self.total, self.skipped, self.run, self.errors, self.timed_out, complete, reason)
+        self.observer.finished(summary)
+        return summary
 
 
 class NullObserver:

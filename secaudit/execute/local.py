@@ -32,7 +32,9 @@ from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 from secaudit.execute.children import children, end_children
-from secaudit.execute.interface import ExecutionObserver, ExecutionSummary, JournalLike, NullObserver, ProbeRunner
+from secaudit.execute.interface import (
+    ExecutionObserver, ExecutionSummary, JournalLike, NullObserver, ProbeRunner, Recorder,
+)
 from secaudit.execute.interrupts import INTERRUPTS, Interrupts, kept_after_interrupt
 from secaudit.model import Message, Observation, ObservationStatus, Probe
 
@@ -135,7 +137,7 @@ class _Run:
         self.out: queue.Queue[tuple[int, Observation | None]] = queue.Queue()
         self.host_load: Counter[str] = Counter()
         self.started_at = self.next_start = time.monotonic()
-        self.done, self.run, self.errors, self.timed_out = self.skipped, 0, 0, 0
+        self.counts = Recorder(journal, observer, self.total, self.skipped)
         self.reason = ""
         self.abandoned = False
         self.children_before = children()
@@ -209,12 +211,7 @@ class _Run:
     def record(self, obs: Observation) -> None:
         if (self.reason == "interrupted" or self._interrupted()) and not kept_after_interrupt(obs):
             return                             # perhaps the interrupt's doing: --resume runs it again
-        self.journal.append(obs)
-        self.done += 1
-        self.run += 1
-        if obs.status is ObservationStatus.ERROR:
-            self.errors += 1
-        self.observer.observed(obs, self.done, self.total, self.errors)
+        self.counts.record(obs)
 
     def consume(self, wait_s: float) -> None:
         """Take one message from the batches (waiting at most ``wait_s``) and record it."""
@@ -240,7 +237,7 @@ class _Run:
                 for p in list(b.pending.values()):
                     self.record(error_observation(p, Message("execute.deadline", {"seconds": f"{b.timeout:g}"}),
                                                   b.timeout))
-                    self.timed_out += 1
+                    self.counts.timed_out += 1
                 b.pending.clear()
                 self.finish_batch(bid)
 
@@ -250,7 +247,7 @@ class _Run:
         for bid, b in list(self.running.items()):
             for p in list(b.pending.values()):
                 self.record(error_observation(p, reason, now - b.started))
-                self.timed_out += 1
+                self.counts.timed_out += 1
             b.pending.clear()
             self.finish_batch(bid)
             self.abandoned = True
@@ -272,10 +269,7 @@ class _Run:
         if self.executor._stop.is_set() and not self.reason:
             self.reason = "stopped"
         complete = not self.reason and not self.waiting and not self.running
-        summary = ExecutionSummary(self.total, self.skipped, self.run, self.errors, self.timed_out, complete,
-                                   self.reason)
-        self.observer.finished(summary)
-        return summary
+        return self.counts.finish(complete, self.reason)
 
 
 def _work(runner: ProbeRunner | None, batch: _Batch, bid: int, out: queue.Queue) -> None:

@@ -31,6 +31,8 @@ from secaudit.execute.local import Limits, LocalExecutor, error_observation, hos
 from secaudit.execute.wire import PayloadError, RunSettings, parse_batch, result_message
 from secaudit.model import Message, Observation, Probe
 from secaudit.targets import Scope
+from secaudit.probes import registry
+from secaudit.probes.interface import RunnerContext
 
 log = logging.getLogger("secaudit.worker")
 
@@ -74,9 +76,6 @@ def _runners(run: RunSettings, ca_file: str | None, kind: str, probes: Sequence[
     """The registry's runner for the batch's kind, limited to the hosts of the probes that passed the
     scope check (each family's own guard then holds them to exactly those), with the run's CA bundle
     and options."""
-    from secaudit.probes import registry
-    from secaudit.probes.interface import RunnerContext
-
     hosts = tuple(sorted({h for p in probes for h in probe_hosts(p)}))
     return {kind: registry.get(kind).runner(RunnerContext(scope=hosts, ca_file=ca_file, options=dict(run.options)))}
 
@@ -120,8 +119,6 @@ def run_ca_file(run: RunSettings, settings: WorkerSettings, worker: str) -> tupl
 
 
 def known_kinds() -> tuple[str, ...]:
-    from secaudit.probes import registry
-
     return registry.kinds()
 
 

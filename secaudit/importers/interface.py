@@ -36,6 +36,7 @@ class Head:
 def classify_head(file: str, data: bytes) -> Head:
     """Recognise the shape of ``data`` (the head of ``file``); a DOCTYPE or broken XML raises
     :class:`~secaudit.importers.source.ImportFileError` naming the position."""
+    # start-up: defusedxml loaded only when needed
     from secaudit.importers.source import root_tag
 
     body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data

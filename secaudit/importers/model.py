@@ -9,6 +9,7 @@ Free text from the file (titles, solutions, evidence) is bounded here and escape
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from typing import Mapping
@@ -74,7 +75,7 @@ class ImportedFinding:
     first_seen: dt.datetime | None = None
     last_seen: dt.datetime | None = None
 
-    @property
+    @functools.cached_property
     def fingerprint(self) -> str:
         return fingerprint(self.tool, self.rule, self.host, self.port)
 

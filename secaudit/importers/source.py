@@ -16,7 +16,7 @@ import os
 import stat
 from dataclasses import dataclass
 from typing import IO, Any, Iterator
-from xml.etree.ElementTree import Element, ParseError, iterparse
+from xml.etree.ElementTree import Element, ParseError, XMLPullParser, iterparse
 from xml.parsers import expat
 
 from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
@@ -97,6 +97,16 @@ def open_report(file: str, max_bytes: int = MAX_BYTES) -> Opened:
     return Opened(file, info.st_size, HashingReader(os.fdopen(fd, "rb", buffering=1 << 16)))
 
 
+def file_sha256(file: str, max_bytes: int = MAX_BYTES) -> str:
+    """The sha256 of ``file`` (same checks as :func:`open_report`): a file already imported is known
+    without parsing it again."""
+    opened = open_report(file, max_bytes)
+    try:
+        return opened.reader.finish()
+    finally:
+        opened.close()
+
+
 def read_head(file: str, max_bytes: int = MAX_BYTES) -> bytes:
     """The first :data:`HEAD_BYTES` of ``file`` (after the same checks as :func:`open_report`)."""
     opened = open_report(file, max_bytes)
@@ -174,8 +184,6 @@ def drop(elem: Element, stack: list[Element]) -> None:
 
 def root_tag(file: str, head: bytes) -> str | None:
     """The qualified tag of the root element in ``head``, or None when it is not there yet."""
-    from xml.etree.ElementTree import XMLPullParser
-
     parser = _parser()
     pull = XMLPullParser(events=("start",), _parser=parser)
     try:

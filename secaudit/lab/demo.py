@@ -23,12 +23,33 @@ SECAUDIT = [sys.executable, "-m", "secaudit"]
 ROOT = os.getcwd()
 
 
+# what the `lab` extra installs (setup.cfg), imported only once the demo targets start
+LAB_MODULES = ("aiosmtpd",)
+
+
+def missing_extra() -> str | None:
+    """The first module of the `lab` extra that cannot be imported, or None."""
+    import importlib
+
+    for name in LAB_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            return name
+    return None
+
+
 class DemoFailed(Exception):
     """A demo step did not exit as expected."""
 
 
+def bold(text: str) -> str:
+    """Bold on a terminal; plain text in a file or a pipe (no raw escape codes in a log)."""
+    return f"\033[1m{text}\033[0m" if sys.stdout.isatty() and not os.environ.get("NO_COLOR") else text
+
+
 def step(title: str, *args: str, expect: int = 0) -> None:
-    print(f"\n\033[1m$ secaudit {' '.join(args)}\033[0m   # {title}", flush=True)
+    print(f"\n{bold('$ secaudit ' + ' '.join(args))}   # {title}", flush=True)
     rc = subprocess.run(SECAUDIT + list(args), cwd=ROOT).returncode
     if rc != expect:
         raise DemoFailed(f"demo: `secaudit {' '.join(args)}` exited {rc}, expected {expect}")
@@ -37,6 +58,7 @@ def step(title: str, *args: str, expect: int = 0) -> None:
 def scan_demo_targets() -> None:
     import tempfile
 
+    # start-up: cryptography loaded only when needed
     from secaudit.lab.demo_targets import MTA_STS_PORT, demo_dns, demo_targets
 
     out = Path(ROOT) / "demo-out"
@@ -46,9 +68,9 @@ def scan_demo_targets() -> None:
             if not resolver:
                 print("nsd is not installed (scripts/ensure-sysdeps.sh): the mail-domain checks will be errors")
             for fixed in (False, True):
-                print("\n\033[1mStarting demo targets on 127.0.0.11-23 (nginx, SMTP/IMAP with STARTTLS, sshd, "
-                      "a MySQL-like listener, DNS for two mail domains)" + (", cong-dvc now sends HSTS" if fixed else "")
-                      + "...\033[0m", flush=True)
+                print("\n" + bold("Starting demo targets on 127.0.0.11-23 (nginx, SMTP/IMAP with STARTTLS, sshd, "
+                                   "a MySQL-like listener, DNS for two mail domains)"
+                                   + (", cong-dvc now sends HSTS" if fixed else "") + "..."), flush=True)
                 with demo_targets(Path(tmp), fixed=fixed) as ca_file:
                     args = ["scan", "examples/inventory.yaml", "--ca-file", str(ca_file), "--out", str(out),
                             "--runs-dir", str(Path(tmp) / "runs"), "--fail-on", "high",
@@ -75,8 +97,8 @@ def scan_demo_targets() -> None:
     step("when each system's next periodic assessment is due, under both regimes, and which evidence expires",
          "due",
          "examples/inventory.yaml", *store, expect=1)
-    print(f"\n\033[1mHTML report:\033[0m {out / 'report.html'}")
-    print(f"\033[1mAssessment workbook:\033[0m {out / 'assessment' / 'assessment.xlsx'}")
+    print(f"\n{bold('HTML report:')} {out / 'report.html'}")
+    print(f"{bold('Assessment workbook:')} {out / 'assessment' / 'assessment.xlsx'}")
 
 
 DEMO_HOSTS = {"srv-hardened": ("127.0.0.24", "hardened"), "srv-weak": ("127.0.0.25", "weak")}
@@ -95,7 +117,7 @@ def scan_demo_hosts() -> None:
         return
     out = Path(ROOT) / "demo-out"
     with tempfile.TemporaryDirectory(prefix="secaudit-demo-hosts-") as tmp:
-        print("\n\033[1mStarting a demo sshd on 127.0.0.24 (hardened server) and 127.0.0.25 (weak server)...\033[0m",
+        print("\n" + bold("Starting a demo sshd on 127.0.0.24 (hardened server) and 127.0.0.25 (weak server)..."),
               flush=True)
         routes = {(addr, 2222): profile for addr, profile in DEMO_HOSTS.values()}
         with lab_hosts(Path(tmp), routes, sudoers_lines(USER)) as lab:
@@ -115,6 +137,7 @@ def scan_demo_hosts() -> None:
 
 
 def list_systems() -> None:
+    # start-up: rich, secaudit.checks loaded only when needed
     from rich.console import Console
     from rich.table import Table
 

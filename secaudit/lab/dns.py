@@ -74,6 +74,7 @@ def _config(workdir: Path, host: str, port: int, zones: Mapping[str, str]) -> st
 
 
 def _answers(host: str, port: int, origin: str) -> bool:
+    # start-up: dns loaded only when needed
     import dns.message
     import dns.query
     import dns.rcode

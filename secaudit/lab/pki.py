@@ -20,6 +20,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509 import ocsp
 
 _NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
@@ -171,8 +172,6 @@ def days(n: int) -> dt.datetime:
 
 def ocsp_response_der(pki: TestPKI, leaf: Issued) -> bytes:
     """A GOOD OCSP response for ``leaf``, signed by its issuer (the intermediate), for nginx to staple."""
-    from cryptography.x509 import ocsp
-
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     builder = (
         ocsp.OCSPResponseBuilder()

@@ -79,6 +79,7 @@ def http_server(host: str = "127.0.0.1", status: int = 200, location: str | None
 def _self_signed(tmp: Path, host: str) -> tuple[Path, Path]:
     import ipaddress
 
+    # start-up: cryptography loaded only when needed
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec

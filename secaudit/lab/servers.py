@@ -278,6 +278,7 @@ def smtp_starttls(cert: Path, key: Path, host: str = LOOPBACK, port: int = 0,
     """An SMTP server (aiosmtpd) offering STARTTLS with the given certificate."""
     import logging
 
+    # start-up: aiosmtpd loaded only when needed
     from aiosmtpd.controller import Controller
     from aiosmtpd.handlers import Sink
 

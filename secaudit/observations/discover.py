@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from secaudit.serialize import fields_from_dict, fields_to_dict
+from secaudit.codec import fields_from_dict, fields_to_dict
 
 SCHEMA = "secaudit/observation/discover/v1"
 

@@ -19,7 +19,9 @@ import shlex
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from secaudit.serialize import fields_from_dict, fields_to_dict
+from secaudit.codec import fields_from_dict, fields_to_dict
+import ipaddress
+import fnmatch
 
 SCHEMA = "secaudit/observation/host/v1"
 
@@ -252,8 +254,6 @@ class Listener:
 
 
 def _hex_address(text: str) -> str:
-    import ipaddress
-
     raw = bytes.fromhex(text)
     if len(raw) == 4:
         return str(ipaddress.IPv4Address(raw[::-1]))
@@ -330,8 +330,6 @@ def sshd_config_files(main: FileRead, included: list[FileRead]) -> dict[str, str
 
 
 def _glob_match(pattern: str, path: str) -> bool:
-    import fnmatch
-
     pattern = pattern if pattern.startswith("/") else "/etc/ssh/" + pattern
     return fnmatch.fnmatch(path, pattern)
 

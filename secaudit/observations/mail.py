@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from secaudit.serialize import fields_from_dict, fields_to_dict
+from secaudit.codec import fields_from_dict, fields_to_dict
 
 SCHEMA = "secaudit/observation/mail/v1"
 
@@ -34,6 +34,7 @@ class DnsAnswer:
     records: tuple[str, ...] = ()
     authenticated: bool = False            # the AD bit of a validating resolver
     error: str | None = None
+    nxdomain: bool = False                 # missing because the name itself does not exist (not just this type)
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,11 @@ class MailFacts:
     mx: DnsAnswer | None = None
     tlsa: tuple[DnsAnswer, ...] = ()        # TLSA at _25._tcp.<mx host>, one per MX host
     mx_addresses: tuple[DnsAnswer, ...] = ()  # A of each MX host (to match hosts the inventory declares by address)
+
+    @property
+    def domain_absent(self) -> bool:
+        """The resolver says the domain itself does not exist (NXDOMAIN at the domain, not at a sub-name)."""
+        return self.txt.nxdomain or (self.mx is not None and self.mx.nxdomain)
 
     def to_dict(self) -> dict[str, Any]:
         return fields_to_dict(self, SCHEMA)

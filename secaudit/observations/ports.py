@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Mapping
 
-from secaudit.serialize import fields_from_dict, fields_to_dict
+from secaudit.codec import fields_from_dict, fields_to_dict
 
 SCHEMA = "secaudit/observation/ports/v2"
 SCHEMA_V1 = "secaudit/observation/ports/v1"   # still read: requested ports as a list, no groups, no coverage

@@ -18,7 +18,8 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
-from secaudit.serialize import fields_from_dict, fields_to_dict
+from secaudit.codec import fields_from_dict, fields_to_dict
+from secaudit.observations._suite_names import OPENSSL_TO_IANA
 
 
 class Measure(StrEnum):
@@ -168,8 +169,6 @@ def _parse_regular(name: str) -> SuiteClass | None:
 
 @lru_cache(maxsize=1)
 def _openssl_to_iana() -> dict[str, str]:
-    from secaudit.observations._suite_names import OPENSSL_TO_IANA
-
     return OPENSSL_TO_IANA
 
 

@@ -20,8 +20,11 @@ from typing import Any, Iterator, Mapping, Sequence
 from secaudit.model import Control, Endpoint, Message, Observation, ObservationStatus, Probe, System
 from secaudit.observations.discover import DiscoveryFacts, LiveHost
 from secaudit.probes.interface import BaseFamily, RunnerContext, Target
-from secaudit.probes.ports import ScopeError
+from secaudit.probes.ports import (
+    ScopeError, compress_ports, find_nmap, nmap_detail, nmap_output, nmap_top_ports, subprocess_runner,
+)
 from secaudit.targets import Scope, parse_scope
+import subprocess
 
 KIND = "discover"
 DEFAULT_MAX_PREFIX = 16                  # IPv4 /16: 65,536 addresses; IPv6 the same count (/112)
@@ -92,8 +95,6 @@ def discovery_argv(nmap: str, network: str, host_timeout_s: int) -> list[str]:
 
 
 def ports_argv(nmap: str, hosts: Sequence[str], ports: Sequence[int], host_timeout_s: int, ipv6: bool) -> list[str]:
-    from secaudit.probes.ports import compress_ports
-
     argv = [nmap, "-oX", "-", "--unprivileged", "-sT", "-Pn", "-n", "--max-retries", "1",
             "--host-timeout", f"{host_timeout_s}s", "-p", compress_ports(ports)]
     return argv + (["-6"] if ipv6 else []) + ["--", *hosts]
@@ -116,6 +117,7 @@ def live_hosts(xml: str, scope: Scope) -> tuple[str, list[tuple[str, str]]]:
 
 def open_ports(xml: str) -> dict[str, tuple[int, ...]]:
     """Open TCP ports per address, parsed through python-nmap."""
+    # start-up: nmap loaded only when needed
     import nmap
 
     parsed = nmap.PortScanner().analyse_nmap_xml_scan(nmap_xml_output=xml)
@@ -129,8 +131,6 @@ def open_ports(xml: str) -> dict[str, tuple[int, ...]]:
 def sweep(network: str, ports: Sequence[int], *, deadline_s: float, nmap_path: str | None = None,
           runner=None) -> DiscoveryFacts:
     """Both nmap runs over one network; raises :class:`SweepFailed` when nmap fails or time runs out."""
-    from secaudit.probes.ports import find_nmap, nmap_detail, nmap_output, subprocess_runner
-
     run = runner or subprocess_runner
     tool = find_nmap(nmap_path)
     scope = parse_scope([network])
@@ -176,8 +176,6 @@ def run_probes(probes: Sequence[Probe], scope: Sequence[str], *, deadline_s: flo
 
 def _reason(e: Exception) -> Message:
     """Why a sweep failed, as a catalog message (an OS's or a library's own text stays as written)."""
-    import subprocess
-
     if isinstance(e, SweepFailed):
         return e.reason
     if isinstance(e, subprocess.TimeoutExpired):
@@ -226,12 +224,8 @@ class DiscoverFamily(BaseFamily):
         return DiscoverRunner([n for n in ctx.scope if "/" in n])
 
     def check_tools(self) -> None:
-        from secaudit.probes.ports import find_nmap
-
         find_nmap()
 
 
 def nmap_default_ports() -> tuple[int, ...]:
-    from secaudit.probes.ports import nmap_top_ports
-
     return nmap_top_ports(DEFAULT_TOP_PORTS)

@@ -14,6 +14,12 @@ from secaudit.model import Control, Endpoint, Observation, Probe, System
 from secaudit.observations.ports import PortScan
 from secaudit.observations.tls import TlsFacts
 from secaudit.probes.interface import BaseFamily, ProbeRunner, RunnerContext, Target
+from secaudit.probes.tls import quick_check_overhead_s
+from secaudit.probes.tls import TlsProbeParams, TlsTarget, scan_endpoints
+from secaudit.probes.tls import params_for_needs
+from secaudit.probes.ports import iter_probes
+from secaudit.probes.ports import probe_params
+from secaudit.probes.ports import find_nmap
 
 # ----------------------------------------------------------------------------- tls
 
@@ -26,16 +32,12 @@ class TlsRunner:
     @property
     def overhead_s(self) -> float:
         """Time an endpoint may spend in the "does it speak?" check before its own budget starts."""
-        from secaudit.probes.tls import quick_check_overhead_s
-
         return quick_check_overhead_s()
 
     def __init__(self, ca_file: str | None = None):
         self.ca_file = Path(ca_file) if ca_file else None
 
     def run(self, probes: Sequence[Probe], *, timeout_s: float) -> Iterator[Observation]:
-        from secaudit.probes.tls import TlsProbeParams, TlsTarget, scan_endpoints
-
         jobs = [(TlsTarget(p.params["host"], p.params["port"], p.params.get("sni"), p.params.get("starttls"),
                            probe_id=p.id), TlsProbeParams.from_dict(p.params["scan"])) for p in probes]
         yield from scan_endpoints(jobs, timeout_s=timeout_s, ca_file=self.ca_file, concurrency=max(1, len(jobs)))
@@ -53,8 +55,6 @@ class TlsFamily(BaseFamily):
 
     def params(self, needs: frozenset[str], targets: Sequence[Target], systems: Sequence[System],
                controls: Sequence[Control]) -> Mapping[str, Any]:
-        from secaudit.probes.tls import params_for_needs
-
         ep = next(t.endpoint for t in targets if t.endpoint is not None)
         return {"host": ep.host, "port": ep.port, "sni": ep.sni,
                 "starttls": ep.starttls.value if ep.starttls else None,
@@ -76,8 +76,6 @@ class PortsRunner:
         self.scope = list(scope)
 
     def run(self, probes: Sequence[Probe], *, timeout_s: float) -> Iterator[Observation]:
-        from secaudit.probes.ports import iter_probes
-
         yield from iter_probes(probes, self.scope, deadline_s=timeout_s, parallel=self.parallel)
 
 
@@ -93,8 +91,6 @@ class PortsFamily(BaseFamily):
 
     def params(self, needs: frozenset[str], targets: Sequence[Target], systems: Sequence[System],
                controls: Sequence[Control]) -> Mapping[str, Any]:
-        from secaudit.probes.ports import probe_params
-
         # A host shared by systems: every system's allowed and endpoint ports are scanned there.
         return probe_params(needs, targets[0].host, systems, controls)
 
@@ -102,6 +98,4 @@ class PortsFamily(BaseFamily):
         return PortsRunner(ctx.scope)
 
     def check_tools(self) -> None:
-        from secaudit.probes.ports import find_nmap
-
         find_nmap()          # raises ToolMissingError with the install command when nmap is missing or too old

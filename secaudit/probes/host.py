@@ -25,12 +25,15 @@ import time
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping, Sequence
 
-from secaudit.model import Control, Endpoint, Message, Observation, ObservationStatus, Probe, System
+from secaudit.model import Control, Endpoint, Message, Observation, ObservationStatus, Probe, System, format_hostport
 from secaudit.observations.host import (
     DENIED, ERROR, FAILED, MISSING, OK, TIMEOUT, CommandRun, FileRead, HostFacts, neutralise,
 )
 from secaudit.probes.interface import HOST, BaseFamily, RunnerContext, Target
 from secaudit.targets import TargetError, normalize_host
+import os
+import importlib.util
+from secaudit.errors import ToolMissingError
 
 KIND = "host"
 
@@ -195,6 +198,7 @@ class ProbeFailed(Exception):
 
 
 def _host_key_problem(known_hosts: str, host: str, port: int) -> ProbeFailed:
+    # start-up: asyncssh loaded only when needed
     import asyncssh
 
     try:
@@ -216,6 +220,7 @@ def _options(p: Mapping[str, Any], host: str, port: int, user: str, connect_s: f
 
 async def _connect(p: Mapping[str, Any], deadline: float) -> tuple[Any, Any]:
     """(connection, jump connection or None)."""
+    # start-up: asyncssh loaded only when needed
     import asyncssh
 
     connect_s = max(1.0, min(CONNECT_S, deadline - time.monotonic()))
@@ -290,8 +295,6 @@ async def collect(p: Mapping[str, Any], deadline: float) -> HostFacts:
 
 
 def _readable(path: str) -> bool:
-    import os
-
     return os.path.isfile(path) and os.access(path, os.R_OK)
 
 
@@ -374,15 +377,9 @@ class HostFamily(BaseFamily):
         return HostRunner(ctx.scope)
 
     def check_tools(self) -> None:
-        import importlib.util
-
         if importlib.util.find_spec("asyncssh") is None:
-            from secaudit.errors import ToolMissingError
-
             raise ToolMissingError("host.asyncssh_missing") from None
 
 
 def _name(address: str, port: int) -> str:
-    from secaudit.model import format_hostport
-
     return format_hostport(address, port)

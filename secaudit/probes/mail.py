@@ -21,6 +21,8 @@ from secaudit.observations.mail import (
 )
 from secaudit.probes.interface import DOMAIN, BaseFamily, RunnerContext, Target
 from secaudit.targets import TargetError, normalize_host, parse_hostport
+import ipaddress
+from secaudit.probes import _https
 
 KIND = "mail"
 MTA_STS_PORT = 443
@@ -34,7 +36,6 @@ def parse_resolver(text: str | None) -> tuple[str, int] | None:
     if not text:
         return None
     host, port = parse_hostport(text, default_port=53)
-    import ipaddress
 
     try:
         ipaddress.ip_address(host)
@@ -53,6 +54,7 @@ class _Budget:
 
 class Dns:
     def __init__(self, resolver: tuple[str, int] | None, budget: _Budget):
+        # start-up: dns loaded only when needed
         import dns.flags
         import dns.resolver
 
@@ -66,6 +68,7 @@ class Dns:
         self.budget = budget
 
     def ask(self, name: str, rtype: str) -> DnsAnswer:
+        # start-up: dns loaded only when needed
         import dns.exception
         import dns.flags
         import dns.resolver
@@ -75,7 +78,9 @@ class Dns:
             return DnsAnswer(name, rtype, ERROR, error="probe deadline reached before this question")
         try:
             ans = self.r.resolve(name, rtype, search=False, lifetime=min(QUERY_S, left), raise_on_no_answer=True)
-        except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+        except dns.resolver.NXDOMAIN:
+            return DnsAnswer(name, rtype, MISSING, nxdomain=True)
+        except dns.resolver.NoAnswer:
             return DnsAnswer(name, rtype, MISSING)
         except dns.exception.Timeout:
             return DnsAnswer(name, rtype, ERROR, error=self._why_timeout(name, rtype))
@@ -93,6 +98,7 @@ class Dns:
 
     def _why_timeout(self, name: str, rtype: str) -> str:
         """A resolver retries a malformed answer until it times out: ask once more to tell the two apart."""
+        # start-up: dns loaded only when needed
         import dns.exception
         import dns.message
         import dns.query
@@ -142,8 +148,6 @@ def _spf_targets(record: str) -> list[str]:
 
 def fetch_sts_policy(d: Dns, domain: str, ca_file: str | Path | None, port: int = MTA_STS_PORT) -> HttpsFetch:
     """The MTA-STS policy file over HTTPS, the host resolved through the scan's resolver."""
-    from secaudit.probes import _https
-
     host = f"mta-sts.{domain}"
     url = f"https://{host}{'' if port == 443 else f':{port}'}/.well-known/mta-sts.txt"
     answer = d.ask(host, "A")

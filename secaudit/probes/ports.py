@@ -42,6 +42,9 @@ from secaudit.observations.ports import (
     parse_ssh_auth_methods,
 )
 from secaudit.targets import is_ipv6, parse_coverage, parse_port, reason, validate_host, validate_port
+from secaudit.probes import ssh_auth
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from secaudit.i18n import t
 
 KIND = "ports"
 MIN_NMAP_VERSION = (7, 80)          # extraports carry their port list in XML since 7.80
@@ -69,8 +72,6 @@ class ScopeError(SecauditError):
     """A target was refused before nmap started (invalid, option-like, or outside the inventory)."""
 
     def __init__(self, key: str, **args: Any):
-        from secaudit.i18n import t
-
         self.key = key
         self.args_ = args
         super().__init__(t(key, "en", **args))
@@ -567,7 +568,6 @@ def _with_openssh_auth(fact: PortFact, address: str, timing: Timing) -> PortFact
     """When nmap's ssh-auth-methods failed on an SSH port, ask with the OpenSSH client instead (see ssh_auth)."""
     if not fact.is_open or fact.service_name != "ssh" or fact.ssh_auth_methods is not None:
         return fact
-    from secaudit.probes import ssh_auth
 
     methods, argv, reason = ssh_auth.auth_methods(address, fact.port, timeout_s=min(10, timing.host_timeout_s))
     scripts = dict(fact.scripts)
@@ -578,6 +578,7 @@ def _with_openssh_auth(fact: PortFact, address: str, timing: Timing) -> PortFact
 def _run_batch(tool: NmapTool, batch: Sequence[Probe], options: ScanOptions, timing: Timing,
                runner: Runner, ipv6: bool, ssh_fallback: bool = True) -> list[Observation]:
     """One nmap invocation for ``batch`` (the runner uses batches of one host: see :func:`iter_probes`)."""
+    # start-up: nmap loaded only when needed
     import nmap  # python-nmap, for its XML parser
 
     union: set[int] = set()
@@ -681,8 +682,6 @@ def iter_probes(probes: Sequence[Probe], scope: Collection[str], *, deadline_s: 
     they exist. Each host gets the whole ``deadline_s``; the process is killed 2 s after nmap's own host
     timeout. Raises :class:`ScopeError` (nothing scanned) or :class:`ToolMissingError` before any scan.
     """
-    from concurrent.futures import ThreadPoolExecutor, as_completed
-
     normalised = _normalised(probes, scope)
     tool = find_nmap(nmap_path)
     timing = timing_for_deadline(deadline_s)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 from typing import Iterable, Iterator, Mapping, Sequence
 
+from secaudit.observations import registry as facts_registry
 from secaudit.probes.discover import DiscoverFamily
 from secaudit.probes.families import PortsFamily, TlsFamily
 from secaudit.probes.host import HostFamily
@@ -104,12 +105,14 @@ def register(family: ProbeFamily) -> None:
     if clash:
         raise ValueError(f"need prefixes {clash} of {family.kind!r} are already provided by "
                          f"{sorted({taken[p] for p in clash})}")
+    facts_registry.register(family.kind, family.facts_type)
     _extra[family.kind] = family
 
 
 def unregister(kind: str) -> None:
     """Remove a family added with :func:`register` (built-in families stay)."""
-    _extra.pop(kind, None)
+    if _extra.pop(kind, None) is not None:
+        facts_registry.unregister(kind)
 
 
 @contextlib.contextmanager

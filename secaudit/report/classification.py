@@ -9,11 +9,16 @@ and the terminal table without control characters, CSV cells without formula sta
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
+import re
+import textwrap
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Sequence
+
+from markupsafe import Markup, escape
 
 from secaudit.classify.citation import cite
 from secaudit.classify.regime import Regime
@@ -104,8 +109,87 @@ def _detail_lines(v: SystemView, lang: str) -> list[str]:
     return out
 
 
+TEXT_WIDTH = 100          # the text format fits this many columns: cells and long lines wrap at words
+_GAP = 2
+
+
+@lru_cache(maxsize=4096)
+def _wrapped(text: str, width: int, indent: str = "") -> tuple[str, ...]:
+    """``text`` wrapped at words into lines of at most ``width`` (remembered: the same approver, criterion
+    or deadline text recurs in every system of a large inventory)."""
+    if len(text) <= width:
+        return (text,)
+    return tuple(textwrap.wrap(text, width=width, subsequent_indent=indent, break_long_words=True,
+                               break_on_hyphens=True)) or ("",)
+
+
+_WRAPPING_COLUMNS = (2, 3, 4, 5)   # declared, deciding criterion, approver, periodic assessment: may wrap
+_MIN_COLUMN = 10
+
+
+def _column_widths(natural: list[int], soft: list[int], floors: list[int], width: int) -> list[int]:
+    """Narrow the widest wrapping column, a character at a time, until the table fits ``width``: first down to
+    ``soft`` (a column's longest word; the periodic column keeps its values on one line), then down to
+    ``floors`` (hyphenated words may then break after a hyphen): wrapped, never cut."""
+    widths = list(natural)
+    excess = sum(widths) + _GAP * (len(widths) - 1) - width
+    for limits in (soft, floors):
+        while excess > 0:
+            room = [i for i in _WRAPPING_COLUMNS if widths[i] > max(limits[i], _MIN_COLUMN)]
+            if not room:
+                break
+            widths[max(room, key=lambda i: widths[i])] -= 1
+            excess -= 1
+    return widths
+
+
+@lru_cache(maxsize=4096)
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split()) or ("",)
+
+
+@lru_cache(maxsize=4096)
+def _pieces(text: str) -> tuple[str, ...]:
+    """The words of ``text`` and the parts of its hyphenated words (a line may end after a hyphen)."""
+    return tuple(p for w in text.split() for p in re.findall(r"[^-]*-|[^-]+", w)) or ("",)
+
+
+def _table_lines(headers: list[str], rows: list[list[str]], width: int) -> list[str]:
+    columns = [set(column) for column in zip(headers, *rows)]          # distinct values: a few per column
+    values = [set(column) for column in zip(*rows)] if rows else [{h} for h in headers]
+    natural = [max(map(len, c)) for c in columns]
+    words = [max(len(w) for v in c for w in _words(v)) if i in _WRAPPING_COLUMNS else natural[i]
+             for i, c in enumerate(columns)]
+    floors = [max(len(p) for v in c for p in _pieces(v)) if i in _WRAPPING_COLUMNS else natural[i]
+              for i, c in enumerate(columns)]
+    soft = list(words)
+    for i in (2, 5):                      # short values (declared, periodic): one line while anything else can wrap
+        soft[i] = max(map(len, values[i]))
+    widths = _column_widths(natural, soft, floors, width)
+    fmt = (" " * _GAP).join("{:<%d}" % w for w in widths)
+    out = []
+    for row in [headers, ["-" * w for w in widths]] + rows:
+        if all(len(c) <= w for c, w in zip(row, widths)):        # most rows: one line, no wrapping
+            out.append(fmt.format(*row).rstrip())
+            continue
+        cells = [_wrapped(c, w) for c, w in zip(row, widths)]
+        for i in range(max(len(c) for c in cells)):
+            out.append(fmt.format(*(c[i] if i < len(c) else "" for c in cells)).rstrip())
+    return out
+
+
+def _fit(line: str, width: int = TEXT_WIDTH) -> tuple[str, ...]:
+    """A detail line wrapped at words, continuation lines indented under its text."""
+    if len(line) <= width:
+        return (line,)
+    body = line.lstrip(" ")
+    lead = line[: len(line) - len(body)]
+    marker = body[:2] if body[:2] in ("- ", "! ", "* ") else ""
+    return tuple(lead + part for part in _wrapped(body, width - len(lead), " " * (len(marker) + 2)))
+
+
 class TextClassification(ClassificationFormat):
-    """Plain text: an aligned table, then the details of each system."""
+    """Plain text: an aligned table, then the details of each system, in at most 100 columns."""
 
     name = "text"
     extension = "txt"
@@ -114,16 +198,15 @@ class TextClassification(ClassificationFormat):
         vs = views(doc.results, doc.inventory, doc.regime, lang)
         headers = _table_headers(lang)
         rows = [_printable(_table_row(v)) for v in vs]
-        widths = [max(len(r[i]) for r in [headers] + rows) for i in range(len(headers))]
-        fmt = "  ".join("{:<%d}" % w for w in widths)
-        lines = [t("classify.heading.table", lang, regime=doc.regime.short.get(lang)), "",
-                 fmt.format(*headers).rstrip(), fmt.format(*["-" * w for w in widths]).rstrip()]
-        lines += [fmt.format(*r).rstrip() for r in rows]
+        lines = [t("classify.heading.table", lang, regime=doc.regime.short.get(lang)), ""]
+        lines += _table_lines(headers, rows, TEXT_WIDTH)
         lines += ["", t("classify.heading.details", lang), ""]
         for v in vs:
-            lines += _detail_lines(v, lang) + [""]
-        lines.append(_max_rule(doc.regime, lang))
-        lines.append(summary_line(doc.results, lang))
+            for line in _detail_lines(v, lang):
+                lines += _fit(line)
+            lines.append("")
+        lines += _fit(_max_rule(doc.regime, lang))
+        lines += _fit(summary_line(doc.results, lang))
         if "".join(lines).isprintable():              # nothing to strip on any line: one check
             return "\n".join(lines) + "\n"
         return "\n".join(strip_controls(line) for line in lines) + "\n"
@@ -155,8 +238,19 @@ def render_rich(doc: ClassificationDoc, lang: str, console: Any) -> None:
     console.print(Text(summary_line(doc.results, lang)))
 
 
+@lru_cache(maxsize=65536)
+def _md(value: str) -> str:
+    """:func:`markdown_text`, remembered: criteria, citations, labels and authorities recur in every system."""
+    return markdown_text(value)
+
+
+@lru_cache(maxsize=65536)
+def _md_criterion_row(text: str, level: object, citation: str, status: str) -> str:
+    return f"| {_md(text)} | {level} | {_md(citation)} | {_md(status)} |"
+
+
 def _md_system(v: SystemView, lang: str) -> list[str]:
-    md = markdown_text
+    md = _md
     lines = [f"### {md(v.id)} — {md(v.name)}: {md(v.level_label)}", ""]
     if v.deciding:
         lines.append(f"- **{t('classify.col.deciding', lang)}:** {md(v.deciding)}"
@@ -177,7 +271,7 @@ def _md_system(v: SystemView, lang: str) -> list[str]:
     lines += [f"- {md(n)}" for n in v.notes]
     lines += ["", f"| {t('classify.col.criterion', lang)} | {t('classify.col.level', lang)} | "
                   f"{t('classify.col.citation', lang)} | {t('classify.col.status', lang)} |", "|---|---|---|---|"]
-    lines += [f"| {md(cv.text)} | {cv.level} | {md(cv.citation)} | {md(cv.status_label)} |" for cv in v.criteria]
+    lines += [_md_criterion_row(cv.text, cv.level, cv.citation, cv.status_label) for cv in v.criteria]
     return lines + [""]
 
 
@@ -191,12 +285,29 @@ class MarkdownClassification(ClassificationFormat):
         headers = _table_headers(lang)
         lines = [f"# {markdown_text(t('classify.heading.table', lang, regime=doc.regime.short.get(lang)))}", "",
                  "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-        lines += ["| " + " | ".join(markdown_text(c) for c in _table_row(v)) + " |" for v in vs]
+        lines += ["| " + " | ".join(_md(c) for c in _table_row(v)) + " |" for v in vs]
         lines += ["", f"## {t('classify.heading.details', lang)}", ""]
         for v in vs:
             lines += _md_system(v, lang)
         lines += [markdown_text(_max_rule(doc.regime, lang)), "", markdown_text(summary_line(doc.results, lang))]
         return "\n".join(lines) + "\n"
+
+
+def _h(value: object) -> str:
+    return str(escape(strip_controls(value, one_line=True)))
+
+
+@lru_cache(maxsize=65536)
+def _html_criterion_row(text: str, level: object, citation: str, status: str, status_label: str) -> str:
+    """One row of a system's criteria table, escaped as the template would (control characters stripped,
+    then HTML-escaped), and remembered: 10,000 systems share a few dozen distinct rows."""
+    return (f"<tr><td>{_h(text)}</td><td>{_h(level)}</td><td>{_h(citation)}</td>"
+            f'<td class="{_h(status)}">{_h(status_label)}</td></tr>')
+
+
+def _html_criteria(v: SystemView) -> Markup:
+    return Markup("\n      ".join(_html_criterion_row(c.text, c.level, c.citation, c.status, c.status_label)
+                                   for c in v.criteria))
 
 
 class HtmlClassification(ClassificationFormat):
@@ -212,7 +323,8 @@ class HtmlClassification(ClassificationFormat):
                           title=t("classify.heading.table", lang, regime=regime.short.get(lang)),
                           headers=_table_headers(lang), rows=[_table_row(v) for v in vs],
                           max_rule=_max_rule(regime, lang), summary=summary_line(doc.results, lang),
-                          t=lambda key, **a: t(key, lang, **a))
+                          criteria_rows=_html_criteria,
+                          t=lambda key, **a: t(key, lang, **a) if a else _label(key, lang))
 
 
 class JsonClassification(ClassificationFormat):
@@ -224,7 +336,6 @@ class JsonClassification(ClassificationFormat):
 
     def render(self, doc: ClassificationDoc, lang: str) -> str:
         results, inventory, regime = doc.results, doc.inventory, doc.regime
-        systems = [self._system(v, c) for v, c in zip(views(results, inventory, regime, lang), results)]
         out = {"schema": JSON_SCHEMA_ID, "lang": lang,
                "regime": {"id": regime.id, "title": regime.title.get(lang), "standard": regime.standard},
                "inventory": {"file": inventory.source.file, "digest": inventory.digest,
@@ -232,8 +343,37 @@ class JsonClassification(ClassificationFormat):
                "summary": {"systems": len(results),
                            "undetermined": sum(1 for c in results if c.level is None),
                            "underclassified": sum(1 for c in results if c.underclassified)},
-               "systems": systems}
-        return json.dumps(out, ensure_ascii=False, indent=2) + "\n"
+               }
+        # Indented, json.dumps runs its pure-Python encoder (5 s for 10,000 systems); compact, the C one. So
+        # the document is indented around the systems, and each system is one compact line. A system's criteria
+        # (26 of them, each in one of a few states) are encoded once per distinct criterion and state.
+        head = json.dumps(out, ensure_ascii=False, indent=2)[:-2]          # without the closing "\n}"
+        encode = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+        criteria: dict[Any, str] = {}
+        whole: dict[int, tuple[Any, str]] = {}     # id of a views' criteria tuple -> (that tuple, its JSON)
+        lines = []
+        for v, c in zip(views(results, inventory, regime, lang), results):
+            d = self._system(v, dataclasses.replace(c, criteria=()))
+            d["matched"] = [m.id for m in c.matched]            # a property of the criteria left out above
+            keys = list(d)
+            cut = keys.index("criteria")
+            shared = whole.get(id(v.criteria))     # the views share one tuple between systems judged alike
+            if shared is None or shared[0] is not v.criteria:
+                crit = []
+                for cr, cv in zip(c.criteria, v.criteria):
+                    key = (cr, cv.citation, cv.text)
+                    text = criteria.get(key)
+                    if text is None:
+                        cd = cr.to_dict()
+                        cd["citation"], cd["text"] = cv.citation, cv.text
+                        text = criteria[key] = encode(cd)
+                    crit.append(text)
+                shared = whole[id(v.criteria)] = (v.criteria, "[" + ", ".join(crit) + "]")
+            after = {k: d[k] for k in keys[cut + 1:]}
+            lines.append("    " + encode({k: d[k] for k in keys[:cut]})[:-1] + ', "criteria": ' + shared[1]
+                         + (", " + encode(after)[1:] if after else "}"))
+        body = ",\n".join(lines)
+        return head + (',\n  "systems": [\n' + body + "\n  ]\n}\n" if lines else ',\n  "systems": []\n}\n')
 
     @staticmethod
     def _system(v: SystemView, c: Classification) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from secaudit.classify.regime import Periodic, Regime
 from secaudit.classify.result import Classification, Status
 from secaudit.i18n import t
 from secaudit.model import Inventory, System
-from secaudit.report.environment import joiner, translator
+from secaudit.report.environment import MarkdownSafe, joiner, translator
 from secaudit.requirements.catalogue import find_catalogue
 
 
@@ -40,7 +40,6 @@ class Texts:
         """``pattern`` (trusted) with its ``{}`` filled by escaped ``args``."""
         if self.kind != "md":
             return pattern.format(*args)
-        from secaudit.report.environment import MarkdownSafe
 
         return MarkdownSafe(pattern).format(*args)
 

@@ -109,8 +109,11 @@ def _truncate(value: Any, width: int) -> str:
     return text if len(text) <= width else text[: max(1, width - 1)] + "…"
 
 
-def _wrap(value: Any, width: int, indent: str) -> Any:
-    return Markup(textwrap.fill(strip_controls(value, one_line=True), width=width, initial_indent=indent,
+def _wrap(value: Any, width: int, indent: str, first: str | None = None) -> Any:
+    """Wrapped at word boundaries into lines of at most ``width`` (a word longer than a line is split);
+    ``first`` is the first line's indent when it differs from the others'."""
+    return Markup(textwrap.fill(strip_controls(value, one_line=True), width=width,
+                                initial_indent=indent if first is None else first,
                                 subsequent_indent=indent, break_long_words=True, break_on_hyphens=False))
 
 

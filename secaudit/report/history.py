@@ -12,6 +12,7 @@ import json
 from typing import Any, Callable, Iterable, Sequence
 
 from secaudit.i18n import t
+from secaudit.report.environment import environment
 from secaudit.report.escape import markdown_text, strip_controls
 from secaudit.store.diff import CATEGORIES, RunDiff
 from secaudit.store.due import DueReport
@@ -121,13 +122,11 @@ def render_diff(d: RunDiff, fmt: str, lang: str, show_still: bool = False) -> st
 
 
 def _diff_html(d: RunDiff, lang: str, show_still: bool) -> str:
-    from secaudit.report.templated import _environment
-
     data = diff_to_dict(d, lang)
     categories = [c for c in CATEGORIES if data["findings"][c] and (show_still or c != "still_failing")]
     def _(key: str, **args: Any) -> str:
         return t(key, lang, **args)
-    return _environment("html").get_template("diff.html.j2").render(
+    return environment("html").get_template("diff.html.j2").render(
         data=data, categories=categories, lang=lang, _=_,
         level_value=lambda f, v: _level_value(f, v, lang))
 

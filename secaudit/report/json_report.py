@@ -6,18 +6,15 @@ re-read the document (:func:`secaudit.serialize.results_from_dict`) and render i
 
 from __future__ import annotations
 
-import dataclasses
-import json
 from typing import Any, Iterator
 
+from secaudit import serialize
 from secaudit.model import Results
 from secaudit.report.interface import ReportFormat
 
 def results_schema() -> dict[str, Any]:
     """The published JSON Schema (draft 2020-12) of the results document (see :func:`secaudit.serialize.results_schema`)."""
-    from secaudit.serialize import results_schema as schema
-
-    return schema()
+    return serialize.results_schema()
 
 
 class JsonFormat(ReportFormat):
@@ -33,19 +30,4 @@ class JsonFormat(ReportFormat):
 
         Building the whole run as one nested dict costs about ten times its JSON size in Python
         objects (hundreds of MB for 1,000 endpoints); encoding item by item keeps memory flat."""
-        from secaudit.serialize import RESULTS_SCHEMA, to_jsonable
-
-        def dumps(value: Any) -> str:
-            return json.dumps(to_jsonable(value), ensure_ascii=False)
-
-        yield "{\n" + f'  "schema": {json.dumps(RESULTS_SCHEMA)}'
-        for f in dataclasses.fields(results):
-            value = getattr(results, f.name)
-            if isinstance(value, tuple):
-                yield f',\n  "{f.name}": ['
-                for i, item in enumerate(value):
-                    yield ("," if i else "") + "\n    " + dumps(item)
-                yield "\n  ]" if value else "]"
-            else:
-                yield f',\n  "{f.name}": ' + dumps(value)
-        yield "\n}\n"
+        return serialize.results_chunks(results)

@@ -13,8 +13,8 @@ from secaudit.classify.regime import Regime
 from secaudit.classify.result import Classification
 from secaudit.errors import Diagnostic, InputError
 from secaudit.model import Inventory, System
-from secaudit.programme import proposed_level
-from secaudit.report.annual import Words
+from secaudit.programme import proposed_level, standing
+from secaudit.report.annual import Words, national_grounds
 from secaudit.report.document import MOTTO, Document, Header, Heading, Paragraph, Signature
 
 KINDS = ("appraisal", "opinion")
@@ -61,9 +61,6 @@ def _check(inp: LetterInput, level: int | None) -> int:
 def build_letter(inp: LetterInput, lang: str, kind: str = "txt") -> Document:
     """The cover letter of ``inp.system_id`` (``InputError`` when the level or the form does not allow it)."""
     import datetime as dt
-
-    from secaudit.programme import standing
-    from secaudit.report.annual import national_grounds
 
     w = Words(lang, inp.regime.id, kind)
     level = _check(inp, proposed_level(inp.classification))

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
 
 from secaudit.classify.regime import Regime
 from secaudit.i18n import t
-from secaudit.model import Inventory
+from secaudit.model import Inventory, Severity
 from secaudit.programme import Programme, SystemStanding
 from secaudit.report.environment import environment
 from secaudit.report.escape import strip_controls
@@ -70,13 +71,23 @@ def reasons(s: SystemStanding, lang: str, regime_id: str = "decree-331-2026") ->
     return tuple(out)
 
 
-def build_status(inventory: Inventory, regime: Regime, p: Programme, lang: str, store: str) -> StatusView:
+def overdue_reason(findings: Sequence[Any], lang: str) -> tuple[str, ...]:
+    """Imported findings past their remediation deadline (secaudit import, policies/remediation.yaml)."""
+    if not findings:
+        return ()
+    worst = max(findings, key=lambda f: (Severity(f.severity).rank, f.days_over))
+    return (t("status.reason.overdue_findings", lang, n=len(findings),
+              severity=t(f"report.severity.{worst.severity}", lang), days=worst.days_over),)
+
+
+def build_status(inventory: Inventory, regime: Regime, p: Programme, lang: str, store: str,
+                 overdue: Mapping[str, Sequence[Any]] | None = None) -> StatusView:
     counts = {"classified": p.count("classified"), "dossier_built": p.count("dossier_built"),
               "appraised": p.count("appraised"), "approved": p.count("approved"),
               "on_time": p.count("periodic"), "compliant": sum(1 for s in p.systems if s.compliant)}
     holding = []
     for s in sorted(p.systems, key=lambda s: (-(s.level or 6), s.system.id)):
-        why = reasons(s, lang, regime.id)
+        why = reasons(s, lang, regime.id) + overdue_reason((overdue or {}).get(s.system.id, ()), lang)
         if why:
             holding.append(Holding(s.system.id, s.system.name, str(s.level) if s.level else "?", why))
     from secaudit.report.annual import Words

@@ -24,7 +24,9 @@ from typing import Any
 from secaudit import __version__
 from secaudit.i18n import t
 from secaudit.model import Results
+from secaudit.report.context import current_history
 from secaudit.report.environment import environment as _environment
+from secaudit.report.history import trend_chart
 from secaudit.report.interface import ReportFormat
 from secaudit.report.view import (
     ReportView, build_view, level_text, severity_label, status_label, verdict_label,
@@ -130,9 +132,6 @@ class HtmlFormat(_TemplatedFormat):
 
 def _trend_chart() -> dict[str, Any] | None:
     """The trend section's geometry when the run's history is known (secaudit.report.context), else None."""
-    from secaudit.report.context import current_history
-    from secaudit.report.history import trend_chart
-
     history = current_history()
     return trend_chart(history.trend) if history is not None and len(history.trend) >= 2 else None
 

@@ -8,12 +8,14 @@ attests; the assessment decides what that, the stored scans and the imports prov
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Mapping
 
 from secaudit.model import LocalText, Message, SourceRef
 from secaudit.requirements.catalogue import Group, Row
+from collections import Counter
 
 
 @dataclass(frozen=True)
@@ -163,11 +165,12 @@ class Score:
         return self[Result.MET] / self.applicable if self.applicable else None
 
 
-def score(results: tuple[Result, ...] | list[Result]) -> Score:
-    from collections import Counter
+_EVERY_RESULT = tuple(Result)       # iterating the enum itself is slow, and a score is made per group and system
 
+
+def score(results: tuple[Result, ...] | list[Result]) -> Score:
     counted = Counter(results)
-    return Score({r.value: counted.get(r, 0) for r in Result})
+    return Score({r.value: counted.get(r, 0) for r in _EVERY_RESULT})
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from secaudit.requirements.gather import findings_from_results, findings_from_st
 from secaudit.requirements.model import Assessment, ControlFinding, EvidenceItem, Register
 from secaudit.requirements.register import load_register
 from secaudit.schemacheck import suggest
+from secaudit.results_file import load_results_file
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,6 @@ def required_levels(inventory: Inventory, regime_id: str | None, systems: Sequen
 def gather_findings(sources: Sources, systems: Sequence[str], store: Any | None,
                     until: dt.date | None = None) -> list[ControlFinding]:
     if sources.results_file:
-        from secaudit.results_file import load_results_file
-
         return findings_from_results(load_results_file(sources.results_file), set(systems))
     if store is None:
         return []

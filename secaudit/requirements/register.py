@@ -24,6 +24,7 @@ from secaudit.model import SourceRef
 from secaudit.requirements.catalogue import load_catalogue
 from secaudit.requirements.model import EntryKind, EntryStatus, Officer, Register, RegisterEntry
 from secaudit.yamlread import YamlDoc, read_yaml_file
+from secaudit.resources import policies_dir
 
 KIND = "evidence"
 _HASH_CHUNK = 1 << 20
@@ -94,8 +95,6 @@ def _names(doc: YamlDoc, base: tuple[Any, ...], e: dict[str, Any], field: str, k
 
 def shipped_keys() -> frozenset[str]:
     """Every requirement key of the shipped catalogues (``validate`` does not know the regime)."""
-    from secaudit.resources import policies_dir
-
     return frozenset(k for p in sorted((policies_dir() / "requirements").glob("*.yaml"))
                      for k in load_catalogue(p).keys())
 

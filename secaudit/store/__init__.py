@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 
 def open_store(url: str | None = None, data_dir: str | None = None) -> "Store":
+    # start-up: sqlalchemy loaded only when needed
     from secaudit.store.api import open_store as _open
 
     return _open(url, data_dir)
@@ -33,6 +34,7 @@ def open_store(url: str | None = None, data_dir: str | None = None) -> "Store":
 
 def __getattr__(name: str) -> Any:
     if name == "Store":
+        # start-up: sqlalchemy loaded only when needed
         from secaudit.store.api import Store
 
         return Store

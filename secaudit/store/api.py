@@ -14,13 +14,14 @@ import datetime as dt
 import json
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import Engine, and_, delete, func, select
 
 from secaudit.errors import Diagnostic, InputError
 from secaudit.model import Message, Results
 from secaudit.store import schema
-from secaudit.store.engine import connect_engine, store_url
+from secaudit.store.engine import connect_engine, store_url, write_connection
 from secaudit.store.records import CertificateRecord, FindingRecord, PortRecord, RunRecord, SystemRecord
+from sqlalchemy.engine import make_url
 
 if TYPE_CHECKING:
     from secaudit.requirements.model import Assessment, Register
@@ -51,10 +52,6 @@ class Store:
         return save_results(self.engine, results, replace, stored_at)
 
     def delete_run(self, run_id: str) -> bool:
-        from sqlalchemy import delete
-
-        from secaudit.store.engine import write_connection
-
         with write_connection(self.engine) as conn, conn.begin():
             for table in (schema.run_systems, schema.findings, schema.ports, schema.port_scans, schema.certificates,
                           schema.imported_findings, schema.imports):
@@ -270,6 +267,12 @@ class Store:
 
         return import_records(self.engine, tool)
 
+    def import_of_file(self, sha256: str) -> Any:
+        """The stored import (ImportRecord) of the file with this sha256, or None."""
+        from secaudit.store.imports import import_of_file
+
+        return import_of_file(self.engine, sha256)
+
     def latest_imports(self) -> list[Any]:
         from secaudit.store.imports import latest_imports
 
@@ -281,8 +284,6 @@ class Store:
         return imported_findings(self.engine, run_id, system)
 
     def display_url(self) -> str:
-        from sqlalchemy.engine import make_url
-
         return make_url(self.url).render_as_string(hide_password=True)
 
 

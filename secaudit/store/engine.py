@@ -114,6 +114,7 @@ def migrate(engine: Engine) -> None:
     with engine.connect() as conn:
         if current_version(conn) == SCHEMA_VERSION:
             return
+    # start-up: alembic loaded only when needed
     from alembic import command
     from alembic.config import Config
 

@@ -62,8 +62,8 @@ def run_id_of(report: ImportedReport, stored_at: str) -> str:
     return f"{when:%Y%m%dT%H%M%SZ}-{report.tool[:20]}-{report.sha256[:12]}"
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode     # one encoder, not one per call
+BATCH = 5000                                                                     # rows built and inserted at once
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -100,7 +100,7 @@ def _finding_row(run_id: str, system_id: str, f: ImportedFinding) -> dict[str, A
 def _item_row(run_id: str, system_id: str | None, f: ImportedFinding, first_seen: str | None) -> dict[str, Any]:
     return {"run_id": run_id, "fingerprint": f.fingerprint, "system_id": system_id, "tool": f.tool,
             "rule_id": f.rule, "title": f.title, "severity": f.severity, "tool_severity": f.tool_severity,
-            "result": f.result, "host": f.host, "port": f.port, "protocol": f.protocol, "cves": _dumps(list(f.cves)),
+            "result": f.result, "host": f.host, "port": f.port, "protocol": f.protocol, "cves": _dumps(list(f.cves)) if f.cves else "[]",
             "cwe": f.cwe, "solution": f.solution, "evidence": f.evidence,
             "first_seen": first_seen or _iso(f.first_seen), "last_seen": _iso(f.last_seen)}
 
@@ -141,17 +141,17 @@ def _save(engine: Engine, report: ImportedReport, matching: Matching, inventory:
             return Stored(existing, False)
         previous = _previous(conn, scope, started, run_id)
         first_seen = _first_seen(conn, previous) if previous else {}
-        finding_rows: list[dict[str, Any]] = []
-        item_rows: list[dict[str, Any]] = []
+        identities: set[tuple[str, str, str]] = set()
+        verdicts: list[tuple[str, str, str]] = []               # (system, verdict, severity) of each finding row
         for f, systems in items:
-            for sid in systems or (None,):
-                item_rows.append(_item_row(run_id, sid, f, first_seen.get((f.fingerprint, sid))))
-                if sid is not None and f.result in _VERDICT:
-                    finding_rows.append(_finding_row(run_id, sid, f))
-        fixed = _fixed_rows(conn, previous, run_id, finding_rows, _covered(report)) if previous else []
-        finding_rows += fixed
-        system_rows = _system_rows(run_id, matching.systems, names, finding_rows)
-        failed = sum(1 for r in finding_rows if r["verdict"] == "fail")
+            for sid in systems:
+                if f.result in _VERDICT:
+                    identities.add((sid, control_id(f.tool, f.rule), f.target))
+                    verdicts.append((sid, _VERDICT[f.result], f.severity))
+        fixed = _fixed_rows(conn, previous, run_id, identities, _covered(report)) if previous else []
+        verdicts += [(r["system_id"], r["verdict"], r["severity"]) for r in fixed]
+        system_rows = _system_rows(run_id, matching.systems, names, verdicts)
+        failed = sum(1 for v in verdicts if v[1] == "fail")
         summary = {"schema": "secaudit/import/v1", "tool": report.tool, "version": report.tool_version,
                    "file": report.file, "sha256": report.sha256, "items": len(report.findings)}
         run = {"id": run_id, "started_at": started, "finished_at": finished, "stored_at": stored_at, "scope": scope,
@@ -170,9 +170,34 @@ def _save(engine: Engine, report: ImportedReport, matching: Matching, inventory:
         conn.execute(insert(schema.runs), [run])
         conn.execute(insert(schema.imports), [imp])
         _insert_rows(conn, schema.run_systems, system_rows)
-        _insert_rows(conn, schema.findings, finding_rows)
-        _insert_rows(conn, schema.imported_findings, item_rows)
+        _insert_rows(conn, schema.findings, fixed)
+        finding_rows: list[dict[str, Any]] = []
+        item_rows: list[dict[str, Any]] = []
+        for f, systems in items:                                  # built and written in batches: memory stays flat
+            for sid in systems or (None,):
+                item_rows.append(_item_row(run_id, sid, f, first_seen.get((f.fingerprint, sid))))
+                if sid is not None and f.result in _VERDICT:
+                    finding_rows.append(_finding_row(run_id, sid, f))
+            if len(item_rows) >= BATCH:
+                _bulk(conn, schema.findings, finding_rows)
+                _bulk(conn, schema.imported_findings, item_rows)
+                finding_rows, item_rows = [], []
+        _bulk(conn, schema.findings, finding_rows)
+        _bulk(conn, schema.imported_findings, item_rows)
     return Stored(run_id, True, len(fixed), previous)
+
+
+def _bulk(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert rows through the driver (SQLite executemany of plain tuples; PostgreSQL COPY)."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        _insert_rows(conn, table, rows)
+        return
+    columns = list(rows[0])
+    sql = f'INSERT INTO "{table.name}" ({", ".join(chr(34) + c + chr(34) for c in columns)}) ' \
+          f'VALUES ({", ".join("?" for _ in columns)})'
+    conn.exec_driver_sql(sql, [tuple(r[c] for c in columns) for r in rows])
 
 
 def _previous(conn: Any, scope: str, started: str, run_id: str) -> str | None:
@@ -188,10 +213,9 @@ def _first_seen(conn: Any, previous: str) -> dict[tuple[str, str | None], str]:
     return {(fp, sid): seen for fp, sid, seen in rows if seen}
 
 
-def _fixed_rows(conn: Any, previous: str, run_id: str, rows: list[dict[str, Any]],
+def _fixed_rows(conn: Any, previous: str, run_id: str, now: set[tuple[str, str, str]],
                 covered: set[str]) -> list[dict[str, Any]]:
     f = schema.findings
-    now = {(r["system_id"], r["control_id"], r["target"]) for r in rows}
     out = []
     for old in conn.execute(select(f).where(f.c.run_id == previous, f.c.verdict == "fail")).mappings():
         identity = (old["system_id"], old["control_id"], old["target"])
@@ -204,14 +228,14 @@ def _fixed_rows(conn: Any, previous: str, run_id: str, rows: list[dict[str, Any]
 
 
 def _system_rows(run_id: str, systems: Iterable[str], names: Mapping[str, str],
-                 rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+                 verdicts: list[tuple[str, str, str]]) -> list[dict[str, Any]]:
     counts: dict[str, Counter] = {sid: Counter() for sid in systems}
     failed: dict[str, Counter] = {sid: Counter() for sid in systems}
-    for r in rows:
-        if r["system_id"] in counts:
-            counts[r["system_id"]][r["verdict"]] += 1
-            if r["verdict"] == "fail":
-                failed[r["system_id"]][r["severity"]] += 1
+    for sid, verdict, severity in verdicts:
+        if sid in counts:
+            counts[sid][verdict] += 1
+            if verdict == "fail":
+                failed[sid][severity] += 1
     return [{"run_id": run_id, "system_id": sid, "name": names.get(sid, sid), "computed_level": None,
              "declared_level": None, "required_level": None, "achieved_level": None, "deciding": "",
              "policy_id": None, "status": "imported", "compliance": None, "counts": _dumps(dict(counts[sid])),
@@ -269,6 +293,13 @@ def open_findings(engine: Engine, run_ids: Iterable[str]) -> list[ImportedFindin
     for run_id in run_ids:
         out.extend(f for f in imported_findings(engine, run_id) if f.system_id and f.result in ("fail", "partial"))
     return out
+
+
+def import_of_file(engine: Engine, sha256: str) -> ImportRecord | None:
+    """The stored import of the file with this sha256, if any."""
+    with engine.connect() as conn:
+        run_id = conn.execute(select(schema.imports.c.run_id).where(schema.imports.c.file_sha256 == sha256)).scalar()
+    return import_records(engine, run_ids=[run_id])[0] if run_id else None
 
 
 def latest_imports(engine: Engine) -> list[ImportRecord]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import zlib
@@ -11,9 +12,11 @@ from typing import Any, Iterable, Mapping, Sequence
 from sqlalchemy import Engine, delete, insert, select
 
 from secaudit.model import Evidence, Finding, Message, Observation, Results, Severity, Verdict, Waiver
+from secaudit.serialize import from_jsonable, results_chunks, results_from_dict, to_jsonable
 from secaudit.store import schema
 from secaudit.store.engine import write_connection
 from secaudit.store.records import base_control_id, scope_key
+from secaudit.tally import compliance_ratio, count_failed_by_severity, count_verdicts, system_status
 
 
 def utc_iso(value: str | dt.datetime | None) -> str:
@@ -36,29 +39,19 @@ def encode_document(results: Results) -> bytes:
 
     Encoded one observation at a time, as the JSON report is (the whole run as one nested dict
     would cost about ten times its JSON size: the peak of a 1,000-endpoint scan)."""
-    import dataclasses
-
-    from secaudit.report.json_report import JsonFormat
-
     packer = zlib.compressobj(6)
     parts = [packer.compress(chunk.encode("utf-8"))
-             for chunk in JsonFormat().render_chunks(dataclasses.replace(results, findings=()), "en")]
+             for chunk in results_chunks(dataclasses.replace(results, findings=()))]
     return b"".join(parts) + packer.flush()
 
 
 def decode_document(blob: bytes, findings: Sequence[Finding] = ()) -> Results:
     """The stored run; ``findings`` (from the rows) fill in a document stored without them."""
-    import dataclasses
-
-    from secaudit.serialize import results_from_dict
-
     results = results_from_dict(json.loads(zlib.decompress(blob)))
     return results if results.findings else dataclasses.replace(results, findings=tuple(findings))
 
 
 def finding_from_row(row: Mapping[str, Any]) -> Finding:
-    from secaudit.serialize import from_jsonable
-
     return Finding(
         control_id=row["control_ref"], system_id=row["system_id"], target=row["target"],
         verdict=Verdict(row["verdict"]), severity=Severity(row["severity"]),
@@ -70,8 +63,6 @@ def finding_from_row(row: Mapping[str, Any]) -> Finding:
 
 
 def _system_rows(results: Results, run_id: str) -> list[dict[str, Any]]:
-    from secaudit.report.view import compliance_ratio, count_failed_by_severity, count_verdicts, system_status
-
     by_system: dict[str, list[Any]] = defaultdict(list)
     for f in results.findings:
         by_system[f.system_id].append(f)
@@ -89,8 +80,6 @@ def _system_rows(results: Results, run_id: str) -> list[dict[str, Any]]:
 
 
 def _finding_rows(results: Results, run_id: str) -> list[dict[str, Any]]:
-    from secaudit.serialize import to_jsonable
-
     return [{
         "run_id": run_id, "system_id": f.system_id, "control_id": base_control_id(f.control_id),
         "control_ref": f.control_id, "target": f.target, "verdict": str(f.verdict), "severity": str(f.severity),

@@ -122,3 +122,103 @@ def test_given_the_gitlab_template_then_its_script_fails_the_job_exactly_on_find
                        timeout=300)
     assert r.returncode == expected, r.stdout + r.stderr
     assert (out / "report.xml").is_file()                  # artifacts:reports:junit has its file either way
+
+
+GIT_HOST = "127.25.12.1"
+
+
+def _template_variables() -> dict[str, str]:
+    return yaml.safe_load((ROOT / "ci/gitlab/secaudit.yml").read_text(encoding="utf-8"))["variables"]
+
+
+def _install_script() -> str:
+    """The before_script line that installs secaudit (the one that is not apt-get)."""
+    lines = yaml.safe_load((ROOT / "ci/gitlab/secaudit.yml").read_text(encoding="utf-8"))[".secaudit"]["before_script"]
+    [install] = [line for line in lines if "pip install" in line]
+    return install
+
+
+def test_given_the_gitlab_template_then_its_default_pins_the_release_it_belongs_to():
+    from secaudit import __version__
+
+    variables = _template_variables()
+    assert variables["SECAUDIT_CI_REF"] == f"v{__version__}"
+    assert variables["SECAUDIT_CI_PIP_SPEC"] == ""              # no package index: secaudit is not published there
+
+
+def test_given_the_gitlab_template_by_default_then_it_installs_secaudit_from_its_own_repository(tmp_path):
+    """The default path, really run: the secaudit repository served over HTTP on loopback as a GitLab instance
+    would (git's dumb HTTP protocol), the release tag the template pins, pip installing from it into a fresh
+    virtualenv (no index: dependencies come from the test environment), then the installed secaudit runs."""
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+    import functools
+    import threading
+
+    variables = _template_variables()
+    served = tmp_path / "srv"
+    repo = served / f"{variables['SECAUDIT_CI_PROJECT']}.git"
+    repo.parent.mkdir(parents=True)
+    git = ["git", "-c", "protocol.file.allow=always"]
+    assert subprocess.run([*git, "clone", "--bare", "-q", str(ROOT), str(repo)], capture_output=True,
+                          timeout=120).returncode == 0
+    subprocess.run([*git, "-C", str(repo), "tag", "-f", variables["SECAUDIT_CI_REF"], "HEAD"], check=True,
+                   capture_output=True, timeout=60)
+    subprocess.run([*git, "-C", str(repo), "update-server-info"], check=True, capture_output=True, timeout=60)
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    purelib = subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                             capture_output=True, text=True, timeout=60).stdout.strip()
+    import site
+
+    (Path(purelib) / "test-deps.pth").write_text("\n".join(site.getsitepackages()) + "\n", encoding="utf-8")
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(served))
+    handler.log_message = lambda *a: None                                   # type: ignore[attr-defined]
+    server = ThreadingHTTPServer((GIT_HOST, 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        env = _env({**variables, "CI_SERVER_PROTOCOL": "http", "CI_SERVER_HOST": GIT_HOST,
+                    "CI_SERVER_PORT": str(server.server_address[1]), "CI_JOB_TOKEN": "job-token",
+                    "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+                    "PIP_NO_INDEX": "1", "PIP_NO_DEPS": "1", "PIP_NO_BUILD_ISOLATION": "0",
+                    "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
+        env.pop("PYTHONPATH", None)
+        r = subprocess.run(["sh", "-e", "-c", _install_script()], cwd=tmp_path, env=env, capture_output=True,
+                           text=True, timeout=600)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert "job-token" not in r.stdout + r.stderr                          # pip does not print the token
+    ran = subprocess.run([str(venv / "bin" / "secaudit"), "policy", "list"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0 and "mozilla-intermediate" in ran.stdout, ran.stderr
+    where = subprocess.run([str(venv / "bin" / "python"), "-c", "import secaudit; print(secaudit.__file__)"],
+                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60).stdout
+    assert where.startswith(str(venv)), where
+
+
+def _artifact_name(out: str, job: str = "scan", index: str = "0", given: str = "") -> str:
+    action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    step = next(s for s in action["runs"]["steps"] if s.get("id") == "artifact")
+    upload = next(s for s in action["runs"]["steps"] if str(s.get("uses", "")).startswith("actions/upload-artifact"))
+    assert upload["with"]["name"] == "${{ steps.artifact.outputs.name }}"
+    assert "${{" not in step["run"]
+    with __import__("tempfile").TemporaryDirectory() as tmp:
+        output = Path(tmp) / "github_output"
+        env = _env({"ARTIFACT_NAME": given, "JOB_INDEX": index, "SCAN_OUT": out, "GITHUB_JOB": job,
+                    "GITHUB_OUTPUT": str(output)})
+        r = subprocess.run(["bash", "-e", "-c", step["run"]], env=env, capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        return output.read_text(encoding="utf-8").strip().removeprefix("name=")
+
+
+def test_given_the_action_used_twice_in_a_workflow_then_its_artifacts_do_not_collide():
+    """Two uses in one job (two `out` folders), and one use in two matrix jobs: four different names, each a
+    valid artifact name; an explicit `artifact-name` is kept."""
+    names = {_artifact_name("reports/dmz"), _artifact_name("reports/lan"),
+             _artifact_name("secaudit-report", index="0"), _artifact_name("secaudit-report", index="1")}
+    assert len(names) == 4
+    assert all(re.fullmatch(r"[A-Za-z0-9._-]+", n) for n in names), names
+    assert _artifact_name("x", given="nightly-scan") == "nightly-scan"

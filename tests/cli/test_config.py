@@ -98,11 +98,33 @@ def test_given_a_broken_file_then_exit_2_at_its_position(tmp_path):
     assert "secaudit.yaml:2:1:" in out.stderr and "Traceback" not in out.stderr
 
 
-def test_given_a_bad_value_in_the_file_then_click_reports_it_as_a_usage_error(tmp_path):
-    (tmp_path / "secaudit.yaml").write_text("format: pdfx\n", encoding="utf-8")
+def test_given_a_bad_value_in_the_file_then_its_line_is_named_not_the_command_line(tmp_path):
+    (tmp_path / "secaudit.yaml").write_text("lang: en\nclassify:\n  format: pdfx\n", encoding="utf-8")
     out = run(["classify", INVENTORY], tmp_path)
     assert out.returncode == 2
-    assert "pdfx" in out.stderr and "Traceback" not in out.stderr
+    assert "secaudit.yaml:3:3: invalid value for '--format' in the configuration file: 'pdfx'" in out.stderr
+    assert "Usage:" not in out.stderr and "Traceback" not in out.stderr
+    (tmp_path / "secaudit.yaml").write_text("lang: xx\n", encoding="utf-8")
+    out = run(["validate", INVENTORY], tmp_path)
+    assert out.returncode == 2 and "secaudit.yaml:1:1: invalid value for '--lang'" in out.stderr
+
+
+@pytest.mark.parametrize("variable,args,option", [
+    ("SECAUDIT_LANG", ["validate", INVENTORY], "--lang"),
+    ("SECAUDIT_CLASSIFY_FORMAT", ["classify", INVENTORY], "--format"),
+    ("SECAUDIT_SCAN_TIMEOUT", ["scan", INVENTORY], "--timeout"),
+])
+def test_given_a_bad_value_in_an_environment_variable_then_the_variable_is_named(tmp_path, variable, args, option):
+    out = run(args, tmp_path, {variable: "xx"})
+    assert out.returncode == 2
+    assert f"environment variable {variable}: invalid value for '{option}'" in out.stderr, out.stderr
+    out = run(["--lang", "vi", *args], tmp_path, {variable: "xx"}) if variable != "SECAUDIT_LANG" else out
+    assert variable in out.stderr and "Usage:" not in out.stderr
+
+
+def test_given_a_bad_value_on_the_command_line_then_click_reports_it_with_the_usage(tmp_path):
+    out = run(["classify", INVENTORY, "--format", "pdfx"], tmp_path)
+    assert out.returncode == 2 and "Invalid value for '--format'" in out.stderr and "Usage:" in out.stderr
 
 
 def test_given_lang_in_file_and_environment_when_the_group_gets_lang_on_the_command_line_then_it_wins(tmp_path):

@@ -57,3 +57,18 @@ def test_given_version_then_secaudit_sslyze_and_nmap_versions_are_named():
     nmap_version = re.search(r"Nmap version (\d+\.\d+)", nmap.stdout).group(1)
     assert out.stdout.strip() == (f"secaudit {secaudit.__version__} (sslyze {metadata.version('sslyze')}, "
                                   f"cryptography {metadata.version('cryptography')}, nmap {nmap_version})")
+
+
+def test_the_readme_tour_names_every_extra_where_it_is_needed():
+    """Each optional part (setup.cfg extras, but `test`) is named with its pip command in the README's tour."""
+    import configparser
+
+    root = Path(__file__).resolve().parents[2]
+    cfg = configparser.ConfigParser()
+    cfg.read(root / "setup.cfg", encoding="utf-8")
+    extras = set(cfg["options.extras_require"]) - {"test"}
+    assert extras >= {"documents", "lab", "distributed", "postgres"}
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    tour = readme.split("## Five-minute tour", 1)[1].split("```", 2)[1]
+    for extra in extras:
+        assert f"pip install 'secaudit[{extra}]'" in tour, extra

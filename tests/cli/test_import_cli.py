@@ -69,6 +69,8 @@ def test_reimport_adds_nothing_a_later_import_marks_fixed_and_unmatched_hosts_ar
     fixed = json.loads(diff.stdout)["findings"]["fixed"]
     assert [(f["system"], f["control"], f["target"]) for f in fixed] == [
         ("cong-dvc", "nessus:57582", "127.24.0.10:443/tcp")]
+    runs = run("runs", "--data-dir", str(work / "db"))
+    assert runs.stdout.count("import of nessus 10.7.2") == 2 and "0/1" not in runs.stdout    # no level claimed
     trend = run("trend", "--system", "cong-dvc", "--data-dir", str(work / "db"), "--format", "json")
     assert trend.returncode == 0 and [r["failed"] for r in json.loads(trend.stdout)["system_runs"]] == [2, 1]
     # And the store keeps the unmatched host's item, not attributed to any system
@@ -242,3 +244,8 @@ def test_due_lists_imported_findings_past_their_remediation_deadline_and_exits_1
         ("cong-dvc", "57582", "2026-11-01", "2026-12-01", 6)]
     text = run("due", str(work / "inventory.yaml"), "--today", "2026-12-07", "--data-dir", str(work / "db"), lang="vi")
     assert "quá 6 ngày" in text.stdout
+    # And status names the system held back by it
+    status = run("status", str(work / "inventory.yaml"), "--date", "2026-12-07", "--data-dir", str(work / "db"))
+    assert status.returncode == 0, status.stderr
+    assert "1 findings of imported scanner reports past their remediation deadline (worst: high, 6 days over" \
+        in status.stdout

@@ -76,3 +76,17 @@ def test_policy_explain_accepts_the_qualified_ids_reports_show():
     assert r.returncode == 0 and "level-3" in r.stdout and "TLSv1.1" in r.stdout and "level-2.yaml" not in r.stdout
     r = run("policy", "explain", "TLS-PROTO-1")
     assert r.returncode == 2 and "TLS-PROTO-01" in r.stderr
+
+
+def test_an_inventory_without_systems_is_a_warning_for_validate_and_nothing_verified_for_scan(tmp_path):
+    inv = tmp_path / "empty.yaml"
+    inv.write_text("kind: inventory\norganisation: {name: X}\nsystems: []\n", encoding="utf-8")
+    r = run("validate", str(inv))
+    assert r.returncode == 0, r.stderr
+    assert f"{inv}:3:1: warning: the inventory lists no system" in r.stderr
+    r = run("scan", str(inv), "--out", str(tmp_path / "out"))
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert "lists no system: there is nothing to check" in r.stderr
+    assert not (tmp_path / "out").exists()
+    r = run("scan", str(inv), "--out", str(tmp_path / "out"), lang="vi")
+    assert r.returncode == 3 and "không có gì để kiểm tra" in r.stderr

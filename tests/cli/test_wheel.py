@@ -7,16 +7,22 @@ cryptography...) are the test environment's, reached through a .pth line, so the
 
 from __future__ import annotations
 
+import email
 import json
 import os
+import re
 import shutil
 import site
 import subprocess
 import sys
 import textwrap
+import zipfile
+from importlib import metadata
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from secaudit.lab.pki import TestPKI
 from secaudit.lab.servers import NginxFarm, Site
@@ -34,8 +40,8 @@ def _run(cmd: list[str], cwd: Path, timeout: float = 300, env: dict[str, str] | 
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory) -> Path:
-    """The bin/ folder of a fresh virtualenv holding secaudit installed from the wheel built from the sdist."""
+def built(tmp_path_factory) -> tuple[Path, str]:
+    """The wheel built from the sdist, and everything the build printed."""
     w = tmp_path_factory.mktemp("wheel")
     src = w / "src"
     shutil.copytree(ROOT, src, ignore=SKIP)
@@ -43,6 +49,14 @@ def installed(tmp_path_factory) -> Path:
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     wheels, sdists = list((w / "dist").glob("*.whl")), list((w / "dist").glob("*.tar.gz"))
     assert len(wheels) == 1 and len(sdists) == 1
+    return wheels[0], built.stdout + built.stderr
+
+
+@pytest.fixture(scope="module")
+def installed(built, tmp_path_factory) -> Path:
+    """The bin/ folder of a fresh virtualenv holding secaudit installed from the wheel built from the sdist."""
+    w = tmp_path_factory.mktemp("venv")
+    wheels = [built[0]]
     venv = w / "venv"
     made = _run([sys.executable, "-m", "venv", str(venv)], w)
     assert made.returncode == 0, made.stderr
@@ -65,6 +79,46 @@ def _secaudit(bin_dir: Path, *args: str, cwd: Path, timeout: float = 300):
     return _run([str(bin_dir / "secaudit"), *args], cwd, timeout, _env(bin_dir))
 
 
+def test_given_the_build_then_setuptools_warns_about_nothing(built):
+    """Data folders are packages (find_namespace:), and the licence is an SPDX expression, not a classifier."""
+    warnings = [line for line in built[1].splitlines() if line.startswith("WARNING")]
+    assert warnings == [], "\n".join(warnings)
+    assert "is absent from the `packages` configuration" not in built[1]
+
+
+def _requirements(dist: metadata.Distribution) -> list[str]:
+    """The names a distribution needs when no extra is asked for."""
+    names = []
+    for text in dist.requires or ():
+        req = Requirement(text)
+        if req.marker is None or req.marker.evaluate({"extra": ""}):
+            names.append(canonicalize_name(req.name))
+    return names
+
+
+def test_given_the_wheel_then_nothing_it_brings_is_a_test_tool(built):
+    """`pip install secaudit` must not install pytest & co.: walk the wheel's requirements, and theirs (as
+    installed in the test environment), without extras."""
+    with zipfile.ZipFile(built[0]) as z:
+        meta = next(n for n in z.namelist() if n.endswith(".dist-info/METADATA"))
+        wheel_meta = email.message_from_bytes(z.read(meta))
+    todo = [canonicalize_name(Requirement(r).name) for r in wheel_meta.get_all("Requires-Dist") or ()
+            if Requirement(r).marker is None]
+    assert "sslyze" in todo and "sectxt" not in todo
+    seen: set[str] = set()
+    while todo and len(seen) < 500:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            todo += _requirements(metadata.distribution(name))
+        except metadata.PackageNotFoundError:
+            continue
+    assert len(seen) > 10
+    assert not seen & {"pytest", "requests-mock", "hypothesis", "pytest-xdist", "trustme", "playwright"}, seen
+
+
 def test_given_the_wheel_then_the_installed_package_is_the_wheels_and_carries_its_data(installed, tmp_path):
     where = _run([str(installed / "python"), "-c", "import secaudit, secaudit.resources as r; "
                   "print(secaudit.__file__); print(r.home())"], tmp_path, env=_env(installed))
@@ -72,7 +126,7 @@ def test_given_the_wheel_then_the_installed_package_is_the_wheels_and_carries_it
     venv = str(installed.parent)
     assert module.startswith(venv) and home == f"{venv}/share/secaudit", where.stdout + where.stderr
     for sub in ("policies/levels/level-3.yaml", "policies/regimes/decree-331-2026.yaml", "templates/report.html.j2",
-                "examples/inventory.yaml"):
+                "examples/inventory.yaml", "policies/mappings/lynis.yaml", "policies/remediation.yaml"):
         assert (Path(home) / sub).is_file(), sub
     schemas = _run([str(installed / "python"), "-c", "from importlib import resources; "
                     "print(sorted(p.name for p in resources.files('secaudit').joinpath('schemas').iterdir()))"],
@@ -118,8 +172,77 @@ def test_given_the_installed_command_then_secaudit_demo_starts_scans_and_stops_i
     r = _secaudit(installed, "demo", "--dir", str(tmp_path), cwd=tmp_path, timeout=420)
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-4000:]
     assert "demo targets stopped." in r.stdout
+    assert "\x1b" not in r.stdout + r.stderr                             # a pipe gets no terminal escape codes
     report = json.loads((tmp_path / "demo-out" / "report.json").read_text(encoding="utf-8"))
     assert {s["system_id"] for s in report["systems"]} >= {"cong-dvc", "nhan-su", "qlvb"}
     assert any(f["verdict"] == "fail" for f in report["findings"])      # the demo's broken targets are found
     leftover = _run(["pgrep", "-f", "secaudit-demo-"], tmp_path)           # the demo targets' temporary folder
     assert leftover.stdout.strip() == "", leftover.stdout           # no demo server outlives the command
+    # The demo's HTML report prints in at most 40 A4 pages in either language (it printed 335 and 811)
+    vi = _secaudit(installed, "report", str(tmp_path / "demo-out" / "report.json"), "--lang", "vi", "--format",
+                   "html", "--out", str(tmp_path / "vi"), cwd=tmp_path)
+    assert vi.returncode in (0, 1), vi.stderr
+    pages = _printed_pages([tmp_path / "demo-out" / "report.html", tmp_path / "vi" / "report.html"])
+    assert all(1 < n <= 40 for n in pages), pages
+
+
+def _printed_pages(pages: list[Path]) -> list[int]:
+    """How many A4 pages headless Chromium prints each HTML file on (its print stylesheet applies)."""
+    from playwright.sync_api import sync_playwright
+
+    browser = shutil.which("chromium-headless-shell")
+    assert browser, "headless Chromium is missing: run scripts/ensure-sysdeps.sh"
+    counts = []
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=browser, args=["--no-sandbox", "--disable-gpu",
+                                                             "--disable-background-networking", "--no-first-run"])
+        try:
+            for html in pages:
+                page = b.new_page()
+                page.goto(html.as_uri())
+                pdf = page.pdf(format="A4", prefer_css_page_size=True)
+                counts.append(len(re.findall(rb"/Type\s*/Page\b", pdf)))
+                page.close()
+        finally:
+            b.close()
+    return counts
+
+
+def _help_commands(bin_dir: Path, cwd: Path) -> list[list[str]]:
+    """Every command path of the CLI, from `--help` listings (group, then its subcommands)."""
+    found, todo = [], [[]]
+    while todo and len(found) < 200:
+        path = todo.pop()
+        found.append(path)
+        out = _secaudit(bin_dir, *path, "--help", cwd=cwd).stdout
+        if "Commands:" in out:
+            for line in out.split("Commands:", 1)[1].splitlines():
+                name = line.split()[0] if line.startswith("  ") and line.split() else None
+                if name:
+                    todo.append(path + [name])
+    return found
+
+
+def test_given_the_installed_command_then_every_help_example_naming_examples_works_after_secaudit_examples(
+        installed, tmp_path):
+    copied = _secaudit(installed, "examples", cwd=tmp_path)
+    assert copied.returncode == 0, copied.stderr
+    named: set[str] = set()
+    for path in _help_commands(installed, tmp_path):
+        named |= set(re.findall(r"\bexamples/[\w./-]*\w", _secaudit(installed, *path, "--help", cwd=tmp_path).stdout))
+    assert "examples/inventory.yaml" in named
+    for name in sorted(named):
+        assert (tmp_path / name).is_file(), f"{name} is named by a --help example but not shipped"
+    assert _secaudit(installed, "validate", "examples/inventory.yaml", cwd=tmp_path).returncode == 0
+    where = _secaudit(installed, "examples", "--where", cwd=tmp_path).stdout.strip()
+    assert where == str(installed.parent / "share" / "secaudit" / "examples")
+
+
+def test_given_no_lab_extra_then_secaudit_demo_says_how_to_install_it_before_starting_anything(installed, tmp_path):
+    """The `lab` extra (aiosmtpd) made unimportable: exit 2 and the pip command, no step run, no traceback."""
+    code = ("import sys; sys.modules['aiosmtpd'] = None\n"
+            "from secaudit.cli import main; main(['demo', '--dir', sys.argv[1]])")
+    r = _run([str(installed / "python"), "-c", code, str(tmp_path / "demo")], tmp_path, env=_env(installed))
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "pip install 'secaudit[lab]'" in r.stderr and "internal error" not in r.stderr
+    assert r.stdout == "" and not (tmp_path / "demo").exists()

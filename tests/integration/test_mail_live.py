@@ -135,10 +135,24 @@ def test_policy_with_untrusted_certificate_is_an_error(lab):
     assert out.verdict is Verdict.ERROR and "certificate" in out.message.render("en")
 
 
-def test_unknown_domain_is_missing_not_error(lab):
+def test_a_domain_that_does_not_exist_is_said_so_by_every_mail_control(lab):
+    """NXDOMAIN is not "SPF missing": there is no domain to publish a record; every control says so."""
     dns, ca = lab
     f = probe_domain("nowhere.good.example", parse_resolver(dns.resolver), ca, timeout_s=20)
-    assert judge(f, mail.spf).verdict is Verdict.FAIL
+    assert f.domain_absent
+    for spec in mail.CHECKS:
+        out = judge(f, spec.func)
+        assert out.verdict is Verdict.ERROR, (spec.name, out.message.render("en"))
+        assert "nowhere.good.example does not exist" in out.message.render("en")
+        assert "không tồn tại" in out.message.render("vi")
+
+
+def test_a_domain_that_exists_without_mail_records_is_missing_not_error(lab):
+    dns, ca = lab
+    f = probe_domain("mx.good.example", parse_resolver(dns.resolver), ca, timeout_s=20)   # an A record only
+    assert not f.domain_absent and f.txt.status == "missing"
+    spf = judge(f, mail.spf)
+    assert spf.verdict is Verdict.FAIL and "SPF" in spf.message.render("en")
     assert judge(f, mail.dmarc).verdict is Verdict.FAIL
 
 

@@ -31,7 +31,8 @@ from secaudit.model import (
 )
 from secaudit.probes import registry
 from secaudit.probes.interface import BaseFamily, ProbeRunner, RunnerContext, Target
-from secaudit.serialize import fields_from_dict, fields_to_dict, results_from_dict
+from secaudit.codec import fields_from_dict, fields_to_dict
+from secaudit.serialize import results_from_dict
 from secaudit.lab.servers import serving
 
 pytestmark = pytest.mark.integration

@@ -31,7 +31,7 @@ def test_per_system_levels_counts_and_top_failures_then_totals_last(results):
     assert lines[-4] == "Overall status: NETWORK CONTROLS FAIL"
     assert lines[-3] == "Failed by severity: critical 1, high 1, medium 2"
     assert lines[-2:] == ["Total: 1/4 systems pass every network control · 4 failed · 1 error(s) · 1 waived",
-                          "· 2 passed"]
+                          "  · 2 passed"]  # wrapped at 80 columns, continuation indented
 
 
 def test_vietnamese_summary(results):
@@ -42,4 +42,24 @@ def test_vietnamese_summary(results):
 
 def test_incomplete_run_is_flagged_first(incomplete_results):
     lines = TextSummaryFormat().render(incomplete_results, "en").splitlines()
-    assert lines[2].startswith("!! Incomplete run")
+    flag = next(i for i, line in enumerate(lines) if line.startswith("!! Incomplete run"))
+    assert flag < lines.index("Cổng dịch vụ công (portal)") and flag <= 3
+
+
+@pytest.mark.parametrize("lang", ["en", "vi"])
+def test_long_lines_wrap_at_words_and_nothing_is_cut(results, lang):
+    """A long organisation, system name and probe error are there whole, word by word: wrapped, never cut."""
+    import dataclasses
+
+    org = dataclasses.replace(results.inventory.organisation, name="Sở Thông tin và Truyền thông tỉnh " * 4)
+    name = "Hệ thống quản lý văn bản và điều hành tác nghiệp của Ủy ban nhân dân tỉnh " * 2
+    systems = (dataclasses.replace(results.systems[0], name=name),) + tuple(results.systems[1:])
+    long = dataclasses.replace(results, inventory=dataclasses.replace(results.inventory, organisation=org),
+                               systems=systems)
+    text = TextSummaryFormat().render(long, lang)
+    assert all(len(line) <= 80 for line in text.splitlines()), max(text.splitlines(), key=len)
+    assert "…" not in text
+    words = text.split()
+    for sentence in (org.name, name):
+        run = sentence.split()
+        assert any(words[i:i + len(run)] == run for i in range(len(words))), sentence

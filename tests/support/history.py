@@ -41,6 +41,8 @@ def run_of(inventory: Inventory, run_id: str, started: dt.datetime, failing: Map
         for control in policy.controls:
             controls[control.id] = control
             verdict = Verdict.FAIL if control.id in bad else Verdict.PASS
+            if control.check.startswith("host.") and not system.ssh_hosts:
+                verdict = Verdict.NOT_APPLICABLE      # as a real scan: no `hosts:`, nothing to log in to
             findings.append(Finding(control.id, sid, target, verdict, control.severity,
                                     Message("report.verdict." + verdict.value)))
         failed = {}

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from secaudit.errors import InputError
-from secaudit.load import validate_files
+from secaudit.validation import validate_files
 from secaudit.requirements.catalogue import catalogue_for_regime
 from secaudit.requirements.model import EntryStatus
 from secaudit.requirements.register import load_register

@@ -12,7 +12,8 @@ import pytest
 from secaudit.checks import REGISTRY
 from secaudit.checks.base import CheckContext
 from secaudit.errors import InputError
-from secaudit.load import load_inventory, validate_files
+from secaudit.load import load_inventory
+from secaudit.validation import validate_files
 from secaudit.model import Observation, ObservationStatus, System, Purpose, Verdict
 from secaudit.observations.host import (
     OK, CommandRun, FileRead, HostFacts, lastlog, neutralise, proc_net_listeners,

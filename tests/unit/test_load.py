@@ -8,7 +8,8 @@ import time
 import pytest
 
 from secaudit.errors import InputError
-from secaudit.load import check_document, load_inventory, load_inventory_text, validate_files
+from secaudit.load import check_document, load_inventory, load_inventory_text
+from secaudit.validation import validate_files
 from secaudit.model import Purpose, Service, Starttls
 from secaudit.yamlread import read_yaml_text
 

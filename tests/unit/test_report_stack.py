@@ -8,7 +8,7 @@ import ast
 from pathlib import Path
 
 import secaudit
-from secaudit.cli.classify import FORMATS as CLI_CLASSIFY_FORMATS
+from secaudit.cli.classify import command as classify_command
 from secaudit.report.classification import CLASSIFICATION_FORMATS
 from secaudit.report.dossier import DOSSIER_FORMATS
 from secaudit.report.interface import ClassificationFormat, DocumentFormat
@@ -33,7 +33,8 @@ def test_classify_package_imports_nothing_from_report_or_cli() -> None:
 
 
 def test_the_classify_command_offers_exactly_the_registered_formats() -> None:
-    assert set(CLI_CLASSIFY_FORMATS) == set(CLASSIFICATION_FORMATS)
+    [fmt] = [p for p in classify_command.params if p.name == "fmt"]
+    assert set(fmt.type.choices) == set(CLASSIFICATION_FORMATS)
     assert all(issubclass(c, ClassificationFormat) and c.name == n for n, c in CLASSIFICATION_FORMATS.items())
     assert all(issubclass(c, DocumentFormat) and c.name == n for n, c in DOSSIER_FORMATS.items())
 

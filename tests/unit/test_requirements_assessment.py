@@ -181,3 +181,27 @@ def test_due_lists_entries_that_expire_at_the_level_of_each_system():
     assert [(x.entry.id, x.valid_until, x.days_left, x.systems) for x in found] == [
         ("pol", dt.date(2027, 1, 10), 34, ("l1", "l3"))]
     assert expiring_entries(reg, CATALOGUE, {"l1": 1}, dt.date(2026, 12, 7), 60) == ()
+
+
+def test_a_host_check_without_a_host_to_log_in_to_is_missing_not_inapplicable():
+    # Given the system declares no `hosts:`: the scan records HOST-ACCT-02 as not applicable (no target)
+    _, rows = judge(3, [finding("HOST-ACCT-02", "not_applicable")], [entry("acct", ("account.inactive-disabled",))])
+    r = rows["account.inactive-disabled"]
+    # Then nobody looked at the accounts: the row is not met on the attestation alone, and says what it lacks
+    assert r.result is Result.PARTIALLY_MET
+    assert [m.outcome for m in r.means if m.means == "host:HOST-ACCT-02"] == ["missing"]
+
+
+@pytest.mark.parametrize("engine_outcome, result", [("pass", Result.MET), ("fail", Result.NOT_MET)])
+def test_a_host_engine_import_stands_in_for_a_host_check_secaudit_did_not_make(engine_outcome, result):
+    # Given no SSH login, but a Lynis report whose mapped test speaks to the row
+    lynis = EvidenceItem("import:lynis", "account.inactive-disabled", "s", engine_outcome, RECENT,
+                         "lynis AUTH-9284: " + engine_outcome, "fp-1")
+    _, rows = judge(3, [finding("HOST-ACCT-02", "not_applicable")], [entry("acct", ("account.inactive-disabled",))],
+                    [lynis])
+    r = rows["account.inactive-disabled"]
+    assert r.result is result
+    assert [m.means for m in r.means][0] == "host:HOST-ACCT-02 (import:lynis)"
+    # and a host check secaudit did make is not overridden by the engine
+    _, rows = judge(3, [finding("HOST-ACCT-02", "pass")], [entry("acct", ("account.inactive-disabled",))], [lynis])
+    assert rows["account.inactive-disabled"].result is Result.MET

@@ -5,7 +5,9 @@ import ipaddress
 import pytest
 from hypothesis import given, strategies as st
 
-from secaudit.targets import parse_port, validate_host, validate_port
+from secaudit.errors import InputError
+from secaudit.load import load_inventory
+from secaudit.targets import TargetError, parse_hostport, parse_port, reason, validate_host, validate_port
 
 LABEL = st.from_regex(r"\A[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?\Z", fullmatch=True)
 
@@ -66,3 +68,32 @@ def test_invalid_ports_are_refused(bad):
         parse_port(bad)
     with pytest.raises(ValueError):
         validate_port(bad)
+
+
+@pytest.mark.parametrize("text,key,suggestion", [
+    ("::1:8443", "target.ipv6_brackets", "[::1]:8443"),
+    ("fd00::25:1:443", "target.ipv6_brackets", "[fd00::25:1]:443"),
+    ("https://::1:8443", "target.url", "[::1]:8443"),
+    ("https://127.25.0.1:443/", "target.url", "127.25.0.1:443"),
+    ("::1", "target.port_missing", None),
+    ("127.25.0.1", "target.port_missing", None),
+])
+def test_given_an_ipv6_address_without_brackets_then_the_error_shows_the_bracketed_form(text, key, suggestion):
+    with pytest.raises(TargetError) as e:
+        parse_hostport(text)
+    assert (e.value.key, e.value.suggestion) == (key, suggestion)
+    for lang in ("en", "vi"):
+        said = reason(e.value, lang)
+        assert text in said and (suggestion is None or suggestion in said) and "{" not in said
+    assert parse_hostport("[::1]:8443") == ("::1", 8443)
+
+
+def test_given_an_inventory_url_with_a_bare_ipv6_address_then_the_bracketed_url_is_suggested(tmp_path):
+    inv = tmp_path / "inventory.yaml"
+    inv.write_text('kind: inventory\norganisation: {name: X}\nsystems:\n'
+                   '  - {id: a, name: A, purpose: internal, information: [private], declared_level: 2,\n'
+                   '     endpoints: ["https://::1:8443"]}\n', encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        load_inventory(str(inv))
+    [d] = e.value.diagnostics
+    assert (d.key, d.line, d.args["suggestion"]) == ("endpoint.url_ipv6", 5, "https://[::1]:8443")

@@ -9,6 +9,7 @@ from secaudit.observations.tls import CertDeployment, CertificateFacts, CertInfo
 
 
 def _cert_info(cert: Any) -> CertInfo:
+    # start-up: cryptography loaded only when needed
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
@@ -59,6 +60,7 @@ def _cert_info(cert: Any) -> CertInfo:
 
 def _ocsp_urls(cert: Any) -> tuple[str, ...] | None:
     """The OCSP responder URLs of the Authority Information Access extension; () when none, None if unreadable."""
+    # start-up: cryptography loaded only when needed
     from cryptography import x509
     from cryptography.x509.oid import AuthorityInformationAccessOID
 
@@ -75,6 +77,7 @@ def _ocsp_urls(cert: Any) -> tuple[str, ...] | None:
 
 def _crl_urls(cert: Any) -> tuple[str, ...] | None:
     """The CRL distribution point URLs; () when none, None if unreadable."""
+    # start-up: cryptography loaded only when needed
     from cryptography import x509
 
     try:
@@ -107,6 +110,7 @@ def hostname_matches(hostname: str, dns_names: Sequence[str], ip_addresses: Sequ
 
 
 def _subject_for(leaf: CertInfo):
+    # start-up: cryptography loaded only when needed
     from cryptography.x509 import DNSName, IPAddress
 
     if leaf.dns_names:

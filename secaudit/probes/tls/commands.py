@@ -17,7 +17,7 @@ import queue
 import threading
 import time
 import traceback
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ _TRUST_STORES = threading.Lock()
 def build_request(t: TlsTarget, params: TlsProbeParams, ca_file: Path | None, network_timeout_s: int,
                   network_max_retries: int) -> Any:
     """A sslyze ServerScanRequest for the endpoint; resolves a host name (which may raise)."""
+    # start-up: sslyze loaded only when needed
     from sslyze import (
         CertificateInfoExtraArgument,
         ProtocolWithOpportunisticTlsEnum,
@@ -77,6 +78,7 @@ def without_refused(req: Any, protocols: ProtocolsFacts | None, eliminated: tupl
 
 def only_commands(req: Any, commands: set[Any]) -> Any:
     """The request with only ``commands`` (and no extra argument of a command left out)."""
+    # start-up: sslyze loaded only when needed
     from sslyze import ScanCommandsExtraArguments
 
     extra = req.scan_commands_extra_arguments
@@ -88,6 +90,7 @@ def only_commands(req: Any, commands: set[Any]) -> Any:
 def run_commands(req: Any, connected: Connected, deadline: float, connections: int | None = None,
                  stop: threading.Event | None = None) -> Connected | None:
     """Run the request's scan commands; ``connected`` with its ``scan_result`` set, or None at the deadline."""
+    # start-up: sslyze loaded only when needed
     from sslyze.server_connectivity import ServerConnectivityInfo
 
     info = ServerConnectivityInfo(req.server_location, req.network_configuration, connected.connectivity_result)
@@ -101,6 +104,7 @@ def run_commands(req: Any, connected: Connected, deadline: float, connections: i
 
 def _jobs(req: Any, info: Any) -> tuple[list[tuple[Any, Any]], dict[Any, Any]]:
     """(command, job) pairs, and the attempts of commands whose jobs could not even be made."""
+    # start-up: sslyze loaded only when needed
     from sslyze import ScanCommandErrorReasonEnum as R
     from sslyze.plugins.plugin_base import ScanCommandWrongUsageError
     from sslyze.plugins.scan_commands import ScanCommandsRepository
@@ -153,6 +157,7 @@ def _run_jobs(jobs: list[tuple[Any, Any]], deadline: float, connections: int,
 
 
 def _results(req: Any, info: Any, done: list[tuple[Any, Any, BaseException | None]]) -> dict[Any, Any]:
+    # start-up: nassl, sslyze loaded only when needed
     from nassl.ssl_client import ClientCertificateRequested
     from sslyze import ScanCommandAttemptStatusEnum as S, ScanCommandErrorReasonEnum as R
     from sslyze.errors import ConnectionToServerTimedOut, ServerRejectedTlsHandshake, TlsHandshakeTimedOut
@@ -184,6 +189,7 @@ def _results(req: Any, info: Any, done: list[tuple[Any, Any, BaseException | Non
 def _load_trust_stores() -> None:
     """Parse sslyze's bundled trust stores once. Its lazy singleton has no lock: endpoints finishing
     together would each parse all five stores (sslyze's Scanner builds results in one thread)."""
+    # start-up: sslyze loaded only when needed
     from sslyze.plugins.certificate_info.trust_stores.trust_store_repository import TrustStoresRepository
 
     with _TRUST_STORES:
@@ -191,6 +197,7 @@ def _load_trust_stores() -> None:
 
 
 def _error_attempt(cmd: Any, reason: Any, e: BaseException) -> Any:
+    # start-up: sslyze loaded only when needed
     from sslyze import ScanCommandAttemptStatusEnum as S
     from sslyze.scanner.models import get_scan_command_attempt_cls
 
@@ -200,8 +207,7 @@ def _error_attempt(cmd: Any, reason: Any, e: BaseException) -> Any:
 
 def _all_attempts(attempts: dict[Any, Any]) -> Any:
     """sslyze's AllScanCommandsAttempts: every command, the ones not run as NOT_SCHEDULED."""
-    from dataclasses import fields
-
+    # start-up: sslyze loaded only when needed
     from sslyze import AllScanCommandsAttempts, ScanCommand, ScanCommandAttemptStatusEnum as S
     from sslyze.scanner.models import get_scan_command_attempt_cls
 

@@ -49,6 +49,7 @@ def enumerate_version(info: Any, protocol: str, stop: threading.Event | None = N
 
     ``accepted`` is True with the full list, False when the first offer is refused, None when it could
     not be told; ``error`` says why a list may be short (checks then never pass on it)."""
+    # start-up: sslyze loaded only when needed
     from sslyze import TlsVersionEnum
     from sslyze.plugins.openssl_cipher_suites._test_cipher_suite import connect_with_cipher_suite
 
@@ -77,6 +78,7 @@ def _groups(version: Any) -> list[tuple[bool, dict[str, Any]]]:
 
 @lru_cache(maxsize=None)
 def _groups_cached(version_name: str) -> list[tuple[bool, dict[str, Any]]]:
+    # start-up: sslyze loaded only when needed
     from sslyze import TlsVersionEnum
     from sslyze.plugins.openssl_cipher_suites.cipher_suites import CipherSuitesRepository
 
@@ -94,6 +96,7 @@ def _groups_cached(version_name: str) -> list[tuple[bool, dict[str, Any]]]:
 @lru_cache(maxsize=1)
 def _legacy_tls12_names() -> frozenset[str]:
     """The TLS 1.2 suites sslyze tests with its legacy OpenSSL (its WorkaroundForTls12ForCipherSuites rule)."""
+    # start-up: nassl loaded only when needed
     from nassl.legacy_ssl_client import LegacySslClient
     from nassl.ssl_client import OpenSslVerifyEnum, OpenSslVersionEnum
 
@@ -138,6 +141,7 @@ class _Step:
 
 def _handshake(info: Any, version: Any, offer: _Offer) -> _Step:
     """One ClientHello offering every remaining suite; a timeout is tried once more, then it is an error."""
+    # start-up: nassl, sslyze loaded only when needed
     from nassl.ssl_client import ClientCertificateRequested
     from sslyze import TlsVersionEnum
     from sslyze.connection_helpers.tls_connection import NoCiphersAvailableBugInSSlyze
@@ -198,6 +202,7 @@ def _named(conn: Any, offer: _Offer, with_key: bool) -> _Step:
 def _one_by_one(info: Any, version: Any, protocol: str, offer: _Offer,
                 connect_one: Callable[[Any, Any, Any], Any]) -> None:
     """sslyze's way for what is left: one handshake per suite (a timeout makes the list possibly short)."""
+    # start-up: sslyze loaded only when needed
     from sslyze.connection_helpers.tls_connection import NoCiphersAvailableBugInSSlyze
     from sslyze.plugins.openssl_cipher_suites._test_cipher_suite import CipherSuiteAcceptedByServer
 

@@ -76,6 +76,7 @@ def to_observation(t: TlsTarget, result: Any, sweep: ProtocolsFacts | None, star
 
 
 def _attempt(scan_result: Any, command: str) -> tuple[Measure, Any, str | None]:
+    # start-up: sslyze loaded only when needed
     from sslyze import ScanCommandAttemptStatusEnum as S
 
     if scan_result is None:
@@ -215,6 +216,7 @@ def _flag(sr: Any, command: str, read) -> Flag:
 
 
 def _vulnerabilities(sr: Any, robot_ruled_out: bool = False) -> VulnerabilityFacts:
+    # start-up: sslyze loaded only when needed
     from sslyze import RobotScanResultEnum as R
 
     def robot(r: Any) -> tuple[bool | None, str]:

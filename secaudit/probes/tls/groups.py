@@ -30,6 +30,7 @@ def supported_groups(info: Any, stop: threading.Event | None = None) -> GroupsFa
 
 
 def _groups(info: Any, stop: threading.Event) -> GroupsFacts:
+    # start-up: nassl loaded only when needed
     from nassl.ephemeral_key_info import OpenSslEcNidEnum
 
     if not info.tls_probing_result.supports_ecdh_key_exchange:
@@ -61,6 +62,7 @@ def _groups(info: Any, stop: threading.Event) -> GroupsFacts:
 def _offer(info: Any, groups: list[Any]) -> tuple[str, Any]:
     """One ClientHello offering ``groups``: ("accepted", nid) | ("refused", None) | ("one_by_one", None)
     | ("error", reason). A timeout is tried once more."""
+    # start-up: nassl, sslyze loaded only when needed
     from nassl._nassl import OpenSSLError
     from nassl.ephemeral_key_info import EcDhEphemeralKeyInfo
     from nassl.ssl_client import ClientCertificateRequested
@@ -95,12 +97,14 @@ def _offer(info: Any, groups: list[Any]) -> tuple[str, Any]:
 
 def _one_by_one(info: Any, groups: list[Any]) -> list[Any]:
     """sslyze's own test, one group per connection (it raises on errors it does not expect)."""
+    # start-up: sslyze loaded only when needed
     from sslyze.plugins.elliptic_curves_plugin import _test_curve
 
     return [nid for nid in groups if _test_curve(info, nid).was_accepted_by_server]
 
 
 def _name(nid: Any) -> str:
+    # start-up: nassl loaded only when needed
     from nassl.ephemeral_key_info import _OPENSSL_NID_TO_SECG_ANSI_X9_62
 
     return _OPENSSL_NID_TO_SECG_ANSI_X9_62.get(nid, f"unknown-curve-with-openssl-id-{nid.value}")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from secaudit.observations.tls import VULNERABILITY_NEED
+from secaudit.model import format_hostport
 
 # sslyze ScanCommand values, by protocol name
 CIPHER_COMMANDS: dict[str, str] = {
@@ -89,6 +90,4 @@ class TlsTarget:
 
     @property
     def address(self) -> str:
-        from secaudit.model import format_hostport
-
         return format_hostport(self.host, self.port)

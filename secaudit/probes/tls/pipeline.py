@@ -192,6 +192,7 @@ def _own_measurements(info: object, versions: tuple[str, ...], groups: bool, sto
 
 
 def _info(connected: Connected) -> object:
+    # start-up: sslyze loaded only when needed
     from sslyze.server_connectivity import ServerConnectivityInfo
 
     return ServerConnectivityInfo(connected.server_location, connected.network_configuration,

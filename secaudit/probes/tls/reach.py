@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from secaudit.model import Message
 from secaudit.probes.tls.params import TlsTarget
+import socket
+import ssl
 
 # Protocols whose server speaks first after the TCP connection (a banner or greeting).
 _SERVER_SPEAKS_FIRST = {"smtp", "imap", "pop3", "ftp"}
@@ -25,9 +27,6 @@ def quick_check(t: TlsTarget, timeout_s: float) -> Message | None:
     answer — a handshake, an alert, even a reset is "speaking". STARTTLS protocols whose
     server greets first: wait for the greeting. Others: only the TCP connection is tested.
     """
-    import socket
-    import ssl
-
     try:
         sock = socket.create_connection((t.host, t.port), timeout=timeout_s)
     except socket.timeout:

@@ -34,6 +34,7 @@ class Connected:
 
 def connect(req: Any) -> Connected:
     """sslyze's connectivity test (it also finds the highest version); a failure is kept, not raised."""
+    # start-up: sslyze loaded only when needed
     from sslyze.server_connectivity import check_connectivity_to_server
 
     try:
@@ -54,6 +55,7 @@ def sweep(connected: Connected) -> ProtocolsFacts:
 
 
 def _protocol_sweep(result: Any) -> ProtocolsFacts:
+    # start-up: nassl, sslyze loaded only when needed
     from nassl.ssl_client import ClientCertificateRequested
     from sslyze import TlsVersionEnum
     from sslyze.errors import ServerRejectedTlsHandshake, ServerTlsConfigurationNotSupported, TlsHandshakeTimedOut
