@@ -89,12 +89,6 @@ class Catalogue:
     def levels(self) -> tuple[int, ...]:
         return tuple(sorted(self.sections))
 
-    def group_number(self, row: Row) -> int:
-        """The group's number at the row's level, from its clause (groups are ordered differently per level);
-        assess orders a system's groups by it."""
-        parts = row.clause.split(" ")[0].split(".")
-        return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
-
     def group(self, group_id: str) -> Group | None:
         for g in self.groups:
             if g.id == group_id:

@@ -15,7 +15,6 @@ from typing import Mapping
 
 from secaudit.model import LocalText, Message, SourceRef
 from secaudit.requirements.catalogue import Group, Row
-from collections import Counter
 
 
 @dataclass(frozen=True)

@@ -252,7 +252,7 @@ START_UP: dict[str, str] = {
 NOT_YET_HOISTED: frozenset[str] = frozenset({
     "secaudit.__main__", "secaudit.classify.regime", "secaudit.discover", "secaudit.lab.demo",
     "secaudit.lab.demo_targets", "secaudit.lab.ports_servers", "secaudit.lab.servers", "secaudit.lab.sshlab",
-    "secaudit.programme", "secaudit.report", "secaudit.report.annual", "secaudit.report.assessment",
+    "secaudit.programme", "secaudit.report", "secaudit.report.annual",
     "secaudit.report.document_formats", "secaudit.report.dossier", "secaudit.report.environment",
     "secaudit.report.letters", "secaudit.report.sarif", "secaudit.report.status", "secaudit.report.templated",
     "secaudit.results_file", "secaudit.run", "secaudit.store.api",
