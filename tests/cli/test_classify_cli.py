@@ -172,5 +172,6 @@ def test_given_a_pipe_then_the_text_fits_100_columns_wrapped_at_words_without_es
             break
         cell.append(line[start:end].strip())
     said = {"en": "The Prime Minister approves the list of level-5 (national-security-critical) systems",
-            "vi": "Thủ tướng Chính phủ phê duyệt danh mục hệ thống thông tin quan trọng về an ninh quốc gia"}[lang]
+            "vi": "Thủ tướng Chính phủ phê duyệt Danh mục hệ thống thông tin cấp độ 5 (Danh mục hệ thống thông tin "
+                  "quan trọng về an ninh quốc gia)"}[lang]
     assert " ".join(" ".join(cell).split()).replace("- ", "-").startswith(said), cell
