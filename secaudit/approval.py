@@ -12,11 +12,11 @@ import re
 from typing import Any
 
 from secaudit.errors import Diagnostic
-from secaudit.model import Approval, Body, Decision, DossierStatus, PlanStatus
+from secaudit.model import Approval, Body, Decision, DossierStatus, PlanStatus, SourceRef
 
 _DATES = ("planned_approval", "plan_planned")
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_BODY_FIELDS = ("name", "founding_document", "head", "head_title", "address", "phone", "email")
+_BODY_FIELDS = ("name", "founding_document", "head", "head_title", "address", "phone", "email", "security_unit")
 
 
 def _date(value: Any) -> dt.date | None:
@@ -51,10 +51,10 @@ def build_approval(value: Any) -> Approval:
     )
 
 
-def build_body(value: Any) -> Body | None:
+def build_body(value: Any, source: SourceRef = SourceRef()) -> Body | None:
     if not isinstance(value, dict):
         return None
-    return Body(**{k: str(value.get(k, "")) for k in _BODY_FIELDS})
+    return Body(**{k: str(value.get(k, "")) for k in _BODY_FIELDS}, source=source)
 
 
 def _bad_dates(doc: Any, path: tuple[Any, ...], mapping: dict[str, Any], keys: tuple[str, ...]) -> list[Diagnostic]:

@@ -576,9 +576,15 @@ def build_inventory(doc: YamlDoc) -> Inventory:
     return Inventory(
         organisation=Organisation(name=org.get("name", ""), security_unit=org.get("security_unit", ""),
                                   owner_body=org.get("owner_body", ""), place=org.get("place", ""),
-                                  owner_details=build_body(org.get("owner_details")),
-                                  security_unit_details=build_body(org.get("security_unit_details")),
-                                  operator_details=build_body(org.get("operator_details"))),
+                                  owner_details=build_body(org.get("owner_details"),
+                                                           _src(doc, ("organisation", "owner_details"))),
+                                  security_unit_details=build_body(org.get("security_unit_details"),
+                                                                   _src(doc, ("organisation", "security_unit_details"))),
+                                  operator_details=build_body(org.get("operator_details"),
+                                                              _src(doc, ("organisation", "operator_details"))),
+                                  bodies=tuple(b for b in (build_body(v, _src(doc, ("organisation", "bodies", i)))
+                                                           for i, v in enumerate(org.get("bodies") or ()))
+                                               if b is not None)),
         systems=tuple(systems), source=SourceRef(doc.file, 1, 1),
         digest=doc.digest, zones=_build_zones(doc),
     )

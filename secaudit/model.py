@@ -347,6 +347,15 @@ class Body:
     address: str = ""
     phone: str = ""
     email: str = ""
+    security_unit: str = ""                        # an owner's specialised cybersecurity unit (Decree 331 Art. 3.2)
+    source: SourceRef = SourceRef()                # where the particulars were written (blank fields are located there)
+
+    def particulars(self) -> dict[str, str]:
+        """The fields the forms ask for (Decree 331 Art. 22.3 a-b, Art. 36.1; Form 08 section 2)."""
+        return {k: getattr(self, k) for k in PARTICULARS}
+
+
+PARTICULARS = ("founding_document", "head", "head_title", "address", "phone", "email")
 
 
 @dataclass(frozen=True)
@@ -358,6 +367,33 @@ class Organisation:
     owner_details: Body | None = None              # chủ quản hệ thống thông tin
     security_unit_details: Body | None = None      # đơn vị chuyên trách về an ninh mạng
     operator_details: Body | None = None           # đơn vị vận hành, where it sends its own report
+    bodies: tuple[Body, ...] = ()                  # particulars of every owner, operator and specialised unit
+
+    def body(self, name: str) -> Body | None:
+        """The particulars recorded for the body called ``name`` (``bodies`` first, then the *_details), or None."""
+        if not name:
+            return None
+        for b in self.bodies + tuple(x for x in (self.owner_details, self.security_unit_details,
+                                                  self.operator_details) if x is not None):
+            if b.name == name:
+                return b
+        return None
+
+    def owner_of(self, system: "System") -> str:
+        """The owner body of ``system``: its own ``owner``, else the organisation's owner body, else the organisation."""
+        return system.owner or self.owner_body or (self.owner_details.name if self.owner_details else "") or self.name
+
+    def unit_of(self, owner: str) -> str:
+        """The specialised cybersecurity unit of ``owner`` (Art. 3.2: each owner's own unit), "" when not recorded.
+
+        Recorded on the owner's particulars (``security_unit:``); the organisation-wide ``security_unit`` serves the
+        organisation's own owner body only."""
+        b = self.body(owner)
+        if b is not None and b.security_unit:
+            return b.security_unit
+        if owner in (self.owner_body, self.name) or (self.owner_details is not None and owner == self.owner_details.name):
+            return (self.security_unit_details.name if self.security_unit_details else "") or self.security_unit
+        return ""
 
 
 @dataclass(frozen=True)

@@ -157,6 +157,22 @@ def has_history(db: str | None, data_dir: str | None = None) -> bool:
 _SEVERITY_OF_VERDICT = {"fail": 0, "error": 1, "waived": 2, "pass": 3, "not_applicable": 4}
 
 
+def failed_controls(db: str | None, latest: Mapping[str, LatestRun], data_dir: str | None = None
+                    ) -> dict[str, tuple[str, ...]]:
+    """The controls each system failed in its ``latest`` run (a control once, in the order found)."""
+    if not latest or not has_history(db, data_dir):
+        return {}
+    from secaudit.store import open_store
+
+    out: dict[str, tuple[str, ...]] = {}
+    with open_store(db, data_dir) as store:
+        for system_id, run in latest.items():
+            failed = [f.control_id for f in store.findings(run.run_id, system=system_id) if f.verdict == "fail"]
+            if failed:
+                out[system_id] = tuple(dict.fromkeys(failed))
+    return out
+
+
 def control_verdicts(db: str | None, system_id: str, data_dir: str | None = None) -> dict[str, object]:
     """The latest complete run of one system from the store: ``verdicts`` (control id -> worst verdict
     over its targets), ``failed`` ((control, target) pairs) and a ``run_label``; empty without history."""

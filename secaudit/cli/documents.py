@@ -80,6 +80,30 @@ def load_programme(inventory: str, regime: str | None, db: str | None, data_dir:
     return inv, reg, build_programme(inv, results, latest_runs(db, as_of, data_dir), reg.id, as_of)
 
 
+def stored_assessments(db: str | None, data_dir: str | None) -> dict[str, Any]:
+    """Each system's newest stored ``secaudit assess`` result (empty without a store)."""
+    from secaudit.programme import has_history
+
+    if not has_history(db, data_dir):
+        return {}
+    from secaudit.store import open_store
+
+    with open_store(db, data_dir) as store:
+        return store.latest_assessments()
+
+
+def report_gaps(inventory: Any, systems: Any = None) -> None:
+    """List on stderr what the documents need and the inventory lacks (the document shows the form's blank)."""
+    from secaudit.cli.output import echo, print_diagnostics
+    from secaudit.i18n import t
+    from secaudit.particulars import document_gaps
+
+    gaps = document_gaps(inventory, systems)
+    if gaps:
+        echo(t("documents.gaps_intro", count=len(gaps)), err=True)
+        print_diagnostics(gaps)
+
+
 @click.command("annual-report")
 @click.argument("inventory", type=click.Path(dir_okay=False, path_type=str))
 @click.option("--year", type=int, default=None, help="Report year (default: this year): data from 15/12 of the "
@@ -114,9 +138,17 @@ def annual_report_command(inventory: str, year: int | None, regime: str | None, 
     year = year or dt.date.today().year
     if not 2000 <= year <= 2100:
         raise InputError([Diagnostic("--year", 0, 0, "documents.year_invalid", {"year": year})])
-    inv, reg, programme = load_programme(inventory, regime, db, data_dir, report_period(year)[1])
-    document = build_annual_report(AnnualInput(inv, reg, programme, year), current_lang(),
-                                   "md" if fmt == "md" else "txt")
+    from secaudit.programme import failed_controls
+    from secaudit.report.dossier import level_controls
+
+    end = report_period(year)[1]
+    inv, reg, programme = load_programme(inventory, regime, db, data_dir, end)
+    latest = {s.system.id: s.latest for s in programme.systems if s.latest is not None}
+    controls = {c.id: c for level in range(1, 6) for c in level_controls(level)}
+    document = build_annual_report(AnnualInput(inv, reg, programme, year, failed_controls(db, latest, data_dir),
+                                               controls, stored_assessments(db, data_dir)),
+                                   current_lang(), "md" if fmt == "md" else "txt")
+    report_gaps(inv)
     write_document(render_document(fmt, document), out, fmt)
     return ExitStatus.OK
 
@@ -217,5 +249,6 @@ def cover_letter_command(inventory: str, system_id: str, kind: str, regime: str 
     (result,) = classify_inventory(inv, reg, [system_id])
     document = build_letter(LetterInput(inv, system_id, result, reg, kind), current_lang(),
                             "md" if fmt == "md" else "txt")
+    report_gaps(inv, [system_id])
     write_document(render_document(fmt, document), out, fmt)
     return ExitStatus.OK

@@ -36,7 +36,7 @@ def command(inventory: str, system_id: str, regime: str | None, db: str | None, 
     """
     from secaudit.classify.engine import classify_inventory
     from secaudit.classify.regime import load_regime
-    from secaudit.cli.documents import write_document
+    from secaudit.cli.documents import report_gaps, write_document
     from secaudit.i18n import current_lang
     from secaudit.load import load_inventory
     from secaudit.programme import control_verdicts
@@ -48,4 +48,5 @@ def command(inventory: str, system_id: str, regime: str | None, db: str | None, 
     (result,) = classify_inventory(inv, reg, [system_id])
     history = control_verdicts(db, system_id, data_dir)
     write_document(render_dossier(fmt, inv, system_id, result, reg, lang, **history), out, fmt)
+    report_gaps(inv, [system_id])
     return ExitStatus.OK

@@ -10,13 +10,20 @@ from secaudit.status import ExitStatus
 
 @click.command("validate")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=True, path_type=str))
+@click.option("--for", "purpose", type=click.Choice(("documents",)), default=None,
+              help="documents: also list, at file:line:col, each fact the official documents (dossier, cover "
+                   "letters, Form 08) need and a valid inventory lacks; exit 1 when any is missing.")
 @lang_option
-def command(files: tuple[str, ...]) -> int:
+def command(files: tuple[str, ...], purpose: str | None) -> int:
     """Check inventory, policy and waiver files; report every error as file:line:col.
+
+    \b
+    Exit status: 0 valid; 1 with --for documents, a fact the documents need is missing; 2 invalid.
 
     \b
     Example:
       secaudit validate examples/inventory.yaml policies/levels/level-3.yaml
+      secaudit validate --for documents examples/inventory.yaml
     """
     from secaudit.cli.output import print_diagnostics, echo
     from secaudit.validation import validate_files
@@ -26,4 +33,26 @@ def command(files: tuple[str, ...]) -> int:
     print_diagnostics(report.warnings)
     for line in report.summary_lines():
         echo(line)
-    return ExitStatus.OK if report.ok else ExitStatus.INPUT_ERROR
+    if not report.ok:
+        return ExitStatus.INPUT_ERROR
+    if purpose == "documents":
+        return _document_gaps([f.file for f in report.files if f.kind == "inventory"])
+    return ExitStatus.OK
+
+
+def _document_gaps(files: list[str]) -> int:
+    from secaudit.cli.output import echo, print_diagnostics
+    from secaudit.i18n import t
+    from secaudit.load import load_inventory
+    from secaudit.particulars import document_gaps
+
+    missing = 0
+    for file in files:
+        gaps = document_gaps(load_inventory(file))
+        if gaps:
+            echo(t("documents.gaps_intro", count=len(gaps)))
+            print_diagnostics(gaps)
+        else:
+            echo(t("documents.gaps_none", file=file))
+        missing += len(gaps)
+    return ExitStatus.FINDINGS if missing else ExitStatus.OK

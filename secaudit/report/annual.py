@@ -11,12 +11,14 @@ that regime's terms (an toàn thông tin) and basis.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 from secaudit.classify.regime import Regime
-from secaudit.model import Body, Decision, Inventory
+from secaudit.model import Body, Control, Decision, Inventory
 from secaudit.programme import Programme, SystemStanding, report_period
+from secaudit.requirements.assessment import add_months
+from secaudit.requirements.citation import citer_for
 from secaudit.report.document import MOTTO, Bullets, Document, Header, Heading, Paragraph, Signature, Table
 
 COLUMNS = ("no", "name", "owner", "operator", "level", "status", "decision", "regulation", "planned", "plan",
@@ -84,6 +86,29 @@ class AnnualInput:
     regime: Regime
     programme: Programme
     year: int
+    failed: Mapping[str, tuple[str, ...]] = field(default_factory=dict)   # system id -> controls failed in its latest run
+    controls: Mapping[str, Control] = field(default_factory=dict)          # control id -> control (titles, requirement keys)
+    assessments: Mapping[str, Any] = field(default_factory=dict)          # system id -> newest stored assessment
+    #                                  (store.records.AssessmentRecord: generated_at, level, regime, counts, results)
+
+    def assessment(self, system_id: str) -> Any | None:
+        """The system's newest stored requirement assessment under this regime made by the period's end."""
+        rec = self.assessments.get(system_id)
+        if rec is None or rec.regime != self.regime.id or assessed_on(rec) > report_period(self.year)[1]:
+            return None
+        return rec
+
+    def periodic(self, s: SystemStanding) -> bool:
+        """Assessed periodically: approved, with a stored assessment of every row of its level (none left
+        not assessed) made within the level's cadence before the period's end (Art. 27; x.7.2.1 cadence)."""
+        rec = self.assessment(s.system.id)
+        if rec is None or not s.approved or s.cadence_months is None or rec.counts.get("not_assessed", 0):
+            return False
+        return add_months(assessed_on(rec), s.cadence_months) >= report_period(self.year)[1]
+
+
+def assessed_on(rec: Any) -> dt.date:
+    return dt.date.fromisoformat(str(rec.generated_at)[:10])
 
 
 def owner_name(inventory: Inventory) -> str:
@@ -92,16 +117,18 @@ def owner_name(inventory: Inventory) -> str:
     return (details.name if details and details.name else "") or org.owner_body or org.name
 
 
-def system_row(n: int, s: SystemStanding, inventory: Inventory, w: Words) -> tuple[str, ...]:
+def system_row(n: int, s: SystemStanding, inventory: Inventory, w: Words, periodic: bool = False) -> tuple[str, ...]:
     """One row of section 3: the twelve columns of Form 08."""
     a = s.approval
     approved = s.approved
     # "Periodic" is the Art. 27 assessment (compliance, hardening, penetration testing, source code): a network
-    # scan within its cadence is not one, so the column is left for the owner (annual.notes says why).
+    # scan within its cadence is not one; a stored assessment of every row of the level is (AnnualInput.periodic).
     assessed = [w("annual.assessed.before_use")] if a.assessed_before_use else []
+    if periodic:
+        assessed.append(w("annual.assessed.periodic"))
     level = str(s.level) if s.level is not None else w("annual.level_undetermined")
     return (
-        str(n), s.system.name, s.system.owner or owner_name(inventory), s.system.operator, level,
+        str(n), s.system.name, inventory.organisation.owner_of(s.system), s.system.operator or w("doc.blank"), level,
         w(f"annual.status.{a.dossier.value}") if a.dossier else "",
         w.decision(a.decision) if approved else "",
         w.decision(a.regulation),
@@ -112,45 +139,69 @@ def system_row(n: int, s: SystemStanding, inventory: Inventory, w: Words) -> tup
     )
 
 
-def _section1(p: Programme, w: Words) -> list[Any]:
+def _section1(inp: AnnualInput, w: Words) -> list[Any]:
+    p = inp.programme
     expected = p.expected_completion
     if p.missing_planned_dates:
-        when = w("annual.s1.expected_unknown", systems=w.join(", ", p.missing_planned_dates))
+        names = [s.system.name for s in p.systems if s.system.id in p.missing_planned_dates]
+        when = w("annual.s1.expected_unknown", systems=w.join(", ", names))
     elif all(s.approved for s in p.systems):
         when = w("annual.s1.all_approved", date=w.date(expected) or w("doc.blank"))
     else:
         when = w.date(expected)
+    # counted from stored requirement assessments once there are any; a scan never counts (issue 22)
+    periodic = (w("annual.s1.periodic_assessed", n=sum(1 for s in p.systems if inp.periodic(s)))
+                if any(inp.assessment(s.system.id) for s in p.systems) else w("annual.s1.periodic", n=w("doc.blank")))
     items = (w("annual.s1.total", n=len(p.systems)), w("annual.s1.classified", n=p.count("classified")),
              w("annual.s1.dossiers", n=p.count("dossier_built")), w("annual.s1.appraised", n=p.count("appraised")),
-             w("annual.s1.approved", n=p.count("approved")), w("annual.s1.periodic", n=w("doc.blank")),
+             w("annual.s1.approved", n=p.count("approved")), periodic,
              w("annual.s1.expected", date=when))
     return [Heading(w("annual.s1"), 1, w.lit("1.")), Bullets(items)]
 
 
-def _body_lines(body: Body | None, fallback: str, name_key: str, w: Words) -> tuple[str, ...]:
-    b = body or Body(name=fallback)
+def _body_lines(body: Body | None, name: str, name_key: str, w: Words) -> tuple[str, ...]:
+    """Items (1)-(5) of Form 08 section 2 for one body, the form's blank where the inventory has none."""
+    b = body or Body(name=name)
     blank = w("doc.blank")
-    return (w(name_key, value=b.name or fallback or blank), w("annual.field.founding", value=b.founding_document or blank),
+    return (w(name_key, value=name or blank), w("annual.field.founding", value=b.founding_document or blank),
             w("annual.field.head", head=b.head or blank, title=b.head_title or blank),
             w("annual.field.address", value=b.address or blank),
             w("annual.field.contact", phone=b.phone or blank, email=b.email or blank))
 
 
-def _section2(inventory: Inventory, w: Words) -> list[Any]:
-    org = inventory.organisation
-    blocks: list[Any] = [Heading(w("annual.s2"), 1, w.lit("2.")),
-                         Heading(w("annual.s2.owner"), 2, w.lit("a)")),
-                         Bullets(_body_lines(org.owner_details, owner_name(inventory), "annual.field.owner_name", w)),
-                         Heading(w("annual.s2.unit"), 2, w.lit("b)")),
-                         Bullets(_body_lines(org.security_unit_details, org.security_unit, "annual.field.unit_name", w))]
-    if org.operator_details:
-        blocks += [Heading(w("annual.s2.operator"), 2, w.lit("c)")),
-                   Bullets(_body_lines(org.operator_details, "", "annual.field.operator_name", w))]
+def owners(inp: "AnnualInput") -> list[str]:
+    """The owner bodies of the systems reported, in the order they first appear."""
+    org = inp.inventory.organisation
+    found = list(dict.fromkeys(org.owner_of(s.system) for s in inp.programme.systems))
+    first = owner_name(inp.inventory)                 # the reporting owner first, the others as they appear
+    return sorted(found, key=lambda o: o != first)
+
+
+def _section2(inp: "AnnualInput", w: Words) -> list[Any]:
+    """Section 2 owner by owner, as the form asks when several bodies own systems: (a) the owner, (b) its own
+    specialised unit (Art. 3.2), and (c) the operating units of its systems (Art. 36.1 names them too)."""
+    org = inp.inventory.organisation
+    blocks: list[Any] = [Heading(w("annual.s2"), 1, w.lit("2."))]
+    names = owners(inp)
+    for i, owner in enumerate(names, 1):
+        if len(names) > 1:
+            blocks.append(Heading(owner, 2, w.lit(f"2.{i}.")))
+        unit = org.unit_of(owner)
+        blocks += [Heading(w("annual.s2.owner"), 3, w.lit("a)")),
+                   Bullets(_body_lines(org.body(owner), owner, "annual.field.owner_name", w)),
+                   Heading(w("annual.s2.unit"), 3, w.lit("b)")),
+                   Bullets(_body_lines(org.body(unit), unit, "annual.field.unit_name", w))]
+        operators = list(dict.fromkeys(s.system.operator for s in inp.programme.systems
+                                       if org.owner_of(s.system) == owner and s.system.operator))
+        if operators:
+            blocks.append(Heading(w("annual.s2.operator"), 3, w.lit("c)")))
+            for op in operators:
+                blocks.append(Bullets(_body_lines(org.body(op), op, "annual.field.operator_name", w)))
     return blocks
 
 
 def _section3(inp: AnnualInput, w: Words) -> list[Any]:
-    rows = tuple(system_row(i, s, inp.inventory, w) for i, s in enumerate(inp.programme.systems, 1))
+    rows = tuple(system_row(i, s, inp.inventory, w, inp.periodic(s)) for i, s in enumerate(inp.programme.systems, 1))
     headers = tuple(w(f"annual.col.{c}") for c in COLUMNS)
     cadences = sorted({f"{s.cadence_citation}" for s in inp.programme.systems if s.cadence_citation})
     return [Heading(w("annual.s3"), 1, w.lit("3.")),
@@ -186,8 +237,75 @@ def _appendix(inp: AnnualInput, w: Words) -> list[Any]:
     else:
         blocks.append(Paragraph(w("annual.appendix.national_none")))
     blocks.append(Paragraph(w("annual.appendix.national_reading"), "note"))
-    blocks += [Heading(w("annual.appendix.compliance"), 2, w.lit("2.")), _compliance_table(p, w),
+    blocks += _regulation_compliance(inp, w) + _roadmap(inp, w)
+    blocks += [Heading(w("annual.appendix.compliance"), 2, w.lit("4.")), _compliance_table(p, w),
                Paragraph(w("annual.appendix.compliance_note", standard=inp.regime.standard), "note")]
+    return blocks
+
+
+def _regulation_compliance(inp: AnnualInput, w: Words) -> list[Any]:
+    """Art. 36.6-36.7 and 36.11: each system's quy chế decision and whether operation followed it. The decision
+    comes from the inventory; compliance in operation is the owner's finding (Art. 27.2.b), left to fill."""
+    rows = tuple((w.lit(str(i)), s.system.name,
+                  w.decision(s.approval.regulation) or w("annual.regulation.none"), "", "")
+                 for i, s in enumerate(inp.programme.systems, 1))
+    return [Heading(w(f"annual.appendix.regulation.{regime_key(inp.regime.id)}"), 2, w.lit("2.")),
+            Table((w("annual.col.no"), w("annual.col.name"), w("annual.col.regulation"),
+                   w("annual.appendix.col.followed"), w("annual.appendix.col.remarks")), rows,
+                  widths=(3, 16, 16, 14, 10), id="regulation"),
+            Paragraph(w(f"annual.appendix.regulation_note.{regime_key(inp.regime.id)}"), "note")]
+
+
+def roadmap_rows(inp: AnnualInput, w: Words) -> tuple[tuple[str, ...], ...]:
+    """Art. 36.10: one row per requirement a system does not fully meet, with room for the plan and its date.
+    Until a requirement assessment is stored, the rows come from the network controls failed in each system's
+    latest scan, each cited by the catalogue's clause at the system's level."""
+    citer = citer_for(inp.regime.id, inp.regime.standard)
+    rows: list[tuple[str, ...]] = []
+    for s in inp.programme.systems:
+        seen: set[str] = set()
+        rec = inp.assessment(s.system.id)
+        if rec is not None:                         # the stored assessment: every row not (fully) met
+            source = w("annual.roadmap.from_assessment", date=w.date(assessed_on(rec)))
+            level_rows = citer.catalogue.rows(rec.level) if citer.catalogue and rec.level else ()
+            for row in level_rows:                  # in the standard's clause order
+                if rec.results.get(row.key) in ("not_met", "partially_met"):
+                    rows.append((s.system.name, w("annual.roadmap.requirement", standard=inp.regime.standard,
+                                                  clause=row.clause, text=row.text.get(w.lang)), source))
+            continue
+        source = w("annual.roadmap.from_scan")
+        for cid in inp.failed.get(s.system.id, ()):
+            ctl = inp.controls.get(cid)
+            if ctl is None:
+                continue
+            found = [(k, citer.row(k, s.level)) for k in ctl.requirements]
+            found = [(k, r) for k, r in found if r is not None]
+            if not found:
+                label = ctl.title.get(w.lang)
+                if label not in seen:
+                    seen.add(label)
+                    rows.append((s.system.name, label, source))
+                continue
+            for key, row in found:
+                if key not in seen:
+                    seen.add(key)
+                    rows.append((s.system.name, w("annual.roadmap.requirement", standard=inp.regime.standard,
+                                                  clause=row.clause, text=row.text.get(w.lang)), source))
+    return tuple((w.lit(str(i)), name, req, w("annual.roadmap.not_met"), source, "", "")
+                 for i, (name, req, source) in enumerate(rows, 1))
+
+
+def _roadmap(inp: AnnualInput, w: Words) -> list[Any]:
+    rows = roadmap_rows(inp, w)
+    blocks: list[Any] = [Heading(w(f"annual.appendix.roadmap.{regime_key(inp.regime.id)}"), 2, w.lit("3.")),
+                         Paragraph(w("annual.roadmap.source"), "note")]
+    if rows:
+        blocks.append(Table((w("annual.col.no"), w("annual.col.name"), w("annual.roadmap.col.requirement"),
+                             w("annual.roadmap.col.status"), w("annual.roadmap.col.source"),
+                             w("annual.roadmap.col.plan"), w("annual.roadmap.col.due")), rows,
+                            widths=(3, 11, 22, 7, 9, 12, 6), id="roadmap"))
+    else:
+        blocks.append(Paragraph(w("annual.roadmap.none")))
     return blocks
 
 
@@ -220,7 +338,7 @@ def build_annual_report(inp: AnnualInput, lang: str, kind: str = "txt") -> Docum
                     recipient=w("annual.recipient", recipient=w.term("ministry")))
     blocks: list[Any] = [Paragraph(w("annual.intro", basis=w.term("report_basis"), owner=owner,
                                      start=w.date(start), end=w.date(end)))]
-    blocks += _section1(inp.programme, w) + _section2(inp.inventory, w) + _section3(inp, w)
+    blocks += _section1(inp, w) + _section2(inp, w) + _section3(inp, w)
     blocks.append(Signature((w("doc.recipients"), w("doc.as_above"), w("doc.archive")), w("annual.sign_title"),
                             w("doc.sign_hint")))
     blocks += _appendix(inp, w)

@@ -69,7 +69,8 @@ class Signature:
     recipients: tuple[str, ...]        # "Nơi nhận:" lines
     title: str                         # "THỦ TRƯỞNG CƠ QUAN" ...
     hint: str                          # "(Ký, ghi rõ họ tên và đóng dấu)"
-    name: str = ""
+    name: str = ""                     # the signatory's full name, when known
+    position: str = ""                 # the signatory's title, printed under the name
 
 
 Block = Union[Section, Heading, Paragraph, Bullets, Table, Signature]

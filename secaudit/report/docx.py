@@ -192,6 +192,8 @@ def _signature(doc: Any, s: Signature) -> None:
         for _ in range(3):
             _line(right, " ", center=True)
         _line(right, s.name, bold=True, center=True)
+        if s.position:
+            _line(right, s.position, center=True)
 
 
 def _paragraph(doc: Any, b: Paragraph) -> None:

@@ -116,34 +116,59 @@ def _fact_rows(system: System, tx: Texts) -> list[tuple[str, str]]:
 # --------------------------------------------------------------------------- sections
 
 
+def body_rows(tx: Texts, inventory: Inventory, name: str, name_label: str) -> tuple[tuple[str, str], ...]:
+    """The particulars the forms ask for of the body called ``name`` (Art. 22.3 a-b, Art. 36.1), each from the
+    inventory's ``organisation.bodies``, the form's blank ("…") where one is not recorded."""
+    blank = tx.t("doc.blank")
+    body = inventory.organisation.body(name)
+    got = body.particulars() if body else {}
+    head = tx.join(", ", [x for x in (got.get("head", ""), got.get("head_title", "")) if x])
+    return ((name_label, name or blank),
+            (tx.t("dx.body.founding"), got.get("founding_document") or blank),
+            (tx.t("dx.body.head"), head or blank),
+            (tx.t("dx.body.address"), got.get("address") or blank),
+            (tx.t("dx.body.phone"), got.get("phone") or blank),
+            (tx.t("dx.body.email"), got.get("email") or blank))
+
+
+def zone_name(inventory: Inventory, zone_id: str | None) -> str:
+    """A zone by its human name (its description), "" when the inventory gives none."""
+    for z in inventory.zones:
+        if z.id == zone_id:
+            return z.description
+    return ""
+
+
 def _overview(b: _B, d: DossierInput, system: System) -> None:
-    """Art. 22.3: (a) owner and operator, (b) purpose, scope, information, (c) architecture, (d) IP plan."""
-    tx, org = b.tx, d.inventory.organisation
+    """Art. 22.3: (a) the owner, with its specialised unit, (b) the operating unit, each with the particulars the
+    decree lists, (c) scope, scale and users, (d) architecture, services, zones and IP plan."""
+    tx, inv = b.tx, d.inventory
+    owner = inv.organisation.owner_of(system)
+    cols = (tx.t("dossier.col.item"), tx.t("dossier.col.content"))
     b.add(Heading(b.t("dx.ov.a"), 2, b.lit("a)")),
-          Table((tx.t("dossier.col.item"), tx.t("dossier.col.content")), (
-              (tx.t("dossier.field.name"), system.name), (tx.t("dossier.field.id"), system.id),
-              (tx.t("dossier.field.owner"), system.owner or org.owner_body),
-              (tx.t("dossier.field.operator"), system.operator),
-              (b.t("dx.security_unit"), (org.security_unit_details.name if org.security_unit_details else "")
-               or org.security_unit)), widths=(2, 5), id="overview"))
+          Table(cols, ((tx.t("dossier.field.name"), system.name),)
+                + body_rows(tx, inv, owner, tx.t("dossier.field.owner")), widths=(2, 5), id="owner"),
+          Paragraph(b.t("dx.body.unit_intro"), "bold"),
+          Table(cols, body_rows(tx, inv, inv.organisation.unit_of(owner), b.t("dx.security_unit")), widths=(2, 5),
+                id="unit"),
+          Heading(b.t("dx.ov.b"), 2, b.lit("b)")),
+          Table(cols, body_rows(tx, inv, system.operator, tx.t("dossier.field.operator")), widths=(2, 5),
+                id="operator"))
     rows = [(tx.t("dossier.field.purpose"), _value("purpose", system.purpose, tx)),
             (tx.t("dossier.field.information"), _value("information", list(system.facts.information), tx) or "-")]
     if system.description:
         rows.append((tx.t("dossier.field.description"), system.description))
-    if system.zone:
-        rows.append((tx.t("dossier.field.zone"), system.zone))
     rows += _fact_rows(system, tx)
-    rows.append((tx.t("dossier.field.endpoints"), tx.t("dossier.endpoints_count", count=len(system.endpoints))))
-    b.add(Heading(b.t("dx.ov.b"), 2, b.lit("b)")), Table((tx.t("dossier.col.item"), tx.t("dossier.col.content")),
-                                                          tuple(rows), widths=(2, 5)))
+    b.add(Heading(b.t("dx.ov.c"), 2, b.lit("c)")), Table(cols, tuple(rows), widths=(2, 5), id="scope"))
     if system.components:
         b.add(Paragraph(tx.t("dossier.components_intro")),
-              Bullets(tuple(tx.fmt("{} ({})", d.inventory.system(c).name, c) for c in system.components)))
-    b.add(Heading(b.t("dx.ov.c"), 2, b.lit("c)")), Paragraph(b.t("dx.ov.c_note"), "note"))
+              Bullets(tuple(d.inventory.system(c).name for c in system.components)))
+    b.add(Heading(b.t("dx.ov.d"), 2, b.lit("d)")), Paragraph(b.t("dx.ov.c_note"), "note"))
     services = sorted({(str(getattr(e.service, "value", e.service)), e.port) for e in system.endpoints})
     if services:
         b.add(Bullets(tuple(tx.fmt("{} ({})", svc, port) for svc, port in services)))
-    b.add(Heading(b.t("dx.ov.d"), 2, b.lit("d)")), Paragraph(b.t("dx.ov.d_note"), "note"))
+    zone = (zone_name(inv, system.zone) or tx.t("doc.blank")) if system.zone else tx.t("doc.blank")
+    b.add(Paragraph(tx.t("dx.ov.zone", zone=zone)), Paragraph(b.t("dx.ov.d_note"), "note"))
     hosts: dict[str, list[int]] = {}
     for e in system.endpoints:
         hosts.setdefault(e.host, []).append(e.port)
@@ -152,6 +177,8 @@ def _overview(b: _B, d: DossierInput, system: System) -> None:
                     tuple((h, tx.t("dx.kind.ip" if _is_ip(h) else "dx.kind.name"),
                            ", ".join(str(p) for p in sorted(set(ports)))) for h, ports in hosts.items()),
                     widths=(3, 2, 2), id="ip-plan"))
+    b.add(Paragraph(tx.t("dossier.field.endpoints") + tx.fmt(": ")
+                    + tx.t("dossier.endpoints_count", count=len(system.endpoints))))
 
 
 def _is_ip(host: str) -> bool:
@@ -169,15 +196,14 @@ def _justification(b: _B, d: DossierInput, system: System, view: SystemView, lev
     tx, regime, c = b.tx, d.regime, d.classification
     b.add(Heading(b.t("dx.j.a"), 2, b.lit("a)")),
           Table((tx.t("dx.col.system"), tx.t("dx.col.proposed"), tx.t("dx.col.basis")),
-                ((system.name, str(level) if level else "-", view.deciding_short or "-"),)
-                + tuple((d.inventory.system(cl.id).name, str(cl.level or "-"), tx.t("classify.deciding.component",
-                                                                                 id=cl.id, level=cl.level or "?"))
+                ((system.name, str(level) if level else "-", _basis(d, tx) or "-"),)
+                + tuple((d.inventory.system(cl.id).name, str(cl.level or "-"), _component_basis(d, cl.id, tx))
                         for cl in c.components), widths=(5, 2, 4), id="systems-list"))
     b.add(Heading(b.t("dx.j.b"), 2, b.lit("b)")))
     if level is not None:
         b.add(Paragraph(tx.t("dossier.proposed", level=level), "bold"))
-        if view.deciding:
-            b.add(Paragraph(tx.t("dossier.deciding", deciding=view.deciding)
+        if c.deciding is not None:
+            b.add(Paragraph(tx.t("dossier.deciding", deciding=_basis(d, tx))
                             + (tx.fmt(" {}", view.deciding_text) if view.deciding_text else "")))
         remark = _declared_remark(c, tx)
         if remark:
@@ -191,14 +217,30 @@ def _justification(b: _B, d: DossierInput, system: System, view: SystemView, lev
         rule = (tx.t("dossier.components_rule", citation=cite(regime.component_rule_article, regime, tx.lang))
                 if regime.component_rule_article else tx.t("dossier.components_convention"))
         b.add(Paragraph(rule),
-              Bullets(tuple(tx.fmt("{} ({}): ", d.inventory.system(cl.id).name, cl.id)
+              Bullets(tuple(tx.fmt("{}: ", d.inventory.system(cl.id).name)
                             + (tx.t("classify.level.value", level=cl.level) if cl.level is not None
                                else tx.t("classify.level.at_least", level=cl.lower_bound)) for cl in c.components)))
     if view.interpretations:
         b.add(Paragraph(tx.t("dossier.interpretations_intro")),
-              Bullets(tuple(i.text + (tx.fmt(" [{}]", i.flag) if i.flag else "") for i in view.interpretations)))
+              Bullets(tuple(i.text for i in view.interpretations)))
     _damage(b)
     _risks(b, d)
+
+
+def _basis(d: DossierInput, tx: Texts) -> str:
+    """The provision that decides the level, by its article (never secaudit's criterion id)."""
+    dec = d.classification.deciding
+    if dec is None:
+        return ""
+    if dec.kind == "criterion":
+        return cite(dec.article, d.regime, tx.lang)
+    if dec.kind == "interpretation":
+        return tx.t("dx.basis.interpretation", article=cite(d.regime.max_rule_article, d.regime, tx.lang))
+    return _component_basis(d, dec.id, tx)
+
+
+def _component_basis(d: DossierInput, component: str, tx: Texts) -> str:
+    return tx.t("dx.basis.component", name=d.inventory.system(component).name)
 
 
 def _declared_remark(c: Classification, tx: Texts) -> str:
@@ -225,7 +267,7 @@ def _risks(b: _B, d: DossierInput) -> None:
     b.add(Heading(b.t("dx.j.c"), 2, b.lit("c)")))
     b.add(Paragraph(tx.t("dx.risk.intro", run=d.run_label) if d.run_label else tx.t("dx.risk.intro_none")))
     titles = {ctl.id: ctl.title.get(tx.lang) for ctl in d.controls}
-    rows = [(tx.t("dx.risk.from_finding"), tx.fmt("{}: {}", cid, titles.get(cid, cid)), target, "", "")
+    rows = [(tx.t("dx.risk.from_finding"), titles.get(cid) or tx.t("doc.blank"), target, "", "")
             for cid, target in d.failed]
     rows.append((tx.t("dx.risk.examples"), "", "", "", ""))
     b.add(Table((tx.t("dx.col.threat"), tx.t("dx.col.weakness"), tx.t("dx.col.asset"), tx.t("dx.col.likelihood"),
@@ -242,24 +284,58 @@ def _security_plan(b: _B, d: DossierInput, level: int | None) -> None:
     by_group: dict[str, list[Control]] = {g: [] for g in GROUPS}
     for ctl in d.controls:
         by_group[FAMILY_GROUP.get(ctl.check.split(".")[0], "application")].append(ctl)
-    headers = (tx.t("dx.col.control"), tx.t("dx.col.requirement"), tx.t("dx.col.reference"), tx.t("dx.col.verdict"),
+    headers = (tx.t("dossier.col.no"), tx.t("dx.col.requirement"), tx.t("dx.col.reference"), tx.t("dx.col.verdict"),
                tx.t("dx.col.how"))
     for i, group in enumerate(GROUPS, 1):
-        rows = [(ctl.id, ctl.title.get(tx.lang), "; ".join(_references(ctl, d.regime, level)),
-                 _verdict(d.verdicts.get(ctl.id), tx), "") for ctl in by_group[group]]
+        rows = [(b.lit(str(n)), ctl.title.get(tx.lang), "; ".join(_references(ctl, d.regime, level)),
+                 _verdict(d.verdicts.get(ctl.id), tx), "") for n, ctl in enumerate(by_group[group], 1)]
         rows.append(("", tx.t("dx.plan.by_hand"), "", tx.t("dx.not_checked"), ""))
         b.add(Heading(tx.t(f"dx.group.{group}"), 3, b.lit(f"a.{i}.")),
-              Table(headers, tuple(rows), widths=(3, 6, 4, 3, 5), id=f"plan-{group}"))
+              Table(headers, tuple(rows), widths=(1, 7, 4, 3, 5), id=f"plan-{group}"))
     b.add(Heading(tx.t("dx.plan.mgmt"), 2, b.lit("b)")),
           Table((tx.t("dx.col.requirement"), tx.t("dx.col.how"), tx.t("dx.col.status")),
                 tuple((b.t(f"dx.mgmt.{m}"), "", "") for m in MANAGEMENT[b.regime_key]), widths=(5, 8, 3),
                 id="plan-management"))
+    if b.regime_key == "d331":
+        _plan_contents(b, d)
+    _regulation(b, d)
+
+
+PLAN_CONTENTS = ("a", "b", "c", "d", "dd", "e", "g")      # Decree 331 Art. 29.2 a-g
+
+
+def _plan_contents(b: _B, d: DossierInput) -> None:
+    """Art. 29.2: the seven parts a security plan covers, each with what secaudit already knows and the room
+    the owner fills."""
+    tx = b.tx
+    known = {"c": tx.t("dx.p29.known.c", run=d.run_label) if d.run_label else "",
+             "d": tx.t("dx.p29.known.d")}
+    b.add(Heading(tx.t("dx.p29.heading"), 2, b.lit("c)")),
+          Table((tx.t("dx.p29.col.part"), tx.t("dx.p29.col.known"), tx.t("dx.col.how")),
+                tuple((tx.t(f"dx.p29.{k}"), known.get(k, ""), "") for k in PLAN_CONTENTS), widths=(5, 5, 6),
+                id="plan-contents"))
+
+
+def _regulation(b: _B, d: DossierInput) -> None:
+    """Art. 30.7 (Decree 331): the system's quy chế is issued before the dossier is approved."""
+    tx = b.tx
+    reg = d.inventory.system(d.system_id).approval.regulation
+    if reg is not None:
+        date = tx.t("doc.date", d=reg.date.day, m=reg.date.month, y=reg.date.year) if reg.date else tx.t("doc.blank")
+        b.add(Paragraph(b.t(f"dx.regulation.issued.{b.regime_key}", number=reg.number, date=date,
+                            body=reg.body or tx.t("doc.blank"))))
+    else:
+        b.add(Paragraph(b.t(f"dx.regulation.missing.{b.regime_key}"), "alert", id="regulation-missing"))
 
 
 def _references(ctl: Control, regime: Regime, level: int | None) -> list[str]:
-    """The clauses of the regime's standard at the system's level for the control's requirement keys (from
-    the catalogue), then the control's other references."""
-    return list(citer_for(regime.id, regime.standard).citations(ctl.requirements, level) + ctl.references)
+    """The clauses of the regime's standard at the system's level for the control's requirement keys (from the
+    catalogue); the standard alone when none has a row at that level. A control's free-text references (RFCs,
+    secaudit's reading of Mozilla's guidance) are secaudit's own notes, not legal bases: they stay out of the
+    official document."""
+    citer = citer_for(regime.id, regime.standard)
+    rows = [citer.cite(k, level) for k in ctl.requirements if citer.row(k, level) is not None]
+    return list(dict.fromkeys(rows)) or [regime.standard]
 
 
 def _verdict(v: str | None, tx: Texts) -> str:
@@ -272,7 +348,8 @@ def _risk_assessment(b: _B, d: DossierInput, system: System) -> None:
     related = [(inv.system(c).name, tx.t("dx.relation.component")) for c in system.components]
     related += [(s.name, tx.t("dx.relation.part_of")) for s in inv.systems if system.id in s.components]
     if system.zone:
-        related += [(s.name, tx.t("dx.relation.zone", zone=system.zone)) for s in inv.systems
+        zone = zone_name(inv, system.zone) or tx.t("doc.blank")
+        related += [(s.name, tx.t("dx.relation.zone", zone=zone)) for s in inv.systems
                     if s.zone == system.zone and s.id != system.id and s.id not in system.components]
     b.add(Heading(b.t("dx.ra.a"), 2, b.lit("a)")),
           Table((tx.t("dx.col.system"), tx.t("dx.col.relation"), tx.t("dx.col.exchanged"), tx.t("dx.col.if_down")),
@@ -319,6 +396,7 @@ def _authority(b: _B, regime: Regime, level: int | None) -> None:
              tx.t("dossier.approver", approver=a.approver.get(lang)),
              tx.t("dossier.approval_deadline", deadline=deadline_text(a.approval, tx))
              + (tx.fmt(" ({})", cite(a.approval.article, regime, lang)) if a.approval else ""),
+             *([b.t(f"dx.incomplete.{b.regime_key}")] if _known(f"dx.incomplete.{b.regime_key}") else []),
              tx.t("dossier.authority_basis", citation=cite(a.article, regime, lang)),
              tx.t("dossier.periodic", periodic=periodic, citation=periodic_citation(p, regime, level, lang))]
     b.add(Bullets(tuple(items)))

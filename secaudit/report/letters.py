@@ -37,14 +37,15 @@ def form_for(level: int, kind: str) -> str:
 
 
 def _parties(inp: LetterInput, system: System, form: str, level: int, w: Words) -> tuple[str, str]:
-    """(sender, recipient): the operator writes to the owner's unit; at levels 4-5 the owner to the ministry."""
+    """(sender, recipient): the operator writes to its owner's specialised unit (Art. 3.2, 20.1 b-d); at levels
+    4-5 the owner sends Form 02 to the appraising ministry (Art. 20.1.d). A unit the inventory does not name is
+    the form's blank."""
     org = inp.inventory.organisation
-    unit = (org.security_unit_details.name if org.security_unit_details else "") or org.security_unit
-    owner = system.owner or org.owner_body or org.name
+    owner = org.owner_of(system)
     operator = system.operator or owner
     if form == "02" and level >= 4:
         return owner, w.term("ministry")
-    return operator, unit or w("doc.blank")
+    return operator, org.unit_of(owner) or w("doc.blank")
 
 
 def _check(inp: LetterInput, level: int | None) -> int:
@@ -67,7 +68,8 @@ def build_letter(inp: LetterInput, lang: str, kind: str = "txt") -> Document:
     form = form_for(level, inp.kind)
     sender, recipient = _parties(inp, system, form, level, w)
     org = inp.inventory.organisation
-    address = (org.operator_details.address if org.operator_details else "") or w("doc.blank")
+    operator_body = org.body(system.operator)
+    address = (operator_body.address if operator_body else "") or w("doc.blank")
     docs = [w("letter.doc.overview"), w("letter.doc.design"), w("letter.doc.justification"), w("letter.doc.plan")]
     if form == "02" and level >= 4:
         docs.append(w("letter.doc.opinion"))
@@ -76,17 +78,23 @@ def build_letter(inp: LetterInput, lang: str, kind: str = "txt") -> Document:
               Paragraph(w(f"letter.intro.{form}", sender=sender, recipient=recipient)),
               Heading(w("letter.part1"), 1),
               *[Paragraph(x) for x in (w("letter.f.name", value=system.name),
-                                       w("letter.f.operator", value=system.operator or sender),
+                                       w("letter.f.operator", value=system.operator or w("doc.blank")),
                                        w("letter.f.address", value=address), w("letter.f.level", value=level))],
               Heading(w("letter.part2"), 1), *[Paragraph(x) for x in docs],
               Paragraph(w(f"letter.closing.{form}", sender=sender, recipient=recipient, name=system.name))]
     row = standing(system, inp.classification, None, inp.regime.id, dt.date.today())
     if form == "02" and national_grounds(row):
         blocks.append(Paragraph(w("letter.national", sender=sender, list=w.term("national_list"))))
+    signer = org.body(sender)
     blocks.append(Signature((w("doc.recipients"), w("doc.as_above"), w("letter.others"), w("doc.archive")),
-                            w("letter.sign_title"), w("doc.sign_hint")))
-    owner = system.owner or org.owner_body or org.name
-    header = Header(superior=owner.upper() if owner != sender else "", issuer=sender.upper(), number=w("letter.number"), subject=w(f"letter.subject.{form}"),
+                            w("letter.sign_title"), w("doc.sign_hint"), name=signer.head if signer else "",
+                            position=signer.head_title if signer else ""))
+    owner = org.owner_of(system)
+    # The body above the sender, as the dossier shows it: the owner above its operator; above an owner that is
+    # not the organisation's own owner body, that owner body.
+    superior = owner if owner != sender else (org.owner_body if org.owner_body and org.owner_body != owner else "")
+    header = Header(superior=superior.upper(), issuer=sender.upper(), number=w("letter.number"),
+                    subject=w(f"letter.subject.{form}"),
                     place_date=w("doc.place_date", place=org.place or w("doc.place_blank"), year=dt.date.today().year),
                     motto=(w.lit(MOTTO[0]), w.lit(MOTTO[1])), recipient=w("letter.recipient", recipient=recipient))
     return Document("cover_letter", w(f"letter.title.{form}"), header, tuple(blocks), lang)

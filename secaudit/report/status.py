@@ -50,7 +50,8 @@ def reasons(s: SystemStanding, lang: str, regime_id: str = "decree-331-2026") ->
     w = Words(lang, regime_id)
     out = []
     if not s.classified:
-        out.append(t("status.reason.unclassified", lang, missing=", ".join(s.classification.missing) or "-"))
+        missing = [t(f"classify.fact.{m}", lang) for m in s.classification.missing]
+        out.append(t("status.reason.unclassified", lang, missing=", ".join(missing) or "-"))
     a = s.approval
     if a.dossier is None:
         out.append(t("status.reason.no_dossier", lang))
@@ -107,7 +108,9 @@ def render_text(v: StatusView, lang: str) -> str:
     if not v.holding:
         lines.append("  " + t("status.none_holding", lang))
     for h in v.holding:
-        lines.append(f"  - {h.id} ({t('status.col.level', lang).lower()} {h.level}) {h.name}")
+        level = f"({t('status.col.level', lang).lower()} {h.level})"
+        # Vietnamese is the official text: systems by their names, never the inventory's ids
+        lines.append(f"  - {h.name} {level}" if lang == "vi" else f"  - {h.id} {level} {h.name}")
         lines += [f"      · {r}" for r in h.reasons]
     lines += ["", v.footer]
     return "\n".join(strip_controls(line, one_line=True) for line in lines) + "\n"

@@ -30,7 +30,7 @@ SECTION1 = [
     "Tổng số hệ thống thông tin đã phê duyệt cấp độ được kiểm tra, đánh giá an ninh mạng định kỳ theo quy định: "
     "………… (điền theo hồ sơ kiểm tra, đánh giá: lần quét qua mạng không phải là kiểm tra, đánh giá định kỳ);",
     "Dự kiến thời gian hoàn thành phê duyệt đề xuất cấp độ hệ thống thông tin đối với tất cả các hệ thống thông "
-    "tin thuộc phạm vi quản lý: chưa xác định (chưa có thời điểm dự kiến phê duyệt đối với: camera-giao-thong).",
+    "tin thuộc phạm vi quản lý: chưa xác định (chưa có thời điểm dự kiến phê duyệt đối với: Hệ thống camera giám sát giao thông).",
 ]
 UBND = "Ủy ban nhân dân tỉnh Sông Lam"
 TTCNTT = "Trung tâm Công nghệ thông tin và Truyền thông"
@@ -125,9 +125,11 @@ def test_docx_holds_header_block_tables_and_fixed_values(db: str, tmp_path: Path
     assert "PAGE" in footer and "fldChar" in footer           # page numbers
     assert d.sections[0].page_width > d.sections[0].page_height   # landscape for the 12 columns
     headings = [p.text for p in d.paragraphs if p.style.name.startswith("Heading")]
-    assert headings[:3] == ["1. Thông tin chung",
+    assert headings[:5] == ["1. Thông tin chung",
                             "2. Thông tin về chủ quản hệ thống thông tin và đơn vị chuyên trách về an ninh mạng",
-                            "a) Thông tin về chủ quản hệ thống thông tin:"]
+                            "2.1. Ủy ban nhân dân tỉnh Sông Lam",              # owner by owner, the reporting one first
+                            "a) Thông tin về chủ quản hệ thống thông tin:",
+                            "b) Thông tin về đơn vị chuyên trách về an ninh mạng:"]
 
 
 def test_decree_85_report_uses_that_regimes_terms(db: str) -> None:

@@ -79,7 +79,8 @@ def test_regime_difference_shows_in_the_cli() -> None:
     cam_new = next(s for s in new["systems"] if s["system"] == "camera-giao-thong")
     # Decree 85 has no risk-assessment route and no criterion for purpose "other": undetermined, never a guess
     assert cam_old["level"] is None and cam_old["missing"] == ["purpose"]
-    assert cam_new["level"] == 3 and cam_new["deciding"]["id"] == "d331-10.5-l3"
+    # purpose "other": Art. 13.5 decides (another system, placed by a risk assessment under the framework)
+    assert cam_new["level"] == 3 and cam_new["deciding"]["id"] == "d331-13.5"
 
 
 def test_csv_neutralises_formulas_and_json_keeps_raw_strings(tmp_path: Path) -> None:
@@ -171,5 +172,6 @@ def test_given_a_pipe_then_the_text_fits_100_columns_wrapped_at_words_without_es
             break
         cell.append(line[start:end].strip())
     said = {"en": "The Prime Minister approves the list of level-5 (national-security-critical) systems",
-            "vi": "Thủ tướng Chính phủ phê duyệt danh mục hệ thống thông tin quan trọng về an ninh quốc gia"}[lang]
+            "vi": "Thủ tướng Chính phủ phê duyệt Danh mục hệ thống thông tin cấp độ 5 (Danh mục hệ thống thông tin "
+                  "quan trọng về an ninh quốc gia)"}[lang]
     assert " ".join(" ".join(cell).split()).replace("- ", "-").startswith(said), cell

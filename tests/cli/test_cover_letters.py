@@ -26,7 +26,7 @@ def run(*args: str, lang: str = "vi") -> subprocess.CompletedProcess[str]:
      "Kính gửi: Sở Thông tin và Truyền thông tỉnh Sông Lam.", 4),                               # Form 02, level 3
     ("dieu-khien-ho-chua", "appraisal", "V/v đề nghị thẩm định hồ sơ đề xuất cấp độ", "Kính gửi: Bộ Công an.", 5),
     ("dieu-khien-ho-chua", "opinion", "V/v cho ý kiến chuyên môn về hồ sơ đề xuất cấp độ",
-     "Kính gửi: Sở Thông tin và Truyền thông tỉnh Sông Lam.", 4),                               # Form 03
+     "Kính gửi: Văn phòng Sở Nông nghiệp và Môi trường.", 4),           # Form 03, to the owner's own unit (Art. 3.2)
 ])
 def test_the_form_follows_the_level(tmp_path: Path, system: str, kind: str, subject: str, recipient: str,
                                     attachments: int) -> None:

@@ -61,14 +61,16 @@ def test_level_4_dossier_covers_article_22_and_prefills_the_plan(db: str, tmp_pa
     headings = [p.text for p in d.paragraphs if p.style.name.startswith("Heading")]
     expected = [
         "1. Tài liệu mô tả tổng quan hệ thống thông tin",
-        "a) Chủ quản, đơn vị vận hành và đơn vị chuyên trách", "b) Mục đích, phạm vi và thông tin được xử lý",
-        "c) Kiến trúc, thiết bị và dịch vụ của hệ thống", "d) Quy hoạch địa chỉ IP",            # 22.3
+        "a) Thông tin về chủ quản hệ thống thông tin", "b) Thông tin về đơn vị vận hành hệ thống thông tin",
+        "c) Phạm vi, quy mô và đối tượng phục vụ của hệ thống",
+        "d) Kiến trúc hệ thống, dịch vụ, quy hoạch vùng mạng và địa chỉ IP",                     # 22.3
         "2. Tài liệu thiết kế hệ thống thông tin", "3. Thuyết minh đề xuất cấp độ",
         "a) Danh mục hệ thống thông tin và cấp độ đề xuất", "b) Thuyết minh chi tiết",
         "c) Nhận diện sơ bộ nguy cơ, rủi ro",                                                   # 22.4
         "4. Phương án bảo vệ an ninh mạng hệ thống thông tin theo cấp độ", "a) Yêu cầu kỹ thuật",
         "a.1. Bảo đảm an toàn mạng", "a.2. Bảo đảm an toàn máy chủ", "a.3. Bảo đảm an toàn ứng dụng",
         "a.4. Bảo đảm an toàn dữ liệu", "b) Yêu cầu quản lý",                                    # 22.6
+        "c) Các nội dung của phương án bảo đảm an ninh mạng (khoản 2 Điều 29 Nghị định số 331/2026/NĐ-CP)",
         "5. Ý kiến chuyên môn của đơn vị chuyên trách bảo vệ an ninh mạng của chủ quản hệ thống thông tin",
     ]
     assert headings[:len(expected)] == expected
@@ -84,19 +86,21 @@ def test_level_4_dossier_covers_article_22_and_prefills_the_plan(db: str, tmp_pa
     assert [r.cells[0].text for r in damage.rows[1:]] == [
         "Quyền, lợi ích hợp pháp của cơ quan, tổ chức, cá nhân", "Lợi ích công cộng", "Trật tự, an toàn xã hội",
         "An ninh quốc gia"]
-    # 22.4(c): the weakness run B found is the first risk
-    risks = _table(d, "Nguy cơ, mối đe dọa")
-    assert risks.rows[1].cells[1].text.startswith("TLS-OCSP-01")
-    # 22.6: the level-4 controls with their verdicts from run B, grouped
-    verdicts = {}
-    for t in d.tables:
-        if t.rows[0].cells[0].text == "Biện pháp":
-            for r in t.rows[1:]:
-                verdicts[r.cells[0].text] = r.cells[3].text
-    assert verdicts["TLS-OCSP-01"] == "không đạt" and verdicts["PORT-UNDECL-01"] == "đạt"
     from secaudit.report.dossier import level_controls
 
-    assert verdicts["SSH-PWD-01"] == "đạt" and {k for k in verdicts if k} == {c.id for c in level_controls(4)}
+    title = {c.id: c.title.get("vi") for c in level_controls(4)}
+    # 22.4(c): the weakness run B found is the first risk, by its requirement (no control id in the document)
+    risks = _table(d, "Nguy cơ, mối đe dọa")
+    assert risks.rows[1].cells[1].text == title["TLS-OCSP-01"]
+    # 22.6: the level-4 controls with their verdicts from run B, grouped, numbered, by their requirement
+    verdicts = {}
+    for t in d.tables:
+        if t.rows[0].cells[0].text == "STT" and t.rows[0].cells[1].text == "Yêu cầu":
+            for r in t.rows[1:]:
+                if r.cells[0].text:
+                    verdicts[r.cells[1].text] = r.cells[3].text
+    assert verdicts[title["TLS-OCSP-01"]] == "không đạt" and verdicts[title["PORT-UNDECL-01"]] == "đạt"
+    assert verdicts[title["SSH-PWD-01"]] == "đạt" and set(verdicts) == set(title.values())
     management = _table(d, "Yêu cầu", "Thiết lập chính sách")
     assert len(management.rows) == 1 + 7
 
@@ -114,5 +118,9 @@ def test_decree_85_dossier_keeps_its_terms(db: str, tmp_path: Path) -> None:
 def test_without_history_the_plan_lists_the_controls_unverified(tmp_path: Path) -> None:
     r = run("dossier", "examples/inventory.yaml", "--system", "qlvb", "--data-dir", str(tmp_path / "none"))
     assert r.returncode == 0, r.stderr
-    assert "| PORT-UNDECL-01 |" in r.stdout and "chưa kiểm tra" in r.stdout
+    from secaudit.report.dossier import level_controls
+
+    undecl = next(c for c in level_controls(2) if c.id == "PORT-UNDECL-01").title.get("vi")
+    assert undecl.replace("(", "\\(").replace(")", "\\)") in r.stdout and "chưa kiểm tra" in r.stdout
+    assert "PORT-UNDECL-01" not in r.stdout
     assert not (tmp_path / "none").exists()             # no store is created just to read it

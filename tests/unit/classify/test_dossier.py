@@ -137,8 +137,9 @@ def test_dossier_of_a_composite_system_explains_the_component_rule_and_a_higher_
     (result,) = classify_inventory(inv, regime, ["platform"])
     md = render_dossier("md", inv, "platform", result, regime, "vi")
     assert "Hệ thống bao gồm các hệ thống thành phần sau:" in md
-    assert "- Cổng dịch vụ công (portal)\n" in md and "- Cổng dịch vụ công (portal): cấp độ 3" in md
-    assert "Tiêu chí xác định cấp độ: thành phần portal (cấp độ 3)." in md
+    # components by their names, never their inventory ids (issue 27)
+    assert "- Cổng dịch vụ công\n" in md and "- Cổng dịch vụ công: cấp độ 3" in md and "portal" not in md
+    assert "Tiêu chí xác định cấp độ: theo cấp độ của hệ thống thành phần “Cổng dịch vụ công”." in md
     # the owner proposes 4, above the computed 3: the dossier proposes 4 and says why
     assert "Cấp độ đề xuất: cấp độ 4." in md
     assert "Chủ quản hệ thống thông tin đề xuất cấp độ 4, cao hơn cấp độ xác định theo tiêu chí (cấp độ 3)" in md
