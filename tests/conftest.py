@@ -1,7 +1,8 @@
 """Every test (and every secaudit process a test starts) uses a history store of its own session:
 never the user's ~/.local/share/secaudit, never a store named by the environment.
 
-The suite runs in two pytest-xdist workers (``-n 2 --dist loadfile``, setup.cfg). Each test module is
+The suite runs in three pytest-xdist workers (``-n 3 --dist loadfile``, setup.cfg; on two cores: tests mostly
+wait on the servers they start, so a third worker uses the idle time). Each test module is
 one unit of work, so a module's fixtures start once; modules that share something that cannot be used
 twice at once are one unit together and run one after another in the same worker. A module's servers
 listen on addresses of its own (design §6), so that its port scans see only its own servers; the groups
