@@ -16,7 +16,7 @@ import re
 import textwrap
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from markupsafe import Markup, escape
 
@@ -305,9 +305,33 @@ def _html_criterion_row(text: str, level: object, citation: str, status: str, st
             f'<td class="{_h(status)}">{_h(status_label)}</td></tr>')
 
 
-def _html_criteria(v: SystemView) -> Markup:
-    return Markup("\n      ".join(_html_criterion_row(c.text, c.level, c.citation, c.status, c.status_label)
-                                   for c in v.criteria))
+def _html_criteria() -> Callable[[SystemView], Markup]:
+    """A system's criteria rows; systems judged alike share one tuple of criterion views, and their rows."""
+    done: dict[int, tuple[Any, Markup]] = {}
+
+    def rows(v: SystemView) -> Markup:
+        entry = done.get(id(v.criteria))
+        if entry is None or entry[0] is not v.criteria:
+            entry = done[id(v.criteria)] = (v.criteria, Markup("\n      ".join(
+                _html_criterion_row(c.text, c.level, c.citation, c.status, c.status_label) for c in v.criteria)))
+        return entry[1]
+
+    return rows
+
+
+def _shared_macro() -> Callable[..., Markup]:
+    """``shared(macro, *args)`` for a template: ``macro(*args)``, rendered once per distinct ``args`` in one
+    output (a macro sees only its arguments and the catalog, so equal arguments give equal markup)."""
+    done: dict[Any, Markup] = {}
+
+    def shared(macro: Any, *args: Any) -> Markup:
+        key = (macro.name, args)
+        out = done.get(key)
+        if out is None:
+            out = done[key] = macro(*args)
+        return out
+
+    return shared
 
 
 class HtmlClassification(ClassificationFormat):
@@ -323,7 +347,7 @@ class HtmlClassification(ClassificationFormat):
                           title=t("classify.heading.table", lang, regime=regime.short.get(lang)),
                           headers=_table_headers(lang), rows=[_table_row(v) for v in vs],
                           max_rule=_max_rule(regime, lang), summary=summary_line(doc.results, lang),
-                          criteria_rows=_html_criteria,
+                          criteria_rows=_html_criteria(), shared=_shared_macro(),
                           t=lambda key, **a: t(key, lang, **a) if a else _label(key, lang))
 
 
