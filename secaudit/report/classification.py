@@ -9,7 +9,6 @@ and the terminal table without control characters, CSV cells without formula sta
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import json
 import re
@@ -249,30 +248,64 @@ def _md_criterion_row(text: str, level: object, citation: str, status: str) -> s
     return f"| {_md(text)} | {level} | {_md(citation)} | {_md(status)} |"
 
 
-def _md_system(v: SystemView, lang: str) -> list[str]:
-    md = _md
-    lines = [f"### {md(v.id)} — {md(v.name)}: {md(v.level_label)}", ""]
-    if v.deciding:
-        lines.append(f"- **{t('classify.col.deciding', lang)}:** {md(v.deciding)}"
-                     + (f" — {md(v.deciding_text)}" if v.deciding_text else ""))
-    if v.missing:
-        lines.append(f"- **{t('classify.col.missing', lang)}:** " + "; ".join(map(md, v.missing_labels)))
-    if v.components:
-        lines.append(f"- **{t('classify.detail.components', lang)}:** " + "; ".join(map(md, v.components)))
-    if v.level is not None:
-        lines.append("- " + md(t("classify.detail.authority", lang, appraiser=v.appraiser,
-                                 appraisal_deadline=v.appraisal_deadline, approver=v.approver,
-                                 approval_deadline=v.approval_deadline, citation=v.authority_citation)))
-        lines.append(f"- **{t('classify.col.periodic', lang)}:** {md(v.periodic)}")
-    for i in v.interpretations:
-        lines.append(f"- *{t('classify.detail.interpretations', lang)}:* {md(i.text)}"
-                     + (f" **{md(i.flag)}**" if i.flag else ""))
-    lines += [f"- ⚠ {md(w)}" for w in v.warnings]
-    lines += [f"- {md(n)}" for n in v.notes]
-    lines += ["", f"| {t('classify.col.criterion', lang)} | {t('classify.col.level', lang)} | "
-                  f"{t('classify.col.citation', lang)} | {t('classify.col.status', lang)} |", "|---|---|---|---|"]
-    lines += [_md_criterion_row(cv.text, cv.level, cv.citation, cv.status_label) for cv in v.criteria]
-    return lines + [""]
+class _MarkdownSystems:
+    """The details of each system in Markdown. What systems classified alike show alike (the decision, the
+    authority, the criteria table) is written once per distinct value for the length of one output."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self._decisions: dict[Any, list[str]] = {}
+        self._tables: dict[int, tuple[Any, str]] = {}      # id of a views' criteria tuple -> (it, its table)
+
+    def _decision(self, v: SystemView) -> list[str]:
+        key = (v.deciding, v.deciding_text, v.missing_labels, v.components, v.level, v.appraiser,
+               v.appraisal_deadline, v.approver, v.approval_deadline, v.authority_citation, v.periodic,
+               v.interpretations)
+        lines = self._decisions.get(key)
+        if lines is None:
+            lines = self._decisions[key] = self._decision_lines(v)
+        return lines
+
+    def _decision_lines(self, v: SystemView) -> list[str]:
+        md, lang = _md, self.lang
+        lines = []
+        if v.deciding:
+            lines.append(f"- **{t('classify.col.deciding', lang)}:** {md(v.deciding)}"
+                         + (f" — {md(v.deciding_text)}" if v.deciding_text else ""))
+        if v.missing_labels:
+            lines.append(f"- **{t('classify.col.missing', lang)}:** " + "; ".join(map(md, v.missing_labels)))
+        if v.components:
+            lines.append(f"- **{t('classify.detail.components', lang)}:** " + "; ".join(map(md, v.components)))
+        if v.level is not None:
+            lines.append("- " + md(t("classify.detail.authority", lang, appraiser=v.appraiser,
+                                     appraisal_deadline=v.appraisal_deadline, approver=v.approver,
+                                     approval_deadline=v.approval_deadline, citation=v.authority_citation)))
+            lines.append(f"- **{t('classify.col.periodic', lang)}:** {md(v.periodic)}")
+        for i in v.interpretations:
+            lines.append(f"- *{t('classify.detail.interpretations', lang)}:* {md(i.text)}"
+                         + (f" **{md(i.flag)}**" if i.flag else ""))
+        return lines
+
+    def _table(self, v: SystemView) -> str:
+        """The criteria table, its lines joined (the document's lines are joined the same way)."""
+        entry = self._tables.get(id(v.criteria))
+        if entry is None or entry[0] is not v.criteria:
+            lang = self.lang
+            lines = ["", f"| {t('classify.col.criterion', lang)} | {t('classify.col.level', lang)} | "
+                         f"{t('classify.col.citation', lang)} | {t('classify.col.status', lang)} |",
+                     "|---|---|---|---|"]
+            lines += [_md_criterion_row(cv.text, cv.level, cv.citation, cv.status_label) for cv in v.criteria]
+            entry = self._tables[id(v.criteria)] = (v.criteria, "\n".join(lines))
+        return entry[1]
+
+    def lines(self, v: SystemView) -> list[str]:
+        md = _md
+        lines = [f"### {md(v.id)} — {md(v.name)}: {md(v.level_label)}", ""]
+        lines += self._decision(v)
+        lines += [f"- ⚠ {md(w)}" for w in v.warnings]
+        lines += [f"- {md(n)}" for n in v.notes]
+        lines += [self._table(v), ""]
+        return lines
 
 
 class MarkdownClassification(ClassificationFormat):
@@ -287,8 +320,9 @@ class MarkdownClassification(ClassificationFormat):
                  "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
         lines += ["| " + " | ".join(_md(c) for c in _table_row(v)) + " |" for v in vs]
         lines += ["", f"## {t('classify.heading.details', lang)}", ""]
+        details = _MarkdownSystems(lang)
         for v in vs:
-            lines += _md_system(v, lang)
+            lines += details.lines(v)
         lines += [markdown_text(_max_rule(doc.regime, lang)), "", markdown_text(summary_line(doc.results, lang))]
         return "\n".join(lines) + "\n"
 
