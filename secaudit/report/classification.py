@@ -379,7 +379,7 @@ class HtmlClassification(ClassificationFormat):
         tpl = environment("html").get_template("classify.html.j2")
         return tpl.render(lang=lang, views=vs, regime=regime, organisation=doc.inventory.organisation,
                           title=t("classify.heading.table", lang, regime=regime.short.get(lang)),
-                          headers=_table_headers(lang), rows=[_table_row(v) for v in vs],
+                          headers=_table_headers(lang), rows=[(v, _table_row(v)) for v in vs],
                           max_rule=_max_rule(regime, lang), summary=summary_line(doc.results, lang),
                           criteria_rows=_html_criteria(), shared=_shared_macro(),
                           t=lambda key, **a: t(key, lang, **a) if a else _label(key, lang))
