@@ -9,14 +9,13 @@ and the terminal table without control characters, CSV cells without formula sta
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import json
 import re
 import textwrap
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from markupsafe import Markup, escape
 
@@ -249,30 +248,64 @@ def _md_criterion_row(text: str, level: object, citation: str, status: str) -> s
     return f"| {_md(text)} | {level} | {_md(citation)} | {_md(status)} |"
 
 
-def _md_system(v: SystemView, lang: str) -> list[str]:
-    md = _md
-    lines = [f"### {md(v.id)} — {md(v.name)}: {md(v.level_label)}", ""]
-    if v.deciding:
-        lines.append(f"- **{t('classify.col.deciding', lang)}:** {md(v.deciding)}"
-                     + (f" — {md(v.deciding_text)}" if v.deciding_text else ""))
-    if v.missing:
-        lines.append(f"- **{t('classify.col.missing', lang)}:** " + "; ".join(map(md, v.missing_labels)))
-    if v.components:
-        lines.append(f"- **{t('classify.detail.components', lang)}:** " + "; ".join(map(md, v.components)))
-    if v.level is not None:
-        lines.append("- " + md(t("classify.detail.authority", lang, appraiser=v.appraiser,
-                                 appraisal_deadline=v.appraisal_deadline, approver=v.approver,
-                                 approval_deadline=v.approval_deadline, citation=v.authority_citation)))
-        lines.append(f"- **{t('classify.col.periodic', lang)}:** {md(v.periodic)}")
-    for i in v.interpretations:
-        lines.append(f"- *{t('classify.detail.interpretations', lang)}:* {md(i.text)}"
-                     + (f" **{md(i.flag)}**" if i.flag else ""))
-    lines += [f"- ⚠ {md(w)}" for w in v.warnings]
-    lines += [f"- {md(n)}" for n in v.notes]
-    lines += ["", f"| {t('classify.col.criterion', lang)} | {t('classify.col.level', lang)} | "
-                  f"{t('classify.col.citation', lang)} | {t('classify.col.status', lang)} |", "|---|---|---|---|"]
-    lines += [_md_criterion_row(cv.text, cv.level, cv.citation, cv.status_label) for cv in v.criteria]
-    return lines + [""]
+class _MarkdownSystems:
+    """The details of each system in Markdown. What systems classified alike show alike (the decision, the
+    authority, the criteria table) is written once per distinct value for the length of one output."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self._decisions: dict[Any, list[str]] = {}
+        self._tables: dict[int, tuple[Any, str]] = {}      # id of a views' criteria tuple -> (it, its table)
+
+    def _decision(self, v: SystemView) -> list[str]:
+        key = (v.deciding, v.deciding_text, v.missing_labels, v.components, v.level, v.appraiser,
+               v.appraisal_deadline, v.approver, v.approval_deadline, v.authority_citation, v.periodic,
+               v.interpretations)
+        lines = self._decisions.get(key)
+        if lines is None:
+            lines = self._decisions[key] = self._decision_lines(v)
+        return lines
+
+    def _decision_lines(self, v: SystemView) -> list[str]:
+        md, lang = _md, self.lang
+        lines = []
+        if v.deciding:
+            lines.append(f"- **{t('classify.col.deciding', lang)}:** {md(v.deciding)}"
+                         + (f" — {md(v.deciding_text)}" if v.deciding_text else ""))
+        if v.missing_labels:
+            lines.append(f"- **{t('classify.col.missing', lang)}:** " + "; ".join(map(md, v.missing_labels)))
+        if v.components:
+            lines.append(f"- **{t('classify.detail.components', lang)}:** " + "; ".join(map(md, v.components)))
+        if v.level is not None:
+            lines.append("- " + md(t("classify.detail.authority", lang, appraiser=v.appraiser,
+                                     appraisal_deadline=v.appraisal_deadline, approver=v.approver,
+                                     approval_deadline=v.approval_deadline, citation=v.authority_citation)))
+            lines.append(f"- **{t('classify.col.periodic', lang)}:** {md(v.periodic)}")
+        for i in v.interpretations:
+            lines.append(f"- *{t('classify.detail.interpretations', lang)}:* {md(i.text)}"
+                         + (f" **{md(i.flag)}**" if i.flag else ""))
+        return lines
+
+    def _table(self, v: SystemView) -> str:
+        """The criteria table, its lines joined (the document's lines are joined the same way)."""
+        entry = self._tables.get(id(v.criteria))
+        if entry is None or entry[0] is not v.criteria:
+            lang = self.lang
+            lines = ["", f"| {t('classify.col.criterion', lang)} | {t('classify.col.level', lang)} | "
+                         f"{t('classify.col.citation', lang)} | {t('classify.col.status', lang)} |",
+                     "|---|---|---|---|"]
+            lines += [_md_criterion_row(cv.text, cv.level, cv.citation, cv.status_label) for cv in v.criteria]
+            entry = self._tables[id(v.criteria)] = (v.criteria, "\n".join(lines))
+        return entry[1]
+
+    def lines(self, v: SystemView) -> list[str]:
+        md = _md
+        lines = [f"### {md(v.id)} — {md(v.name)}: {md(v.level_label)}", ""]
+        lines += self._decision(v)
+        lines += [f"- ⚠ {md(w)}" for w in v.warnings]
+        lines += [f"- {md(n)}" for n in v.notes]
+        lines += [self._table(v), ""]
+        return lines
 
 
 class MarkdownClassification(ClassificationFormat):
@@ -287,8 +320,9 @@ class MarkdownClassification(ClassificationFormat):
                  "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
         lines += ["| " + " | ".join(_md(c) for c in _table_row(v)) + " |" for v in vs]
         lines += ["", f"## {t('classify.heading.details', lang)}", ""]
+        details = _MarkdownSystems(lang)
         for v in vs:
-            lines += _md_system(v, lang)
+            lines += details.lines(v)
         lines += [markdown_text(_max_rule(doc.regime, lang)), "", markdown_text(summary_line(doc.results, lang))]
         return "\n".join(lines) + "\n"
 
@@ -305,9 +339,33 @@ def _html_criterion_row(text: str, level: object, citation: str, status: str, st
             f'<td class="{_h(status)}">{_h(status_label)}</td></tr>')
 
 
-def _html_criteria(v: SystemView) -> Markup:
-    return Markup("\n      ".join(_html_criterion_row(c.text, c.level, c.citation, c.status, c.status_label)
-                                   for c in v.criteria))
+def _html_criteria() -> Callable[[SystemView], Markup]:
+    """A system's criteria rows; systems judged alike share one tuple of criterion views, and their rows."""
+    done: dict[int, tuple[Any, Markup]] = {}
+
+    def rows(v: SystemView) -> Markup:
+        entry = done.get(id(v.criteria))
+        if entry is None or entry[0] is not v.criteria:
+            entry = done[id(v.criteria)] = (v.criteria, Markup("\n      ".join(
+                _html_criterion_row(c.text, c.level, c.citation, c.status, c.status_label) for c in v.criteria)))
+        return entry[1]
+
+    return rows
+
+
+def _shared_macro() -> Callable[..., Markup]:
+    """``shared(macro, *args)`` for a template: ``macro(*args)``, rendered once per distinct ``args`` in one
+    output (a macro sees only its arguments and the catalog, so equal arguments give equal markup)."""
+    done: dict[Any, Markup] = {}
+
+    def shared(macro: Any, *args: Any) -> Markup:
+        key = (macro.name, args)
+        out = done.get(key)
+        if out is None:
+            out = done[key] = macro(*args)
+        return out
+
+    return shared
 
 
 class HtmlClassification(ClassificationFormat):
@@ -321,9 +379,9 @@ class HtmlClassification(ClassificationFormat):
         tpl = environment("html").get_template("classify.html.j2")
         return tpl.render(lang=lang, views=vs, regime=regime, organisation=doc.inventory.organisation,
                           title=t("classify.heading.table", lang, regime=regime.short.get(lang)),
-                          headers=_table_headers(lang), rows=[_table_row(v) for v in vs],
+                          headers=_table_headers(lang), rows=[(v, _table_row(v)) for v in vs],
                           max_rule=_max_rule(regime, lang), summary=summary_line(doc.results, lang),
-                          criteria_rows=_html_criteria,
+                          criteria_rows=_html_criteria(), shared=_shared_macro(),
                           t=lambda key, **a: t(key, lang, **a) if a else _label(key, lang))
 
 
@@ -345,51 +403,103 @@ class JsonClassification(ClassificationFormat):
                            "underclassified": sum(1 for c in results if c.underclassified)},
                }
         # Indented, json.dumps runs its pure-Python encoder (5 s for 10,000 systems); compact, the C one. So
-        # the document is indented around the systems, and each system is one compact line. A system's criteria
-        # (26 of them, each in one of a few states) are encoded once per distinct criterion and state.
+        # the document is indented around the systems, and each system is one compact line, put together from
+        # parts encoded once per distinct value: what equal facts decide (bounds, deciding, criteria, readings,
+        # authority) is shared by identity between the systems judged alike; only the system's own values
+        # (id, name, components, declared level, messages) are encoded for each system.
         head = json.dumps(out, ensure_ascii=False, indent=2)[:-2]          # without the closing "\n}"
-        encode = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
-        criteria: dict[Any, str] = {}
-        whole: dict[int, tuple[Any, str]] = {}     # id of a views' criteria tuple -> (that tuple, its JSON)
-        lines = []
+        if not results:
+            return head + ',\n  "systems": []\n}\n'
+        parts = _JsonParts()
+        pieces = [head, ',\n  "systems": [\n']
         for v, c in zip(views(results, inventory, regime, lang), results):
-            d = self._system(v, dataclasses.replace(c, criteria=()))
-            d["matched"] = [m.id for m in c.matched]            # a property of the criteria left out above
-            keys = list(d)
-            cut = keys.index("criteria")
-            shared = whole.get(id(v.criteria))     # the views share one tuple between systems judged alike
-            if shared is None or shared[0] is not v.criteria:
-                crit = []
-                for cr, cv in zip(c.criteria, v.criteria):
-                    key = (cr, cv.citation, cv.text)
-                    text = criteria.get(key)
-                    if text is None:
-                        cd = cr.to_dict()
-                        cd["citation"], cd["text"] = cv.citation, cv.text
-                        text = criteria[key] = encode(cd)
-                    crit.append(text)
-                shared = whole[id(v.criteria)] = (v.criteria, "[" + ", ".join(crit) + "]")
-            after = {k: d[k] for k in keys[cut + 1:]}
-            lines.append("    " + encode({k: d[k] for k in keys[:cut]})[:-1] + ', "criteria": ' + shared[1]
-                         + (", " + encode(after)[1:] if after else "}"))
-        body = ",\n".join(lines)
-        return head + (',\n  "systems": [\n' + body + "\n  ]\n}\n" if lines else ',\n  "systems": []\n}\n')
+            pieces += parts.line(v, c)
+            pieces.append(",\n")
+        pieces[-1] = "\n  ]\n}\n"
+        return "".join(pieces)
 
-    @staticmethod
-    def _system(v: SystemView, c: Classification) -> dict[str, Any]:
-        d = c.to_dict()
-        d["name"] = v.name
-        d["deciding_citation"] = v.deciding
-        d["authority"] = ({"appraiser": v.appraiser, "approver": v.approver,
-                           "appraisal_deadline": v.appraisal_deadline, "approval_deadline": v.approval_deadline,
-                           "citation": v.authority_citation} if v.level is not None else None)
-        d["periodic_assessment_months"] = v.periodic_months
-        d["messages"] = {"warnings": list(v.warnings), "notes": list(v.notes)}
-        for cd, cv in zip(d["criteria"], v.criteria):
-            cd["citation"], cd["text"] = cv.citation, cv.text
-        for idict, iv in zip(d["interpretations"], v.interpretations):
-            idict["text"], idict["flag"] = iv.text, iv.flag
-        return d
+
+
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+
+
+def _members(d: dict[str, Any]) -> str:
+    """The members of ``d`` as in its compact encoding, without the braces (a part of a larger object)."""
+    return _encode(d)[1:-1]
+
+
+class _JsonParts:
+    """One system of the JSON classification as one compact line, key for key as ``Classification.to_dict``
+    with the view's texts added, from parts remembered per distinct value for the length of one output."""
+
+    _NO_MESSAGES = _members({"warnings": [], "notes": []})
+    _NO_MESSAGE_TEXTS = _members({"messages": {"warnings": [], "notes": []}})
+
+    def __init__(self) -> None:
+        self._criteria: dict[int, tuple[Any, Any, str]] = {}      # id of c.criteria -> (it, its views, JSON)
+        self._readings: dict[int, tuple[Any, Any, str]] = {}      # id of c.interpretations -> likewise
+        self._shared: dict[Any, str] = {}
+
+    def _once(self, key: Any, make: Any) -> str:
+        text = self._shared.get(key)
+        if text is None:
+            text = self._shared[key] = make()
+        return text
+
+    def _criteria_part(self, v: SystemView, c: Classification) -> str:
+        """``"matched": [...], "criteria": [...]``: the views share one tuple between systems judged alike."""
+        entry = self._criteria.get(id(c.criteria))
+        if entry is None or entry[0] is not c.criteria or entry[1] is not v.criteria:
+            crit = []
+            for cr, cv in zip(c.criteria, v.criteria):
+                crit.append(self._once(("criterion", cr, cv.citation, cv.text),
+                                       lambda: _encode({**cr.to_dict(), "citation": cv.citation, "text": cv.text})))
+            text = _members({"matched": [m.id for m in c.matched]}) + ', "criteria": [' + ", ".join(crit) + "]"
+            entry = self._criteria[id(c.criteria)] = (c.criteria, v.criteria, text)
+        return entry[2]
+
+    def _readings_part(self, v: SystemView, c: Classification) -> str:
+        if not c.interpretations:
+            return '"interpretations": []'
+        entry = self._readings.get(id(c.interpretations))
+        if entry is None or entry[0] is not c.interpretations or entry[1] is not v.interpretations:
+            items = [{**i.to_dict(), "text": iv.text, "flag": iv.flag}
+                     for i, iv in zip(c.interpretations, v.interpretations)]
+            entry = self._readings[id(c.interpretations)] = (c.interpretations, v.interpretations,
+                                                               _members({"interpretations": items}))
+        return entry[2]
+
+    def line(self, v: SystemView, c: Classification) -> tuple[str, ...]:
+        """The line's pieces (joined once, with every other line: 10,000 lines are 70 MB)."""
+        core = self._once(("core", c.regime_id, c.level, c.lower_bound, c.upper_bound, c.missing,
+                           c.undetermined_components, c.deciding),
+                          lambda: _members({"regime": c.regime_id, "level": c.level, "determined": c.determined,
+                                            "lower_bound": c.lower_bound, "upper_bound": c.upper_bound,
+                                            "missing": list(c.missing),
+                                            "undetermined_components": list(c.undetermined_components),
+                                            "deciding": c.deciding.to_dict() if c.deciding else None}))
+        components = (_members({"components": [x.to_dict() for x in c.components]}) if c.components
+                      else '"components": []')
+        declared = self._once(("declared", c.declared_level, c.declared_status),
+                              lambda: _members({"declared_level": c.declared_level,
+                                                "declared_status": c.declared_status.value}))
+        messages = _members({"warnings": [{"key": m.key, "args": dict(m.args)} for m in c.warnings],
+                             "notes": [{"key": m.key, "args": dict(m.args)} for m in c.notes]}) \
+            if c.warnings or c.notes else self._NO_MESSAGES
+        authority = self._once(("authority", v.deciding, v.level is not None, v.appraiser, v.approver,
+                                v.appraisal_deadline, v.approval_deadline, v.authority_citation, v.periodic_months),
+                               lambda: _members({
+                                   "deciding_citation": v.deciding,
+                                   "authority": ({"appraiser": v.appraiser, "approver": v.approver,
+                                                  "appraisal_deadline": v.appraisal_deadline,
+                                                  "approval_deadline": v.approval_deadline,
+                                                  "citation": v.authority_citation} if v.level is not None else None),
+                                   "periodic_assessment_months": v.periodic_months}))
+        texts = _members({"messages": {"warnings": list(v.warnings), "notes": list(v.notes)}}) \
+            if v.warnings or v.notes else self._NO_MESSAGE_TEXTS
+        return ('    {"system": ', _encode(c.system_id), ", ", core, ", ", self._criteria_part(v, c), ", ",
+                self._readings_part(v, c), ", ", components, ", ", declared, ", ", messages, ', "name": ',
+                _encode(v.name), ", ", authority, ", ", texts, "}")
 
 
 class CsvClassification(ClassificationFormat):

@@ -217,24 +217,18 @@ def _interpretations(c: Classification, regime: Regime, lang: str) -> tuple[Inte
     return tuple(interps)
 
 
-def system_view(c: Classification, system: System, regime: Regime, lang: str,
-                tx: Texts | None = None, cache: dict[Any, CriterionView] | None = None) -> SystemView:
-    tx = tx or plain(lang)
+def _decided(c: Classification, regime: Regime, lang: str, tx: Texts,
+             cache: dict[Any, Any] | None) -> dict[str, Any]:
+    """The fields of a system's view that follow from what its facts decided (not from its id, name,
+    components or messages): equal for every system classified alike."""
     met = Status.MET.value
     criteria, matched = _same(cache, "criteria", c.criteria,
                               lambda: _shared(cache, ("criteria", c.criteria),
                                               lambda: _with_matched(_criteria(c, regime, tx, cache), met)))
     deciding, deciding_text, deciding_short = _same(cache, "deciding", c.deciding, lambda: _deciding(c, regime, tx))
-    interps = _same(cache, "interpretations", c.interpretations, lambda: _interpretations(c, regime, lang))
-    comps = tuple(tx.fmt("{}: ", cl.id) + (tx.t("classify.level.value", level=cl.level) if cl.level is not None
-                                           else tx.t("classify.level.at_least", level=cl.lower_bound))
-                  for cl in c.components)
-    return SystemView(
-        id=c.system_id, name=system.name, level=c.level,
-        level_label=_shared(cache, ("level", c.level, c.lower_bound), lambda: level_label(c, lang, tx)),
-        lower_bound=c.lower_bound,
-        declared=str(c.declared_level) if c.declared_level is not None else "",
-        declared_status=c.declared_status.value,
+    return dict(
+        level=c.level, level_label=_shared(cache, ("level", c.level, c.lower_bound), lambda: level_label(c, lang, tx)),
+        lower_bound=c.lower_bound, declared_status=c.declared_status.value,
         declared_label=_shared(cache, ("declared", c.declared_status),
                                lambda: tx.t(f"classify.declared.{c.declared_status.value}")),
         deciding=deciding, deciding_text=deciding_text, deciding_short=deciding_short,
@@ -242,13 +236,38 @@ def system_view(c: Classification, system: System, regime: Regime, lang: str,
         missing_labels=_shared(cache, ("missing", c.missing),
                                lambda: tuple(tx.t(f"classify.fact.{m}") for m in c.missing)),
         matched=matched, criteria=criteria,
-        interpretations=interps, components=comps,
-        warnings=tuple(m.render(lang) for m in c.warnings), notes=tuple(m.render(lang) for m in c.notes))
+        interpretations=_same(cache, "interpretations", c.interpretations,
+                              lambda: _interpretations(c, regime, lang)))
+
+
+def system_view(c: Classification, system: System, regime: Regime, lang: str,
+                tx: Texts | None = None, cache: dict[Any, CriterionView] | None = None) -> SystemView:
+    tx = tx or plain(lang)
+    if cache is None:
+        decided = _decided(c, regime, lang, tx, cache)
+    else:       # systems with equal facts share their criteria, deciding and readings: found by identity
+        key = ("decided", id(c.criteria), id(c.deciding), id(c.interpretations), c.level, c.lower_bound,
+               c.declared_status, c.missing)
+        entry = cache.get(key)
+        if entry is None or entry[0] is not c.criteria or entry[1] is not c.deciding \
+                or entry[2] is not c.interpretations:
+            entry = cache[key] = (c.criteria, c.deciding, c.interpretations, _decided(c, regime, lang, tx, cache))
+        decided = entry[3]
+    comps = tuple(tx.fmt("{}: ", cl.id) + (tx.t("classify.level.value", level=cl.level) if cl.level is not None
+                                           else tx.t("classify.level.at_least", level=cl.lower_bound))
+                  for cl in c.components) if c.components else ()
+    return SystemView(
+        id=c.system_id, name=system.name,
+        declared=str(c.declared_level) if c.declared_level is not None else "",
+        components=comps,
+        warnings=tuple(m.render(lang) for m in c.warnings) if c.warnings else (),
+        notes=tuple(m.render(lang) for m in c.notes) if c.notes else (), **decided)
 
 
 def views(results: Sequence[Classification], inventory: Inventory, regime: Regime, lang: str,
           tx: Texts | None = None) -> list[SystemView]:
     cache: dict[Any, CriterionView] = {}
+    tx = tx or plain(lang)
     return [system_view(c, inventory.system(c.system_id), regime, lang, tx, cache) for c in results]
 
 
