@@ -16,7 +16,7 @@ from secaudit.importers.interface import Head
 from secaudit.importers.model import (
     CATEGORY_HOST, RULE_MAX, TEXT_MAX, TITLE_MAX, ImportedFinding, ImportedReport, bounded,
 )
-from secaudit.importers.source import ImportFileError, open_report
+from secaudit.importers.source import ImportFileError, lines, open_report
 
 LINE_MAX = 64 * 1024
 _TEST_ID = re.compile(r"^[A-Z][A-Z0-9]{1,15}-[0-9A-Z]{2,8}$")
@@ -44,13 +44,7 @@ class LynisImporter:
         addresses: list[str] = []
         number = 0
         try:
-            while True:
-                raw = opened.reader.readline(LINE_MAX + 1)
-                if not raw:
-                    break
-                number += 1
-                if len(raw) > LINE_MAX:
-                    raise ImportFileError(file, number, 0, "import.line_too_long", limit=LINE_MAX)
+            for number, raw in lines(opened, file, LINE_MAX):
                 line = raw.decode("utf-8", "replace").rstrip("\r\n")
                 if not line.strip() or line.startswith("#"):
                     continue

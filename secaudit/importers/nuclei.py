@@ -19,7 +19,7 @@ from secaudit.importers.interface import Head
 from secaudit.importers.model import (
     CATEGORY_VULNERABILITY, RULE_MAX, SEVERITIES, TEXT_MAX, TITLE_MAX, ImportedFinding, ImportedReport, bounded,
 )
-from secaudit.importers.source import LINE_MAX, ImportFileError, open_report
+from secaudit.importers.source import ImportFileError, lines, open_report
 
 REQUIRED = frozenset({"template-id", "info"})
 _DEFAULT_PORTS = {"https": 443, "http": 80}
@@ -55,15 +55,8 @@ class NucleiImporter:
         hosts: list[str] = []
         aliases: dict[str, list[str]] = {}
         times: list[dt.datetime | None] = []
-        number = 0
         try:
-            while True:
-                raw = opened.reader.readline(LINE_MAX + 1)
-                if not raw:
-                    break
-                number += 1
-                if len(raw) > LINE_MAX:
-                    raise ImportFileError(file, number, 0, "import.line_too_long", limit=LINE_MAX)
+            for number, raw in lines(opened, file):
                 if not raw.strip():
                     continue
                 record = self._record(file, number, raw)

@@ -97,6 +97,20 @@ def open_report(file: str, max_bytes: int = MAX_BYTES) -> Opened:
     return Opened(file, info.st_size, HashingReader(os.fdopen(fd, "rb", buffering=1 << 16)))
 
 
+def lines(opened: Opened, file: str, limit: int = LINE_MAX) -> Iterator[tuple[int, bytes]]:
+    """Each line of a line-oriented report with its number (from 1); a line over ``limit`` bytes is an error
+    at its line, never read whole."""
+    number = 0
+    while True:
+        raw = opened.reader.readline(limit + 1)
+        if not raw:
+            return
+        number += 1
+        if len(raw) > limit:
+            raise ImportFileError(file, number, 0, "import.line_too_long", limit=limit)
+        yield number, raw
+
+
 def file_sha256(file: str, max_bytes: int = MAX_BYTES) -> str:
     """The sha256 of ``file`` (same checks as :func:`open_report`): a file already imported is known
     without parsing it again."""
