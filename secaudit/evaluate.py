@@ -133,7 +133,7 @@ def evaluate_policy(a: SystemAssessment, controls: Sequence[Control], registry: 
         targets = targets_for(control, spec, a.system)
         if not targets:
             findings.append(Finding(fid, a.system.id, a.system.id, Verdict.NOT_APPLICABLE, control.severity,
-                                    Message("evaluate.no_target", {"check": control.check}),
+                                    Message(spec.no_target, {"check": control.check}),
                                     references=refs))
             continue
         for target in targets:

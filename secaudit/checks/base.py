@@ -39,6 +39,8 @@ class CheckSpec:
     # the needs of one control's params, when they are fewer than ``needs`` (e.g. only the vulnerability
     # tests a control lists); None: always ``needs``. Never more than ``needs`` in kinds.
     needs_for_params: Callable[[Mapping[str, Any]], frozenset[str]] | None = None
+    # the catalog message of a not-applicable finding when the system has no target of the check's kind
+    no_target: str = "evaluate.no_target"
 
     def needs_for(self, params: Mapping[str, Any]) -> frozenset[str]:
         """What a control with these params needs measured (the plan asks probes for exactly this)."""

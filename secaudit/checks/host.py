@@ -702,7 +702,7 @@ def listeners(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
 
 
 def _spec(name: str, func: Any, schema: Mapping[str, Any] | None = None) -> CheckSpec:
-    return CheckSpec(name, func, NEEDS, schema or {"type": "object"}, scope="host")
+    return CheckSpec(name, func, NEEDS, schema or {"type": "object"}, scope="host", no_target="host.no_hosts")
 
 
 _INT = {"type": "integer", "minimum": 0}

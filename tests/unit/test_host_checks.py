@@ -12,9 +12,12 @@ import pytest
 from secaudit.checks import REGISTRY
 from secaudit.checks.base import CheckContext
 from secaudit.errors import InputError
+from secaudit.evaluate import evaluate
 from secaudit.load import load_inventory
 from secaudit.validation import validate_files
 from secaudit.model import Observation, ObservationStatus, System, Purpose, Verdict
+from secaudit.plan import SystemAssessment
+from secaudit.policy import default_library
 from secaudit.observations.host import (
     OK, CommandRun, FileRead, HostFacts, lastlog, neutralise, proc_net_listeners,
 )
@@ -29,7 +32,7 @@ version: 1
 organisation:
   name: Lab
 zones:
-  - {{id: dc, networks: ['10.9.0.0/24']}}
+  - {{id: dc, networks: ['127.23.9.0/24']}}
 systems:
   - id: web
     name: Web
@@ -45,14 +48,14 @@ systems:
     zone: dc
     hosts:
       - address: {zoned}
-        ssh: {{user: auditor, known_hosts: /worker/own/known_hosts, jump: 'bastion@10.9.0.1:2200', sudo: true}}
+        ssh: {{user: auditor, known_hosts: /worker/own/known_hosts, jump: 'bastion@127.23.9.1:2200', sudo: true}}
 """
 
 
 def write(tmp_path: Path, **kw: str) -> Path:
     (tmp_path / "id_audit").write_text("not a real key")
     (tmp_path / "known_hosts").write_text("")
-    values = {"address": "127.23.0.1", "key": "id_audit", "known": "known_hosts", "extra": "", "zoned": "10.9.0.5"}
+    values = {"address": "127.23.0.1", "key": "id_audit", "known": "known_hosts", "extra": "", "zoned": "127.23.9.5"}
     values.update(kw)
     path = tmp_path / "inventory.yaml"
     path.write_text(INVENTORY.format(**values))
@@ -71,7 +74,7 @@ def test_hosts_load_with_paths_from_the_inventory_directory_and_the_zone_worker_
     assert h.key == str(tmp_path / "id_audit") and h.known_hosts == str(tmp_path / "known_hosts")
     (z,) = app.ssh_hosts
     assert z.known_hosts == "/worker/own/known_hosts" and z.key is None and z.sudo is True
-    assert (z.jump.user, z.jump.host, z.jump.port) == ("bastion", "10.9.0.1", 2200)
+    assert (z.jump.user, z.jump.host, z.jump.port) == ("bastion", "127.23.9.1", 2200)
 
 
 def test_missing_key_and_known_hosts_files_are_reported_at_their_line_and_column(tmp_path):
@@ -83,7 +86,7 @@ def test_missing_key_and_known_hosts_files_are_reported_at_their_line_and_column
 
 @pytest.mark.parametrize("kw, expected", [
     ({"address": "'-oProxyCommand=x'"}, "target.host_option"),
-    ({"zoned": "10.10.0.5"}, "host.outside_zone"),
+    ({"zoned": "127.23.10.5"}, "host.outside_zone"),
     ({"extra": ", password: hunter2"}, "schema.unknown_key"),
     ({"extra": ", jump: 'a b'"}, "host.jump_invalid"),
 ])
@@ -224,3 +227,17 @@ def test_inactive_accounts_spare_new_accounts_and_the_audit_account():
     ctx = CheckContext(System("s", "S", Purpose.INTERNAL), "127.23.0.1:22", None, {"host": obs}, NOW)
     out = REGISTRY["host.inactive_accounts"].func({"inactive_days": 45}, ctx)
     assert out.verdict is Verdict.FAIL and out.message.args["accounts"] == "old (never logged in)"
+
+
+def test_a_system_without_hosts_says_its_host_controls_had_nothing_to_log_in_to():
+    # Given a level-3 system with no `hosts:` entry (and no endpoint)
+    library = default_library()
+    system = System("s", "S", Purpose.INTERNAL)
+    a = SystemAssessment(system, 3, None, 3, "Art. X", {lv: library.resolve(f"level-{lv}") for lv in (1, 2, 3)})
+    ev = evaluate([a], [], REGISTRY, now=NOW)
+    host = [f for f in ev.findings if f.control_id.startswith("HOST-")]
+    # Then each host control is not applicable, and the reason names the missing `hosts:`, not a missing endpoint
+    assert host and {f.verdict for f in host} == {Verdict.NOT_APPLICABLE}
+    assert {f.message.key for f in host} == {"host.no_hosts"}
+    # while a network control without an endpoint of its kind keeps the generic reason
+    assert any(f.message.key == "evaluate.no_target" for f in ev.findings if f.control_id.startswith("TLS-"))
