@@ -174,7 +174,7 @@ def test_host_facts_round_trip_through_the_journal_form():
 def test_host_controls_are_in_force_exactly_where_the_catalogue_lists_them_as_host_means():
     """A row of either catalogue (TCVN 14423 under Decree 331, TCVN 11930 under Decree 85) lists `host: C` at
     level L exactly when host control C, in force at L, names the row's key; and every key a host control names
-    is listed so by one of them: `assess` reads host findings through those keys, so the two can never disagree."""
+    is listed so by one of them: `assess` reads host findings through those keys, so the two never disagree."""
     import yaml
 
     from secaudit.policy import default_library

@@ -324,3 +324,33 @@ def test_the_loader_reads_the_file_and_the_regime_finds_it(level):
     assert cited is not None and cited.clause == f"{SECTIONS[level]}.2.1.2"
     first = [r.clause for r in loaded.rows(level)][:2]
     assert first == [f"{SECTIONS[level]}.1.1.1", f"{SECTIONS[level]}.1.1.2"]
+
+
+def test_assess_judges_every_sub_clause_row_and_reads_scan_and_host_findings_through_the_keys():
+    """A level-4 system under Decree 85: its 45 rows in clause order; HOST-AV-01 failing makes x.2.2.5 not met even
+    with an attestation; the boundary scans and an attestation make x.2.1.2 met; a row with no evidence stays
+    not assessed, and the level is not claimed."""
+    import datetime as dt
+
+    from secaudit.requirements.assessment import assess_system, index_evidence
+    from secaudit.requirements.model import (
+        ControlFinding, EntryKind, EntryStatus, Officer, Register, RegisterEntry, Result,
+    )
+
+    now = dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.timezone.utc)
+    seen = now - dt.timedelta(days=2)
+    findings = [ControlFinding("s", cid, "127.22.0.9:443", verdict, seen, "run-1", "")
+                for cid, verdict in (("PORT-UNDECL-01", "pass"), ("PORT-MGMT-01", "pass"), ("HOST-AV-01", "fail"))]
+    officer = Officer("Nguyễn Văn An", "CISO")
+    entries = tuple(RegisterEntry(f"e{i}", (key,), None, EntryKind.ATTESTATION, key, officer, dt.date(2026, 11, 2),
+                                  EntryStatus.IN_PLACE)
+                    for i, key in enumerate(("network.traffic-control", "server.malware")))
+    cat = catalogue_for_regime("decree-85-2016")
+    s = assess_system("s", "System S", 4, "decree-85-2016", cat, index_evidence(findings, Register(entries), ()), now)
+    rows = {r.row.key: r for r in s.rows}
+    assert len(s.rows) == ROWS[4] and s.rows[0].row.clause == "8.1.1.1"
+    boundary, malware = rows["network.traffic-control"], rows["server.malware"]
+    assert (boundary.row.clause, boundary.result) == ("8.2.1.2", Result.MET)
+    assert (malware.row.clause, malware.result) == ("8.2.2.5", Result.NOT_MET)
+    assert rows["operation.malware"].result is Result.NOT_ASSESSED
+    assert not s.compliant
