@@ -1,7 +1,8 @@
 """Regime files (``policies/regimes/*.yaml``): loading, validation and the Regime model.
 
-A regime is data: criteria with conditions, interpretations, authorities, periodic assessment and the
-dossier's components. Loading checks it against ``secaudit/schemas/regime.schema.json`` and then
+A regime is data: criteria with conditions, interpretations, authorities, periodic assessment (the
+cadence `due` and `status` time, with its citation), the dossier's components, the requirement
+catalogue it follows and the words its documents use (``terms``). Loading checks it against ``secaudit/schemas/regime.schema.json`` and then
 checks what a schema cannot (conditions, fact names and values, unique ids, every level covered),
 reporting each problem as file:line:col.
 """
@@ -73,6 +74,11 @@ class Periodic:
     article: str
     note: LocalText | None = None
     requirement: str | None = None                 # the standard's row that sets the interval (catalogue key)
+    critical_months: int | None = None             # a stricter interval for important assets, when there is one
+    citation: LocalText | None = None              # where the interval is written, as `due` cites it
+
+
+DUTIES = ("assessment", "vulnerability_scan")      # what a regime's periodic interval times
 
 
 @dataclass(frozen=True)
@@ -107,6 +113,15 @@ class Regime:
     facts_used: frozenset[str] = frozenset()       # facts some criterion or interpretation reads
     component_rule_article: str | None = None      # where the regulation says "at least its components' level"
                                                    # (Decree 85 Art. 5.2); None: secaudit's own convention
+    catalogue: str | None = None                   # its requirement catalogue (policies/requirements/<id>.yaml)
+    terms: Mapping[str, LocalText] = field(default_factory=dict)   # the words of its documents (see the schema)
+    periodic_duty: str = "assessment"              # one of DUTIES
+    dossier_management: tuple[str, ...] = ()       # the security plan's management groups (dx.mgmt.<id>)
+    dossier_plan_contents: bool = False            # the plan lists its parts (Decree 331 Art. 29.2)
+
+    def term(self, name: str) -> LocalText | None:
+        """A word or sentence of this regime's documents; None when the regime has none by that name."""
+        return self.terms.get(name)
 
     def criterion(self, criterion_id: str) -> Criterion:
         for c in self.criteria:
@@ -194,6 +209,9 @@ def regime_from_doc(doc: YamlDoc) -> Regime:
     interpretations, interpreted_facts = _interpretations(doc, seen, problems)
     authorities, periodic = _authorities(data), _periodic(data)
     _check_level_coverage(doc, authorities, periodic, problems)
+    _check_periodic(doc, periodic, problems)
+    _check_terms(doc, problems)
+    _check_catalogue(doc, problems)
     if problems:
         raise InputError(problems)
     return Regime(
@@ -206,7 +224,10 @@ def regime_from_doc(doc: YamlDoc) -> Regime:
         periodic=periodic, dossier_article=data["dossier"]["article"], dossier_components=_components(data),
         source=SourceRef(doc.file, 1, 1),
         facts_used=frozenset({f for c in criteria for f in c.facts} | interpreted_facts),
-        component_rule_article=data.get("component_rule_article"))
+        component_rule_article=data.get("component_rule_article"), catalogue=data.get("catalogue"),
+        terms={name: _text(v) for name, v in data["terms"].items()}, periodic_duty=data["periodic_duty"],
+        dossier_management=tuple(data["dossier"].get("management", ())),
+        dossier_plan_contents=data["dossier"].get("plan_contents", False))
 
 
 def _text(v: Mapping[str, str]) -> LocalText:
@@ -293,7 +314,8 @@ def _authorities(data: Mapping[str, Any]) -> tuple[Authority, ...]:
 
 def _periodic(data: Mapping[str, Any]) -> tuple[Periodic, ...]:
     return tuple(Periodic(tuple(p["levels"]), p["months"], p["article"], _text(p["note"]) if "note" in p else None,
-                          p.get("requirement"))
+                          p.get("requirement"), p.get("critical_months"),
+                          _text(p["citation"]) if "citation" in p else None)
                  for p in data["periodic_assessment"])
 
 
@@ -306,6 +328,40 @@ def _check_level_coverage(doc: YamlDoc, authorities: tuple[Authority, ...], peri
             if n != 1:
                 problems.append(doc.diag((section,), "classify.regime.level_coverage",
                                          section=section, level=lvl, count=n))
+
+
+def _check_periodic(doc: YamlDoc, periodic: tuple[Periodic, ...], problems: list[Diagnostic]) -> None:
+    for i, p in enumerate(periodic):
+        if p.critical_months is not None and p.critical_months > p.months:
+            problems.append(doc.diag(("periodic_assessment", i, "critical_months"), "classify.regime.critical_longer",
+                                     critical=p.critical_months, months=p.months))
+
+
+# The placeholders a term may use: the three words every sentence may use, and the decision of regulation_issued.
+TERM_WORDS = ("security", "protection", "unit")
+_TERM_ARGS = {"regulation_issued": ("number", "date", "body")}
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+def _check_terms(doc: YamlDoc, problems: list[Diagnostic]) -> None:
+    """Every ``{placeholder}`` of a term is one the documents fill (a typo would print as ``{secuirty}``)."""
+    for name, text in doc.value["terms"].items():
+        known = (*TERM_WORDS, *_TERM_ARGS.get(name, ())) if name not in TERM_WORDS else ()
+        for lang in ("en", "vi"):
+            for placeholder in _PLACEHOLDER.findall(text[lang].replace("{{", "").replace("}}", "")):
+                if placeholder not in known:
+                    problems.append(doc.diag(("terms", name, lang), "classify.regime.unknown_placeholder", term=name,
+                                             placeholder=placeholder, known=", ".join(known) or "-"))
+
+
+def _check_catalogue(doc: YamlDoc, problems: list[Diagnostic]) -> None:
+    """The named requirement catalogue is a file of policies/requirements/ (loaded when a report needs it)."""
+    name = doc.value.get("catalogue")
+    directory = policies_dir() / "requirements"
+    if name is not None and not (directory / f"{name}.yaml").is_file():
+        known = sorted(p.stem for p in directory.glob("*.yaml")) if directory.is_dir() else []
+        problems.append(doc.diag(("catalogue",), "classify.regime.unknown_catalogue", catalogue=name,
+                                 directory=str(directory), known=", ".join(known) or "-"))
 
 
 def _components(data: Mapping[str, Any]) -> tuple[DossierComponent, ...]:
