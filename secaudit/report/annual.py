@@ -258,7 +258,7 @@ def roadmap_rows(inp: AnnualInput, w: Words) -> tuple[tuple[str, ...], ...]:
     """Art. 36.10: one row per requirement a system does not fully meet, with room for the plan and its date.
     Until a requirement assessment is stored, the rows come from the network controls failed in each system's
     latest scan, each cited by the catalogue's clause at the system's level."""
-    citer = citer_for(inp.regime.id, inp.regime.standard)
+    citer = citer_for(inp.regime.id, inp.regime.standard, inp.regime.catalogue)
     rows: list[tuple[str, ...]] = []
     for s in inp.programme.systems:
         seen: set[str] = set()

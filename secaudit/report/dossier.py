@@ -335,7 +335,7 @@ def _references(ctl: Control, regime: Regime, level: int | None) -> list[str]:
     catalogue); the standard alone when none has a row at that level. A control's free-text references (RFCs,
     secaudit's reading of Mozilla's guidance) are secaudit's own notes, not legal bases: they stay out of the
     official document."""
-    citer = citer_for(regime.id, regime.standard)
+    citer = citer_for(regime.id, regime.standard, regime.catalogue)
     rows = [citer.cite(k, level) for k in ctl.requirements if citer.row(k, level) is not None]
     return list(dict.fromkeys(rows)) or [regime.standard]
 

@@ -132,14 +132,19 @@ def available_catalogues() -> tuple[Path, ...]:
     return tuple(sorted(d.glob("*.yaml"))) if d.is_dir() else ()
 
 
-def find_catalogue(regime_id: str) -> Catalogue | None:
-    """The shipped catalogue of the standard ``regime_id`` follows, or None when none is shipped yet."""
+def find_catalogue(regime_id: str, named: str | None = None) -> Catalogue | None:
+    """The shipped catalogue of the standard ``regime_id`` follows, or None when none is shipped yet:
+    the one the regime's file names (``catalogue:``, passed as ``named``), else the one listing the regime."""
+    if named is not None:
+        path = requirements_dir() / f"{named}.yaml"
+        return _load_cached(str(path)) if path.is_file() else None
     return _for_regime(str(requirements_dir()), regime_id)
 
 
-def catalogue_for_regime(regime_id: str) -> Catalogue:
-    """The shipped catalogue of the standard ``regime_id`` follows; an input error when there is none."""
-    found = find_catalogue(regime_id)
+def catalogue_for_regime(regime_id: str, named: str | None = None) -> Catalogue:
+    """The shipped catalogue of the standard ``regime_id`` follows (see :func:`find_catalogue`); an input error
+    when there is none."""
+    found = find_catalogue(regime_id, named)
     if found is None:
         raise InputError([Diagnostic(str(requirements_dir()), 0, 0, "catalogue.none_for_regime",
                                      {"regime": regime_id})])
