@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
+from secaudit import policydata
 from secaudit.classify.conditions import Evaluator, compile_condition
 from secaudit.classify.facts import FACTS
 from secaudit.errors import Diagnostic, InputError
 from secaudit.model import LocalText, SourceRef
 from secaudit.resources import policies_dir
-from secaudit.yamlread import YamlDoc, read_yaml_file, read_yaml_text
+from secaudit.yamlread import YamlDoc
 
 DEFAULT_REGIME = "decree-331-2026"
 _REGIME_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
@@ -166,28 +166,17 @@ def load_regime(name_or_path: str | None = None) -> Regime:
     A path is read as given (a named pipe or a device is refused, errors name it as written)."""
     name = name_or_path or DEFAULT_REGIME
     if Path(name).suffix in (".yaml", ".yml"):
-        return _load_cached(name)
+        return policydata.load(name, "regime", _regime)
     shipped = regimes_dir() / f"{name}.yaml"
     if not _REGIME_ID.match(name) or not shipped.is_file():
         raise InputError([Diagnostic("--regime", 0, 0, "classify.error.unknown_regime",
                                      {"regime": name, "known": ", ".join(available_regimes()) or "-"})])
-    return _load_cached(str(shipped))
-
-
-@lru_cache(maxsize=16)
-def _load_cached(path: str) -> Regime:
-    doc, problems = read_yaml_file(path)
-    if doc is None or problems:
-        raise InputError(problems)
-    return regime_from_doc(doc)
+    return policydata.load(str(shipped), "regime", _regime)
 
 
 def parse_regime(text: str, filename: str = "<regime>") -> Regime:
     """Parse and validate a regime file's text; raises InputError listing every problem found."""
-    doc, problems = read_yaml_text(filename, text)
-    if doc is None or problems:
-        raise InputError(problems)
-    return regime_from_doc(doc)
+    return policydata.parse(text, filename, "regime", _regime)
 
 
 def regime_from_doc(doc: YamlDoc) -> Regime:
@@ -195,11 +184,11 @@ def regime_from_doc(doc: YamlDoc) -> Regime:
 
     First the published schema (unknown keys with "did you mean", as for inventories), then what a
     schema cannot say: conditions over known facts, unique ids, every level covered once."""
-    from secaudit.schemacheck import schema_diagnostics
+    return policydata.checked(doc, "regime", _regime)
 
-    schema_problems = schema_diagnostics(doc, "regime")
-    if schema_problems:
-        raise InputError(schema_problems)
+
+def _regime(doc: YamlDoc) -> Regime:
+    """The Regime of a file that passed the schema (see :func:`regime_from_doc`)."""
     data = doc.value
     problems: list[Diagnostic] = []
     defaults = _defaults(doc, problems)
