@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from secaudit.classify.citation import cite
-from secaudit.classify.regime import LEVELS, Regime, available_regimes, load_regime
+from secaudit.classify.regime import DUTIES, LEVELS, Regime, available_regimes, load_regime
 from secaudit.errors import InputError
 
-KIND_ASSESSMENT = "assessment"                # Decree 85: kiểm tra, đánh giá an toàn thông tin
-KIND_VULNERABILITY_SCAN = "vulnerability_scan"  # TCVN 14423: rà quét lỗ hổng
+# What a regime's interval times (its periodic_duty): Decree 85 a kiểm tra, đánh giá; TCVN 14423 a rà quét lỗ hổng
+KIND_ASSESSMENT, KIND_VULNERABILITY_SCAN = DUTIES
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -46,8 +47,8 @@ TERMS = {
 }
 
 
-def run(*args: str, lang: str = "en") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SECAUDIT_LANG": lang}
+def run(*args: str, lang: str = "en", home: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SECAUDIT_LANG": lang, **({"SECAUDIT_HOME": str(home)} if home else {})}
     return subprocess.run([sys.executable, "-m", "secaudit", "--lang", lang, *args], cwd=ROOT, capture_output=True,
                           text=True, timeout=180, env=env)
 
@@ -123,3 +124,16 @@ def test_the_annual_report_names_the_test_regimes_terms(regime: str, db: str) ->
     vi = run("annual-report", INV, "--regime", regime, "--year", "2026", "--db", db, "--format", "md",
              lang="vi").stdout
     assert "Hệ thống có quy chế an toàn giả định (Điều 9.9)" in vi and "Bộ Giả Định" in vi
+
+
+def test_a_regime_file_dropped_into_policies_is_timed_by_default(regime: str, db: str, tmp_path: Path) -> None:
+    # Given a policies directory (SECAUDIT_HOME) holding the shipped regimes and the test's
+    home = tmp_path / "home"
+    shutil.copytree(Path(ROOT) / "policies", home / "policies")
+    shutil.copy(regime, home / "policies" / "regimes" / "made-up-2030.yaml")
+    # When due runs without --regime, then every regime of the directory is timed, in its order
+    p = run("due", INV, "--today", "2026-12-07", "--db", db, "--format", "json", home=home)
+    assert p.returncode == 1, p.stderr
+    qlvb = {s["system"]: s["regimes"] for s in json.loads(p.stdout)["systems"]}["qlvb"]
+    assert list(qlvb) == ["decree-331-2026", "decree-85-2016", "made-up-2030"]
+    assert [(r["level"], r["months"]) for r in qlvb.values()] == [(2, 12), (2, 24), (4, 9)]
