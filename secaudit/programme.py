@@ -4,20 +4,21 @@ stands, whether it was assessed on time, and how compliant its latest run was (p
 The annual report (Form 08) and ``secaudit status`` are two views of the same
 :class:`Programme`, so they cannot disagree. The audit history enters through one small
 interface, :class:`LatestRun` (the store's ``SystemRecord`` is one): the latest stored run of
-each system, and the periodic cadence comes from :mod:`secaudit.store.cadence`.
+each system, and the periodic cadence comes from :mod:`secaudit.store.cadence` (the regime's data).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 from typing import Mapping, Protocol, Sequence
 
+from secaudit.classify.regime import Regime
 from secaudit.classify.result import Classification
 from secaudit.model import Approval, DossierStatus, Inventory, System
 from secaudit.store import open_store
-from secaudit.store.cadence import REGIMES, cadence, next_due
-import os
+from secaudit.store.cadence import cadence, next_due, regime_of
 
 BUILT = (DossierStatus.SUBMITTED, DossierStatus.APPRAISED, DossierStatus.APPROVED)
 APPRAISED = (DossierStatus.APPRAISED, DossierStatus.APPROVED)
@@ -110,28 +111,31 @@ def proposed_level(c: Classification) -> int | None:
     return max(c.level, c.declared_level or 0)
 
 
-def standing(system: System, c: Classification, latest: LatestRun | None, regime_id: str,
+def standing(system: System, c: Classification, latest: LatestRun | None, regime: Regime | str,
              as_of: dt.date) -> SystemStanding:
+    """``regime``: the regime (or its id or path) whose cadence times the system."""
     level = proposed_level(c)
     months = due = None
     citation = ""
     periodic = False
-    if level is not None and regime_id in REGIMES:
-        cad = cadence(regime_id, level)
+    if level is not None:
+        cad = cadence(regime, level)
         months, citation = cad.months, cad.citation
         if latest is not None and latest.date <= as_of:
-            due = next_due(latest.date, regime_id, level)
+            due = next_due(latest.date, regime, level)
             periodic = due >= as_of
     return SystemStanding(system, c, level, latest, months, citation, due, periodic)
 
 
 def build_programme(inventory: Inventory, classifications: Sequence[Classification],
-                    latest: Mapping[str, LatestRun], regime_id: str, as_of: dt.date) -> Programme:
-    """Every classified system's standing on ``as_of`` (``latest``: system id -> its latest run)."""
+                    latest: Mapping[str, LatestRun], regime: Regime | str, as_of: dt.date) -> Programme:
+    """Every classified system's standing on ``as_of`` (``latest``: system id -> its latest run; ``regime``: the
+    regime, or its id or path)."""
+    r = regime_of(regime)
     by_id = {c.system_id: c for c in classifications}
-    rows = tuple(standing(s, by_id[s.id], latest.get(s.id), regime_id, as_of)
+    rows = tuple(standing(s, by_id[s.id], latest.get(s.id), r, as_of)
                  for s in inventory.systems if s.id in by_id)
-    return Programme(regime_id, as_of, rows)
+    return Programme(r.id, as_of, rows)
 
 
 def report_period(year: int) -> tuple[dt.date, dt.date]:

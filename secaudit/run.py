@@ -310,7 +310,7 @@ def build_results(req: ScanRequest, run_id: str, started: str, finished: str, in
 def regime_citer(regime: str | None) -> Citer:
     """What findings cite under ``regime``: its standard's catalogue at each system's level."""
     reg = load_regime(regime or _default_regime())
-    return citer_for(reg.id, reg.standard)
+    return citer_for(reg.id, reg.standard, reg.catalogue)
 
 
 def _default_regime() -> str:

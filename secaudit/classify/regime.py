@@ -1,7 +1,8 @@
 """Regime files (``policies/regimes/*.yaml``): loading, validation and the Regime model.
 
-A regime is data: criteria with conditions, interpretations, authorities, periodic assessment and the
-dossier's components. Loading checks it against ``secaudit/schemas/regime.schema.json`` and then
+A regime is data: criteria with conditions, interpretations, authorities, periodic assessment (the
+cadence `due` and `status` time, with its citation), the dossier's components, the requirement
+catalogue it follows and the words its documents use (``terms``). Loading checks it against ``secaudit/schemas/regime.schema.json`` and then
 checks what a schema cannot (conditions, fact names and values, unique ids, every level covered),
 reporting each problem as file:line:col.
 """
@@ -10,17 +11,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
+from secaudit import policydata
 from secaudit.classify.conditions import Evaluator, compile_condition
 from secaudit.classify.facts import FACTS
 from secaudit.errors import Diagnostic, InputError
 from secaudit.model import LocalText, SourceRef
 from secaudit.resources import policies_dir
-from secaudit.schemacheck import schema_diagnostics
-from secaudit.yamlread import YamlDoc, read_yaml_file, read_yaml_text
+from secaudit.yamlread import YamlDoc
 
 DEFAULT_REGIME = "decree-331-2026"
 _REGIME_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
@@ -74,6 +74,11 @@ class Periodic:
     article: str
     note: LocalText | None = None
     requirement: str | None = None                 # the standard's row that sets the interval (catalogue key)
+    critical_months: int | None = None             # a stricter interval for important assets, when there is one
+    citation: LocalText | None = None              # where the interval is written, as `due` cites it
+
+
+DUTIES = ("assessment", "vulnerability_scan")      # what a regime's periodic interval times
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,15 @@ class Regime:
     facts_used: frozenset[str] = frozenset()       # facts some criterion or interpretation reads
     component_rule_article: str | None = None      # where the regulation says "at least its components' level"
                                                    # (Decree 85 Art. 5.2); None: secaudit's own convention
+    catalogue: str | None = None                   # its requirement catalogue (policies/requirements/<id>.yaml)
+    terms: Mapping[str, LocalText] = field(default_factory=dict)   # the words of its documents (see the schema)
+    periodic_duty: str = "assessment"              # one of DUTIES
+    dossier_management: tuple[str, ...] = ()       # the security plan's management groups (dx.mgmt.<id>)
+    dossier_plan_contents: bool = False            # the plan lists its parts (Decree 331 Art. 29.2)
+
+    def term(self, name: str) -> LocalText | None:
+        """A word or sentence of this regime's documents; None when the regime has none by that name."""
+        return self.terms.get(name)
 
     def criterion(self, criterion_id: str) -> Criterion:
         for c in self.criteria:
@@ -152,28 +166,17 @@ def load_regime(name_or_path: str | None = None) -> Regime:
     A path is read as given (a named pipe or a device is refused, errors name it as written)."""
     name = name_or_path or DEFAULT_REGIME
     if Path(name).suffix in (".yaml", ".yml"):
-        return _load_cached(name)
+        return policydata.load(name, "regime", _regime)
     shipped = regimes_dir() / f"{name}.yaml"
     if not _REGIME_ID.match(name) or not shipped.is_file():
         raise InputError([Diagnostic("--regime", 0, 0, "classify.error.unknown_regime",
                                      {"regime": name, "known": ", ".join(available_regimes()) or "-"})])
-    return _load_cached(str(shipped))
-
-
-@lru_cache(maxsize=16)
-def _load_cached(path: str) -> Regime:
-    doc, problems = read_yaml_file(path)
-    if doc is None or problems:
-        raise InputError(problems)
-    return regime_from_doc(doc)
+    return policydata.load(str(shipped), "regime", _regime)
 
 
 def parse_regime(text: str, filename: str = "<regime>") -> Regime:
     """Parse and validate a regime file's text; raises InputError listing every problem found."""
-    doc, problems = read_yaml_text(filename, text)
-    if doc is None or problems:
-        raise InputError(problems)
-    return regime_from_doc(doc)
+    return policydata.parse(text, filename, "regime", _regime)
 
 
 def regime_from_doc(doc: YamlDoc) -> Regime:
@@ -181,9 +184,11 @@ def regime_from_doc(doc: YamlDoc) -> Regime:
 
     First the published schema (unknown keys with "did you mean", as for inventories), then what a
     schema cannot say: conditions over known facts, unique ids, every level covered once."""
-    schema_problems = schema_diagnostics(doc, "regime")
-    if schema_problems:
-        raise InputError(schema_problems)
+    return policydata.checked(doc, "regime", _regime)
+
+
+def _regime(doc: YamlDoc) -> Regime:
+    """The Regime of a file that passed the schema (see :func:`regime_from_doc`)."""
     data = doc.value
     problems: list[Diagnostic] = []
     defaults = _defaults(doc, problems)
@@ -193,6 +198,9 @@ def regime_from_doc(doc: YamlDoc) -> Regime:
     interpretations, interpreted_facts = _interpretations(doc, seen, problems)
     authorities, periodic = _authorities(data), _periodic(data)
     _check_level_coverage(doc, authorities, periodic, problems)
+    _check_periodic(doc, periodic, problems)
+    _check_terms(doc, problems)
+    _check_catalogue(doc, problems)
     if problems:
         raise InputError(problems)
     return Regime(
@@ -205,7 +213,10 @@ def regime_from_doc(doc: YamlDoc) -> Regime:
         periodic=periodic, dossier_article=data["dossier"]["article"], dossier_components=_components(data),
         source=SourceRef(doc.file, 1, 1),
         facts_used=frozenset({f for c in criteria for f in c.facts} | interpreted_facts),
-        component_rule_article=data.get("component_rule_article"))
+        component_rule_article=data.get("component_rule_article"), catalogue=data.get("catalogue"),
+        terms={name: _text(v) for name, v in data["terms"].items()}, periodic_duty=data["periodic_duty"],
+        dossier_management=tuple(data["dossier"].get("management", ())),
+        dossier_plan_contents=data["dossier"].get("plan_contents", False))
 
 
 def _text(v: Mapping[str, str]) -> LocalText:
@@ -292,7 +303,8 @@ def _authorities(data: Mapping[str, Any]) -> tuple[Authority, ...]:
 
 def _periodic(data: Mapping[str, Any]) -> tuple[Periodic, ...]:
     return tuple(Periodic(tuple(p["levels"]), p["months"], p["article"], _text(p["note"]) if "note" in p else None,
-                          p.get("requirement"))
+                          p.get("requirement"), p.get("critical_months"),
+                          _text(p["citation"]) if "citation" in p else None)
                  for p in data["periodic_assessment"])
 
 
@@ -305,6 +317,40 @@ def _check_level_coverage(doc: YamlDoc, authorities: tuple[Authority, ...], peri
             if n != 1:
                 problems.append(doc.diag((section,), "classify.regime.level_coverage",
                                          section=section, level=lvl, count=n))
+
+
+def _check_periodic(doc: YamlDoc, periodic: tuple[Periodic, ...], problems: list[Diagnostic]) -> None:
+    for i, p in enumerate(periodic):
+        if p.critical_months is not None and p.critical_months > p.months:
+            problems.append(doc.diag(("periodic_assessment", i, "critical_months"), "classify.regime.critical_longer",
+                                     critical=p.critical_months, months=p.months))
+
+
+# The placeholders a term may use: the three words every sentence may use, and the decision of regulation_issued.
+TERM_WORDS = ("security", "protection", "unit")
+_TERM_ARGS = {"regulation_issued": ("number", "date", "body")}
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+def _check_terms(doc: YamlDoc, problems: list[Diagnostic]) -> None:
+    """Every ``{placeholder}`` of a term is one the documents fill (a typo would print as ``{secuirty}``)."""
+    for name, text in doc.value["terms"].items():
+        known = (*TERM_WORDS, *_TERM_ARGS.get(name, ())) if name not in TERM_WORDS else ()
+        for lang in ("en", "vi"):
+            for placeholder in _PLACEHOLDER.findall(text[lang].replace("{{", "").replace("}}", "")):
+                if placeholder not in known:
+                    problems.append(doc.diag(("terms", name, lang), "classify.regime.unknown_placeholder", term=name,
+                                             placeholder=placeholder, known=", ".join(known) or "-"))
+
+
+def _check_catalogue(doc: YamlDoc, problems: list[Diagnostic]) -> None:
+    """The named requirement catalogue is a file of policies/requirements/ (loaded when a report needs it)."""
+    name = doc.value.get("catalogue")
+    directory = policies_dir() / "requirements"
+    if name is not None and not (directory / f"{name}.yaml").is_file():
+        known = sorted(p.stem for p in directory.glob("*.yaml")) if directory.is_dir() else []
+        problems.append(doc.diag(("catalogue",), "classify.regime.unknown_catalogue", catalogue=name,
+                                 directory=str(directory), known=", ".join(known) or "-"))
 
 
 def _components(data: Mapping[str, Any]) -> tuple[DossierComponent, ...]:

@@ -15,9 +15,20 @@ from secaudit.status import classify_status
 
 
 
+class _RegimeOption(click.Option):
+    """--regime, whose help lists the regimes of policies/regimes/ (read only when help is shown)."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        from secaudit.classify.regime import DEFAULT_REGIME, available_regimes
+
+        known = ", ".join(f"{r} [default]" if r == DEFAULT_REGIME else r for r in available_regimes())
+        self.help = f"Regime id ({known}) or a regime file."
+        return super().get_help_record(ctx)
+
+
 def regime_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--regime", "regime", default=None, metavar="REGIME",
-                        help="Regime id (decree-331-2026 [default], decree-85-2016) or a regime file.")(f)
+    return click.option("--regime", "regime", default=None, metavar="REGIME", cls=_RegimeOption,
+                        help="Regime id or a regime file.")(f)
 
 
 def write_output(text: str, out: str | None) -> None:

@@ -72,7 +72,7 @@ def load_programme(inventory: str, regime: str | None, db: str | None, data_dir:
     reg = load_regime(regime)
     inv = load_inventory(inventory)
     results = classify_inventory(inv, reg)
-    return inv, reg, build_programme(inv, results, latest_runs(db, as_of, data_dir), reg.id, as_of)
+    return inv, reg, build_programme(inv, results, latest_runs(db, as_of, data_dir), reg, as_of)
 
 
 def stored_assessments(db: str | None, data_dir: str | None) -> dict[str, Any]:

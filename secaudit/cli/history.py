@@ -170,19 +170,18 @@ def diff_command(run_a: str | None, run_b: str | None, fmt: str, out: str | None
     return ExitStatus.OK
 
 
-def _inventory_levels(inventory_file: str, lang: str) -> dict[str, tuple[str, dict[str, int | None]]]:
-    """Each system's required level under each regime, from classifying the inventory."""
+def _inventory_levels(inventory_file: str, lang: str, regimes: Any) -> dict[str, tuple[str, dict[str, int | None]]]:
+    """Each system's required level under each regime timed, from classifying the inventory."""
     from secaudit.assess import assess_inventory
     from secaudit.load import load_inventory
     from secaudit.policy import default_library
-    from secaudit.store.cadence import REGIMES
 
     inventory = load_inventory(inventory_file)
     library = default_library()
     levels: dict[str, tuple[str, dict[str, int | None]]] = {s.id: (s.name, {}) for s in inventory.systems}
-    for regime in REGIMES:
-        for a in assess_inventory(inventory, library, regime, None, (), lang):
-            levels[a.system.id][1][regime] = a.required_level
+    for regime in regimes:
+        for a in assess_inventory(inventory, library, regime.source.file, None, (), lang):
+            levels[a.system.id][1][regime.id] = a.required_level
     return levels
 
 
@@ -209,15 +208,20 @@ def _measured_latest(store: Any, newest: dict[str, Any], day: dt.date) -> tuple[
 @click.option("--today", type=_DATE, help="Compute as of this day (YYYY-MM-DD; default: today, UTC).")
 @click.option("--standard-assets", is_flag=True,
               help="TCVN 14423 levels 4-5: use the interval for assets that are not critical (6 and 3 months).")
+@click.option("--regime", "regime_names", multiple=True, metavar="REGIME",
+              help="Time only this regime (an id of policies/regimes/ or a regime file; repeatable). "
+                   "Default: every regime of policies/regimes/.")
 @click.option("--format", "fmt", type=click.Choice(["text", "md", "json"]), default="text", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=str), help="Write to this file instead of stdout.")
 @store_options
 @lang_option
-def due_command(inventory: str | None, days: int, today: dt.datetime | None, standard_assets: bool, fmt: str,
-                out: str | None, db: str | None, data_dir: str | None) -> int:
-    """When each system's next periodic assessment is due, under both regimes; exit 1 when one is overdue.
+def due_command(inventory: str | None, days: int, today: dt.datetime | None, standard_assets: bool,
+                regime_names: tuple[str, ...], fmt: str, out: str | None, db: str | None,
+                data_dir: str | None) -> int:
+    """When each system's next periodic assessment is due, under each regime; exit 1 when one is overdue.
 
-    Decree 85/2016 Art. 20.2.c: levels 3-4 yearly, level 5 every 6 months, levels 1-2 with the
+    The intervals are each regime's data (policies/regimes/*.yaml, periodic_assessment). Decree
+    85/2016 Art. 20.2.c: levels 3-4 yearly, level 5 every 6 months, levels 1-2 with the
     two-yearly assessment of the whole organisation. TCVN 14423:2026 x.7.2.1 (Decree 331/2026):
     vulnerability scanning yearly at levels 1-2, 6-monthly at 3, quarterly at 4 and monthly at 5
     for critical assets. With INVENTORY, every system in it is listed (never scanned: overdue)
@@ -231,15 +235,18 @@ def due_command(inventory: str | None, days: int, today: dt.datetime | None, sta
     Examples:
       secaudit due examples/inventory.yaml
       secaudit due --days 60 --format json
+      secaudit due examples/inventory.yaml --regime decree-85-2016
     """
     from secaudit.report.history import render_due
     from secaudit.store import open_store
+    from secaudit.store.cadence import regimes
     from secaudit.store.due import compute_due, levels_from_store
     from secaudit.store.remediation import load_sla, open_items_of_latest_imports, overdue
 
     lang = current_lang()
     day = _day(today) or dt.datetime.now(dt.timezone.utc).date()
-    levels = _inventory_levels(inventory, lang) if inventory else None
+    timed = regimes(regime_names)
+    levels = _inventory_levels(inventory, lang, timed) if inventory else None
     with open_store(db, data_dir) as store:
         newest = store.latest_per_system(until=day)
         if levels is not None:
@@ -248,8 +255,9 @@ def due_command(inventory: str | None, days: int, today: dt.datetime | None, sta
         latest, unmeasured = _measured_latest(store, newest, day)
         open_items = open_items_of_latest_imports(store, day)
         register = store.register()
-    table = levels if levels is not None else levels_from_store(newest)
-    report = compute_due(table, latest, certs, day, days, critical=not standard_assets, unmeasured=unmeasured)
+    table = levels if levels is not None else levels_from_store(newest, timed)
+    report = compute_due(table, latest, certs, day, days, critical=not standard_assets, unmeasured=unmeasured,
+                         regimes=timed)
     highest = {sid: max((lv for lv in regimes.values() if lv), default=None) for sid, (_n, regimes) in table.items()}
     report = dataclasses.replace(report, findings=overdue(open_items, highest, load_sla(), day),
                                  evidence=_expiring_evidence(register, levels, day, days))
@@ -262,13 +270,14 @@ def _expiring_evidence(register: Any, levels: Any, day: dt.date, days: int) -> t
     the level each system has under Decree 331/2026 (the inventory's classification, when given)."""
     if register is None or levels is None:
         return ()
+    from secaudit.classify.regime import DEFAULT_REGIME
     from secaudit.requirements.assessment import expiring_entries
     from secaudit.requirements.catalogue import find_catalogue
 
-    catalogue = find_catalogue("decree-331-2026")
+    catalogue = find_catalogue(DEFAULT_REGIME)
     if catalogue is None:
         return ()
-    by_system = {sid: regimes.get("decree-331-2026") for sid, (_name, regimes) in levels.items()}
+    by_system = {sid: regimes.get(DEFAULT_REGIME) for sid, (_name, regimes) in levels.items()}
     return expiring_entries(register, catalogue, by_system, day, days)
 
 

@@ -50,7 +50,7 @@ def _citer(regime: str | None):  # -> Citer
     from secaudit.requirements.citation import citer_for
 
     reg = load_regime(regime or DEFAULT_REGIME)
-    return citer_for(reg.id, reg.standard)
+    return citer_for(reg.id, reg.standard, reg.catalogue)
 
 
 @command.command("show")

@@ -46,8 +46,9 @@ def command(level: int | None, regime: str | None, catalogue_file: str | None, f
         cat = load_catalogue(Path(catalogue_file))
         regime_id = load_regime(regime).id if regime else cat.regimes[0]
     else:
-        regime_id = load_regime(regime or DEFAULT_REGIME).id
-        cat = catalogue_for_regime(regime_id)
+        reg = load_regime(regime or DEFAULT_REGIME)
+        regime_id = reg.id
+        cat = catalogue_for_regime(regime_id, reg.catalogue)
     levels = [level] if level is not None else list(cat.levels())
     write_output(render_catalogue(fmt, cat, regime_id, levels, lang), out)
     if out not in (None, "-"):

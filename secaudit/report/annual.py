@@ -19,6 +19,7 @@ from secaudit.model import Body, Control, Decision, Inventory
 from secaudit.programme import Programme, SystemStanding, report_period
 from secaudit.requirements.assessment import add_months
 from secaudit.requirements.citation import citer_for
+from secaudit.report.terms import term, words_of
 from secaudit.report.document import MOTTO, Bullets, Document, Header, Heading, Paragraph, Signature, Table
 from secaudit.report.environment import MarkdownSafe, joiner, translator
 
@@ -27,25 +28,23 @@ COLUMNS = ("no", "name", "owner", "operator", "level", "status", "decision", "re
 WIDTHS = (4, 13, 11, 11, 5, 9, 13, 12, 10, 10, 10, 10)
 
 
-def regime_key(regime_id: str) -> str:
-    """The suffix of a regime's terms in the catalogs: d331 or d85."""
-    return "d85" if regime_id.startswith("decree-85") else "d331"
-
-
 @dataclass(frozen=True)
 class Words:
     """Catalog text in one language with one regime's terms filled in, for one output kind.
 
     For Markdown (``kind="md"``) catalog text is trusted and arguments are escaped
     (:func:`secaudit.report.environment.translator`), so the file reads "1. Thông tin chung" rather
-    than "1\\. Thông tin chung"; a document built for Markdown is rendered only as Markdown."""
+    than "1\\. Thông tin chung"; a document built for Markdown is rendered only as Markdown. The regime's
+    words and sentences (``terms:`` of its file) are data: escaped by
+    :func:`secaudit.report.environment.data_text`."""
 
     lang: str
-    regime_id: str
+    regime: Regime
     kind: str = "txt"
 
-    def term(self, name: str) -> str:
-        return self._t(f"doc.term.{name}.{regime_key(self.regime_id)}")
+    def term(self, name: str, **args: Any) -> str:
+        """The regime's word or sentence ``name``; a sentence gets the three words and ``args`` filled in."""
+        return term(self.regime, self.kind, self.lang, name, **args)
 
     def _t(self, key: str, **args: Any) -> str:
         return translator(self.kind, self.lang)(key, **args)
@@ -60,8 +59,7 @@ class Words:
         return joiner(self.kind)(sep, list(items))
 
     def __call__(self, key: str, **args: Any) -> str:
-        terms = {n: self.term(n) for n in ("security", "protection", "unit")}
-        return self._t(key, **{**terms, **args})
+        return self._t(key, **{**words_of(self.regime, self.kind, self.lang), **args})
 
     def date(self, day: dt.date | None) -> str:
         return "" if day is None else self("doc.date", d=day.day, m=day.month, y=day.year)
@@ -244,18 +242,18 @@ def _regulation_compliance(inp: AnnualInput, w: Words) -> list[Any]:
     rows = tuple((w.lit(str(i)), s.system.name,
                   w.decision(s.approval.regulation) or w("annual.regulation.none"), "", "")
                  for i, s in enumerate(inp.programme.systems, 1))
-    return [Heading(w(f"annual.appendix.regulation.{regime_key(inp.regime.id)}"), 2, w.lit("2.")),
+    return [Heading(w.term("annual_regulation"), 2, w.lit("2.")),
             Table((w("annual.col.no"), w("annual.col.name"), w("annual.col.regulation"),
                    w("annual.appendix.col.followed"), w("annual.appendix.col.remarks")), rows,
                   widths=(3, 16, 16, 14, 10), id="regulation"),
-            Paragraph(w(f"annual.appendix.regulation_note.{regime_key(inp.regime.id)}"), "note")]
+            Paragraph(w.term("annual_regulation_note"), "note")]
 
 
 def roadmap_rows(inp: AnnualInput, w: Words) -> tuple[tuple[str, ...], ...]:
     """Art. 36.10: one row per requirement a system does not fully meet, with room for the plan and its date.
     Until a requirement assessment is stored, the rows come from the network controls failed in each system's
     latest scan, each cited by the catalogue's clause at the system's level."""
-    citer = citer_for(inp.regime.id, inp.regime.standard)
+    citer = citer_for(inp.regime.id, inp.regime.standard, inp.regime.catalogue)
     rows: list[tuple[str, ...]] = []
     for s in inp.programme.systems:
         seen: set[str] = set()
@@ -292,7 +290,7 @@ def roadmap_rows(inp: AnnualInput, w: Words) -> tuple[tuple[str, ...], ...]:
 
 def _roadmap(inp: AnnualInput, w: Words) -> list[Any]:
     rows = roadmap_rows(inp, w)
-    blocks: list[Any] = [Heading(w(f"annual.appendix.roadmap.{regime_key(inp.regime.id)}"), 2, w.lit("3.")),
+    blocks: list[Any] = [Heading(w.term("annual_roadmap"), 2, w.lit("3.")),
                          Paragraph(w("annual.roadmap.source"), "note")]
     if rows:
         blocks.append(Table((w("annual.col.no"), w("annual.col.name"), w("annual.roadmap.col.requirement"),
@@ -323,7 +321,7 @@ def _compliance_table(p: Programme, w: Words) -> Table:
 
 def build_annual_report(inp: AnnualInput, lang: str, kind: str = "txt") -> Document:
     """Form 08 for ``lang``; ``kind="md"`` when it will be rendered as Markdown (see :class:`Words`)."""
-    w = Words(lang, inp.regime.id, kind)
+    w = Words(lang, inp.regime, kind)
     start, end = report_period(inp.year)
     org = inp.inventory.organisation
     owner = owner_name(inp.inventory)

@@ -158,7 +158,7 @@ def periodic_citation(p: Periodic, regime: Regime, level: int, lang: str) -> str
     """Where a level's periodic interval comes from: the standard's clause at that level (from the catalogue,
     when the regime names the row) and the regime's article."""
     cited = cite(p.article, regime, lang)
-    catalogue = find_catalogue(regime.id) if p.requirement else None
+    catalogue = find_catalogue(regime.id, regime.catalogue) if p.requirement else None
     row = catalogue.row(p.requirement, level) if catalogue is not None and p.requirement else None
     return f"{catalogue.standard} {row.clause}; {cited}" if catalogue is not None and row is not None else cited
 

@@ -22,20 +22,18 @@ from secaudit.classify.result import Classification
 from secaudit.i18n import catalog
 from secaudit.model import Control, Inventory, System
 from secaudit.programme import proposed_level
-from secaudit.report.annual import regime_key
 from secaudit.report.classification_view import SystemView, Texts, deadline_text, periodic_citation, system_view
 from secaudit.report.document import (MOTTO, Bullets, Document, Header, Heading, Paragraph, Section, Signature,
                                       Table)
 from secaudit.report.document_formats import DOCUMENT_FORMATS
 from secaudit.report.environment import MarkdownSafe
 from secaudit.report.interface import DocumentFormat
+from secaudit.report.terms import term, words_of
 from secaudit.requirements.citation import citer_for
 
 GROUPS = ("network", "server", "application", "data")
 # Which requirement group a check family serves (Decree 331 Art. 30.4; TCVN 11930:2017 x.2.1-x.2.4).
 FAMILY_GROUP = {"ports": "network", "ssh": "server", "http": "application", "tls": "data", "cert": "data"}
-MANAGEMENT = {"d331": ("policy", "organisation", "staff", "design", "operation", "risk", "decommission"),
-              "d85": ("policy", "organisation", "staff", "design", "operation")}
 VERDICT_ORDER = ("fail", "error", "waived", "pass", "not_applicable")
 
 
@@ -56,15 +54,18 @@ class DossierInput:
 
 @dataclass
 class _B:
-    """The document being built: blocks, the Texts of the output kind, the regime's term suffix."""
+    """The document being built: blocks, the Texts of the output kind, the regime's words."""
 
     tx: Texts
-    regime_key: str
+    regime: Regime
     blocks: list[Any] = field(default_factory=list)
 
+    def term(self, name: str, **args: Any) -> str:
+        """The regime's word or sentence ``name`` (its file's ``terms``); "" when it has none by that name."""
+        return term(self.regime, self.tx.kind, self.tx.lang, name, **args)
+
     def t(self, key: str, **args: Any) -> str:
-        terms = {n: self.tx.t(f"doc.term.{n}.{self.regime_key}") for n in ("security", "protection", "unit")}
-        return self.tx.t(key, **{**terms, **args})
+        return self.tx.t(key, **{**words_of(self.regime, self.tx.kind, self.tx.lang), **args})
 
     def lit(self, text: str) -> str:
         """Text written by secaudit itself (numbers): trusted like catalog text."""
@@ -254,7 +255,7 @@ def _declared_remark(c: Classification, tx: Texts) -> str:
 
 def _damage(b: _B) -> None:
     tx = b.tx
-    b.add(Paragraph(b.t("dx.damage.intro", article=b.t(f"dx.damage.article.{b.regime_key}"))),
+    b.add(Paragraph(b.t("dx.damage.intro", article=b.term("damage_article"))),
           Table((tx.t("dx.col.affected"), tx.t("dx.col.scenario"), tx.t("dx.col.consequence"),
                  tx.t("dx.col.damage")),
                 tuple((tx.t(f"dx.affected.{a}"), "", "", "") for a in ("rights", "public", "order", "security")),
@@ -293,9 +294,9 @@ def _security_plan(b: _B, d: DossierInput, level: int | None) -> None:
               Table(headers, tuple(rows), widths=(1, 7, 4, 3, 5), id=f"plan-{group}"))
     b.add(Heading(tx.t("dx.plan.mgmt"), 2, b.lit("b)")),
           Table((tx.t("dx.col.requirement"), tx.t("dx.col.how"), tx.t("dx.col.status")),
-                tuple((b.t(f"dx.mgmt.{m}"), "", "") for m in MANAGEMENT[b.regime_key]), widths=(5, 8, 3),
+                tuple((b.t(f"dx.mgmt.{m}"), "", "") for m in d.regime.dossier_management), widths=(5, 8, 3),
                 id="plan-management"))
-    if b.regime_key == "d331":
+    if d.regime.dossier_plan_contents:
         _plan_contents(b, d)
     _regulation(b, d)
 
@@ -321,10 +322,10 @@ def _regulation(b: _B, d: DossierInput) -> None:
     reg = d.inventory.system(d.system_id).approval.regulation
     if reg is not None:
         date = tx.t("doc.date", d=reg.date.day, m=reg.date.month, y=reg.date.year) if reg.date else tx.t("doc.blank")
-        b.add(Paragraph(b.t(f"dx.regulation.issued.{b.regime_key}", number=reg.number, date=date,
-                            body=reg.body or tx.t("doc.blank"))))
+        b.add(Paragraph(b.term("regulation_issued", number=reg.number, date=date,
+                               body=reg.body or tx.t("doc.blank"))))
     else:
-        b.add(Paragraph(b.t(f"dx.regulation.missing.{b.regime_key}"), "alert", id="regulation-missing"))
+        b.add(Paragraph(b.term("regulation_missing"), "alert", id="regulation-missing"))
 
 
 def _references(ctl: Control, regime: Regime, level: int | None) -> list[str]:
@@ -332,7 +333,7 @@ def _references(ctl: Control, regime: Regime, level: int | None) -> list[str]:
     catalogue); the standard alone when none has a row at that level. A control's free-text references (RFCs,
     secaudit's reading of Mozilla's guidance) are secaudit's own notes, not legal bases: they stay out of the
     official document."""
-    citer = citer_for(regime.id, regime.standard)
+    citer = citer_for(regime.id, regime.standard, regime.catalogue)
     rows = [citer.cite(k, level) for k in ctl.requirements if citer.row(k, level) is not None]
     return list(dict.fromkeys(rows)) or [regime.standard]
 
@@ -395,7 +396,7 @@ def _authority(b: _B, regime: Regime, level: int | None) -> None:
              tx.t("dossier.approver", approver=a.approver.get(lang)),
              tx.t("dossier.approval_deadline", deadline=deadline_text(a.approval, tx))
              + (tx.fmt(" ({})", cite(a.approval.article, regime, lang)) if a.approval else ""),
-             *([b.t(f"dx.incomplete.{b.regime_key}")] if _known(f"dx.incomplete.{b.regime_key}") else []),
+             *([b.term("incomplete")] if regime.term("incomplete") else []),
              tx.t("dossier.authority_basis", citation=cite(a.article, regime, lang)),
              tx.t("dossier.periodic", periodic=periodic, citation=periodic_citation(p, regime, level, lang))]
     b.add(Bullets(tuple(items)))
@@ -436,7 +437,7 @@ def _preamble(b: _B, d: DossierInput, system: System, view: SystemView, level: i
 def build_dossier(d: DossierInput, kind: str, lang: str) -> Document:
     """The dossier of ``d.system_id`` for output ``kind`` (``md`` escapes for Markdown, else plain text)."""
     tx = Texts(kind, lang)
-    b = _B(tx, regime_key(d.regime.id))
+    b = _B(tx, d.regime)
     system = d.inventory.system(d.system_id)
     view = system_view(d.classification, system, d.regime, lang, tx)
     level = proposed_level(d.classification)
@@ -473,7 +474,7 @@ def build_dossier(d: DossierInput, kind: str, lang: str) -> Document:
     header = Header(superior=superior.upper(), issuer=issuer.upper(), number="", subject="",
                     place_date=(tx.t("doc.place_date", place=org.place, year="......") if org.place
                                 else tx.t("dossier.place_date")), motto=(b.lit(MOTTO[0]), b.lit(MOTTO[1])))
-    title = tx.t(f"doc.title.dossier.{b.regime_key}")
+    title = b.term("dossier_title")
     return Document("dossier", title, header, tuple(b.blocks), lang)
 
 

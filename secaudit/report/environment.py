@@ -18,6 +18,7 @@ environment will not escape again (Markdown), or leaves the whole text to autoes
 
 from __future__ import annotations
 
+import string
 import textwrap
 from functools import lru_cache
 from typing import Any, Callable
@@ -25,7 +26,7 @@ from typing import Any, Callable
 from markupsafe import Markup, escape
 
 from secaudit.i18n import DEFAULT_LANG, catalog, t
-from secaudit.report.escape import markdown_text, strip_controls
+from secaudit.report.escape import markdown_prose, markdown_text, strip_controls
 from secaudit.resources import templates_dir
 
 KINDS = ("html", "md", "txt")
@@ -63,6 +64,29 @@ def translator(kind: str, lang: str) -> Callable[..., str]:
         return MarkdownSafe(template.format_map(_SafeArgs(escaped)))
 
     return md
+
+
+def data_text(kind: str, template: str, **args: Any) -> str:
+    """A sentence of a data file (a regime's ``terms``) with its ``{placeholders}`` filled, for output ``kind``.
+
+    Unlike catalog text the sentence is not trusted in Markdown: its own words go through
+    :func:`~secaudit.report.escape.markdown_prose` (parentheses kept, every other markup neutralised) and
+    its arguments are escaped as :func:`translator` escapes them. HTML escapes it all at rendering."""
+    if kind != "md":
+        return template.format_map(_SafeArgs(args))
+    out = []
+    for i, (literal, name, spec, _conversion) in enumerate(string.Formatter().parse(template)):
+        out.append(markdown_prose(literal, line_start=i == 0))
+        if name is None:
+            continue
+        value = args.get(name)
+        if value is None:
+            out.append(markdown_prose("{" + name + "}", line_start=False))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            out.append(format(value, spec or ""))
+        else:
+            out.append(MarkdownSafe.escape(value))
+    return MarkdownSafe("".join(out))
 
 
 def joiner(kind: str) -> Callable[[str, Any], str]:

@@ -68,6 +68,20 @@ def markdown_text(value: object) -> str:
     return _MD_BLOCK_START.sub(_escape_block_start, text, count=1)
 
 
+# The same without parentheses: they only make a link after "]", which is escaped.
+_MD_INLINE_PROSE = re.compile(r"([\\`*_{}\[\]!|~$#])")
+
+
+def markdown_prose(value: object, *, line_start: bool = True) -> str:
+    """Like :func:`markdown_text`, for sentences of our data files (a regime's terms): parentheses stay as
+    written ("Art. 8(1)", "(TCVN 14423:2026)"), every other inline or HTML character is neutralised; a block
+    marker is escaped only where the text starts a line (``line_start``)."""
+    text = strip_controls(value, one_line=True)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    text = _MD_INLINE_PROSE.sub(r"\\\1", text)
+    return _MD_BLOCK_START.sub(_escape_block_start, text, count=1) if line_start else text
+
+
 def _escape_block_start(m: re.Match[str]) -> str:
     lead, marker = m.group(1), m.group(2)
     if marker.isdigit():        # "1." starts an ordered list: escape the dot ("1\\.")

@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from secaudit.i18n import t
 from secaudit.report.environment import environment
-from secaudit.report.escape import markdown_text, strip_controls
+from secaudit.report.escape import markdown_prose, markdown_text, strip_controls
 from secaudit.store.diff import CATEGORIES, RunDiff
 from secaudit.store.due import DueReport
 from secaudit.store.records import RunRecord, SystemRecord
@@ -161,20 +161,21 @@ def due_to_dict(report: DueReport, lang: str) -> dict[str, Any]:
                          for e in report.evidence]}
 
 
-def _due_cell(status: Any, level: int | None, lang: str) -> str:
+def _due_cell(status: Any, level: int | None, lang: str, esc: Callable[[str], str]) -> str:
     if status is None:
         return t("history.due.undetermined", lang)
     when = status.next_due.isoformat() if status.next_due else t("history.due.now", lang)
     mark = t("history.due.overdue_mark", lang) if status.overdue else ""
     duty = t(f"history.due.duty.{status.cadence.kind}", lang)
     return t("history.due.cell", lang, level=level, duty=duty, when=when, months=status.cadence.months,
-             citation=status.cadence.cite(lang)) + mark
+             citation=esc(status.cadence.cite(lang))) + mark
 
 
 def render_due(report: DueReport, fmt: str, lang: str) -> str:
     if fmt == "json":
         return json.dumps(due_to_dict(report, lang), ensure_ascii=False, indent=2) + "\n"
     esc = markdown_text if fmt == "md" else (lambda v: strip_controls(v, one_line=True))
+    prose = markdown_prose if fmt == "md" else esc           # the regime's own words (its file is data)
     bullet, head = ("- ", "## ") if fmt == "md" else ("  - ", "")
     lines = [head + t("history.due.title", lang, today=report.today.isoformat(), overdue=len(report.overdue)), ""]
     for s in report.systems:
@@ -183,9 +184,9 @@ def render_due(report: DueReport, fmt: str, lang: str) -> str:
                  lang)
         lines.append(f"{bullet}{flag} {esc(s.system_id)} ({esc(s.name)}) — {t('history.due.last', lang, last=last)}"
                      + (t("history.due.unmeasured", lang) if s.unmeasured else ""))
-        for regime, status, level in zip(report.regimes, s.regimes, s.levels):
-            lines.append(f"{'  ' if fmt == 'md' else '      '}- {t(f'history.regime.{regime}', lang)}: "
-                         f"{_due_cell(status, level, lang)}")
+        for label, status, level in zip(report.labels, s.regimes, s.levels):
+            lines.append(f"{'  ' if fmt == 'md' else '      '}- {prose(label.get(lang))}: "
+                         f"{_due_cell(status, level, lang, prose)}")
     lines += ["", head + t("history.due.certs", lang, days=report.horizon_days, n=len(report.certificates))]
     if not report.certificates:
         lines.append(t("history.due.no_certs", lang))

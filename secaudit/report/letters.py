@@ -61,7 +61,7 @@ def _check(inp: LetterInput, level: int | None) -> int:
 
 def build_letter(inp: LetterInput, lang: str, kind: str = "txt") -> Document:
     """The cover letter of ``inp.system_id`` (``InputError`` when the level or the form does not allow it)."""
-    w = Words(lang, inp.regime.id, kind)
+    w = Words(lang, inp.regime, kind)
     level = _check(inp, proposed_level(inp.classification))
     system = inp.inventory.system(inp.system_id)
     form = form_for(level, inp.kind)
@@ -81,7 +81,7 @@ def build_letter(inp: LetterInput, lang: str, kind: str = "txt") -> Document:
                                        w("letter.f.address", value=address), w("letter.f.level", value=level))],
               Heading(w("letter.part2"), 1), *[Paragraph(x) for x in docs],
               Paragraph(w(f"letter.closing.{form}", sender=sender, recipient=recipient, name=system.name))]
-    row = standing(system, inp.classification, None, inp.regime.id, dt.date.today())
+    row = standing(system, inp.classification, None, inp.regime, dt.date.today())
     if form == "02" and national_grounds(row):
         blocks.append(Paragraph(w("letter.national", sender=sender, list=w.term("national_list"))))
     signer = org.body(sender)

@@ -44,9 +44,9 @@ def _date(day: dt.date) -> str:
     return f"{day.day:02d}/{day.month:02d}/{day.year}"
 
 
-def reasons(s: SystemStanding, lang: str, regime_id: str = "decree-331-2026") -> tuple[str, ...]:
-    """What keeps one system from being done, in the order a director acts on it."""
-    w = Words(lang, regime_id)
+def reasons(s: SystemStanding, lang: str, regime: Regime) -> tuple[str, ...]:
+    """What keeps one system from being done, in the order a director acts on it (in ``regime``'s terms)."""
+    w = Words(lang, regime)
     out = []
     if not s.classified:
         missing = [t(f"classify.fact.{m}", lang) for m in s.classification.missing]
@@ -86,10 +86,10 @@ def build_status(inventory: Inventory, regime: Regime, p: Programme, lang: str, 
               "on_time": p.count("periodic"), "compliant": sum(1 for s in p.systems if s.compliant)}
     holding = []
     for s in sorted(p.systems, key=lambda s: (-(s.level or 6), s.system.id)):
-        why = reasons(s, lang, regime.id) + overdue_reason((overdue or {}).get(s.system.id, ()), lang)
+        why = reasons(s, lang, regime) + overdue_reason((overdue or {}).get(s.system.id, ()), lang)
         if why:
             holding.append(Holding(s.system.id, s.system.name, str(s.level) if s.level else "?", why))
-    title = Words(lang, regime.id)("status.title", organisation=inventory.organisation.name, date=_date(p.as_of),
+    title = Words(lang, regime)("status.title", organisation=inventory.organisation.name, date=_date(p.as_of),
                                    regime=regime.short.get(lang))
     return StatusView(
         title, len(p.systems),

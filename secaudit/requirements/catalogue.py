@@ -16,11 +16,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
+from secaudit import policydata
 from secaudit.errors import Diagnostic, InputError
 from secaudit.model import LocalText
 from secaudit.resources import policies_dir
-from secaudit.schemacheck import schema_diagnostics, suggest
-from secaudit.yamlread import YamlDoc, read_yaml_file, read_yaml_text
+from secaudit.schemacheck import suggest
+from secaudit.yamlread import YamlDoc
 
 LEVELS = (1, 2, 3, 4, 5)
 MEANS_KINDS = ("scan", "host", "import", "attest")
@@ -114,17 +115,11 @@ def requirements_dir() -> Path:
 
 def load_catalogue(path: Path) -> Catalogue:
     """The catalogue in ``path``; raises InputError listing every problem, each at file:line:col."""
-    doc, problems = read_yaml_file(str(path))
-    if doc is None or problems:
-        raise InputError(problems)
-    return catalogue_from_doc(doc)
+    return policydata.load(str(path), "requirements", _catalogue)
 
 
 def parse_catalogue(text: str, filename: str = "<requirements>") -> Catalogue:
-    doc, problems = read_yaml_text(filename, text)
-    if doc is None or problems:
-        raise InputError(problems)
-    return catalogue_from_doc(doc)
+    return policydata.parse(text, filename, "requirements", _catalogue)
 
 
 def available_catalogues() -> tuple[Path, ...]:
@@ -132,14 +127,19 @@ def available_catalogues() -> tuple[Path, ...]:
     return tuple(sorted(d.glob("*.yaml"))) if d.is_dir() else ()
 
 
-def find_catalogue(regime_id: str) -> Catalogue | None:
-    """The shipped catalogue of the standard ``regime_id`` follows, or None when none is shipped yet."""
+def find_catalogue(regime_id: str, named: str | None = None) -> Catalogue | None:
+    """The shipped catalogue of the standard ``regime_id`` follows, or None when none is shipped yet:
+    the one the regime's file names (``catalogue:``, passed as ``named``), else the one listing the regime."""
+    if named is not None:
+        path = requirements_dir() / f"{named}.yaml"
+        return load_catalogue(path) if path.is_file() else None
     return _for_regime(str(requirements_dir()), regime_id)
 
 
-def catalogue_for_regime(regime_id: str) -> Catalogue:
-    """The shipped catalogue of the standard ``regime_id`` follows; an input error when there is none."""
-    found = find_catalogue(regime_id)
+def catalogue_for_regime(regime_id: str, named: str | None = None) -> Catalogue:
+    """The shipped catalogue of the standard ``regime_id`` follows (see :func:`find_catalogue`); an input error
+    when there is none."""
+    found = find_catalogue(regime_id, named)
     if found is None:
         raise InputError([Diagnostic(str(requirements_dir()), 0, 0, "catalogue.none_for_regime",
                                      {"regime": regime_id})])
@@ -149,22 +149,19 @@ def catalogue_for_regime(regime_id: str) -> Catalogue:
 @lru_cache(maxsize=8)
 def _for_regime(directory: str, regime_id: str) -> Catalogue | None:
     for path in sorted(Path(directory).glob("*.yaml")):
-        catalogue = _load_cached(str(path))
+        catalogue = load_catalogue(path)
         if regime_id in catalogue.regimes:
             return catalogue
     return None
 
 
-@lru_cache(maxsize=16)
-def _load_cached(path: str) -> Catalogue:
-    return load_catalogue(Path(path))
-
-
 def catalogue_from_doc(doc: YamlDoc) -> Catalogue:
     """The Catalogue of a parsed file: schema first, then what a schema cannot say."""
-    schema_problems = schema_diagnostics(doc, "requirements")
-    if schema_problems:
-        raise InputError(schema_problems)
+    return policydata.checked(doc, "requirements", _catalogue)
+
+
+def _catalogue(doc: YamlDoc) -> Catalogue:
+    """The Catalogue of a file that passed the schema (see :func:`catalogue_from_doc`)."""
     data = doc.value
     problems: list[Diagnostic] = []
     _check_id(doc, problems)

@@ -44,6 +44,7 @@ class Citer:
 NO_CITER = Citer("")
 
 
-def citer_for(regime_id: str, standard: str) -> Citer:
-    """The citer of a regime: its shipped catalogue when there is one, else its standard's name only."""
-    return Citer(standard, find_catalogue(regime_id))
+def citer_for(regime_id: str, standard: str, catalogue: str | None = None) -> Citer:
+    """The citer of a regime: its shipped catalogue (the one its file names as ``catalogue``, else the one listing
+    the regime) when there is one, else its standard's name only."""
+    return Citer(standard, find_catalogue(regime_id, catalogue))

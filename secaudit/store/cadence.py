@@ -1,23 +1,20 @@
 """How often a system must be assessed, per regime and level, with the clause that says so (pure).
 
-Two cadences apply (design §8.5–8.6):
-
-- **Decree 85/2016 Art. 20.2.c** — periodic information-security assessment: levels 3–4 every
-  year, level 5 every six months; the whole organisation every two years, which is the only
-  periodic assessment levels 1–2 get.
-- **TCVN 14423:2026 x.7.2.1** (Decree 331/2026 regime; x is the standard's section of the level:
-  3 for level 1 … 7 for level 5) — vulnerability scanning: yearly at levels 1–2, every six months
-  at level 3, six-monthly and quarterly for critical assets at level 4, quarterly and monthly for
-  critical assets at level 5.
+The intervals are the regime's data (``periodic_assessment`` in ``policies/regimes/*.yaml``, see
+design §8.5–8.6): what the interval times (``periodic_duty``: the periodic assessment of Decree
+85/2016 Art. 20.2.c, or the vulnerability scan of TCVN 14423:2026 x.7.2.1 under Decree 331/2026),
+the months per level, a stricter interval for important ("critical") assets where the standard has
+two, and the citation.
 
 A network scan is what secaudit performs, so by default the stricter "critical assets" interval
-is used where the standard has two (an endpoint a scanner reaches is exposed); callers may ask
+is used where the regime has two (an endpoint a scanner reaches is exposed); callers may ask
 for the standard interval with ``critical=False``. Nothing here reads a clock or a store:
-``next_due(last, regime, level)`` is a pure function, so the annual report and ``secaudit due``
-agree by construction.
+``next_due(last, regime, level)`` is a pure function of the regime's data, so the annual report
+and ``secaudit due`` agree by construction.
 
-Stable API (used by the documents helper): :data:`REGIMES`, :func:`cadence`, :func:`next_due`,
-:func:`due_status`, :func:`add_months`, :class:`Cadence`, :class:`DueStatus`.
+Stable API (used by the documents helper): :func:`cadence`, :func:`next_due`, :func:`due_status`,
+:func:`add_months`, :class:`Cadence`, :class:`DueStatus`. A regime is given as a loaded
+:class:`~secaudit.classify.regime.Regime`, or by id or path (:func:`~secaudit.classify.regime.load_regime`).
 """
 
 from __future__ import annotations
@@ -25,13 +22,14 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from dataclasses import dataclass
+from typing import Sequence
 
-DECREE_85 = "decree-85-2016"
-DECREE_331 = "decree-331-2026"
-REGIMES: tuple[str, ...] = (DECREE_331, DECREE_85)
+from secaudit.classify.citation import cite
+from secaudit.classify.regime import DUTIES, LEVELS, Regime, available_regimes, load_regime
+from secaudit.errors import InputError
 
-KIND_ASSESSMENT = "assessment"                # Decree 85: kiểm tra, đánh giá an toàn thông tin
-KIND_VULNERABILITY_SCAN = "vulnerability_scan"  # TCVN 14423: rà quét lỗ hổng
+# What a regime's interval times (its periodic_duty): Decree 85 a kiểm tra, đánh giá; TCVN 14423 a rà quét lỗ hổng
+KIND_ASSESSMENT, KIND_VULNERABILITY_SCAN = DUTIES
 
 
 @dataclass(frozen=True)
@@ -43,7 +41,7 @@ class Cadence:
     months: int                      # the interval used (the stricter one when two exist and critical=True)
     citation: str                    # e.g. "Decree 85/2016 Art. 20.2.c", "TCVN 14423:2026 5.7.2.1"
     citation_vi: str                 # the same in Vietnamese: "Nghị định 85/2016 Điều 20.2.c"
-    kind: str                        # KIND_ASSESSMENT | KIND_VULNERABILITY_SCAN
+    kind: str                        # KIND_ASSESSMENT | KIND_VULNERABILITY_SCAN (the regime's periodic_duty)
     standard_months: int             # the interval for assets that are not critical (== months when one interval)
     critical_assets: bool = False    # True when `months` is the critical-assets interval
 
@@ -51,26 +49,34 @@ class Cadence:
         return self.citation_vi if lang == "vi" else self.citation
 
 
-# level -> (standard interval, critical-assets interval), in months
-_TCVN_14423: dict[int, tuple[int, int]] = {1: (12, 12), 2: (12, 12), 3: (6, 6), 4: (6, 3), 5: (3, 1)}
-# Decree 85 Art. 20.2.c: levels 3-4 yearly, 5 six-monthly; 1-2 only in the two-yearly organisation-wide assessment
-_DECREE_85: dict[int, int] = {1: 24, 2: 24, 3: 12, 4: 12, 5: 6}
+def regime_of(regime: Regime | str) -> Regime:
+    """``regime`` loaded (by id or path) when not already; ``ValueError`` when there is no such regime."""
+    if isinstance(regime, Regime):
+        return regime
+    try:
+        return load_regime(regime)
+    except InputError as e:
+        raise ValueError(e.diagnostics[0].render("en")) from e
 
 
-def cadence(regime: str, level: int, critical: bool = True) -> Cadence:
+def regimes(names: Sequence[str] = ()) -> tuple[Regime, ...]:
+    """The regimes ``names`` (ids or paths), else every regime of policies/regimes/ (``available_regimes``);
+    an ``InputError`` (file:line:col) for a regime that is not there or not valid."""
+    return tuple(load_regime(n) for n in (names or available_regimes()))
+
+
+def cadence(regime: Regime | str, level: int, critical: bool = True) -> Cadence:
     """The periodic cadence of a level-``level`` system under ``regime`` (``ValueError`` if unknown)."""
-    if level not in range(1, 6):
+    if level not in LEVELS:
         raise ValueError(f"level must be 1..5, not {level!r}")
-    if regime == DECREE_85:
-        return Cadence(DECREE_85, level, _DECREE_85[level], "Decree 85/2016 Art. 20.2.c",
-                       "Nghị định 85/2016/NĐ-CP Điều 20 khoản 2 điểm c", KIND_ASSESSMENT, _DECREE_85[level])
-    if regime == DECREE_331:
-        standard, strict = _TCVN_14423[level]
-        clause = f"{level + 2}.7.2.1"          # the standard's section of level N is N+2 (§3 level 1 ... §7 level 5)
-        months = strict if critical else standard
-        return Cadence(DECREE_331, level, months, f"TCVN 14423:2026 {clause}", f"TCVN 14423:2026 mục {clause}",
-                       KIND_VULNERABILITY_SCAN, standard, critical_assets=critical and strict != standard)
-    raise ValueError(f"unknown regime {regime!r} (known: {', '.join(REGIMES)})")
+    r = regime_of(regime)
+    p = r.periodic_for(level)
+    strict = p.critical_months or p.months
+    months = strict if critical else p.months
+    en = p.citation.en if p.citation else cite(p.article, r, "en")
+    vi = p.citation.vi if p.citation else cite(p.article, r, "vi")
+    return Cadence(r.id, level, months, en, vi, r.periodic_duty, p.months,
+                   critical_assets=critical and strict != p.months)
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -81,7 +87,7 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def next_due(last: dt.date, regime: str, level: int, critical: bool = True) -> dt.date:
+def next_due(last: dt.date, regime: Regime | str, level: int, critical: bool = True) -> dt.date:
     """The date the next periodic assessment or scan is due after one made on ``last``."""
     return add_months(last, cadence(regime, level, critical).months)
 
@@ -99,12 +105,12 @@ class DueStatus:
     days_left: int | None            # negative when overdue; None when never assessed
 
 
-def due_status(last: dt.date | None, regime: str, level: int, today: dt.date, critical: bool = True) -> DueStatus:
+def due_status(last: dt.date | None, regime: Regime | str, level: int, today: dt.date, critical: bool = True) -> DueStatus:
     """Is a system of ``level`` last assessed on ``last`` overdue on ``today`` under ``regime``?
 
     A system never assessed is overdue: the cadence starts with a first assessment."""
     c = cadence(regime, level, critical)
     if last is None:
-        return DueStatus(regime, level, c, None, None, True, None)
+        return DueStatus(c.regime, level, c, None, None, True, None)
     nxt = add_months(last, c.months)
-    return DueStatus(regime, level, c, last, nxt, today > nxt, (nxt - today).days)
+    return DueStatus(c.regime, level, c, last, nxt, today > nxt, (nxt - today).days)

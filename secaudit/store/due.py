@@ -2,7 +2,7 @@
 
 Input: each system's level under each regime (from classifying the inventory, or the level its
 last stored run required), its newest stored run, and that run's certificates. Output: one row
-per system with the cadence of both regimes, overdue systems first; and the certificates whose
+per system with the cadence of each regime (every regime of policies/regimes/ unless named), overdue systems first; and the certificates whose
 expiry falls within ``horizon_days`` (expired ones included).
 """
 
@@ -12,8 +12,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
+from secaudit.classify.regime import Regime
+from secaudit.model import LocalText
 from secaudit.requirements.assessment import EntryExpiry
-from secaudit.store.cadence import REGIMES, DueStatus, due_status
+from secaudit.store.cadence import DueStatus, due_status, regimes as load_regimes
 from secaudit.store.records import CertificateRecord, SystemRecord
 from secaudit.store.remediation import OverdueFinding
 
@@ -24,7 +26,7 @@ class SystemDue:
     name: str
     last_run: str | None                      # id of the newest stored run with this system
     last: dt.date | None                      # the day of that run
-    regimes: tuple[DueStatus | None, ...]     # one per regime of REGIMES order; None: level undetermined
+    regimes: tuple[DueStatus | None, ...]     # one per regime of the report, in its order; None: level undetermined
     levels: tuple[int | None, ...]            # the level used under each regime
     unmeasured: bool = False                  # its newest run measured nothing (e.g. air-gapped): not an assessment
 
@@ -62,6 +64,7 @@ class DueReport:
     certificates: tuple[CertificateDue, ...]
     findings: tuple[OverdueFinding, ...] = ()     # imported findings past their remediation deadline
     evidence: tuple[EntryExpiry, ...] = ()         # register entries expiring within the horizon, or expired
+    labels: tuple[LocalText, ...] = ()             # how each regime is named (its terms' label), as `regimes`
 
     @property
     def expired_evidence(self) -> tuple[EntryExpiry, ...]:
@@ -86,20 +89,28 @@ def measured(record: SystemRecord) -> bool:
 
 def compute_due(systems: Mapping[str, tuple[str, Mapping[str, int | None]]], latest: Mapping[str, SystemRecord],
                 certificates: Sequence[CertificateRecord], today: dt.date, horizon_days: int = 30,
-                critical: bool = True, unmeasured: frozenset[str] = frozenset()) -> DueReport:
-    """``systems``: system id -> (name, regime -> level); ``latest``: system id -> its newest stored verdict
+                critical: bool = True, unmeasured: frozenset[str] = frozenset(),
+                regimes: Sequence[Regime] = ()) -> DueReport:
+    """``systems``: system id -> (name, regime id -> level); ``latest``: system id -> its newest stored verdict
     that measured something (see :func:`measured`); ``unmeasured``: systems whose newest run measured
-    nothing; ``certificates``: the certificates of the newest runs."""
+    nothing; ``certificates``: the certificates of the newest runs; ``regimes``: the regimes to time (default:
+    every regime of policies/regimes/)."""
+    timed = tuple(regimes) or load_regimes()
     rows = []
     for sid, (name, levels) in systems.items():
         last = latest.get(sid)
         day = last.date if last else None
-        statuses = tuple(due_status(day, regime, levels[regime], today, critical) if levels.get(regime) else None
-                         for regime in REGIMES)
+        statuses = tuple(due_status(day, r, levels[r.id], today, critical) if levels.get(r.id) else None
+                         for r in timed)
         rows.append(SystemDue(sid, name, last.run_id if last else None, day, statuses,
-                              tuple(levels.get(regime) for regime in REGIMES), sid in unmeasured))
+                              tuple(levels.get(r.id) for r in timed), sid in unmeasured))
     rows.sort(key=_sort_key)
-    return DueReport(today, horizon_days, REGIMES, tuple(rows), expiring(certificates, latest, today, horizon_days))
+    return DueReport(today, horizon_days, tuple(r.id for r in timed), tuple(rows),
+                     expiring(certificates, latest, today, horizon_days), labels=tuple(_label(r) for r in timed))
+
+
+def _label(regime: Regime) -> LocalText:
+    return regime.term("label") or regime.short
 
 
 def expiring(certificates: Sequence[CertificateRecord], latest: Mapping[str, SystemRecord], today: dt.date,
@@ -120,6 +131,8 @@ def expiring(certificates: Sequence[CertificateRecord], latest: Mapping[str, Sys
     return tuple(out)
 
 
-def levels_from_store(latest: Mapping[str, SystemRecord]) -> dict[str, tuple[str, dict[str, int | None]]]:
-    """Without an inventory: each system's required level of its last run, used under both regimes."""
-    return {sid: (rec.name, {regime: rec.required_level for regime in REGIMES}) for sid, rec in latest.items()}
+def levels_from_store(latest: Mapping[str, SystemRecord],
+                      regimes: Sequence[Regime] = ()) -> dict[str, tuple[str, dict[str, int | None]]]:
+    """Without an inventory: each system's required level of its last run, used under every regime timed."""
+    ids = tuple(r.id for r in (tuple(regimes) or load_regimes()))
+    return {sid: (rec.name, {regime: rec.required_level for regime in ids}) for sid, rec in latest.items()}

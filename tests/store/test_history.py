@@ -11,11 +11,12 @@ from secaudit.model import (
 )
 from secaudit.observations.ports import PortFact, PortScan, PortState
 from secaudit.observations.tls import CertificateFacts, Measure, TlsFacts
-from secaudit.store.cadence import DECREE_331, DECREE_85
 from secaudit.store.diff import CHANGE_CATEGORIES, diff_stored
 from secaudit.store.due import compute_due, levels_from_store
 from tests.report.conftest import make_results
 from tests.support.canned import cert, deployment
+
+DECREE_331, DECREE_85 = "decree-331-2026", "decree-85-2016"      # regimes are data: named by their file ids
 
 
 def at(results: Results, run_id: str, started: str, **changes) -> Results:

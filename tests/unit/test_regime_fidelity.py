@@ -11,9 +11,11 @@ from secaudit.classify.regime import load_regime
 from secaudit.report.classification import component_rule
 from secaudit.report.dossier import render_dossier
 from secaudit.requirements.catalogue import catalogue_for_regime
-from secaudit.store.cadence import DECREE_331, cadence
+from secaudit.store.cadence import cadence
 
 from .classify.helpers import endpoint, inventory, system
+
+DECREE_331 = "decree-331-2026"
 
 INV = inventory(
     system("industrial_control", "ho-chua", name="Hồ chứa", information=["private"], works_grade="I", declared=4,

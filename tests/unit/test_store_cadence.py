@@ -6,7 +6,9 @@ import datetime as dt
 
 import pytest
 
-from secaudit.store.cadence import DECREE_331, DECREE_85, add_months, cadence, due_status, next_due
+from secaudit.store.cadence import add_months, cadence, due_status, next_due
+
+DECREE_331, DECREE_85 = "decree-331-2026", "decree-85-2016"      # regimes are data: named by their file ids
 
 D = dt.date
 

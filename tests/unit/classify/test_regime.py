@@ -151,3 +151,26 @@ def test_a_new_regime_is_a_new_file(tmp_path: Path) -> None:
     result = classify_system(system("internal", information=["personal"]), r)
     # Then the engine applies it without knowing anything of it
     assert (r.id, result.level, result.deciding.article) == ("made-up-2030", 4, "1.2.b")
+
+
+def test_a_regimes_terms_cadence_and_catalogue_are_checked_where_written() -> None:
+    # Given the shipped Decree 85 file with a misspelt placeholder in a sentence, an important-assets interval
+    # longer than the standard one, and a catalogue that is not in policies/requirements/
+    text = (regimes_dir() / "decree-85-2016.yaml").read_text(encoding="utf-8")
+    bad = (text.replace("Systems with an information-security quy chế", "Systems with an {secuirty} quy chế", 1)
+           .replace("    months: 6\n", "    months: 6\n    critical_months: 12\n", 1)
+           .replace("catalogue: tcvn-11930-2017", "catalogue: tcvn-0000-1999", 1))
+    # When it is parsed, then each problem is reported at its line, in words an editor can act on
+    errors = {d.key: d for d in _errors(bad)}
+    lines = bad.splitlines()
+    assert set(errors) == {"classify.regime.unknown_placeholder", "classify.regime.critical_longer",
+                           "classify.regime.unknown_catalogue"}
+    assert "{secuirty}" in lines[errors["classify.regime.unknown_placeholder"].line - 1]
+    assert "security, protection, unit" in errors["classify.regime.unknown_placeholder"].render("en")
+    assert lines[errors["classify.regime.critical_longer"].line - 1].strip() == "critical_months: 12"
+    assert "tcvn-0000-1999" in lines[errors["classify.regime.unknown_catalogue"].line - 1]
+    assert "tcvn-11930-2017" in errors["classify.regime.unknown_catalogue"].render("vi")
+    # and a regime without the words its documents need is refused by the schema
+    data = _shipped_data()
+    del data["terms"]["dossier_title"]
+    assert [d.key for d in _errors(yaml.safe_dump(data, allow_unicode=True))] == ["schema.required"]
