@@ -31,6 +31,7 @@ from secaudit.probes.interface import RunnerContext
 from secaudit.requirements.citation import Citer, citer_for
 from secaudit.targets import TargetError, is_valid_host, parse_coverage, parse_hostport, validate_host
 from secaudit.probes.registry import families, get, option_values, options_of, runners
+from secaudit.probes.registry import family_options as registered_options
 from secaudit.classify.regime import load_regime
 from secaudit.classify.regime import DEFAULT_REGIME
 
@@ -67,7 +68,7 @@ class ScanRequest:
     # check name -> params laid over those of every control using that check (`secaudit ports --scan/--range`)
     check_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     # family kind -> {option name: value}: the families' own options (FamilyOption) the user set; each
-    # family's runner gets these and the defaults of the rest (`--resolver`, `--mta-sts-port` of mail)
+    # family's runner gets these and the defaults of the rest
     family_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @property
@@ -83,9 +84,12 @@ class ScanRequest:
         names = {f.name for f in dataclasses.fields(cls)}
         values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in names}
         given = {kind: dict(opts) for kind, opts in (data.get("family_options") or {}).items()}
-        for key, (kind, default) in _FORMER_FIELDS.items():       # a run.json written before family options
-            if data.get(key) is not None and data[key] != default:
-                given.setdefault(kind, {}).setdefault(key, data[key])
+        # a run.json written before the families owned their options names them beside the request's own
+        # fields (resolver, mta_sts_port, ports_timeout): each is an option of the family that declares it now
+        for kind, option in registered_options():
+            value = data.get(option.name)
+            if option.name not in names and value is not None and value != option.default:
+                given.setdefault(kind, {}).setdefault(option.name, value)
         values["family_options"] = {kind: {name: (tuple(v) if isinstance(v, list) else v) for name, v in opts.items()}
                                     for kind, opts in given.items() if opts}
         return cls(**values)
@@ -100,11 +104,6 @@ class ScanRequest:
                          for f in families() if getattr(f, "batch_timeout_option", None)}
         return Limits(concurrency=self.concurrency, per_host=self.per_host, rate=self.rate,
                       probe_timeout=self.timeout, kind_timeouts=kind_timeouts, run_deadline=self.run_timeout)
-
-
-# Fields a ScanRequest had before the families owned their options: run.json of older runs names them.
-_FORMER_FIELDS: Mapping[str, tuple[str, Any]] = {
-    "resolver": ("mail", None), "mta_sts_port": ("mail", 443), "ports_timeout": ("ports", 120.0)}
 
 
 _DEFAULT_SERVICE = {443: Service.HTTPS, 8443: Service.HTTPS, 80: Service.HTTP, 8080: Service.HTTP, 22: Service.SSH,
