@@ -394,4 +394,4 @@ def _is_broker_error(e: BaseException) -> bool:
 def default_runners() -> dict[str, ProbeRunner]:
     """Runners of every registered family, for their batch sizes and budgets only: the coordinator runs
     no probe (and needs none of their tools)."""
-    return {f.kind: f.runner(RunnerContext()) for f in registry.families()}
+    return {f.kind: f.runner(RunnerContext(options=registry.option_values(f.kind))) for f in registry.families()}

@@ -27,10 +27,12 @@ This module imports only :mod:`secaudit.model`, :mod:`secaudit.targets` and :mod
 probes never import plan, checks, report or cli.
 
 Writing a new family (e.g. ``banner``) takes: ``observations/banner.py`` (the facts),
-``probes/banner.py`` (the probe and a ``BaseFamily`` subclass), ``checks/banner.py`` (its checks),
-one entry in :data:`secaudit.probes.registry.BUILTIN` and one in ``secaudit.checks._FAMILIES``, plus
-its policy data and catalog messages. Tests may instead register a family and its checks at run
-time (:func:`secaudit.probes.registry.registered`).
+``probes/banner.py`` (the probe, a ``BaseFamily`` subclass and its ``options``), ``checks/banner.py``
+(its checks), one entry each in :data:`secaudit.probes.registry.BUILTIN`, the facts-type table of
+:mod:`secaudit.observations.registry` and ``secaudit.checks._FAMILIES``, plus its policy data and
+catalog messages: no edit of the run request, the CLI or the executors. A plug-in or a test instead
+registers a family and its checks at run time (:mod:`secaudit.plugins`,
+:func:`secaudit.probes.registry.registered`) and edits nothing.
 """
 
 from __future__ import annotations
