@@ -31,6 +31,7 @@ MAX_PROBES = 256
 MAX_TEXT = 2048
 MAX_CA_PEM = 128 * 1024        # a larger CA bundle travels as its hash only: workers must hold the same file
 MAX_OPTIONS = 16
+MAX_OPTION_ITEMS = 256         # values of one repeatable option ("multi": networks of a sweep...)
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -115,7 +116,7 @@ def parse_settings(raw: Any) -> RunSettings:
         raise PayloadError(f"settings.options: expected an object of at most {MAX_OPTIONS} entries")
     for k, v in options.items():
         _text(k, "settings.options key", 64)
-        if not (_scalar(v) or (isinstance(v, list) and len(v) <= MAX_OPTIONS and all(
+        if not (_scalar(v) or (isinstance(v, list) and len(v) <= MAX_OPTION_ITEMS and all(
                 isinstance(x, str) and _scalar(x) for x in v))):
             raise PayloadError(f"settings.options.{k}: expected a number, a short string, a short list of "
                                "them or null")

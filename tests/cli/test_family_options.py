@@ -258,3 +258,14 @@ def test_a_zone_worker_gets_the_batch_familys_options_or_refuses(family):
         assert obs["status"] == "error" and obs["reason"]["key"] == "worker.refused_option", obs
         assert said in obs["reason"]["args"]["reason"]
     assert len(SEEN) == 1                                        # nothing ran with options it could not honour
+
+
+def test_a_batch_carries_a_repeatable_option_as_a_bounded_list():
+    from secaudit.execute.wire import MAX_OPTION_ITEMS, PayloadError, RunSettings, batch_message, parse_batch
+
+    probe = Probe("optecho|1", "optecho", TARGET, {"host": "127.26.100.1"})
+    sent = batch_message("r", "a", "optecho", [probe], 5, RunSettings(options={"echo_tags": ("a", "b")}))
+    assert parse_batch(json.loads(json.dumps(sent))).settings.options == {"echo_tags": ["a", "b"]}
+    for bad in (("a",) * (MAX_OPTION_ITEMS + 1), ("a", 1), ("x" * 300,)):
+        with pytest.raises(PayloadError):
+            parse_batch(batch_message("r", "a", "optecho", [probe], 5, RunSettings(options={"echo_tags": bad})))
