@@ -269,3 +269,47 @@ def test_a_batch_carries_a_repeatable_option_as_a_bounded_list():
     for bad in (("a",) * (MAX_OPTION_ITEMS + 1), ("a", 1), ("x" * 300,)):
         with pytest.raises(PayloadError):
             parse_batch(batch_message("r", "a", "optecho", [probe], 5, RunSettings(options={"echo_tags": bad})))
+
+
+PLUGIN_MODULE = '''\
+from pathlib import Path
+
+from secaudit.plugins import Plugin
+from tests.cli.test_family_options import CHECK, EchoFamily
+
+PLUGIN = Plugin(name="optecho", families=(EchoFamily(),), checks=(CHECK,),
+                policy_dirs=(str(Path(__file__).parent / "optecho_policies"),))
+'''
+
+
+def test_an_installed_plugin_familys_options_are_on_the_secaudit_command(tmp_path):
+    """Installed plug-ins load before the command line is read: their families' options are there."""
+    import os
+    import subprocess
+    import sys
+
+    site = tmp_path / "site"
+    (site / "optecho_policies").mkdir(parents=True)
+    (site / "optecho_policies" / "optecho-test.yaml").write_text(PROFILE, encoding="utf-8")
+    (site / "optecho_plugin.py").write_text(PLUGIN_MODULE, encoding="utf-8")
+    info = site / "optecho_plugin-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: optecho_plugin\nVersion: 0.1\n", encoding="utf-8")
+    (info / "entry_points.txt").write_text("[secaudit.plugins]\noptecho = optecho_plugin:PLUGIN\n", encoding="utf-8")
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(root)]), "CI": "1", "SECAUDIT_LANG": "vi"}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "secaudit", *args], cwd=root, env=env, capture_output=True,
+                              text=True, timeout=120)
+
+    shown = run("scan", "--help")
+    assert shown.returncode == 0 and "--echo-word WORD" in shown.stdout, shown.stderr
+    assert "Từ mà họ phép đo echo lặp lại." in shown.stdout                     # the help in the user's language
+    r = run("scan", "--target", TARGET, "--service", "other", "--profile", "optecho-test", "--quiet", "--no-store",
+            "--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out"), "--format", "json",
+            "--echo-word", "installed", "--echo-count", "5")
+    assert r.returncode == 0, r.stdout + r.stderr
+    [obs] = json.loads((tmp_path / "out" / "report.json").read_text())["observations"]
+    assert obs["facts"]["options"] == {"echo_word": "installed", "echo_count": 5, "echo_tags": [],
+                                       "echo_loud": False, "echo_mode": "plain"}
