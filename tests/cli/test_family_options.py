@@ -208,7 +208,7 @@ def test_resume_replays_the_stored_options(family):
     assert SEEN == [{**DEFAULTS, "echo_word": "again", "echo_count": 3}]
 
 
-def test_an_option_name_belongs_to_one_family():
+def test_an_option_name_belongs_to_one_family(capsys):
     class Clash(EchoFamily):
         kind = "optclash"
         provides = frozenset({"optclash"})
@@ -217,6 +217,18 @@ def test_an_option_name_belongs_to_one_family():
     with pytest.raises(ValueError, match="'resolver'.*already options of \\['mail'\\]"):
         registry.register(Clash())
     assert "optclash" not in registry.kinds()
+
+    class Shadow(EchoFamily):              # an option of scan's own: scan refuses to start, naming it
+        kind = "optshadow"
+        provides = frozenset({"optshadow"})
+        options = (FamilyOption("timeout", "float", 1.0, LocalText(en="x", vi="x")),)
+
+    with registry.registered(Shadow()), pytest.raises(SystemExit) as e:
+        from secaudit.cli import main
+
+        main(["scan", "--help"])
+    assert e.value.code == 2
+    assert "option --timeout of the optshadow family is already an option of `secaudit scan`" in capsys.readouterr().err
     with pytest.raises(ValueError):
         FamilyOption("Bad-Name", "str", None, LocalText(en="x", vi="x"))
     with pytest.raises(ValueError):
