@@ -182,9 +182,7 @@ def check_family_options(given: Mapping[str, Mapping[str, Any]]) -> None:
             try:
                 if option is None:
                     raise ValueError(f"the {kind} family has no option {flag}")
-                value = option.coerce(value)
-                if option.validate is not None and value is not None:
-                    option.validate(value)
+                option.normalise(value)
             except TargetError as e:
                 problems.append(Diagnostic(flag, 0, 0, e.key, e.args_for(value)))
             except InputError as e:

@@ -164,10 +164,11 @@ def test_the_options_are_offered_with_help_in_the_users_language(family, capsys)
 
 def test_the_runner_gets_the_values_set_and_the_defaults_and_run_json_keeps_what_was_set(family):
     assert scan(family, "--echo-word", "Hello", "--echo-tags", "a", "--echo-tags", "b", "--echo-mode", "fancy") == 0
-    assert SEEN == [{**DEFAULTS, "echo_word": "Hello", "echo_tags": ("a", "b"), "echo_mode": "fancy"}]
+    # the runner gets the value as the option's validator normalised it
+    assert SEEN == [{**DEFAULTS, "echo_word": "hello", "echo_tags": ("a", "b"), "echo_mode": "fancy"}]
     doc = json.loads((family / "out" / "report.json").read_text())
     [obs] = doc["observations"]
-    assert obs["facts"]["options"]["echo_word"] == "Hello"
+    assert obs["facts"]["options"]["echo_word"] == "hello"
     assert [(f["control_id"], f["verdict"]) for f in doc["findings"]] == [("ECHO-01", "pass")]
     request = run_meta(family)["request"]
     assert request["family_options"] == {"optecho": {"echo_word": "Hello", "echo_tags": ["a", "b"],
@@ -258,7 +259,7 @@ def test_a_zone_worker_gets_the_batch_familys_options_or_refuses(family):
 
     worker = WorkerSettings("a", parse_scope(["127.26.100.0/24"]))
     probe = Probe("optecho|1", "optecho", TARGET, {"host": "127.26.100.1"})
-    good = RunSettings(options={"echo_word": "zone", "echo_tags": ("t",)})
+    good = RunSettings(options={"echo_word": "Zone", "echo_tags": ("t",)})
     result = run_batch(batch_message("r", "a", "optecho", [probe], 5, good), worker, "w1")
     [obs] = result["observations"]
     assert obs["status"] == "ok" and SEEN == [{**DEFAULTS, "echo_word": "zone", "echo_tags": ("t",)}]
