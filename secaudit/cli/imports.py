@@ -10,6 +10,7 @@ import click
 from secaudit.cli.common import RegistryChoice, import_formats, lang_option
 from secaudit.cli.history import _emit
 from secaudit.cli.store_options import store_options
+from secaudit.i18n import current_lang
 from secaudit.status import ExitStatus
 
 
@@ -76,7 +77,6 @@ def command(inventory: str, files: tuple[str, ...], tool: str, max_mb: int, fmt:
             matching = match(report, inv)
             summaries.append(_summary(report, matching, store.save_import(report, matching, inv, inventory)))
         url = store.display_url()
-    from secaudit.i18n import current_lang
     from secaudit.report.import_summary import render_imports
 
     _emit(render_imports(summaries, url, fmt, current_lang()), None)
