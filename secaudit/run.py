@@ -64,7 +64,9 @@ class ScanRequest:
     per_host: int = 2
     rate: float | None = None
     timeout: float = 30.0                  # TLS and HTTP probes
-    ports_range: str | None = None         # --ports-range: every system's port coverage for this run
+    # --ports-range: every system's port coverage for this run. It stays here, not with the ports family: it
+    # overrides an inventory field (System.port_coverage) before planning, which family options never reach
+    ports_range: str | None = None
     run_timeout: float | None = None
     fail_on: str = "low"
     executor: str = "local"                # "local" | "celery" (extra `distributed`)
