@@ -13,7 +13,7 @@ from typing import Any, Callable
 import click
 
 from secaudit.cli.classify import regime_option, write_output
-from secaudit.cli.common import RegistryChoice, document_formats, lang_option
+from secaudit.cli.common import RegistryChoice, document_formats, lang_option, status_formats
 from secaudit.cli.output import echo, print_diagnostics
 from secaudit.cli.store_options import store_options
 from secaudit.errors import Diagnostic, InputError
@@ -150,7 +150,7 @@ def annual_report_command(inventory: str, year: int | None, regime: str | None, 
 @store_options
 @click.option("--date", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Show the programme as it stood on this day (default: today).")
-@click.option("--format", "fmt", type=click.Choice(("text", "html")), default="text", show_default=True)
+@click.option("--format", "fmt", type=RegistryChoice(status_formats), default="text", show_default=True)
 @click.option("-o", "--output", "out", default=None, metavar="FILE", help="Write to FILE instead of stdout.")
 @lang_option
 def status_command(inventory: str, regime: str | None, db: str | None, data_dir: str | None,
@@ -168,7 +168,7 @@ def status_command(inventory: str, regime: str | None, db: str | None, data_dir:
       secaudit status examples/inventory.yaml --lang vi
       secaudit status examples/inventory.yaml --format html -o status.html
     """
-    from secaudit.report.status import build_status, render_html, render_text
+    from secaudit.report.status import build_status, render_status
     from secaudit.store.engine import store_url
 
     lang = current_lang()
@@ -176,7 +176,7 @@ def status_command(inventory: str, regime: str | None, db: str | None, data_dir:
     inv, reg, programme = load_programme(inventory, regime, db, data_dir, day)
     view = build_status(inv, reg, programme, lang, _display(store_url(db, data_dir)),
                         overdue_findings(db, data_dir, {s.system.id: s.level for s in programme.systems}, day))
-    write_document(render_html(view, lang) if fmt == "html" else render_text(view, lang), out, fmt)
+    write_document(render_status(view, fmt, lang), out, fmt)
     return ExitStatus.OK
 
 

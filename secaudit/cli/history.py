@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Any
 
 import click
 
-from secaudit.cli.common import lang_option
+from secaudit.cli.common import RegistryChoice, diff_formats, due_formats, lang_option, runs_formats, trend_formats
 from secaudit.cli.output import echo, print_error
 from secaudit.cli.store_options import store_options, store_results
 from secaudit.errors import Diagnostic, InputError
@@ -66,7 +65,7 @@ def store_command(run_id: str, runs_dir: str | None, db: str | None, data_dir: s
 @click.option("--since", type=_DATE, help="Only runs started on or after this day (YYYY-MM-DD).")
 @click.option("--until", type=_DATE, help="Only runs started on or before this day (YYYY-MM-DD).")
 @click.option("--limit", type=click.IntRange(1, 100000), default=50, show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=RegistryChoice(runs_formats), default="text", show_default=True)
 @store_options
 @lang_option
 def runs_command(system: str | None, since: dt.datetime | None, until: dt.datetime | None, limit: int, fmt: str,
@@ -78,32 +77,12 @@ def runs_command(system: str | None, since: dt.datetime | None, until: dt.dateti
       secaudit runs
       secaudit runs --system cong-dvc --since 2026-01-01 --format json
     """
-    from secaudit.report.escape import strip_controls
+    from secaudit.report.history import render_runs
     from secaudit.store import open_store
 
     with open_store(db, data_dir) as store:
         runs = store.runs(system=system, since=_day(since), until=_day(until), limit=limit)
-    if fmt == "json":
-        # v2: "systems_compliant" became "systems_passing_network_controls" (a scan shows no more)
-        _emit(json.dumps({"schema": "secaudit/runs/v2", "runs": [
-            {"id": r.id, "started_at": r.started_at, "finished_at": r.finished_at, "inventory_file": r.inventory_file,
-             "regime": r.regime, "complete": r.complete, "systems": list(r.system_ids),
-             "systems_passing_network_controls": r.systems_compliant, "systems_total": r.systems_total,
-             "findings_failed": r.findings_failed, "scope": r.scope, "kind": r.kind} for r in runs]},
-            ensure_ascii=False, indent=2)
-              + "\n", None)
-        return ExitStatus.OK
-    lines = [t("history.runs.header")] if runs else [t("history.runs.none")]
-    for r in runs:
-        if r.kind == "import":                 # another tool's report: it judges no level, so no "compliant" count
-            lines.append(t("history.runs.import_row", run=r.id, date=r.started_at[:16].replace("T", " "),
-                           tool=strip_controls(r.tool_version, one_line=True), failed=r.findings_failed,
-                           inventory=strip_controls(r.inventory_file, one_line=True)))
-            continue
-        lines.append(t("history.runs.row", run=r.id, date=r.started_at[:16].replace("T", " "),
-                       compliant=r.systems_compliant, total=r.systems_total, failed=r.findings_failed,
-                       inventory=strip_controls(r.inventory_file, one_line=True)))
-    _emit("\n".join(lines) + "\n", None)
+    _emit(render_runs(runs, fmt, current_lang()), None)
     return ExitStatus.OK
 
 
@@ -126,7 +105,7 @@ def _pick_runs(store: Any, run_a: str | None, run_b: str | None) -> tuple[Any, A
 @click.command("diff")
 @click.argument("run_a", required=False)
 @click.argument("run_b", required=False)
-@click.option("--format", "fmt", type=click.Choice(["text", "md", "json", "html"]), default="text",
+@click.option("--format", "fmt", type=RegistryChoice(diff_formats), default="text",
               show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=str), help="Write to this file instead of stdout.")
 @click.option("--fail-on-new", type=click.Choice(SEVERITIES),
@@ -211,7 +190,7 @@ def _measured_latest(store: Any, newest: dict[str, Any], day: dt.date) -> tuple[
 @click.option("--regime", "regime_names", multiple=True, metavar="REGIME",
               help="Time only this regime (an id of policies/regimes/ or a regime file; repeatable). "
                    "Default: every regime of policies/regimes/.")
-@click.option("--format", "fmt", type=click.Choice(["text", "md", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=RegistryChoice(due_formats), default="text", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=str), help="Write to this file instead of stdout.")
 @store_options
 @lang_option
@@ -284,7 +263,7 @@ def _expiring_evidence(register: Any, levels: Any, day: dt.date, days: int) -> t
 @click.command("trend")
 @click.option("--system", "system_id", required=True, metavar="ID", help="The system whose history to show.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=12, show_default=True, help="Newest runs to show.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=RegistryChoice(trend_formats), default="text", show_default=True)
 @store_options
 @lang_option
 def trend_command(system_id: str, limit: int, fmt: str, db: str | None, data_dir: str | None) -> int:

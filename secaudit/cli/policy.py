@@ -8,7 +8,7 @@ import json
 import click
 
 from secaudit.cli.classify import regime_option
-from secaudit.cli.common import lang_option
+from secaudit.cli.common import RegistryChoice, lang_option, policy_formats
 from secaudit.cli.output import echo
 from secaudit.errors import Diagnostic, InputError
 from secaudit.i18n import current_lang, t
@@ -57,13 +57,13 @@ def _citer(regime: str | None):  # -> Citer
 @click.option("--level", type=click.IntRange(1, 5), help="Show the resolved policy of this level.")
 @click.option("--profile", "profile", help="Show a profile (e.g. mozilla-intermediate) or any policy id.")
 @regime_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=RegistryChoice(policy_formats), default="text", show_default=True)
 @lang_option
 def show(level: int | None, profile: str | None, regime: str | None, fmt: str) -> int:
     """Show a policy after `extends` is resolved: every control with its check, parameters and the clauses
     of the regime's standard it evidences at that level."""
     from secaudit.policy import default_library
-    from secaudit.serialize import to_jsonable
+    from secaudit.report.policy_view import render_policy
 
     if (level is None) == (profile is None):
         raise click.UsageError(t("policy.show.one_of"))
@@ -73,22 +73,7 @@ def show(level: int | None, profile: str | None, regime: str | None, fmt: str) -
     lang = current_lang()
     citer = _citer(regime)
     cites = {c.id: citer.citations(c.requirements, r.level) + c.references for c in r.controls}
-    if fmt == "json":
-        controls = [{**to_jsonable(c), "citations": list(cites[c.id])} for c in r.controls]
-        echo(json.dumps({"id": r.id, "chain": list(r.chain), "controls": controls}, ensure_ascii=False, indent=2))
-        return ExitStatus.OK
-    echo(f"{r.id}: {r.title.get(lang)}")
-    echo(t("policy.show.chain", lang, chain=" → ".join(r.chain)))
-    for c in r.controls:
-        origin = (r.overrides or {}).get(c.id, "")
-        echo(f"\n  {c.id}  [{c.severity.value}]  {c.title.get(lang)}  ({origin})")
-        echo(f"    check: {c.check} {json.dumps(dict(c.params), ensure_ascii=False) if c.params else ''}")
-        if c.applies_to:
-            echo(f"    applies_to: {', '.join(s.value for s in c.applies_to)}")
-        if c.requirements:
-            echo(f"    requirements: {', '.join(c.requirements)}")
-        for ref in cites[c.id]:
-            echo(f"    - {ref}")
+    echo(render_policy(r, cites, fmt, lang), nl=False)
     return ExitStatus.OK
 
 

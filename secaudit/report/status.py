@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from secaudit.classify.regime import Regime
 from secaudit.i18n import t
@@ -116,3 +116,11 @@ def render_text(v: StatusView, lang: str) -> str:
 def render_html(v: StatusView, lang: str) -> str:
     return environment("html").get_template("status.html.j2").render(
         v=v, lang=lang, t=lambda key, **a: t(key, lang, **a))
+
+
+# `secaudit status --format`: (view, lang) -> text
+STATUS_FORMATS: Mapping[str, Callable[[StatusView, str], str]] = {"text": render_text, "html": render_html}
+
+
+def render_status(v: StatusView, fmt: str, lang: str) -> str:
+    return STATUS_FORMATS[fmt](v, lang)
