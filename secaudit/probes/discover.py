@@ -19,7 +19,7 @@ from typing import Any, Iterator, Mapping, Sequence
 
 from secaudit.model import Control, Endpoint, Message, Observation, ObservationStatus, Probe, System
 from secaudit.observations.discover import DiscoveryFacts, LiveHost
-from secaudit.probes.interface import BaseFamily, RunnerContext, Target
+from secaudit.probes.interface import NETWORK, BaseFamily, RunnerContext, Target
 from secaudit.probes.ports import (
     ScopeError, compress_ports, find_nmap, nmap_detail, nmap_output, nmap_top_ports, subprocess_runner,
 )
@@ -203,22 +203,26 @@ class DiscoverRunner:
 
 
 class DiscoverFamily(BaseFamily):
-    """Live hosts and open ports of a declared network. Run by ``secaudit discover``, which plans one probe
-    per network of the chosen zones; a system has no network targets of its own (zones do)."""
+    """Live hosts and open ports of a declared network: one probe per network a zone sweeps (``secaudit
+    discover`` judges the zones of the inventory as systems whose ``networks`` are the networks chosen and
+    guarded); an inventory system has no network targets of its own."""
 
     kind = KIND
     provides = frozenset({KIND})
     facts_type = DiscoveryFacts
 
     def targets(self, system: System, scope: str) -> Sequence[Target]:
-        return []
+        return [Target.of_network(n) for n in system.networks] if scope == NETWORK else []
 
     def applies(self, endpoint: Endpoint) -> bool:
         return False
 
     def params(self, needs: frozenset[str], targets: Sequence[Target], systems: Sequence[System],
                controls: Sequence[Control]) -> Mapping[str, Any]:
-        return Sweep(targets[0].name, tuple(nmap_default_ports())).to_params()
+        """The network and nmap's ``top_ports`` most common ports (the widest the controls ask; default 100)."""
+        top = max((int(c.params["top_ports"]) for c in controls if "top_ports" in c.params),
+                  default=DEFAULT_TOP_PORTS)
+        return Sweep(targets[0].name, nmap_top_ports(top)).to_params()
 
     def runner(self, ctx: RunnerContext) -> DiscoverRunner:
         return DiscoverRunner([n for n in ctx.scope if "/" in n])
@@ -226,6 +230,3 @@ class DiscoverFamily(BaseFamily):
     def check_tools(self) -> None:
         find_nmap()
 
-
-def nmap_default_ports() -> tuple[int, ...]:
-    return nmap_top_ports(DEFAULT_TOP_PORTS)

@@ -102,11 +102,13 @@ class _Failing:
     (PermissionError(13, "Permission denied"), "ports.probe.nmap_not_started"),
 ])
 def test_a_failed_sweep_is_an_error_observation_with_a_reason_in_both_languages(outcome, key):
-    from secaudit.discover import plan_probes
     from secaudit.i18n import t
-    from secaudit.probes.discover import run_probes
+    from secaudit.model import Probe
+    from secaudit.plan import probe_id
+    from secaudit.probes.discover import Sweep, run_probes
 
-    probes = plan_probes(["127.0.0.0/30"], [22])
+    params = Sweep("127.0.0.0/30", (22,)).to_params()
+    probes = [Probe(probe_id("discover", "127.0.0.0/30", params), "discover", "127.0.0.0/30", params)]
     [obs] = run_probes(probes, ["127.0.0.0/30"], deadline_s=30, runner=_Failing(outcome))
     assert obs.status.value == "error" and obs.facts is None
     assert obs.reason is not None and obs.reason.key == key
