@@ -366,8 +366,8 @@ def reevaluate(results: Results, waivers: Sequence[Waiver], req: ScanRequest, li
     else:
         if discovering(req.only):      # the zones as swept: the networks observed, whatever their size
             swept = tuple(dict.fromkeys(o.target for o in results.observations if o.kind == "discover"))
-            req = dataclasses.replace(req, family_options={**req.family_options, "discover": {
-                "network": swept, "allow_large_networks": True}})
+            req = dataclasses.replace(req, regime=None, family_options={**req.family_options, "discover": {
+                "network": swept, "allow_large_networks": True}})      # regime "-": zones are not classified
         assessments = assess(req, results.inventory, library)
     return build_results(req, results.run.id, results.run.started_at, results.run.finished_at, results.inventory,
                          library, assessments, results.observations, waivers, checks.REGISTRY, results.run.complete, now)
