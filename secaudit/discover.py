@@ -22,20 +22,11 @@ from secaudit.load import load_policy
 from secaudit.model import Endpoint, Inventory, Message, Purpose, System, Zone
 from secaudit.plan import SystemAssessment
 from secaudit.policy import ResolvedPolicy
-from secaudit.probes.discover import DEFAULT_MAX_PREFIX, DEFAULT_TOP_PORTS, KIND, guard_networks
+from secaudit.probes.discover import DEFAULT_TOP_PORTS, KIND, guard_networks
 from secaudit.resources import policies_dir
 
 CONTROL_ID = "DISC-01"
 POLICY_FILE = "discovery.yaml"
-# The discover family's run options and their defaults: what a run request holds for it overrides these.
-OPTION_DEFAULTS: Mapping[str, Any] = {"zone": (), "network": (), "max_prefix": DEFAULT_MAX_PREFIX,
-                                      "allow_large_networks": False, "top_ports": DEFAULT_TOP_PORTS,
-                                      "sweep_timeout": 600.0}
-
-
-def options_of(given: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Every discover option: the value given, else its default."""
-    return {**OPTION_DEFAULTS, **(given or {})}
 
 
 def discovering(only: Sequence[str]) -> bool:
@@ -112,8 +103,8 @@ def _inside(network: str, zone: Zone) -> bool:
 
 def zone_assessments(inventory: Inventory, options: Mapping[str, Any], file: str,
                      resolve: bool = True) -> list[SystemAssessment]:
-    """One assessment per chosen zone with a network to sweep. ``options`` are the discover family's:
-    ``zone``, ``network``, ``max_prefix``, ``allow_large_networks`` and ``top_ports``. Raises InputError
+    """One assessment per chosen zone with a network to sweep. ``options`` are the discover family's
+    (``probes.discover.OPTIONS``): ``zone``, ``network``, ``max_prefix``, ``allow_large_networks``, ``top_ports``. Raises InputError
     (unknown zone, no networks) or ScopeError (a network outside the declared ones, or too large)."""
     zones = select_zones(inventory, tuple(options.get("zone") or ()), file)
     chosen = guard_networks([n for z in zones for n in z.networks], tuple(options.get("network") or ()),

@@ -30,11 +30,11 @@ from secaudit.policy import PolicyLibrary, load_library, profile_ids
 from secaudit.probes.interface import RunnerContext
 from secaudit.requirements.citation import Citer, citer_for
 from secaudit.targets import TargetError, is_valid_host, parse_coverage, parse_hostport, validate_host
-from secaudit.probes.registry import runners
+from secaudit.probes.registry import families, get, option_values, options_of, runners
+from secaudit.probes.registry import family_options as registered_options
 from secaudit.classify.regime import load_regime
 from secaudit.classify.regime import DEFAULT_REGIME
-from secaudit.discover import discovering, zone_assessments
-from secaudit.discover import options_of as discover_options
+from secaudit.discover import KIND as DISCOVER, discovering, zone_assessments
 
 
 @dataclass(frozen=True)
@@ -59,19 +59,17 @@ class ScanRequest:
     per_host: int = 2
     rate: float | None = None
     timeout: float = 30.0                  # TLS and HTTP probes
-    ports_timeout: float = 120.0           # nmap: -sV on a silent port alone costs about 48 s
     ports_range: str | None = None         # --ports-range: every system's port coverage for this run
     run_timeout: float | None = None
     fail_on: str = "low"
-    resolver: str | None = None            # mail checks: DNS server HOST[:PORT] (default: the system's resolver)
-    mta_sts_port: int = 443                # mail checks: port of the MTA-STS policy host (RFC 8461: 443; labs only)
     executor: str = "local"                # "local" | "celery" (extra `distributed`)
     broker: str | None = None              # celery: the broker URL, stored WITHOUT its password
     broker_ca: str | None = None           # celery over rediss://: the CA of the broker's certificate
     visibility_timeout: float = 900.0      # celery: seconds before a batch a lost worker held is redelivered
     # check name -> params laid over those of every control using that check (`secaudit ports --scan/--range`)
     check_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    # family kind -> {option name: value}: the families' own options the user set (discover: zones, networks...)
+    # family kind -> {option name: value}: the families' own options (FamilyOption) the user set; each
+    # family's runner gets these and the defaults of the rest
     family_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @property
@@ -86,17 +84,27 @@ class ScanRequest:
     def from_meta(cls, data: Mapping[str, Any]) -> "ScanRequest":
         names = {f.name for f in dataclasses.fields(cls)}
         values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in names}
-        values["family_options"] = {kind: {k: (tuple(v) if isinstance(v, list) else v) for k, v in opts.items()}
-                                    for kind, opts in (data.get("family_options") or {}).items()}
+        given = {kind: dict(opts) for kind, opts in (data.get("family_options") or {}).items()}
+        # a run.json written before the families owned their options names them beside the request's own
+        # fields (resolver, mta_sts_port, ports_timeout): each is an option of the family that declares it now
+        for kind, option in registered_options():
+            value = data.get(option.name)
+            if option.name not in names and value is not None and value != option.default:
+                given.setdefault(kind, {}).setdefault(option.name, value)
+        values["family_options"] = {kind: {name: (tuple(v) if isinstance(v, list) else v) for name, v in opts.items()}
+                                    for kind, opts in given.items() if opts}
         return cls(**values)
 
+    def options_of(self, kind: str) -> dict[str, Any]:
+        """Every option of family ``kind``: the value set in this request, else the option's default."""
+        return option_values(kind, self.family_options.get(kind))
+
     def limits(self) -> Limits:
+        """The executor's limits; a family's batch deadline is its option named by ``batch_timeout_option``."""
+        kind_timeouts = {f.kind: float(self.options_of(f.kind)[f.batch_timeout_option])
+                         for f in families() if getattr(f, "batch_timeout_option", None)}
         return Limits(concurrency=self.concurrency, per_host=self.per_host, rate=self.rate,
-                      probe_timeout=self.timeout,
-                      kind_timeouts={"ports": self.ports_timeout,
-                                     "discover": float(discover_options(self.family_options.get("discover"))
-                                                       ["sweep_timeout"])},
-                      run_deadline=self.run_timeout)
+                      probe_timeout=self.timeout, kind_timeouts=kind_timeouts, run_deadline=self.run_timeout)
 
 
 _DEFAULT_SERVICE = {443: Service.HTTPS, 8443: Service.HTTPS, 80: Service.HTTP, 8080: Service.HTTP, 22: Service.SSH,
@@ -147,26 +155,47 @@ def load_inputs(req: ScanRequest) -> tuple[Inventory, tuple[Waiver, ...], Policy
         raise InputError([Diagnostic("secaudit scan", 0, 0, "scan.inventory_or_target")])
     if req.adhoc and not (req.level or req.profiles):
         raise InputError([Diagnostic("secaudit scan", 0, 0, "scan.target_needs_level")])
-    if req.resolver:
-        from secaudit.probes.mail import parse_resolver
-
-        try:
-            parse_resolver(req.resolver)
-        except TargetError as e:
-            raise InputError([Diagnostic("--resolver", 0, 0, e.key, {"value": req.resolver})]) from None
+    check_family_options(req.family_options)
     if req.ca_file:
         from secaudit.cafile import check_ca_file
 
         check_ca_file(req.ca_file)              # before scanning: a bad bundle would make every certificate an ERROR
     inventory = load_inventory(req.inventory_file) if req.inventory_file else adhoc_inventory(req)
     if discovering(req.only):               # zones and networks checked (ScopeError) before anything runs
-        zone_assessments(inventory, discover_options(req.family_options.get("discover")),
-                         req.inventory_file or "-", resolve=False)
+        zone_assessments(inventory, req.options_of(DISCOVER), req.inventory_file or "-", resolve=False)
     elif not inventory.systems:
         raise NothingToCheckError("scan.nothing_to_check", file=req.inventory_file)
     library, _ = load_library(req.profiles)           # --profile: an id or a file, the same everywhere
     waivers = load_waivers_in_use(req.waivers_file, inventory, library) if req.waivers_file else ()
     return with_ports_range(inventory, req.ports_range), waivers, library
+
+
+def check_family_options(given: Mapping[str, Mapping[str, Any]]) -> None:
+    """Every family option set is one its family declares, with a value its ``validate`` accepts: an
+    InputError naming the option otherwise (exit 2, before anything runs)."""
+    problems = []
+    for kind, values in given.items():
+        try:
+            declared = {o.name: o for o in options_of(get(kind))}
+        except KeyError:
+            declared = {}
+        for name, value in values.items():
+            option = declared.get(name)
+            flag = option.flag if option else "--" + name.replace("_", "-")
+            try:
+                if option is None:
+                    raise ValueError(f"the {kind} family has no option {flag}")
+                value = option.coerce(value)
+                if option.validate is not None and value is not None:
+                    option.validate(value)
+            except TargetError as e:
+                problems.append(Diagnostic(flag, 0, 0, e.key, e.args_for(value)))
+            except InputError as e:
+                problems.extend(e.diagnostics)
+            except ValueError as e:
+                problems.append(Diagnostic(flag, 0, 0, "scan.bad_family_option", {"kind": kind, "reason": str(e)}))
+    if problems:
+        raise InputError(problems)
 
 
 def with_ports_range(inventory: Inventory, spec: str | None) -> Inventory:
@@ -193,8 +222,7 @@ def assess(req: ScanRequest, inventory: Inventory, library: PolicyLibrary) -> li
     from secaudit.assess import adhoc_assessment, assess_inventory, with_check_params
 
     if discovering(req.only) and not req.adhoc:     # discovery judges the inventory's zones, not its systems
-        return zone_assessments(inventory, discover_options(req.family_options.get("discover")),
-                                req.inventory_file or "-")
+        return zone_assessments(inventory, req.options_of(DISCOVER), req.inventory_file or "-")
     profiles = profile_ids(library, req.profiles)
     if req.adhoc:
         found = [adhoc_assessment(inventory.systems[0], library, req.level, profiles)]
@@ -217,10 +245,11 @@ def inventory_scope(inventory: Inventory) -> tuple[str, ...]:
                         | {h.jump.host for s in inventory.systems for h in s.ssh_hosts if h.jump}))
 
 
-def runner_context(req: ScanRequest, inventory: Inventory) -> RunnerContext:
-    """What every family's runner gets: the inventory's scope and the run's options."""
+def runner_context(req: ScanRequest, inventory: Inventory, kind: str | None = None) -> RunnerContext:
+    """What the runner of family ``kind`` gets: the inventory's scope, the CA bundle and every option of
+    the family (the request's value or the default); without ``kind``, no family's options."""
     return RunnerContext(scope=inventory_scope(inventory), ca_file=req.ca_file,
-                         options={"resolver": req.resolver, "mta_sts_port": req.mta_sts_port})
+                         options=req.options_of(kind) if kind else {})
 
 
 @dataclass
@@ -251,12 +280,14 @@ def make_executor(req: ScanRequest, inventory: Inventory, plan: Plan, run_id: st
                                          visibility_timeout=req.visibility_timeout)
         from secaudit.execute.wire import RunSettings
 
-        settings = RunSettings.of(req.ca_file, runner_context(req, inventory).options)   # travels with every batch
+        settings = RunSettings.of(req.ca_file, {})         # travels with every batch, with its family's options
+        kinds = sorted({p.kind for p in plan.probes})
         zones = {**zones_by_host(inventory), **network_zones(plan)}
-        return CeleryExecutor(broker, run_id, zones, default_runners(), req.limits(), settings=settings)
+        return CeleryExecutor(broker, run_id, zones, default_runners(), req.limits(),
+                              settings=settings, family_options={k: req.options_of(k) for k in kinds})
 
-    return LocalExecutor(runners(runner_context(req, inventory), sorted({p.kind for p in plan.probes})),
-                         req.limits())
+    return LocalExecutor(runners(runner_context(req, inventory), sorted({p.kind for p in plan.probes}),
+                                 req.family_options), req.limits())
 
 
 def network_zones(plan: Plan) -> dict[str, str]:

@@ -3,24 +3,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from secaudit.cli.common import RegistryChoice, lang_option, report_formats
+from secaudit.cli.family_options import family_options_command
 from secaudit.cli.preset import SEVERITIES, run_kept
 from secaudit.cli.worker import BrokerOptions, broker_options
 
 
-@click.command("discover")
+# --zone, --network, --max-prefix, --allow-large-networks and --top-ports are the discover family's own
+# options (probes.discover.OPTIONS), offered from the registry; --timeout is its sweep_timeout
+@family_options_command("discover", kinds=lambda: ("discover",), handled=("sweep_timeout",))
 @click.argument("inventory", required=False, type=click.Path(dir_okay=False, path_type=str))
-@click.option("--zone", "zones", multiple=True, metavar="ZONE", help="Sweep only this zone's networks (repeatable).")
-@click.option("--network", "networks", multiple=True, metavar="CIDR",
-              help="Sweep only this network; it must lie inside a declared network of the zones (repeatable).")
-@click.option("--max-prefix", type=click.IntRange(0, 32), default=16, show_default=True,
-              help="Networks with more addresses than an IPv4 /N need --allow-large-networks.")
-@click.option("--allow-large-networks", "allow_large", is_flag=True,
-              help="Sweep declared networks larger than --max-prefix.")
-@click.option("--top-ports", type=click.IntRange(1, 65535), default=100, show_default=True,
-              help="Ports asked of every live host: nmap's N most common TCP ports.")
 @click.option("--timeout", type=click.FloatRange(5, 86400), default=600.0, show_default=True,
               help="Deadline of one network's sweep, in seconds.")
 @click.option("--format", "formats", multiple=True, type=RegistryChoice(report_formats),
@@ -39,10 +35,9 @@ from secaudit.cli.worker import BrokerOptions, broker_options
 @broker_options(required=False)
 @click.option("--quiet", "-q", is_flag=True, help="No progress display; only the final summary.")
 @lang_option
-def command(inventory: str | None, zones: tuple[str, ...], networks: tuple[str, ...], max_prefix: int,
-            allow_large: bool, top_ports: int, timeout: float, formats: tuple[str, ...], out_dir: str, fail_on: str,
+def command(inventory: str | None, timeout: float, formats: tuple[str, ...], out_dir: str, fail_on: str,
             errors_ok: bool, resume: str | None, runs_dir: str | None, executor: str, broker_opts: BrokerOptions,
-            quiet: bool) -> int:
+            quiet: bool, family_options: dict[str, dict[str, Any]] | None = None) -> int:
     """Find live hosts and open ports that no system of INVENTORY declares, inside the networks its
     zones declare (and nowhere else). nmap runs unprivileged: host discovery with TCP connect pings,
     then a connect scan of the top ports on the hosts that answered.
@@ -65,9 +60,9 @@ def command(inventory: str | None, zones: tuple[str, ...], networks: tuple[str, 
 
     if not inventory and not resume:
         raise InputError([Diagnostic("secaudit discover", 0, 0, "scan.inventory_or_target")])
-    options = {"zone": zones, "network": networks, "max_prefix": max_prefix, "allow_large_networks": allow_large,
-               "top_ports": top_ports, "sweep_timeout": timeout}
+    chosen = dict(family_options or {})
+    chosen["discover"] = {**chosen.get("discover", {}), "sweep_timeout": timeout}
     req = ScanRequest(inventory_file=inventory, only=("discover",), fail_on=fail_on, lang=current_lang(),
-                      family_options={"discover": options})
+                      family_options=chosen)
     return run_kept(req, resume=resume, runs_dir=runs_dir, executor=executor, broker_opts=broker_opts,
                     formats=formats, out_dir=out_dir, quiet=quiet, errors_ok=errors_ok)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from secaudit.cli.common import lang_option
+from secaudit.cli.family_options import family_options_command
 from secaudit.cli.preset import preset_options, run_preset
 
 # The checks whose params choose the ports to scan: `--scan` and `--range` are laid over them.
@@ -53,7 +54,7 @@ def _check_range(value: str) -> str:
         raise InputError([Diagnostic("--range", 0, 0, "preset.bad_range", {"value": value})]) from None
 
 
-@click.command("ports")
+@family_options_command("ports", kinds=lambda: ("ports",), handled=("ports_timeout",))   # --timeout: ports_timeout
 @click.argument("hosts", nargs=-1, required=True)
 @click.option("--allow", default="", metavar="PORTS", help="Ports the hosts may expose, e.g. 22,443 or 8000-8010.")
 @click.option("--scan", "extra", default="", metavar="PORTS",
@@ -68,7 +69,8 @@ def _check_range(value: str) -> str:
 @preset_options
 @lang_option
 def command(hosts: tuple[str, ...], allow: str, extra: str, port_range: str | None, profiles: tuple[str, ...],
-            timeout: float, fmt: str, fail_on: str, errors_ok: bool) -> int:
+            timeout: float, fmt: str, fail_on: str, errors_ok: bool,
+            family_options: dict[str, dict[str, object]] | None = None) -> int:
     """Scan HOSTS with nmap (connect scan, service detection, SSH scripts) and judge the exposure:
     undeclared open ports, cleartext/legacy services, weak SSH algorithms, SSH password login.
 
@@ -85,7 +87,9 @@ def command(hosts: tuple[str, ...], allow: str, extra: str, port_range: str | No
 
     if port_range is not None:
         port_range = _check_range(port_range)
+    chosen = dict(family_options or {})
+    chosen["ports"] = {**chosen.get("ports", {}), "ports_timeout": timeout}
     req = ScanRequest(hosts=hosts, allowed_ports=port_list(allow, "--allow"), profiles=profiles or ("ports-exposure",),
-                      ports_timeout=timeout, fail_on=fail_on, lang=current_lang(),
+                      fail_on=fail_on, lang=current_lang(), family_options=chosen,
                       check_params=scan_params(port_list(extra, "--scan"), port_range))
     return run_preset(req, fmt, errors_ok)

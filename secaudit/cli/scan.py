@@ -9,6 +9,7 @@ from typing import Any, Sequence
 import click
 
 from secaudit.cli.common import FamilyChoice, RegistryChoice, lang_option, report_formats
+from secaudit.cli.family_options import family_options_command
 from secaudit.cli.store_options import store_options, store_results
 from secaudit.cli.worker import BrokerOptions, broker_options
 from secaudit.status import scan_status
@@ -61,7 +62,7 @@ def _with_broker(req: Any, broker: Any) -> Any:
                                visibility_timeout=broker.visibility_timeout)
 
 
-@click.command("scan")
+@family_options_command("scan")
 @click.argument("inventory", required=False, type=click.Path(dir_okay=False, path_type=str))
 @click.option("--system", "systems", multiple=True, metavar="ID", help="Scan only this system (repeatable).")
 @click.option("--only", multiple=True, type=FamilyChoice(),
@@ -89,10 +90,6 @@ def _with_broker(req: Any, broker: Any) -> Any:
 @click.option("--sni", help="With --target: TLS server name to send.")
 @click.option("--ca-file", type=click.Path(exists=True, dir_okay=False, path_type=str),
               help="Extra trust store: the organisation's CA bundle (PEM).")
-@click.option("--resolver", metavar="HOST[:PORT]",
-              help="DNS server for the mail-domain checks (an IP address; default: the system's resolver).")
-@click.option("--mta-sts-port", type=click.IntRange(1, 65535), default=443, show_default=True,
-              help="Port of the MTA-STS policy host. RFC 8461 fixes 443: change it only for a test lab.")
 @click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Probe batches at once.")
 @click.option("--per-host", type=click.IntRange(1, 16), default=2, show_default=True,
@@ -100,8 +97,6 @@ def _with_broker(req: Any, broker: Any) -> Any:
 @click.option("--rate", type=click.FloatRange(0.01, 10000), help="At most this many probes started per second.")
 @click.option("--timeout", type=click.FloatRange(1, 3600), default=30.0, show_default=True,
               help="Deadline of one TLS or HTTP probe, in seconds.")
-@click.option("--ports-timeout", type=click.FloatRange(5, 3600), default=120.0, show_default=True,
-              help="Deadline of one nmap batch, in seconds (service detection on silent ports is slow).")
 @click.option("--ports-range", metavar="top-N|A-B|all",
               help="Port-scan coverage of every system for this run, instead of its level's default "
                    "(top-1000 at levels 1-3, all at 4-5) or its inventory port_coverage.")
@@ -120,15 +115,16 @@ def _with_broker(req: Any, broker: Any) -> Any:
 def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[str, ...], waivers_file: str | None,
                  formats: tuple[str, ...], out_dir: str, fail_on: str, errors_ok: bool, regime: str | None,
                  targets: tuple[str, ...], level: int | None, profiles: tuple[str, ...], service: str | None,
-                 starttls: str | None, sni: str | None, ca_file: str | None, resolver: str | None, mta_sts_port: int,
-                 concurrency: int,
-                 per_host: int, rate: float | None, timeout: float, ports_timeout: float, ports_range: str | None,
+                 starttls: str | None, sni: str | None, ca_file: str | None, concurrency: int,
+                 per_host: int, rate: float | None, timeout: float, ports_range: str | None,
                  run_timeout: float | None, resume: str | None,
                  runs_dir: str | None, executor: str, broker_opts: BrokerOptions, quiet: bool, log_json: bool,
-                 no_store: bool = False, db: str | None = None, data_dir: str | None = None) -> int:
+                 no_store: bool = False, db: str | None = None, data_dir: str | None = None,
+                 family_options: dict[str, dict[str, Any]] | None = None) -> int:
     """Check the endpoints of every system against the controls of its level, and report.
 
-    Runs classify → resolve → plan → execute → evaluate → report. Exit status: 0 no finding at or
+    Runs classify → resolve → plan → execute → evaluate → report. The probe families' own options
+    (--resolver, --mta-sts-port of the mail family, --ports-timeout...) follow the others. Exit status: 0 no finding at or
     above --fail-on, 1 findings at or above --fail-on, 2 input error, 3 scan errors left controls
     without a verdict, 130 interrupted (resume with --resume RUN_ID). A scan judges the network
     controls of a level, never the whole level (`secaudit assess`).
@@ -156,8 +152,7 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
         inventory_file=inventory, targets=targets, service=service, starttls=starttls, sni=sni, level=level,
         profiles=profiles, systems=systems, only=only, waivers_file=waivers_file, regime=regime, lang=lang,
         ca_file=ca_file, concurrency=concurrency, per_host=per_host, rate=rate, timeout=timeout,
-        ports_timeout=ports_timeout, ports_range=ports_range, run_timeout=run_timeout, fail_on=fail_on, resolver=resolver,
-        mta_sts_port=mta_sts_port)
+        ports_range=ports_range, run_timeout=run_timeout, fail_on=fail_on, family_options=family_options or {})
     req, journal, run_id, broker = open_run(new, base, resume, broker_opts, executor)
     observer = make_observer(quiet=quiet, log_json=log_json)
     # From here on Ctrl-C and SIGTERM are noted, not raised: the executor stops, the reports are

@@ -20,7 +20,9 @@ def _long_name(param: click.Parameter) -> str | None:
 
 
 def _options(command: click.Command) -> Iterator[tuple[str, click.Option]]:
-    for param in command.params:
+    # a command offering the probe families' options (cli.family_options) builds them on demand
+    lazy: Callable[[], list[click.Option]] = getattr(command, "family_params", list)
+    for param in [*command.params, *lazy()]:
         if isinstance(param, click.Option):
             name = _long_name(param)
             if name and name not in _NOT_CONFIGURABLE:
@@ -44,11 +46,21 @@ def _env_name(*parts: str) -> str:
     return "_".join(["SECAUDIT", *parts]).upper().replace("-", "_")
 
 
+def env_names(path: tuple[str, ...], name: str) -> list[str]:
+    """``SECAUDIT_<COMMAND>_<OPTION>``, then ``SECAUDIT_<OPTION>``: where option ``name`` of the command at
+    ``path`` reads its value from the environment."""
+    return [_env_name(*path, name), _env_name(name)] if path else [_env_name(name)]
+
+
 def install_envvars(command: click.Command, path: tuple[str, ...] = ()) -> None:
-    """Every option reads ``SECAUDIT_<COMMAND>_<OPTION>``, then ``SECAUDIT_<OPTION>``, unless it names its own."""
-    for name, param in _options(command):
+    """Every option reads ``SECAUDIT_<COMMAND>_<OPTION>``, then ``SECAUDIT_<OPTION>``, unless it names its own.
+    A command building options on demand (the families' options) is told its path, and names them alike."""
+    for name, param in ((n, p) for p in command.params if isinstance(p, click.Option)
+                        for n in [_long_name(p)] if n and n not in _NOT_CONFIGURABLE):
         if not param.envvar:
-            param.envvar = [_env_name(*path, name), _env_name(name)] if path else [_env_name(name)]
+            param.envvar = env_names(path, name)
+    if hasattr(command, "env_path"):
+        setattr(command, "env_path", path)
     if isinstance(command, click.Group):
         for sub_name, sub in command.commands.items():
             install_envvars(sub, path + (sub_name,))

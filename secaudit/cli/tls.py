@@ -5,11 +5,12 @@ from __future__ import annotations
 import click
 
 from secaudit.cli.common import lang_option
+from secaudit.cli.family_options import family_options_command
 from secaudit.cli.preset import preset_options, run_preset
 from secaudit.model import Service, Starttls
 
 
-@click.command("tls")
+@family_options_command("tls", kinds=lambda: ("tls",))        # the TLS family's own options, if it has any
 @click.argument("target", metavar="HOST:PORT")
 @click.option("--starttls", type=click.Choice([s.value for s in Starttls]), default=None,
               help="Negotiate TLS inside this protocol first (STARTTLS).")
@@ -25,7 +26,8 @@ from secaudit.model import Service, Starttls
 @preset_options
 @lang_option
 def command(target: str, starttls: str | None, sni: str | None, ca_file: str | None, profiles: tuple[str, ...],
-            service: str | None, timeout: float, fmt: str, fail_on: str, errors_ok: bool) -> int:
+            service: str | None, timeout: float, fmt: str, fail_on: str, errors_ok: bool,
+            family_options: dict[str, dict[str, object]] | None = None) -> int:
     """Scan one TLS endpoint and judge it against a profile (Mozilla intermediate by default).
 
     The same as `secaudit scan --target HOST:PORT --profile P`, printed here. Exit status: 0 no
@@ -44,5 +46,5 @@ def command(target: str, starttls: str | None, sni: str | None, ca_file: str | N
     svc = service or starttls or Service.HTTPS.value
     req = ScanRequest(targets=(target,), service=svc, starttls=starttls, sni=sni, tls=True,
                       profiles=profiles or ("mozilla-intermediate",), ca_file=ca_file, timeout=timeout,
-                      fail_on=fail_on, lang=current_lang())
+                      fail_on=fail_on, lang=current_lang(), family_options=family_options or {})
     return run_preset(req, fmt, errors_ok)

@@ -87,7 +87,7 @@ class CeleryExecutor:
     def __init__(self, broker: BrokerConfig, run_id: str, zones: Mapping[str, str],
                  runners: Mapping[str, ProbeRunner], limits: Limits | None = None, *, app: Any = None,
                  ping_timeout: float = 2.0, interrupts: Interrupts = INTERRUPTS,
-                 settings: RunSettings = RunSettings()):
+                 settings: RunSettings = RunSettings(), family_options: Mapping[str, Mapping[str, Any]] | None = None):
         self.broker = broker
         self.run_id = run_id
         self.zones = dict(zones)
@@ -96,8 +96,16 @@ class CeleryExecutor:
         self.ping_timeout = ping_timeout
         self.interrupts = interrupts
         self.settings = settings           # the run's CA bundle and options: every batch carries them
+        # kind -> that family's options: a batch carries its own family's (else settings.options, for all)
+        self.family_options = None if family_options is None else {k: dict(v) for k, v in family_options.items()}
         self._app = app
         self.broker_overhead_ms: list[float] = []     # per batch: round trip minus the worker's run time (incl. queue wait)
+
+    def settings_for(self, kind: str) -> RunSettings:
+        """What a batch of ``kind`` carries: the run's CA bundle and the options of the batch's family."""
+        if self.family_options is None:
+            return self.settings
+        return replace(self.settings, options=self.family_options.get(kind, {}))
 
     @property
     def app(self) -> Any:
@@ -233,7 +241,8 @@ class _Run:
     def _send(self, b: _Sent) -> None:
         b.task_id = str(uuid.uuid4())
         self._remember(b)
-        msg = batch_message(self.ex.run_id, b.zone, b.kind, b.probes, self.ex._timeout(b.kind), self.ex.settings)
+        msg = batch_message(self.ex.run_id, b.zone, b.kind, b.probes, self.ex._timeout(b.kind),
+                            self.ex.settings_for(b.kind))
         b.result = self.ex.app.send_task(TASK_NAME, args=[msg], queue=zone_queue(b.zone), task_id=b.task_id)
         b.sent_at = time.monotonic()
         b.deadline = b.sent_at + self.ex._budget(b)
@@ -385,4 +394,4 @@ def _is_broker_error(e: BaseException) -> bool:
 def default_runners() -> dict[str, ProbeRunner]:
     """Runners of every registered family, for their batch sizes and budgets only: the coordinator runs
     no probe (and needs none of their tools)."""
-    return {f.kind: f.runner(RunnerContext()) for f in registry.families()}
+    return {f.kind: f.runner(RunnerContext(options=registry.option_values(f.kind))) for f in registry.families()}

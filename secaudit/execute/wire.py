@@ -1,14 +1,15 @@
 """What travels over the broker: one probe batch out, its observations back. JSON only, checked on arrival.
 
-A batch message is ``{"v": 2, "run": RUN_ID, "zone": Z, "kind": K, "timeout_s": S, "settings": {...},
+A batch message is ``{"v": 3, "run": RUN_ID, "zone": Z, "kind": K, "timeout_s": S, "settings": {...},
 "probes": [...]}`` with each probe as ``{"id", "kind", "target", "params"}``; a result is
-``{"v": 2, "worker": NAME, "zone": Z, "runtime_s": S, "observations": [...]}`` with each observation
+``{"v": 3, "worker": NAME, "zone": Z, "runtime_s": S, "observations": [...]}`` with each observation
 in the journal's own form. Anything else is refused: a forged or corrupted message becomes an error,
 never a crash, and a result can only speak for the probes of its own batch.
 
 A worker must observe as the coordinator would: the run's settings travel with every batch
-(:class:`RunSettings`: the CA bundle, or its hash when it is too large to travel, and the
-families' options such as the DNS resolver). What else decides a verdict travels already: port
+(:class:`RunSettings`: the CA bundle, or its hash when it is too large to travel, and the options
+of the batch's own family, ``RunnerContext.options``, such as the mail family's DNS resolver; version 2
+carried one set of options for every family). What else decides a verdict travels already: port
 coverage, profile needs, SNI and STARTTLS in each probe's params, the deadline in ``timeout_s``;
 the judging itself happens on the coordinator.
 """
@@ -25,11 +26,12 @@ from typing import Any, Mapping, Sequence
 from secaudit.model import Observation, Probe
 from secaudit.serialize import observation_from_dict, observation_to_dict
 
-VERSION = 2
+VERSION = 3
 MAX_PROBES = 256
 MAX_TEXT = 2048
 MAX_CA_PEM = 128 * 1024        # a larger CA bundle travels as its hash only: workers must hold the same file
 MAX_OPTIONS = 16
+MAX_OPTION_ITEMS = 256         # values of one repeatable option ("multi": networks of a sweep...)
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -41,7 +43,7 @@ class PayloadError(ValueError):
 class RunSettings:
     """How the run observes, which every worker must honour or refuse: the CA bundle that decides which
     certificates are trusted (SHA-256 of the file; its PEM text too when at most ``MAX_CA_PEM``) and the
-    families' options (``RunnerContext.options``: DNS resolver, MTA-STS port)."""
+    options of the batch's family (its ``RunnerContext.options``: the mail family's DNS resolver...)."""
 
     ca_sha256: str | None = None
     ca_pem: str | None = None
@@ -58,7 +60,8 @@ class RunSettings:
         return cls(hashlib.sha256(data).hexdigest(), pem, opts)
 
     def to_message(self) -> dict[str, Any]:
-        return {"ca_sha256": self.ca_sha256, "ca_pem": self.ca_pem, "options": dict(self.options)}
+        return {"ca_sha256": self.ca_sha256, "ca_pem": self.ca_pem,
+                "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.options.items()}}
 
 
 @dataclass(frozen=True)
@@ -113,9 +116,15 @@ def parse_settings(raw: Any) -> RunSettings:
         raise PayloadError(f"settings.options: expected an object of at most {MAX_OPTIONS} entries")
     for k, v in options.items():
         _text(k, "settings.options key", 64)
-        if not (v is None or isinstance(v, (bool, int, float)) or (isinstance(v, str) and len(v) <= 256)):
-            raise PayloadError(f"settings.options.{k}: expected a number, a short string or null")
+        if not (_scalar(v) or (isinstance(v, list) and len(v) <= MAX_OPTION_ITEMS and all(
+                isinstance(x, str) and _scalar(x) for x in v))):
+            raise PayloadError(f"settings.options.{k}: expected a number, a short string, a short list of "
+                               "them or null")
     return RunSettings(digest, pem, dict(options))
+
+
+def _scalar(v: Any) -> bool:
+    return v is None or isinstance(v, (bool, int, float)) or (isinstance(v, str) and len(v) <= 256)
 
 
 def parse_batch(message: Any) -> Batch:

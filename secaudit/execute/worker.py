@@ -29,6 +29,7 @@ from typing import Any, Mapping, Sequence
 from secaudit.execute.broker import TASK_NAME, BrokerConfig, BrokerConfigError, make_app, zone_queue
 from secaudit.execute.local import Limits, LocalExecutor, error_observation, host_of
 from secaudit.execute.wire import PayloadError, RunSettings, parse_batch, result_message
+from secaudit.errors import InputError
 from secaudit.model import Message, Observation, Probe
 from secaudit.targets import Scope
 from secaudit.probes import registry
@@ -72,12 +73,26 @@ def outside_scope(probe: Probe, scope: Scope) -> str | None:
     return next((h for h in probe_hosts(probe) if not scope.covers(h)), None)
 
 
-def _runners(run: RunSettings, ca_file: str | None, kind: str, probes: Sequence[Probe]) -> dict[str, Any]:
+def _runners(options: Mapping[str, Any], ca_file: str | None, kind: str, probes: Sequence[Probe]) -> dict[str, Any]:
     """The registry's runner for the batch's kind, limited to the hosts of the probes that passed the
     scope check (each family's own guard then holds them to exactly those), with the run's CA bundle
-    and options."""
+    and the family's options."""
     hosts = tuple(sorted({h for p in probes for h in probe_hosts(p)}))
-    return {kind: registry.get(kind).runner(RunnerContext(scope=hosts, ca_file=ca_file, options=dict(run.options)))}
+    return {kind: registry.get(kind).runner(RunnerContext(scope=hosts, ca_file=ca_file, options=dict(options)))}
+
+
+def run_options(run: RunSettings, kind: str, worker: str) -> tuple[dict[str, Any] | None, Message | None]:
+    """The options the batch's family observes with: the run's values, this family's defaults for the rest.
+    An option this worker's family does not have (another version, a plug-in not installed here) or a value
+    it refuses: a refusal saying which, never a measurement made otherwise than the run asked."""
+    try:
+        values = registry.option_values(kind, run.options)
+        for option in registry.options_of(registry.get(kind)):
+            if option.validate is not None and values[option.name] is not None:
+                option.validate(values[option.name])
+    except (ValueError, InputError) as e:
+        return None, Message("worker.refused_option", {"worker": worker, "kind": kind, "reason": str(e)[:300]})
+    return values, None
 
 
 _CA_LOCK = threading.Lock()
@@ -147,6 +162,8 @@ def run_batch(message: Any, settings: WorkerSettings, worker: str) -> dict[str, 
             "worker": worker, "zone": settings.zone, "host": host, "scope": settings.scope.describe()})))
     observed: list[Observation] = []
     ca_file, cannot = run_ca_file(batch.settings, settings, worker)
+    options, refusal = run_options(batch.settings, batch.kind, worker)
+    cannot = cannot or refusal
     if cannot is not None and accepted:
         log.warning("refused %d probes: %s", len(accepted), cannot.render("en"))
         refused += [error_observation(p, cannot) for p in accepted]
@@ -155,7 +172,7 @@ def run_batch(message: Any, settings: WorkerSettings, worker: str) -> dict[str, 
         journal = _MemoryJournal()
         limits = Limits(concurrency=1, per_host=len(accepted), probe_timeout=batch.timeout_s,
                         kind_timeouts={batch.kind: batch.timeout_s}, grace=settings.grace_s)
-        LocalExecutor(_runners(batch.settings, ca_file, batch.kind, accepted), limits).execute(accepted, journal)
+        LocalExecutor(_runners(options or {}, ca_file, batch.kind, accepted), limits).execute(accepted, journal)
         observed = journal.items
     return result_message(worker, settings.zone, time.monotonic() - started, refused + observed)
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
-from secaudit.model import Control, Endpoint, Observation, Probe, System
+from secaudit.model import Control, Endpoint, LocalText, Observation, Probe, System
 from secaudit.observations.ports import PortScan
 from secaudit.observations.tls import TlsFacts
-from secaudit.probes.interface import BaseFamily, ProbeRunner, RunnerContext, Target
+from secaudit.probes.interface import BaseFamily, FamilyOption, ProbeRunner, RunnerContext, Target
 from secaudit.probes.tls import quick_check_overhead_s
 from secaudit.probes.tls import TlsProbeParams, TlsTarget, scan_endpoints
 from secaudit.probes.tls import params_for_needs
@@ -85,6 +85,11 @@ class PortsFamily(BaseFamily):
     kind = "ports"
     provides = frozenset({"ports", "nse"})
     facts_type = PortScan
+    options = (FamilyOption("ports_timeout", "float", 120.0, LocalText(
+        en="Deadline of one nmap batch, in seconds (service detection on silent ports is slow).",
+        vi="Thời hạn của một lượt nmap, tính bằng giây (nhận diện dịch vụ trên cổng im lặng rất chậm)."),
+        minimum=5, maximum=3600),)                   # nmap: -sV on a silent port alone costs about 48 s
+    batch_timeout_option = "ports_timeout"
 
     def probe_target(self, target: Target) -> str:
         return target.host

@@ -13,7 +13,11 @@ system. Everything the rest of secaudit needs to know about it sits behind :clas
 * ``params(needs, targets, systems, controls)`` — pure: the parameters of one probe;
 * ``runner(ctx)`` — the :class:`ProbeRunner` the executor calls;
 * ``check_tools()`` — raises :class:`~secaudit.errors.ToolMissingError` (with an install hint) when
-  an external tool is missing, before anything runs.
+  an external tool is missing, before anything runs;
+* ``options`` — the run options it owns (:class:`FamilyOption`: ``--resolver`` of the mail family): the
+  CLI offers them, the run request keeps the values the user set, and the family's runner gets every one
+  of them in ``RunnerContext.options`` (the user's value or the default). ``batch_timeout_option`` may name
+  one of them as the deadline of one of its batches (ports: ``--ports-timeout``).
 
 Families are listed explicitly in :mod:`secaudit.probes.registry`, which ``plan``, ``evaluate``,
 the serialisation layer, the CLI's ``--only`` and the results schema all read. :class:`BaseFamily`
@@ -23,18 +27,20 @@ This module imports only :mod:`secaudit.model`, :mod:`secaudit.targets` and :mod
 probes never import plan, checks, report or cli.
 
 Writing a new family (e.g. ``banner``) takes: ``observations/banner.py`` (the facts),
-``probes/banner.py`` (the probe and a ``BaseFamily`` subclass), ``checks/banner.py`` (its checks),
-one entry in :data:`secaudit.probes.registry.BUILTIN` and one in ``secaudit.checks._FAMILIES``, plus
-its policy data and catalog messages. Tests may instead register a family and its checks at run
-time (:func:`secaudit.probes.registry.registered`).
+``probes/banner.py`` (the probe, a ``BaseFamily`` subclass and its ``options``), ``checks/banner.py``
+(its checks), one entry each in :data:`secaudit.probes.registry.BUILTIN`, the facts-type table of
+:mod:`secaudit.observations.registry` and ``secaudit.checks._FAMILIES``, plus its policy data and
+catalog messages: no edit of the run request, the CLI or the executors. A plug-in or a test instead
+registers a family and its checks at run time (:mod:`secaudit.plugins`,
+:func:`secaudit.probes.registry.registered`) and edits nothing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Iterator, Mapping, Protocol, Sequence, runtime_checkable
+from typing import Any, Callable, ClassVar, Iterator, Mapping, Protocol, Sequence, runtime_checkable
 
-from secaudit.model import Control, Endpoint, Observation, Probe, System
+from secaudit.model import Control, Endpoint, LocalText, Observation, Probe, System
 
 # What a target is (a check's ``scope`` says which it judges).
 ENDPOINT = "endpoint"       # host:port of a declared endpoint
@@ -74,13 +80,80 @@ class Target:
         return cls(cidr, "", None, NETWORK)
 
 
+OPTION_TYPES = ("str", "int", "float", "bool", "choice", "multi")
+
+
+@dataclass(frozen=True)
+class FamilyOption:
+    """One run option a family owns: ``--resolver`` of the mail family, ``--ports-timeout`` of ports.
+
+    ``name`` is the key in ``RunnerContext.options`` and, with ``_`` as ``-``, the command-line option
+    (``mta_sts_port`` -> ``--mta-sts-port``). ``type``: "str", "int", "float", "bool" (a flag),
+    "choice" (one of ``choices``) or "multi" (a repeatable string, a tuple of them). ``minimum`` and
+    ``maximum`` bound an int or float; ``metavar`` names the value in ``--help``. ``validate`` is pure:
+    it returns the normalised value or raises :class:`~secaudit.targets.TargetError` or
+    :class:`~secaudit.errors.InputError` (the user sees the catalog message, exit 2). No click here:
+    the CLI builds its options from these."""
+
+    name: str
+    type: str
+    default: Any
+    help: LocalText
+    choices: tuple[str, ...] = ()
+    validate: Callable[[Any], Any] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    metavar: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.type not in OPTION_TYPES:
+            raise ValueError(f"option {self.name!r}: type {self.type!r} is not one of {OPTION_TYPES}")
+        if not self.name.isidentifier() or self.name != self.name.lower():
+            raise ValueError(f"option name {self.name!r}: lowercase letters, digits and '_' only")
+        if self.type == "choice" and not self.choices:
+            raise ValueError(f"option {self.name!r}: a choice needs its choices")
+
+    @property
+    def flag(self) -> str:
+        """The command-line option: ``--mta-sts-port``."""
+        return "--" + self.name.replace("_", "-")
+
+    def coerce(self, value: Any) -> Any:
+        """A value as stored in JSON (run.json, a zone batch) back in this option's type: a list of a
+        "multi" option is a tuple again. ``ValueError`` when it cannot be one of this option's values."""
+        if value is None:
+            return None
+        if self.type == "multi":
+            if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+                raise ValueError(f"{self.flag}: expected a list of strings")
+            return tuple(value)
+        if self.type == "bool":
+            if not isinstance(value, bool):
+                raise ValueError(f"{self.flag}: expected true or false")
+            return value
+        if self.type == "int":
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"{self.flag}: expected an integer")
+        elif self.type == "float":
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"{self.flag}: expected a number")
+            value = float(value)
+        elif not isinstance(value, str):
+            raise ValueError(f"{self.flag}: expected a string")
+        if self.type == "choice" and value not in self.choices:
+            raise ValueError(f"{self.flag}: {value!r} is not one of {list(self.choices)}")
+        if self.minimum is not None and value < self.minimum or self.maximum is not None and value > self.maximum:
+            raise ValueError(f"{self.flag}: {value!r} is outside {self.minimum}..{self.maximum}")
+        return value
+
+
 @dataclass(frozen=True)
 class RunnerContext:
     """What a runner is given to work with, the same for every family."""
 
     scope: tuple[str, ...] = ()            # the only hosts (or networks) any probe may touch: from the inventory
     ca_file: str | None = None             # the organisation's extra trust store (PEM)
-    options: Mapping[str, Any] = field(default_factory=dict)   # family-specific run options, e.g. a DNS resolver
+    options: Mapping[str, Any] = field(default_factory=dict)   # the family's own options (FamilyOption), by name
 
 
 @runtime_checkable
@@ -139,6 +212,8 @@ class BaseFamily:
     kind: ClassVar[str]
     provides: ClassVar[frozenset[str]]
     facts_type: ClassVar[type]
+    options: ClassVar[tuple[FamilyOption, ...]] = ()        # the run options this family owns
+    batch_timeout_option: ClassVar[str | None] = None      # the option that is one batch's deadline, if any
 
     def targets(self, system: System, scope: str) -> Sequence[Target]:
         if scope == ENDPOINT:

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
-from secaudit.model import Control, Endpoint, Message, Observation, ObservationStatus, Probe, System
+from secaudit.model import Control, Endpoint, LocalText, Message, Observation, ObservationStatus, Probe, System
 from secaudit.observations.mail import (
     ERROR, MISSING, OK, DnsAnswer, HttpsFetch, MailFacts, parse_mx, parse_spf, spf_records,
 )
-from secaudit.probes.interface import DOMAIN, BaseFamily, RunnerContext, Target
+from secaudit.probes.interface import DOMAIN, BaseFamily, FamilyOption, RunnerContext, Target
 from secaudit.targets import TargetError, normalize_host, parse_hostport
 import ipaddress
 from secaudit.probes import _https
@@ -42,6 +42,24 @@ def parse_resolver(text: str | None) -> tuple[str, int] | None:
     except ValueError:
         raise TargetError("mail.resolver_not_ip", text) from None
     return host, port
+
+
+def checked_resolver(text: str | None) -> str | None:
+    """``--resolver``: the text itself when it is an IP literal with an optional port (else TargetError)."""
+    parse_resolver(text)
+    return text
+
+
+OPTIONS = (
+    FamilyOption("resolver", "str", None, LocalText(
+        en="DNS server for the mail-domain checks (an IP address; default: the system's resolver).",
+        vi="Máy chủ DNS cho các kiểm tra miền thư điện tử (một địa chỉ IP; mặc định: bộ phân giải của hệ thống)."),
+        validate=checked_resolver, metavar="HOST[:PORT]"),
+    FamilyOption("mta_sts_port", "int", MTA_STS_PORT, LocalText(
+        en="Port of the MTA-STS policy host. RFC 8461 fixes 443: change it only for a test lab.",
+        vi="Cổng của máy chủ chính sách MTA-STS. RFC 8461 quy định cổng 443: chỉ đổi cho phòng thử nghiệm."),
+        minimum=1, maximum=65535),
+)
 
 
 @dataclass
@@ -226,6 +244,7 @@ class MailFamily(BaseFamily):
     kind = KIND
     provides = frozenset({KIND})
     facts_type = MailFacts
+    options = OPTIONS
 
     def targets(self, system: System, scope: str) -> Sequence[Target]:
         return [Target.of_domain(d) for d in system.domains] if scope == DOMAIN else []

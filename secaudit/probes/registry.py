@@ -18,7 +18,8 @@ A family defined outside the package (a test, a site-specific plug-in) is added 
 from __future__ import annotations
 
 import contextlib
-from typing import Iterable, Iterator, Mapping, Sequence
+import dataclasses
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from secaudit.observations import registry as facts_registry
 from secaudit.probes.discover import DiscoverFamily
@@ -27,7 +28,7 @@ from secaudit.probes.host import HostFamily
 from secaudit.probes.http import HttpFamily
 from secaudit.probes.mail import MailFamily
 from secaudit.probes.web import SecurityTxtFamily, WebFamily
-from secaudit.probes.interface import BaseFamily, ProbeFamily, ProbeRunner, RunnerContext, need_prefix
+from secaudit.probes.interface import BaseFamily, FamilyOption, ProbeFamily, ProbeRunner, RunnerContext, need_prefix
 
 BUILTIN: tuple[ProbeFamily, ...] = (TlsFamily(), PortsFamily(), HttpFamily(), MailFamily(), WebFamily(),
                                      SecurityTxtFamily(), DiscoverFamily(), HostFamily())
@@ -87,13 +88,38 @@ def facts_types() -> dict[str, type]:
     return {f.kind: f.facts_type for f in families()}
 
 
-def runners(ctx: RunnerContext, wanted: Iterable[str] | None = None) -> dict[str, ProbeRunner]:
-    """Runners of the ``wanted`` kinds (default: all). Each family's tools are checked first, so a missing
-    nmap is a clear error (exit 2) before any probe runs."""
+def options_of(family: ProbeFamily) -> tuple[FamilyOption, ...]:
+    """The run options ``family`` owns (none when it declares none)."""
+    return tuple(getattr(family, "options", ()))
+
+
+def family_options() -> tuple[tuple[str, FamilyOption], ...]:
+    """(kind, option) for every option of every family, in family then declaration order."""
+    return tuple((f.kind, o) for f in families() for o in options_of(f))
+
+
+def option_values(kind: str, given: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What the runner of ``kind`` gets as ``RunnerContext.options``: every option of the family, the
+    ``given`` value (JSON form accepted) or its default. ``ValueError`` names an option the family does
+    not have, or a value that is not one of the option's."""
+    given = dict(given or {})
+    declared = {o.name: o for o in options_of(family_or_generic(kind))}
+    unknown = sorted(set(given) - set(declared))
+    if unknown:
+        raise ValueError(f"the {kind} family has no option {', '.join(unknown)}")
+    return {name: (o.coerce(given[name]) if name in given else o.default) for name, o in declared.items()}
+
+
+def runners(ctx: RunnerContext, wanted: Iterable[str] | None = None,
+            options: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, ProbeRunner]:
+    """Runners of the ``wanted`` kinds (default: all), each given its family's options (``options``: kind ->
+    the values set, defaults for the rest). Each family's tools are checked first, so a missing nmap is a
+    clear error (exit 2) before any probe runs."""
     chosen = [f for f in families() if wanted is None or f.kind in set(wanted)]
     for f in chosen:
         f.check_tools()
-    return {f.kind: f.runner(ctx) for f in chosen}
+    return {f.kind: f.runner(dataclasses.replace(ctx, options=option_values(f.kind, (options or {}).get(f.kind))))
+            for f in chosen}
 
 
 def register(family: ProbeFamily) -> None:
@@ -105,6 +131,12 @@ def register(family: ProbeFamily) -> None:
     if clash:
         raise ValueError(f"need prefixes {clash} of {family.kind!r} are already provided by "
                          f"{sorted({taken[p] for p in clash})}")
+    owners = {o.name: kind for kind, o in family_options()}
+    names = [o.name for o in options_of(family)]
+    clash = sorted({n for n in names if n in owners} | {n for n in names if names.count(n) > 1})
+    if clash:           # one command line for every family: an option name is one family's
+        raise ValueError(f"options {clash} of {family.kind!r} are already options of "
+                         f"{sorted({owners.get(n, family.kind) for n in clash})}")
     facts_registry.register(family.kind, family.facts_type)
     _extra[family.kind] = family
 

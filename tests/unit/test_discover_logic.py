@@ -127,9 +127,9 @@ def _inventory():
 
 
 def _options(**kw):
-    from secaudit.discover import options_of
+    from secaudit.probes.registry import option_values
 
-    return options_of(kw)
+    return option_values("discover", kw)
 
 
 def test_zones_become_assessed_systems_whose_networks_are_planned_one_probe_each():
