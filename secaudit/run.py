@@ -15,11 +15,17 @@ from typing import Any, Callable, Mapping, Sequence
 
 from secaudit import __version__
 from secaudit import checks
+from secaudit.assess import adhoc_assessment, assess_inventory, with_check_params
+from secaudit.cafile import check_ca_file
 from secaudit.errors import Diagnostic, InputError, NothingToCheckError
 from secaudit.evaluate import evaluate
+from secaudit.execute.broker import broker_config
+from secaudit.execute.celery_executor import CeleryExecutor, default_runners, zones_by_host
 from secaudit.execute.interface import ExecutionObserver, ExecutionSummary
 from secaudit.execute.journal import Journal, new_run_id
 from secaudit.execute.local import Limits, LocalExecutor
+from secaudit.execute.wire import RunSettings
+from secaudit.load import control_ids, load_inventory, load_waivers
 from secaudit.memory import release_free_memory
 from secaudit.model import (
     Endpoint, Inventory, Organisation, PortCoverage, Purpose, Results, RunInfo, Service, SourceRef, Starttls, System,
@@ -59,7 +65,9 @@ class ScanRequest:
     per_host: int = 2
     rate: float | None = None
     timeout: float = 30.0                  # TLS and HTTP probes
-    ports_range: str | None = None         # --ports-range: every system's port coverage for this run
+    # --ports-range: every system's port coverage for this run. It stays here, not with the ports family: it
+    # overrides an inventory field (System.port_coverage) before planning, which family options never reach
+    ports_range: str | None = None
     run_timeout: float | None = None
     fail_on: str = "low"
     executor: str = "local"                # "local" | "celery" (extra `distributed`)
@@ -149,16 +157,12 @@ def _adhoc_endpoint(req: ScanRequest, host: str, port: int) -> Endpoint:
 
 
 def load_inputs(req: ScanRequest) -> tuple[Inventory, tuple[Waiver, ...], PolicyLibrary]:
-    from secaudit.load import load_inventory
-
     if bool(req.inventory_file) == req.adhoc:
         raise InputError([Diagnostic("secaudit scan", 0, 0, "scan.inventory_or_target")])
     if req.adhoc and not (req.level or req.profiles):
         raise InputError([Diagnostic("secaudit scan", 0, 0, "scan.target_needs_level")])
     check_family_options(req.family_options)
     if req.ca_file:
-        from secaudit.cafile import check_ca_file
-
         check_ca_file(req.ca_file)              # before scanning: a bad bundle would make every certificate an ERROR
     inventory = load_inventory(req.inventory_file) if req.inventory_file else adhoc_inventory(req)
     if discovering(req.only):               # zones and networks checked (ScopeError) before anything runs
@@ -185,9 +189,7 @@ def check_family_options(given: Mapping[str, Mapping[str, Any]]) -> None:
             try:
                 if option is None:
                     raise ValueError(f"the {kind} family has no option {flag}")
-                value = option.coerce(value)
-                if option.validate is not None and value is not None:
-                    option.validate(value)
+                option.normalise(value)
             except TargetError as e:
                 problems.append(Diagnostic(flag, 0, 0, e.key, e.args_for(value)))
             except InputError as e:
@@ -213,14 +215,10 @@ def with_ports_range(inventory: Inventory, spec: str | None) -> Inventory:
 def load_waivers_in_use(path: str, inventory: Inventory, library: PolicyLibrary) -> tuple[Waiver, ...]:
     """Waivers that name a system of the inventory and a control of the policies: anything else
     would match nothing and be silently ignored, so it is an input error (with "did you mean")."""
-    from secaudit.load import control_ids, load_waivers
-
     return load_waivers(path, {s.id for s in inventory.systems}, control_ids(library.policies.values()))
 
 
 def assess(req: ScanRequest, inventory: Inventory, library: PolicyLibrary) -> list[SystemAssessment]:
-    from secaudit.assess import adhoc_assessment, assess_inventory, with_check_params
-
     if discovering(req.only) and not req.adhoc:     # discovery judges the inventory's zones, not its systems
         return zone_assessments(inventory, req.options_of(DISCOVER), req.inventory_file or "-")
     profiles = profile_ids(library, req.profiles)
@@ -273,13 +271,8 @@ def start_run(req: ScanRequest, runs_base: Path) -> tuple[Journal, str]:
 def make_executor(req: ScanRequest, inventory: Inventory, plan: Plan, run_id: str, broker: Any = None) -> Any:
     """The executor the request asks for: local (in-process) or celery (per-zone queues on a broker)."""
     if req.executor == "celery":
-        from secaudit.execute.broker import broker_config
-        from secaudit.execute.celery_executor import CeleryExecutor, default_runners, zones_by_host
-
         broker = broker or broker_config(req.broker or "", ca_file=req.broker_ca,
                                          visibility_timeout=req.visibility_timeout)
-        from secaudit.execute.wire import RunSettings
-
         settings = RunSettings.of(req.ca_file, {})         # travels with every batch, with its family's options
         kinds = sorted({p.kind for p in plan.probes})
         zones = {**zones_by_host(inventory), **network_zones(plan)}
@@ -390,8 +383,6 @@ def reevaluate(results: Results, waivers: Sequence[Waiver], req: ScanRequest, li
                               level=req.level or results.run.level)
     library = library or load_library(req.profiles)[0]
     if req.adhoc or results.run.inventory_file == "--target":
-        from secaudit.assess import adhoc_assessment
-
         profiles = profile_ids(library, req.profiles)
         assessments = [adhoc_assessment(s, library, req.level, profiles) for s in results.inventory.systems]
     else:

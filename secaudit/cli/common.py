@@ -94,3 +94,45 @@ def catalogue_formats() -> tuple[str, ...]:
     from secaudit.report.catalogue import FORMATS  # start-up: the report modules, ~0.1 s
 
     return FORMATS
+
+
+def runs_formats() -> tuple[str, ...]:
+    from secaudit.report.history import RUNS_FORMATS  # start-up: the report modules, ~0.1 s
+
+    return tuple(RUNS_FORMATS)
+
+
+def diff_formats() -> tuple[str, ...]:
+    from secaudit.report.history import DIFF_FORMATS  # start-up: the report modules, ~0.1 s
+
+    return tuple(DIFF_FORMATS)
+
+
+def due_formats() -> tuple[str, ...]:
+    from secaudit.report.history import DUE_FORMATS  # start-up: the report modules, ~0.1 s
+
+    return tuple(DUE_FORMATS)
+
+
+def trend_formats() -> tuple[str, ...]:
+    from secaudit.report.history import TREND_FORMATS  # start-up: the report modules, ~0.1 s
+
+    return tuple(TREND_FORMATS)
+
+
+def status_formats() -> tuple[str, ...]:
+    from secaudit.report.status import STATUS_FORMATS  # start-up: the report modules, ~0.1 s
+
+    return tuple(STATUS_FORMATS)
+
+
+def import_formats() -> tuple[str, ...]:
+    from secaudit.report.import_summary import IMPORT_FORMATS  # start-up: the report modules, ~0.1 s
+
+    return tuple(IMPORT_FORMATS)
+
+
+def policy_formats() -> tuple[str, ...]:
+    from secaudit.report.policy_view import POLICY_FORMATS  # start-up: the report modules, ~0.1 s
+
+    return tuple(POLICY_FORMATS)

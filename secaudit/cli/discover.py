@@ -11,6 +11,8 @@ from secaudit.cli.common import RegistryChoice, lang_option, report_formats
 from secaudit.cli.family_options import family_options_command
 from secaudit.cli.preset import SEVERITIES, run_kept
 from secaudit.cli.worker import BrokerOptions, broker_options
+from secaudit.errors import Diagnostic, InputError
+from secaudit.i18n import current_lang
 
 
 # --zone, --network, --max-prefix, --allow-large-networks and --top-ports are the discover family's own
@@ -54,8 +56,6 @@ def command(inventory: str | None, timeout: float, formats: tuple[str, ...], out
       secaudit discover inventory.yaml --network 127.0.0.16/31 --format sarif
       secaudit discover --resume 20261123T101500Z-a1b2c3
     """
-    from secaudit.errors import Diagnostic, InputError
-    from secaudit.i18n import current_lang
     from secaudit.run import ScanRequest
 
     if not inventory and not resume:

@@ -17,6 +17,7 @@ from click.core import ParameterSource
 
 from secaudit.cli.settings import env_names
 from secaudit.i18n import current_lang
+from secaudit.plugins import PluginError
 
 
 class FamilyOptionParam(click.Option):
@@ -72,7 +73,6 @@ class FamilyOptionsCommand(click.Command):
     def family_params(self) -> list[FamilyOptionParam]:
         """The click options of the families' options as registered now (built again when that changes)."""
         # start-up: every probe module, ~0.2 s, only when this command runs or shows its help
-        from secaudit.plugins import PluginError
         from secaudit.probes.registry import family_options
 
         wanted = set(self._kinds()) if self._kinds is not None else None

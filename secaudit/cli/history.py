@@ -9,8 +9,11 @@ from typing import Any
 
 import click
 
-from secaudit.cli.common import lang_option
+from secaudit.cli.common import RegistryChoice, diff_formats, due_formats, lang_option, runs_formats, trend_formats
+from secaudit.cli.output import echo, print_error
 from secaudit.cli.store_options import store_options, store_results
+from secaudit.errors import Diagnostic, InputError
+from secaudit.i18n import current_lang, t
 from secaudit.status import ExitStatus
 
 SEVERITIES = ["critical", "high", "medium", "low", "info"]
@@ -22,8 +25,6 @@ def _day(value: dt.datetime | None) -> dt.date | None:
 
 
 def _emit(text: str, out: str | None) -> None:
-    from secaudit.cli.output import echo
-
     if out:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text(text, encoding="utf-8")
@@ -47,9 +48,7 @@ def store_command(run_id: str, runs_dir: str | None, db: str | None, data_dir: s
     Example:
       secaudit store 20261123T101500Z-a1b2c3 --db postgresql://secaudit@db.example/secaudit
     """
-    from secaudit.cli.output import print_error
     from secaudit.execute.journal import Journal, runs_dir as default_runs_dir
-    from secaudit.i18n import current_lang, t
     from secaudit.run import results_from_journal
 
     journal = Journal.open_existing(default_runs_dir(runs_dir), run_id)
@@ -66,7 +65,7 @@ def store_command(run_id: str, runs_dir: str | None, db: str | None, data_dir: s
 @click.option("--since", type=_DATE, help="Only runs started on or after this day (YYYY-MM-DD).")
 @click.option("--until", type=_DATE, help="Only runs started on or before this day (YYYY-MM-DD).")
 @click.option("--limit", type=click.IntRange(1, 100000), default=50, show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=RegistryChoice(runs_formats), default="text", show_default=True)
 @store_options
 @lang_option
 def runs_command(system: str | None, since: dt.datetime | None, until: dt.datetime | None, limit: int, fmt: str,
@@ -78,41 +77,16 @@ def runs_command(system: str | None, since: dt.datetime | None, until: dt.dateti
       secaudit runs
       secaudit runs --system cong-dvc --since 2026-01-01 --format json
     """
-    import json
-
-    from secaudit.i18n import t
-    from secaudit.report.escape import strip_controls
+    from secaudit.report.history import render_runs
     from secaudit.store import open_store
 
     with open_store(db, data_dir) as store:
         runs = store.runs(system=system, since=_day(since), until=_day(until), limit=limit)
-    if fmt == "json":
-        # v2: "systems_compliant" became "systems_passing_network_controls" (a scan shows no more)
-        _emit(json.dumps({"schema": "secaudit/runs/v2", "runs": [
-            {"id": r.id, "started_at": r.started_at, "finished_at": r.finished_at, "inventory_file": r.inventory_file,
-             "regime": r.regime, "complete": r.complete, "systems": list(r.system_ids),
-             "systems_passing_network_controls": r.systems_compliant, "systems_total": r.systems_total,
-             "findings_failed": r.findings_failed, "scope": r.scope, "kind": r.kind} for r in runs]},
-            ensure_ascii=False, indent=2)
-              + "\n", None)
-        return ExitStatus.OK
-    lines = [t("history.runs.header")] if runs else [t("history.runs.none")]
-    for r in runs:
-        if r.kind == "import":                 # another tool's report: it judges no level, so no "compliant" count
-            lines.append(t("history.runs.import_row", run=r.id, date=r.started_at[:16].replace("T", " "),
-                           tool=strip_controls(r.tool_version, one_line=True), failed=r.findings_failed,
-                           inventory=strip_controls(r.inventory_file, one_line=True)))
-            continue
-        lines.append(t("history.runs.row", run=r.id, date=r.started_at[:16].replace("T", " "),
-                       compliant=r.systems_compliant, total=r.systems_total, failed=r.findings_failed,
-                       inventory=strip_controls(r.inventory_file, one_line=True)))
-    _emit("\n".join(lines) + "\n", None)
+    _emit(render_runs(runs, fmt, current_lang()), None)
     return ExitStatus.OK
 
 
 def _pick_runs(store: Any, run_a: str | None, run_b: str | None) -> tuple[Any, Any]:
-    from secaudit.errors import Diagnostic, InputError
-
     if run_a and run_b:
         return store.run(run_a), store.run(run_b)
     if run_a:
@@ -131,7 +105,7 @@ def _pick_runs(store: Any, run_a: str | None, run_b: str | None) -> tuple[Any, A
 @click.command("diff")
 @click.argument("run_a", required=False)
 @click.argument("run_b", required=False)
-@click.option("--format", "fmt", type=click.Choice(["text", "md", "json", "html"]), default="text",
+@click.option("--format", "fmt", type=RegistryChoice(diff_formats), default="text",
               show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=str), help="Write to this file instead of stdout.")
 @click.option("--fail-on-new", type=click.Choice(SEVERITIES),
@@ -156,12 +130,9 @@ def diff_command(run_a: str | None, run_b: str | None, fmt: str, out: str | None
       secaudit diff --format md --fail-on-new high
       secaudit diff 20261101T020000Z-a1b2c3 20261201T020000Z-d4e5f6 --format html --out diff.html
     """
-    from secaudit.i18n import current_lang
     from secaudit.report.history import render_diff
     from secaudit.store import open_store
     from secaudit.store.diff import diff_stored
-
-    from secaudit.errors import InputError
 
     with open_store(db, data_dir) as store:
         try:
@@ -217,7 +188,7 @@ def _measured_latest(store: Any, newest: dict[str, Any], day: dt.date) -> tuple[
 @click.option("--today", type=_DATE, help="Compute as of this day (YYYY-MM-DD; default: today, UTC).")
 @click.option("--standard-assets", is_flag=True,
               help="TCVN 14423 levels 4-5: use the interval for assets that are not critical (6 and 3 months).")
-@click.option("--format", "fmt", type=click.Choice(["text", "md", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=RegistryChoice(due_formats), default="text", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=str), help="Write to this file instead of stdout.")
 @store_options
 @lang_option
@@ -240,7 +211,6 @@ def due_command(inventory: str | None, days: int, today: dt.datetime | None, sta
       secaudit due examples/inventory.yaml
       secaudit due --days 60 --format json
     """
-    from secaudit.i18n import current_lang
     from secaudit.report.history import render_due
     from secaudit.store import open_store
     from secaudit.store.due import compute_due, levels_from_store
@@ -284,7 +254,7 @@ def _expiring_evidence(register: Any, levels: Any, day: dt.date, days: int) -> t
 @click.command("trend")
 @click.option("--system", "system_id", required=True, metavar="ID", help="The system whose history to show.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=12, show_default=True, help="Newest runs to show.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=RegistryChoice(trend_formats), default="text", show_default=True)
 @store_options
 @lang_option
 def trend_command(system_id: str, limit: int, fmt: str, db: str | None, data_dir: str | None) -> int:
@@ -294,8 +264,6 @@ def trend_command(system_id: str, limit: int, fmt: str, db: str | None, data_dir
     Example:
       secaudit trend --system cong-dvc --limit 24
     """
-    from secaudit.errors import Diagnostic, InputError
-    from secaudit.i18n import current_lang
     from secaudit.report.history import render_trend
     from secaudit.store import open_store
 

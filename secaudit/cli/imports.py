@@ -7,9 +7,10 @@ from typing import Any
 
 import click
 
-from secaudit.cli.common import lang_option
+from secaudit.cli.common import RegistryChoice, import_formats, lang_option
 from secaudit.cli.history import _emit
 from secaudit.cli.store_options import store_options
+from secaudit.i18n import current_lang
 from secaudit.status import ExitStatus
 
 
@@ -37,7 +38,7 @@ class ToolChoice(click.Choice):
               help="The tool that wrote the files; auto recognises each by its content (never its name).")
 @click.option("--max-size", "max_mb", type=click.IntRange(1, 1 << 20), default=1024, show_default=True,
               metavar="MB", help="Refuse a file larger than this before reading it.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=RegistryChoice(import_formats), default="text", show_default=True)
 @store_options
 @lang_option
 def command(inventory: str, files: tuple[str, ...], tool: str, max_mb: int, fmt: str, db: str | None,
@@ -76,7 +77,9 @@ def command(inventory: str, files: tuple[str, ...], tool: str, max_mb: int, fmt:
             matching = match(report, inv)
             summaries.append(_summary(report, matching, store.save_import(report, matching, inv, inventory)))
         url = store.display_url()
-    _emit(_render(summaries, url, fmt), None)
+    from secaudit.report.import_summary import render_imports
+
+    _emit(render_imports(summaries, url, fmt, current_lang()), None)
     return ExitStatus.OK
 
 
@@ -101,30 +104,3 @@ def _summary(report: Any, matching: Any, outcome: Any) -> dict[str, Any]:
         "systems": list(matching.systems),
         "unmatched_hosts": [{"host": h, "items": unmatched.get(h, 0)} for h in matching.unmatched_hosts],
     }
-
-
-def _render(summaries: list[dict[str, Any]], url: str, fmt: str) -> str:
-    import json
-
-    from secaudit.i18n import t
-    from secaudit.report.escape import strip_controls
-
-    if fmt == "json":
-        return json.dumps({"schema": "secaudit/import/v1", "store": url, "imports": summaries},
-                          ensure_ascii=False, indent=2) + "\n"
-    esc = lambda v: strip_controls(v, one_line=True)  # noqa: E731
-    lines = []
-    for s in summaries:
-        when = (s["scan_finished"] or s["scan_started"] or "-")[:16].replace("T", " ")
-        if not s["stored"]:
-            lines.append(t("import.already", file=esc(s["file"]), run=esc(s["run"])))
-            continue
-        sev = ", ".join(f"{t('report.severity.' + k)} {v}" for k, v in s["open_by_severity"].items()) or "-"
-        lines.append(t("import.done", file=esc(s["file"]), tool=esc(f"{s['tool']} {s['tool_version']}".strip()),
-                       when=when, items=s["items"], open=sev, run=esc(s["run"]), store=esc(url)))
-        lines.append("  " + t("import.systems", systems=esc(", ".join(s["systems"]) or "-")))
-        for u in s["unmatched_hosts"]:
-            lines.append("  " + t("import.unmatched", host=esc(u["host"]), items=u["items"]))
-        if s["previous"]:
-            lines.append("  " + t("import.fixed_count", n=s["fixed"], previous=esc(s["previous"])))
-    return "\n".join(lines) + "\n"

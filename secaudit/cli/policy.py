@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 
 import click
 
 from secaudit.cli.classify import regime_option
-from secaudit.cli.common import lang_option
+from secaudit.cli.common import RegistryChoice, lang_option, policy_formats
+from secaudit.cli.output import echo
+from secaudit.errors import Diagnostic, InputError
+from secaudit.i18n import current_lang, t
 from secaudit.status import ExitStatus
 
 
@@ -28,8 +32,6 @@ def command() -> None:
 @lang_option
 def list_() -> int:
     """List every policy with its level, what it extends and its number of controls."""
-    from secaudit.cli.output import echo
-    from secaudit.i18n import current_lang, t
     from secaudit.policy import default_library
 
     lib = default_library()
@@ -55,15 +57,13 @@ def _citer(regime: str | None):  # -> Citer
 @click.option("--level", type=click.IntRange(1, 5), help="Show the resolved policy of this level.")
 @click.option("--profile", "profile", help="Show a profile (e.g. mozilla-intermediate) or any policy id.")
 @regime_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=RegistryChoice(policy_formats), default="text", show_default=True)
 @lang_option
 def show(level: int | None, profile: str | None, regime: str | None, fmt: str) -> int:
     """Show a policy after `extends` is resolved: every control with its check, parameters and the clauses
     of the regime's standard it evidences at that level."""
-    from secaudit.cli.output import echo
-    from secaudit.i18n import current_lang, t
     from secaudit.policy import default_library
-    from secaudit.serialize import to_jsonable
+    from secaudit.report.policy_view import render_policy
 
     if (level is None) == (profile is None):
         raise click.UsageError(t("policy.show.one_of"))
@@ -73,22 +73,7 @@ def show(level: int | None, profile: str | None, regime: str | None, fmt: str) -
     lang = current_lang()
     citer = _citer(regime)
     cites = {c.id: citer.citations(c.requirements, r.level) + c.references for c in r.controls}
-    if fmt == "json":
-        controls = [{**to_jsonable(c), "citations": list(cites[c.id])} for c in r.controls]
-        echo(json.dumps({"id": r.id, "chain": list(r.chain), "controls": controls}, ensure_ascii=False, indent=2))
-        return ExitStatus.OK
-    echo(f"{r.id}: {r.title.get(lang)}")
-    echo(t("policy.show.chain", lang, chain=" → ".join(r.chain)))
-    for c in r.controls:
-        origin = (r.overrides or {}).get(c.id, "")
-        echo(f"\n  {c.id}  [{c.severity.value}]  {c.title.get(lang)}  ({origin})")
-        echo(f"    check: {c.check} {json.dumps(dict(c.params), ensure_ascii=False) if c.params else ''}")
-        if c.applies_to:
-            echo(f"    applies_to: {', '.join(s.value for s in c.applies_to)}")
-        if c.requirements:
-            echo(f"    requirements: {', '.join(c.requirements)}")
-        for ref in cites[c.id]:
-            echo(f"    - {ref}")
+    echo(render_policy(r, cites, fmt, lang), nl=False)
     return ExitStatus.OK
 
 
@@ -99,9 +84,6 @@ def show(level: int | None, profile: str | None, regime: str | None, fmt: str) -
 def explain(control_id: str, regime: str | None) -> int:
     """Explain a control: what it requires, why, how it is checked, how to fix it, where it applies."""
     from secaudit.checks import REGISTRY
-    from secaudit.cli.output import echo
-    from secaudit.errors import Diagnostic, InputError
-    from secaudit.i18n import current_lang, t
     from secaudit.policy import default_library
 
     lib = default_library()
@@ -111,8 +93,6 @@ def explain(control_id: str, regime: str | None) -> int:
     found = [(pid, c) for pid in lib.ids() for c in lib.policies[pid].controls
              if c.id == base and (not only_policy or pid == only_policy.lower())]
     if not found:
-        import difflib
-
         ids = sorted({c.id for p in lib.policies.values() for c in p.controls})
         hint = difflib.get_close_matches(control_id.upper(), ids, n=1)
         raise InputError([Diagnostic("secaudit policy explain", 0, 0, "policy.explain.unknown",
@@ -156,7 +136,6 @@ def explain(control_id: str, regime: str | None) -> int:
 def checks() -> int:
     """List the registered checks that policies can use, with what each one measures."""
     from secaudit.checks import REGISTRY
-    from secaudit.cli.output import echo
 
     for name in sorted(REGISTRY):
         spec = REGISTRY[name]

@@ -16,6 +16,9 @@ from typing import Any, Callable
 import click
 
 from secaudit.cli.common import RegistryChoice, report_formats
+from secaudit.cli.output import echo, print_error
+from secaudit.cli.scan import deliver, open_run
+from secaudit.i18n import current_lang, t
 from secaudit.status import ExitStatus, scan_status
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -42,10 +45,8 @@ def preset_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def run_preset(req: Any, fmt: str, errors_ok: bool) -> ExitStatus:
     """Scan ``req`` through the pipeline, print the ``fmt`` report to stdout, return the exit status."""
-    from secaudit.cli.output import echo
     from secaudit.execute.interface import NullObserver
     from secaudit.execute.interrupts import deferred_signals, flush_output
-    from secaudit.i18n import current_lang
     from secaudit.report import get_format
     from secaudit.report.listing import ListingFormat
     from secaudit.run import execute_scan, load_inputs, start_run
@@ -68,12 +69,9 @@ def run_kept(new: Any, *, resume: str | None, runs_dir: str | None, executor: st
     """Scan ``new`` (or resume the run ``resume``) as `scan` does, its journal kept in the runs directory,
     local or through zone workers; write the reports to ``out_dir`` and return the exit status. The run
     does not enter the history store."""
-    from secaudit.cli.output import echo, print_error
     from secaudit.cli.progress import make_observer
-    from secaudit.cli.scan import deliver, open_run
     from secaudit.execute.interrupts import deferred_signals, flush_output
     from secaudit.execute.journal import runs_dir as default_runs_dir
-    from secaudit.i18n import current_lang, t
     from secaudit.run import execute_scan
 
     lang = current_lang()

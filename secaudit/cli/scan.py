@@ -124,10 +124,10 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
     """Check the endpoints of every system against the controls of its level, and report.
 
     Runs classify → resolve → plan → execute → evaluate → report. The probe families' own options
-    (--resolver, --mta-sts-port of the mail family, --ports-timeout...) follow the others. Exit status: 0 no finding at or
-    above --fail-on, 1 findings at or above --fail-on, 2 input error, 3 scan errors left controls
-    without a verdict, 130 interrupted (resume with --resume RUN_ID). A scan judges the network
-    controls of a level, never the whole level (`secaudit assess`).
+    (--resolver and --mta-sts-port of the mail family, --ports-timeout...) follow the others. Exit
+    status: 0 no finding at or above --fail-on, 1 findings at or above --fail-on, 2 input error, 3
+    scan errors left controls without a verdict, 130 interrupted (resume with --resume RUN_ID). A
+    scan judges the network controls of a level, never the whole level (`secaudit assess`).
 
     \b
     Examples:

@@ -87,9 +87,6 @@ def run_options(run: RunSettings, kind: str, worker: str) -> tuple[dict[str, Any
     it refuses: a refusal saying which, never a measurement made otherwise than the run asked."""
     try:
         values = registry.option_values(kind, run.options)
-        for option in registry.options_of(registry.get(kind)):
-            if option.validate is not None and values[option.name] is not None:
-                option.validate(values[option.name])
     except (ValueError, InputError) as e:
         return None, Message("worker.refused_option", {"worker": worker, "kind": kind, "reason": str(e)[:300]})
     return values, None

@@ -146,6 +146,12 @@ class FamilyOption:
             raise ValueError(f"{self.flag}: {value!r} is outside {self.minimum}..{self.maximum}")
         return value
 
+    def normalise(self, value: Any) -> Any:
+        """The value the family's runner gets: :meth:`coerce`, then ``validate`` (its result) when set.
+        Raises ``ValueError`` (TargetError included) or InputError for a value this option refuses."""
+        value = self.coerce(value)
+        return self.validate(value) if self.validate is not None and value is not None else value
+
 
 @dataclass(frozen=True)
 class RunnerContext:

@@ -100,14 +100,15 @@ def family_options() -> tuple[tuple[str, FamilyOption], ...]:
 
 def option_values(kind: str, given: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """What the runner of ``kind`` gets as ``RunnerContext.options``: every option of the family, the
-    ``given`` value (JSON form accepted) or its default. ``ValueError`` names an option the family does
-    not have, or a value that is not one of the option's."""
+    ``given`` value (JSON form accepted, normalised by the option's ``validate``) or its default.
+    ``ValueError`` names an option the family does not have; a value the option refuses raises as its
+    ``normalise`` does."""
     given = dict(given or {})
     declared = {o.name: o for o in options_of(family_or_generic(kind))}
     unknown = sorted(set(given) - set(declared))
     if unknown:
         raise ValueError(f"the {kind} family has no option {', '.join(unknown)}")
-    return {name: (o.coerce(given[name]) if name in given else o.default) for name, o in declared.items()}
+    return {name: (o.normalise(given[name]) if name in given else o.default) for name, o in declared.items()}
 
 
 def runners(ctx: RunnerContext, wanted: Iterable[str] | None = None,

@@ -1,4 +1,6 @@
-"""History outputs: ``diff`` (text, md, json, html), ``due`` (text, md, json), ``trend`` (text, json, svg).
+"""History outputs: ``runs`` (text, json), ``diff`` (text, md, json, html), ``due`` (text, md, json), ``trend``
+(text, json, svg). Each command's formats are an explicit registry here (:data:`RUNS_FORMATS`,
+:data:`DIFF_FORMATS`, :data:`DUE_FORMATS`, :data:`TREND_FORMATS`): the CLI's choices are read from them.
 
 Pure functions of the store's records. Every value that may come from a scanned server or an
 input file (messages, certificate names, service banners, system names) goes through the
@@ -9,7 +11,8 @@ autoescaping for HTML.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Iterable, Sequence
+from functools import partial
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from secaudit.i18n import t
 from secaudit.report.environment import environment
@@ -111,12 +114,18 @@ def _diff_lines(d: RunDiff, lang: str, esc: Callable[[Any], str], bullet: str, h
 
 
 def render_diff(d: RunDiff, fmt: str, lang: str, show_still: bool = False) -> str:
-    if fmt == "json":
-        return json.dumps(diff_to_dict(d, lang), ensure_ascii=False, indent=2) + "\n"
-    if fmt == "md":
-        return "\n".join(_diff_lines(d, lang, markdown_text, "- ", lambda h: "## " + h, show_still)).rstrip() + "\n"
-    if fmt == "html":
-        return _diff_html(d, lang, show_still)
+    return DIFF_FORMATS[fmt](d, lang, show_still)
+
+
+def _diff_json(d: RunDiff, lang: str, show_still: bool) -> str:
+    return json.dumps(diff_to_dict(d, lang), ensure_ascii=False, indent=2) + "\n"
+
+
+def _diff_md(d: RunDiff, lang: str, show_still: bool) -> str:
+    return "\n".join(_diff_lines(d, lang, markdown_text, "- ", lambda h: "## " + h, show_still)).rstrip() + "\n"
+
+
+def _diff_text(d: RunDiff, lang: str, show_still: bool) -> str:
     text = lambda v: strip_controls(v, one_line=True)  # noqa: E731
     return "\n".join(_diff_lines(d, lang, text, "  - ", lambda h: h, show_still)).rstrip() + "\n"
 
@@ -129,6 +138,11 @@ def _diff_html(d: RunDiff, lang: str, show_still: bool) -> str:
     return environment("html").get_template("diff.html.j2").render(
         data=data, categories=categories, lang=lang, _=_,
         level_value=lambda f, v: _level_value(f, v, lang))
+
+
+# `secaudit diff --format`: (diff, lang, show still failing) -> text
+DIFF_FORMATS: Mapping[str, Callable[[RunDiff, str, bool], str]] = {
+    "text": _diff_text, "md": _diff_md, "json": _diff_json, "html": _diff_html}
 
 
 # ------------------------------------------------------------------------------------- due
@@ -172,8 +186,14 @@ def _due_cell(status: Any, level: int | None, lang: str) -> str:
 
 
 def render_due(report: DueReport, fmt: str, lang: str) -> str:
-    if fmt == "json":
-        return json.dumps(due_to_dict(report, lang), ensure_ascii=False, indent=2) + "\n"
+    return DUE_FORMATS[fmt](report, lang)
+
+
+def _due_json(report: DueReport, lang: str) -> str:
+    return json.dumps(due_to_dict(report, lang), ensure_ascii=False, indent=2) + "\n"
+
+
+def _due_lines(report: DueReport, lang: str, fmt: str) -> str:
     esc = markdown_text if fmt == "md" else (lambda v: strip_controls(v, one_line=True))
     bullet, head = ("- ", "## ") if fmt == "md" else ("  - ", "")
     lines = [head + t("history.due.title", lang, today=report.today.isoformat(), overdue=len(report.overdue)), ""]
@@ -212,6 +232,11 @@ def render_due(report: DueReport, fmt: str, lang: str) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+# `secaudit due --format`: (report, lang) -> text
+DUE_FORMATS: Mapping[str, Callable[[DueReport, str], str]] = {
+    "text": partial(_due_lines, fmt="text"), "md": partial(_due_lines, fmt="md"), "json": _due_json}
+
+
 # ------------------------------------------------------------------------------------- trend
 
 
@@ -227,8 +252,14 @@ def trend_to_dict(system_id: str | None, runs: Sequence[RunRecord], history: Seq
 
 
 def render_trend(system_id: str, history: Sequence[SystemRecord], fmt: str, lang: str) -> str:
-    if fmt == "json":
-        return json.dumps(trend_to_dict(system_id, (), history), ensure_ascii=False, indent=2) + "\n"
+    return TREND_FORMATS[fmt](system_id, history, lang)
+
+
+def _trend_json(system_id: str, history: Sequence[SystemRecord], lang: str) -> str:
+    return json.dumps(trend_to_dict(system_id, (), history), ensure_ascii=False, indent=2) + "\n"
+
+
+def _trend_text(system_id: str, history: Sequence[SystemRecord], lang: str) -> str:
     esc = lambda v: strip_controls(v, one_line=True)  # noqa: E731
     lines = [t("history.trend.title", lang, system=esc(system_id), n=len(history))]
     for s in history:
@@ -240,6 +271,46 @@ def render_trend(system_id: str, history: Sequence[SystemRecord], fmt: str, lang
     if len(history) >= 2:
         lines.append(sparkline([s.counts.get("fail", 0) for s in history]) + "  " + t("history.trend.failing", lang))
     return "\n".join(lines) + "\n"
+
+
+# `secaudit trend --format`: (system id, its records, lang) -> text
+TREND_FORMATS: Mapping[str, Callable[[str, Sequence[SystemRecord], str], str]] = {
+    "text": _trend_text, "json": _trend_json}
+
+
+# ------------------------------------------------------------------------------------- runs
+
+
+def render_runs(runs: Sequence[RunRecord], fmt: str, lang: str) -> str:
+    return RUNS_FORMATS[fmt](runs, lang)
+
+
+def _runs_json(runs: Sequence[RunRecord], lang: str) -> str:
+    # v2: "systems_compliant" became "systems_passing_network_controls" (a scan shows no more)
+    return json.dumps({"schema": "secaudit/runs/v2", "runs": [
+        {"id": r.id, "started_at": r.started_at, "finished_at": r.finished_at, "inventory_file": r.inventory_file,
+         "regime": r.regime, "complete": r.complete, "systems": list(r.system_ids),
+         "systems_passing_network_controls": r.systems_compliant, "systems_total": r.systems_total,
+         "findings_failed": r.findings_failed, "scope": r.scope, "kind": r.kind} for r in runs]},
+        ensure_ascii=False, indent=2) + "\n"
+
+
+def _runs_text(runs: Sequence[RunRecord], lang: str) -> str:
+    lines = [t("history.runs.header", lang)] if runs else [t("history.runs.none", lang)]
+    for r in runs:
+        if r.kind == "import":                 # another tool's report: it judges no level, so no "compliant" count
+            lines.append(t("history.runs.import_row", lang, run=r.id, date=r.started_at[:16].replace("T", " "),
+                           tool=strip_controls(r.tool_version, one_line=True), failed=r.findings_failed,
+                           inventory=strip_controls(r.inventory_file, one_line=True)))
+            continue
+        lines.append(t("history.runs.row", lang, run=r.id, date=r.started_at[:16].replace("T", " "),
+                       compliant=r.systems_compliant, total=r.systems_total, failed=r.findings_failed,
+                       inventory=strip_controls(r.inventory_file, one_line=True)))
+    return "\n".join(lines) + "\n"
+
+
+# `secaudit runs --format`: (runs, lang) -> text
+RUNS_FORMATS: Mapping[str, Callable[[Sequence[RunRecord], str], str]] = {"text": _runs_text, "json": _runs_json}
 
 
 def sparkline(values: Iterable[int]) -> str:

@@ -164,10 +164,11 @@ def test_the_options_are_offered_with_help_in_the_users_language(family, capsys)
 
 def test_the_runner_gets_the_values_set_and_the_defaults_and_run_json_keeps_what_was_set(family):
     assert scan(family, "--echo-word", "Hello", "--echo-tags", "a", "--echo-tags", "b", "--echo-mode", "fancy") == 0
-    assert SEEN == [{**DEFAULTS, "echo_word": "Hello", "echo_tags": ("a", "b"), "echo_mode": "fancy"}]
+    # the runner gets the value as the option's validator normalised it
+    assert SEEN == [{**DEFAULTS, "echo_word": "hello", "echo_tags": ("a", "b"), "echo_mode": "fancy"}]
     doc = json.loads((family / "out" / "report.json").read_text())
     [obs] = doc["observations"]
-    assert obs["facts"]["options"]["echo_word"] == "Hello"
+    assert obs["facts"]["options"]["echo_word"] == "hello"
     assert [(f["control_id"], f["verdict"]) for f in doc["findings"]] == [("ECHO-01", "pass")]
     request = run_meta(family)["request"]
     assert request["family_options"] == {"optecho": {"echo_word": "Hello", "echo_tags": ["a", "b"],
@@ -208,7 +209,7 @@ def test_resume_replays_the_stored_options(family):
     assert SEEN == [{**DEFAULTS, "echo_word": "again", "echo_count": 3}]
 
 
-def test_an_option_name_belongs_to_one_family():
+def test_an_option_name_belongs_to_one_family(capsys):
     class Clash(EchoFamily):
         kind = "optclash"
         provides = frozenset({"optclash"})
@@ -217,6 +218,18 @@ def test_an_option_name_belongs_to_one_family():
     with pytest.raises(ValueError, match="'resolver'.*already options of \\['mail'\\]"):
         registry.register(Clash())
     assert "optclash" not in registry.kinds()
+
+    class Shadow(EchoFamily):              # an option of scan's own: scan refuses to start, naming it
+        kind = "optshadow"
+        provides = frozenset({"optshadow"})
+        options = (FamilyOption("timeout", "float", 1.0, LocalText(en="x", vi="x")),)
+
+    with registry.registered(Shadow()), pytest.raises(SystemExit) as e:
+        from secaudit.cli import main
+
+        main(["scan", "--help"])
+    assert e.value.code == 2
+    assert "option --timeout of the optshadow family is already an option of `secaudit scan`" in capsys.readouterr().err
     with pytest.raises(ValueError):
         FamilyOption("Bad-Name", "str", None, LocalText(en="x", vi="x"))
     with pytest.raises(ValueError):
@@ -246,7 +259,7 @@ def test_a_zone_worker_gets_the_batch_familys_options_or_refuses(family):
 
     worker = WorkerSettings("a", parse_scope(["127.26.100.0/24"]))
     probe = Probe("optecho|1", "optecho", TARGET, {"host": "127.26.100.1"})
-    good = RunSettings(options={"echo_word": "zone", "echo_tags": ("t",)})
+    good = RunSettings(options={"echo_word": "Zone", "echo_tags": ("t",)})
     result = run_batch(batch_message("r", "a", "optecho", [probe], 5, good), worker, "w1")
     [obs] = result["observations"]
     assert obs["status"] == "ok" and SEEN == [{**DEFAULTS, "echo_word": "zone", "echo_tags": ("t",)}]
@@ -269,3 +282,47 @@ def test_a_batch_carries_a_repeatable_option_as_a_bounded_list():
     for bad in (("a",) * (MAX_OPTION_ITEMS + 1), ("a", 1), ("x" * 300,)):
         with pytest.raises(PayloadError):
             parse_batch(batch_message("r", "a", "optecho", [probe], 5, RunSettings(options={"echo_tags": bad})))
+
+
+PLUGIN_MODULE = '''\
+from pathlib import Path
+
+from secaudit.plugins import Plugin
+from tests.cli.test_family_options import CHECK, EchoFamily
+
+PLUGIN = Plugin(name="optecho", families=(EchoFamily(),), checks=(CHECK,),
+                policy_dirs=(str(Path(__file__).parent / "optecho_policies"),))
+'''
+
+
+def test_an_installed_plugin_familys_options_are_on_the_secaudit_command(tmp_path):
+    """Installed plug-ins load before the command line is read: their families' options are there."""
+    import os
+    import subprocess
+    import sys
+
+    site = tmp_path / "site"
+    (site / "optecho_policies").mkdir(parents=True)
+    (site / "optecho_policies" / "optecho-test.yaml").write_text(PROFILE, encoding="utf-8")
+    (site / "optecho_plugin.py").write_text(PLUGIN_MODULE, encoding="utf-8")
+    info = site / "optecho_plugin-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: optecho_plugin\nVersion: 0.1\n", encoding="utf-8")
+    (info / "entry_points.txt").write_text("[secaudit.plugins]\noptecho = optecho_plugin:PLUGIN\n", encoding="utf-8")
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(root)]), "CI": "1", "SECAUDIT_LANG": "vi"}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "secaudit", *args], cwd=root, env=env, capture_output=True,
+                              text=True, timeout=120)
+
+    shown = run("scan", "--help")
+    assert shown.returncode == 0 and "--echo-word WORD" in shown.stdout, shown.stderr
+    assert "Từ mà họ phép đo echo lặp lại." in shown.stdout                     # the help in the user's language
+    r = run("scan", "--target", TARGET, "--service", "other", "--profile", "optecho-test", "--quiet", "--no-store",
+            "--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out"), "--format", "json",
+            "--echo-word", "installed", "--echo-count", "5")
+    assert r.returncode == 0, r.stdout + r.stderr
+    [obs] = json.loads((tmp_path / "out" / "report.json").read_text())["observations"]
+    assert obs["facts"]["options"] == {"echo_word": "installed", "echo_count": 5, "echo_tags": [],
+                                       "echo_loud": False, "echo_mode": "plain"}

@@ -6,12 +6,18 @@ import click
 import pytest
 
 from secaudit import report
-from secaudit.cli import assess, classify, discover, documents, dossier, ports, requirements, scan, tls
+from secaudit.cli import (
+    assess, classify, discover, documents, dossier, history, imports, policy, ports, requirements, scan, tls,
+)
 from secaudit.report.assessment import FORMATS as ASSESSMENT_FORMATS
 from secaudit.report.catalogue import FORMATS as CATALOGUE_FORMATS
 from secaudit.report.classification import CLASSIFICATION_FORMATS
 from secaudit.report.document_formats import DOCUMENT_FORMATS
 from secaudit.report.dossier import DOSSIER_FORMATS
+from secaudit.report.history import DIFF_FORMATS, DUE_FORMATS, RUNS_FORMATS, TREND_FORMATS
+from secaudit.report.import_summary import IMPORT_FORMATS
+from secaudit.report.policy_view import POLICY_FORMATS
+from secaudit.report.status import STATUS_FORMATS
 from secaudit.report.interface import ReportFormat
 
 
@@ -29,7 +35,7 @@ def commands(group_or_command: object) -> list[click.Command]:
 
 
 def named(module: object, name: str) -> click.Command:
-    [cmd] = [c for c in commands(module) if c.name == name]
+    [cmd] = {id(c): c for c in commands(module) if c.name == name}.values()     # a group's command is a module name too
     return cmd
 
 
@@ -41,6 +47,13 @@ def named(module: object, name: str) -> click.Command:
     (dossier, "dossier", lambda: tuple(DOSSIER_FORMATS)),
     (requirements, "requirements", lambda: CATALOGUE_FORMATS),
     (assess, "assess", lambda: ASSESSMENT_FORMATS),
+    (history, "runs", lambda: tuple(RUNS_FORMATS)),
+    (history, "diff", lambda: tuple(DIFF_FORMATS)),
+    (history, "due", lambda: tuple(DUE_FORMATS)),
+    (history, "trend", lambda: tuple(TREND_FORMATS)),
+    (documents, "status", lambda: tuple(STATUS_FORMATS)),
+    (imports, "import", lambda: tuple(IMPORT_FORMATS)),
+    (policy, "show", lambda: tuple(POLICY_FORMATS)),
 ])
 def test_a_command_offers_its_registry(module, name, registry):
     assert format_choices(named(module, name)) == registry()
@@ -72,3 +85,8 @@ def test_a_format_registered_at_run_time_is_a_choice(monkeypatch):
     assert "yaml-test" in format_choices(named(tls, "tls"))
     ctx = named(scan, "scan").make_context("scan", ["inv.yaml", "--format", "yaml-test"], resilient_parsing=True)
     assert ctx.params["formats"] == ("yaml-test",)
+
+
+def test_a_history_format_registered_at_run_time_is_a_choice(monkeypatch):
+    monkeypatch.setitem(DUE_FORMATS, "yaml-test", lambda report, lang: "")
+    assert "yaml-test" in format_choices(named(history, "due"))
