@@ -1,49 +1,37 @@
-"""`secaudit discover`: sweep the declared networks of the inventory's zones and report what no system declares.
+"""Discovery as the one pipeline sees it: the inventory's zones, judged as systems (``secaudit discover``).
 
-Stages, in one direction: select zones and guard the networks (pure, ScopeError before anything
-runs) → what the inventory declares per address (names resolved only to compare, never probed) →
-one discover probe per network → judge each network (pure, ``checks.discover``) → Results, which
-every report format renders. Findings belong to a pseudo-system per zone (``zone:<id>``) and to the
-control DISC-01 of ``policies/discovery.yaml``.
+A run of the ``discover`` family (``secaudit discover``, or ``scan --only discover``) assesses zones
+instead of systems: each chosen zone becomes a system ``zone:<id>`` whose ``networks`` are the networks
+to sweep (the zone's declared networks, or those of ``--network`` inside them, guarded by
+``probes.discover.guard_networks``: ScopeError, exit 2, before anything runs) and whose endpoints are
+the (address, port) pairs the inventory declares inside them (names resolved only to compare, never
+probed). Its one control is DISC-01 of ``policies/discovery.yaml``. From there the run is a scan like
+any other: plan, executor (local or zone workers), journal, resume, evaluation by ``checks.discover``,
+``report RUN_ID`` and the exit status of ``status.py``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import dataclasses
 import ipaddress
 import socket
-from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
-from secaudit import __version__
 from secaudit.errors import Diagnostic, InputError
-from secaudit.model import (
-    Control, Endpoint, Finding, Inventory, Message, Observation, Probe, Purpose, Results, RunInfo, System,
-    SystemResult, Verdict, Zone,
-)
-import dataclasses
-from secaudit.classify.regime import load_regime
+from secaudit.load import load_policy
+from secaudit.model import Endpoint, Inventory, Message, Purpose, System, Zone
+from secaudit.plan import SystemAssessment
+from secaudit.policy import ResolvedPolicy
+from secaudit.probes.discover import DEFAULT_TOP_PORTS, KIND, guard_networks
 from secaudit.resources import policies_dir
-from secaudit.checks.discover import declared_ports as zone_declared, judge_network
-from secaudit.observations.discover import DiscoveryFacts
-from collections import Counter
-from secaudit.execute.journal import new_run_id
-from secaudit.probes import discover as probe
-from secaudit.probes.ports import find_nmap, nmap_top_ports
 
 CONTROL_ID = "DISC-01"
+POLICY_FILE = "discovery.yaml"
 
 
-@dataclass(frozen=True)
-class DiscoverRequest:
-    inventory_file: str
-    zones: tuple[str, ...] = ()             # empty: every zone with networks
-    networks: tuple[str, ...] = ()          # narrow to these (each inside a declared network)
-    max_prefix: int = 16                    # networks larger than this need allow_large
-    allow_large: bool = False
-    top_ports: int = 100
-    timeout: float = 600.0                  # per network
-    fail_on: str = "low"
+def discovering(only: Sequence[str]) -> bool:
+    """Whether a run with this ``--only`` is a discovery run (it judges zones, not systems)."""
+    return KIND in only
 
 
 def select_zones(inventory: Inventory, wanted: Sequence[str], file: str) -> list[Zone]:
@@ -89,109 +77,45 @@ def declared_ports(systems: Iterable[System], resolve: bool = True) -> tuple[dic
 
 
 def zone_system(zone: Zone, networks: Sequence[str], declared: Mapping[str, set[int]]) -> System:
-    """The zone as the report shows it: the declared endpoints (address, port) inside its swept networks."""
+    """The zone as discovery judges it: the networks it sweeps, and the declared endpoints (address, port)
+    inside them."""
     nets = [ipaddress.ip_network(n) for n in networks]
     endpoints = tuple(Endpoint(a, p) for a in sorted(declared, key=ipaddress.ip_address)
                       if any(ipaddress.ip_address(a) in n for n in nets) for p in sorted(declared[a]))
     return System(id=f"zone:{zone.id}", name=zone.description or zone.id, purpose=Purpose.INFRASTRUCTURE,
-                  zone=zone.id, endpoints=endpoints, source=zone.source)
+                  zone=zone.id, endpoints=endpoints, source=zone.source, networks=tuple(networks))
 
 
-def discovery_control() -> Control:
-    """DISC-01, citing its requirements in the default regime's standard: a zone holds systems of several
-    levels, so no one level's clause applies (the standard and the requirement keys are named)."""
-    # start-up: secaudit.checks loaded only when needed
-    from secaudit.load import load_policy
-    from secaudit.requirements.citation import citer_for
-
-    policy = load_policy(str(policies_dir() / "discovery.yaml"))
-    control = next(c for c in policy.controls if c.id == CONTROL_ID)
-    regime = load_regime(None)
-    cited = citer_for(regime.id, regime.standard).citations(control.requirements, None)
-    return dataclasses.replace(control, references=cited + control.references)
+def discovery_policy(top_ports: int) -> ResolvedPolicy:
+    """``policies/discovery.yaml`` as a zone's policy: DISC-01, asking nmap's ``top_ports`` most common ports
+    (laid over its params when not the default)."""
+    policy = load_policy(str(policies_dir() / POLICY_FILE))
+    wider = top_ports != DEFAULT_TOP_PORTS
+    controls = tuple(dataclasses.replace(c, params={**c.params, "top_ports": top_ports})
+                     if wider and c.id == CONTROL_ID else c for c in policy.controls)
+    return ResolvedPolicy(policy.id, policy.title, controls, (policy.id,), 1)
 
 
-def plan_probes(networks: Sequence[str], ports: Sequence[int]) -> list[Probe]:
-    # start-up: secaudit.checks, secaudit.probes.registry loaded only when needed
-    from secaudit.plan import probe_id
+def _inside(network: str, zone: Zone) -> bool:
+    net = ipaddress.ip_network(network)
+    return any(net.version == d.version and net.subnet_of(d) for d in map(ipaddress.ip_network, zone.networks))
 
+
+def zone_assessments(inventory: Inventory, options: Mapping[str, Any], file: str,
+                     resolve: bool = True) -> list[SystemAssessment]:
+    """One assessment per chosen zone with a network to sweep. ``options`` are the discover family's
+    (``probes.discover.OPTIONS``): ``zone``, ``network``, ``max_prefix``, ``allow_large_networks``, ``top_ports``. Raises InputError
+    (unknown zone, no networks) or ScopeError (a network outside the declared ones, or too large)."""
+    zones = select_zones(inventory, tuple(options.get("zone") or ()), file)
+    chosen = guard_networks([n for z in zones for n in z.networks], tuple(options.get("network") or ()),
+                            max_prefix=int(options["max_prefix"]), allow_large=bool(options["allow_large_networks"]))
+    policy = discovery_policy(int(options["top_ports"]))
+    declared, unresolved = declared_ports(inventory.systems, resolve)
+    extra = (Message("discover.note.unresolved", {"names": ", ".join(unresolved)}),) if unresolved else ()
     out = []
-    for net in networks:
-        params = {"network": net, "ports": sorted(ports)}
-        out.append(Probe(probe_id("discover", net, params), "discover", net, params))
-    return out
-
-
-def judge(control: Control, system: System, observations: Sequence[Observation]) -> list[Finding]:
-    """Findings of DISC-01 for one zone from its networks' observations (pure)."""
-    declared = zone_declared(system)
-    findings = []
-    for obs in observations:
-        if not isinstance(obs.facts, DiscoveryFacts):
-            msg = Message("discover.error.probe", {"network": obs.target, "reason": obs.reason or obs.error or "no facts"})
-            findings.append(Finding(control.id, system.id, obs.target, Verdict.ERROR, control.severity, msg,
-                                    references=control.references))
-            continue
-        for target, out in judge_network(obs.facts, declared):
-            findings.append(Finding(control.id, system.id, target, out.verdict, control.severity, out.message,
-                                    out.evidence, out.warnings, control.references))
-    return findings
-
-
-def system_result(system: System, findings: Sequence[Finding], notes: Sequence[Message]) -> SystemResult:
-    counts = Counter(f.verdict.value for f in findings)
-    failed = Counter(f.severity.value for f in findings if f.verdict is Verdict.FAIL)
-    # DISC-01 applies from level 1: a zone "achieves" it when something was judged and nothing failed
-    if counts.get("fail") or counts.get("error"):
-        achieved: int | None = 0
-    else:
-        achieved = 1 if counts.get("pass") else None
-    return SystemResult(system.id, system.name, None, None, 1, achieved, policy_id="discovery",
-                        counts=dict(counts), failed_by_severity=dict(failed),
-                        notes=(Message("discover.note.zone", {"zone": system.zone or "-"}), *notes))
-
-
-def results_of(req: DiscoverRequest, run_id: str, started: str, inventory: Inventory,
-               zones: Sequence[tuple[System, Sequence[Observation]]], control: Control,
-               unresolved: Sequence[str]) -> Results:
-    findings, systems, observations = [], [], []
-    notes = [Message("discover.note.unresolved", {"names": ", ".join(unresolved)})] if unresolved else []
-    for system, obs in zones:
-        own = judge(control, system, obs)
-        findings += own
-        observations += obs
-        systems.append(system_result(system, own, notes))
-    finished = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    run = RunInfo(id=run_id, started_at=started, finished_at=finished, tool_version=__version__,
-                  inventory_file=req.inventory_file, inventory_digest=inventory.digest, regime="-",
-                  complete=all(o.status.value == "ok" for o in observations), fail_on=req.fail_on,
-                  only=("discover",))
-    return Results(run, inventory, tuple(systems), (control,), tuple(findings), tuple(observations))
-
-
-def run_discovery(req: DiscoverRequest, *, runner=None) -> Results:
-    """The whole command: refuses out-of-scope or oversized networks (ScopeError) before nmap starts."""
-    # start-up: secaudit.checks loaded only when needed
-    from secaudit.load import load_inventory
-
-    inventory = load_inventory(req.inventory_file)
-    zones = select_zones(inventory, req.zones, req.inventory_file)
-    declared_nets = [n for z in zones for n in z.networks]
-    chosen = probe.guard_networks(declared_nets, req.networks, max_prefix=req.max_prefix,
-                                  allow_large=req.allow_large)
-    control = discovery_control()
-    find_nmap()
-    ports = nmap_top_ports(req.top_ports)
-    declared, unresolved = declared_ports(inventory.systems)
-    started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    per_zone = []
     for zone in zones:
-        nets = [n for n in chosen if any(ipaddress.ip_network(n).subnet_of(ipaddress.ip_network(d))
-                                         for d in zone.networks if ipaddress.ip_network(d).version
-                                         == ipaddress.ip_network(n).version)]
-        if not nets:
-            continue
-        probes = plan_probes(nets, ports)
-        obs = list(probe.run_probes(probes, declared_nets, deadline_s=req.timeout, runner=runner))
-        per_zone.append((zone_system(zone, nets, declared), obs))
-    return results_of(req, new_run_id(), started, inventory, per_zone, control, unresolved)
+        nets = [n for n in chosen if _inside(n, zone)]
+        if nets:
+            out.append(SystemAssessment(zone_system(zone, nets, declared), None, None, 1, "", {1: policy},
+                                        (Message("discover.note.zone", {"zone": zone.id}), *extra), zone=True))
+    return out

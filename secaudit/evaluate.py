@@ -45,18 +45,26 @@ def index_observations(observations: Iterable[Observation]) -> dict[tuple[str, s
 
 def judge(control: Control, spec: CheckSpec, ctx: CheckContext) -> Outcome:
     """Run one check, turning a missing measurement or a crashing check into an ERROR, never a pass."""
+    return judge_items(control, dataclasses.replace(spec, items=None), ctx)[0][1]
+
+
+def judge_items(control: Control, spec: CheckSpec, ctx: CheckContext) -> list[tuple[str, Outcome]]:
+    """(finding target, outcome) of one check on one target: the target itself with the check's one outcome,
+    or, for a check judging items (``spec.items``), one pair per item. A missing measurement or a crashing
+    check is one ERROR on the target, never a pass."""
     for kind in sorted(spec_kinds(spec)):
         if kind not in ctx.observations:
-            return Outcome(Verdict.ERROR, Message("evaluate.not_measured", {"kind": kind, "target": ctx.target}))
+            return [(ctx.target, Outcome(Verdict.ERROR, Message("evaluate.not_measured",
+                                                                {"kind": kind, "target": ctx.target})))]
     try:
-        outcome = spec.func(control.params, ctx)
+        judged = list(spec.items(control.params, ctx)) if spec.items else [(ctx.target, spec.func(control.params, ctx))]
     except Exception as e:  # a bug in one check must not sink the run, nor pass silently
-        return Outcome(Verdict.ERROR, Message("evaluate.check_crashed", {"check": spec.name,
-                                                                         "error": f"{type(e).__name__}: {e}"}))
-    if not isinstance(outcome, Outcome) or outcome.verdict is Verdict.WAIVED:
-        return Outcome(Verdict.ERROR, Message("evaluate.check_crashed", {"check": spec.name,
-                                                                         "error": "invalid outcome"}))
-    return outcome
+        return [(ctx.target, Outcome(Verdict.ERROR, Message("evaluate.check_crashed", {
+            "check": spec.name, "error": f"{type(e).__name__}: {e}"})))]
+    if any(not isinstance(o, Outcome) or o.verdict is Verdict.WAIVED or not isinstance(t, str) for t, o in judged):
+        return [(ctx.target, Outcome(Verdict.ERROR, Message("evaluate.check_crashed", {"check": spec.name,
+                                                                                     "error": "invalid outcome"})))]
+    return judged
 
 
 def _waiver_for(waivers: Sequence[Waiver], control_id: str, system_id: str, target: str) -> list[Waiver]:
@@ -94,8 +102,9 @@ def qualified_ids(assessments: Sequence[SystemAssessment]) -> dict[tuple[str, st
 
 def citation_level(a: SystemAssessment) -> int | None:
     """The level whose clauses a system's findings cite: the level it must meet; none for a ``--profile``
-    scan (a profile is not a level, so its findings name the requirement, not a level's clause)."""
-    return None if a.deciding.startswith("--profile") else a.required_level
+    scan (a profile is not a level, so its findings name the requirement, not a level's clause) or a zone
+    (its networks hold systems of several levels)."""
+    return None if a.zone or a.deciding.startswith("--profile") else a.required_level
 
 
 def references(control: Control, citer: Citer, level: int | None) -> tuple[str, ...]:
@@ -144,19 +153,19 @@ def evaluate_policy(a: SystemAssessment, controls: Sequence[Control], registry: 
                     seen[kind] = o
             ctx = CheckContext(system=a.system, target=target.name, endpoint=target.endpoint, observations=seen,
                                now=now)
-            outcome = judge(control, spec, ctx)
-            verdict, waiver = outcome.verdict, None
-            if verdict is Verdict.FAIL:
-                for w in _waiver_for(waivers, control.id, a.system.id, target.name):
-                    if w.active_on(today):
-                        verdict, waiver = Verdict.WAIVED, w
-                        break
-                    expired[(w.control, w.system, w.endpoint, w.expires)] = w
-            findings.append(Finding(
-                control_id=fid, system_id=a.system.id, target=target.name, verdict=verdict,
-                severity=control.severity, message=outcome.message, evidence=outcome.evidence,
-                warnings=outcome.warnings, references=refs, waiver=waiver,
-            ))
+            for name, outcome in judge_items(control, spec, ctx):
+                verdict, waiver = outcome.verdict, None
+                if verdict is Verdict.FAIL:
+                    for w in _waiver_for(waivers, control.id, a.system.id, name):
+                        if w.active_on(today):
+                            verdict, waiver = Verdict.WAIVED, w
+                            break
+                        expired[(w.control, w.system, w.endpoint, w.expires)] = w
+                findings.append(Finding(
+                    control_id=fid, system_id=a.system.id, target=name, verdict=verdict,
+                    severity=control.severity, message=outcome.message, evidence=outcome.evidence,
+                    warnings=outcome.warnings, references=refs, waiver=waiver,
+                ))
     return findings
 
 
@@ -192,7 +201,7 @@ def evaluate(assessments: Sequence[SystemAssessment], observations: Iterable[Obs
             ids = {c.id: qids[(required.id, c.id)] for c in required.controls}
             findings = evaluate_policy(a, required.controls, registry, obs, waivers, now, expired, ids, only_set,
                                        citer)
-            if only_set is not None:
+            if only_set is not None and not a.zone:      # a zone is judged by discovery alone
                 notes.append(Message("evaluate.partial_scope", {"kinds": ", ".join(sorted(only_set))}))
             for c in required.controls:
                 controls.setdefault(ids[c.id], dataclasses.replace(c, id=ids[c.id]))

@@ -330,6 +330,7 @@ class System:
     domains: tuple[str, ...] = ()                  # DNS domains the system sends or receives mail for (mail checks)
     approval: Approval = Approval()
     ssh_hosts: tuple[HostAccess, ...] = ()         # `hosts:` entries: servers checked from an SSH login
+    networks: tuple[str, ...] = ()                 # a zone as discovery judges it: the networks swept (CIDR)
 
     @property
     def exposed_ports_allowed(self) -> frozenset[int]:

@@ -37,6 +37,9 @@ class SystemAssessment:
     deciding: str = ""
     policies: Mapping[int, "ResolvedPolicy"] = field(default_factory=dict)   # level -> resolved policy, 1..required
     notes: tuple[Message, ...] = ()
+    # a zone's declared networks judged by discovery (``secaudit discover``), not a system against its level:
+    # a zone holds systems of several levels, so findings cite the requirement, not one level's clause
+    zone: bool = False
 
     @property
     def required_policy(self) -> "ResolvedPolicy | None":

@@ -40,6 +40,7 @@ from secaudit.probes.registry import families, get, option_values, options_of, r
 from secaudit.probes.registry import family_options as registered_options
 from secaudit.classify.regime import load_regime
 from secaudit.classify.regime import DEFAULT_REGIME
+from secaudit.discover import KIND as DISCOVER, discovering, zone_assessments
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,9 @@ def load_inputs(req: ScanRequest) -> tuple[Inventory, tuple[Waiver, ...], Policy
     if req.ca_file:
         check_ca_file(req.ca_file)              # before scanning: a bad bundle would make every certificate an ERROR
     inventory = load_inventory(req.inventory_file) if req.inventory_file else adhoc_inventory(req)
-    if not inventory.systems:
+    if discovering(req.only):               # zones and networks checked (ScopeError) before anything runs
+        zone_assessments(inventory, req.options_of(DISCOVER), req.inventory_file or "-", resolve=False)
+    elif not inventory.systems:
         raise NothingToCheckError("scan.nothing_to_check", file=req.inventory_file)
     library, _ = load_library(req.profiles)           # --profile: an id or a file, the same everywhere
     waivers = load_waivers_in_use(req.waivers_file, inventory, library) if req.waivers_file else ()
@@ -216,6 +219,8 @@ def load_waivers_in_use(path: str, inventory: Inventory, library: PolicyLibrary)
 
 
 def assess(req: ScanRequest, inventory: Inventory, library: PolicyLibrary) -> list[SystemAssessment]:
+    if discovering(req.only) and not req.adhoc:     # discovery judges the inventory's zones, not its systems
+        return zone_assessments(inventory, req.options_of(DISCOVER), req.inventory_file or "-")
     profiles = profile_ids(library, req.profiles)
     if req.adhoc:
         found = [adhoc_assessment(inventory.systems[0], library, req.level, profiles)]
@@ -230,8 +235,9 @@ def make_plan(req: ScanRequest, assessments: Sequence[SystemAssessment], invento
 
 def inventory_scope(inventory: Inventory) -> tuple[str, ...]:
     """The only hosts any probe may touch: the inventory's endpoint hosts (and ad-hoc hosts), and the SSH
-    hosts of host checks with their jump hosts."""
+    hosts of host checks with their jump hosts; and the only networks: those its zones declare (discovery)."""
     return tuple(sorted({e.host for s in inventory.systems for e in s.endpoints}
+                        | {n for z in inventory.zones for n in z.networks}
                         | {h for s in inventory.systems for h in s.hosts}
                         | {h.address for s in inventory.systems for h in s.ssh_hosts}
                         | {h.jump.host for s in inventory.systems for h in s.ssh_hosts if h.jump}))
@@ -269,11 +275,17 @@ def make_executor(req: ScanRequest, inventory: Inventory, plan: Plan, run_id: st
                                          visibility_timeout=req.visibility_timeout)
         settings = RunSettings.of(req.ca_file, {})         # travels with every batch, with its family's options
         kinds = sorted({p.kind for p in plan.probes})
-        return CeleryExecutor(broker, run_id, zones_by_host(inventory), default_runners(), req.limits(),
+        zones = {**zones_by_host(inventory), **network_zones(plan)}
+        return CeleryExecutor(broker, run_id, zones, default_runners(), req.limits(),
                               settings=settings, family_options={k: req.options_of(k) for k in kinds})
 
     return LocalExecutor(runners(runner_context(req, inventory), sorted({p.kind for p in plan.probes}),
                                  req.family_options), req.limits())
+
+
+def network_zones(plan: Plan) -> dict[str, str]:
+    """Network probe target -> the zone whose workers sweep it (discovery: the zone the network was declared in)."""
+    return {n: a.system.zone for a in plan.assessments if a.system.zone for n in a.system.networks}
 
 
 def execute_scan(req: ScanRequest, journal: Journal, run_id: str, observer: ExecutionObserver | None = None,
@@ -340,12 +352,17 @@ def build_results(req: ScanRequest, run_id: str, started: str, finished: str, in
     return Results(
         run=RunInfo(id=run_id, started_at=started, finished_at=finished, tool_version=__version__,
                     inventory_file=req.inventory_file or "--target", inventory_digest=inventory.digest,
-                    regime=req.regime or _default_regime(), policies={p: library.digests.get(p, "") for p in used},
+                    regime=run_regime(req), policies={p: library.digests.get(p, "") for p in used},
                     complete=complete, fail_on=req.fail_on, only=tuple(req.only), profiles=tuple(req.profiles),
                     level=req.level),
         inventory=inventory, systems=ev.systems, controls=ev.controls, findings=ev.findings,
         observations=tuple(observations), expired_waivers=ev.expired_waivers,
     )
+
+
+def run_regime(req: ScanRequest) -> str:
+    """The regime the run's systems were classified under; "-" for discovery (zones are not classified)."""
+    return "-" if discovering(req.only) and not req.adhoc else (req.regime or _default_regime())
 
 
 def regime_citer(regime: str | None) -> Citer:
@@ -369,6 +386,10 @@ def reevaluate(results: Results, waivers: Sequence[Waiver], req: ScanRequest, li
         profiles = profile_ids(library, req.profiles)
         assessments = [adhoc_assessment(s, library, req.level, profiles) for s in results.inventory.systems]
     else:
+        if discovering(req.only):      # the zones as swept: the networks observed, whatever their size
+            swept = tuple(dict.fromkeys(o.target for o in results.observations if o.kind == "discover"))
+            req = dataclasses.replace(req, regime=None, family_options={**req.family_options, "discover": {
+                "network": swept, "allow_large_networks": True}})      # regime "-": zones are not classified
         assessments = assess(req, results.inventory, library)
     return build_results(req, results.run.id, results.run.started_at, results.run.finished_at, results.inventory,
                          library, assessments, results.observations, waivers, checks.REGISTRY, results.run.complete, now)

@@ -221,6 +221,17 @@ class Scope:
             return canonical in self.names or any(canonical.endswith(d) for d in self.domains)
         return any(addr.version == net.version and addr in net for net in self.networks)
 
+    def covers(self, entry: object) -> bool:
+        """A host (:meth:`contains`), or a network given as CIDR every address of which lies inside one
+        network of the scope (a discovery sweep)."""
+        if isinstance(entry, str) and "/" in entry:
+            try:
+                net = ipaddress.ip_network(entry.strip(), strict=True)
+            except ValueError:
+                return False
+            return any(net.version == n.version and net.subnet_of(n) for n in self.networks)  # type: ignore[arg-type]
+        return self.contains(entry)
+
     def describe(self) -> str:
         return ", ".join([str(n) for n in self.networks] + sorted(self.names) + list(self.domains))
 

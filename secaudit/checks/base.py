@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from secaudit.model import Endpoint, Observation, Outcome, Service, System
 
@@ -26,6 +26,9 @@ class CheckContext:
 
 
 CheckFunc = Callable[[Mapping[str, Any], CheckContext], Outcome]
+# A check that judges many things inside one target (discovery: every host and port of a network):
+# (item, outcome) pairs, each item a finding's target; none when there is nothing to report.
+ItemsFunc = Callable[[Mapping[str, Any], CheckContext], Sequence[tuple[str, Outcome]]]
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,8 @@ class CheckSpec:
     needs_for_params: Callable[[Mapping[str, Any]], frozenset[str]] | None = None
     # the catalog message of a not-applicable finding when the system has no target of the check's kind
     no_target: str = "evaluate.no_target"
+    # set: evaluation takes one finding per item of the target from this instead of ``func``'s one outcome
+    items: ItemsFunc | None = None
 
     def needs_for(self, params: Mapping[str, Any]) -> frozenset[str]:
         """What a control with these params needs measured (the plan asks probes for exactly this)."""

@@ -58,10 +58,23 @@ def judge_network(facts: DiscoveryFacts, declared: Mapping[str, frozenset[int]])
     return out
 
 
+def _facts(ctx: CheckContext) -> DiscoveryFacts | Outcome:
+    return facts_or_error(ctx, "discover", DiscoveryFacts, "discover.error.not_measured", "discover.error.probe",
+                          {"network": ctx.target})
+
+
+def undeclared_items(params: Mapping[str, Any], ctx: CheckContext) -> list[tuple[str, Outcome]]:
+    """What evaluation reports for a network target: one finding per undeclared host, undeclared port,
+    declared host seen or not seen (``judge_network``), or the sweep's ERROR on the network."""
+    facts = _facts(ctx)
+    if isinstance(facts, Outcome):
+        return [(ctx.target, facts)]
+    return judge_network(facts, declared_ports(ctx.system))
+
+
 def undeclared(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
-    """One summary outcome for a network target (the registered form of the check)."""
-    facts = facts_or_error(ctx, "discover", DiscoveryFacts, "discover.error.not_measured", "discover.error.probe",
-                           {"network": ctx.target})
+    """One summary outcome for a network target (the check's one-line form)."""
+    facts = _facts(ctx)
     if isinstance(facts, Outcome):
         return facts
     results = judge_network(facts, declared_ports(ctx.system))
@@ -77,5 +90,5 @@ CHECKS: tuple[CheckSpec, ...] = (
     CheckSpec("discover.undeclared", undeclared, frozenset({"discover:sweep"}),
               {"type": "object", "additionalProperties": False,
                "properties": {"top_ports": {"type": "integer", "minimum": 1, "maximum": 65535}}},
-              scope="network"),
+              scope="network", items=undeclared_items),
 )

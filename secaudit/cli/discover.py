@@ -1,28 +1,24 @@
-"""`secaudit discover INVENTORY [--zone Z] [--network CIDR]`: undeclared hosts and ports in the declared networks."""
+"""`secaudit discover INVENTORY [--zone Z] [--network CIDR]`: undeclared hosts and ports in the declared networks
+— a preset of the pipeline: `scan --only discover` with the discover family's options."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
 import click
 
 from secaudit.cli.common import RegistryChoice, lang_option, report_formats
-from secaudit.status import ExitStatus
+from secaudit.cli.family_options import family_options_command
+from secaudit.cli.preset import SEVERITIES, run_kept
+from secaudit.cli.worker import BrokerOptions, broker_options
+from secaudit.errors import Diagnostic, InputError
+from secaudit.i18n import current_lang
 
-SEVERITIES = ["critical", "high", "medium", "low", "info"]
 
-
-@click.command("discover")
-@click.argument("inventory", type=click.Path(dir_okay=False, path_type=str))
-@click.option("--zone", "zones", multiple=True, metavar="ZONE", help="Sweep only this zone's networks (repeatable).")
-@click.option("--network", "networks", multiple=True, metavar="CIDR",
-              help="Sweep only this network; it must lie inside a declared network of the zones (repeatable).")
-@click.option("--max-prefix", type=click.IntRange(0, 32), default=16, show_default=True,
-              help="Networks with more addresses than an IPv4 /N need --allow-large-networks.")
-@click.option("--allow-large-networks", "allow_large", is_flag=True,
-              help="Sweep declared networks larger than --max-prefix.")
-@click.option("--top-ports", type=click.IntRange(1, 65535), default=100, show_default=True,
-              help="Ports asked of every live host: nmap's N most common TCP ports.")
+# --zone, --network, --max-prefix, --allow-large-networks and --top-ports are the discover family's own
+# options (probes.discover.OPTIONS), offered from the registry; --timeout is its sweep_timeout
+@family_options_command("discover", kinds=lambda: ("discover",), handled=("sweep_timeout",))
+@click.argument("inventory", required=False, type=click.Path(dir_okay=False, path_type=str))
 @click.option("--timeout", type=click.FloatRange(5, 86400), default=600.0, show_default=True,
               help="Deadline of one network's sweep, in seconds.")
 @click.option("--format", "formats", multiple=True, type=RegistryChoice(report_formats),
@@ -31,42 +27,42 @@ SEVERITIES = ["critical", "high", "medium", "low", "info"]
               show_default=True, help="Directory for the reports.")
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True,
               help="Exit 1 when a finding of this severity or higher fails.")
+@click.option("--errors-ok", is_flag=True,
+              help="Exit 0 instead of 3 when a sweep failed or a zone had nothing to judge.")
+@click.option("--resume", "resume", metavar="RUN_ID", help="Resume an interrupted run: skip the networks it swept.")
+@click.option("--runs-dir", type=click.Path(file_okay=False, path_type=str),
+              help="Where run journals live (default .secaudit-runs, or SECAUDIT_RUNS_DIR).")
+@click.option("--executor", type=click.Choice(["local", "celery"]), default="local", show_default=True,
+              help="local: nmap runs here; celery: each zone's networks go to its workers through --broker.")
+@broker_options(required=False)
+@click.option("--quiet", "-q", is_flag=True, help="No progress display; only the final summary.")
 @lang_option
-def command(inventory: str, zones: tuple[str, ...], networks: tuple[str, ...], max_prefix: int, allow_large: bool,
-            top_ports: int, timeout: float, formats: tuple[str, ...], out_dir: str, fail_on: str) -> int:
+def command(inventory: str | None, timeout: float, formats: tuple[str, ...], out_dir: str, fail_on: str,
+            errors_ok: bool, resume: str | None, runs_dir: str | None, executor: str, broker_opts: BrokerOptions,
+            quiet: bool, family_options: dict[str, dict[str, Any]] | None = None) -> int:
     """Find live hosts and open ports that no system of INVENTORY declares, inside the networks its
     zones declare (and nowhere else). nmap runs unprivileged: host discovery with TCP connect pings,
     then a connect scan of the top ports on the hosts that answered.
 
+    The same pipeline as `secaudit scan --only discover`: journaled, resumable (--resume RUN_ID),
+    re-rendered by `secaudit report RUN_ID`, run here or by each zone's workers (--executor celery).
     Exit status: 0 nothing undeclared, 1 findings at or above --fail-on, 2 bad input, a network outside
-    the declared ones or too large without --allow-large-networks, nmap missing; 3 a sweep failed.
+    the declared ones or too large without --allow-large-networks, nmap missing; 3 a sweep failed or a
+    zone had nothing to judge; 130 interrupted (resume with --resume RUN_ID).
 
     \b
     Examples:
       secaudit discover examples/inventory.yaml --zone dmz
       secaudit discover inventory.yaml --network 127.0.0.16/31 --format sarif
+      secaudit discover --resume 20261123T101500Z-a1b2c3
     """
-    from secaudit.cli.output import echo, print_error
-    from secaudit.cli.scan import _print_summary, write_reports
-    from secaudit.discover import DiscoverRequest, run_discovery
-    from secaudit.evaluate import errored, failing
-    from secaudit.i18n import current_lang, t
-    from secaudit.model import Severity
-    from secaudit.probes.ports import ScopeError
+    from secaudit.run import ScanRequest
 
-    lang = current_lang()
-    req = DiscoverRequest(inventory, zones, networks, max_prefix, allow_large, top_ports, timeout, fail_on)
-    try:
-        results = run_discovery(req)
-    except ScopeError as e:
-        print_error(t(e.key, lang, **e.args_))
-        return ExitStatus.INPUT_ERROR
-    written = write_reports(results, formats or ("html", "json", "text"), Path(out_dir), lang)
-    _print_summary(results, lang)
-    for name, path in written.items():
-        echo(t("scan.written", lang, format=name, path=str(path)))
-    if failing(results.findings, Severity(fail_on)):
-        return ExitStatus.FINDINGS
-    if errored(results.findings):
-        return ExitStatus.SCAN_ERRORS
-    return ExitStatus.OK
+    if not inventory and not resume:
+        raise InputError([Diagnostic("secaudit discover", 0, 0, "scan.inventory_or_target")])
+    chosen = dict(family_options or {})
+    chosen["discover"] = {**chosen.get("discover", {}), "sweep_timeout": timeout}
+    req = ScanRequest(inventory_file=inventory, only=("discover",), fail_on=fail_on, lang=current_lang(),
+                      family_options=chosen)
+    return run_kept(req, resume=resume, runs_dir=runs_dir, executor=executor, broker_opts=broker_opts,
+                    formats=formats, out_dir=out_dir, quiet=quiet, errors_ok=errors_ok)

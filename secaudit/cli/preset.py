@@ -1,9 +1,10 @@
-"""What `secaudit tls` and `secaudit ports` share: they are presets of the one pipeline.
+"""What `secaudit tls`, `secaudit ports` and `secaudit discover` share: they are presets of the one pipeline.
 
-Each builds a :class:`~secaudit.run.ScanRequest` (ad-hoc targets, a profile) and runs it exactly as
-`secaudit scan --target` does — the same plan, executor, journal, evaluation with its crash guard and
-missing-measurement check, and exit status — then prints one report to stdout. The journal lives in a
-temporary directory that is removed afterwards: a quick check leaves nothing behind.
+Each builds a :class:`~secaudit.run.ScanRequest` and runs it exactly as `secaudit scan` does — the same
+plan, executor, journal, evaluation with its crash guard and missing-measurement check, and exit status.
+`tls` and `ports` (ad-hoc targets, a profile) print one report to stdout; their journal lives in a
+temporary directory that is removed afterwards: a quick check leaves nothing behind. `discover` keeps
+its run like `scan` (:func:`run_kept`): resumable with ``--resume``, re-rendered by ``report RUN_ID``.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from typing import Any, Callable
 import click
 
 from secaudit.cli.common import RegistryChoice, report_formats
-from secaudit.cli.output import echo
-from secaudit.i18n import current_lang
+from secaudit.cli.output import echo, print_error
+from secaudit.cli.scan import deliver, open_run
+from secaudit.i18n import current_lang, t
 from secaudit.status import ExitStatus, scan_status
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -57,6 +59,31 @@ def run_preset(req: Any, fmt: str, errors_ok: bool) -> ExitStatus:
         journal, run_id = start_run(req, Path(base))
         outcome = execute_scan(req, journal, run_id, NullObserver())
         echo("".join(report.render_chunks(outcome.results, lang)), nl=False)
+        flush_output()
+        interrupted = bool(interrupts.count) or outcome.summary.reason in ("interrupted", "stopped")
+    return scan_status(outcome.results, req.fail_on, errors_ok, interrupted)
+
+
+def run_kept(new: Any, *, resume: str | None, runs_dir: str | None, executor: str, broker_opts: Any,
+             formats: tuple[str, ...], out_dir: str, quiet: bool, errors_ok: bool) -> ExitStatus:
+    """Scan ``new`` (or resume the run ``resume``) as `scan` does, its journal kept in the runs directory,
+    local or through zone workers; write the reports to ``out_dir`` and return the exit status. The run
+    does not enter the history store."""
+    from secaudit.cli.progress import make_observer
+    from secaudit.execute.interrupts import deferred_signals, flush_output
+    from secaudit.execute.journal import runs_dir as default_runs_dir
+    from secaudit.run import execute_scan
+
+    lang = current_lang()
+    base = default_runs_dir(runs_dir)
+    req, journal, run_id, broker = open_run(new, base, resume, broker_opts, executor)
+    # Ctrl-C and SIGTERM are noted, not raised, as in `scan`: the partial results are still written, then 130
+    with deferred_signals() as interrupts:
+        outcome = execute_scan(req, journal, run_id, make_observer(quiet=quiet, log_json=False), broker=broker)
+        deliver(outcome.results, formats, out_dir, lang)
+        if not outcome.results.run.complete:
+            echo(t("scan.incomplete", lang, run=run_id))
+            print_error(t("scan.resume_hint", lang, run=run_id, runs_dir=str(base)))
         flush_output()
         interrupted = bool(interrupts.count) or outcome.summary.reason in ("interrupted", "stopped")
     return scan_status(outcome.results, req.fail_on, errors_ok, interrupted)

@@ -153,7 +153,7 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
         profiles=profiles, systems=systems, only=only, waivers_file=waivers_file, regime=regime, lang=lang,
         ca_file=ca_file, concurrency=concurrency, per_host=per_host, rate=rate, timeout=timeout,
         ports_range=ports_range, run_timeout=run_timeout, fail_on=fail_on, family_options=family_options or {})
-    req, journal, run_id, broker = _open_run(new, base, resume, broker_opts, executor)
+    req, journal, run_id, broker = open_run(new, base, resume, broker_opts, executor)
     observer = make_observer(quiet=quiet, log_json=log_json)
     # From here on Ctrl-C and SIGTERM are noted, not raised: the executor stops, the reports are
     # still written from the journal, and the status is 130 (secaudit.execute.interrupts).
@@ -173,7 +173,7 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
     return scan_status(results, req.fail_on, errors_ok, interrupted)
 
 
-def _open_run(new: Any, base: Path, resume: str | None, broker_opts: BrokerOptions,
+def open_run(new: Any, base: Path, resume: str | None, broker_opts: BrokerOptions,
               executor: str) -> tuple[Any, Any, str, Any]:
     """The request, journal, run id and broker of a new run (inputs checked before its directory is
     created), or of the run ``resume`` names (its stored request, with this invocation's language and

@@ -69,8 +69,8 @@ def probe_hosts(probe: Probe) -> list[str]:
 
 
 def outside_scope(probe: Probe, scope: Scope) -> str | None:
-    """The first host of a probe outside the scope, or None when the probe may run."""
-    return next((h for h in probe_hosts(probe) if not scope.contains(h)), None)
+    """The first host (or network: discovery) of a probe outside the scope, or None when the probe may run."""
+    return next((h for h in probe_hosts(probe) if not scope.covers(h)), None)
 
 
 def _runners(options: Mapping[str, Any], ca_file: str | None, kind: str, probes: Sequence[Probe]) -> dict[str, Any]:

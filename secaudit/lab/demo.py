@@ -85,6 +85,7 @@ def scan_demo_targets() -> None:
                         # exit 1: the MySQL-like listener on 127.0.0.16:3306 is declared by no system
                         step("find hosts and ports no system declares, in the declared networks of the dmz and dc "
                              "zones", "discover", "examples/inventory.yaml", "--out", str(out / "discovery"),
+                             "--runs-dir", str(Path(tmp) / "runs"),
                              "--format", "md", "--format", "json", "--format", "html", expect=1)
                 print("demo targets stopped.")
     step("what changed between the two stored runs: one finding fixed, nothing else", "diff", *store)

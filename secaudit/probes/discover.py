@@ -17,9 +17,9 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping, Sequence
 
-from secaudit.model import Control, Endpoint, Message, Observation, ObservationStatus, Probe, System
+from secaudit.model import Control, Endpoint, LocalText, Message, Observation, ObservationStatus, Probe, System
 from secaudit.observations.discover import DiscoveryFacts, LiveHost
-from secaudit.probes.interface import BaseFamily, RunnerContext, Target
+from secaudit.probes.interface import NETWORK, BaseFamily, FamilyOption, RunnerContext, Target
 from secaudit.probes.ports import (
     ScopeError, compress_ports, find_nmap, nmap_detail, nmap_output, nmap_top_ports, subprocess_runner,
 )
@@ -29,6 +29,7 @@ import subprocess
 KIND = "discover"
 DEFAULT_MAX_PREFIX = 16                  # IPv4 /16: 65,536 addresses; IPv6 the same count (/112)
 DEFAULT_TOP_PORTS = 100
+DEFAULT_SWEEP_TIMEOUT = 600.0            # seconds for one network
 PING_PORTS = "22,80,443,445,3389"
 
 
@@ -202,23 +203,55 @@ class DiscoverRunner:
         yield from run_probes(probes, self.networks, deadline_s=timeout_s)
 
 
+OPTIONS: tuple[FamilyOption, ...] = (
+    FamilyOption("zone", "multi", (), LocalText(
+        "Discovery: sweep only this zone's networks (repeatable).",
+        "Phát hiện: chỉ quét các mạng của vùng này (có thể lặp lại)."), metavar="ZONE"),
+    FamilyOption("network", "multi", (), LocalText(
+        "Discovery: sweep only this network; it must lie inside a declared network of the zones (repeatable).",
+        "Phát hiện: chỉ quét mạng này; mạng phải nằm trong một mạng đã khai báo của các vùng (có thể lặp lại)."),
+        metavar="CIDR"),
+    FamilyOption("max_prefix", "int", DEFAULT_MAX_PREFIX, LocalText(
+        "Discovery: networks with more addresses than an IPv4 /N need --allow-large-networks.",
+        "Phát hiện: mạng có nhiều địa chỉ hơn một mạng IPv4 /N cần --allow-large-networks."),
+        minimum=0, maximum=32, metavar="N"),
+    FamilyOption("allow_large_networks", "bool", False, LocalText(
+        "Discovery: sweep declared networks larger than --max-prefix.",
+        "Phát hiện: quét cả các mạng đã khai báo lớn hơn --max-prefix.")),
+    FamilyOption("top_ports", "int", DEFAULT_TOP_PORTS, LocalText(
+        "Discovery: ports asked of every live host, nmap's N most common TCP ports.",
+        "Phát hiện: các cổng kiểm tra trên mỗi máy đang hoạt động, N cổng TCP phổ biến nhất theo nmap."),
+        minimum=1, maximum=65535, metavar="N"),
+    FamilyOption("sweep_timeout", "float", DEFAULT_SWEEP_TIMEOUT, LocalText(
+        "Discovery: deadline of one network's sweep, in seconds.",
+        "Phát hiện: thời hạn quét một mạng, tính bằng giây."), minimum=5, maximum=86400, metavar="SECONDS"),
+)
+
+
 class DiscoverFamily(BaseFamily):
-    """Live hosts and open ports of a declared network. Run by ``secaudit discover``, which plans one probe
-    per network of the chosen zones; a system has no network targets of its own (zones do)."""
+    """Live hosts and open ports of a declared network: one probe per network a zone sweeps (``secaudit
+    discover`` judges the zones of the inventory as systems whose ``networks`` are the networks chosen and
+    guarded); an inventory system has no network targets of its own."""
 
     kind = KIND
     provides = frozenset({KIND})
     facts_type = DiscoveryFacts
+    # which zones and networks (guarded by secaudit.discover before anything runs), the ports, the deadline
+    options = OPTIONS
+    batch_timeout_option = "sweep_timeout"
 
     def targets(self, system: System, scope: str) -> Sequence[Target]:
-        return []
+        return [Target.of_network(n) for n in system.networks] if scope == NETWORK else []
 
     def applies(self, endpoint: Endpoint) -> bool:
         return False
 
     def params(self, needs: frozenset[str], targets: Sequence[Target], systems: Sequence[System],
                controls: Sequence[Control]) -> Mapping[str, Any]:
-        return Sweep(targets[0].name, tuple(nmap_default_ports())).to_params()
+        """The network and nmap's ``top_ports`` most common ports (the widest the controls ask; default 100)."""
+        top = max((int(c.params["top_ports"]) for c in controls if "top_ports" in c.params),
+                  default=DEFAULT_TOP_PORTS)
+        return Sweep(targets[0].name, nmap_top_ports(top)).to_params()
 
     def runner(self, ctx: RunnerContext) -> DiscoverRunner:
         return DiscoverRunner([n for n in ctx.scope if "/" in n])
@@ -226,6 +259,3 @@ class DiscoverFamily(BaseFamily):
     def check_tools(self) -> None:
         find_nmap()
 
-
-def nmap_default_ports() -> tuple[int, ...]:
-    return nmap_top_ports(DEFAULT_TOP_PORTS)

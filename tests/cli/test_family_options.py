@@ -245,11 +245,11 @@ def test_a_run_json_of_an_older_version_keeps_its_options():
     assert req.family_options == {"mail": {"resolver": "127.26.100.53:5353", "mta_sts_port": 8443},
                                   "ports": {"ports_timeout": 60.0}}
     assert req.options_of("mail") == {"resolver": "127.26.100.53:5353", "mta_sts_port": 8443}
-    assert req.limits().kind_timeouts == {"ports": 60.0}
+    assert req.limits().kind_timeouts == {"ports": 60.0, "discover": 600.0}     # discover: its sweep_timeout
     assert ScanRequest.from_meta(json.loads(json.dumps(req.to_meta()))) == req
     defaults = ScanRequest.from_meta({"inventory_file": "inv.yaml", "resolver": None, "mta_sts_port": 443,
                                       "ports_timeout": 120.0})
-    assert defaults.family_options == {} and defaults.limits().kind_timeouts == {"ports": 120.0}
+    assert defaults.family_options == {} and defaults.limits().kind_timeouts == {"ports": 120.0, "discover": 600.0}
 
 
 def test_a_zone_worker_gets_the_batch_familys_options_or_refuses(family):

@@ -102,13 +102,83 @@ class _Failing:
     (PermissionError(13, "Permission denied"), "ports.probe.nmap_not_started"),
 ])
 def test_a_failed_sweep_is_an_error_observation_with_a_reason_in_both_languages(outcome, key):
-    from secaudit.discover import plan_probes
     from secaudit.i18n import t
-    from secaudit.probes.discover import run_probes
+    from secaudit.model import Probe
+    from secaudit.plan import probe_id
+    from secaudit.probes.discover import Sweep, run_probes
 
-    probes = plan_probes(["127.0.0.0/30"], [22])
+    params = Sweep("127.0.0.0/30", (22,)).to_params()
+    probes = [Probe(probe_id("discover", "127.0.0.0/30", params), "discover", "127.0.0.0/30", params)]
     [obs] = run_probes(probes, ["127.0.0.0/30"], deadline_s=30, runner=_Failing(outcome))
     assert obs.status.value == "error" and obs.facts is None
     assert obs.reason is not None and obs.reason.key == key
     assert obs.reason_text("vi") != obs.reason_text("en") == obs.error
     assert t(key, "vi") != t(key, "en")           # the catalog has both languages of the key
+
+
+# ----------------------------------------------------------------------------- discovery in the one pipeline
+
+def _inventory():
+    from secaudit.model import Inventory, Organisation
+
+    systems = (System("db", "DB", Purpose.INTERNAL, zone="lan", endpoints=(Endpoint("127.26.1.2", 22),)),)
+    zones = (Zone("lan", ("127.26.1.0/29", "127.26.2.0/30"), "LAN"), Zone("empty", ()))
+    return Inventory(Organisation("Lab"), systems, zones=zones)
+
+
+def _options(**kw):
+    from secaudit.probes.registry import option_values
+
+    return option_values("discover", kw)
+
+
+def test_zones_become_assessed_systems_whose_networks_are_planned_one_probe_each():
+    from secaudit import checks
+    from secaudit.discover import zone_assessments
+    from secaudit.plan import build_plan
+
+    [a] = zone_assessments(_inventory(), _options(network=("127.26.1.0/30",)), "inv.yaml", resolve=False)
+    assert a.zone and a.system.id == "zone:lan" and a.system.networks == ("127.26.1.0/30",)
+    assert a.system.endpoints == (Endpoint("127.26.1.2", 22),) and a.required_policy.controls[0].id == "DISC-01"
+    [probe] = build_plan([a], checks.REGISTRY).probes
+    assert (probe.kind, probe.target, len(probe.params["ports"])) == ("discover", "127.26.1.0/30", 100)
+    [wide] = zone_assessments(_inventory(), _options(top_ports=1000), "inv.yaml", resolve=False)
+    assert [len(p.params["ports"]) for p in build_plan([wide], checks.REGISTRY).probes] == [1000, 1000]
+    with pytest.raises(ScopeError):
+        zone_assessments(_inventory(), _options(network=("127.26.3.0/30",)), "inv.yaml", resolve=False)
+    with pytest.raises(ScopeError):
+        zone_assessments(_inventory(), _options(max_prefix=30), "inv.yaml", resolve=False)     # the /29
+    from secaudit.errors import InputError
+
+    with pytest.raises(InputError):
+        zone_assessments(_inventory(), _options(zone=("empty",)), "inv.yaml", resolve=False)
+
+
+def test_evaluation_gives_one_finding_per_host_and_port_citing_the_requirement():
+    from secaudit import checks
+    from secaudit.discover import zone_assessments
+    from secaudit.evaluate import evaluate
+    from secaudit.model import Observation, ObservationStatus
+    from secaudit.run import regime_citer
+
+    [a] = zone_assessments(_inventory(), _options(network=("127.26.1.0/30",)), "inv.yaml", resolve=False)
+    facts = DiscoveryFacts("127.26.1.0/30", 4, (22, 3306), (LiveHost("127.26.1.2", "syn-ack", (22, 3306)),
+                                                            LiveHost("127.26.1.3", "conn-refused", ())))
+    ok = Observation("p", "discover", "127.26.1.0/30", ObservationStatus.OK, facts, None, "", 0.1)
+    ev = evaluate([a], [ok], checks.REGISTRY, citer=regime_citer(None))
+    assert {(f.target, f.verdict) for f in ev.findings} == {("127.26.1.2:3306", Verdict.FAIL),
+                                                             ("127.26.1.3", Verdict.FAIL)}
+    assert all("TCVN 14423:2026 [hw-assets.rogue-detect]" in f.references for f in ev.findings)
+    assert ev.systems[0].achieved_level == 0 and ev.systems[0].policy_id == "discovery"
+    failed = Observation("p", "discover", "127.26.1.0/30", ObservationStatus.ERROR, None, "nmap died", "", 0.1)
+    [f] = evaluate([a], [failed], checks.REGISTRY).findings
+    assert (f.target, f.verdict, f.message.key) == ("127.26.1.0/30", Verdict.ERROR, "discover.error.probe")
+    [f] = evaluate([a], [], checks.REGISTRY).findings                                 # never swept: not a pass
+    assert (f.target, f.verdict) == ("127.26.1.0/30", Verdict.ERROR)
+
+
+def test_a_worker_scope_covers_only_networks_inside_it():
+    scope = parse_scope(["127.26.1.0/24", "portal.lab.example"])
+    assert scope.covers("127.26.1.0/30") and scope.covers("127.26.1.0/24") and scope.covers("127.26.1.9")
+    for outside in ("127.26.0.0/16", "127.26.2.0/30", "127.26.1.1/30", "-127.26.1.0/30", "::1/128", "0.0.0.0/0"):
+        assert not scope.covers(outside), outside

@@ -253,8 +253,6 @@ START_UP: dict[str, str] = {
 # Modules that still import inside functions without a start-up reason, each with why it waits. The list only
 # shrinks: a module leaving it must leave it for good, and no module may join it.
 NOT_YET_HOISTED: dict[str, str] = {
-    "secaudit.discover": "rewritten by issue 26 item 1 this round (discovery as a family of the one pipeline)",
-    "secaudit.cli.discover": "rewritten by issue 26 item 1 this round (discover becomes a preset of scan)",
     "secaudit.cli.scan": "its options are rebuilt from the families by issue 26 item 2 this round",
 }
 
