@@ -14,7 +14,7 @@ import click
 
 from secaudit.cli.classify import regime_option, write_output
 from secaudit.cli.common import RegistryChoice, document_formats, lang_option
-from secaudit.cli.store_options import store_options
+from secaudit.cli.store_options import store_options, stored_assessments
 from secaudit.status import ExitStatus
 
 
@@ -78,18 +78,6 @@ def load_programme(inventory: str, regime: str | None, db: str | None, data_dir:
     inv = load_inventory(inventory)
     results = classify_inventory(inv, reg)
     return inv, reg, build_programme(inv, results, latest_runs(db, as_of, data_dir), reg.id, as_of)
-
-
-def stored_assessments(db: str | None, data_dir: str | None) -> dict[str, Any]:
-    """Each system's newest stored ``secaudit assess`` result (empty without a store)."""
-    from secaudit.programme import has_history
-
-    if not has_history(db, data_dir):
-        return {}
-    from secaudit.store import open_store
-
-    with open_store(db, data_dir) as store:
-        return store.latest_assessments()
 
 
 def report_gaps(inventory: Any, systems: Any = None) -> None:
