@@ -598,7 +598,7 @@ class LevelAssessment:
     catalogue: str                                 # e.g. tcvn-14423-2026
     level: int | None
     counts: Mapping[str, int] = field(default_factory=dict)
-    compliant: bool = False                        # every row met or not applicable with a reason
+    level_met: bool = False                        # every row met or not applicable with a reason ("compliant")
 
     def __getitem__(self, result: str) -> int:
         return self.counts.get(result, 0)
@@ -616,18 +616,18 @@ class LevelAssessment:
         return self.applicable - self["not_assessed"]
 
 
-def level_assessment_message(level: int | None, standard: str, a: LevelAssessment | None) -> Message | None:
+def level_assessment_message(level: int | None, a: LevelAssessment | None) -> Message | None:
     """What any output says of the requirements of a system's level: the figures of its latest stored
     assessment of that level, or plainly that it has none. None when the level is unknown."""
     if level is None:
         return None
     if a is None or a.level != level:
-        return Message("assess.latest.not_assessed", {"level": level, "standard": standard})
+        return Message("assess.latest.not_assessed", {"level": level})
     day = _dt.date.fromisoformat(a.assessed_at[:10])
-    args = {"level": level, "standard": standard, "y": day.year, "m": day.month, "d": day.day, "met": a["met"],
+    args = {"level": level, "y": day.year, "m": day.month, "d": day.day, "met": a["met"],
             "assessed": a.assessed, "applicable": a.applicable, "not_met": a["not_met"],
             "pct": f"{round(100 * a.assessed / a.applicable)}%" if a.applicable else "–"}
-    return Message("assess.latest.compliant" if a.compliant else "assess.latest.assessed", args)
+    return Message("assess.latest.compliant" if a.level_met else "assess.latest.assessed", args)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import click
 
 from secaudit.cli.classify import regime_option, write_output
 from secaudit.cli.common import RegistryChoice, document_formats, lang_option
-from secaudit.cli.store_options import store_options, stored_assessments
+from secaudit.cli.store_options import level_assessments, store_options, stored_assessments
 from secaudit.status import ExitStatus
 
 
@@ -173,7 +173,8 @@ def status_command(inventory: str, regime: str | None, db: str | None, data_dir:
     day = on.date() if on else dt.date.today()
     inv, reg, programme = load_programme(inventory, regime, db, data_dir, day)
     view = build_status(inv, reg, programme, lang, _display(store_url(db, data_dir)),
-                        overdue_findings(db, data_dir, {s.system.id: s.level for s in programme.systems}, day))
+                        overdue_findings(db, data_dir, {s.system.id: s.level for s in programme.systems}, day),
+                        level_assessments(db, data_dir, reg.id))
     write_document(render_html(view, lang) if fmt == "html" else render_text(view, lang), out, fmt)
     return ExitStatus.OK
 

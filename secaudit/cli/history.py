@@ -81,18 +81,22 @@ def runs_command(system: str | None, since: dt.datetime | None, until: dt.dateti
     import json
 
     from secaudit.i18n import t
+    from secaudit.model import level_assessment_message
     from secaudit.report.escape import strip_controls
     from secaudit.store import open_store
 
     with open_store(db, data_dir) as store:
         runs = store.runs(system=system, since=_day(since), until=_day(until), limit=limit)
+        levels = requirement_figures(store, [sid for r in runs if r.kind == "scan" for sid in r.system_ids])
     if fmt == "json":
         # v2: "systems_compliant" became "systems_passing_network_controls" (a scan shows no more)
         _emit(json.dumps({"schema": "secaudit/runs/v2", "runs": [
             {"id": r.id, "started_at": r.started_at, "finished_at": r.finished_at, "inventory_file": r.inventory_file,
              "regime": r.regime, "complete": r.complete, "systems": list(r.system_ids),
              "systems_passing_network_controls": r.systems_compliant, "systems_total": r.systems_total,
-             "findings_failed": r.findings_failed, "scope": r.scope, "kind": r.kind} for r in runs]},
+             "findings_failed": r.findings_failed, "scope": r.scope, "kind": r.kind} for r in runs],
+            # what was assessed of each system's level: its latest stored `secaudit assess` (null: none)
+            "requirements": [_figures_json(sid, level, a) for sid, (level, a) in levels.items()]},
             ensure_ascii=False, indent=2)
               + "\n", None)
         return ExitStatus.OK
@@ -106,8 +110,34 @@ def runs_command(system: str | None, since: dt.datetime | None, until: dt.dateti
         lines.append(t("history.runs.row", run=r.id, date=r.started_at[:16].replace("T", " "),
                        compliant=r.systems_compliant, total=r.systems_total, failed=r.findings_failed,
                        inventory=strip_controls(r.inventory_file, one_line=True)))
+    if levels:
+        lines += ["", t("assess.latest.heading") + ":"]
+        lines += [f"  {sid}: {msg.render()}" for sid, (level, a) in levels.items()
+                  if (msg := level_assessment_message(level, a)) is not None]
     _emit("\n".join(lines) + "\n", None)
     return ExitStatus.OK
+
+
+def requirement_figures(store: Any, system_ids: Any) -> dict[str, tuple[int | None, Any]]:
+    """System id -> (required level in its latest scan, its latest stored assessment under that scan's regime or
+    None), for ``system_ids`` in order."""
+    latest = store.latest_per_system()
+    assessed = store.latest_assessments()
+    out: dict[str, tuple[int | None, Any]] = {}
+    for sid in dict.fromkeys(system_ids):
+        rec, a = latest.get(sid), assessed.get(sid)
+        if rec is not None:
+            out[sid] = (rec.required_level, a.figures() if a is not None and a.regime == rec.regime else None)
+    return out
+
+
+def _figures_json(system_id: str, level: int | None, a: Any) -> dict[str, Any]:
+    figures = {"assessed_at": None, "rows": None, "applicable": None, "assessed": None, "met": None,
+               "not_met": None, "level_met": False}
+    if a is not None and a.level == level:
+        figures = {"assessed_at": a.assessed_at, "rows": a.rows, "applicable": a.applicable, "assessed": a.assessed,
+                   "met": a["met"], "not_met": a["not_met"], "level_met": a.level_met}
+    return {"system": system_id, "level": level, **figures}
 
 
 def _pick_runs(store: Any, run_a: str | None, run_b: str | None) -> tuple[Any, Any]:

@@ -185,7 +185,7 @@ def network_scope(result: SystemResult, findings: Sequence[Finding], controls: M
     na = sum(1 for vs in network.values() if all(v is Verdict.NOT_APPLICABLE for v in vs))
     level = None if result.deciding.startswith("--profile") else result.required_level
     more = {"host_passed": sum(1 for vs in host if passing(vs)), "host_judged": len(host),
-             "requirements": level_assessment_message(level, catalogue.standard if catalogue else "", assessment)}
+             "requirements": level_assessment_message(level, assessment)}
     if catalogue is None or level is None or not catalogue.rows(level):
         return NetworkScope(passed, len(network), na, **more)
     keys = {k for cid in judged if cid in controls for k in controls[cid].requirements}
