@@ -6,9 +6,14 @@ them like to any other option.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Callable, Sequence
 
 import click
+
+from secaudit.cli.output import echo, print_error
+from secaudit.errors import InputError
+from secaudit.i18n import t
 
 
 def store_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -31,9 +36,6 @@ def store_results(results: Any, db: str | None, data_dir: str | None,
     the requested formats use (SARIF baseline, HTML trend), or None."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from secaudit.cli.output import echo, print_error
-    from secaudit.errors import InputError
-    from secaudit.i18n import t
     from secaudit.store import open_store
 
     try:
@@ -87,11 +89,7 @@ def level_assessments(db: str | None, data_dir: str | None, regime: str) -> dict
 def with_assessments(results: Any, db: str | None, data_dir: str | None) -> Any:
     """``results`` carrying its systems' latest stored assessments, so every report says what was assessed of
     each level (issue 22); unchanged without a store or an assessment."""
-    import dataclasses
-
     from sqlalchemy.exc import SQLAlchemyError
-
-    from secaudit.errors import InputError
 
     try:
         found = level_assessments(db, data_dir, results.run.regime)
