@@ -179,19 +179,40 @@ def _inventory_semantics(doc: YamlDoc) -> list[Diagnostic]:
     return out
 
 
+def _parsed(doc: YamlDoc, path: Path, value: Any, parse: Callable[[str], Any], out: list[Diagnostic],
+            key: str | None = None) -> Any:
+    """``parse(value)`` for a string ``value`` (None for anything else). A :class:`TargetError` becomes a
+    diagnostic at ``path`` -- message ``key`` when given, else the error's own -- and the result None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse(value)
+    except TargetError as e:
+        out.append(doc.diag(path, key or e.key, value=_short(value)))
+        return None
+
+
+def _domain_name(name: str) -> str:
+    """A mail domain: a DNS name with a dot, never an address, an option or a pattern."""
+    host = normalize_host(name)
+    if _is_ip(name) or "." not in name.strip("."):
+        raise TargetError("inventory.domain_not_name", name)
+    return host
+
+
+def _sni_name(sni: str) -> str:
+    host = normalize_host(sni)
+    if _is_ip(sni):
+        raise TargetError("target.sni_ip", sni)
+    return host
+
+
 def _domain_semantics(doc: YamlDoc, base: Path, s: dict[str, Any]) -> list[Diagnostic]:
     """Each mail domain is a DNS name (never an address, an option or a pattern)."""
     out: list[Diagnostic] = []
     domains = s.get("domains") if isinstance(s.get("domains"), list) else []
     for k, name in enumerate(domains):
-        if not isinstance(name, str):
-            continue
-        try:
-            normalize_host(name)
-            if _is_ip(name) or "." not in name.strip("."):
-                raise TargetError("inventory.domain_not_name", name)
-        except TargetError:
-            out.append(doc.diag(base + ("domains", k), "inventory.domain_invalid", value=_short(name)))
+        _parsed(doc, base + ("domains", k), name, _domain_name, out, "inventory.domain_invalid")
     return out
 
 
@@ -209,22 +230,12 @@ def _hosts_semantics(doc: YamlDoc, base: Path, s: dict[str, Any]) -> list[Diagno
         if not isinstance(h, dict):
             continue
         p = base + ("hosts", k)
-        addr = h.get("address")
-        if isinstance(addr, str):
-            try:
-                addr = normalize_host(addr)
-                if networks and _is_ip(addr) and not any(ipaddress.ip_address(addr) in n for n in networks):
-                    out.append(doc.diag(p + ("address",), "host.outside_zone", value=_short(addr),
-                                        zone=str(s.get("zone"))))
-            except TargetError as e:
-                out.append(doc.diag(p + ("address",), e.key, value=_short(addr)))
+        addr = _parsed(doc, p + ("address",), h.get("address"), normalize_host, out)
+        if addr is not None and networks and _is_ip(addr) and not any(ipaddress.ip_address(addr) in n
+                                                                       for n in networks):
+            out.append(doc.diag(p + ("address",), "host.outside_zone", value=_short(addr), zone=str(s.get("zone"))))
         ssh = h.get("ssh") if isinstance(h.get("ssh"), dict) else {}
-        jump = ssh.get("jump")
-        if isinstance(jump, str):
-            try:
-                parse_jump(jump)
-            except TargetError:
-                out.append(doc.diag(p + ("ssh", "jump"), "host.jump_invalid", value=_short(jump)))
+        _parsed(doc, p + ("ssh", "jump"), ssh.get("jump"), parse_jump, out, "host.jump_invalid")
         if s.get("zone") not in (None, "default"):
             continue
         for name in ("key", "known_hosts"):
@@ -297,12 +308,7 @@ def _system_semantics(doc: YamlDoc, i: int, s: dict[str, Any]) -> list[Diagnosti
         out.append(doc.diag(base + ("damage",), "inventory.damage_without_secret", at_key=True))
     if "strategic" in s and "state_secret" not in info and s.get("defence_security") is not True:
         out.append(doc.diag(base + ("strategic",), "inventory.damage_without_secret", at_key=True))
-    coverage = s.get("port_coverage")
-    if isinstance(coverage, str):
-        try:
-            parse_coverage(coverage)
-        except TargetError as e:
-            out.append(doc.diag(base + ("port_coverage",), e.key, value=_short(coverage)))
+    _parsed(doc, base + ("port_coverage",), s.get("port_coverage"), parse_coverage, out)
     out += _domain_semantics(doc, base, s)
     out += _hosts_semantics(doc, base, s)
     endpoints = s.get("endpoints") if isinstance(s.get("endpoints"), list) else []
@@ -311,21 +317,8 @@ def _system_semantics(doc: YamlDoc, i: int, s: dict[str, Any]) -> list[Diagnosti
         if not isinstance(ep, dict):
             continue
         p = base + ("endpoints", j)
-        host = ep.get("host")
-        if isinstance(host, str):
-            try:
-                host = normalize_host(host)
-            except TargetError as e:
-                out.append(doc.diag(p + ("host",), e.key, value=_short(host)))
-                host = None
-        sni = ep.get("sni")
-        if isinstance(sni, str):
-            try:
-                normalize_host(sni)
-                if _is_ip(sni):
-                    raise TargetError("target.sni_ip", sni)
-            except TargetError:
-                out.append(doc.diag(p + ("sni",), "endpoint.sni_invalid", value=_short(sni)))
+        host = _parsed(doc, p + ("host",), ep.get("host"), normalize_host, out)
+        _parsed(doc, p + ("sni",), ep.get("sni"), _sni_name, out, "endpoint.sni_invalid")
         svc, stls = ep.get("service"), ep.get("starttls")
         if isinstance(stls, str) and isinstance(svc, str):
             expected = _SERVICE_STARTTLS.get(Service(svc)) if svc in _SERVICES else None

@@ -585,6 +585,52 @@ class RunInfo:
     level: int | None = None                       # --target scans: the --level checked
 
 
+RESULT_NAMES = ("met", "partially_met", "not_met", "not_applicable", "not_assessed")
+
+
+@dataclass(frozen=True)
+class LevelAssessment:
+    """The counts of one system's latest stored ``secaudit assess``: all a scan report, ``runs``, ``status`` or
+    the dossier may say of the whole level (issue 22). ``counts``: rows per result (:data:`RESULT_NAMES`)."""
+
+    system_id: str
+    assessed_at: str                               # ISO 8601 UTC of the assessment
+    regime: str
+    catalogue: str                                 # e.g. tcvn-14423-2026
+    level: int | None
+    counts: Mapping[str, int] = field(default_factory=dict)
+    level_met: bool = False                        # every row met or not applicable with a reason ("compliant")
+
+    def __getitem__(self, result: str) -> int:
+        return self.counts.get(result, 0)
+
+    @property
+    def rows(self) -> int:
+        return sum(self[r] for r in RESULT_NAMES)
+
+    @property
+    def applicable(self) -> int:
+        return self.rows - self["not_applicable"]
+
+    @property
+    def assessed(self) -> int:
+        return self.applicable - self["not_assessed"]
+
+
+def level_assessment_message(level: int | None, a: LevelAssessment | None) -> Message | None:
+    """What any output says of the requirements of a system's level: the figures of its latest stored
+    assessment of that level, or plainly that it has none. None when the level is unknown."""
+    if level is None:
+        return None
+    if a is None or a.level != level:
+        return Message("assess.latest.not_assessed", {"level": level})
+    day = _dt.date.fromisoformat(a.assessed_at[:10])
+    args = {"level": level, "y": day.year, "m": day.month, "d": day.day, "met": a["met"],
+            "assessed": a.assessed, "applicable": a.applicable, "not_met": a["not_met"],
+            "pct": f"{round(100 * a.assessed / a.applicable)}%" if a.applicable else "–"}
+    return Message("assess.latest.compliant" if a.level_met else "assess.latest.assessed", args)
+
+
 @dataclass(frozen=True)
 class Results:
     """Everything a report needs. Reports are pure functions of this."""
@@ -596,3 +642,4 @@ class Results:
     findings: tuple[Finding, ...]
     observations: tuple[Observation, ...] = ()
     expired_waivers: tuple[Waiver, ...] = ()
+    assessments: tuple[LevelAssessment, ...] = ()  # each system's latest stored `secaudit assess` (from the store)

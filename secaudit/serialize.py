@@ -60,8 +60,14 @@ def observation_from_dict(data: Mapping[str, Any]) -> Observation:
 _DECODERS: codec.Decoders = {Observation: observation_from_dict}
 
 
+# Fields written only when they hold something: a document without them reads as before (v2 readers that
+# predate them, the v1 schema) and means the same -- no stored assessment was known when it was written.
+OMITTED_WHEN_EMPTY = frozenset({"assessments"})
+
+
 def results_to_dict(results: Results) -> dict[str, Any]:
-    return {"schema": RESULTS_SCHEMA, **to_jsonable(results)}
+    body = to_jsonable(results)
+    return {"schema": RESULTS_SCHEMA, **{k: v for k, v in body.items() if k not in OMITTED_WHEN_EMPTY or v}}
 
 
 def results_from_dict(data: Mapping[str, Any]) -> Results:
@@ -82,6 +88,8 @@ def results_chunks(results: Results) -> Iterator[str]:
     yield "{\n" + f'  "schema": {json.dumps(RESULTS_SCHEMA)}'
     for f in dataclasses.fields(results):
         value = getattr(results, f.name)
+        if f.name in OMITTED_WHEN_EMPTY and not value:
+            continue
         if isinstance(value, tuple):
             yield f',\n  "{f.name}": ['
             for i, item in enumerate(value):

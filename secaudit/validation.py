@@ -1,21 +1,24 @@
 """``secaudit validate``: every input file checked at once, each problem named by file, line and column.
 
 Above the loaders: a file is checked by the loader of its kind (:mod:`secaudit.load`, the classification
-regime parser, the evidence register), and waivers' control names against the shipped policy library.
+regime parser, the requirement catalogue loader, the evidence register), and waivers' control names against
+the shipped policy library.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Collection, Sequence
+from typing import Any, Collection, Sequence
 
 from secaudit.classify.regime import regime_from_doc
 from secaudit.errors import Diagnostic, InputError
 from secaudit.gcpause import collector_paused
 from secaudit.i18n import t
-from secaudit.load import _dedupe, check_document, control_ids, detect_kind, waiver_name_problems
+from secaudit.load import KINDS, _dedupe, check_document, control_ids, detect_kind, waiver_name_problems
 from secaudit.policy import default_library
+from secaudit.requirements.catalogue import Catalogue, catalogue_from_doc
 from secaudit.requirements.register import evidence_problems, shipped_keys
+from secaudit.schemacheck import short, suggest
 from secaudit.yamlread import YamlDoc, read_yaml_file
 
 
@@ -24,7 +27,7 @@ class FileResult:
     file: str
     kind: str | None
     diagnostics: list[Diagnostic]
-    summary: dict[str, int] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
     warnings: list[Diagnostic] = field(default_factory=list)     # valid, but worth a word (exit status 0)
 
 
@@ -37,10 +40,34 @@ def _validate_regime(doc: YamlDoc, diags: list[Diagnostic]) -> FileResult:
     return FileResult(doc.file, "regime", diags, {"criteria": len(regime.criteria)})
 
 
-def _validate_evidence(doc: YamlDoc, diags: list[Diagnostic], systems: Collection[str] | None) -> FileResult:
+# kinds checked here by their own loaders, beside the ones secaudit.load checks
+OWN_LOADERS = ("regime", "requirements", "evidence")
+
+
+def _validate_requirements(doc: YamlDoc, diags: list[Diagnostic]) -> tuple[FileResult, Catalogue | None]:
+    """A requirement catalogue, checked by the catalogue loader from the document already parsed."""
+    try:
+        cat = catalogue_from_doc(doc)
+    except InputError as e:
+        return FileResult(doc.file, "requirements", _dedupe(diags + list(e.diagnostics))), None
+    rows = ", ".join(f"{level}: {len(cat.rows(level))}" for level in cat.levels())
+    return FileResult(doc.file, "requirements", diags, {"standard": cat.standard, "keys": len(cat.keys()),
+                                                        "rows": rows}), cat
+
+
+def _bad_kind(doc: YamlDoc, kind: str) -> FileResult:
+    known = KINDS + OWN_LOADERS
+    return FileResult(doc.file, None, [doc.diag(("kind",), "load.bad_kind", kind=short(kind),
+                                                suggestion=suggest(kind, known) or known[0],
+                                                kinds=", ".join(known))])
+
+
+def _validate_evidence(doc: YamlDoc, diags: list[Diagnostic], systems: Collection[str] | None,
+                       keys: Collection[str] = frozenset()) -> FileResult:
     """An evidence register: schema, dates, documents' sha256, and its names against the shipped catalogues'
-    keys and the systems of the inventories validated with it (when any)."""
-    problems = evidence_problems(doc, shipped_keys(), systems)
+    keys (and those of the catalogues validated with it) and the systems of the inventories validated with it
+    (when any)."""
+    problems = evidence_problems(doc, shipped_keys() | frozenset(keys), systems)
     entries = doc.value.get("entries") if isinstance(doc.value, dict) else None
     return FileResult(doc.file, "evidence", _dedupe(diags + problems),
                       {"entries": len(entries)} if isinstance(entries, list) else {})
@@ -98,15 +125,26 @@ def _validate_files(paths: Sequence[str]) -> ValidationReport:
     waiver_docs: list[tuple[YamlDoc, FileResult]] = []
     policy_docs: list[YamlDoc] = []
     evidence_docs: list[tuple[YamlDoc, list[Diagnostic], int]] = []
+    keys: set[str] = set()
     for path in paths:
         doc, diags = read_yaml_file(path)
         if doc is None:
             results.append(FileResult(path, None, diags))
             continue
-        if detect_kind(doc) == "regime":           # classification criteria: validated by their own parser
+        kind = detect_kind(doc)
+        if kind == "regime":                       # classification criteria: validated by their own parser
             results.append(_validate_regime(doc, diags))
             continue
-        if detect_kind(doc) == "evidence":         # the evidence register: checked once the inventories are known
+        if kind == "requirements":                 # a standard's rows: validated by the catalogue loader
+            result, cat = _validate_requirements(doc, diags)
+            keys |= cat.keys() if cat is not None else set()
+            results.append(result)
+            continue
+        if kind is not None and kind not in KINDS + OWN_LOADERS and isinstance(doc.value, dict) \
+                and "kind" in doc.value:
+            results.append(_bad_kind(doc, kind))
+            continue
+        if kind == "evidence":                     # the evidence register: checked once the inventories are known
             evidence_docs.append((doc, diags, len(results)))
             results.append(FileResult(doc.file, "evidence", []))
             continue
@@ -131,5 +169,5 @@ def _validate_files(paths: Sequence[str]) -> ValidationReport:
         _check_waiver_names(waiver_docs, inventories, policy_docs)
     systems = {s.get("id") for doc, _ in inventories for s in doc.value["systems"] if isinstance(s, dict)}
     for doc, diags, at in evidence_docs:
-        results[at] = _validate_evidence(doc, diags, systems if inventories else None)
+        results[at] = _validate_evidence(doc, diags, systems if inventories else None, keys)
     return ValidationReport(results)

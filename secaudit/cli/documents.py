@@ -15,7 +15,7 @@ import click
 from secaudit.cli.classify import regime_option, write_output
 from secaudit.cli.common import RegistryChoice, document_formats, lang_option, status_formats
 from secaudit.cli.output import echo, print_diagnostics
-from secaudit.cli.store_options import store_options
+from secaudit.cli.store_options import level_assessments, store_options, stored_assessments
 from secaudit.errors import Diagnostic, InputError
 from secaudit.i18n import current_lang, t
 from secaudit.status import ExitStatus
@@ -73,18 +73,6 @@ def load_programme(inventory: str, regime: str | None, db: str | None, data_dir:
     inv = load_inventory(inventory)
     results = classify_inventory(inv, reg)
     return inv, reg, build_programme(inv, results, latest_runs(db, as_of, data_dir), reg, as_of)
-
-
-def stored_assessments(db: str | None, data_dir: str | None) -> dict[str, Any]:
-    """Each system's newest stored ``secaudit assess`` result (empty without a store)."""
-    from secaudit.programme import has_history
-
-    if not has_history(db, data_dir):
-        return {}
-    from secaudit.store import open_store
-
-    with open_store(db, data_dir) as store:
-        return store.latest_assessments()
 
 
 def report_gaps(inventory: Any, systems: Any = None) -> None:
@@ -175,7 +163,8 @@ def status_command(inventory: str, regime: str | None, db: str | None, data_dir:
     day = on.date() if on else dt.date.today()
     inv, reg, programme = load_programme(inventory, regime, db, data_dir, day)
     view = build_status(inv, reg, programme, lang, _display(store_url(db, data_dir)),
-                        overdue_findings(db, data_dir, {s.system.id: s.level for s in programme.systems}, day))
+                        overdue_findings(db, data_dir, {s.system.id: s.level for s in programme.systems}, day),
+                        level_assessments(db, data_dir, reg.id))
     write_document(render_status(view, fmt, lang), out, fmt)
     return ExitStatus.OK
 

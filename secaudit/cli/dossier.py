@@ -7,7 +7,7 @@ import click
 from secaudit.cli.classify import regime_option
 from secaudit.cli.common import RegistryChoice, dossier_formats, lang_option
 from secaudit.cli.documents import report_gaps, write_document
-from secaudit.cli.store_options import store_options
+from secaudit.cli.store_options import level_assessments, store_options
 from secaudit.i18n import current_lang
 from secaudit.status import ExitStatus
 
@@ -46,7 +46,8 @@ def command(inventory: str, system_id: str, regime: str | None, db: str | None, 
     reg = load_regime(regime)
     inv = load_inventory(inventory)
     (result,) = classify_inventory(inv, reg, [system_id])
-    history = control_verdicts(db, system_id, data_dir)
+    history = {**control_verdicts(db, system_id, data_dir),
+               "assessment": level_assessments(db, data_dir, reg.id).get(system_id)}
     write_document(render_dossier(fmt, inv, system_id, result, reg, lang, **history), out, fmt)
     report_gaps(inv, [system_id])
     return ExitStatus.OK

@@ -82,8 +82,22 @@ def runs_command(system: str | None, since: dt.datetime | None, until: dt.dateti
 
     with open_store(db, data_dir) as store:
         runs = store.runs(system=system, since=_day(since), until=_day(until), limit=limit)
-    _emit(render_runs(runs, fmt, current_lang()), None)
+        levels = requirement_figures(store, [sid for r in runs if r.kind == "scan" for sid in r.system_ids])
+    _emit(render_runs(runs, fmt, current_lang(), levels), None)
     return ExitStatus.OK
+
+
+def requirement_figures(store: Any, system_ids: Any) -> dict[str, tuple[int | None, Any]]:
+    """System id -> (required level in its latest scan, its latest stored assessment under that scan's regime or
+    None), for ``system_ids`` in order."""
+    latest = store.latest_per_system()
+    assessed = store.latest_assessments()
+    out: dict[str, tuple[int | None, Any]] = {}
+    for sid in dict.fromkeys(system_ids):
+        rec, a = latest.get(sid), assessed.get(sid)
+        if rec is not None:
+            out[sid] = (rec.required_level, a.figures() if a is not None and a.regime == rec.regime else None)
+    return out
 
 
 def _pick_runs(store: Any, run_a: str | None, run_b: str | None) -> tuple[Any, Any]:

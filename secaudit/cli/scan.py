@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import Any, Sequence
@@ -10,7 +11,7 @@ import click
 
 from secaudit.cli.common import FamilyChoice, RegistryChoice, lang_option, report_formats
 from secaudit.cli.family_options import family_options_command
-from secaudit.cli.store_options import store_options, store_results
+from secaudit.cli.store_options import store_options, store_results, with_assessments
 from secaudit.cli.worker import BrokerOptions, broker_options
 from secaudit.status import scan_status
 
@@ -162,8 +163,8 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
         results = outcome.results
         history = None
         if results.run.complete and not no_store:      # a complete run (or a --resume that completed it) enters history
-
             _, history = store_results(results, db, data_dir, formats or DEFAULT_FORMATS)
+        results = with_assessments(results, db, data_dir)
         deliver(results, formats, out_dir, lang, history)
         if not results.run.complete:
             echo(t("scan.incomplete", lang, run=run_id))
@@ -265,4 +266,5 @@ def _reevaluate(results: Any, waivers_file: str | None, lang: str, fail_on: str)
     waivers = load_waivers_in_use(waivers_file, results.inventory, library) if waivers_file else ()
     inventory_file = None if results.run.inventory_file == "--target" else results.run.inventory_file
     req = ScanRequest(inventory_file=inventory_file, regime=results.run.regime, lang=lang, fail_on=fail_on)
-    return reevaluate(results, waivers, req, library)
+    # the level assessments the results file carries are kept: they are not judged from the observations
+    return dataclasses.replace(reevaluate(results, waivers, req, library), assessments=results.assessments)

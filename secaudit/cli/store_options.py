@@ -6,6 +6,7 @@ them like to any other option.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Callable, Sequence
 
 import click
@@ -65,3 +66,34 @@ def _history(store: Any, run_id: str, formats: Sequence[str]) -> Any:
             baseline = Baseline(previous, by_identity(store.findings(previous.id)))
     trend = tuple(reversed(store.runs(scope=run.scope, limit=TREND_RUNS))) if "html" in formats else ()
     return ReportHistory(baseline, trend)
+
+
+def stored_assessments(db: str | None, data_dir: str | None) -> dict[str, Any]:
+    """Each system's newest stored ``secaudit assess`` result (empty without a store; none is created)."""
+    from secaudit.programme import has_history
+
+    if not has_history(db, data_dir):
+        return {}
+    from secaudit.store import open_store
+
+    with open_store(db, data_dir) as store:
+        return store.latest_assessments()
+
+
+def level_assessments(db: str | None, data_dir: str | None, regime: str) -> dict[str, Any]:
+    """Each system's newest stored assessment under ``regime``, as the figures other outputs show
+    (:class:`~secaudit.model.LevelAssessment`); empty without a store."""
+    return {sid: rec.figures() for sid, rec in stored_assessments(db, data_dir).items() if rec.regime == regime}
+
+
+def with_assessments(results: Any, db: str | None, data_dir: str | None) -> Any:
+    """``results`` carrying its systems' latest stored assessments, so every report says what was assessed of
+    each level (issue 22); unchanged without a store or an assessment."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        found = level_assessments(db, data_dir, results.run.regime)
+    except (InputError, SQLAlchemyError, OSError):     # an unreachable store was reported when storing: the
+        return results                                 # reports then say the level's rows are not assessed
+    figures = tuple(found[s.system_id] for s in results.systems if s.system_id in found)
+    return dataclasses.replace(results, assessments=figures) if figures else results

@@ -17,7 +17,8 @@ from secaudit.status import ExitStatus
                    "letters, Form 08) need and a valid inventory lacks; exit 1 when any is missing.")
 @lang_option
 def command(files: tuple[str, ...], purpose: str | None) -> int:
-    """Check inventory, policy and waiver files; report every error as file:line:col.
+    """Check inventory, policy, waiver, regime, requirement catalogue (policies/requirements/*.yaml) and
+    evidence register files; report every error as file:line:col.
 
     \b
     Exit status: 0 valid; 1 with --for documents, a fact the documents need is missing; 2 invalid.
@@ -25,6 +26,7 @@ def command(files: tuple[str, ...], purpose: str | None) -> int:
     \b
     Example:
       secaudit validate examples/inventory.yaml policies/levels/level-3.yaml
+      secaudit validate policies/requirements/tcvn-14423-2026.yaml examples/evidence.yaml examples/inventory.yaml
       secaudit validate --for documents examples/inventory.yaml
     """
     from secaudit.validation import validate_files

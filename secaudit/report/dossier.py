@@ -20,7 +20,7 @@ from secaudit.classify.citation import cite
 from secaudit.classify.regime import Regime
 from secaudit.classify.result import Classification
 from secaudit.i18n import catalog
-from secaudit.model import Control, Inventory, System
+from secaudit.model import Control, Inventory, LevelAssessment, System, level_assessment_message
 from secaudit.programme import proposed_level
 from secaudit.report.classification_view import SystemView, Texts, deadline_text, periodic_citation, system_view
 from secaudit.report.document import (MOTTO, Bullets, Document, Header, Heading, Paragraph, Section, Signature,
@@ -50,6 +50,7 @@ class DossierInput:
     verdicts: Mapping[str, str] = field(default_factory=dict)
     failed: Sequence[tuple[str, str]] = ()
     run_label: str = ""                            # "20261120T080000Z-bbbb, 20/11/2026"
+    assessment: LevelAssessment | None = None      # the system's latest stored `secaudit assess` under the regime
 
 
 @dataclass
@@ -280,6 +281,9 @@ def _security_plan(b: _B, d: DossierInput, level: int | None) -> None:
     tx = b.tx
     run = d.run_label or tx.t("dx.plan.no_run")
     b.add(Paragraph(tx.t("dx.plan.intro", level=level or "?", standard=d.regime.standard, run=run)))
+    assessed = level_assessment_message(level, d.assessment)
+    if assessed is not None:                    # what was assessed of the whole level, never more
+        b.add(Paragraph(tx.t(assessed.key, **assessed.args), id="plan-assessed"))
     b.add(Heading(tx.t("dx.plan.tech"), 2, b.lit("a)")))
     by_group: dict[str, list[Control]] = {g: [] for g in GROUPS}
     for ctl in d.controls:

@@ -15,6 +15,7 @@ from functools import partial
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from secaudit.i18n import t
+from secaudit.model import level_assessment_message
 from secaudit.report.environment import environment
 from secaudit.report.escape import markdown_prose, markdown_text, strip_controls
 from secaudit.store.diff import CATEGORIES, RunDiff
@@ -282,21 +283,36 @@ TREND_FORMATS: Mapping[str, Callable[[str, Sequence[SystemRecord], str], str]] =
 # ------------------------------------------------------------------------------------- runs
 
 
-def render_runs(runs: Sequence[RunRecord], fmt: str, lang: str) -> str:
-    return RUNS_FORMATS[fmt](runs, lang)
+# system id -> (required level in its latest scan, its latest stored assessment's figures or None)
+LevelFigures = Mapping[str, "tuple[int | None, Any]"]
 
 
-def _runs_json(runs: Sequence[RunRecord], lang: str) -> str:
+def render_runs(runs: Sequence[RunRecord], fmt: str, lang: str, levels: LevelFigures | None = None) -> str:
+    return RUNS_FORMATS[fmt](runs, lang, levels or {})
+
+
+def _runs_json(runs: Sequence[RunRecord], lang: str, levels: LevelFigures) -> str:
     # v2: "systems_compliant" became "systems_passing_network_controls" (a scan shows no more)
     return json.dumps({"schema": "secaudit/runs/v2", "runs": [
         {"id": r.id, "started_at": r.started_at, "finished_at": r.finished_at, "inventory_file": r.inventory_file,
          "regime": r.regime, "complete": r.complete, "systems": list(r.system_ids),
          "systems_passing_network_controls": r.systems_compliant, "systems_total": r.systems_total,
-         "findings_failed": r.findings_failed, "scope": r.scope, "kind": r.kind} for r in runs]},
+         "findings_failed": r.findings_failed, "scope": r.scope, "kind": r.kind} for r in runs],
+        # what was assessed of each system's level: its latest stored `secaudit assess` (null: none)
+        "requirements": [_figures_json(sid, level, a) for sid, (level, a) in levels.items()]},
         ensure_ascii=False, indent=2) + "\n"
 
 
-def _runs_text(runs: Sequence[RunRecord], lang: str) -> str:
+def _figures_json(system_id: str, level: int | None, a: Any) -> dict[str, Any]:
+    figures = {"assessed_at": None, "rows": None, "applicable": None, "assessed": None, "met": None,
+               "not_met": None, "level_met": False}
+    if a is not None and a.level == level:
+        figures = {"assessed_at": a.assessed_at, "rows": a.rows, "applicable": a.applicable, "assessed": a.assessed,
+                   "met": a["met"], "not_met": a["not_met"], "level_met": a.level_met}
+    return {"system": system_id, "level": level, **figures}
+
+
+def _runs_text(runs: Sequence[RunRecord], lang: str, levels: LevelFigures) -> str:
     lines = [t("history.runs.header", lang)] if runs else [t("history.runs.none", lang)]
     for r in runs:
         if r.kind == "import":                 # another tool's report: it judges no level, so no "compliant" count
@@ -307,11 +323,16 @@ def _runs_text(runs: Sequence[RunRecord], lang: str) -> str:
         lines.append(t("history.runs.row", lang, run=r.id, date=r.started_at[:16].replace("T", " "),
                        compliant=r.systems_compliant, total=r.systems_total, failed=r.findings_failed,
                        inventory=strip_controls(r.inventory_file, one_line=True)))
+    if levels:
+        lines += ["", t("assess.latest.heading", lang) + ":"]
+        lines += [f"  {sid}: {msg.render(lang)}" for sid, (level, a) in levels.items()
+                  if (msg := level_assessment_message(level, a)) is not None]
     return "\n".join(lines) + "\n"
 
 
-# `secaudit runs --format`: (runs, lang) -> text
-RUNS_FORMATS: Mapping[str, Callable[[Sequence[RunRecord], str], str]] = {"text": _runs_text, "json": _runs_json}
+# `secaudit runs --format`: (runs, lang, level figures) -> text
+RUNS_FORMATS: Mapping[str, Callable[[Sequence[RunRecord], str, LevelFigures], str]] = {
+    "text": _runs_text, "json": _runs_json}
 
 
 def sparkline(values: Iterable[int]) -> str:

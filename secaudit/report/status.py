@@ -14,7 +14,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from secaudit.classify.regime import Regime
 from secaudit.i18n import t
-from secaudit.model import Inventory, Severity
+from secaudit.model import Inventory, LevelAssessment, Severity, level_assessment_message
 from secaudit.programme import Programme, SystemStanding
 from secaudit.report.annual import Words
 from secaudit.report.environment import environment
@@ -38,6 +38,7 @@ class StatusView:
     counts: tuple[tuple[str, int], ...]           # (label, count) in LINES order
     holding: tuple[Holding, ...]
     footer: str
+    requirements: tuple[tuple[str, str, str], ...] = ()   # (id, name, what its latest `secaudit assess` found)
 
 
 def _date(day: dt.date) -> str:
@@ -79,8 +80,21 @@ def overdue_reason(findings: Sequence[Any], lang: str) -> tuple[str, ...]:
               severity=t(f"report.severity.{worst.severity}", lang), days=worst.days_over),)
 
 
+def requirement_lines(p: Programme, assessments: Mapping[str, LevelAssessment], lang: str
+                      ) -> tuple[tuple[str, str, str], ...]:
+    """Per system of known level: the figures of its latest stored assessment of that level, or "not assessed"."""
+    out = []
+    for s in p.systems:
+        msg = level_assessment_message(s.level, assessments.get(s.system.id))
+        if msg is not None:
+            out.append((s.system.id, s.system.name, msg.render(lang)))
+    return tuple(out)
+
+
 def build_status(inventory: Inventory, regime: Regime, p: Programme, lang: str, store: str,
-                 overdue: Mapping[str, Sequence[Any]] | None = None) -> StatusView:
+                 overdue: Mapping[str, Sequence[Any]] | None = None,
+                 assessments: Mapping[str, LevelAssessment] | None = None) -> StatusView:
+    """``assessments``: each system's latest stored ``secaudit assess`` under ``regime``."""
     counts = {"classified": p.count("classified"), "dossier_built": p.count("dossier_built"),
               "appraised": p.count("appraised"), "approved": p.count("approved"),
               "on_time": p.count("periodic"), "compliant": sum(1 for s in p.systems if s.compliant)}
@@ -94,7 +108,8 @@ def build_status(inventory: Inventory, regime: Regime, p: Programme, lang: str, 
     return StatusView(
         title, len(p.systems),
         tuple((t(f"status.line.{k}", lang), counts[k]) for k in LINES), tuple(holding),
-        t("status.generated", lang, file=inventory.source.file, store=store))
+        t("status.generated", lang, file=inventory.source.file, store=store),
+        requirement_lines(p, assessments or {}, lang))
 
 
 def render_text(v: StatusView, lang: str) -> str:
@@ -109,6 +124,9 @@ def render_text(v: StatusView, lang: str) -> str:
         # Vietnamese is the official text: systems by their names, never the inventory's ids
         lines.append(f"  - {h.name} {level}" if lang == "vi" else f"  - {h.id} {level} {h.name}")
         lines += [f"      · {r}" for r in h.reasons]
+    if v.requirements:
+        lines += ["", t("assess.latest.heading", lang) + ":"]
+        lines += [f"  {name}: {line}" if lang == "vi" else f"  {sid}: {line}" for sid, name, line in v.requirements]
     lines += ["", v.footer]
     return "\n".join(strip_controls(line, one_line=True) for line in lines) + "\n"
 

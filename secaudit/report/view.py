@@ -11,7 +11,10 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
 from secaudit.i18n import catalog, t
-from secaudit.model import Control, Finding, LocalText, Results, Severity, SystemResult, Verdict
+from secaudit.model import (
+    Control, Finding, LevelAssessment, LocalText, Message, Results, Severity, SystemResult, Verdict,
+    level_assessment_message,
+)
 from secaudit.requirements.catalogue import Catalogue, find_catalogue
 from secaudit.tally import (
     SEVERITIES, STATUS_COMPLIANT, STATUS_UNDETERMINED, STATUSES, VERDICTS, compliance_ratio, count_failed_by_severity,
@@ -147,6 +150,7 @@ class NetworkScope:
     rows_evidenced: int = 0                 # rows some judged control evidences
     host_passed: int = 0                    # host-family controls (issue 23), counted apart: not network checks
     host_judged: int = 0
+    requirements: Message | None = None     # the latest stored assessment of the level's rows, or "not assessed"
 
     def lines(self, lang: str) -> tuple[str, ...]:
         out = [t("report.scope.network", lang, passed=self.controls_passed, total=self.controls_total,
@@ -156,11 +160,13 @@ class NetworkScope:
         if self.level_rows:
             out.append(t("report.scope.level", lang, level=self.level, rows=self.level_rows, standard=self.standard,
                          evidenced=self.rows_evidenced))
+        if self.requirements is not None:
+            out.append(self.requirements.render(lang))
         return tuple(out)
 
 
 def network_scope(result: SystemResult, findings: Sequence[Finding], controls: Mapping[str, Control],
-                  catalogue: Catalogue | None) -> NetworkScope:
+                  catalogue: Catalogue | None, assessment: LevelAssessment | None = None) -> NetworkScope:
     by_control: dict[str, list[Verdict]] = defaultdict(list)
     for f in findings:
         by_control[f.control_id].append(Verdict(f.verdict))
@@ -177,14 +183,15 @@ def network_scope(result: SystemResult, findings: Sequence[Finding], controls: M
     host = [vs for cid, vs in by_control.items() if is_host(cid) and cid in judged]
     passed = sum(1 for vs in network.values() if passing(vs))
     na = sum(1 for vs in network.values() if all(v is Verdict.NOT_APPLICABLE for v in vs))
-    hosts = {"host_passed": sum(1 for vs in host if passing(vs)), "host_judged": len(host)}
     level = None if result.deciding.startswith("--profile") else result.required_level
+    more = {"host_passed": sum(1 for vs in host if passing(vs)), "host_judged": len(host),
+             "requirements": level_assessment_message(level, assessment)}
     if catalogue is None or level is None or not catalogue.rows(level):
-        return NetworkScope(passed, len(network), na, **hosts)
+        return NetworkScope(passed, len(network), na, **more)
     keys = {k for cid in judged if cid in controls for k in controls[cid].requirements}
     rows = catalogue.rows(level)
     return NetworkScope(passed, len(network), na, catalogue.standard, level, len(rows),
-                        sum(1 for r in rows if r.key in keys), **hosts)
+                        sum(1 for r in rows if r.key in keys), **more)
 
 
 def control_index(results: Results) -> dict[str, Control]:
@@ -247,6 +254,7 @@ def build_view(results: Results, lang: str) -> ReportView:
         by_system[fv.finding.system_id].append(fv)
     systems = []
     catalogue = find_catalogue(results.run.regime) if results.run.regime else None
+    assessed = {a.system_id: a for a in results.assessments if a.regime == results.run.regime}
     for sr in results.systems:
         own = by_system.get(sr.system_id, [])
         counts = count_verdicts(fv.finding for fv in own)
@@ -258,7 +266,7 @@ def build_view(results: Results, lang: str) -> ReportView:
             compliance=compliance_ratio(counts),
             notes=tuple(n.render(lang) for n in sr.notes),
             top_failures=fix_items(own)[:5],
-            network=network_scope(sr, [fv.finding for fv in own], controls, catalogue),
+            network=network_scope(sr, [fv.finding for fv in own], controls, catalogue, assessed.get(sr.system_id)),
         ))
 
     statuses = [s.status for s in systems]

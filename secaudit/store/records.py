@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from secaudit.model import Message, Results
+from secaudit.model import LevelAssessment, Message, Results
 
 
 @dataclass(frozen=True)
@@ -162,6 +162,11 @@ class AssessmentRecord:
     counts: Mapping[str, int]
     compliant: bool
     results: Mapping[str, str]             # requirement key -> result
+
+    def figures(self) -> LevelAssessment:
+        """The counts any other output may show of this assessment (without the rows)."""
+        return LevelAssessment(self.system_id, self.generated_at, self.regime, self.catalogue, self.level,
+                               dict(self.counts), self.compliant)
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,17 @@
 Given a run of the example inventory in which every system passes every network control of its level — the
 case most tempting to call "compliant" — when it is rendered in every report format and language, stored,
 and read back by `report`, `runs`, `trend`, `status`, `dossier` and `annual-report`, then no text claims
-the level: only `secaudit assess`, over every requirement row, may say that.
+the level: only `secaudit assess`, over every requirement row, may say that. Where an assessment of two
+systems is stored, the scan reports, `runs`, `status` and the dossier give its figures ("requirements
+assessed: N/M (x%), met K"), and say plainly of every other system that its level was not assessed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html as htmlmod
+import json
 import os
 import re
 import subprocess
@@ -24,6 +28,11 @@ from tests.support.history import example_inventory, run_of
 
 ROOT = Path(__file__).resolve().parents[2]
 SYSTEMS = ("ttdl-tinh", "cong-ttdt", "qlvb", "dieu-khien-ho-chua", "noi-san", "lgsp")
+ASSESSED = ("qlvb", "dieu-khien-ho-chua")           # a stored `secaudit assess` of these two (example evidence)
+ASSESSED_LINE = {"en": "requirements assessed: {assessed}/{applicable} ({pct}%), met {met}",
+                 "vi": "yêu cầu đã đánh giá: {assessed}/{applicable} ({pct}%), đáp ứng {met}"}
+NOT_ASSESSED_LINE = {"en": "requirements of level {level}: not assessed — run `secaudit assess`",
+                     "vi": "yêu cầu của cấp độ {level}: chưa đánh giá — chạy `secaudit assess`"}
 CLAIMS = re.compile(r"compliant|compliance|đạt yêu cầu|đạt cấp độ|tuân thủ|reaches the security level|đều đạt cấp|"
                     r"đạt được cấp", re.IGNORECASE)
 
@@ -48,16 +57,31 @@ def clean_run():
 
 
 @pytest.fixture(scope="module")
-def stored(tmp_path_factory, clean_run) -> tuple[str, Path]:
+def stored(tmp_path_factory, clean_run) -> tuple[str, Path, dict]:
+    """The run stored, with a real assessment of two systems from the run and the example register; the
+    results file carries the figures as a scan writes them."""
+    from secaudit.requirements.pipeline import Sources, run_assessment
     from secaudit.store import open_store
 
     d = tmp_path_factory.mktemp("honest")
     url = f"sqlite:///{d / 'store.sqlite'}"
     with open_store(url) as store:
         store.save(clean_run)
+        assessment, register = run_assessment(str(ROOT / "examples/inventory.yaml"), ASSESSED,
+                                              str(ROOT / "examples/evidence.yaml"), sources=Sources(db=url),
+                                              now=dt.datetime(2026, 12, 2, 9, tzinfo=dt.timezone.utc), store=store)
+        store.save_assessment(assessment, store.save_register(register))
+        figures = {sid: rec.figures() for sid, rec in store.latest_assessments().items()}
+    assert sorted(figures) == sorted(ASSESSED) and not any(a.level_met for a in figures.values())
     results = d / "report.json"
-    results.write_text(JsonFormat().render(clean_run, "en"), encoding="utf-8")
-    return url, results
+    results.write_text(JsonFormat().render(dataclasses.replace(clean_run, assessments=tuple(figures.values())), "en"),
+                       encoding="utf-8")
+    return url, results, figures
+
+
+def assessed_line(a, lang: str) -> str:
+    return ASSESSED_LINE[lang].format(assessed=a.assessed, applicable=a.applicable, met=a["met"],
+                                      pct=round(100 * a.assessed / a.applicable))
 
 
 def run(*args: str, lang: str) -> subprocess.CompletedProcess[str]:
@@ -86,7 +110,7 @@ def test_no_scan_report_format_claims_the_level(clean_run, lang):
 
 @pytest.mark.parametrize("lang", ["en", "vi"])
 def test_no_history_or_document_command_claims_the_level(stored, tmp_path, lang):
-    url, results = stored
+    url, results, _ = stored
     outputs = {
         "report": run("report", str(results), "--as-is", "--out", str(tmp_path / "out"), *[
             x for f in ("html", "md", "text", "json", "sarif", "junit", "csv") for x in ("--format", f)], lang=lang),
@@ -111,3 +135,51 @@ def test_no_history_or_document_command_claims_the_level(stored, tmp_path, lang)
     rows = [r for r in rows if r[0].isdigit()]
     assert len(rows) == 13                          # Form 08 column 12: a scan on time is not "Periodic"
     assert all("Định kỳ" not in r[11] and "Periodic" not in r[11] for r in rows)
+
+
+@pytest.mark.parametrize("lang", ["en", "vi"])
+def test_scan_reports_give_the_latest_assessment_of_each_level_or_say_there_is_none(clean_run, stored, lang):
+    from secaudit.cli.store_options import with_assessments
+
+    url, _, figures = stored
+    results = with_assessments(clean_run, url, None)
+    assert {a.system_id for a in results.assessments} == set(ASSESSED)
+    levels = {s.system_id: s.required_level for s in clean_run.systems}
+    for name in ("text", "md", "html"):
+        text = visible(FORMATS[name]().render(results, lang), name)
+        if name == "md":
+            text = text.replace("\\", "")               # Markdown escapes of ( ) and `
+        flat = " ".join(text.split())                       # the text summary wraps at 80 columns
+        for sid in ASSESSED:
+            assert assessed_line(figures[sid], lang) in flat, (name, sid)
+        assert NOT_ASSESSED_LINE[lang].format(level=levels["ttdl-tinh"]) in flat, name
+        assert claims(text) == [], name
+    data = json.loads(FORMATS["json"]().render(results, lang))
+    by_system = {a["system_id"]: a for a in data["assessments"]}
+    assert {sid: (a["level"], a["counts"]["met"]) for sid, a in by_system.items()} == {
+        sid: (figures[sid].level, figures[sid]["met"]) for sid in ASSESSED}
+
+
+@pytest.mark.parametrize("lang", ["en", "vi"])
+def test_runs_status_and_dossier_give_the_latest_assessment_of_each_level(stored, lang):
+    url, _, figures = stored
+    runs = run("runs", "--db", url, lang=lang).stdout
+    runs_json = json.loads(run("runs", "--db", url, "--format", "json", lang=lang).stdout)
+    status = run("status", "examples/inventory.yaml", "--db", url, "--date", "2026-12-05", lang=lang).stdout
+    status_html = visible(run("status", "examples/inventory.yaml", "--db", url, "--date", "2026-12-05",
+                              "--format", "html", lang=lang).stdout, "html")
+    dossier = run("dossier", "examples/inventory.yaml", "--system", "dieu-khien-ho-chua", "--db", url,
+                  lang=lang).stdout.replace("\\", "")
+    for sid in ASSESSED:
+        line = assessed_line(figures[sid], lang)
+        assert line in runs and line in status and line in " ".join(status_html.split()), sid
+    assert assessed_line(figures["dieu-khien-ho-chua"], lang) in dossier
+    assert NOT_ASSESSED_LINE[lang].format(level=3) in runs and NOT_ASSESSED_LINE[lang].format(level=3) in status
+    rows = {r["system"]: r for r in runs_json["requirements"]}
+    assert set(rows) == set(SYSTEMS)
+    a = figures["qlvb"]
+    assert (rows["qlvb"]["assessed"], rows["qlvb"]["applicable"], rows["qlvb"]["met"]) == (a.assessed, a.applicable,
+                                                                                             a["met"])
+    assert rows["ttdl-tinh"]["assessed"] is None and rows["ttdl-tinh"]["assessed_at"] is None
+    dossier_none = run("dossier", "examples/inventory.yaml", "--system", "lgsp", "--db", url, lang=lang).stdout
+    assert NOT_ASSESSED_LINE[lang].format(level=3) in dossier_none.replace("\\", "")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 
 import pytest
 from jsonschema import Draft202012Validator
 
+from secaudit.model import LevelAssessment
 from secaudit.report.json_report import JsonFormat, results_schema
 from secaudit.serialize import results_from_dict
 
@@ -33,6 +35,17 @@ def test_given_the_canned_run_then_the_json_validates_and_reads_back_identical(r
 def test_incomplete_run_validates(incomplete_results, validator):
     doc = json.loads(JsonFormat().render(incomplete_results, "vi"))
     assert _errors(validator, doc) == [] and doc["run"]["complete"] is False
+
+
+def test_the_latest_assessment_of_each_level_is_data_that_validates_and_reads_back(results, validator):
+    figures = LevelAssessment("portal", "2026-12-05T10:00:00+00:00", "decree-331-2026", "tcvn-14423-2026", 3,
+                              {"met": 30, "partially_met": 3, "not_met": 8, "not_applicable": 0, "not_assessed": 154})
+    with_figures = dataclasses.replace(results, assessments=(figures,))
+    doc = json.loads(JsonFormat().render(with_figures, "en"))
+    assert _errors(validator, doc) == [] and doc["assessments"][0]["counts"]["met"] == 30
+    assert results_from_dict(doc) == with_figures
+    doc["assessments"][0]["compliant"] = True                 # the flag is level_met: nothing else says it
+    assert _errors(validator, doc)
 
 
 def test_json_is_language_neutral(results):

@@ -339,3 +339,17 @@ def test_values_are_those_pyyaml_builds(text):
 def test_alias_anchor_and_document_mistakes_are_located(text, key, line):
     doc, diags = read_yaml_text("f.yaml", text)
     assert doc is None and [(d.key, d.line) for d in diags] == [(key, line)]
+
+
+def test_each_address_like_value_is_checked_by_the_target_validator_at_its_position():
+    text = MINIMAL + """\
+    domains: [127.0.0.1]
+    port_coverage: "2000-1000"
+    endpoints:
+      - {host: "-oX", port: 443, service: https}
+      - {host: portal.example, port: 443, service: https, sni: 127.0.0.1}
+"""
+    found = problems(text)
+    assert [(line, key) for line, _, key in found] == [
+        (7, "inventory.domain_invalid"), (8, "target.coverage"), (10, "target.host_option"),
+        (11, "endpoint.sni_invalid")]

@@ -149,3 +149,33 @@ def test_shipped_catalogues_load_and_a_regime_without_one_is_a_clear_error():
     with pytest.raises(InputError) as e:
         catalogue_for_regime("no-such-regime")
     assert e.value.diagnostics[0].key == "catalogue.none_for_regime"
+
+
+def test_validate_checks_catalogues_with_the_loader_and_their_keys_name_register_entries(tmp_path):
+    """`secaudit validate` recognises `kind: requirements`: the loader's own errors at file:line:col, a summary
+    of rows per level, a mistyped kind with the right suggestion, and an evidence register validated beside a
+    catalogue may name that catalogue's keys."""
+    from secaudit.validation import validate_files
+
+    good = tmp_path / "fixture-std.yaml"
+    good.write_text(FIXTURE.read_text(encoding="utf-8"), encoding="utf-8")
+    broken = tmp_path / "broken" / "fixture-std.yaml"
+    broken.parent.mkdir()
+    text = edited('4: {clause: "6.6.2.3"', '4: {clause: "5.6.2.3"')
+    broken.write_text(text, encoding="utf-8")
+    typo = tmp_path / "typo.yaml"
+    typo.write_text(text.replace("kind: requirements", "kind: requirments"), encoding="utf-8")
+    register = tmp_path / "evidence.yaml"
+    register.write_text("kind: evidence\nentries:\n  - {id: e1, requirements: [risk.register], kind: attestation,\n"
+                        "     title: Risk register, officer: {name: An}, date: 2026-06-15, status: in_place}\n",
+                        encoding="utf-8")
+    report = validate_files([str(good), str(broken), str(typo), str(register)])
+    ok, bad, mistyped, evidence = report.files
+    assert (ok.kind, ok.diagnostics, ok.summary["rows"]) == ("requirements", [], "1: 2, 3: 5, 4: 4")
+    assert [(d.line, d.column, d.key) for d in bad.diagnostics] == [
+        (line_of(text, '4: {clause: "5.6.2.3"'), 19, "catalogue.clause_section")]
+    (d,) = mistyped.diagnostics
+    assert (d.key, d.args["suggestion"]) == ("load.bad_kind", "requirements")
+    assert evidence.kind == "evidence" and evidence.diagnostics == []
+    alone = validate_files([str(register)]).files[0].diagnostics            # without the catalogue: unknown key
+    assert [x.key for x in alone] and all(x.key.startswith("evidence.unknown_requirement") for x in alone)

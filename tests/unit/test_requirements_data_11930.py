@@ -12,15 +12,16 @@ Then the same file through the loader, as `secaudit requirements --regime decree
 
 import re
 from collections import Counter
-from functools import lru_cache
-from pathlib import Path
 
 import pytest
 import yaml
 
 from secaudit.requirements.catalogue import catalogue_for_regime, load_catalogue
+from tests.support.catalogue_data import (
+    CLAUSE_RE, HOST_CONTROLS, IMPORT_TOOLS, PLACEHOLDER_RE, ROOT, VIETNAMESE_RE, controls_in_force, effective,
+    level_rows, means, plain,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "policies" / "requirements" / "tcvn-11930-2017.yaml"
 SECTIONS = {1: "5", 2: "6", 3: "7", 4: "8", 5: "9"}
 # rows (key x level) and distinct clauses per level, as the header comment states them: the sub-clauses of
@@ -66,15 +67,6 @@ SHIFTS = {"build.test-acceptance": {1: "5.1.4.2", 2: "6.1.4.3", 3: "7.1.4.3", 4:
           "info-assets.backup": {1: "5.2.4.1", 2: "6.2.4.2", 3: "7.2.4.3", 4: "8.2.4.3", 5: "9.2.4.3"},
           "network.traffic-control": {lv: f"{lv + 4}.2.1.2" for lv in (1, 2, 3, 4, 5)},
           "server.malware": {lv: f"{lv + 4}.2.2.5" for lv in (1, 2, 3, 4, 5)}}
-HOST_CONTROLS = {
-    "HOST-OS-01", "HOST-PWD-01", "HOST-LOCK-01", "HOST-IDLE-01", "HOST-ACCT-01", "HOST-ACCT-02",
-    "HOST-SSHD-01", "HOST-TIME-01", "HOST-LOG-01", "HOST-LOG-02", "HOST-AUDIT-01", "HOST-PATCH-01",
-    "HOST-FW-01", "HOST-AV-01", "HOST-CRYPT-01", "HOST-SVC-01",
-}
-IMPORT_TOOLS = {"vulnerability-scanner", "greenbone", "nessus", "nuclei", "openscap", "lynis"}
-CLAUSE_RE = re.compile(r"\d+(\.\d+)+( [a-z])?")
-PLACEHOLDER_RE = re.compile(r"\{(\w+)\}")
-VIETNAMESE_RE = re.compile(r"[àáảãạăắằẳẵặâấầẩẫậđèéẻẽẹêếềểễệìíỉĩịòóỏõọôốồổỗộơớờởỡợùúủũụưứừửữựỳýỷỹỵ]")
 
 # Keys the network controls name (issue 22, from the TCVN 14423 mapping) and the first level at which
 # each control names it. CATALOGUED: this standard has a sub-clause (or group) the duty is a core part of,
@@ -114,43 +106,12 @@ NOT_CATALOGUED = {
 }
 
 
-@lru_cache(maxsize=1)
 def catalogue() -> dict:
-    with CATALOGUE.open(encoding="utf-8") as f:
-        return yaml.safe_load(f)
-
-
-@lru_cache(maxsize=1)
-def controls_in_force() -> dict[int, set[str]]:
-    """Network control ids in force at each level (a level policy's controls plus those it extends, and
-    the discovery policy's, which applies at every level)."""
-    docs = {}
-    for path in (ROOT / "policies" / "levels").glob("*.yaml"):
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-        docs[doc["id"]] = doc
-
-    def walk(pid: str) -> set[str]:
-        ids: set[str] = set()
-        for parent in docs[pid].get("extends", []):
-            ids |= walk(parent)
-        return ids | {c["id"] for c in docs[pid]["controls"]}
-
-    discovery = yaml.safe_load((ROOT / "policies" / "discovery.yaml").read_text(encoding="utf-8"))
-    disc = {c["id"] for c in discovery["controls"]}
-    return {doc["level"]: walk(pid) | disc for pid, doc in docs.items()}
+    return plain(CATALOGUE)
 
 
 def rows() -> list[tuple[dict, int, dict]]:
-    return [(req, int(level), entry) for req in catalogue()["requirements"]
-            for level, entry in req["levels"].items()]
-
-
-def effective(req: dict, entry: dict) -> tuple[dict, list]:
-    return entry.get("text", req["text"]), entry.get("verify", req["verify"])
-
-
-def means(verify: list, kind: str) -> list:
-    return [m[kind] for m in verify if kind in m]
+    return level_rows(catalogue())
 
 
 def test_header_names_the_standard_the_regime_and_the_sections():
