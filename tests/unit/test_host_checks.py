@@ -3,6 +3,7 @@ parsers, and the checks that the lab cannot flip on a real sshd (LUKS, unsupport
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
@@ -153,6 +154,10 @@ def judge(check: str, f: HostFacts, **params) -> tuple[Verdict, str]:
 def test_luks_names_the_unencrypted_data_volume():
     assert judge("host.luks", facts()) == (Verdict.FAIL, "host.crypt.fail")
     assert judge("host.luks", facts(), skip_mounts=["/boot", "/srv/data"]) == (Verdict.PASS, "host.crypt.pass")
+    # nothing mounted from a block device lsblk can see (a container): not assessed, never a pass
+    bare = dataclasses.replace(facts(), commands=(CommandRun("lsblk", OK, 0, 'NAME="vda" TYPE="disk" FSTYPE="" '
+                                                             'MOUNTPOINT="" PKNAME=""\n'),))
+    assert judge("host.luks", bare) == (Verdict.ERROR, "host.crypt.none")
 
 
 def test_an_unsupported_os_is_not_assessed_never_passed():
