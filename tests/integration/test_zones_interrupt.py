@@ -5,6 +5,8 @@ running the batch and the nmap it started, which dies of it. Given a zone with t
 whose ports batch is running nmap on one of them, when SIGINT goes to that worker's process group, then
 that worker hands the batch back instead of answering "nmap failed", ends and leaves no process behind,
 the zone's other worker runs the probes again, and the scan completes with every probe observed once.
+And when the pool process alone gets SIGTERM mid-nmap (Celery's cold shutdown, a second Ctrl-C), nmap
+ends with it instead of scanning on as an orphan, and the batch runs again.
 Own redis-server, workers and nginx (the signal must not disturb other tests); addresses 127.23.7.x.
 """
 
@@ -41,15 +43,16 @@ def descendants(pid: int) -> set[int]:
     return found
 
 
-def runs_nmap(pid: int) -> bool:
+def nmap_of(pid: int) -> int | None:
+    """An nmap scan (not the ``nmap -V`` of the tool check) running under ``pid``, or None."""
     for child in descendants(pid):
         try:
             argv = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
         if Path(argv[0].decode()).name == "nmap" and b"-V" not in argv:
-            return True
-    return False
+            return child
+    return None
 
 
 def in_group(pgid: int) -> list[int]:
@@ -66,60 +69,100 @@ def in_group(pgid: int) -> list[int]:
     return alive
 
 
-def test_ctrl_c_on_a_worker_mid_nmap_hands_the_batch_back_and_leaves_no_orphan(tmp_path: Path):
+NAMES = ["zone-z-1@interrupt", "zone-z-2@interrupt"]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory):
+    work = tmp_path_factory.mktemp("zones-interrupt")
     pki = TestPKI()
-    ca = pki.write_ca_file(tmp_path / "ca.pem")
-    crt, key = pki.write_leaf(pki.leaf(names=(HOST,)), tmp_path, "leaf")
-    (tmp_path / "nginx").mkdir()
+    ca = pki.write_ca_file(work / "ca.pem")
+    crt, key = pki.write_leaf(pki.leaf(names=(HOST,)), work, "leaf")
+    (work / "nginx").mkdir()
     site = Site("s", crt, key, host=HOST, server_name=HOST, hsts="max-age=31536000", hardened=True)
-    names = ["zone-z-1@interrupt", "zone-z-2@interrupt"]
-    with redis_server(tmp_path / "redis") as redis, NginxFarm([site], tmp_path / "nginx") as farm, \
+    with redis_server(work / "redis") as redis, NginxFarm([site], work / "nginx") as farm, \
             listener(HOST) as (extra_port, _count):       # a second open port: nmap takes seconds
-        port = farm.sites[0].port
-        inventory = tmp_path / "inventory.yaml"
+        inventory = work / "inventory.yaml"
         inventory.write_text("kind: inventory\nsystems:\n  - {id: s, name: S, purpose: internal, information: "
-                             f"[private], declared_level: 3, zone: z, endpoints: ['https://{HOST}:{port}']}}\n")
-        argv = [sys.executable, "-m", "secaudit", "scan", str(inventory), "--executor", "celery",
-                *redis.broker_args(), "--visibility-timeout", "20", "--ca-file", str(ca), "--ports-range",
-                str(extra_port), "--concurrency", "1",
-                "--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out"), "--format", "json",
-                "--no-store", "--quiet", "--lang", "en"]
-        workers = {n: start_worker(redis, "z", [SCOPE], n, tmp_path, ca_file=ca, visibility_timeout=20)
-                   for n in names}
-        scan = None
-        try:
-            wait_workers(redis, names)
-            scan = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
-                                    env=secaudit_env(redis), start_new_session=True)
-            victim = None
-            end = time.monotonic() + 120
-            while victim is None and time.monotonic() < end and scan.poll() is None:
-                victim = next((n for n, w in workers.items() if runs_nmap(w.proc.pid)), None)
-                time.sleep(0.01)
-            assert victim is not None, "no worker was caught running nmap"
-            group = workers[victim].proc.pid
-            os.killpg(group, signal.SIGINT)                      # the terminal's Ctrl-C
-            workers[victim].proc.wait(timeout=60)                # a warm shutdown: the worker ends by itself
-            end = time.monotonic() + 10
-            while in_group(group) and time.monotonic() < end:
-                time.sleep(0.05)
-            assert in_group(group) == [], "the interrupted worker left processes behind"
-            stdout, stderr = scan.communicate(timeout=240)
-        finally:
-            if scan is not None and scan.poll() is None:
-                os.killpg(scan.pid, signal.SIGKILL)
-                scan.wait(timeout=10)
-            for w in workers.values():
-                w.stop()
-    survivor = next(n for n in names if n != victim)
+                             f"[private], declared_level: 3, zone: z, endpoints: ['https://{HOST}:{farm.sites[0].port}']}}\n")
+        yield {"redis": redis, "ca": ca, "inventory": inventory, "extra_port": extra_port}
+
+
+def scan_catching_nmap(lab, tmp_path: Path, act):
+    """Two workers of zone z, a celery scan; when a worker runs nmap, ``act(worker, nmap pid)``; then the scan's
+    end. Returns (scan process, stderr, the worker acted on, workers, journal, report)."""
+    redis = lab["redis"]
+    argv = [sys.executable, "-m", "secaudit", "scan", str(lab["inventory"]), "--executor", "celery",
+            *redis.broker_args(), "--visibility-timeout", "20", "--ca-file", str(lab["ca"]), "--ports-range",
+            str(lab["extra_port"]), "--concurrency", "1", "--runs-dir", str(tmp_path / "runs"), "--out",
+            str(tmp_path / "out"), "--format", "json", "--no-store", "--quiet", "--lang", "en"]
+    workers = {n: start_worker(redis, "z", [SCOPE], n, tmp_path, ca_file=lab["ca"], visibility_timeout=20)
+               for n in NAMES}
+    scan = None
+    try:
+        wait_workers(redis, NAMES)
+        scan = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                                env=secaudit_env(redis), start_new_session=True)
+        caught = None
+        end = time.monotonic() + 120
+        while caught is None and time.monotonic() < end and scan.poll() is None:
+            caught = next(((n, pid) for n, w in workers.items() for pid in [nmap_of(w.proc.pid)] if pid), None)
+            time.sleep(0.01)
+        assert caught is not None, "no worker was caught running nmap"
+        act(workers[caught[0]], caught[1])
+        _stdout, stderr = scan.communicate(timeout=240)
+    finally:
+        if scan is not None and scan.poll() is None:
+            os.killpg(scan.pid, signal.SIGKILL)
+            scan.wait(timeout=10)
+        for w in workers.values():
+            w.stop()
     assert scan.returncode in (0, 1), stderr[-2000:]
-    log = workers[victim].log.read_text(errors="replace")
-    assert "handed back to be sent again" in log, log[-2000:]
     run_dir = next(d for d in (tmp_path / "runs").iterdir() if (d / "run.json").is_file())
     journal = [json.loads(line) for line in (run_dir / "journal.jsonl").read_text().splitlines() if line]
     assert len(journal) == len({o["probe_id"] for o in journal})           # no probe twice
     assert all(o["status"] == "ok" for o in journal), [o.get("error") for o in journal]
-    ports = [o for o in journal if o["kind"] == "ports"]
-    assert ports and {o["worker"] for o in ports} == {survivor}, ports      # sent again, to the other worker
     report = json.loads((tmp_path / "out/report.json").read_text())
     assert "error" not in {f["verdict"] for f in report["findings"]}
+    return caught[0], workers, journal
+
+
+def gone(pids, deadline_s: float = 10.0) -> bool:
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        if not pids():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_ctrl_c_on_a_worker_mid_nmap_hands_the_batch_back_and_leaves_no_orphan(lab, tmp_path: Path):
+    def ctrl_c(worker, _nmap: int) -> None:
+        os.killpg(worker.proc.pid, signal.SIGINT)                # the terminal's Ctrl-C, to the process group
+        worker.proc.wait(timeout=60)                             # a warm shutdown: the worker ends by itself
+        assert gone(lambda: in_group(worker.proc.pid)), "the interrupted worker left processes behind"
+
+    victim, workers, journal = scan_catching_nmap(lab, tmp_path, ctrl_c)
+    log = workers[victim].log.read_text(errors="replace")
+    assert "handed back to be sent again" in log, log[-2000:]
+    ports = [o for o in journal if o["kind"] == "ports"]
+    survivor = next(n for n in NAMES if n != victim)
+    assert ports and {o["worker"] for o in ports} == {survivor}, ports      # sent again, to the other worker
+
+
+def test_sigterm_to_the_pool_process_mid_nmap_ends_nmap_too_and_the_batch_runs_again(lab, tmp_path: Path):
+    def cold_shutdown(worker, nmap: int) -> None:
+        pool = int(Path(f"/proc/{nmap}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        os.kill(pool, signal.SIGTERM)                            # what Celery's cold shutdown sends its pool
+        assert gone(lambda: _state(nmap) != "Z", 5.0), "nmap outlived its pool"       # it runs ~10 s more
+
+    _victim, _workers, journal = scan_catching_nmap(lab, tmp_path, cold_shutdown)
+    assert [o["kind"] for o in journal].count("ports") == 1        # redelivered (worker lost) and observed
+
+
+def _state(pid: int) -> str:
+    """A process's state letter; "Z" (ended) when it is gone too."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"
