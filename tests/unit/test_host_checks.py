@@ -22,7 +22,7 @@ from secaudit.policy import default_library
 from secaudit.observations.host import (
     OK, CommandRun, FileRead, HostFacts, lastlog, neutralise, proc_net_listeners,
 )
-from secaudit.probes.host import COMMANDS, files_from_tar, sudoers_lines
+from secaudit.probes.host import COMMANDS, command_status, files_from_tar, sudoers_lines
 from secaudit.serialize import observation_from_dict, observation_to_dict
 
 NOW = dt.datetime(2026, 12, 7, tzinfo=dt.timezone.utc)
@@ -104,6 +104,15 @@ def test_no_command_is_built_from_input_and_sudo_lines_name_exact_commands():
     (line,) = sudoers_lines("auditor")
     assert line.startswith("auditor ALL=(root) NOPASSWD: /usr/bin/tar -chf - ")
     assert "/usr/sbin/sshd -T" in line and "sh -c" not in line and "ALL, " not in line
+
+
+def test_a_failing_command_is_not_missing_because_sshd_found_no_home_directory():
+    no_home = "Could not chdir to home directory /nonexistent: No such file or directory\n"
+    assert command_status("dnf", 1, False, no_home + "Error: Could not set cachedir\n", False, False) == "failed"
+    assert command_status("dnf", 1, False, no_home + "sh: 1: dnf: not found\n", False, False) == "missing"
+    assert command_status("dnf", 127, False, "", False, False) == "missing"
+    assert command_status("nft", 1, False, no_home + "sudo: a password is required\n", False, True) == "denied"
+    assert command_status("apt", 0, True, no_home, False, False) == "ok"
 
 
 def test_neutralise_makes_escapes_visible_and_survives_invalid_utf8():
