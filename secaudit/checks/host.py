@@ -631,16 +631,17 @@ def luks(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     skip = set(param(params, "skip_mounts", ["/boot", "/boot/efi", "[SWAP]"]))
     devices = [_pairs(ln) for ln in run.stdout.splitlines() if ln.strip()]
     by_name = {d.get("NAME", ""): d for d in devices}
-    plain = []
+    plain, sealed = [], []
     for d in devices:
         mount = d.get("MOUNTPOINT", "")
         if not mount or mount in skip or mount.startswith("/snap/"):
             continue
-        if not _encrypted(d, by_name):
-            plain.append(f"{mount} ({d.get('NAME')})")
-    ev: Ev = [("host.ev.source", "lsblk"), ("host.ev.unencrypted", plain)]
+        (sealed if _encrypted(d, by_name) else plain).append(f"{mount} ({d.get('NAME')})")
+    ev: Ev = [("host.ev.source", "lsblk"), ("host.ev.unencrypted", plain), ("host.ev.encrypted", sealed)]
     if plain:
         return outcome(Verdict.FAIL, "host.crypt.fail", ev, mounts=", ".join(plain))
+    if not sealed:                 # nothing mounted from a block device lsblk sees (a container): nothing was judged
+        return outcome(Verdict.ERROR, "host.crypt.none", ev)
     return outcome(Verdict.PASS, "host.crypt.pass", ev)
 
 

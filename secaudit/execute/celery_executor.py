@@ -16,6 +16,10 @@ so ``--resume`` runs them again. What differs:
   only the first observation of a probe is journaled, so the journal never holds a probe twice.
 * Each sent task is recorded in ``celery.jsonl`` beside the journal: a coordinator killed with
   kill -9 and resumed collects the results that arrived meanwhile before sending anything again.
+* A worker interrupted mid-batch (Ctrl-C in its terminal) answers with what it observed and names the
+  other probes ``interrupted``: they are sent again, as new batches of their zone, at most
+  ``RESEND_INTERRUPTED`` times each; past that they stay out of the journal (reason
+  ``worker_interrupted``) and ``--resume`` runs them.
 * Safety deadline: the worker enforces probe deadlines itself; the coordinator gives a batch its
   budget plus the broker's visibility timeout (time for a redelivery) before the batch's remaining
   probes become ERROR observations.
@@ -49,6 +53,7 @@ from secaudit.probes import registry
 from secaudit.probes.interface import RunnerContext
 
 LIVENESS_EVERY_S = 15.0
+RESEND_INTERRUPTED = 2
 POLL_S = 0.05
 
 
@@ -182,6 +187,8 @@ class _Run:
         self.counts = Recorder(journal, observer, total, skipped)
         self.recorded: set[str] = set()
         self.reason = ""
+        self.again: list[Probe] = []                  # handed back by an interrupted worker: to send again
+        self.resent: Counter[str] = Counter()
         directory = getattr(journal, "directory", None)
         self.sidecar = Path(directory) / "celery.jsonl" if directory else None
 
@@ -231,6 +238,15 @@ class _Run:
         for obs in res.observations:
             self.record(replace(obs, worker=res.worker))
             pending.pop(obs.probe_id, None)
+        for probe_id in res.interrupted:
+            probe = pending.pop(probe_id, None)
+            if probe is None:
+                continue
+            if b is not None and self.resent[probe_id] < RESEND_INTERRUPTED:
+                self.resent[probe_id] += 1
+                self.again.append(probe)
+            elif b is not None:
+                self.reason = self.reason or "worker_interrupted"     # unjournaled: --resume runs it
         why = message.get("error") if isinstance(message, Mapping) else None
         for p in list(pending.values()):
             self.record(error_observation(p, Message("zones.no_observation", {
@@ -293,6 +309,9 @@ class _Run:
                     break
                 next_start = self._schedule(waiting, inflight, next_start)
                 inflight[:] = [b for b in inflight if not self._poll(b)]
+                if self.again:
+                    waiting += self.ex._batches(self.again)
+                    self.again = []
                 if time.monotonic() >= next_ping and (waiting or inflight):
                     next_ping = time.monotonic() + LIVENESS_EVERY_S
                     self._liveness(waiting, inflight, lost)

@@ -80,6 +80,7 @@ class BatchResult:
     zone: str
     runtime_s: float
     observations: tuple[Observation, ...]
+    interrupted: tuple[str, ...] = ()      # probes of the batch a Ctrl-C on the worker left unobserved: send again
 
 
 def _text(value: Any, what: str, limit: int = MAX_TEXT) -> str:
@@ -146,9 +147,15 @@ def parse_batch(message: Any) -> Batch:
                  _number(message.get("timeout_s"), "timeout_s"), tuple(probes), parse_settings(message.get("settings")))
 
 
-def result_message(worker: str, zone: str, runtime_s: float, observations: Sequence[Observation]) -> dict[str, Any]:
-    return {"v": VERSION, "worker": worker, "zone": zone, "runtime_s": round(runtime_s, 4),
-            "observations": [observation_to_dict(o) for o in observations]}
+def result_message(worker: str, zone: str, runtime_s: float, observations: Sequence[Observation],
+                   interrupted: Sequence[str] = ()) -> dict[str, Any]:
+    """A worker's answer. ``interrupted`` (optional, so the wire stays v2: an older coordinator ignores it and
+    reports those probes as unobserved) names the probes an interrupt on the worker left without an observation."""
+    message = {"v": VERSION, "worker": worker, "zone": zone, "runtime_s": round(runtime_s, 4),
+               "observations": [observation_to_dict(o) for o in observations]}
+    if interrupted:
+        message["interrupted"] = list(interrupted)
+    return message
 
 
 def parse_result(message: Any, batch_probes: Mapping[str, Probe]) -> BatchResult:
@@ -170,6 +177,9 @@ def parse_result(message: Any, batch_probes: Mapping[str, Probe]) -> BatchResult
             continue
         kept[obs.probe_id] = obs
     runtime = message.get("runtime_s")
+    raw_interrupted = message.get("interrupted", [])
+    interrupted = tuple(dict.fromkeys(i for i in raw_interrupted if isinstance(i, str) and i in batch_probes
+                                      and i not in kept)) if isinstance(raw_interrupted, list) else ()
     return BatchResult(worker, _text(message.get("zone"), "zone", 64),
                        float(runtime) if isinstance(runtime, (int, float)) and not isinstance(runtime, bool) else 0.0,
-                       tuple(kept.values()))
+                       tuple(kept.values()), interrupted)

@@ -9,6 +9,16 @@ not its own, and the run's family options; a CA bundle too large to travel must 
 rest through the local executor, with the same runners, per-probe deadlines and abandonment of
 hostile servers as a local scan. So a worker observes as the coordinator would, or says why it
 cannot; never otherwise. A worker connects only outward, to the broker; it never listens.
+
+Ctrl-C in the worker's terminal reaches its whole process group: Celery's main process (a warm
+shutdown: the batch running is finished first), the pool process running the batch, and the tools
+that batch started (nmap dies of it). The pool process notes it (:data:`~secaudit.execute.interrupts.INTERRUPTS`)
+and the local executor treats it as in a scan: it stops starting probes, keeps what in-flight probes
+observe within the grace, keeps a failure out (perhaps the interrupt's doing) and ends the tools it
+abandons. The answer carries what was observed and names the other probes ``interrupted``; the
+coordinator sends those again (another worker of the zone takes them). A second Ctrl-C ends the pool
+process (Celery's cold shutdown, SIGTERM): it ends its tools first, and the unacknowledged batch goes
+back to the queue (``task_acks_late``, ``task_reject_on_worker_lost``).
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ import hashlib
 import logging
 import os
 import shutil
+import signal
 import socket
 import tempfile
 import threading
@@ -27,6 +38,8 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from secaudit.execute.broker import TASK_NAME, BrokerConfig, BrokerConfigError, make_app, zone_queue
+from secaudit.execute.children import children, end_children
+from secaudit.execute.interrupts import INTERRUPTS
 from secaudit.execute.local import Limits, LocalExecutor, error_observation, host_of
 from secaudit.execute.wire import PayloadError, RunSettings, parse_batch, result_message
 from secaudit.errors import InputError
@@ -158,6 +171,7 @@ def run_batch(message: Any, settings: WorkerSettings, worker: str) -> dict[str, 
         refused.append(error_observation(p, Message("worker.out_of_scope", {
             "worker": worker, "zone": settings.zone, "host": host, "scope": settings.scope.describe()})))
     observed: list[Observation] = []
+    interrupted: list[str] = []
     ca_file, cannot = run_ca_file(batch.settings, settings, worker)
     options, refusal = run_options(batch.settings, batch.kind, worker)
     cannot = cannot or refusal
@@ -169,21 +183,72 @@ def run_batch(message: Any, settings: WorkerSettings, worker: str) -> dict[str, 
         journal = _MemoryJournal()
         limits = Limits(concurrency=1, per_host=len(accepted), probe_timeout=batch.timeout_s,
                         kind_timeouts={batch.kind: batch.timeout_s}, grace=settings.grace_s)
-        LocalExecutor(_runners(options or {}, ca_file, batch.kind, accepted), limits).execute(accepted, journal)
+        INTERRUPTS.reset()                 # an interrupt counts for the batch it arrives in
+        summary = LocalExecutor(_runners(options or {}, ca_file, batch.kind, accepted), limits).execute(
+            accepted, journal)
         observed = journal.items
-    return result_message(worker, settings.zone, time.monotonic() - started, refused + observed)
+        if summary.reason == "interrupted":
+            seen = {o.probe_id for o in observed}
+            interrupted = [p.id for p in accepted if p.id not in seen]
+            log.warning("interrupted: %d probe(s) observed, %d handed back to be sent again",
+                        len(observed), len(interrupted))
+    return result_message(worker, settings.zone, time.monotonic() - started, refused + observed, interrupted)
+
+
+# ----------------------------------------------------------------------------- signals of a pool process
+
+class _PoolSignals:
+    """A prefork pool process's SIGINT and SIGTERM while it runs batches.
+
+    Celery and billiard set them up after any hook of ours could run (SIGINT ignored; SIGTERM raises
+    SystemExit wherever the process is), so :meth:`install` is called as each batch starts: SIGINT is
+    noted for the batch (the executor then hands back what it could not observe), and SIGTERM first ends
+    the tools the process started (nmap would outlive it, an orphan still probing) and then does what
+    billiard's handler does."""
+
+    def __init__(self) -> None:
+        self.installed = False
+        self.before: set[int] = set()
+        self.previous: Any = signal.SIG_DFL
+
+    def install(self) -> None:
+        if self.installed or threading.current_thread() is not threading.main_thread():
+            return
+        self.before = children()
+        self.previous = signal.getsignal(signal.SIGTERM)
+        signal.signal(signal.SIGINT, self.on_interrupt)
+        signal.signal(signal.SIGTERM, self.on_terminate)
+        self.installed = True
+
+    def on_interrupt(self, signum: int, frame: Any) -> None:
+        INTERRUPTS.note()
+
+    def on_terminate(self, signum: int, frame: Any) -> None:
+        end_children(self.before, grace_s=1.0)
+        if callable(self.previous):
+            self.previous(signum, frame)
+        else:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+POOL_SIGNALS = _PoolSignals()
 
 
 def default_name(zone: str) -> str:
     return f"secaudit-{zone}-{os.getpid()}@{socket.gethostname()}"
 
 
-def worker_app(cfg: BrokerConfig, settings: WorkerSettings) -> Any:
-    """The Celery app of a worker, with the one task it runs."""
+def worker_app(cfg: BrokerConfig, settings: WorkerSettings, pool_process: bool = False) -> Any:
+    """The Celery app of a worker, with the one task it runs. ``pool_process``: batches run in prefork pool
+    processes, whose SIGINT and SIGTERM the task takes over (:class:`_PoolSignals`); never in Celery's main
+    process, whose handlers are its warm and cold shutdowns."""
     app = make_app(cfg, name=f"secaudit-worker-{settings.zone}")
 
     @app.task(name=TASK_NAME, bind=True)
     def run_batch_task(self: Any, message: Mapping[str, Any]) -> dict[str, Any]:
+        if pool_process:
+            POOL_SIGNALS.install()
         return run_batch(message, settings, str(self.request.hostname or default_name(settings.zone)))
 
     return app
@@ -202,7 +267,7 @@ def check_broker(app: Any, cfg: BrokerConfig) -> None:
 def start_worker(cfg: BrokerConfig, settings: WorkerSettings, *, name: str | None = None, concurrency: int = 1,
                  pool: str = "prefork", loglevel: str = "WARNING") -> None:
     """Run a worker in the foreground until SIGTERM/SIGINT (Celery's warm shutdown)."""
-    app = worker_app(cfg, settings)
+    app = worker_app(cfg, settings, pool_process=pool == "prefork")
     check_broker(app, cfg)
     argv = ["worker", "--queues", zone_queue(settings.zone), "--hostname", name or default_name(settings.zone),
             "--concurrency", str(concurrency), "--pool", pool, "--loglevel", loglevel, "--without-mingle",

@@ -9,8 +9,14 @@ processes and sockets while the client connects to plain loopback addresses.
 
 Profiles: ``hardened`` and ``weak`` (every check flips between them), ``hostile`` (terminal escapes and
 markup in os-release, 50 MB from a command), ``hang`` (login accepted, then every command stalls) and
-``jump`` (a hardened bastion whose sshd shares the machine's network, so it can forward to the others).
-Needs root (namespaces, overlayfs, ``sshd -i``).
+``jump`` (a hardened bastion whose sshd shares the machine's network, so it can forward to the others) and
+``disks`` (a hardened host with data volumes: real loop devices that :func:`loop_volumes` makes, one a plain
+ext4 file system mounted inside the host's mount namespace, one a LUKS2 container made by ``cryptsetup``).
+``rhel`` and ``rhel-pending`` are hardened Rocky Linux 9 hosts with a real ``dnf``: an rpm database (built by
+``rpm``) and a local repository (``rpmbuild``, ``createrepo_c``, ``modifyrepo_c``) holding a security advisory
+for ``libfoo-1.0-2``, which the first has installed and the second has not; ``dnf makecache`` fills the host's
+cache when it starts, so the probe's ``dnf -C`` reads real package-manager state.
+Needs root (namespaces, overlayfs, ``sshd -i``, loop devices).
 """
 
 from __future__ import annotations
@@ -27,14 +33,16 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterator, Mapping, Sequence
 
 from secaudit.lab.servers import stop_process, with_parent
 
 SSHD = "/usr/sbin/sshd"
 USER = "auditor"
 UID = 1990
-PROFILES = ("hardened", "weak", "hostile", "hang", "jump")
+PROFILES = ("hardened", "weak", "hostile", "hang", "jump", "disks", "rhel", "rhel-pending")
+RHEL = ("rhel", "rhel-pending")
+CRYPTSETUP = "/usr/sbin/cryptsetup"
 
 
 def have_tools() -> list[str]:
@@ -126,10 +134,18 @@ def plant(profile: str, sudoers_lines: Sequence[str], now: float | None = None) 
     p.files["/etc/passwd"] = real_passwd + "".join(u.replace("{shell}", shell) + "\n" for u in users)
     p.files["/etc/shadow"] = real_shadow + "".join(s + "\n" for s in shadow)
     p.modes["/etc/shadow"] = 0o640
+    rhel = profile in RHEL
     pretty = ("\x1b]0;owned\x07\x1b[2J<script>alert(1)</script>Debian GNU/Linux 12" if profile == "hostile"
               else "Debian GNU/Linux 10 (buster)" if weak else "Debian GNU/Linux 12 (bookworm)")
     version = "10" if weak else "12"
     p.files["/etc/os-release"] = f'PRETTY_NAME="{pretty}"\nNAME="Debian GNU/Linux"\nVERSION_ID="{version}"\nID=debian\n'
+    if rhel:
+        p.files["/etc/os-release"] = ('NAME="Rocky Linux"\nVERSION_ID="9.4"\nID="rocky"\nID_LIKE="rhel centos fedora"\n'
+                                      'PRETTY_NAME="Rocky Linux 9.4 (Blue Onyx)"\n')
+        p.files["/etc/rpm/macros"] = "%_dbpath /var/lib/rpm\n"           # where RHEL keeps its rpm database
+        p.files["/etc/dnf/dnf.conf"] = "[main]\ngpgcheck=0\ninstallonly_limit=3\nkeepcache=0\n"
+        p.files["/etc/yum.repos.d/lab-security.repo"] = (
+            "[lab-security]\nname=Lab security updates\nbaseurl=file:///var/lib/lab-rpm-repo\ngpgcheck=0\nenabled=1\n")
     p.files["/etc/login.defs"] = f"UMASK 022\nPASS_MAX_DAYS {'99999' if weak else '60'}\nPASS_MIN_DAYS 1\n"
     if weak:
         p.files["/etc/pam.d/common-password"] = "password [success=1 default=ignore] pam_unix.so obscure yescrypt\n"
@@ -154,6 +170,9 @@ def plant(profile: str, sudoers_lines: Sequence[str], now: float | None = None) 
         p.files["/etc/logrotate.d/rsyslog"] = "/var/log/syslog\n{\n\tdaily\n\trotate 7\n}\n"
         p.daemons += ["rsyslogd"]
         p.listen_ports.append(23)
+    if rhel:
+        for name in ("system-auth", "password-auth"):
+            p.files[f"/etc/pam.d/{name}"] = p.files["/etc/pam.d/common-auth"] + p.files["/etc/pam.d/common-password"]
     installed = "1.0-1" if weak else "1.0-1+deb12u1"
     p.files["/etc/apt/sources.list"] = "deb [trusted=yes] file:/srv/lab-security bookworm-security main\n"
     p.files["/apt-lists/_srv_lab-security_dists_bookworm-security_Release"] = (
@@ -218,7 +237,7 @@ def _write_tree(root: Path, p: Plant, host_key: Path, client_pub: str) -> None:
     (root / "dpkg/updates").mkdir(parents=True, exist_ok=True)
     (root / "run/sshd").mkdir(parents=True, exist_ok=True)
     os.chmod(root / "run/sshd", 0o755)
-    for sub in ("etc", "run", "var/log", "var/lib"):
+    for sub in ("etc", "run", "var/log", "var/lib", "var/cache", "var/tmp"):
         (root / sub).mkdir(parents=True, exist_ok=True)
     bindir = root / "daemons"
     bindir.mkdir(exist_ok=True)
@@ -228,16 +247,19 @@ def _write_tree(root: Path, p: Plant, host_key: Path, client_pub: str) -> None:
 
 _HOLDER = r"""
 set -e
-for d in etc run var/log var/lib; do
+for d in etc run var/log var/lib var/cache var/tmp; do
   mkdir -p "$ROOT/upper/$d" "$ROOT/work/$d"
   mount -t overlay overlay -o "lowerdir=$ROOT/tree/$d:/$d,upperdir=$ROOT/upper/$d,workdir=$ROOT/work/$d" "/$d"
 done
 mount --bind "$ROOT/tree/apt-lists" /var/lib/apt/lists
+chmod 1777 /var/tmp
 mount --bind "$ROOT/tree/dpkg" /var/lib/dpkg
 ip link set lo up 2>/dev/null || true
 if [ -n "$NFT" ]; then nft "$NFT"; fi
 for name in $DAEMONS; do "$ROOT/tree/daemons/$name" 100000 & done
 for port in $LISTEN; do python3 -c "import socket,time;s=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);s.bind(('0.0.0.0',$port));s.listen();time.sleep(100000)" & done
+if [ -n "$DNF" ]; then dnf -q makecache >/dev/null; fi
+for m in $MOUNTS; do mkdir -p "${m#*=}"; mount "${m%%=*}" "${m#*=}"; done
 echo ready > "$ROOT/ready"
 exec sleep 100000
 """
@@ -246,8 +268,10 @@ exec sleep 100000
 class LabHost:
     """One planted host; ``serve`` hands it connections. Use as a context manager."""
 
-    def __init__(self, workdir: Path, profile: str, host_key: Path, client_pub: str, sudoers: Sequence[str] = ()):
+    def __init__(self, workdir: Path, profile: str, host_key: Path, client_pub: str, sudoers: Sequence[str] = (),
+                 mounts: Sequence[tuple[str, str]] = ()):
         assert profile in PROFILES
+        self.mounts = tuple(mounts)               # (block device, mount point) mounted inside the namespace only
         self.root = workdir
         self.profile = profile
         self.proc: subprocess.Popen[bytes] | None = None
@@ -255,10 +279,15 @@ class LabHost:
         self.root.mkdir(parents=True, exist_ok=True)
         self.plant = plant(profile, sudoers)
         _write_tree(self.root / "tree", self.plant, host_key, client_pub)
+        if profile in RHEL:
+            rpm_state(self.root / "tree/var/lib", rpm_repo(workdir.parent / "rpm"),
+                      "libfoo-1.0-1" if profile == "rhel-pending" else "libfoo-1.0-2")
 
     def __enter__(self) -> "LabHost":
         env = {**os.environ, "ROOT": str(self.root), "DAEMONS": " ".join(self.plant.daemons),
-               "LISTEN": " ".join(str(p) for p in self.plant.listen_ports), "NFT": self.plant.nft}
+               "LISTEN": " ".join(str(p) for p in self.plant.listen_ports), "NFT": self.plant.nft,
+               "DNF": "1" if self.profile in RHEL else "",
+               "MOUNTS": " ".join(f"{dev}={point}" for dev, point in self.mounts)}
         (self.root / "ready").unlink(missing_ok=True)
         self.proc = subprocess.Popen(with_parent(["unshare", "--mount", "--pid", "--net", "--fork", "--mount-proc",
                                                   "--propagation", "private", "sh", "-c", _HOLDER]),
@@ -352,9 +381,10 @@ class Gateway:
 
 
 @contextlib.contextmanager
-def lab_hosts(workdir: Path, profiles: dict[tuple[str, int], str], sudoers: Sequence[str] = ()) -> Iterator[
-        dict[str, object]]:
+def lab_hosts(workdir: Path, profiles: dict[tuple[str, int], str], sudoers: Sequence[str] = (),
+              mounts: Mapping[str, Sequence[tuple[str, str]]] | None = None) -> Iterator[dict[str, object]]:
     """Start one planted host per profile used and a gateway routing each (address, port) to its profile.
+    ``mounts`` gives a profile's block devices to mount inside its namespace (device, mount point).
     Yields ``{"key": client key path, "known_hosts": path, "host_key": path}``."""
     workdir.mkdir(parents=True, exist_ok=True)
     key = make_client_key(workdir)
@@ -363,7 +393,118 @@ def lab_hosts(workdir: Path, profiles: dict[tuple[str, int], str], sudoers: Sequ
     known.write_text("".join(known_hosts_line(a, p, host_key) for (a, p) in profiles))
     pub = Path(str(key) + ".pub").read_text()
     with contextlib.ExitStack() as stack:
-        hosts = {name: stack.enter_context(LabHost(workdir / name, name, host_key, pub, sudoers))
+        hosts = {name: stack.enter_context(LabHost(workdir / name, name, host_key, pub, sudoers,
+                                                   (mounts or {}).get(name, ())))
                  for name in dict.fromkeys(profiles.values())}
         stack.enter_context(Gateway({addr: hosts[name] for addr, name in profiles.items()}))
         yield {"key": key, "known_hosts": known, "host_key": host_key, "hosts": hosts}
+
+
+# ----------------------------------------------------------------------------- data volumes (profile "disks")
+
+
+def _run(argv: Sequence[str], timeout: float = 60) -> str:
+    done = subprocess.run(list(argv), capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0:
+        raise RuntimeError(f"{argv[0]} failed ({done.returncode}): {done.stderr.strip()[-500:]}")
+    return done.stdout.strip()
+
+
+@contextlib.contextmanager
+def loop_volumes(workdir: Path, size_mb: int = 32) -> Iterator[dict[str, str]]:
+    """Two real block devices for the ``disks`` profile: ``plain`` (a loop device with an ext4 file system,
+    unencrypted) and ``luks`` (a loop device formatted by ``cryptsetup luksFormat`` with a key file).
+    Loop devices are a machine-wide resource: each is detached on the way out whatever happened
+    (``losetup -d`` of a device still mounted in a dying namespace only marks it to go when released)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    key = workdir / "luks.key"
+    key.write_bytes(os.urandom(64))
+    os.chmod(key, 0o600)
+    attached: list[str] = []
+    try:
+        devices: dict[str, str] = {"key": str(key)}
+        for name in ("plain", "luks"):
+            image = workdir / f"{name}.img"
+            with open(image, "wb") as f:
+                f.truncate(size_mb << 20)
+            dev = _run(["losetup", "--find", "--show", str(image)], 30)
+            attached.append(dev)
+            devices[name] = dev
+        _run(["mkfs.ext4", "-q", "-F", devices["plain"]])
+        # a fast key derivation: the lab's LUKS header is real, its key is a random file that dies with the test
+        _run([CRYPTSETUP, "luksFormat", "-q", "--type", "luks2", "--pbkdf", "pbkdf2", "--pbkdf-force-iterations",
+              "1000", "--key-file", str(key), devices["luks"]])
+        yield devices
+    finally:
+        for dev in attached:
+            with contextlib.suppress(subprocess.SubprocessError, OSError):
+                subprocess.run(["losetup", "-d", dev], capture_output=True, timeout=30)
+
+
+# ----------------------------------------------------------------------------- rpm and dnf (profiles "rhel*")
+
+_SPEC = """Name: %{pkg}
+Version: %{ver}
+Release: %{rel}
+Summary: secaudit lab package
+License: MIT
+BuildArch: noarch
+%{?provide:Provides: %{provide}}
+%description
+A package of the secaudit host lab (no files).
+%files
+"""
+
+_UPDATEINFO = """<?xml version="1.0" encoding="UTF-8"?>
+<updates>
+  <update from="lab@example.invalid" status="final" type="security" version="2.0">
+    <id>LAB-SA-2026:0001</id>
+    <title>libfoo security update</title>
+    <severity>Important</severity>
+    <issued date="2026-11-30 00:00:00"/>
+    <description>secaudit lab advisory</description>
+    <pkglist><collection short="lab"><name>lab</name>
+      <package name="libfoo" version="1.0" release="2" epoch="0" arch="noarch">
+        <filename>libfoo-1.0-2.noarch.rpm</filename></package>
+    </collection></pkglist>
+  </update>
+</updates>
+"""
+
+
+def rpm_repo(workdir: Path) -> Path:
+    """Build (once per directory) the lab's rpms with ``rpmbuild`` and a repository with ``createrepo_c`` whose
+    updateinfo (added by ``modifyrepo_c``) has one security advisory: libfoo 1.0-2. Returns the directory
+    holding ``rpms/`` (every package built) and ``repo/`` (the repository)."""
+    repo = workdir / "repo"
+    if (repo / "repodata/repomd.xml").exists():
+        return workdir
+    workdir.mkdir(parents=True, exist_ok=True)
+    spec = workdir / "lab.spec"
+    spec.write_text(_SPEC)
+    builds = [("libfoo", "1.0", "1", ""), ("libfoo", "1.0", "2", ""),
+              ("rocky-release", "9.4", "1", "system-release(releasever) = 9")]
+    for pkg, ver, rel, provide in builds:
+        _run(["rpmbuild", "-bb", "--define", f"_topdir {workdir / 'build'}", "--define", f"pkg {pkg}",
+              "--define", f"ver {ver}", "--define", f"rel {rel}"]
+             + (["--define", f"provide {provide}"] if provide else []) + [str(spec)], 120)
+    rpms = workdir / "rpms"
+    rpms.mkdir(exist_ok=True)
+    for built in (workdir / "build/RPMS/noarch").glob("*.rpm"):
+        shutil.copy(built, rpms / built.name)
+    repo.mkdir(exist_ok=True)
+    shutil.copy(rpms / "libfoo-1.0-2.noarch.rpm", repo)
+    _run(["createrepo_c", "-q", str(repo)])
+    (workdir / "updateinfo.xml").write_text(_UPDATEINFO)
+    _run(["modifyrepo_c", "--mdtype=updateinfo", str(workdir / "updateinfo.xml"), str(repo / "repodata")])
+    return workdir
+
+
+def rpm_state(var_lib: Path, built: Path, libfoo: str) -> None:
+    """The host's ``/var/lib``: an rpm database with the release package and ``libfoo`` installed (recorded by
+    ``rpm --justdb``: the packages have no files), and the repository under ``lab-rpm-repo``."""
+    db = var_lib / "rpm"
+    db.mkdir(parents=True, exist_ok=True)
+    _run(["rpm", "--dbpath", str(db.resolve()), "-i", "--justdb", "--nodeps", "--noscripts",
+          str(built / "rpms/rocky-release-9.4-1.noarch.rpm"), str(built / f"rpms/{libfoo}.noarch.rpm")], 120)
+    shutil.copytree(built / "repo", var_lib / "lab-rpm-repo", dirs_exist_ok=True)

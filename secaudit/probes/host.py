@@ -96,6 +96,7 @@ CHANNELS = 4                                      # commands at once on one conn
 CONNECT_S = 10.0
 
 _NOT_FOUND = re.compile(r"(command not found|not found|No such file or directory)\s*$", re.MULTILINE)
+_SSHD_NO_HOME = re.compile(r"^Could not chdir to home directory .*$", re.MULTILINE)
 _SUDO_REFUSED = re.compile(r"^sudo: (a password is required|.*not allowed|.*may not run)", re.MULTILINE)
 _TAR_PROBLEM = re.compile(r"^(?:\S*/)?tar: (/?\S[^:]*): (?:Warning: )?Cannot (?:stat|open|readlink): (.*)$", re.MULTILINE)
 
@@ -146,18 +147,23 @@ async def run_command(conn: Any, cmd: Command, line: str, deadline: float, as_ro
         return CommandRun(cmd.name, ERROR, stderr=neutralise(f"{type(e).__name__}: {e}"[:300]), as_root=as_root), b""
     code = proc.exit_status
     stderr = neutralise(err)
-    if cut:
-        status = OK
-    elif code == 0:
-        status = OK
-    elif code == 127 or (code is not None and _NOT_FOUND.search(stderr) and not out and cmd.name != "files"):
-        status = MISSING
-    elif as_root and _SUDO_REFUSED.search(stderr):
-        status = DENIED
-    else:
-        status = FAILED
     text = "" if cmd.name == "files" else neutralise(out)
-    return CommandRun(cmd.name, status, code, text, stderr, cut, as_root), out
+    return CommandRun(cmd.name, command_status(cmd.name, code, bool(out), stderr, cut, as_root), code, text, stderr,
+                      cut, as_root), out
+
+
+def command_status(name: str, code: int | None, printed: bool, stderr: str, cut: bool, as_root: bool) -> str:
+    """What a finished command's exit status and standard error say: ok, missing, denied or failed. sshd's own
+    "Could not chdir to home directory X: No such file or directory" (an audit account without a home) is not
+    the command's: a command that failed after it is failed, not missing."""
+    said = _SSHD_NO_HOME.sub("", stderr)
+    if cut or code == 0:
+        return OK
+    if code == 127 or (code is not None and _NOT_FOUND.search(said) and not printed and name != "files"):
+        return MISSING
+    if as_root and _SUDO_REFUSED.search(said):
+        return DENIED
+    return FAILED
 
 
 def files_from_tar(data: bytes, stderr: str, truncated: bool) -> tuple[FileRead, ...]:

@@ -3,11 +3,19 @@ mount/PID/network namespaces, reached on loopback addresses 127.23.x.x (port 222
 
 Given a hardened and a weak host (both allowing the documented sudo line) and a hardened one behind a jump host,
 when `secaudit scan --only host`
-runs, then every host control passes on the first and fails on the second (LUKS excepted: the lab cannot
-plant block devices; its logic is a unit test); a host without sudo gives "not assessed: needs root" on the
+runs, then every host control passes on the first and fails on the second (LUKS apart, below); a host
+without sudo gives "not assessed: needs root" on the
 rows that need root, never a pass; an unknown or changed host key is an ERROR naming the known_hosts file; a
 server that accepts the login and then hangs is an ERROR within the deadline; a command printing escapes and
 50 MB is bounded and neutralised in every format. Then the same verdicts come back through a zone worker.
+
+LUKS: a host with real loop devices (an ext4 data volume mounted in its namespace, and a LUKS2 container made by
+`cryptsetup luksFormat` with a key file) fails HOST-CRYPT-01 naming the plain volume, from the real `lsblk`. The
+passing side cannot run on this machine: its kernel has no device-mapper (CONFIG_MD unset), so `cryptsetup open`
+cannot map a LUKS volume; the pass is a unit test on lsblk output of a host with a crypt device.
+
+RHEL: two Rocky Linux 9 hosts run the real `dnf` against their own rpm database and a local repository whose
+updateinfo has a security advisory: the one with the fixed package passes HOST-PATCH-01, the other fails it.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from secaudit.lab.sshlab import USER, have_tools, lab_hosts, make_host_key
+from secaudit.lab.sshlab import CRYPTSETUP, USER, have_tools, lab_hosts, loop_volumes, make_host_key
 from secaudit.probes.host import sudoers_lines
 from tests.support.zones import redis_server, secaudit_env, workers
 
@@ -32,7 +40,10 @@ PORT = 2222
 HOSTS = {"good": ("127.23.1.1", "hardened", True), "bad": ("127.23.1.2", "weak", True),
          "nosudo": ("127.23.1.3", "hardened", False), "changed": ("127.23.1.4", "hardened", True),
          "unknown": ("127.23.1.5", "hardened", True), "hostile": ("127.23.1.6", "hostile", True),
-         "hang": ("127.23.1.7", "hang", True), "viajump": ("127.23.1.8", "hardened", True)}
+         "hang": ("127.23.1.7", "hang", True), "viajump": ("127.23.1.8", "hardened", True),
+         "disks": ("127.23.1.10", "disks", True), "rhelok": ("127.23.1.11", "rhel", True),
+         "rhelpend": ("127.23.1.12", "rhel-pending", True)}
+DATA = "/var/lib/data"
 JUMP = "127.23.1.9"
 ZONE_HOSTS = {"zgood": ("127.23.2.1", "hardened", True), "zbad": ("127.23.2.2", "weak", True)}
 TIMEOUT_S = 6
@@ -77,12 +88,13 @@ def verdicts(out: Path) -> dict[tuple[str, str], dict]:
 
 @pytest.fixture(scope="module")
 def host_lab(tmp_path_factory: pytest.TempPathFactory):
-    missing = have_tools()
+    missing = have_tools() + [t for t in (CRYPTSETUP, "/usr/sbin/losetup") if not os.path.exists(t)]
     assert not missing, f"run scripts/ensure-sysdeps.sh: missing {missing}"
     work = tmp_path_factory.mktemp("hostlab")
     routes = {(a, PORT): profile for a, profile, _ in [*HOSTS.values(), *ZONE_HOSTS.values()]}
     routes[(JUMP, PORT)] = "jump"
-    with lab_hosts(work / "lab", routes, sudoers_lines(USER)) as lab:
+    with loop_volumes(work / "volumes") as volumes, \
+            lab_hosts(work / "lab", routes, sudoers_lines(USER), {"disks": [(volumes["plain"], DATA)]}) as lab:
         known: Path = lab["known_hosts"]
         other = make_host_key(work / "otherkey")
         other_pub = " ".join(Path(str(other) + ".pub").read_text().split()[:2])
@@ -96,7 +108,8 @@ def host_lab(tmp_path_factory: pytest.TempPathFactory):
         known.write_text("\n".join(lines) + "\n")
         inventory = write_inventory(work / "inventory.yaml", HOSTS, lab["key"], known)
         done, out, wall = scan(inventory, work / "local")
-        yield {"work": work, "lab": lab, "done": done, "out": out, "wall": wall, "found": verdicts(out)}
+        yield {"work": work, "lab": lab, "done": done, "out": out, "wall": wall, "found": verdicts(out),
+               "volumes": volumes}
 
 
 def test_every_host_check_passes_on_the_hardened_host_and_fails_on_the_weak_one(host_lab):
@@ -113,6 +126,43 @@ def test_every_host_check_passes_on_the_hardened_host_and_fails_on_the_weak_one(
     assert "deny=0" in bad_lock
     assert "tcp 0.0.0.0:23" in json.dumps(found[("bad", "HOST-SVC-01")]["evidence"])
     assert "libfoo1" in json.dumps(found[("bad", "HOST-PATCH-01")]["evidence"])
+
+
+def test_an_unencrypted_data_volume_fails_luks_from_the_real_lsblk(host_lab):
+    volumes = host_lab["volumes"]
+    plain, luks = (Path(volumes[k]).name for k in ("plain", "luks"))
+    assert subprocess.run([CRYPTSETUP, "isLuks", volumes["luks"]], timeout=30).returncode == 0
+    row = host_lab["found"][("disks", "HOST-CRYPT-01")]
+    assert row["verdict"] == "fail", row
+    unencrypted = next(e["value"] for e in row["evidence"] if e["label"] == "host.ev.unencrypted")
+    assert f"{DATA} ({plain})" in unencrypted, unencrypted
+    assert f"({luks})" not in unencrypted                      # the container is not mounted: not a data volume
+    report = json.loads((host_lab["out"] / "report.json").read_text())
+    obs = next(o for o in report["observations"] if o["target"] == f"{HOSTS['disks'][0]}:{PORT}")
+    lsblk = next(c for c in obs["facts"]["commands"] if c["name"] == "lsblk")
+    assert lsblk["status"] == "ok" and f'NAME="{plain}" TYPE="loop"' in lsblk["stdout"]
+    assert f'MOUNTPOINT="{DATA}"' in lsblk["stdout"] and f'NAME="{luks}"' in lsblk["stdout"]
+    # the mount lives in the lab host's namespace only
+    assert DATA not in Path("/proc/self/mountinfo").read_text()
+
+
+def test_the_rhel_family_is_read_through_the_real_dnf(host_lab):
+    found = host_lab["found"]
+    ok, pending = found[("rhelok", "HOST-PATCH-01")], found[("rhelpend", "HOST-PATCH-01")]
+    assert (ok["verdict"], pending["verdict"]) == ("pass", "fail"), (ok["message"], pending["message"])
+    assert "libfoo-1.0-2.noarch" in json.dumps(pending["message"])
+    assert all(e["value"] == "dnf" for e in pending["evidence"] if e["label"] == "host.ev.source")
+    report = json.loads((host_lab["out"] / "report.json").read_text())
+    runs = {o["target"]: {c["name"]: c for c in o["facts"]["commands"]} for o in report["observations"]
+            if o["kind"] == "host" and o["status"] == "ok"}
+    dnf_pending = runs[f"{HOSTS['rhelpend'][0]}:{PORT}"]["dnf"]
+    assert dnf_pending["status"] == "ok" and "LAB-SA-2026:0001" in dnf_pending["stdout"], dnf_pending
+    assert "Important/Sec." in dnf_pending["stdout"]
+    assert runs[f"{HOSTS['rhelok'][0]}:{PORT}"]["dnf"]["status"] == "ok"
+    for sid in ("rhelok", "rhelpend"):                          # end of support and PAM from the RHEL files
+        assert found[(sid, "HOST-OS-01")]["verdict"] == "pass" and "Rocky" in json.dumps(found[(sid, "HOST-OS-01")])
+        assert found[(sid, "HOST-PWD-01")]["verdict"] == "pass", found[(sid, "HOST-PWD-01")]["message"]
+        assert "/etc/pam.d/system-auth" in json.dumps(found[(sid, "HOST-PWD-01")]["evidence"])
 
 
 def test_rows_needing_root_are_not_assessed_without_sudo(host_lab):

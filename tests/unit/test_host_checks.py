@@ -3,6 +3,7 @@ parsers, and the checks that the lab cannot flip on a real sshd (LUKS, unsupport
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
@@ -21,7 +22,7 @@ from secaudit.policy import default_library
 from secaudit.observations.host import (
     OK, CommandRun, FileRead, HostFacts, lastlog, neutralise, proc_net_listeners,
 )
-from secaudit.probes.host import COMMANDS, files_from_tar, sudoers_lines
+from secaudit.probes.host import COMMANDS, command_status, files_from_tar, sudoers_lines
 from secaudit.serialize import observation_from_dict, observation_to_dict
 
 NOW = dt.datetime(2026, 12, 7, tzinfo=dt.timezone.utc)
@@ -105,6 +106,15 @@ def test_no_command_is_built_from_input_and_sudo_lines_name_exact_commands():
     assert "/usr/sbin/sshd -T" in line and "sh -c" not in line and "ALL, " not in line
 
 
+def test_a_failing_command_is_not_missing_because_sshd_found_no_home_directory():
+    no_home = "Could not chdir to home directory /nonexistent: No such file or directory\n"
+    assert command_status("dnf", 1, False, no_home + "Error: Could not set cachedir\n", False, False) == "failed"
+    assert command_status("dnf", 1, False, no_home + "sh: 1: dnf: not found\n", False, False) == "missing"
+    assert command_status("dnf", 127, False, "", False, False) == "missing"
+    assert command_status("nft", 1, False, no_home + "sudo: a password is required\n", False, True) == "denied"
+    assert command_status("apt", 0, True, no_home, False, False) == "ok"
+
+
 def test_neutralise_makes_escapes_visible_and_survives_invalid_utf8():
     text = neutralise(b"\x1b[31mred\x07\xff\xfe\xe2\x80\xae ok\n")
     assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
@@ -153,6 +163,10 @@ def judge(check: str, f: HostFacts, **params) -> tuple[Verdict, str]:
 def test_luks_names_the_unencrypted_data_volume():
     assert judge("host.luks", facts()) == (Verdict.FAIL, "host.crypt.fail")
     assert judge("host.luks", facts(), skip_mounts=["/boot", "/srv/data"]) == (Verdict.PASS, "host.crypt.pass")
+    # nothing mounted from a block device lsblk can see (a container): not assessed, never a pass
+    bare = dataclasses.replace(facts(), commands=(CommandRun("lsblk", OK, 0, 'NAME="vda" TYPE="disk" FSTYPE="" '
+                                                             'MOUNTPOINT="" PKNAME=""\n'),))
+    assert judge("host.luks", bare) == (Verdict.ERROR, "host.crypt.none")
 
 
 def test_an_unsupported_os_is_not_assessed_never_passed():

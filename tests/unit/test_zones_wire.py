@@ -10,7 +10,9 @@ import pytest
 from secaudit.execute.broker import (
     BrokerConfigError, broker_config, redact, strip_password, zone_of_queue, zone_queue,
 )
-from secaudit.execute.celery_executor import zones_by_host
+from secaudit.execute.celery_executor import RESEND_INTERRUPTED, _Run, _Sent, zones_by_host
+from secaudit.execute.interface import NullObserver
+from secaudit.execute.interrupts import Interrupts
 from secaudit.execute.wire import PayloadError, batch_message, parse_batch, parse_result, result_message
 from secaudit.execute.worker import outside_scope, probe_hosts
 from secaudit.model import Endpoint, Inventory, Observation, ObservationStatus, Organisation, Probe, Purpose, System
@@ -84,6 +86,15 @@ def test_a_result_speaks_only_for_its_batch():
         parse_result({"v": 1, "observations": "x"}, {})
 
 
+def test_probes_an_interrupted_worker_hands_back_are_only_its_batchs_unobserved_ones():
+    seen = Observation(P1.id, "tls", P1.target, ObservationStatus.OK, None, None)
+    msg = result_message("w@h", "a", 0.2, [seen], interrupted=[P1.id, P2.id, "tls|elsewhere|c", P2.id])
+    res = parse_result(msg, {P1.id: P1, P2.id: P2})
+    assert res.interrupted == (P2.id,)                 # not the observed one, not another batch's, once
+    assert "interrupted" not in result_message("w@h", "a", 0.2, [seen])          # the v2 answer as before
+    assert parse_result({**msg, "interrupted": "x"}, {P1.id: P1, P2.id: P2}).interrupted == ()
+
+
 def test_systems_without_a_zone_go_to_the_default_zone_and_the_first_system_wins():
     def sys_(sid, zone, host):
         return System(sid, sid, Purpose.INTERNAL, zone=zone, endpoints=(Endpoint(host, 443),))
@@ -146,3 +157,33 @@ def test_a_worker_uses_the_run_ca_or_refuses_naming_it(tmp_path):
     other.write_text("%" * 200000)
     path, why = run_ca_file(RunSettings.of(str(other), {}), worker, "w")
     assert path is None and why.key == "worker.refused_ca" and "CA bundle" in why.render("en")
+
+
+class _Journal:
+    def __init__(self) -> None:
+        self.items: list[Observation] = []
+
+    def done_ids(self) -> set[str]:
+        return set()
+
+    def append(self, observation: Observation) -> None:
+        self.items.append(observation)
+
+
+class _Coordinator:                       # the executor attributes the coordinator's bookkeeping reads
+    interrupts = Interrupts()
+
+
+def test_the_coordinator_sends_handed_back_probes_again_a_bounded_number_of_times():
+    journal = _Journal()
+    run = _Run(_Coordinator(), journal, NullObserver(), 2, 0)     # type: ignore[arg-type]
+    seen = Observation(P1.id, "tls", P1.target, ObservationStatus.OK, None, None)
+    answer = result_message("w@h", "a", 0.2, [seen], interrupted=[P2.id])
+    for attempt in range(RESEND_INTERRUPTED + 1):
+        sent = _Sent("a", "tls", [P1, P2], frozenset(), pending={P1.id: P1, P2.id: P2})
+        run._accept(answer, sent.pending, sent)
+        assert sent.pending == {}
+        handed_back, run.again = run.again, []
+        assert handed_back == ([P2] if attempt < RESEND_INTERRUPTED else []), attempt
+    assert [o.probe_id for o in journal.items] == [P1.id]        # never an ERROR for the handed-back probe
+    assert run.reason == "worker_interrupted"                    # left out of the journal for --resume
