@@ -187,3 +187,11 @@ def xccdf(host: str, results: dict[str, tuple[str, str]], start: str = "2026-12-
             f"<title>OSCAP Scan Result</title><target>{escape(host)}</target>"
             f"<target-address>127.0.0.1</target-address>{rr}"
             f'<score system="urn:xccdf:scoring:default" maximum="100">50</score></TestResult></Benchmark>\n')
+
+
+def nuclei_export(items: list[Item], timestamp: str = "2026-12-07T02:10:00.123456789Z") -> str:
+    """``nuclei -json-export``: the same records as :func:`nuclei`, as one JSON array on one line, with Go's
+    ``json.Marshal`` escaping of ``<``, ``>`` and ``&`` and no final newline."""
+    records = [json.loads(line) for line in nuclei(items, timestamp).splitlines()]
+    text = json.dumps(records, separators=(",", ":"), ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
