@@ -273,10 +273,10 @@ class Store:
 
         return import_of_file(self.engine, sha256)
 
-    def latest_imports(self) -> list[Any]:
+    def latest_imports(self, until: dt.date | None = None) -> list[Any]:
         from secaudit.store.imports import latest_imports
 
-        return latest_imports(self.engine)
+        return latest_imports(self.engine, until)
 
     def imported_findings(self, run_id: str, system: str | None = None) -> list[Any]:
         from secaudit.store.imports import imported_findings
