@@ -218,7 +218,8 @@ def test_nothing_of_a_files_text_reaches_the_terminal_or_html_unescaped(work):
     (work / "a.jsonl").write_text(fx.nuclei(evil + ITEMS[2:]))
     (work / "b.jsonl").write_text(fx.nuclei(ITEMS[2:], timestamp="2026-12-14T02:10:00Z").replace(
         "portal.songlam.example", "portal.songlam.example").rstrip("\n") + "\n" + fx.nuclei(
-        [fx.Item("127.24.0.10", "other", "still there", "low")], timestamp="2026-12-14T02:10:00Z"))
+        [fx.Item("127.24.0.10", "other", "still \x1b[32mGREEN\x1b[0m | <b>there</b>\n=1+1", "low")],
+        timestamp="2026-12-14T02:10:00Z"))
     for f in ("a.jsonl", "b.jsonl"):
         r = run("import", str(work / "inventory.yaml"), str(work / f), "--data-dir", str(work / "db"))
         assert r.returncode == 0, r.stderr
@@ -226,6 +227,15 @@ def test_nothing_of_a_files_text_reaches_the_terminal_or_html_unescaped(work):
     html = run("diff", "--data-dir", str(work / "db"), "--format", "html")
     assert "RED" in text.stdout and "\x1b" not in text.stdout
     assert "&lt;script&gt;" in html.stdout and "<script>alert" not in html.stdout
+    # the low finding still open past its 180 days (level 3): `due` lists it, as text and as Markdown
+    due = run("due", str(work / "inventory.yaml"), "--today", "2027-09-01", "--data-dir", str(work / "db"))
+    due_md = run("due", str(work / "inventory.yaml"), "--today", "2027-09-01", "--data-dir", str(work / "db"),
+                 "--format", "md")
+    assert due.returncode == due_md.returncode == 1, due.stderr
+    for out in (due.stdout, due_md.stdout):
+        assert "GREEN" in out and "\x1b" not in out and "[32m" not in out
+        assert not [line for line in out.splitlines() if line.lstrip().startswith("=1+1")]
+    assert "<b>" not in due_md.stdout                           # Markdown: the tag is text, not markup
 
 
 def test_due_lists_imported_findings_past_their_remediation_deadline_and_exits_1(work):
