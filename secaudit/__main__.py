@@ -36,6 +36,7 @@ def main() -> None:
     # and every other exit function has run, while a Ctrl-C still ends the process with 130.
     atexit.register(_ignore_signals_from_now_on)
     try:
+        # start-up: the CLI (click, every command module) loads only once a Ctrl-C there ends with 130
         from secaudit.cli import main as cli_main
 
         cli_main()

@@ -15,6 +15,7 @@ from typing import Mapping, Protocol, Sequence
 
 from secaudit.classify.result import Classification
 from secaudit.model import Approval, DossierStatus, Inventory, System
+from secaudit.store import open_store
 from secaudit.store.cadence import REGIMES, cadence, next_due
 import os
 
@@ -140,8 +141,6 @@ def report_period(year: int) -> tuple[dt.date, dt.date]:
 
 def latest_runs(db: str | None, until: dt.date, data_dir: str | None = None) -> dict[str, LatestRun]:
     """Each system's latest complete stored run started on or before ``until`` (the store at ``db``)."""
-    from secaudit.store import open_store
-
     with open_store(db, data_dir) as store:
         return dict(store.latest_per_system(until=until, complete_only=True))
 
@@ -162,8 +161,6 @@ def failed_controls(db: str | None, latest: Mapping[str, LatestRun], data_dir: s
     """The controls each system failed in its ``latest`` run (a control once, in the order found)."""
     if not latest or not has_history(db, data_dir):
         return {}
-    from secaudit.store import open_store
-
     out: dict[str, tuple[str, ...]] = {}
     with open_store(db, data_dir) as store:
         for system_id, run in latest.items():
@@ -178,8 +175,6 @@ def control_verdicts(db: str | None, system_id: str, data_dir: str | None = None
     over its targets), ``failed`` ((control, target) pairs) and a ``run_label``; empty without history."""
     if not has_history(db, data_dir):
         return {}
-    from secaudit.store import open_store
-
     with open_store(db, data_dir) as store:
         latest = store.latest_per_system(complete_only=True).get(system_id)
         if latest is None:

@@ -15,6 +15,7 @@ from typing import Any
 from secaudit.errors import Diagnostic, InputError
 from secaudit.inputfile import read_regular_file
 from secaudit.model import Results
+from secaudit.schemacheck import type_name, validator
 from secaudit.serialize import READABLE_SCHEMAS, RESULTS_SCHEMA, results_from_dict
 from secaudit.i18n import t
 
@@ -44,8 +45,6 @@ def _parse(path: str, raw: bytes) -> Any:
 
 
 def _check_shape(path: str, data: Any) -> None:
-    from secaudit.schemacheck import type_name, validator
-
     if not isinstance(data, dict):
         raise InputError([Diagnostic(path, 0, 0, "results.not_object", {"actual": t(type_name(data))})])
     if data.get("schema") not in READABLE_SCHEMAS:

@@ -15,11 +15,17 @@ from typing import Any, Callable, Mapping, Sequence
 
 from secaudit import __version__
 from secaudit import checks
+from secaudit.assess import adhoc_assessment, assess_inventory, with_check_params
+from secaudit.cafile import check_ca_file
 from secaudit.errors import Diagnostic, InputError, NothingToCheckError
 from secaudit.evaluate import evaluate
+from secaudit.execute.broker import broker_config
+from secaudit.execute.celery_executor import CeleryExecutor, default_runners, zones_by_host
 from secaudit.execute.interface import ExecutionObserver, ExecutionSummary
 from secaudit.execute.journal import Journal, new_run_id
 from secaudit.execute.local import Limits, LocalExecutor
+from secaudit.execute.wire import RunSettings
+from secaudit.load import control_ids, load_inventory, load_waivers
 from secaudit.memory import release_free_memory
 from secaudit.model import (
     Endpoint, Inventory, Organisation, PortCoverage, Purpose, Results, RunInfo, Service, SourceRef, Starttls, System,
@@ -28,6 +34,7 @@ from secaudit.model import (
 from secaudit.plan import Plan, SystemAssessment, build_plan
 from secaudit.policy import PolicyLibrary, load_library, profile_ids
 from secaudit.probes.interface import RunnerContext
+from secaudit.probes.mail import parse_resolver
 from secaudit.requirements.citation import Citer, citer_for
 from secaudit.targets import TargetError, is_valid_host, parse_coverage, parse_hostport, validate_host
 from secaudit.probes.registry import runners
@@ -132,22 +139,16 @@ def _adhoc_endpoint(req: ScanRequest, host: str, port: int) -> Endpoint:
 
 
 def load_inputs(req: ScanRequest) -> tuple[Inventory, tuple[Waiver, ...], PolicyLibrary]:
-    from secaudit.load import load_inventory
-
     if bool(req.inventory_file) == req.adhoc:
         raise InputError([Diagnostic("secaudit scan", 0, 0, "scan.inventory_or_target")])
     if req.adhoc and not (req.level or req.profiles):
         raise InputError([Diagnostic("secaudit scan", 0, 0, "scan.target_needs_level")])
     if req.resolver:
-        from secaudit.probes.mail import parse_resolver
-
         try:
             parse_resolver(req.resolver)
         except TargetError as e:
             raise InputError([Diagnostic("--resolver", 0, 0, e.key, {"value": req.resolver})]) from None
     if req.ca_file:
-        from secaudit.cafile import check_ca_file
-
         check_ca_file(req.ca_file)              # before scanning: a bad bundle would make every certificate an ERROR
     inventory = load_inventory(req.inventory_file) if req.inventory_file else adhoc_inventory(req)
     if not inventory.systems:
@@ -172,14 +173,10 @@ def with_ports_range(inventory: Inventory, spec: str | None) -> Inventory:
 def load_waivers_in_use(path: str, inventory: Inventory, library: PolicyLibrary) -> tuple[Waiver, ...]:
     """Waivers that name a system of the inventory and a control of the policies: anything else
     would match nothing and be silently ignored, so it is an input error (with "did you mean")."""
-    from secaudit.load import control_ids, load_waivers
-
     return load_waivers(path, {s.id for s in inventory.systems}, control_ids(library.policies.values()))
 
 
 def assess(req: ScanRequest, inventory: Inventory, library: PolicyLibrary) -> list[SystemAssessment]:
-    from secaudit.assess import adhoc_assessment, assess_inventory, with_check_params
-
     profiles = profile_ids(library, req.profiles)
     if req.adhoc:
         found = [adhoc_assessment(inventory.systems[0], library, req.level, profiles)]
@@ -228,13 +225,8 @@ def start_run(req: ScanRequest, runs_base: Path) -> tuple[Journal, str]:
 def make_executor(req: ScanRequest, inventory: Inventory, plan: Plan, run_id: str, broker: Any = None) -> Any:
     """The executor the request asks for: local (in-process) or celery (per-zone queues on a broker)."""
     if req.executor == "celery":
-        from secaudit.execute.broker import broker_config
-        from secaudit.execute.celery_executor import CeleryExecutor, default_runners, zones_by_host
-
         broker = broker or broker_config(req.broker or "", ca_file=req.broker_ca,
                                          visibility_timeout=req.visibility_timeout)
-        from secaudit.execute.wire import RunSettings
-
         settings = RunSettings.of(req.ca_file, runner_context(req, inventory).options)   # travels with every batch
         return CeleryExecutor(broker, run_id, zones_by_host(inventory), default_runners(), req.limits(),
                               settings=settings)
@@ -333,8 +325,6 @@ def reevaluate(results: Results, waivers: Sequence[Waiver], req: ScanRequest, li
                               level=req.level or results.run.level)
     library = library or load_library(req.profiles)[0]
     if req.adhoc or results.run.inventory_file == "--target":
-        from secaudit.assess import adhoc_assessment
-
         profiles = profile_ids(library, req.profiles)
         assessments = [adhoc_assessment(s, library, req.level, profiles) for s in results.inventory.systems]
     else:

@@ -19,6 +19,7 @@ from secaudit.classify.facts import FACTS
 from secaudit.errors import Diagnostic, InputError
 from secaudit.model import LocalText, SourceRef
 from secaudit.resources import policies_dir
+from secaudit.schemacheck import schema_diagnostics
 from secaudit.yamlread import YamlDoc, read_yaml_file, read_yaml_text
 
 DEFAULT_REGIME = "decree-331-2026"
@@ -180,8 +181,6 @@ def regime_from_doc(doc: YamlDoc) -> Regime:
 
     First the published schema (unknown keys with "did you mean", as for inventories), then what a
     schema cannot say: conditions over known facts, unique ids, every level covered once."""
-    from secaudit.schemacheck import schema_diagnostics
-
     schema_problems = schema_diagnostics(doc, "regime")
     if schema_problems:
         raise InputError(schema_problems)

@@ -14,11 +14,14 @@ from typing import Sequence
 
 import click
 
+from secaudit.cli import (assess, classify, completion, demo, discover, documents, dossier, examples, history,
+                          imports, policy, ports, requirements, scan, tls, validate, worker)
 from secaudit.cli.common import lang_option
 from secaudit.cli.output import print_error, print_diagnostics
 from secaudit.cli.settings import config_option, install_envvars, value_source, version_option
 from secaudit.errors import InputError, NothingToCheckError, SecauditError, ToolMissingError
 from secaudit.i18n import t
+from secaudit.plugins import load_installed
 from secaudit.status import ExitStatus
 
 
@@ -41,9 +44,6 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from secaudit.cli import (assess, classify, completion, demo, discover, documents, dossier, examples, imports,
-                              policy, ports, requirements, scan, tls, validate, worker)
-
     for module in (validate, policy, requirements, classify, dossier, assess, tls, ports, discover, demo, examples,
                    completion, imports):
         cli.add_command(module.command)
@@ -54,8 +54,6 @@ def _register() -> None:
     cli.add_command(documents.cover_letter_command)
     cli.add_command(worker.worker_command)
     cli.add_command(worker.workers_command)
-    from secaudit.cli import history
-
     for command in history.COMMANDS:
         cli.add_command(command)
 
@@ -70,8 +68,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     # noise for users, not a finding about their servers.
     warnings.filterwarnings("ignore", message="Parsed a serial number which wasn't positive")
     try:
-        from secaudit.plugins import load_installed
-
         load_installed()                # installed plug-ins first: their families are choices of --only
         rv = cli.main(args=list(argv) if argv is not None else None, prog_name="secaudit",
                       standalone_mode=False)

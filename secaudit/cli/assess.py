@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import click
 
 from secaudit.cli.classify import regime_option
 from secaudit.cli.common import RegistryChoice, assessment_formats, lang_option
+from secaudit.cli.documents import stream_document, write_document
 from secaudit.cli.store_options import store_options
+from secaudit.errors import Diagnostic, InputError
+from secaudit.i18n import current_lang
+from secaudit.status import assess_status
 
 
 
@@ -53,14 +58,8 @@ def command(inventory: str, systems: tuple[str, ...], evidence: str | None, regi
       secaudit assess examples/inventory.yaml --evidence examples/evidence.yaml
       secaudit assess examples/inventory.yaml --evidence examples/evidence.yaml --lang vi --format xlsx -o danh-gia.xlsx
     """
-    import os
-
-    from secaudit.cli.documents import stream_document, write_document
-    from secaudit.errors import Diagnostic, InputError
-    from secaudit.i18n import current_lang
     from secaudit.report.assessment import EXTENSIONS, STREAMED, render
     from secaudit.requirements.pipeline import Sources, run_assessment
-    from secaudit.status import assess_status
 
     fmts = list(dict.fromkeys(formats)) or ["text"]
     if len(fmts) > 1 and not out_dir:

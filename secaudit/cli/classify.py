@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Callable
 
 import click
 
 from secaudit.cli.common import RegistryChoice, classification_formats, lang_option
+from secaudit.cli.output import echo
+from secaudit.errors import Diagnostic, InputError
+from secaudit.i18n import current_lang, t
 from secaudit.status import classify_status
 
 
@@ -18,9 +22,6 @@ def regime_option(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def write_output(text: str, out: str | None) -> None:
     """Write to FILE, or print to stdout."""
-    from secaudit.cli.output import echo
-    from secaudit.errors import Diagnostic, InputError
-
     if out is None or out == "-":
         echo(text, nl=False)
         return
@@ -59,13 +60,10 @@ def command(inventory: str, regime: str | None, systems: tuple[str, ...], fmt: s
       secaudit classify examples/inventory.yaml --regime decree-85-2016 --lang vi
       secaudit classify examples/inventory.yaml --format csv -o levels.csv --fail-on-underclassified
     """
-    import sys
-
     from secaudit.classify.engine import classify_inventory
     from secaudit.classify.regime import load_regime
     from secaudit.gcpause import collector_paused
     from secaudit.report.classification import ClassificationDoc, render_classification, render_rich
-    from secaudit.i18n import current_lang
     from secaudit.load import load_inventory
 
     lang = current_lang()
@@ -83,12 +81,7 @@ def command(inventory: str, regime: str | None, systems: tuple[str, ...], fmt: s
     else:
         write_output(rendered, out)
         if out not in (None, "-"):
-            from secaudit.cli.output import echo
-            from secaudit.i18n import t
-
             echo(t("classify.written", lang, path=out), err=True)
-
-    from secaudit.cli.output import echo
 
     if fail_on_underclassified and any(c.underclassified for c in results):
         for c in results:

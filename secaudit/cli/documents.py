@@ -14,17 +14,16 @@ import click
 
 from secaudit.cli.classify import regime_option, write_output
 from secaudit.cli.common import RegistryChoice, document_formats, lang_option
+from secaudit.cli.output import echo, print_diagnostics
 from secaudit.cli.store_options import store_options
+from secaudit.errors import Diagnostic, InputError
+from secaudit.i18n import current_lang, t
 from secaudit.status import ExitStatus
 
 
 
 def write_document(data: str | bytes, out: str | None, fmt: str) -> None:
     """Text to stdout or FILE; a binary format only to FILE."""
-    from secaudit.cli.output import echo
-    from secaudit.errors import Diagnostic, InputError
-    from secaudit.i18n import t
-
     if isinstance(data, str):
         write_output(data, out)
     else:
@@ -42,10 +41,6 @@ def write_document(data: str | bytes, out: str | None, fmt: str) -> None:
 def stream_document(write: Callable[[Callable[[str], Any]], None], out: str | None) -> None:
     """A text document that ``write`` hands over piece by piece (to the function it is given), to stdout or FILE:
     never whole in memory."""
-    from secaudit.cli.output import echo
-    from secaudit.errors import Diagnostic, InputError
-    from secaudit.i18n import t
-
     if out is None or out == "-":
         write(lambda text: echo(text, nl=False))
         return
@@ -94,8 +89,6 @@ def stored_assessments(db: str | None, data_dir: str | None) -> dict[str, Any]:
 
 def report_gaps(inventory: Any, systems: Any = None) -> None:
     """List on stderr what the documents need and the inventory lacks (the document shows the form's blank)."""
-    from secaudit.cli.output import echo, print_diagnostics
-    from secaudit.i18n import t
     from secaudit.particulars import document_gaps
 
     gaps = document_gaps(inventory, systems)
@@ -129,8 +122,6 @@ def annual_report_command(inventory: str, year: int | None, regime: str | None, 
     Example:
       secaudit annual-report examples/inventory.yaml --year 2026 --lang vi --format docx -o bao-cao-2026.docx
     """
-    from secaudit.errors import Diagnostic, InputError
-    from secaudit.i18n import current_lang
     from secaudit.programme import report_period
     from secaudit.report.annual import AnnualInput, build_annual_report
     from secaudit.report.document_formats import render_document
@@ -179,7 +170,6 @@ def status_command(inventory: str, regime: str | None, db: str | None, data_dir:
       secaudit status examples/inventory.yaml --lang vi
       secaudit status examples/inventory.yaml --format html -o status.html
     """
-    from secaudit.i18n import current_lang
     from secaudit.report.status import build_status, render_html, render_text
     from secaudit.store.engine import store_url
 
@@ -261,7 +251,6 @@ def cover_letter_command(inventory: str, system_id: str, kind: str, regime: str 
     """
     from secaudit.classify.engine import classify_inventory
     from secaudit.classify.regime import load_regime
-    from secaudit.i18n import current_lang
     from secaudit.load import load_inventory
     from secaudit.report.document_formats import render_document
     from secaudit.report.letters import LetterInput, build_letter

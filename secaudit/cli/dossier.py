@@ -6,7 +6,9 @@ import click
 
 from secaudit.cli.classify import regime_option
 from secaudit.cli.common import RegistryChoice, dossier_formats, lang_option
+from secaudit.cli.documents import report_gaps, write_document
 from secaudit.cli.store_options import store_options
+from secaudit.i18n import current_lang
 from secaudit.status import ExitStatus
 
 
@@ -36,8 +38,6 @@ def command(inventory: str, system_id: str, regime: str | None, db: str | None, 
     """
     from secaudit.classify.engine import classify_inventory
     from secaudit.classify.regime import load_regime
-    from secaudit.cli.documents import report_gaps, write_document
-    from secaudit.i18n import current_lang
     from secaudit.load import load_inventory
     from secaudit.programme import control_verdicts
     from secaudit.report.dossier import render_dossier

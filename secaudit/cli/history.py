@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
 import click
 
 from secaudit.cli.common import lang_option
+from secaudit.cli.output import echo, print_error
 from secaudit.cli.store_options import store_options, store_results
+from secaudit.errors import Diagnostic, InputError
+from secaudit.i18n import current_lang, t
 from secaudit.status import ExitStatus
 
 SEVERITIES = ["critical", "high", "medium", "low", "info"]
@@ -22,8 +26,6 @@ def _day(value: dt.datetime | None) -> dt.date | None:
 
 
 def _emit(text: str, out: str | None) -> None:
-    from secaudit.cli.output import echo
-
     if out:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text(text, encoding="utf-8")
@@ -47,9 +49,7 @@ def store_command(run_id: str, runs_dir: str | None, db: str | None, data_dir: s
     Example:
       secaudit store 20261123T101500Z-a1b2c3 --db postgresql://secaudit@db.example/secaudit
     """
-    from secaudit.cli.output import print_error
     from secaudit.execute.journal import Journal, runs_dir as default_runs_dir
-    from secaudit.i18n import current_lang, t
     from secaudit.run import results_from_journal
 
     journal = Journal.open_existing(default_runs_dir(runs_dir), run_id)
@@ -78,9 +78,6 @@ def runs_command(system: str | None, since: dt.datetime | None, until: dt.dateti
       secaudit runs
       secaudit runs --system cong-dvc --since 2026-01-01 --format json
     """
-    import json
-
-    from secaudit.i18n import t
     from secaudit.report.escape import strip_controls
     from secaudit.store import open_store
 
@@ -111,8 +108,6 @@ def runs_command(system: str | None, since: dt.datetime | None, until: dt.dateti
 
 
 def _pick_runs(store: Any, run_a: str | None, run_b: str | None) -> tuple[Any, Any]:
-    from secaudit.errors import Diagnostic, InputError
-
     if run_a and run_b:
         return store.run(run_a), store.run(run_b)
     if run_a:
@@ -156,12 +151,9 @@ def diff_command(run_a: str | None, run_b: str | None, fmt: str, out: str | None
       secaudit diff --format md --fail-on-new high
       secaudit diff 20261101T020000Z-a1b2c3 20261201T020000Z-d4e5f6 --format html --out diff.html
     """
-    from secaudit.i18n import current_lang
     from secaudit.report.history import render_diff
     from secaudit.store import open_store
     from secaudit.store.diff import diff_stored
-
-    from secaudit.errors import InputError
 
     with open_store(db, data_dir) as store:
         try:
@@ -240,7 +232,6 @@ def due_command(inventory: str | None, days: int, today: dt.datetime | None, sta
       secaudit due examples/inventory.yaml
       secaudit due --days 60 --format json
     """
-    from secaudit.i18n import current_lang
     from secaudit.report.history import render_due
     from secaudit.store import open_store
     from secaudit.store.due import compute_due, levels_from_store
@@ -294,8 +285,6 @@ def trend_command(system_id: str, limit: int, fmt: str, db: str | None, data_dir
     Example:
       secaudit trend --system cong-dvc --limit 24
     """
-    from secaudit.errors import Diagnostic, InputError
-    from secaudit.i18n import current_lang
     from secaudit.report.history import render_trend
     from secaudit.store import open_store
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Any
 
@@ -10,6 +11,7 @@ import click
 from secaudit.cli.common import lang_option
 from secaudit.cli.history import _emit
 from secaudit.cli.store_options import store_options
+from secaudit.i18n import t
 from secaudit.status import ExitStatus
 
 
@@ -105,9 +107,6 @@ def _summary(report: Any, matching: Any, outcome: Any) -> dict[str, Any]:
 
 
 def _render(summaries: list[dict[str, Any]], url: str, fmt: str) -> str:
-    import json
-
-    from secaudit.i18n import t
     from secaudit.report.escape import strip_controls
 
     if fmt == "json":

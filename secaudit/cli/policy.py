@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 
 import click
 
 from secaudit.cli.classify import regime_option
 from secaudit.cli.common import lang_option
+from secaudit.cli.output import echo
+from secaudit.errors import Diagnostic, InputError
+from secaudit.i18n import current_lang, t
 from secaudit.status import ExitStatus
 
 
@@ -28,8 +32,6 @@ def command() -> None:
 @lang_option
 def list_() -> int:
     """List every policy with its level, what it extends and its number of controls."""
-    from secaudit.cli.output import echo
-    from secaudit.i18n import current_lang, t
     from secaudit.policy import default_library
 
     lib = default_library()
@@ -60,8 +62,6 @@ def _citer(regime: str | None):  # -> Citer
 def show(level: int | None, profile: str | None, regime: str | None, fmt: str) -> int:
     """Show a policy after `extends` is resolved: every control with its check, parameters and the clauses
     of the regime's standard it evidences at that level."""
-    from secaudit.cli.output import echo
-    from secaudit.i18n import current_lang, t
     from secaudit.policy import default_library
     from secaudit.serialize import to_jsonable
 
@@ -99,9 +99,6 @@ def show(level: int | None, profile: str | None, regime: str | None, fmt: str) -
 def explain(control_id: str, regime: str | None) -> int:
     """Explain a control: what it requires, why, how it is checked, how to fix it, where it applies."""
     from secaudit.checks import REGISTRY
-    from secaudit.cli.output import echo
-    from secaudit.errors import Diagnostic, InputError
-    from secaudit.i18n import current_lang, t
     from secaudit.policy import default_library
 
     lib = default_library()
@@ -111,8 +108,6 @@ def explain(control_id: str, regime: str | None) -> int:
     found = [(pid, c) for pid in lib.ids() for c in lib.policies[pid].controls
              if c.id == base and (not only_policy or pid == only_policy.lower())]
     if not found:
-        import difflib
-
         ids = sorted({c.id for p in lib.policies.values() for c in p.controls})
         hint = difflib.get_close_matches(control_id.upper(), ids, n=1)
         raise InputError([Diagnostic("secaudit policy explain", 0, 0, "policy.explain.unknown",
@@ -156,7 +151,6 @@ def explain(control_id: str, regime: str | None) -> int:
 def checks() -> int:
     """List the registered checks that policies can use, with what each one measures."""
     from secaudit.checks import REGISTRY
-    from secaudit.cli.output import echo
 
     for name in sorted(REGISTRY):
         spec = REGISTRY[name]

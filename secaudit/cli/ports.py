@@ -7,6 +7,8 @@ import click
 
 from secaudit.cli.common import lang_option
 from secaudit.cli.preset import preset_options, run_preset
+from secaudit.errors import Diagnostic, InputError
+from secaudit.i18n import current_lang
 
 # The checks whose params choose the ports to scan: `--scan` and `--range` are laid over them.
 PORT_SELECTING_CHECKS = ("ports.only_allowed", "ports.forbidden_services")
@@ -14,7 +16,6 @@ PORT_SELECTING_CHECKS = ("ports.only_allowed", "ports.forbidden_services")
 
 def port_list(value: str, option: str) -> tuple[int, ...]:
     """``22,443,8000-8010`` -> ports; an InputError naming ``option`` otherwise."""
-    from secaudit.errors import Diagnostic, InputError
     from secaudit.targets import parse_port, reason
 
     out: list[int] = []
@@ -44,7 +45,6 @@ def scan_params(extra: tuple[int, ...], port_range: str | None) -> dict[str, dic
 
 
 def _check_range(value: str) -> str:
-    from secaudit.errors import Diagnostic, InputError
     from secaudit.targets import TargetError, parse_coverage
 
     try:
@@ -80,7 +80,6 @@ def command(hosts: tuple[str, ...], allow: str, extra: str, port_range: str | No
     Example:
       secaudit ports 127.0.0.1 --allow 22,443
     """
-    from secaudit.i18n import current_lang
     from secaudit.run import ScanRequest
 
     if port_range is not None:

@@ -15,6 +15,8 @@ from typing import Any, Callable
 import click
 
 from secaudit.cli.common import RegistryChoice, report_formats
+from secaudit.cli.output import echo
+from secaudit.i18n import current_lang
 from secaudit.status import ExitStatus, scan_status
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -41,10 +43,8 @@ def preset_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def run_preset(req: Any, fmt: str, errors_ok: bool) -> ExitStatus:
     """Scan ``req`` through the pipeline, print the ``fmt`` report to stdout, return the exit status."""
-    from secaudit.cli.output import echo
     from secaudit.execute.interface import NullObserver
     from secaudit.execute.interrupts import deferred_signals, flush_output
-    from secaudit.i18n import current_lang
     from secaudit.report import get_format
     from secaudit.report.listing import ListingFormat
     from secaudit.run import execute_scan, load_inputs, start_run

@@ -14,6 +14,7 @@ import time
 from typing import Any, Sequence
 
 from secaudit.execute.interface import ExecutionSummary, NullObserver
+from secaudit.i18n import t
 from secaudit.model import Observation
 
 
@@ -62,7 +63,6 @@ class Waiting:
 
     def text(self, lang: str | None = None) -> str:
         """"3 errors · waiting on 127.0.0.1 (ports) for 72 s", in the reader's language; plain text."""
-        from secaudit.i18n import t
         from secaudit.report.escape import strip_controls
 
         parts = [t("scan.progress_errors", lang, count=self.failures)] if self.failures else []
@@ -94,8 +94,6 @@ class RichProgressObserver:
         self.t0 = time.monotonic()
 
     def started(self, total: int, skipped: int) -> None:
-        from secaudit.i18n import t
-
         self.progress.start()
         self.task = self.progress.add_task(t("scan.progress"), total=total, completed=skipped, rate=0.0)
         self.t0 = time.monotonic()

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from secaudit.cli.classify import regime_option, write_output
 from secaudit.cli.common import RegistryChoice, catalogue_formats, lang_option
+from secaudit.cli.output import echo
+from secaudit.i18n import current_lang, t
 from secaudit.status import ExitStatus
 
 
@@ -33,10 +37,7 @@ def command(level: int | None, regime: str | None, catalogue_file: str | None, f
       secaudit requirements --level 3
       secaudit requirements --level 4 --format csv -o level-4.csv --lang vi
     """
-    from pathlib import Path
-
     from secaudit.classify.regime import DEFAULT_REGIME, load_regime
-    from secaudit.i18n import current_lang, t
     from secaudit.report.catalogue import render_catalogue
     from secaudit.requirements.catalogue import catalogue_for_regime, load_catalogue
 
@@ -50,7 +51,5 @@ def command(level: int | None, regime: str | None, catalogue_file: str | None, f
     levels = [level] if level is not None else list(cat.levels())
     write_output(render_catalogue(fmt, cat, regime_id, levels, lang), out)
     if out not in (None, "-"):
-        from secaudit.cli.output import echo
-
         echo(t("classify.written", lang, path=out), err=True)
     return ExitStatus.OK

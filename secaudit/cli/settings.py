@@ -4,12 +4,17 @@
 from __future__ import annotations
 
 import os
+from importlib import metadata
 from typing import Any, Callable, Iterator
 
 import click
 from click.core import ParameterSource
 
+from secaudit import __version__
 from secaudit.config import DEFAULT_FILE, OptionTable, Sources, load_config
+from secaudit.errors import ToolMissingError
+from secaudit.i18n import t
+from secaudit.plugins import loaded
 
 _NOT_CONFIGURABLE = {"help", "version", "config"}
 
@@ -104,15 +109,12 @@ def config_option(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def tool_versions() -> dict[str, str]:
     """The versions of the tools doing the measuring: sslyze (imported) and nmap (on PATH)."""
-    from importlib import metadata
-
     out: dict[str, str] = {}
     for dist in ("sslyze", "cryptography"):
         try:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
             out[dist] = "not installed"
-    from secaudit.errors import ToolMissingError
     from secaudit.probes.ports import find_nmap
 
     try:
@@ -126,10 +128,6 @@ def tool_versions() -> dict[str, str]:
 def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
-    from secaudit import __version__
-    from secaudit.i18n import t
-    from secaudit.plugins import loaded
-
     tools = ", ".join(f"{k} {v}" for k, v in tool_versions().items())
     click.echo(f"secaudit {__version__} ({tools})")
     for p in loaded():

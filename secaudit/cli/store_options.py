@@ -10,6 +10,10 @@ from typing import Any, Callable, Sequence
 
 import click
 
+from secaudit.cli.output import echo, print_error
+from secaudit.errors import InputError
+from secaudit.i18n import t
+
 
 def store_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """``--db URL`` and ``--data-dir DIR``, passed to the command as ``db`` and ``data_dir``."""
@@ -31,9 +35,6 @@ def store_results(results: Any, db: str | None, data_dir: str | None,
     the requested formats use (SARIF baseline, HTML trend), or None."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from secaudit.cli.output import echo, print_error
-    from secaudit.errors import InputError
-    from secaudit.i18n import t
     from secaudit.store import open_store
 
     try:

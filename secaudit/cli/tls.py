@@ -6,6 +6,7 @@ import click
 
 from secaudit.cli.common import lang_option
 from secaudit.cli.preset import preset_options, run_preset
+from secaudit.i18n import current_lang
 from secaudit.model import Service, Starttls
 
 
@@ -38,7 +39,6 @@ def command(target: str, starttls: str | None, sni: str | None, ca_file: str | N
       secaudit tls 127.0.0.12:8443 --profile mozilla-modern --format json
       secaudit tls 127.0.0.16:8443 --sni portal.songlam.example --ca-file org-ca.pem
     """
-    from secaudit.i18n import current_lang
     from secaudit.run import ScanRequest
 
     svc = service or starttls or Service.HTTPS.value

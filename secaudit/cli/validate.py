@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 
 from secaudit.cli.common import lang_option
+from secaudit.cli.output import echo, print_diagnostics
+from secaudit.i18n import t
 from secaudit.status import ExitStatus
 
 
@@ -25,7 +27,6 @@ def command(files: tuple[str, ...], purpose: str | None) -> int:
       secaudit validate examples/inventory.yaml policies/levels/level-3.yaml
       secaudit validate --for documents examples/inventory.yaml
     """
-    from secaudit.cli.output import print_diagnostics, echo
     from secaudit.validation import validate_files
 
     report = validate_files(files)
@@ -41,8 +42,6 @@ def command(files: tuple[str, ...], purpose: str | None) -> int:
 
 
 def _document_gaps(files: list[str]) -> int:
-    from secaudit.cli.output import echo, print_diagnostics
-    from secaudit.i18n import t
     from secaudit.load import load_inventory
     from secaudit.particulars import document_gaps
 

@@ -4,12 +4,16 @@ options `secaudit scan --executor celery` shares with them."""
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import click
 
 from secaudit.cli.common import lang_option
+from secaudit.cli.output import echo
+from secaudit.errors import Diagnostic, InputError
+from secaudit.i18n import t
 from secaudit.status import ExitStatus
 
 _VT_HELP = ("Seconds before a batch held by a lost worker is handed out again; must exceed the longest batch "
@@ -89,7 +93,6 @@ def worker_command(zone: str, scope: tuple[str, ...], name: str | None, concurre
           --broker-password-file /etc/secaudit/broker.pass --broker-ca /etc/secaudit/broker-ca.pem
       SECAUDIT_BROKER_PASSWORD=… secaudit worker --zone lan --scope 127.7.1.0/24 --broker redis://127.0.0.1:6379/0
     """
-    from secaudit.errors import Diagnostic, InputError
     from secaudit.execute.broker import zone_queue
     from secaudit.execute.worker import WorkerSettings, start_worker
     from secaudit.targets import TargetError, parse_scope
@@ -119,11 +122,7 @@ def workers_command(timeout: float, as_json: bool, broker_opts: BrokerOptions) -
     Example:
       secaudit workers --broker redis://scanner@127.0.0.1:6379/0 --broker-password-file broker.pass
     """
-    import json
-
-    from secaudit.cli.output import echo
     from secaudit.execute.broker import BrokerConfigError, live_workers, make_app
-    from secaudit.i18n import t
     from secaudit.report.escape import strip_controls
 
     cfg = broker_opts.config()

@@ -11,11 +11,15 @@ Markdown and JSON in demo-out/assessment/). The runs are stored in demo-out/hist
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
+from secaudit.lab.sshlab import USER, have_tools, lab_hosts
+from secaudit.probes.host import sudoers_lines
 from secaudit.resources import examples_dir
 
 SECAUDIT = [sys.executable, "-m", "secaudit"]
@@ -29,8 +33,6 @@ LAB_MODULES = ("aiosmtpd",)
 
 def missing_extra() -> str | None:
     """The first module of the `lab` extra that cannot be imported, or None."""
-    import importlib
-
     for name in LAB_MODULES:
         try:
             importlib.import_module(name)
@@ -56,8 +58,6 @@ def step(title: str, *args: str, expect: int = 0) -> None:
 
 
 def scan_demo_targets() -> None:
-    import tempfile
-
     # start-up: cryptography loaded only when needed
     from secaudit.lab.demo_targets import MTA_STS_PORT, demo_dns, demo_targets
 
@@ -106,11 +106,6 @@ DEMO_HOSTS = {"srv-hardened": ("127.0.0.24", "hardened"), "srv-weak": ("127.0.0.
 
 def scan_demo_hosts() -> None:
     """Host checks over SSH: a real sshd on loopback serving a hardened and a weak planted server."""
-    import tempfile
-
-    from secaudit.lab.sshlab import USER, have_tools, lab_hosts
-    from secaudit.probes.host import sudoers_lines
-
     missing = have_tools()
     if os.geteuid() != 0 or missing:
         print("\nhost checks demo skipped: it needs root (namespaces) and " + (", ".join(missing) or "nothing else"))

@@ -34,6 +34,7 @@ import threading
 from pathlib import Path
 from typing import Iterator
 
+from secaudit.lab.dns import authoritative, find_nsd, zone_text
 from secaudit.lab.hostile import serve
 from secaudit.lab.pki import TestPKI, ocsp_response_der
 from secaudit.lab.ports_servers import sshd
@@ -187,8 +188,6 @@ def demo_targets(workdir: Path, fixed: bool = False) -> Iterator[Path]:
 @contextlib.contextmanager
 def demo_dns(workdir: Path) -> Iterator[str | None]:
     """The demo's mail domains on nsd at 127.0.0.22; yields the ``--resolver`` value (None without nsd)."""
-    from secaudit.lab.dns import authoritative, find_nsd, zone_text
-
     try:
         find_nsd()
     except RuntimeError:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import http.server
+import ipaddress
 import os
 import shutil
 import socketserver
@@ -77,8 +78,6 @@ def http_server(host: str = "127.0.0.1", status: int = 200, location: str | None
 
 
 def _self_signed(tmp: Path, host: str) -> tuple[Path, Path]:
-    import ipaddress
-
     # start-up: cryptography loaded only when needed
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import logging
 import os
 import shutil
 import signal
@@ -276,8 +277,6 @@ def closed_port() -> Iterator[int]:
 def smtp_starttls(cert: Path, key: Path, host: str = LOOPBACK, port: int = 0,
                   server_hostname: str = "localhost") -> Iterator[int]:
     """An SMTP server (aiosmtpd) offering STARTTLS with the given certificate."""
-    import logging
-
     # start-up: aiosmtpd loaded only when needed
     from aiosmtpd.controller import Controller
     from aiosmtpd.handlers import Sink

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import platform
 import selectors
 import shutil
 import socket
@@ -88,8 +89,6 @@ def _lastlog_record(when: int, line: str = "pts/0", host: str = "192.0.2.10") ->
 
 
 def _arch() -> str:
-    import platform
-
     return {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
 
 

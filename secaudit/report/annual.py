@@ -20,6 +20,7 @@ from secaudit.programme import Programme, SystemStanding, report_period
 from secaudit.requirements.assessment import add_months
 from secaudit.requirements.citation import citer_for
 from secaudit.report.document import MOTTO, Bullets, Document, Header, Heading, Paragraph, Signature, Table
+from secaudit.report.environment import MarkdownSafe, joiner, translator
 from secaudit.report.overdue import OverdueInput, overdue_blocks
 
 COLUMNS = ("no", "name", "owner", "operator", "level", "status", "decision", "regulation", "planned", "plan",
@@ -48,21 +49,15 @@ class Words:
         return self._t(f"doc.term.{name}.{regime_key(self.regime_id)}")
 
     def _t(self, key: str, **args: Any) -> str:
-        from secaudit.report.environment import translator
-
         return translator(self.kind, self.lang)(key, **args)
 
     def lit(self, text: str) -> str:
         """Text written by secaudit itself (numbers, constants): trusted like catalog text."""
         if self.kind != "md":
             return text
-        from secaudit.report.environment import MarkdownSafe
-
         return MarkdownSafe(text)
 
     def join(self, sep: str, items: Any) -> str:
-        from secaudit.report.environment import joiner
-
         return joiner(self.kind)(sep, list(items))
 
     def __call__(self, key: str, **args: Any) -> str:

@@ -19,6 +19,16 @@ from secaudit.errors import ToolMissingError
 from secaudit.report.document import Bullets, Document, Header, Heading, Paragraph, Signature, Table
 from secaudit.report.escape import strip_controls, xml_text
 
+try:    # python-docx, the optional `documents` extra: without it render_docx says how to install it
+    import docx
+    from docx.enum.section import WD_ORIENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Mm, Pt, RGBColor
+except ImportError:
+    docx = None
+
 FONT = "Times New Roman"
 
 
@@ -27,18 +37,12 @@ def _txt(value: Any) -> str:
 
 
 def _require_docx() -> Any:
-    try:
-        import docx  # noqa: F401  (python-docx)
-    except ImportError:
-        raise ToolMissingError("documents.docx_missing") from None
+    if docx is None:
+        raise ToolMissingError("documents.docx_missing")
     return docx
 
 
 def _setup(doc: Any, landscape: bool) -> None:
-    from docx.enum.section import WD_ORIENT
-    from docx.oxml.ns import qn
-    from docx.shared import Mm, Pt, RGBColor
-
     section = doc.sections[0]
     section.page_width, section.page_height = Mm(210), Mm(297)
     if landscape:
@@ -72,10 +76,6 @@ def _setup(doc: Any, landscape: bool) -> None:
 
 def _page_number(doc: Any) -> None:
     """A centred PAGE field in the footer: Word and LibreOffice fill in the number."""
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
     para = doc.sections[0].footer.paragraphs[0]
     para.alignment = WD_ALIGN_PARAGRAPH.CENTER
     run = para.add_run()
@@ -98,9 +98,6 @@ def _page_number(doc: Any) -> None:
 def _line(cell: Any, text: str, *, bold: bool = False, italic: bool = False, center: bool = False,
           size: float | None = None) -> Any:
     """One paragraph in a table cell: the cell's first (empty) paragraph, then new ones."""
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Pt
-
     first = cell.paragraphs[0]
     para = first if not first.text and not first.runs else cell.add_paragraph()
     run = para.add_run(_txt(text))
@@ -132,9 +129,6 @@ def _header(doc: Any, h: Header) -> None:
 
 
 def _repeat_header(row: Any) -> None:
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
     trpr = row._tr.get_or_add_trPr()
     el = OxmlElement("w:tblHeader")
     el.set(qn("w:val"), "true")
@@ -162,8 +156,6 @@ def _table(doc: Any, t: Table, usable_mm: float) -> None:
 
 def _widths(table: Any, widths: tuple[float, ...], usable_mm: float) -> None:
     """Relative column widths over the usable page width (grid columns and cells: Word and LibreOffice)."""
-    from docx.shared import Mm
-
     table.autofit = False
     total = sum(widths)
     for j, w in enumerate(widths):
@@ -197,8 +189,6 @@ def _signature(doc: Any, s: Signature) -> None:
 
 
 def _paragraph(doc: Any, b: Paragraph) -> None:
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-
     para = doc.add_paragraph()
     run = para.add_run(_txt(b.text))
     if b.style in ("bold", "title", "manual", "alert"):
@@ -208,16 +198,12 @@ def _paragraph(doc: Any, b: Paragraph) -> None:
     if b.style in ("center", "title"):
         para.alignment = WD_ALIGN_PARAGRAPH.CENTER
     if b.style == "manual":
-        from docx.shared import RGBColor
-
         run.font.color.rgb = RGBColor(0xA0, 0, 0)
 
 
 def render_docx(document: Document) -> bytes:
     """The document as the bytes of a .docx file."""
     docx = _require_docx()
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-
     doc = docx.Document()
     _setup(doc, document.landscape)
     usable = _usable(doc)

@@ -12,17 +12,22 @@ escaped for it.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from secaudit.classify.citation import cite
 from secaudit.classify.regime import Regime
 from secaudit.classify.result import Classification
+from secaudit.i18n import catalog
 from secaudit.model import Control, Inventory, System
 from secaudit.programme import proposed_level
+from secaudit.report.annual import regime_key
 from secaudit.report.classification_view import SystemView, Texts, deadline_text, periodic_citation, system_view
 from secaudit.report.document import (MOTTO, Bullets, Document, Header, Heading, Paragraph, Section, Signature,
                                       Table)
+from secaudit.report.document_formats import DOCUMENT_FORMATS
+from secaudit.report.environment import MarkdownSafe
 from secaudit.report.interface import DocumentFormat
 from secaudit.requirements.citation import citer_for
 
@@ -70,8 +75,6 @@ class _B:
 
 
 def _md_lit(text: str) -> str:
-    from secaudit.report.environment import MarkdownSafe
-
     return MarkdownSafe(text)
 
 
@@ -86,8 +89,6 @@ def _value(fact: str, value: Any, tx: Texts) -> str:
 
 
 def _known(key: str) -> bool:
-    from secaudit.i18n import catalog
-
     return key in catalog()
 
 
@@ -182,8 +183,6 @@ def _overview(b: _B, d: DossierInput, system: System) -> None:
 
 
 def _is_ip(host: str) -> bool:
-    import ipaddress
-
     try:
         ipaddress.ip_address(host)
         return True
@@ -436,8 +435,6 @@ def _preamble(b: _B, d: DossierInput, system: System, view: SystemView, level: i
 
 def build_dossier(d: DossierInput, kind: str, lang: str) -> Document:
     """The dossier of ``d.system_id`` for output ``kind`` (``md`` escapes for Markdown, else plain text)."""
-    from secaudit.report.annual import regime_key
-
     tx = Texts(kind, lang)
     b = _B(tx, regime_key(d.regime.id))
     system = d.inventory.system(d.system_id)
@@ -484,8 +481,6 @@ class _DossierFormat(DocumentFormat):
     kind = "txt"
 
     def render(self, document: DossierInput, lang: str) -> str | bytes:
-        from secaudit.report.document_formats import DOCUMENT_FORMATS
-
         return DOCUMENT_FORMATS[self.name]().render(build_dossier(document, self.kind, lang), lang)
 
 
@@ -519,6 +514,7 @@ def level_controls(level: int | None) -> tuple[Control, ...]:
     """The controls of a level's policy (what secaudit checks over the network at that level)."""
     if level is None:
         return ()
+    # start-up: secaudit.checks (through the policies) loaded only when a level's controls are listed
     from secaudit.policy import default_library
 
     library = default_library()

@@ -26,6 +26,7 @@ from markupsafe import Markup, escape
 
 from secaudit.i18n import DEFAULT_LANG, catalog, t
 from secaudit.report.escape import markdown_text, strip_controls
+from secaudit.resources import templates_dir
 
 KINDS = ("html", "md", "txt")
 
@@ -122,9 +123,8 @@ def environment(kind: str) -> Any:
     """The Jinja2 environment for ``kind`` (``html``, ``md`` or ``txt``) over the shipped ``templates/``.
 
     Undefined variables are errors, so a template typo cannot silently drop a section."""
+    # start-up: jinja2 loaded only when a template is rendered
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
-    from secaudit.resources import templates_dir
 
     if kind not in KINDS:
         raise ValueError(kind)

@@ -7,6 +7,7 @@ lists, with the regime's terms; which form a system needs follows from its propo
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from secaudit.classify.regime import Regime
@@ -60,8 +61,6 @@ def _check(inp: LetterInput, level: int | None) -> int:
 
 def build_letter(inp: LetterInput, lang: str, kind: str = "txt") -> Document:
     """The cover letter of ``inp.system_id`` (``InputError`` when the level or the form does not allow it)."""
-    import datetime as dt
-
     w = Words(lang, inp.regime.id, kind)
     level = _check(inp, proposed_level(inp.classification))
     system = inp.inventory.system(inp.system_id)

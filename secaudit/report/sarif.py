@@ -28,6 +28,7 @@ from urllib.parse import quote
 from secaudit import __version__
 from secaudit.i18n import t
 from secaudit.model import Control, Finding, Results, Severity, Verdict
+from secaudit.report.context import current_history
 from secaudit.report.escape import strip_controls
 from secaudit.report.interface import ReportFormat
 from secaudit.report.view import control_index, finding_sort_key, label_text, local, verdict_label
@@ -61,6 +62,7 @@ def information_uri() -> str | None:
 
     Not invented here: a wrong URL in every SARIF file would send users to someone else's project.
     """
+    # start-up: importlib.metadata (~60 ms) loaded only when a SARIF file is written
     from importlib.metadata import PackageNotFoundError, metadata
 
     try:
@@ -339,8 +341,6 @@ def _add_artifact(sarif_run: dict[str, Any], results: Results, location: Any, la
 
 
 def build_sarif(results: Results, lang: str) -> dict[str, Any]:
-    from secaudit.report.context import current_history
-
     history = current_history()
     baseline = history.baseline if history is not None else None
     reported = [f for f in sorted(results.findings, key=finding_sort_key) if f.verdict in RESULT_VERDICTS]

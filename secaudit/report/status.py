@@ -16,6 +16,7 @@ from secaudit.classify.regime import Regime
 from secaudit.i18n import t
 from secaudit.model import Inventory, Severity
 from secaudit.programme import Programme, SystemStanding
+from secaudit.report.annual import Words
 from secaudit.report.environment import environment
 from secaudit.report.escape import strip_controls
 
@@ -45,8 +46,6 @@ def _date(day: dt.date) -> str:
 
 def reasons(s: SystemStanding, lang: str, regime_id: str = "decree-331-2026") -> tuple[str, ...]:
     """What keeps one system from being done, in the order a director acts on it."""
-    from secaudit.report.annual import Words
-
     w = Words(lang, regime_id)
     out = []
     if not s.classified:
@@ -90,8 +89,6 @@ def build_status(inventory: Inventory, regime: Regime, p: Programme, lang: str, 
         why = reasons(s, lang, regime.id) + overdue_reason((overdue or {}).get(s.system.id, ()), lang)
         if why:
             holding.append(Holding(s.system.id, s.system.name, str(s.level) if s.level else "?", why))
-    from secaudit.report.annual import Words
-
     title = Words(lang, regime.id)("status.title", organisation=inventory.organisation.name, date=_date(p.as_of),
                                    regime=regime.short.get(lang))
     return StatusView(

@@ -21,6 +21,8 @@ import hashlib
 from functools import lru_cache
 from typing import Any
 
+from markupsafe import Markup
+
 from secaudit import __version__
 from secaudit.i18n import t
 from secaudit.model import Results
@@ -31,6 +33,7 @@ from secaudit.report.interface import ReportFormat
 from secaudit.report.view import (
     ReportView, build_view, level_text, severity_label, status_label, verdict_label,
 )
+from secaudit.resources import templates_dir
 
 FILTER_SCRIPT = "report-filter.js"
 
@@ -42,8 +45,6 @@ SEVERITY_COLOURS = {"critical": "#7b1fa2", "high": "#c62828", "medium": "#ef6c00
 @lru_cache(maxsize=1)
 def _filter_script() -> tuple[str, str]:
     """The inline script of the HTML report and its CSP hash."""
-    from secaudit.resources import templates_dir
-
     script = (templates_dir() / FILTER_SCRIPT).read_text(encoding="utf-8")
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
     return script, f"sha256-{digest}"
@@ -116,8 +117,6 @@ class HtmlFormat(_TemplatedFormat):
     kind = "html"
 
     def extra(self, view: ReportView, lang: str) -> dict[str, Any]:
-        from markupsafe import Markup
-
         script, script_hash = _filter_script()
         return {
             "script": Markup(script),   # a shipped file, not data: trusted as-is

@@ -18,7 +18,8 @@ from sqlalchemy import Engine, and_, delete, func, select
 
 from secaudit.errors import Diagnostic, InputError
 from secaudit.model import Message, Results
-from secaudit.store import schema
+from secaudit.store import evidence, schema, write
+from secaudit.store import imports as stored_imports
 from secaudit.store.engine import connect_engine, store_url, write_connection
 from secaudit.store.records import CertificateRecord, FindingRecord, PortRecord, RunRecord, SystemRecord
 from sqlalchemy.engine import make_url
@@ -47,9 +48,7 @@ class Store:
     # -- writing ---------------------------------------------------------------------------
     def save(self, results: Results, replace: bool = True, stored_at: str | None = None) -> bool:
         """Store one run's results in one transaction (see :func:`secaudit.store.write.save_results`)."""
-        from secaudit.store.write import save_results
-
-        return save_results(self.engine, results, replace, stored_at)
+        return write.save_results(self.engine, results, replace, stored_at)
 
     def delete_run(self, run_id: str) -> bool:
         with write_connection(self.engine) as conn, conn.begin():
@@ -114,15 +113,13 @@ class Store:
 
     def results(self, run_id: str) -> Results:
         """The whole results document of a stored run (observations included), as the scan made it."""
-        from secaudit.store.write import decode_document, finding_from_row
-
         if self.run(run_id).kind != "scan":
             raise InputError([Diagnostic(self.display_url(), 0, 0, "store.import_not_results", {"run": run_id})])
         f = schema.findings
         with self.engine.connect() as conn:
             blob = conn.execute(select(schema.runs.c.document).where(schema.runs.c.id == run_id)).scalar_one()
             rows = conn.execute(select(f).where(f.c.run_id == run_id).order_by(f.c.id)).mappings().all()
-        return decode_document(blob, [finding_from_row(row) for row in rows])
+        return write.decode_document(blob, [write.finding_from_row(row) for row in rows])
 
     # -- systems ---------------------------------------------------------------------------
     def systems(self, run_id: str) -> list[SystemRecord]:
@@ -228,60 +225,40 @@ class Store:
     # -- evidence register and assessments (append-only) ---------------------------------
     def save_register(self, register: "Register") -> int:
         """Store a register revision (once per file digest); returns its revision id."""
-        from secaudit.store.evidence import save_register
-
-        return save_register(self.engine, register)
+        return evidence.save_register(self.engine, register)
 
     def register_revisions(self) -> list["RegisterRevision"]:
-        from secaudit.store.evidence import register_revisions
-
-        return register_revisions(self.engine)
+        return evidence.register_revisions(self.engine)
 
     def register(self, revision: int | None = None) -> "Register | None":
         """A stored register revision; by default the one the newest assessment used (None when none is stored)."""
-        from secaudit.store.evidence import load_revision
-
-        return load_revision(self.engine, revision)
+        return evidence.load_revision(self.engine, revision)
 
     def save_assessment(self, assessment: "Assessment", register_id: int | None = None) -> int:
-        from secaudit.store.evidence import save_assessment
-
-        return save_assessment(self.engine, assessment, register_id)
+        return evidence.save_assessment(self.engine, assessment, register_id)
 
     def latest_assessments(self) -> dict[str, "AssessmentRecord"]:
-        from secaudit.store.evidence import latest_assessments
-
-        return latest_assessments(self.engine)
+        return evidence.latest_assessments(self.engine)
 
     # -- imports of other tools' reports (secaudit import) ----------------------------------
     def save_import(self, report: Any, matching: Any, inventory: Any, inventory_file: str,
                     stored_at: str | None = None) -> Any:
         """Store one import (see :func:`secaudit.store.imports.save_import`)."""
-        from secaudit.store.imports import save_import
-
-        return save_import(self.engine, report, matching, inventory, inventory_file, stored_at)
+        return stored_imports.save_import(self.engine, report, matching, inventory, inventory_file, stored_at)
 
     def imports(self, tool: str | None = None) -> list[Any]:
         """Every stored import (:class:`~secaudit.store.records.ImportRecord`), oldest first."""
-        from secaudit.store.imports import import_records
-
-        return import_records(self.engine, tool)
+        return stored_imports.import_records(self.engine, tool)
 
     def import_of_file(self, sha256: str) -> Any:
         """The stored import (ImportRecord) of the file with this sha256, or None."""
-        from secaudit.store.imports import import_of_file
-
-        return import_of_file(self.engine, sha256)
+        return stored_imports.import_of_file(self.engine, sha256)
 
     def latest_imports(self, until: dt.date | None = None) -> list[Any]:
-        from secaudit.store.imports import latest_imports
-
-        return latest_imports(self.engine, until)
+        return stored_imports.latest_imports(self.engine, until)
 
     def imported_findings(self, run_id: str, system: str | None = None) -> list[Any]:
-        from secaudit.store.imports import imported_findings
-
-        return imported_findings(self.engine, run_id, system)
+        return stored_imports.imported_findings(self.engine, run_id, system)
 
     def display_url(self) -> str:
         return make_url(self.url).render_as_string(hide_password=True)

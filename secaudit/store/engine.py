@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from secaudit.errors import Diagnostic, InputError
-from secaudit.store.schema import SCHEMA_VERSION
+from secaudit.store.schema import KNOWN_REVISIONS, SCHEMA_VERSION
 
 STORE_FILE = "store.sqlite"
 SQLITE_BUSY_TIMEOUT_MS = 60_000
@@ -112,8 +112,10 @@ def current_version(conn: Connection) -> str | None:
 def migrate(engine: Engine) -> None:
     """Bring the schema to :data:`SCHEMA_VERSION` with Alembic (nothing to do when it is current)."""
     with engine.connect() as conn:
-        if current_version(conn) == SCHEMA_VERSION:
+        found = current_version(conn)
+        if found == SCHEMA_VERSION:
             return
+        _refuse_unknown(engine, found)
     # start-up: alembic loaded only when needed
     from alembic import command
     from alembic.config import Config
@@ -127,6 +129,15 @@ def migrate(engine: Engine) -> None:
                 cfg.set_main_option("script_location", "secaudit.store:migrations")
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
+
+
+def _refuse_unknown(engine: Engine, found: str | None) -> None:
+    """A store at a schema revision this code does not know (written by a newer secaudit, or another branch) is
+    an input error that says so, never an Alembic traceback: the store is left as it is."""
+    if found is None or found in KNOWN_REVISIONS:
+        return
+    raise InputError([Diagnostic("--db", 0, 0, "store.unknown_schema", {
+        "url": engine.url.render_as_string(hide_password=True), "found": found, "known": SCHEMA_VERSION})])
 
 
 def connect_engine(url: str) -> Engine:

@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 
 SCHEMA_VERSION = "0004"          # the Alembic head this code writes and reads
+KNOWN_REVISIONS: frozenset[str] = frozenset({"0001", "0002", "0003", "0004"})   # every revision up to the head
 
 metadata = MetaData()
 

@@ -204,3 +204,43 @@ def test_the_default_store_lives_in_the_data_directory(tmp_path, monkeypatch):
     with open_store(data_dir=str(tmp_path / "wal")) as s:
         with s.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_a_store_written_by_a_newer_secaudit_is_refused_clearly_and_left_unchanged(db_url):
+    """A schema revision this code does not know (a newer release, another branch) is an input error naming the
+    revision, never Alembic's traceback; the store keeps its runs and its revision."""
+    from sqlalchemy import text
+
+    results = make_results()
+    with open_store(db_url) as s:
+        s.save(results)
+        with s.engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    with pytest.raises(InputError) as e:
+        open_store(db_url)
+    d = e.value.diagnostics[0]
+    assert d.key == "store.unknown_schema"
+    assert "0099" in d.render("en") and "newer secaudit" in d.render("en") and "0099" in d.render("vi")
+    from secaudit.store.engine import make_engine
+
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            assert current_version(conn) == "0099"
+            assert conn.execute(select(func.count()).select_from(schema.runs)).scalar() == 1
+    finally:
+        engine.dispose()
+
+
+def test_known_revisions_are_exactly_the_shipped_migrations():
+    import ast
+    from pathlib import Path
+
+    import secaudit.store.migrations.versions as versions
+
+    found = set()
+    for path in Path(versions.__file__).parent.glob("*.py"):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["revision"]:
+                found.add(node.value.value)
+    assert found == set(schema.KNOWN_REVISIONS) and max(found) == SCHEMA_VERSION

@@ -172,27 +172,37 @@ def test_host_facts_round_trip_through_the_journal_form():
 
 
 def test_host_controls_are_in_force_exactly_where_the_catalogue_lists_them_as_host_means():
-    """A TCVN 14423 row lists `host: C` at level L exactly when host control C, in force at L, names the row's
-    key: `assess` reads host findings through those keys, so the two can never disagree."""
+    """A row of either catalogue (TCVN 14423 under Decree 331, TCVN 11930 under Decree 85) lists `host: C` at
+    level L exactly when host control C, in force at L, names the row's key; and every key a host control names
+    is listed so by one of them: `assess` reads host findings through those keys, so the two never disagree."""
     import yaml
 
     from secaudit.policy import default_library
     from secaudit.resources import policies_dir
 
-    catalogue = yaml.safe_load((policies_dir() / "requirements" / "tcvn-14423-2026.yaml").read_text())
+    catalogues = [yaml.safe_load((policies_dir() / "requirements" / name).read_text())
+                  for name in ("tcvn-14423-2026.yaml", "tcvn-11930-2017.yaml")]
     library = default_library()
     for level in range(1, 6):
-        wanted: dict[str, set[str]] = {}
-        for row in catalogue["requirements"]:
-            if level not in row["levels"]:
-                continue
-            means = (row["levels"][level] or {}).get("verify") or row.get("verify") or []
-            for m in means:
-                if "host" in m:
-                    wanted.setdefault(m["host"], set()).add(row["key"])
         policy = library.resolve(library.level_policy_id(level))
         have = {c.id: set(c.requirements) for c in policy.controls if c.id.startswith("HOST-")}
-        assert have == wanted, level
+        listed: dict[str, set[str]] = {}
+        for catalogue in catalogues:
+            wanted: dict[str, set[str]] = {}
+            keys = set()
+            for row in catalogue["requirements"]:
+                if level not in row["levels"]:
+                    continue
+                keys.add(row["key"])
+                means = (row["levels"][level] or {}).get("verify") or row.get("verify") or []
+                for m in means:
+                    if "host" in m:
+                        wanted.setdefault(m["host"], set()).add(row["key"])
+            mine = {cid: named & keys for cid, named in have.items() if named & keys}
+            assert mine == wanted, (catalogue["id"], level)
+            for cid, ks in wanted.items():
+                listed.setdefault(cid, set()).update(ks)
+        assert have == listed, level
 
 
 def test_file_texts_are_bounded_per_file_and_in_all():

@@ -86,19 +86,11 @@ def test_at_every_level_a_control_cites_clauses_of_that_levels_section_only(reso
             assert cited and all(x.startswith(section) for x in cited), (lvl, c.id, cited)
 
 
-# Known gaps between the controls and the TCVN 11930 catalogue (reported to the lead, data of other helpers):
-# keys a control names that the catalogue does not list it for (its data-security row does not take MAIL-MX-01
-# or TLS-OCSP-01, its network row not HOST-SSHD-01), and a row listing a control that names another key
-# (operation.malware lists HOST-AV-01, which names the TCVN 14423 key malware.endpoint only).
-NOT_LISTED = {("tcvn-11930-2017", "MAIL-MX-01"), ("tcvn-11930-2017", "TLS-OCSP-01"),
-              ("tcvn-11930-2017", "HOST-SSHD-01")}
-NOT_NAMED = {("tcvn-11930-2017", "HOST-AV-01")}
-
-
 @pytest.mark.parametrize("regime", ["decree-331-2026", "decree-85-2016"])
 def test_the_controls_keys_and_the_catalogues_scan_means_agree_level_by_level(resolved, regime):
     """A row lists `scan: C` (or `host: C`) at level L exactly when control C, in force at L, names the row's key: `assess`
-    (which reads findings through the keys) and the citations can never disagree."""
+    (which reads findings through the keys) and the citations can never disagree. No exception under either regime
+    (MAIL-MX-01, TLS-OCSP-01, HOST-SSHD-01 and HOST-AV-01 were once listed here for TCVN 11930)."""
     cat = catalogue_for_regime(regime)
     for lvl, r in resolved.items():
         by_scan: dict[str, set[str]] = defaultdict(set)
@@ -109,18 +101,14 @@ def test_the_controls_keys_and_the_catalogues_scan_means_agree_level_by_level(re
         for c in r.controls:
             named = {k for k in c.requirements if cat.row(k, lvl)}
             listed = by_scan.pop(c.id, set())
-            if (cat.id, c.id) in NOT_LISTED:
-                assert listed <= named, (lvl, c.id)
-            elif (cat.id, c.id) in NOT_NAMED:
-                assert named <= listed, (lvl, c.id)
-            else:
-                assert named == listed, (lvl, c.id)
+            assert named == listed, (lvl, c.id)
         assert set(by_scan) <= {"DISC-01"}, (lvl, by_scan)   # discovery runs per zone, not per level
 
 
 def test_under_decree_85_controls_cite_tcvn_11930_clauses_of_the_level_or_name_the_key(resolved):
-    """TCVN 11930 is catalogued at group level: a control cites its group clause at the system's level
-    (section 5 at level 1 ... 9 at level 5), or, where the standard has no such row (e-mail), the key."""
+    """TCVN 11930 is catalogued at sub-clause level: a control cites the sub-clause (or, where the titles do not
+    show the sub-clause, the group clause) of its key at the system's level (section 5 at level 1 ... 9 at
+    level 5), or, where the standard has no such row (e-mail), the key."""
     citer = citer_for("decree-85-2016", "TCVN 11930:2017")
     clauses = 0
     for lvl, r in resolved.items():
@@ -130,6 +118,10 @@ def test_under_decree_85_controls_cite_tcvn_11930_clauses_of_the_level_or_name_t
                 clauses += "[" not in cited
     assert clauses > 40
     assert citer.citations(resolved[3].control("PORT-NOAUTH-01").requirements, 3) == ("TCVN 11930:2017 7.2.2",)
+    # sub-clauses as Circular 12/2022's annexes number them at each level
+    assert citer.citations(resolved[1].control("PORT-UNDECL-01").requirements, 1) == ("TCVN 11930:2017 5.2.1.2",)
+    assert citer.citations(resolved[3].control("WEB-CSP-01").requirements, 3) == ("TCVN 11930:2017 7.2.3.6",)
+    assert citer.citations(resolved[4].control("HOST-AV-01").requirements, 4) == ("TCVN 11930:2017 8.2.2.5",)
     assert citer.citations(resolved[3].control("MAIL-SPF-01").requirements, 3) == (
         "TCVN 11930:2017 [browser-mail.mail-security]",)
 

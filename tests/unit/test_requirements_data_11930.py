@@ -1,10 +1,12 @@
 """The TCVN 11930:2017 requirement catalogue as plain data (policies/requirements/tcvn-11930-2017.yaml).
 
 Read with plain yaml.safe_load, independently of the loader: row counts per level, the shape of every
-row, clause numbering per level (sections 5..9 for levels 1..5), filled placeholders, verification means
-naming controls that exist and are in force at the level, and the keys secaudit's network controls name.
-The catalogue is incomplete on purpose (the standard's lettered items could not be read from any source);
-these tests pin what it does claim, so that a later completion changes the counts here knowingly.
+row, clause numbering per level (sections 5..9 for levels 1..5), the sub-clauses Circular 12/2022/TT-BTTTT's
+Annexes I-V list for each level (one row each, at that level's number), filled placeholders, verification
+means naming controls that exist and are in force at the level, and the keys secaudit's controls name.
+The catalogue stops at sub-clause level on purpose (the standard's lettered items and thresholds could not
+be read from any source); these tests pin what it does claim, so that a later completion changes the counts
+here knowingly.
 Then the same file through the loader, as `secaudit requirements --regime decree-85-2016` reads it.
 """
 
@@ -21,15 +23,49 @@ from secaudit.requirements.catalogue import catalogue_for_regime, load_catalogue
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "policies" / "requirements" / "tcvn-11930-2017.yaml"
 SECTIONS = {1: "5", 2: "6", 3: "7", 4: "8", 5: "9"}
-# rows (key x level) and distinct clauses per level, as the header comment states them
-ROWS = {1: 11, 2: 12, 3: 26, 4: 15, 5: 14}
-CLAUSES = {1: 9, 2: 9, 3: 21, 4: 10, 5: 9}
+# rows (key x level) and distinct clauses per level, as the header comment states them: the sub-clauses of
+# SUBCLAUSES below plus the extra group-clause rows of GROUP_ROWS
+ROWS = {1: 28, 2: 36, 3: 45, 4: 45, 5: 45}
+CLAUSES = {1: 28, 2: 35, 3: 44, 4: 44, 5: 44}
+MANAGEMENT = {1: 13, 2: 16, 3: 20, 4: 20, 5: 20}
 GROUPS = ("policy", "organisation", "staff", "build", "operation", "network", "server", "appsec", "info-assets")
 # the standard's group of each catalogue group: x.1.1 .. x.1.5, x.2.1 .. x.2.4
 GROUP_CLAUSE = {"policy": "1.1", "organisation": "1.2", "staff": "1.3", "build": "1.4", "operation": "1.5",
                 "network": "2.1", "server": "2.2", "appsec": "2.3", "info-assets": "2.4"}
-# below group level only what a source names by number: level-3 7.1.4.x and 7.1.5.x, level-4 8.2.3.5
-SUBCLAUSES = {f"7.1.4.{i}" for i in range(1, 4)} | {f"7.1.5.{i}" for i in range(1, 12)} | {"8.2.3.5"}
+
+
+def _subclauses(section: str, build: int, operation: int, network: range, server: int, app: int,
+                data: int) -> set[str]:
+    """The TCVN 11930:2017 sub-clauses one annex of Circular 12/2022 lists (its tables "I. Yêu cầu quản lý" and
+    "II.2 Yêu cầu về thiết lập, cấu hình hệ thống"): x.1.1.1-3, x.1.2.1-2, x.1.3.1-3, x.1.4.1-build,
+    x.1.5.1-operation; network from x.2.1.2 (x.2.1.1 is never listed), server, application, data."""
+    out = {f"{section}.1.1.{i}" for i in (1, 2, 3)} | {f"{section}.1.2.{i}" for i in (1, 2)}
+    out |= {f"{section}.1.3.{i}" for i in (1, 2, 3)}
+    out |= {f"{section}.1.4.{i}" for i in range(1, build + 1)}
+    out |= {f"{section}.1.5.{i}" for i in range(1, operation + 1)}
+    out |= {f"{section}.2.1.{i}" for i in network} | {f"{section}.2.2.{i}" for i in range(1, server + 1)}
+    out |= {f"{section}.2.3.{i}" for i in range(1, app + 1)} | {f"{section}.2.4.{i}" for i in range(1, data + 1)}
+    return out
+
+
+# Annex I (level 1) ... Annex V (level 5): 26, 33, 41, 41, 41 sub-clauses
+SUBCLAUSES = {
+    1: _subclauses("5", 2, 3, range(2, 6), 5, 3, 1),
+    2: _subclauses("6", 3, 5, range(2, 7), 6, 4, 2),
+    **{lv: _subclauses(str(lv + 4), 3, 9, range(2, 8), 6, 6, 3) for lv in (3, 4, 5)},
+}
+# duties secaudit's controls check whose sub-clause the titles do not show: one extra row at the group clause
+GROUP_ROWS = {"network.secure-connections": {1, 2, 3, 4, 5}, "network.admin-source-restrict": {2, 3, 4, 5},
+              "server.server-security": {1, 2, 3, 4, 5}, "info-assets.transit-protection": {3, 4, 5}}
+# a key keeps its meaning across levels while its number shifts (the circular's numbering)
+SHIFTS = {"build.test-acceptance": {1: "5.1.4.2", 2: "6.1.4.3", 3: "7.1.4.3", 4: "8.1.4.3", 5: "9.1.4.3"},
+          "operation.incidents": {2: "6.1.5.4", 3: "7.1.5.8", 4: "8.1.5.8", 5: "9.1.5.8"},
+          "network.device-protection": {1: "5.2.1.5", 2: "6.2.1.6", 3: "7.2.1.7", 4: "8.2.1.7", 5: "9.2.1.7"},
+          "appsec.secure-design": {2: "6.2.3.4", 3: "7.2.3.6", 4: "8.2.3.6", 5: "9.2.3.6"},
+          "appsec.non-repudiation": {3: "7.2.3.5", 4: "8.2.3.5", 5: "9.2.3.5"},
+          "info-assets.backup": {1: "5.2.4.1", 2: "6.2.4.2", 3: "7.2.4.3", 4: "8.2.4.3", 5: "9.2.4.3"},
+          "network.traffic-control": {lv: f"{lv + 4}.2.1.2" for lv in (1, 2, 3, 4, 5)},
+          "server.malware": {lv: f"{lv + 4}.2.2.5" for lv in (1, 2, 3, 4, 5)}}
 HOST_CONTROLS = {
     "HOST-OS-01", "HOST-PWD-01", "HOST-LOCK-01", "HOST-IDLE-01", "HOST-ACCT-01", "HOST-ACCT-02",
     "HOST-SSHD-01", "HOST-TIME-01", "HOST-LOG-01", "HOST-LOG-02", "HOST-AUDIT-01", "HOST-PATCH-01",
@@ -41,9 +77,9 @@ PLACEHOLDER_RE = re.compile(r"\{(\w+)\}")
 VIETNAMESE_RE = re.compile(r"[àáảãạăắằẳẵặâấầẩẫậđèéẻẽẹêếềểễệìíỉĩịòóỏõọôốồổỗộơớờởỡợùúủũụưứừửữựỳýỷỹỵ]")
 
 # Keys the network controls name (issue 22, from the TCVN 14423 mapping) and the first level at which
-# each control names it. CATALOGUED: this standard has a group the duty is a core part of, so the key has
-# a row (at its group clause) at every level from that one. NOT_CATALOGUED: keys the file's header says
-# it leaves out, with the reason; they must stay out until a source shows the standard holds them.
+# each control names it. CATALOGUED: this standard has a sub-clause (or group) the duty is a core part of,
+# so the key has a row at every level from that one. NOT_CATALOGUED: keys the file's header says it leaves
+# out, with the reason; they must stay out until a source shows the standard holds them.
 CONTROL_KEYS = {
     "PORT-UNDECL-01": {"network.traffic-control": 1, "config.insecure-services-off": 2},
     "PORT-LEGACY-01": {"network.secure-connections": 1, "config.insecure-services-off": 2,
@@ -62,6 +98,8 @@ CONTROL_KEYS = {
 }
 CATALOGUED = {"network.traffic-control", "network.secure-connections", "network.admin-source-restrict",
               "info-assets.transit-protection", "appsec.secure-design"}
+# host-family controls that name a key of this catalogue (at every level where the control applies)
+HOST_KEYS = {"HOST-SSHD-01": "network.secure-connections", "HOST-AV-01": "server.malware"}
 NOT_CATALOGUED = {
     "config.insecure-services-off": "no config group in TCVN 11930 (server security is x.2.2)",
     "account.default-disabled": "no account group in TCVN 11930 (server security is x.2.2)",
@@ -130,8 +168,9 @@ def test_sources_cover_every_level_with_dates():
     for src in sources:
         assert src["source"].strip() and src["note"].strip()
         assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(src["read_on"]))
-    # level 3's sub-clauses come from a source that names level 3 alone
-    assert any(s["levels"] == [3] for s in sources)
+    # every level's sub-clauses come from the circular's annexes, read at a recorded commit
+    (circular,) = [s for s in sources if s["source"].startswith("Circular 12/2022/TT-BTTTT, Annexes I-V")]
+    assert circular["levels"] == [1, 2, 3, 4, 5] and re.fullmatch(r"[0-9a-f]{40}", circular["commit"])
 
 
 def test_header_comment_states_the_counts_and_what_is_incomplete():
@@ -147,8 +186,8 @@ def test_row_and_clause_counts_per_level(level):
     assert len(at_level) == ROWS[level]
     assert len({entry["clause"] for _, entry in at_level}) == CLAUSES[level]
     kinds = Counter(req["kind"] for req, _ in at_level)
-    management = 17 if level == 3 else 5
-    assert kinds == Counter({"management": management, "technical": ROWS[level] - management})
+    assert kinds == Counter({"management": MANAGEMENT[level], "technical": ROWS[level] - MANAGEMENT[level]})
+    assert len(SUBCLAUSES[level]) == ROWS[level] - sum(level in lvls for lvls in GROUP_ROWS.values())
 
 
 def test_keys_are_unique_and_in_their_group():
@@ -176,13 +215,28 @@ def test_every_group_of_every_level_is_covered():
             assert any(c == group or c.startswith(group + ".") for c in clauses), (level, group)
 
 
-def test_sub_clauses_only_where_a_source_names_them():
-    """Below group level only the level-3 headings 7.1.4.1-3 and 7.1.5.1-11 and the level-4 8.2.3.5 that
-    QCVN 12:2026/BCA cites, each exactly once; everything else stays at group level (no guessed number)."""
-    deep = Counter(entry["clause"] for _, _, entry in rows() if entry["clause"].count(".") > 2)
-    assert set(deep) == SUBCLAUSES and set(deep.values()) == {1}
-    level3 = {entry["clause"] for _, lv, entry in rows() if lv == 3}
-    assert not {"7.1.4", "7.1.5"} & level3  # replaced by their sub-clauses at level 3
+@pytest.mark.parametrize("level", sorted(SECTIONS))
+def test_one_row_per_sub_clause_the_circular_lists_and_no_other_number(level):
+    """Every sub-clause of the level's annex is exactly one row; no sub-clause outside the annex (no x.2.1.1,
+    no 7.1.5.10-11, no lettered item); the only other rows are the duties of GROUP_ROWS at their group clause."""
+    at_level = [(req, entry) for req, lv, entry in rows() if lv == level]
+    deep = Counter(entry["clause"] for _, entry in at_level if entry["clause"].count(".") > 2)
+    assert set(deep) == SUBCLAUSES[level] and set(deep.values()) == {1}
+    shallow = {req["key"]: entry["clause"] for req, entry in at_level if entry["clause"].count(".") == 2}
+    assert set(shallow) == {key for key, lvls in GROUP_ROWS.items() if level in lvls}
+    for key, clause in shallow.items():
+        group = next(req["group"] for req, _ in at_level if req["key"] == key)
+        assert clause == f"{SECTIONS[level]}.{GROUP_CLAUSE[group]}", key
+
+
+def test_numbers_shift_across_levels_while_the_key_stays():
+    doc = {req["key"]: req for req in catalogue()["requirements"]}
+    for key, clauses in SHIFTS.items():
+        assert {int(lv): e["clause"] for lv, e in doc[key]["levels"].items()} == clauses, key
+    # requirements the circular lists only from some level on
+    assert set(doc["build.outsourced-development"]["levels"]) == {2, 3, 4, 5}
+    assert set(doc["server.handover"]["levels"]) == {2, 3, 4, 5}
+    assert set(doc["network.malware-filtering"]["levels"]) == {3, 4, 5}
 
 
 def test_text_in_both_languages_with_placeholders_filled():
@@ -196,6 +250,7 @@ def test_text_in_both_languages_with_placeholders_filled():
             assert text[lang].format(**params)
     # no threshold could be verified, so none is claimed
     assert not [req["key"] for req, _, entry in rows() if entry.get("params")]
+    assert not [req["key"] for req in catalogue()["requirements"] if req.get("params")]
 
 
 def test_verification_means_are_well_formed_and_in_force():
@@ -228,15 +283,33 @@ def test_every_catalogued_control_key_has_a_row_wherever_its_control_applies():
             assert needed <= levels_of[key], (control, key, sorted(needed - levels_of[key]))
 
 
-def test_control_keys_cite_their_group_clause():
+def test_control_keys_cite_their_sub_clause_or_group_clause():
     doc = {req["key"]: req for req in catalogue()["requirements"]}
     for key in CATALOGUED:
         for level, entry in doc[key]["levels"].items():
-            assert entry["clause"] == f"{SECTIONS[int(level)]}.{GROUP_CLAUSE[doc[key]['group']]}", key
+            group_clause = f"{SECTIONS[int(level)]}.{GROUP_CLAUSE[doc[key]['group']]}"
+            expected = SHIFTS[key][int(level)] if key in SHIFTS else group_clause
+            assert entry["clause"] == expected, key
     # a scan of the control evidences its key's row wherever both are in force
-    assert {v["clause"] for v in doc["network.traffic-control"]["levels"].values()} == {
-        "5.2.1", "6.2.1", "7.2.1", "8.2.1", "9.2.1"}
     assert "PORT-MGMT-01" not in means(doc["network.traffic-control"]["levels"][1]["verify"], "scan")
+    assert "PORT-MGMT-01" in means(doc["network.traffic-control"]["verify"], "scan")
+
+
+def test_host_controls_are_listed_by_the_rows_of_the_keys_they_name():
+    doc = {req["key"]: req for req in catalogue()["requirements"]}
+    named = {}
+    for path in (ROOT / "policies" / "levels").glob("*.yaml"):
+        for c in yaml.safe_load(path.read_text(encoding="utf-8"))["controls"]:
+            named[c["id"]] = set(c.get("requirements", []))
+    for control, key in HOST_KEYS.items():
+        assert key in named[control], control
+        applies = {lv for lv, ids in controls_in_force().items() if control in ids}
+        assert applies & {int(lv) for lv in doc[key]["levels"]}, control
+        for level in applies & {int(lv) for lv in doc[key]["levels"]}:
+            _, verify = effective(doc[key], doc[key]["levels"][level])
+            assert control in means(verify, "host"), (control, key, level)
+    # the management row of malware is attested; the technical row takes the host check
+    assert not means(doc["operation.malware"]["verify"], "host")
 
 
 @pytest.mark.parametrize("level", sorted(SECTIONS))
@@ -248,4 +321,36 @@ def test_the_loader_reads_the_file_and_the_regime_finds_it(level):
         assert row.clause.startswith(SECTIONS[level] + ".")
         assert row.text.en and row.text.vi and row.verify
     cited = loaded.row("network.traffic-control", level)
-    assert cited is not None and cited.clause == f"{SECTIONS[level]}.2.1"
+    assert cited is not None and cited.clause == f"{SECTIONS[level]}.2.1.2"
+    first = [r.clause for r in loaded.rows(level)][:2]
+    assert first == [f"{SECTIONS[level]}.1.1.1", f"{SECTIONS[level]}.1.1.2"]
+
+
+def test_assess_judges_every_sub_clause_row_and_reads_scan_and_host_findings_through_the_keys():
+    """A level-4 system under Decree 85: its 45 rows in clause order; HOST-AV-01 failing makes x.2.2.5 not met even
+    with an attestation; the boundary scans and an attestation make x.2.1.2 met; a row with no evidence stays
+    not assessed, and the level is not claimed."""
+    import datetime as dt
+
+    from secaudit.requirements.assessment import assess_system, index_evidence
+    from secaudit.requirements.model import (
+        ControlFinding, EntryKind, EntryStatus, Officer, Register, RegisterEntry, Result,
+    )
+
+    now = dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.timezone.utc)
+    seen = now - dt.timedelta(days=2)
+    findings = [ControlFinding("s", cid, "127.22.0.9:443", verdict, seen, "run-1", "")
+                for cid, verdict in (("PORT-UNDECL-01", "pass"), ("PORT-MGMT-01", "pass"), ("HOST-AV-01", "fail"))]
+    officer = Officer("Nguyễn Văn An", "CISO")
+    entries = tuple(RegisterEntry(f"e{i}", (key,), None, EntryKind.ATTESTATION, key, officer, dt.date(2026, 11, 2),
+                                  EntryStatus.IN_PLACE)
+                    for i, key in enumerate(("network.traffic-control", "server.malware")))
+    cat = catalogue_for_regime("decree-85-2016")
+    s = assess_system("s", "System S", 4, "decree-85-2016", cat, index_evidence(findings, Register(entries), ()), now)
+    rows = {r.row.key: r for r in s.rows}
+    assert len(s.rows) == ROWS[4] and s.rows[0].row.clause == "8.1.1.1"
+    boundary, malware = rows["network.traffic-control"], rows["server.malware"]
+    assert (boundary.row.clause, boundary.result) == ("8.2.1.2", Result.MET)
+    assert (malware.row.clause, malware.result) == ("8.2.2.5", Result.NOT_MET)
+    assert rows["operation.malware"].result is Result.NOT_ASSESSED
+    assert not s.compliant
