@@ -124,8 +124,10 @@ def annual_report_command(inventory: str, year: int | None, regime: str | None, 
     inv, reg, programme = load_programme(inventory, regime, db, data_dir, end)
     latest = {s.system.id: s.latest for s in programme.systems if s.latest is not None}
     controls = {c.id: c for level in range(1, 6) for c in level_controls(level)}
+    systems = {s.system.id: (s.system.name, s.level) for s in programme.systems}
+    overdue = overdue_for_report(db, data_dir, systems, min(end, dt.date.today()), reg.standard)
     document = build_annual_report(AnnualInput(inv, reg, programme, year, failed_controls(db, latest, data_dir),
-                                               controls, stored_assessments(db, data_dir)),
+                                               controls, stored_assessments(db, data_dir), overdue),
                                    current_lang(), "md" if fmt == "md" else "txt")
     report_gaps(inv)
     write_document(render_document(fmt, document), out, fmt)
@@ -184,6 +186,26 @@ def overdue_findings(db: str | None, data_dir: str | None, levels: dict[str, int
     for f in overdue(items, levels, load_sla(), day):
         out.setdefault(f.system_id, []).append(f)
     return out
+
+
+def overdue_for_report(db: str | None, data_dir: str | None, systems: dict[str, tuple[str, int | None]],
+                       day: dt.date, standard: str) -> Any:
+    """The annual report's imported findings past their deadline on ``day`` (report.overdue.OverdueInput)."""
+    from secaudit.programme import has_history
+    from secaudit.report.overdue import OverdueInput
+    from secaudit.store import open_store
+    from secaudit.store.remediation import load_sla, open_items_of_latest_imports, overdue
+
+    if not has_history(db, data_dir):
+        return OverdueInput(day, standard=standard, systems=systems)
+    with open_store(db, data_dir) as store:
+        imports = sum(1 for r in store.latest_imports(day) if r.date.date() <= day)
+        items = open_items_of_latest_imports(store, day)
+    if not imports:
+        return OverdueInput(day, standard=standard, systems=systems)
+    sla = load_sla()
+    found = overdue(items, {sid: level for sid, (_name, level) in systems.items()}, sla, day)
+    return OverdueInput(day, imports, found, sla, standard, systems)
 
 
 def _display(url: str) -> str:

@@ -43,7 +43,8 @@ class ToolChoice(click.Choice):
 @lang_option
 def command(inventory: str, files: tuple[str, ...], tool: str, max_mb: int, fmt: str, db: str | None,
             data_dir: str | None) -> int:
-    """Import reports of Greenbone/OpenVAS, Nessus, Nuclei, OpenSCAP or Lynis into the history store.
+    """Import reports of Greenbone/OpenVAS, Nessus, Nuclei (JSON lines or -json-export), OpenSCAP or Lynis
+    into the history store.
 
     Each item is matched to the inventory's systems by host and endpoint; hosts that match no system
     are listed. Every file is read and checked before anything is stored: a malformed or hostile file

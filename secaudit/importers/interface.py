@@ -9,6 +9,7 @@ import no plan, checks, requirements (but the evidence item's model), report or 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -19,9 +20,9 @@ from secaudit.importers.model import ImportedReport
 class Head:
     """What ``--tool auto`` sees of a file: its first bytes, read safely (never the whole file)."""
 
-    kind: str                               # "xml" | "json" | "text" | "empty" | "binary"
+    kind: str                               # "xml" | "json" (lines) | "json-array" | "text" | "empty" | "binary"
     root: str | None = None                 # XML: the root element, "{namespace}name"
-    json_keys: frozenset[str] = field(default_factory=frozenset)   # JSON lines: the first object's keys
+    json_keys: frozenset[str] = field(default_factory=frozenset)   # JSON: the first object's keys (in the head)
     lines: tuple[str, ...] = ()             # text: the first lines
 
     @property
@@ -48,14 +49,40 @@ def classify_head(file: str, data: bytes) -> Head:
     if stripped.startswith(b"<"):
         return Head("xml", root=root_tag(file, data))
     if stripped.startswith(b"{"):
-        first = stripped.split(b"\n", 1)[0]
-        try:
-            obj = json.loads(first)
-        except (ValueError, RecursionError):
-            return Head("json")
-        return Head("json", json_keys=frozenset(obj) if isinstance(obj, dict) else frozenset())
+        return Head("json", json_keys=object_keys(stripped.split(b"\n", 1)[0].decode("utf-8", "ignore")))
+    if stripped.startswith(b"["):
+        element = stripped[1:].lstrip()
+        keys = object_keys(element.decode("utf-8", "ignore")) if element.startswith(b"{") else frozenset()
+        return Head("json-array", json_keys=keys)
     text = body.decode("utf-8", "replace")
     return Head("text", lines=tuple(line.strip() for line in text.splitlines()[:50]))
+
+
+_SPACE = re.compile(r"[ \t\r\n]*")
+
+
+def object_keys(text: str) -> frozenset[str]:
+    """The top-level keys of the JSON object ``text`` starts with, as far as ``text`` goes: the head of a
+    file may cut a long first record (a Nuclei match carries the whole HTTP response), and the keys
+    before the cut are still enough to recognise it."""
+    decode = json.JSONDecoder().raw_decode
+    keys: list[str] = []
+    pos = _SPACE.match(text, 1).end() if text.startswith("{") else len(text)
+    try:
+        while text[pos:pos + 1] == '"':
+            key, pos = json.decoder.scanstring(text, pos + 1)
+            pos = _SPACE.match(text, pos).end()
+            if text[pos:pos + 1] != ":":
+                break
+            keys.append(key)
+            _value, pos = decode(text, _SPACE.match(text, pos + 1).end())
+            pos = _SPACE.match(text, pos).end()
+            if text[pos:pos + 1] != ",":
+                break
+            pos = _SPACE.match(text, pos + 1).end()
+    except (ValueError, RecursionError):
+        pass
+    return frozenset(keys)
 
 
 @runtime_checkable

@@ -1,4 +1,7 @@
-"""Nuclei JSON lines (``nuclei -jsonl`` / ``-j``): one JSON object per match.
+"""Nuclei JSON lines (``nuclei -jsonl`` / ``-j``): one JSON object per match; and Nuclei's JSON export
+(``nuclei -json-export FILE`` / ``-je``): one JSON array of the same objects, written by Go's
+``json.Marshal`` on a single line. Both are recognised by content (the first object's keys) and read
+streamed: a line, or an array element, at a time, each at most ``source.LINE_MAX`` bytes.
 
 The rule is the template id (with the matcher's name when the template has several: ``tech-detect:nginx``);
 the host and port come from ``host``/``matched-at`` (a URL or ``host:port``) with ``ip`` as an alias;
@@ -11,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import Any, Iterator
 from urllib.parse import urlsplit
 
 from secaudit.importers.common import cves, cwe, host_key, parse_time, port_number, span
@@ -19,7 +22,7 @@ from secaudit.importers.interface import Head
 from secaudit.importers.model import (
     CATEGORY_VULNERABILITY, RULE_MAX, SEVERITIES, TEXT_MAX, TITLE_MAX, ImportedFinding, ImportedReport, bounded,
 )
-from secaudit.importers.source import ImportFileError, lines, open_report
+from secaudit.importers.source import HEAD_BYTES, ImportFileError, Opened, json_array, lines, open_report
 
 REQUIRED = frozenset({"template-id", "info"})
 _DEFAULT_PORTS = {"https": 443, "http": 80}
@@ -43,11 +46,11 @@ def _where(value: str) -> tuple[str, int | None]:
 
 class NucleiImporter:
     name = "nuclei"
-    title = "Nuclei (JSON lines)"
+    title = "Nuclei (JSON lines or JSON export)"
     category = CATEGORY_VULNERABILITY
 
     def recognises(self, head: Head) -> bool:
-        return head.kind == "json" and REQUIRED <= head.json_keys
+        return head.kind in ("json", "json-array") and REQUIRED <= head.json_keys
 
     def parse(self, file: str, max_bytes: int) -> ImportedReport:
         opened = open_report(file, max_bytes)
@@ -56,13 +59,10 @@ class NucleiImporter:
         aliases: dict[str, list[str]] = {}
         times: list[dt.datetime | None] = []
         try:
-            for number, raw in lines(opened, file):
-                if not raw.strip():
-                    continue
-                record = self._record(file, number, raw)
+            for number, column, record in self._records(opened, file):
                 item = self._item(record)
                 if item is None:
-                    raise ImportFileError(file, number, 0, "import.bad_record", tool=self.title)
+                    raise ImportFileError(file, number, column, "import.bad_record", tool=self.title)
                 findings.append(item)
                 times.append(item.last_seen)
                 if item.host not in hosts:
@@ -79,6 +79,22 @@ class NucleiImporter:
         return ImportedReport(self.name, "", self.category, started, finished, tuple(hosts), tuple(findings),
                               {k: tuple(v) for k, v in aliases.items() if v}, file,
                               opened.reader.digest.hexdigest(), opened.size)
+
+    def _records(self, opened: Opened, file: str) -> Iterator[tuple[int, int, dict[str, Any]]]:
+        """(line, column, record) of each match, from JSON lines or from a JSON array."""
+        head = opened.reader.raw.peek(HEAD_BYTES)       # buffered: nothing consumed, nothing hashed twice
+        if head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"["):
+            for number, column, value in json_array(opened, file):
+                yield number, column, self._checked(file, number, column, value)
+            return
+        for number, raw in lines(opened, file):
+            if raw.strip():
+                yield number, 0, self._record(file, number, raw)
+
+    def _checked(self, file: str, number: int, column: int, record: Any) -> dict[str, Any]:
+        if not isinstance(record, dict) or not REQUIRED <= record.keys() or not isinstance(record.get("info"), dict):
+            raise ImportFileError(file, number, column, "import.bad_element", tool=self.title)
+        return record
 
     def _record(self, file: str, number: int, raw: bytes) -> dict[str, Any]:
         try:

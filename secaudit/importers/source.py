@@ -11,7 +11,9 @@ checked on the opened descriptor before any parsing: a 2 GB file is refused at o
 
 from __future__ import annotations
 
+import codecs
 import hashlib
+import json
 import os
 import stat
 from dataclasses import dataclass
@@ -26,7 +28,9 @@ from secaudit.errors import Diagnostic, InputError
 
 MAX_BYTES = 1 << 30                 # 1 GiB: a larger report is refused before parsing (--max-size raises it)
 HEAD_BYTES = 64 * 1024              # what --tool auto reads to recognise a file
-LINE_MAX = 8 * 1024 * 1024          # the longest JSON line or report.dat line read
+LINE_MAX = 8 * 1024 * 1024          # the longest JSON line or report.dat line read (and JSON array element)
+CHUNK = 1 << 20                     # what a JSON array is read by
+_TAIL = 6                           # a JSON error this close to the end of the text read may be its cut ("fals")
 
 
 class ImportFileError(InputError):
@@ -109,6 +113,107 @@ def lines(opened: Opened, file: str, limit: int = LINE_MAX) -> Iterator[tuple[in
         if len(raw) > limit:
             raise ImportFileError(file, number, 0, "import.line_too_long", limit=limit)
         yield number, raw
+
+
+class _Text:
+    """The decoded text of a report read chunk by chunk, with the line and column of its first character kept
+    as consumed text is dropped (so an error names its place in the file, not in a buffer)."""
+
+    def __init__(self, opened: Opened, file: str, chunk: int = CHUNK):
+        self.opened, self.file, self.chunk = opened, file, chunk
+        self.decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        self.buf = ""
+        self.eof = False
+        self.line, self.column = 1, 1          # of buf[0]
+
+    def more(self) -> bool:
+        """Read the next chunk; False at the end of the file."""
+        if self.eof:
+            return False
+        data = self.opened.reader.read(self.chunk)
+        try:
+            self.buf += self.decoder.decode(data, final=not data)
+        except UnicodeDecodeError as e:
+            raise self.error(len(self.buf), "import.bad_json", reason=f"not UTF-8 ({e.reason})") from None
+        self.eof = not data
+        return True
+
+    def at(self, pos: int) -> tuple[int, int]:
+        """(line, column) of ``buf[pos]``."""
+        newlines = self.buf.count("\n", 0, pos)
+        if not newlines:
+            return self.line, self.column + pos
+        return self.line + newlines, pos - self.buf.rindex("\n", 0, pos)
+
+    def drop(self, pos: int) -> None:
+        self.line, self.column = self.at(pos)
+        self.buf = self.buf[pos:]
+
+    def skip_space(self) -> str:
+        """The next character that is not JSON white space ('' at the end of the file), left unconsumed."""
+        while True:
+            stripped = self.buf.lstrip(" \t\r\n")
+            self.drop(len(self.buf) - len(stripped))
+            if self.buf or not self.more():
+                return self.buf[:1]
+
+    def error(self, pos: int, key: str, **args: Any) -> ImportFileError:
+        return ImportFileError(self.file, *self.at(pos), key, **args)
+
+
+def json_array(opened: Opened, file: str, limit: int = LINE_MAX,
+               chunk: int = CHUNK) -> Iterator[tuple[int, int, Any]]:
+    """``(line, column, value)`` of each element of a report that is one JSON array (``nuclei
+    -json-export``), streamed: never more than one element (at most ``limit`` characters) in memory, so a
+    1 GiB export on one line reads in bounded memory. Raises :class:`ImportFileError` at the position of
+    a file that is not an array, a syntax error, an element over ``limit`` or the end of a truncated file.
+    """
+    text = _Text(opened, file, chunk)
+    decode = json.JSONDecoder().raw_decode
+    first = text.skip_space()
+    if first != "[":
+        raise text.error(0, "import.not_array" if first else "import.truncated", reason="no '['")
+    text.drop(1)
+    if text.skip_space() == "]":
+        text.drop(1)
+    else:
+        while True:
+            start = text.skip_space()
+            if start in ("", "]"):          # "[1,]" is no JSON either
+                raise text.error(0, "import.truncated" if not start else "import.bad_json", reason="an element expected")
+            while True:
+                try:
+                    value, end = decode(text.buf)
+                except json.JSONDecodeError as e:
+                    # an error near the buffer's end may be the end of what was read so far; one before is not
+                    if len(text.buf) - e.pos > _TAIL and not e.msg.startswith("Unterminated string"):
+                        raise text.error(e.pos, "import.bad_json", reason=e.msg) from None
+                    failure = e
+                except RecursionError:
+                    raise text.error(0, "import.bad_json", reason="nested too deep") from None
+                else:                       # a number at the buffer's end may go on in the next chunk
+                    if end < len(text.buf) or text.eof:
+                        break
+                    failure = json.JSONDecodeError("incomplete", text.buf, end)
+                if len(text.buf) > limit:
+                    raise text.error(0, "import.element_too_long", limit=limit)
+                if not text.more():         # the file ends inside the element: named where it ends
+                    line, column = text.at(failure.pos)
+                    raise text.error(len(text.buf), "import.truncated", reason=f"{failure.msg} {line}:{column}")
+            if end > limit:
+                raise text.error(0, "import.element_too_long", limit=limit)
+            yield (*text.at(0), value)
+            text.drop(end)
+            after = text.skip_space()
+            if after == "]":
+                text.drop(1)
+                break
+            if after != ",":
+                raise text.error(0, "import.truncated" if not after else "import.bad_json",
+                                 reason="',' or ']' expected")
+            text.drop(1)
+    if text.skip_space():
+        raise text.error(0, "import.bad_json", reason="text after the array")
 
 
 def file_sha256(file: str, max_bytes: int = MAX_BYTES) -> str:

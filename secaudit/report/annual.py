@@ -22,6 +22,7 @@ from secaudit.requirements.citation import citer_for
 from secaudit.report.terms import term, words_of
 from secaudit.report.document import MOTTO, Bullets, Document, Header, Heading, Paragraph, Signature, Table
 from secaudit.report.environment import MarkdownSafe, joiner, translator
+from secaudit.report.overdue import OverdueInput, overdue_blocks
 
 COLUMNS = ("no", "name", "owner", "operator", "level", "status", "decision", "regulation", "planned", "plan",
            "plan_planned", "assessed")
@@ -83,6 +84,7 @@ class AnnualInput:
     controls: Mapping[str, Control] = field(default_factory=dict)          # control id -> control (titles, requirement keys)
     assessments: Mapping[str, Any] = field(default_factory=dict)          # system id -> newest stored assessment
     #                                  (store.records.AssessmentRecord: generated_at, level, regime, counts, results)
+    overdue: OverdueInput | None = None     # imported findings past their remediation deadline (issue 24)
 
     def assessment(self, system_id: str) -> Any | None:
         """The system's newest stored requirement assessment under this regime made by the period's end."""
@@ -233,7 +235,14 @@ def _appendix(inp: AnnualInput, w: Words) -> list[Any]:
     blocks += _regulation_compliance(inp, w) + _roadmap(inp, w)
     blocks += [Heading(w("annual.appendix.compliance"), 2, w.lit("4.")), _compliance_table(p, w),
                Paragraph(w("annual.appendix.compliance_note", standard=inp.regime.standard), "note")]
+    blocks += _overdue(inp, w)
     return blocks
+
+
+def _overdue(inp: AnnualInput, w: Words) -> list[Any]:
+    """Appendix 5: other tools' findings past their remediation deadline (report/overdue.py)."""
+    data = inp.overdue or OverdueInput(min(report_period(inp.year)[1], dt.date.today()))
+    return [Heading(w("annual.overdue.title"), 2, w.lit("5.")), *overdue_blocks(data, w)]
 
 
 def _regulation_compliance(inp: AnnualInput, w: Words) -> list[Any]:

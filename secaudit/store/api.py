@@ -254,8 +254,8 @@ class Store:
         """The stored import (ImportRecord) of the file with this sha256, or None."""
         return stored_imports.import_of_file(self.engine, sha256)
 
-    def latest_imports(self) -> list[Any]:
-        return stored_imports.latest_imports(self.engine)
+    def latest_imports(self, until: dt.date | None = None) -> list[Any]:
+        return stored_imports.latest_imports(self.engine, until)
 
     def imported_findings(self, run_id: str, system: str | None = None) -> list[Any]:
         return stored_imports.imported_findings(self.engine, run_id, system)

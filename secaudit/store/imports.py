@@ -302,12 +302,16 @@ def import_of_file(engine: Engine, sha256: str) -> ImportRecord | None:
     return import_records(engine, run_ids=[run_id])[0] if run_id else None
 
 
-def latest_imports(engine: Engine) -> list[ImportRecord]:
-    """The newest import of each scope (tool + inventory file): what each tool says now."""
+def latest_imports(engine: Engine, until: dt.date | None = None) -> list[ImportRecord]:
+    """The newest import of each scope (tool + inventory file): what each tool says now, or, with ``until``,
+    said on that day (an import of a later scan does not hide the one before it)."""
     r = schema.runs
+    query = select(r.c.id, r.c.scope).where(r.c.kind == KIND)
+    if until is not None:
+        next_day = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), tzinfo=dt.timezone.utc)
+        query = query.where(r.c.started_at < utc_iso(next_day))
     with engine.connect() as conn:
-        rows = conn.execute(select(r.c.id, r.c.scope).where(r.c.kind == KIND)
-                            .order_by(r.c.started_at, r.c.id)).all()
+        rows = conn.execute(query.order_by(r.c.started_at, r.c.id)).all()
     newest = {scope: run_id for run_id, scope in rows}
     return import_records(engine, run_ids=newest.values()) if newest else []
 

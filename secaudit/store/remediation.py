@@ -18,6 +18,7 @@ from secaudit.resources import policies_dir
 from secaudit.yamlread import read_yaml_file
 
 DEADLINE_SEVERITIES = ("critical", "high", "medium", "low")
+SECAUDIT_DEFAULTS = "secaudit"
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,12 @@ class Sla:
     default: Mapping[str, int]
     levels: Mapping[int, Mapping[str, int]]
     file: str = ""
+    set_by: str = ""             # "secaudit": secaudit's defaults; else the agency's own act; "": not stated
+
+    @property
+    def defaults(self) -> bool:
+        """The figures are secaudit's defaults (no number of days comes from the standard or the decrees)."""
+        return self.set_by == SECAUDIT_DEFAULTS
 
     def days(self, severity: str, level: int | None) -> int | None:
         table = self.levels.get(level, self.default) if level is not None else self.default
@@ -72,9 +79,12 @@ def load_sla(file: Path | None = None) -> Sla:
             problems.append(doc.diag(("levels", level), "remediation.bad_level", at_key=True))
             continue
         levels[level] = _table(doc, ("levels", level), table, problems)
+    set_by = v.get("set_by", "")
+    if not isinstance(set_by, str) or ("set_by" in v and not set_by.strip()):
+        problems.append(doc.diag(("set_by",), "remediation.bad_set_by"))
     if problems:
         raise InputError(problems)
-    return Sla(default, levels, str(path))
+    return Sla(default, levels, str(path), set_by.strip() if isinstance(set_by, str) else "")
 
 
 def overdue(items: Iterable[tuple[str, Any]], levels: Mapping[str, int | None], sla: Sla,
@@ -105,7 +115,7 @@ def overdue(items: Iterable[tuple[str, Any]], levels: Mapping[str, int | None], 
 def open_items_of_latest_imports(store: Any, until: dt.date | None = None) -> list[tuple[str, Any]]:
     """(run id, item) for every failing item of the newest import of each scope (made on or before ``until``)."""
     out = []
-    for record in store.latest_imports():
+    for record in store.latest_imports(until):
         if until is not None and record.date.date() > until:
             continue
         out += [(record.run_id, i) for i in store.imported_findings(record.run_id)

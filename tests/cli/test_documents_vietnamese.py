@@ -23,6 +23,7 @@ from click.testing import CliRunner
 
 from secaudit.cli import cli
 from tests.support.history import example_inventory, store_two_runs
+from tests.support.imports import example_overdue_reports, store_imports
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXAMPLE = "examples/inventory.yaml"
@@ -54,6 +55,8 @@ def docs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, str]]
     tmp = tmp_path_factory.mktemp("documents")
     db = f"sqlite:///{tmp / 'store.sqlite'}"
     store_two_runs(db, example_inventory(ROOT))
+    # two Nuclei exports of the data centre, findings first reported on 1/9/2026 with English titles (issue 24)
+    store_imports(db, EXAMPLE, example_overdue_reports(), str(tmp))
     # a stored requirement assessment of the reservoir system (issue 22's `assess`) before the period's end
     CliRunner().invoke(cli, ["assess", EXAMPLE, "--system", "dieu-khien-ho-chua", "--evidence", "examples/evidence.yaml",
                              "--db", db, "--date", "2026-11-25", "-o", str(tmp / "assessment.txt")],
@@ -162,6 +165,11 @@ def test_form_08_reports_owner_by_owner(docs: dict[str, tuple[str, str]]) -> Non
     assert all("Chưa đáp ứng đầy đủ" in r for r in rows)
     # section 1 counts from stored assessments once there are any: none covers every row of an approved level
     assert "định kỳ theo quy định: 0 (có kết quả đánh giá toàn bộ các yêu cầu của cấp độ trong chu kỳ);" in md
+    # appendix 5: the imported findings past their deadline, counted and listed in Vietnamese (titles left out)
+    assert "### 5. Lỗ hổng, điểm yếu do công cụ quét khác phát hiện đã quá thời hạn khắc phục" in md
+    assert "| 1 | Trung tâm dữ liệu tỉnh | 1 | 1 | 1 | 0 | 3 |" in md and "số ngày mặc định của secaudit" in word
+    assert "| Nuclei | 57582 | cao | " in md and ":8443/tcp | 01/09/2026 | 01/10/2026 |" in md   # the data centre's
+    assert "weak cipher" not in md + word and "\x1b" not in md + word and "\u202e" not in md + word
 
 
 def test_missing_particulars_show_the_blank_and_are_listed(tmp_path: Path) -> None:

@@ -218,7 +218,8 @@ def test_nothing_of_a_files_text_reaches_the_terminal_or_html_unescaped(work):
     (work / "a.jsonl").write_text(fx.nuclei(evil + ITEMS[2:]))
     (work / "b.jsonl").write_text(fx.nuclei(ITEMS[2:], timestamp="2026-12-14T02:10:00Z").replace(
         "portal.songlam.example", "portal.songlam.example").rstrip("\n") + "\n" + fx.nuclei(
-        [fx.Item("127.24.0.10", "other", "still there", "low")], timestamp="2026-12-14T02:10:00Z"))
+        [fx.Item("127.24.0.10", "other", "still \x1b[32mGREEN\x1b[0m | <b>there</b>\n=1+1", "low")],
+        timestamp="2026-12-14T02:10:00Z"))
     for f in ("a.jsonl", "b.jsonl"):
         r = run("import", str(work / "inventory.yaml"), str(work / f), "--data-dir", str(work / "db"))
         assert r.returncode == 0, r.stderr
@@ -226,6 +227,15 @@ def test_nothing_of_a_files_text_reaches_the_terminal_or_html_unescaped(work):
     html = run("diff", "--data-dir", str(work / "db"), "--format", "html")
     assert "RED" in text.stdout and "\x1b" not in text.stdout
     assert "&lt;script&gt;" in html.stdout and "<script>alert" not in html.stdout
+    # the low finding still open past its 180 days (level 3): `due` lists it, as text and as Markdown
+    due = run("due", str(work / "inventory.yaml"), "--today", "2027-09-01", "--data-dir", str(work / "db"))
+    due_md = run("due", str(work / "inventory.yaml"), "--today", "2027-09-01", "--data-dir", str(work / "db"),
+                 "--format", "md")
+    assert due.returncode == due_md.returncode == 1, due.stderr
+    for out in (due.stdout, due_md.stdout):
+        assert "GREEN" in out and "\x1b" not in out and "[32m" not in out
+        assert not [line for line in out.splitlines() if line.lstrip().startswith("=1+1")]
+    assert "<b>" not in due_md.stdout                           # Markdown: the tag is text, not markup
 
 
 def test_due_lists_imported_findings_past_their_remediation_deadline_and_exits_1(work):
@@ -249,3 +259,39 @@ def test_due_lists_imported_findings_past_their_remediation_deadline_and_exits_1
     assert status.returncode == 0, status.stderr
     assert "1 findings of imported scanner reports past their remediation deadline (worst: high, 6 days over" \
         in status.stdout
+
+
+def test_a_nuclei_json_export_is_imported_once_and_broken_exports_exit_2_storing_nothing(work):
+    # Given Nuclei's JSON export of a scan (one JSON array on one line), and broken or foreign versions of it
+    export = fx.nuclei_export(ITEMS)
+    (work / "scan.json").write_text(export)
+    (work / "cut.json").write_text(export[: len(export) // 2])
+    (work / "wrapped.json").write_text('{"results": ' + export + "}")
+    # When each broken one is imported (beside a good Nessus file): exit 2, the file and position named, nothing stored
+    good = work / "good.nessus"
+    good.write_text(fx.nessus(ITEMS))
+    cases = [("cut.json", [str(good)], f"cut.json:1:{len(export) // 2 + 1}:"),
+             ("wrapped.json", [str(good)], "not a report"),
+             ("scan.json", ["--tool", "lynis"], "scan.json: not a Lynis (report.dat) report (its content looks like: "
+                                                "Nuclei (JSON lines or JSON export))")]
+    for name, options, expected in cases:
+        r = run("import", str(work / "inventory.yaml"), *options, str(work / name), "--data-dir", str(work / "db"))
+        assert r.returncode == 2 and expected in r.stderr and "Traceback" not in r.stderr, (name, r.stderr)
+    assert stored_runs(work) == []
+    # When the export is imported twice with --tool auto: stored once
+    first = run("import", str(work / "inventory.yaml"), str(work / "scan.json"), "--data-dir", str(work / "db"),
+                "--format", "json")
+    assert first.returncode == 0, first.stderr
+    doc = json.loads(first.stdout)["imports"][0]
+    assert doc["tool"] == "nuclei" and doc["items"] == 3 and doc["systems"] == ["cong-dvc"]
+    again = run("import", str(work / "inventory.yaml"), str(work / "scan.json"), "--data-dir", str(work / "db"))
+    assert again.returncode == 0 and "already imported" in again.stdout and len(stored_runs(work)) == 1
+    # And the JSON lines of the same scan, imported after it, find the same findings: none is marked fixed
+    (work / "scan.jsonl").write_text(fx.nuclei(ITEMS))
+    lines = run("import", str(work / "inventory.yaml"), str(work / "scan.jsonl"), "--data-dir", str(work / "db"),
+                "--format", "json")
+    assert lines.returncode == 0, lines.stderr
+    assert json.loads(lines.stdout)["imports"][0]["fixed"] == 0
+    with open_store(data_dir=str(work / "db")) as store:
+        a, b = (sorted(i.fingerprint for i in store.imported_findings(r.run_id)) for r in store.imports())
+    assert a == b and len(a) == 3

@@ -64,3 +64,13 @@ def test_evidence_for_reads_the_stored_imports(store):
                     ("mail", "vuln.scan-cadence")]
     assert {e.ref for e in got} == {s.run_id} and {e.date for e in got} == {DAY1}
     assert evidence_for(store, ["cong-dvc"], DAY1 - dt.timedelta(days=1)) == []     # not yet made on that day
+
+
+def test_the_newest_import_on_a_day_is_not_hidden_by_a_later_one(store):
+    # Given a December import and a January one of the same tool and inventory
+    s1 = save(store, report([finding("7")], DAY1, "d"))
+    s2 = save(store, report([], DAY1 + dt.timedelta(days=40), "e"))
+    # Then on a day between them the December import is the newest; without a day, January's is
+    assert [r.run_id for r in store.latest_imports(DAY1.date() + dt.timedelta(days=7))] == [s1.run_id]
+    assert [r.run_id for r in store.latest_imports()] == [s2.run_id]
+    assert store.latest_imports(DAY1.date() - dt.timedelta(days=1)) == []

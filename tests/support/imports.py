@@ -187,3 +187,48 @@ def xccdf(host: str, results: dict[str, tuple[str, str]], start: str = "2026-12-
             f"<title>OSCAP Scan Result</title><target>{escape(host)}</target>"
             f"<target-address>127.0.0.1</target-address>{rr}"
             f'<score system="urn:xccdf:scoring:default" maximum="100">50</score></TestResult></Benchmark>\n')
+
+
+def nuclei_export(items: list[Item], timestamp: str = "2026-12-07T02:10:00.123456789Z") -> str:
+    """``nuclei -json-export``: the same records as :func:`nuclei`, as one JSON array on one line, with Go's
+    ``json.Marshal`` escaping of ``<``, ``>`` and ``&`` and no final newline."""
+    records = [json.loads(line) for line in nuclei(items, timestamp).splitlines()]
+    text = json.dumps(records, separators=(",", ":"), ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def store_imports(db_url: str, inventory_file: str, reports: list[tuple[str, str]], tmp_dir: str) -> None:
+    """Import ``reports`` ((file name, text) in the order given) into the store at ``db_url``, as
+    `secaudit import` does (parse, match to the inventory, save)."""
+    import os
+
+    from secaudit.importers.match import match
+    from secaudit.importers.registry import parse
+    from secaudit.load import load_inventory
+    from secaudit.store import open_store
+
+    inventory = load_inventory(inventory_file)
+    with open_store(db_url) as store:
+        for name, text in reports:
+            path = os.path.join(tmp_dir, name)
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            report = parse(path)
+            store.save_import(report, match(report, inventory), inventory, inventory_file)
+
+
+# Findings on the example inventory's provincial data centre (ttdl-tinh, level 3, 127.0.0.17): first reported
+# on 1 September 2026 and still open on 30 November; titles and rule ids as hostile as a scanned network makes them.
+EXAMPLE_OVERDUE = [
+    Item("127.0.0.17", "57582", "The TLS service of this host accepts weak cipher suites", "high", port=8443),
+    Item("127.0.0.17", "=cmd|' /C calc'!A0", "\x1b[31mRED\x1b[0m <script>alert(1)</script> | =1+1 \u202egnp.exe",
+         "critical", port=8443),
+    Item("127.0.0.17", "10001", "Outdated and unsupported SSH server", "medium", port=2222),
+    Item("127.0.0.17", "10002", "Information only", "info", port=2222),
+]
+
+
+def example_overdue_reports() -> list[tuple[str, str]]:
+    """Two Nuclei JSON exports of the example's data centre, September and November 2026, the same findings."""
+    return [("sep.json", nuclei_export(EXAMPLE_OVERDUE, timestamp="2026-09-01T02:10:00Z")),
+            ("nov.json", nuclei_export(EXAMPLE_OVERDUE, timestamp="2026-11-30T02:10:00Z"))]

@@ -137,6 +137,15 @@ def test_a_truncated_report_names_the_position_where_it_ends(tool, tmp_path):
     assert d.key == "import.truncated" and d.line > 1 and d.file == file
 
 
+def test_a_truncated_openscap_result_names_the_position_where_it_ends(tmp_path):
+    full = fx.xccdf("vm", {f"xccdf_r_{n}": ("fail", "high") for n in range(5)}).replace("><", ">\n<")
+    cut = full[: len(full) * 2 // 3]
+    with pytest.raises(ImportFileError) as e:
+        registry.parse(write(tmp_path, "cut.xml", cut))
+    d = e.value.diagnostics[0]
+    assert (d.key, d.line) == ("import.truncated", cut.count("\n") + 1) and d.column >= 1
+
+
 def test_a_lynis_report_without_its_end_marker_is_truncated(tmp_path):
     with pytest.raises(ImportFileError) as e:
         registry.parse(write(tmp_path, "r", fx.lynis(end=None)))

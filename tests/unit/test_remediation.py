@@ -44,3 +44,19 @@ def test_a_mistake_in_the_deadlines_file_is_named_at_its_line(tmp_path):
     with pytest.raises(InputError) as e:
         load_sla(bad)
     assert (e.value.diagnostics[0].line, e.value.diagnostics[0].key) == (5, "remediation.bad_table")
+
+
+def test_the_deadlines_file_says_whose_figures_they_are(tmp_path):
+    # the shipped file: secaudit's defaults, labelled so in the annual report
+    assert load_sla().defaults and load_sla().set_by == "secaudit"
+    own = tmp_path / "remediation.yaml"
+    own.write_text('kind: remediation\nversion: 1\nset_by: "Quyết định số 12/QĐ-STTTT ngày 01/3/2026"\n'
+                   "default: {critical: 7}\n", encoding="utf-8")
+    sla = load_sla(own)
+    assert not sla.defaults and sla.set_by == "Quyết định số 12/QĐ-STTTT ngày 01/3/2026"
+    own.write_text("kind: remediation\nversion: 1\ndefault: {critical: 7}\n")
+    assert load_sla(own).set_by == "" and not load_sla(own).defaults          # not stated: never called defaults
+    own.write_text("kind: remediation\nversion: 1\ndefault: {critical: 7}\nset_by: [1]\n")
+    with pytest.raises(InputError) as e:
+        load_sla(own)
+    assert (e.value.diagnostics[0].line, e.value.diagnostics[0].key) == (4, "remediation.bad_set_by")
