@@ -55,6 +55,11 @@ def judge_network(facts: DiscoveryFacts, declared: Mapping[str, frozenset[int]])
                                            host=h.address, count=scanned)))
     for addr in sorted(a for a in declared if a not in live and _inside(a, facts.network)):
         out.append((addr, outcome(Verdict.NOT_APPLICABLE, "discover.na_silent", host=addr)))
+    if not live:
+        # the sweep ran and no address answered: that is a result (nothing undeclared was seen), stated with what
+        # the sweep could see, rather than no finding at all (which reads as "nothing verified")
+        out.append((facts.network, outcome(Verdict.PASS, "discover.pass_empty", network=facts.network,
+                                           addresses=facts.addresses)))
     return out
 
 

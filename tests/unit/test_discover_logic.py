@@ -182,3 +182,22 @@ def test_a_worker_scope_covers_only_networks_inside_it():
     assert scope.covers("127.26.1.0/30") and scope.covers("127.26.1.0/24") and scope.covers("127.26.1.9")
     for outside in ("127.26.0.0/16", "127.26.2.0/30", "127.26.1.1/30", "-127.26.1.0/30", "::1/128", "0.0.0.0/0"):
         assert not scope.covers(outside), outside
+
+
+def test_a_sweep_where_nothing_answered_is_a_stated_pass_not_nothing_verified():
+    """No live host: the network gets one PASS saying what the sweep could see (before: no finding at all, so
+    the run exited 3 "nothing verified" although the sweep ran). A declared host that was silent stays N/A."""
+    from secaudit.checks.discover import declared_ports as zone_declared
+    from secaudit.i18n import t
+
+    zone = zone_system(Zone("lan", ("127.0.0.16/30",)), ["127.0.0.16/30"],
+                       {"127.0.0.18": frozenset({443})})
+    empty = DiscoveryFacts("127.0.0.16/30", 4, (22, 80), ())
+    out = judge_network(empty, zone_declared(zone))
+    assert {tg: o.verdict for tg, o in out} == {"127.0.0.18": Verdict.NOT_APPLICABLE, "127.0.0.16/30": Verdict.PASS}
+    message = dict(out)["127.0.0.16/30"].message
+    for lang in ("en", "vi"):
+        text = t(message.key, lang, **message.args)
+        assert "127.0.0.16/30" in text and "4" in text and "{" not in text
+    live = DiscoveryFacts("127.0.0.16/30", 4, (22,), (LiveHost("127.0.0.17", "syn-ack", (22,)),))
+    assert "127.0.0.16/30" not in dict(judge_network(live, zone_declared(zone)))
