@@ -3,7 +3,9 @@
 Every cell goes through :func:`secaudit.report.escape.csv_cell`: a value starting with a formula
 character (``= + - @``, tab, CR) is prefixed with a single quote (OWASP's recommendation against
 CSV injection). Header names are stable English identifiers for tools; titles and messages are
-in the reader's language. The text starts with a UTF-8 byte-order mark so that spreadsheet
+in the reader's language. Like ``system_name``, the last column ``requirements`` is a fact of the row's system
+repeated on each of its rows: what its latest stored ``secaudit assess`` found of the level's requirements, or
+that they were not assessed (a separate table in the same file would break every CSV reader). The text starts with a UTF-8 byte-order mark so that spreadsheet
 programs read Vietnamese correctly.
 """
 
@@ -15,10 +17,10 @@ import io
 from secaudit.model import Results, Verdict
 from secaudit.report.escape import csv_cell, strip_controls
 from secaudit.report.interface import ReportFormat
-from secaudit.report.view import build_view
+from secaudit.report.view import build_view, level_figures
 
 COLUMNS = ("system", "system_name", "control", "title", "target", "verdict", "severity", "message", "evidence",
-           "remediation", "references", "waiver")
+           "remediation", "references", "waiver", "requirements")
 BOM = "\ufeff"
 
 
@@ -28,6 +30,7 @@ def _clean(value: object) -> str:
 
 def rows(results: Results, lang: str) -> list[list[str]]:
     view = build_view(results, lang)
+    figures = {sid: fig.text(lang) for sid, fig in level_figures(results).items()}
     out = [list(COLUMNS)]
     for fv in view.findings:
         f = fv.finding
@@ -35,6 +38,7 @@ def rows(results: Results, lang: str) -> list[list[str]]:
         out.append([csv_cell(_clean(v)) for v in (
             f.system_id, fv.system_name, f.control_id, fv.title, f.target, Verdict(f.verdict).value, fv.severity,
             fv.message, evidence, fv.remediation, "; ".join(fv.references), fv.waiver_text,
+            figures.get(f.system_id, ""),
         )])
     return out
 

@@ -16,7 +16,9 @@ from secaudit.i18n import t
 from secaudit.model import Finding, Results, Severity, SystemResult, Verdict
 from secaudit.report.escape import xml_text
 from secaudit.report.interface import ReportFormat
-from secaudit.report.view import control_index, finding_sort_key, label_text, level_text, local
+from secaudit.report.view import (
+    LevelFigures, control_index, finding_sort_key, label_text, level_figures, level_text, local,
+)
 
 
 def _set(el: ET.Element, name: str, value: object) -> None:
@@ -37,7 +39,17 @@ def _details(finding: Finding, lang: str, remediation: str) -> str:
 _COUNTS = ("tests", "failures", "errors", "skipped")
 
 
-def _properties(suite: ET.Element, results: Results, sr: SystemResult, lang: str) -> None:
+def _requirement_properties(fig: LevelFigures | None, lang: str) -> tuple[tuple[str, object], ...]:
+    """The latest stored ``secaudit assess`` of the system's level, as the text reports print it, and its
+    figures when there is one: a green suite of network controls never stands for the level's rows."""
+    if fig is None:
+        return ()
+    figures = tuple((f"requirements.{k}", str(v).lower() if isinstance(v, bool) else v)
+                    for k, v in fig.fields().items() if k != "level" and v is not None)
+    return (("requirements", fig.text(lang)),) + figures
+
+
+def _properties(suite: ET.Element, results: Results, sr: SystemResult, fig: LevelFigures | None, lang: str) -> None:
     props = ET.SubElement(suite, "properties")
     for name, value in (("run.id", results.run.id),
                         ("run.complete", str(bool(results.run.complete)).lower()),
@@ -45,7 +57,8 @@ def _properties(suite: ET.Element, results: Results, sr: SystemResult, lang: str
                         ("level.required", level_text(sr.required_level, lang)),
                         ("level.achieved", level_text(sr.achieved_level, lang)),
                         ("level.deciding", sr.deciding),
-                        ("policy", sr.policy_id or "")):
+                        ("policy", sr.policy_id or ""),
+                        *_requirement_properties(fig, lang)):
         p = ET.SubElement(props, "property")
         _set(p, "name", name)
         _set(p, "value", value)
@@ -104,7 +117,8 @@ def _expired_waivers(suite: ET.Element, results: Results, system_id: str, lang: 
 
 
 def _system_suite(root: ET.Element, index: int, system_id: str, findings: list[Finding], results: Results,
-                  sr: SystemResult | None, controls: dict[str, Any], lang: str) -> dict[str, int]:
+                  sr: SystemResult | None, controls: dict[str, Any], figures: dict[str, LevelFigures],
+                  lang: str) -> dict[str, int]:
     suite = ET.SubElement(root, "testsuite")
     _set(suite, "name", system_id)
     suite.set("id", str(index))
@@ -112,7 +126,7 @@ def _system_suite(root: ET.Element, index: int, system_id: str, findings: list[F
         _set(suite, "timestamp", results.run.started_at)
     counts = dict.fromkeys(_COUNTS, 0)
     if sr is not None:
-        _properties(suite, results, sr, lang)
+        _properties(suite, results, sr, figures.get(system_id), lang)
     for f in findings:
         counts["tests"] += 1
         counter = _testcase(suite, system_id, f, controls.get(f.control_id), lang)
@@ -144,13 +158,14 @@ def build_junit(results: Results, lang: str) -> ET.Element:
     order = [s.system_id for s in results.systems]
     order += [sid for sid in by_system if sid not in order]
     system_results = {s.system_id: s for s in results.systems}
+    figures = level_figures(results)
 
     root = ET.Element("testsuites")
     _set(root, "name", f"secaudit {results.run.id}")
     totals = dict.fromkeys(_COUNTS, 0)
     for index, system_id in enumerate(order):
         counts = _system_suite(root, index, system_id, by_system.get(system_id, []), results,
-                               system_results.get(system_id), controls, lang)
+                               system_results.get(system_id), controls, figures, lang)
         for name, value in counts.items():
             totals[name] += value
     if not results.run.complete:

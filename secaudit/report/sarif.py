@@ -31,7 +31,7 @@ from secaudit.model import Control, Finding, Results, Severity, Verdict
 from secaudit.report.context import current_history
 from secaudit.report.escape import strip_controls
 from secaudit.report.interface import ReportFormat
-from secaudit.report.view import control_index, finding_sort_key, label_text, local, verdict_label
+from secaudit.report.view import control_index, finding_sort_key, label_text, level_figures, local, verdict_label
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -309,7 +309,19 @@ def _driver(results: Results, rules: list[dict[str, Any]]) -> dict[str, Any]:
     return driver
 
 
-def _run_properties(results: Results, baseline: Any) -> dict[str, Any]:
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p.title() for p in rest)
+
+
+def _level_requirements(results: Results, lang: str) -> dict[str, Any]:
+    """Per system, the figures of its latest stored ``secaudit assess`` of its level (``assessed: null``: its
+    rows were not assessed), and the sentence the other reports print: a scan never speaks for the level."""
+    return {sid: {**{_camel(k): v for k, v in fig.fields().items()}, "text": plain_text(fig.text(lang))}
+            for sid, fig in level_figures(results).items()}
+
+
+def _run_properties(results: Results, baseline: Any, lang: str) -> dict[str, Any]:
     run = results.run
     counts = {v.value: 0 for v in Verdict}
     for f in results.findings:
@@ -321,6 +333,7 @@ def _run_properties(results: Results, baseline: Any) -> dict[str, Any]:
         "inventoryDigest": run.inventory_digest,
         "policies": dict(run.policies),
         "verdictCounts": counts,
+        "levelRequirements": _level_requirements(results, lang),
     }
     if baseline is not None:
         properties["baselineRunId"] = baseline.run.id
@@ -358,7 +371,7 @@ def build_sarif(results: Results, lang: str) -> dict[str, Any]:
         "invocations": [_invocation(results, lang)],
         "language": "vi-VN" if lang == "vi" else "en-US",
         "results": sarif_results,
-        "properties": _run_properties(results, baseline),
+        "properties": _run_properties(results, baseline, lang),
     }
     _add_artifact(sarif_run, results, location, lang)
     return {"$schema": SARIF_SCHEMA_URI, "version": SARIF_VERSION, "runs": [sarif_run]}

@@ -165,6 +165,53 @@ class NetworkScope:
         return tuple(out)
 
 
+def judged_level(result: SystemResult) -> int | None:
+    """The level whose requirements a system's report speaks of (none for an ad-hoc ``--profile`` run)."""
+    return None if result.deciding.startswith("--profile") else result.required_level
+
+
+def assessments_by_system(results: Results) -> dict[str, LevelAssessment]:
+    """Each system's latest stored assessment under the run's regime (what ``results`` carries)."""
+    return {a.system_id: a for a in results.assessments if a.regime == results.run.regime}
+
+
+@dataclass(frozen=True)
+class LevelFigures:
+    """What the machine-readable formats (SARIF, JUnit, CSV) say of one system's level: the figures of its
+    latest stored ``secaudit assess`` of that level, or that its rows were not assessed (issue 22)."""
+
+    system_id: str
+    level: int
+    assessment: LevelAssessment | None      # None: no stored assessment of this level
+
+    def text(self, lang: str) -> str:
+        msg = level_assessment_message(self.level, self.assessment)
+        return msg.render(lang) if msg is not None else ""
+
+    def fields(self) -> dict[str, object]:
+        """The figures as plain data: ``assessed`` is None when the level was not assessed."""
+        a = self.assessment
+        if a is None:
+            return {"level": self.level, "assessed": None}
+        return {"level": self.level, "assessed_at": a.assessed_at, "catalogue": a.catalogue, "rows": a.rows,
+                "applicable": a.applicable, "assessed": a.assessed, "met": a["met"],
+                "partially_met": a["partially_met"], "not_met": a["not_met"], "not_applicable": a["not_applicable"],
+                "not_assessed": a["not_assessed"], "level_met": a.level_met}
+
+
+def level_figures(results: Results) -> dict[str, LevelFigures]:
+    """system id -> :class:`LevelFigures`, for every system of the run whose level is known."""
+    assessed = assessments_by_system(results)
+    out = {}
+    for sr in results.systems:
+        level = judged_level(sr)
+        if level is None:
+            continue
+        a = assessed.get(sr.system_id)
+        out[sr.system_id] = LevelFigures(sr.system_id, level, a if a is not None and a.level == level else None)
+    return out
+
+
 def network_scope(result: SystemResult, findings: Sequence[Finding], controls: Mapping[str, Control],
                   catalogue: Catalogue | None, assessment: LevelAssessment | None = None) -> NetworkScope:
     by_control: dict[str, list[Verdict]] = defaultdict(list)
@@ -183,7 +230,7 @@ def network_scope(result: SystemResult, findings: Sequence[Finding], controls: M
     host = [vs for cid, vs in by_control.items() if is_host(cid) and cid in judged]
     passed = sum(1 for vs in network.values() if passing(vs))
     na = sum(1 for vs in network.values() if all(v is Verdict.NOT_APPLICABLE for v in vs))
-    level = None if result.deciding.startswith("--profile") else result.required_level
+    level = judged_level(result)
     more = {"host_passed": sum(1 for vs in host if passing(vs)), "host_judged": len(host),
              "requirements": level_assessment_message(level, assessment)}
     if catalogue is None or level is None or not catalogue.rows(level):
@@ -254,7 +301,7 @@ def build_view(results: Results, lang: str) -> ReportView:
         by_system[fv.finding.system_id].append(fv)
     systems = []
     catalogue = find_catalogue(results.run.regime) if results.run.regime else None
-    assessed = {a.system_id: a for a in results.assessments if a.regime == results.run.regime}
+    assessed = assessments_by_system(results)
     for sr in results.systems:
         own = by_system.get(sr.system_id, [])
         counts = count_verdicts(fv.finding for fv in own)
