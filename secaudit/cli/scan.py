@@ -222,13 +222,17 @@ def deliver(results: Any, formats: Sequence[str], out_dir: str, lang: str, histo
 @click.option("--as-is", is_flag=True, help="Render the stored findings without re-evaluating them.")
 @click.option("--runs-dir", type=click.Path(file_okay=False, path_type=str),
               help="Where run journals live, when RESULTS_FILE is a run id (default .secaudit-runs).")
+@store_options
 @lang_option
 def report_command(results_file: str, formats: tuple[str, ...], out_dir: str, waivers_file: str | None,
-                   fail_on: str, errors_ok: bool, as_is: bool, runs_dir: str | None) -> int:
+                   fail_on: str, errors_ok: bool, as_is: bool, runs_dir: str | None, db: str | None = None,
+                   data_dir: str | None = None) -> int:
     """Re-evaluate stored observations (new waivers or policies) and render reports, without scanning.
 
     RESULTS_FILE is a report.json written by `secaudit scan --format json`, or a run id (its journal
-    is read again; the inventory and waivers files are read from where the scan found them).
+    is read again; the inventory and waivers files are read from where the scan found them). Each
+    system's line on its level's requirements comes from its latest `secaudit assess` in the history
+    store (--db / --data-dir), as in `scan`; with --as-is, from the results file.
 
     \b
     Examples:
@@ -247,13 +251,13 @@ def report_command(results_file: str, formats: tuple[str, ...], out_dir: str, wa
         overrides = {"lang": lang, "fail_on": fail_on}
         if waivers_file:
             overrides["waivers_file"] = waivers_file
-        results = results_from_journal(journal, results_file, overrides)
+        results = with_assessments(results_from_journal(journal, results_file, overrides), db, data_dir)
     else:
         from secaudit.results_file import load_results_file
 
         results = load_results_file(results_file)
         if not as_is:
-            results = _reevaluate(results, waivers_file, lang, fail_on)
+            results = with_assessments(_reevaluate(results, waivers_file, lang, fail_on), db, data_dir)
     deliver(results, formats, out_dir, lang)
     return scan_status(results, fail_on, errors_ok)
 

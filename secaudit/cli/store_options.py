@@ -88,7 +88,8 @@ def level_assessments(db: str | None, data_dir: str | None, regime: str) -> dict
 
 def with_assessments(results: Any, db: str | None, data_dir: str | None) -> Any:
     """``results`` carrying its systems' latest stored assessments, so every report says what was assessed of
-    each level (issue 22); unchanged without a store or an assessment."""
+    each level (issue 22); unchanged without a store or an assessment. A stored assessment replaces the one
+    ``results`` carried for the same system (a re-rendered results file); the others are kept."""
     from sqlalchemy.exc import SQLAlchemyError
 
     try:
@@ -96,4 +97,7 @@ def with_assessments(results: Any, db: str | None, data_dir: str | None) -> Any:
     except (InputError, SQLAlchemyError, OSError):     # an unreachable store was reported when storing: the
         return results                                 # reports then say the level's rows are not assessed
     figures = tuple(found[s.system_id] for s in results.systems if s.system_id in found)
-    return dataclasses.replace(results, assessments=figures) if figures else results
+    if not figures:
+        return results
+    kept = tuple(a for a in results.assessments if a.system_id not in found)
+    return dataclasses.replace(results, assessments=kept + figures)

@@ -183,3 +183,42 @@ def test_runs_status_and_dossier_give_the_latest_assessment_of_each_level(stored
     assert rows["ttdl-tinh"]["assessed"] is None and rows["ttdl-tinh"]["assessed_at"] is None
     dossier_none = run("dossier", "examples/inventory.yaml", "--system", "lgsp", "--db", url, lang=lang).stdout
     assert NOT_ASSESSED_LINE[lang].format(level=3) in dossier_none.replace("\\", "")
+
+
+@pytest.fixture(scope="module")
+def journal_of_qlvb(tmp_path_factory) -> tuple[Path, str]:
+    """A real run of qlvb (the example inventory moved to 127.22.0.x, nothing listening: a quick --only http
+    scan), kept in its journal only (--no-store), for `report RUN_ID`."""
+    d = tmp_path_factory.mktemp("journal")
+    inventory = d / "inventory.yaml"
+    inventory.write_text((ROOT / "examples/inventory.yaml").read_text(encoding="utf-8").replace("127.0.0.", "127.22.0."),
+                         encoding="utf-8")
+    r = run("scan", str(inventory), "--system", "qlvb", "--only", "http", "--runs-dir", str(d / "runs"), "--no-store",
+            "--out", str(d / "out"), "--format", "json", "-q", lang="en")
+    assert r.returncode == 3, r.stderr           # nothing listens: the http controls are left without a verdict
+    run_id = json.loads((d / "out/report.json").read_text(encoding="utf-8"))["run"]["id"]
+    return d / "runs", run_id
+
+
+def test_report_of_a_run_id_gives_the_stored_assessment_from_the_store(stored, journal_of_qlvb, tmp_path):
+    url, _, figures = stored
+    runs_dir, run_id = journal_of_qlvb
+    data_dir = url.removeprefix("sqlite:///").rsplit("/", 1)[0]      # the store is <data dir>/store.sqlite
+    args = ("report", run_id, "--runs-dir", str(runs_dir), "--format", "text", "--format", "sarif",
+            "--format", "junit")
+    r = run(*args, "--data-dir", data_dir, "--out", str(tmp_path / "a"), lang="en")
+    assert r.returncode == 3, r.stderr
+    line = assessed_line(figures["qlvb"], "en")
+    assert line in " ".join(r.stdout.split()) and claims(r.stdout) == []
+    sarif = json.loads((tmp_path / "a/report.sarif").read_text(encoding="utf-8"))
+    qlvb = sarif["runs"][0]["properties"]["levelRequirements"]["qlvb"]
+    assert (qlvb["level"], qlvb["assessed"], qlvb["met"]) == (figures["qlvb"].level, figures["qlvb"].assessed,
+                                                              figures["qlvb"]["met"])
+    assert line in qlvb["text"]
+    assert f'name="requirements.met" value="{figures["qlvb"]["met"]}"' in (tmp_path / "a/report.xml").read_text(
+        encoding="utf-8")
+    empty = tmp_path / "no-store"                # no store: the level's rows are said to be not assessed
+    r = run(*args, "--data-dir", str(empty), "--out", str(tmp_path / "b"), lang="en")
+    assert r.returncode == 3, r.stderr
+    assert NOT_ASSESSED_LINE["en"].format(level=figures["qlvb"].level) in " ".join(r.stdout.split())
+    assert line not in " ".join(r.stdout.split()) and not empty.exists()
