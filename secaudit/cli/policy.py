@@ -72,7 +72,7 @@ def show(level: int | None, profile: str | None, regime: str | None, fmt: str) -
     r = lib.resolve(pid)
     lang = current_lang()
     citer = _citer(regime)
-    cites = {c.id: citer.citations(c.requirements, r.level) + c.references for c in r.controls}
+    cites = {c.id: citer.citations(c.requirements, r.level, lang) + c.references for c in r.controls}
     echo(render_policy(r, cites, fmt, lang), nl=False)
     return ExitStatus.OK
 
@@ -114,7 +114,7 @@ def explain(control_id: str, regime: str | None) -> int:
             continue
         at = [x for x in resolved.controls if x.id == c.id]
         if at:
-            cited.append((lvl, citer.citations(at[0].requirements, lvl)))
+            cited.append((lvl, citer.citations(at[0].requirements, lvl, lang)))
     if c.requirements or c.references:
         echo(t("policy.explain.references", lang))
         for key in c.requirements:

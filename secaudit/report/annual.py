@@ -18,6 +18,7 @@ from secaudit.classify.regime import Regime
 from secaudit.model import Body, Control, Decision, Inventory
 from secaudit.programme import Programme, SystemStanding, report_period
 from secaudit.requirements.assessment import add_months
+from secaudit.requirements.catalogue import Row
 from secaudit.requirements.citation import citer_for
 from secaudit.report.terms import term, words_of
 from secaudit.report.document import MOTTO, Bullets, Document, Header, Heading, Paragraph, Signature, Table
@@ -272,8 +273,7 @@ def roadmap_rows(inp: AnnualInput, w: Words) -> tuple[tuple[str, ...], ...]:
             level_rows = citer.catalogue.rows(rec.level) if citer.catalogue and rec.level else ()
             for row in level_rows:                  # in the standard's clause order
                 if rec.results.get(row.key) in ("not_met", "partially_met"):
-                    rows.append((s.system.name, w("annual.roadmap.requirement", standard=inp.regime.standard,
-                                                  clause=row.clause, text=row.text.get(w.lang)), source))
+                    rows.append((s.system.name, _requirement(w, inp.regime.standard, row), source))
             continue
         source = w("annual.roadmap.from_scan")
         for cid in inp.failed.get(s.system.id, ()):
@@ -291,10 +291,17 @@ def roadmap_rows(inp: AnnualInput, w: Words) -> tuple[tuple[str, ...], ...]:
             for key, row in found:
                 if key not in seen:
                     seen.add(key)
-                    rows.append((s.system.name, w("annual.roadmap.requirement", standard=inp.regime.standard,
-                                                  clause=row.clause, text=row.text.get(w.lang)), source))
+                    rows.append((s.system.name, _requirement(w, inp.regime.standard, row), source))
     return tuple((w.lit(str(i)), name, req, w("annual.roadmap.not_met"), source, "", "")
                  for i, (name, req, source) in enumerate(rows, 1))
+
+
+def _requirement(w: Words, standard: str, row: Row) -> str:
+    """A roadmap row's requirement: the standard's clause and the text, or the row's basis when the standard has
+    no clause for it."""
+    if row.basis is not None:
+        return w("annual.roadmap.requirement_basis", basis=row.basis.get(w.lang), text=row.text.get(w.lang))
+    return w("annual.roadmap.requirement", standard=standard, clause=row.clause, text=row.text.get(w.lang))
 
 
 def _roadmap(inp: AnnualInput, w: Words) -> list[Any]:

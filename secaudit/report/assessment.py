@@ -113,7 +113,8 @@ def _system_dict(s: SystemAssessment, lang: str) -> dict[str, Any]:
                     **_score_dict(g.score)} for g in s.groups],
         "notes": [m.render(lang) for m in s.notes],
         "rows": [{
-            "key": r.row.key, "clause": r.row.clause, "group": r.row.group, "kind": r.row.kind,
+            "key": r.row.key, "clause": r.row.clause or None,
+            "basis": r.row.basis.get(lang) if r.row.basis is not None else None, "group": r.row.group, "kind": r.row.kind,
             "text": r.row.text.get(lang), "result": r.result.value, "reason": r.reason or None,
             "means": [{"means": m.means, "outcome": m.outcome} for m in r.means],
             "evidence": [_evidence_dict(e) for e in r.evidence],
@@ -174,7 +175,7 @@ def csv_rows(a: Assessment, lang: str) -> Iterable[list[str]]:
     for s in a.systems:
         for r in s.rows:
             yield [_cell(v) for v in (
-                s.system_id, s.name, s.level, s.standard, r.row.clause, r.row.key, r.row.group, r.row.kind,
+                s.system_id, s.name, s.level, s.standard, r.row.cited(lang), r.row.key, r.row.group, r.row.kind,
                 r.row.text.get(lang), r.result.value, "\n".join(evidence_line(e, lang) for e in r.evidence),
                 "\n".join(notes_of(r, lang)), r.officer, _date(r.evidence_date), _date(r.valid_until))]
 
@@ -373,7 +374,7 @@ def _row_cells(r: RowResult, evidence: tuple[EvidenceItem, ...], lang: str,
     key = ("row", id(r.row))
     fixed = cache.get(key)
     if fixed is None:
-        fixed = cache[key] = (_cell(r.row.clause), _cell(r.row.text.get(lang)), _cell(r.row.key))
+        fixed = cache[key] = (_cell(r.row.cited(lang)), _cell(r.row.text.get(lang)), _cell(r.row.key))
     label = cache.get(r.result)
     if label is None:
         label = cache[r.result] = _cell(result_label(r.result.value, lang))

@@ -59,7 +59,8 @@ def render_json(cat: Catalogue, regime: str, levels: Sequence[int], lang: str) -
                       "sources": [dict(s) for s in cat.sources]},
         "levels": [{
             "level": lvl, "section": cat.sections.get(lvl, ""), "counts": _counts(cat.rows(lvl)),
-            "rows": [{"key": r.key, "clause": r.clause, "group": r.group,
+            "rows": [{"key": r.key, "clause": r.clause or None,
+                      "basis": r.basis.get(lang) if r.basis is not None else None, "group": r.group,
                       "kind": r.kind, "text": {"en": r.text.en, "vi": r.text.vi}, "params": dict(r.params),
                       "verify": [means_json(m) for m in r.verify]} for r in cat.rows(lvl)],
         } for lvl in levels],
@@ -96,7 +97,7 @@ def render_text(cat: Catalogue, regime: str, levels: Sequence[int], lang: str) -
                 name = g.title.get(lang) if g else group        # its number is in each row's clause
                 lines += [""] + textwrap.wrap(clean(name), WIDTH)
             kind = t("catalogue.kind." + r.kind, lang)
-            lines += textwrap.wrap(clean(f"  {r.clause:<10} {r.key}  [{kind}]"), WIDTH, subsequent_indent=indent)
+            lines += textwrap.wrap(clean(f"  {r.cited(lang):<10} {r.key}  [{kind}]"), WIDTH, subsequent_indent=indent)
             lines += textwrap.wrap(clean(r.text.get(lang)), WIDTH, initial_indent=indent, subsequent_indent=indent)
             verify = t("catalogue.list.verify", lang) + " " + " · ".join(means_text(m, lang) for m in r.verify)
             lines += textwrap.wrap(clean(verify), WIDTH, initial_indent=indent, subsequent_indent=indent + "  ")
@@ -114,7 +115,7 @@ def render_md(cat: Catalogue, regime: str, levels: Sequence[int], lang: str) -> 
         out += ["", f"## {md(_heading(cat, lvl, lang))}", "", "| " + " | ".join(head) + " |",
                 "|" + "---|" * len(head)]
         for r in cat.rows(lvl):
-            cells = (r.clause, r.key, t("catalogue.kind." + r.kind, lang), r.text.get(lang),
+            cells = (r.cited(lang), r.key, t("catalogue.kind." + r.kind, lang), r.text.get(lang),
                      "; ".join(means_text(m, lang) for m in r.verify))
             out.append("| " + " | ".join(md(c) for c in cells) + " |")
     return "\n".join(out) + "\n"
@@ -129,7 +130,7 @@ def render_csv(cat: Catalogue, regime: str, levels: Sequence[int], lang: str) ->
             params = "; ".join(f"{k}={v}" for k, v in r.params.items())
             verify = "; ".join(means_text(m, lang) for m in r.verify)
             writer.writerow([csv_cell(strip_controls(v)) for v in (
-                cat.standard, lvl, r.clause, r.key, r.group, r.kind, r.text.get(lang), params, verify)])
+                cat.standard, lvl, r.cited(lang), r.key, r.group, r.kind, r.text.get(lang), params, verify)])
     return BOM + buf.getvalue()
 
 

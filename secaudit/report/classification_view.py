@@ -20,6 +20,7 @@ from secaudit.i18n import t
 from secaudit.model import Inventory, System
 from secaudit.report.environment import MarkdownSafe, joiner, translator
 from secaudit.requirements.catalogue import find_catalogue
+from secaudit.requirements.citation import cite_row
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,7 @@ def periodic_citation(p: Periodic, regime: Regime, level: int, lang: str) -> str
     cited = cite(p.article, regime, lang)
     catalogue = find_catalogue(regime.id, regime.catalogue) if p.requirement else None
     row = catalogue.row(p.requirement, level) if catalogue is not None and p.requirement else None
-    return f"{catalogue.standard} {row.clause}; {cited}" if catalogue is not None and row is not None else cited
+    return f"{cite_row(catalogue, row, lang)}; {cited}" if catalogue is not None and row is not None else cited
 
 
 def _authority(c: Classification, regime: Regime, tx: Texts) -> dict[str, Any]:

@@ -291,7 +291,7 @@ def _security_plan(b: _B, d: DossierInput, level: int | None) -> None:
     headers = (tx.t("dossier.col.no"), tx.t("dx.col.requirement"), tx.t("dx.col.reference"), tx.t("dx.col.verdict"),
                tx.t("dx.col.how"))
     for i, group in enumerate(GROUPS, 1):
-        rows = [(b.lit(str(n)), ctl.title.get(tx.lang), "; ".join(_references(ctl, d.regime, level)),
+        rows = [(b.lit(str(n)), ctl.title.get(tx.lang), "; ".join(_references(ctl, d.regime, level, tx.lang)),
                  _verdict(d.verdicts.get(ctl.id), tx), "") for n, ctl in enumerate(by_group[group], 1)]
         rows.append(("", tx.t("dx.plan.by_hand"), "", tx.t("dx.not_checked"), ""))
         b.add(Heading(tx.t(f"dx.group.{group}"), 3, b.lit(f"a.{i}.")),
@@ -332,13 +332,13 @@ def _regulation(b: _B, d: DossierInput) -> None:
         b.add(Paragraph(b.term("regulation_missing"), "alert", id="regulation-missing"))
 
 
-def _references(ctl: Control, regime: Regime, level: int | None) -> list[str]:
+def _references(ctl: Control, regime: Regime, level: int | None, lang: str) -> list[str]:
     """The clauses of the regime's standard at the system's level for the control's requirement keys (from the
     catalogue); the standard alone when none has a row at that level. A control's free-text references (RFCs,
     secaudit's reading of Mozilla's guidance) are secaudit's own notes, not legal bases: they stay out of the
     official document."""
     citer = citer_for(regime.id, regime.standard, regime.catalogue)
-    rows = [citer.cite(k, level) for k in ctl.requirements if citer.row(k, level) is not None]
+    rows = [citer.cite(k, level, lang) for k in ctl.requirements if citer.row(k, level) is not None]
     return list(dict.fromkeys(rows)) or [regime.standard]
 
 

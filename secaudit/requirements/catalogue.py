@@ -2,10 +2,14 @@
 
 A catalogue file lists the standard's groups and its requirements. A requirement has a key that stays the
 same across levels and, for each level where it applies, the clause number at that level, the thresholds
-(``params``) that fill the ``{placeholders}`` of its text, and how it can be verified. Loading checks the
+(``params``) that fill the ``{placeholders}`` of its text, and how it can be verified. A duty the regime sets at
+a level with no clause of the standard (Circular 12/2022/TT-BTTTT's risk plan, under Decree 85) gives a
+``basis`` instead: the text that says where it comes from, in English and Vietnamese; a level entry gives
+exactly one of ``clause`` and ``basis``. A basis row comes after the clause rows of its group at that level
+(after every clause row when its group has none there). Loading checks the
 published schema (``secaudit/schemas/requirements.schema.json``) and then what a schema cannot say: level
 keys, unknown groups, duplicate keys, a clause outside its level's section, a placeholder with no
-parameter. Several keys may share one clause (a clause holding several duties). Every problem is reported at file:line:col. The module is pure: files in, frozen data out.
+parameter, a level entry with both or neither of clause and basis. Several keys may share one clause (a clause holding several duties). Every problem is reported at file:line:col. The module is pure: files in, frozen data out.
 """
 
 from __future__ import annotations
@@ -49,10 +53,15 @@ class Row:
     group: str
     kind: str                      # "technical" | "management"
     level: int
-    clause: str                    # as numbered at this level, e.g. "5.6.2.3" or "6.12.2.3 b"
+    clause: str                    # as numbered at this level, e.g. "5.6.2.3" or "6.12.2.3 b"; "" with a basis
     text: LocalText                # placeholders already filled from params
     params: Mapping[str, Any]
     verify: tuple[Means, ...]
+    basis: LocalText | None = None  # where the duty comes from when the standard has no clause for it
+
+    def cited(self, lang: str) -> str:
+        """What the row cites, in ``lang``: its clause, or its basis when the standard has no clause for it."""
+        return self.basis.get(lang) if self.basis is not None else self.clause
 
 
 @dataclass(frozen=True)
@@ -173,8 +182,24 @@ def _catalogue(doc: YamlDoc) -> Catalogue:
     return Catalogue(
         id=data["id"], standard=data["standard"], regimes=tuple(data["regimes"]), title=_text(data["title"]),
         sources=tuple(dict(s) for s in data.get("sources") or ()), groups=groups, sections=sections,
-        by_level={lvl: tuple(sorted(rows, key=lambda r: clause_order(r.clause))) for lvl, rows in by_level.items()},
+        by_level={lvl: _ordered(rows, groups) for lvl, rows in by_level.items()},
         file=doc.file)
+
+
+def _ordered(rows: list[Row], groups: tuple[Group, ...]) -> tuple[Row, ...]:
+    """A level's rows in clause order; each basis row (in file order) right after the clause rows of its group,
+    or, when its group has no clause row at this level, after every clause row in the order of group numbers."""
+    out = sorted((r for r in rows if r.basis is None), key=lambda r: clause_order(r.clause))
+    number = {g.id: g.number for g in groups}
+    based = [r for r in rows if r.basis is not None]
+    tail = []
+    for r in based:
+        last = max((i for i, c in enumerate(out) if c.group == r.group), default=None)
+        if last is None:
+            tail.append(r)
+        else:
+            out.insert(last + 1, r)
+    return tuple(out + sorted(tail, key=lambda r: number.get(r.group, 0)))
 
 
 def _dedupe(problems: list[Diagnostic]) -> list[Diagnostic]:
@@ -266,8 +291,13 @@ def _row(doc: YamlDoc, base: tuple[Any, ...], req: Mapping[str, Any], level: int
     if section is None:
         problems.append(doc.diag(where, "catalogue.level_undeclared", at_key=True, level=level))
         return None
-    clause = at["clause"]
-    if not clause.startswith(section + "."):
+    if ("clause" in at) == ("basis" in at):
+        problems.append(doc.diag(where, "catalogue.clause_or_basis", at_key=True, level=level,
+                                 given="clause, basis" if "clause" in at else "-"))
+        return None
+    clause = at.get("clause", "")
+    basis = _text(at["basis"]) if "basis" in at else None
+    if basis is None and not clause.startswith(section + "."):
         problems.append(doc.diag(where + ("clause",), "catalogue.clause_section", clause=clause, level=level,
                                  section=section))
     params = dict(at.get("params") or {})
@@ -276,7 +306,7 @@ def _row(doc: YamlDoc, base: tuple[Any, ...], req: Mapping[str, Any], level: int
     verify_path = where + ("verify",) if "verify" in at else base + ("verify",)
     verify = _verify(doc, verify_path, at.get("verify") or req["verify"], problems)
     return Row(key=req["key"], group=req["group"], kind=req["kind"], level=level, clause=clause, text=text,
-               params=params, verify=verify)
+               params=params, verify=verify, basis=basis)
 
 
 def _fill(doc: YamlDoc, path: tuple[Any, ...], text: Mapping[str, str], params: Mapping[str, Any], level: int,

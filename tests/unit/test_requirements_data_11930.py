@@ -6,7 +6,8 @@ Annexes I-V list for each level (one row each, at that level's number), filled p
 means naming controls that exist and are in force at the level, and the keys secaudit's controls name.
 The catalogue stops at sub-clause level on purpose (the standard's lettered items and thresholds could not
 be read from any source); these tests pin what it does claim, so that a later completion changes the counts
-here knowingly.
+here knowingly. The circular's duties with no TCVN 11930 clause (items 1.6 and 1.7, part II.1) are rows with
+a `basis` instead of a clause, pinned by BASIS below.
 Then the same file through the loader, as `secaudit requirements --regime decree-85-2016` reads it.
 """
 
@@ -26,13 +27,34 @@ CATALOGUE = ROOT / "policies" / "requirements" / "tcvn-11930-2017.yaml"
 SECTIONS = {1: "5", 2: "6", 3: "7", 4: "8", 5: "9"}
 # rows (key x level) and distinct clauses per level, as the header comment states them: the sub-clauses of
 # SUBCLAUSES below plus the extra group-clause rows of GROUP_ROWS
-ROWS = {1: 28, 2: 36, 3: 45, 4: 45, 5: 45}
+# plus the basis rows of BASIS: 4 at levels 1-4 and 5 at level 5 (2 management: items 1.6 and 1.7 of every annex;
+# 2 technical: part II.1 a and b of every annex; at level 5 also II.1 b xviii, the backup site)
+ROWS = {1: 32, 2: 40, 3: 49, 4: 49, 5: 50}
 CLAUSES = {1: 28, 2: 35, 3: 44, 4: 44, 5: 44}
-MANAGEMENT = {1: 13, 2: 16, 3: 20, 4: 20, 5: 20}
-GROUPS = ("policy", "organisation", "staff", "build", "operation", "network", "server", "appsec", "info-assets")
+MANAGEMENT = {1: 15, 2: 18, 3: 22, 4: 22, 5: 22}
+GROUPS = ("policy", "organisation", "staff", "build", "operation", "network", "server", "appsec", "info-assets",
+          "risk", "decommission", "design")
 # the standard's group of each catalogue group: x.1.1 .. x.1.5, x.2.1 .. x.2.4
 GROUP_CLAUSE = {"policy": "1.1", "organisation": "1.2", "staff": "1.3", "build": "1.4", "operation": "1.5",
                 "network": "2.1", "server": "2.2", "appsec": "2.3", "info-assets": "2.4"}
+
+
+ANNEX = {1: "I", 2: "II", 3: "III", 4: "IV", 5: "V"}
+ALL = frozenset(SECTIONS)
+# Circular 12/2022/TT-BTTTT, duties with no TCVN 11930 clause: key -> (item within the level's annex, levels)
+#   1.6 risk management plan and 1.7 ending operation/disposal: listed without a clause in Annexes I-V;
+#   II.1 a network zones and II.1 b design measures: in every annex; II.1 b xviii (backup site >= 30 km): Annex V.
+BASIS = {"risk.plan": ("item 1.6", ALL), "decommission.plan": ("item 1.7", ALL),
+         "design.network-zones": ("part II, item 1 a", ALL), "design.measures": ("part II, item 1 b", ALL),
+         "design.backup-site": ("part II, item 1 b xviii", frozenset({5}))}
+BASIS_KIND = {"risk": "management", "decommission": "management", "design": "technical"}
+# the figures of those items, per level: II.1 a lists zones i-iii (Annex I), i-v (II), i-vii (III), i-viii (IV, V);
+# II.1 b lists measures i-iii (I), i-vi (II), i-xvi (III), i-xvii (IV), i-xix (V); b xviii sets 30 km
+BASIS_PARAMS = {"design.network-zones": {1: {"zones": 3}, 2: {"zones": 5}, 3: {"zones": 7}, 4: {"zones": 8},
+                                         5: {"zones": 8}},
+                "design.measures": {1: {"measures": 3}, 2: {"measures": 6}, 3: {"measures": 16}, 4: {"measures": 17},
+                                    5: {"measures": 19}},
+                "design.backup-site": {5: {"distance_km": 30}}}
 
 
 def _subclauses(section: str, build: int, operation: int, network: range, server: int, app: int,
@@ -111,7 +133,12 @@ def catalogue() -> dict:
 
 
 def rows() -> list[tuple[dict, int, dict]]:
-    return level_rows(catalogue())
+    """The rows that cite a clause of the standard (the basis rows are checked on their own)."""
+    return [(req, lv, entry) for req, lv, entry in level_rows(catalogue()) if "clause" in entry]
+
+
+def basis_rows() -> list[tuple[dict, int, dict]]:
+    return [(req, lv, entry) for req, lv, entry in level_rows(catalogue()) if "clause" not in entry]
 
 
 def test_header_names_the_standard_the_regime_and_the_sections():
@@ -120,7 +147,7 @@ def test_header_names_the_standard_the_regime_and_the_sections():
     assert doc["standard"] == "TCVN 11930:2017" and doc["regimes"] == ["decree-85-2016"]
     assert {int(k): v["section"] for k, v in doc["levels"].items()} == SECTIONS
     assert [g["id"] for g in doc["groups"]] == list(GROUPS)
-    assert [g["number"] for g in doc["groups"]] == list(range(1, 10))
+    assert [g["number"] for g in doc["groups"]] == list(range(1, 13))
 
 
 def test_sources_cover_every_level_with_dates():
@@ -143,12 +170,13 @@ def test_header_comment_states_the_counts_and_what_is_incomplete():
 
 @pytest.mark.parametrize("level", sorted(SECTIONS))
 def test_row_and_clause_counts_per_level(level):
-    at_level = [(req, entry) for req, lv, entry in rows() if lv == level]
+    at_level = [(req, entry) for req, lv, entry in level_rows(catalogue()) if lv == level]
     assert len(at_level) == ROWS[level]
-    assert len({entry["clause"] for _, entry in at_level}) == CLAUSES[level]
+    assert len({entry["clause"] for _, entry in at_level if "clause" in entry}) == CLAUSES[level]
     kinds = Counter(req["kind"] for req, _ in at_level)
     assert kinds == Counter({"management": MANAGEMENT[level], "technical": ROWS[level] - MANAGEMENT[level]})
-    assert len(SUBCLAUSES[level]) == ROWS[level] - sum(level in lvls for lvls in GROUP_ROWS.values())
+    based = sum(level in lvls for _, lvls in BASIS.values())
+    assert len(SUBCLAUSES[level]) == ROWS[level] - sum(level in lvls for lvls in GROUP_ROWS.values()) - based
 
 
 def test_keys_are_unique_and_in_their_group():
@@ -156,7 +184,9 @@ def test_keys_are_unique_and_in_their_group():
     assert len(keys) == len(set(keys)), [k for k, n in Counter(keys).items() if n > 1]
     for req in catalogue()["requirements"]:
         assert req["group"] in GROUPS and req["key"].split(".")[0] == req["group"], req["key"]
-        assert req["kind"] == ("management" if GROUP_CLAUSE[req["group"]].startswith("1.") else "technical")
+        kind = BASIS_KIND.get(req["group"]) or ("management" if GROUP_CLAUSE[req["group"]].startswith("1.")
+                                                else "technical")
+        assert req["kind"] == kind, req["key"]
 
 
 def test_every_clause_starts_with_its_level_section_and_lies_in_its_group():
@@ -209,9 +239,35 @@ def test_text_in_both_languages_with_placeholders_filled():
         for lang in ("en", "vi"):
             assert set(PLACEHOLDER_RE.findall(text[lang])) <= set(params), (req["key"], level, lang)
             assert text[lang].format(**params)
-    # no threshold could be verified, so none is claimed
+    # no threshold of the standard could be verified, so no clause row claims one
     assert not [req["key"] for req, _, entry in rows() if entry.get("params")]
     assert not [req["key"] for req in catalogue()["requirements"] if req.get("params")]
+
+
+def test_basis_rows_are_the_circulars_duties_without_a_clause_at_the_levels_it_sets_them():
+    """Items 1.6 and 1.7 and part II.1 of each annex: one row each, citing the annex of its level in English and
+    Vietnamese, with the figures the item gives; text filled in both languages; an attestation to verify."""
+    found: dict[str, set[int]] = {}
+    for req, level, entry in basis_rows():
+        assert set(entry) <= {"basis", "params", "text", "verify"}, (req["key"], level)
+        item, _ = BASIS[req["key"]]
+        assert entry["basis"] == {
+            "en": f"Circular 12/2022/TT-BTTTT Annex {ANNEX[level]}, {item}",
+            "vi": f"Thông tư 12/2022/TT-BTTTT Phụ lục {ANNEX[level]}, " + item.replace("part", "phần").replace(
+                "item 1 b xviii", "mục 1 điểm b tiết xviii").replace("item 1 a", "mục 1 điểm a").replace(
+                "item 1 b", "mục 1 điểm b").replace("item", "mục")}, (req["key"], level)
+        assert entry.get("params", {}) == BASIS_PARAMS.get(req["key"], {}).get(level, {}), (req["key"], level)
+        text, verify = effective(req, entry)
+        for lang in ("en", "vi"):
+            assert text[lang].format(**entry.get("params", {})) and VIETNAMESE_RE.search(text["vi"].lower())
+        assert means(verify, "attest"), req["key"]
+        found.setdefault(req["key"], set()).add(level)
+    assert found == {key: set(lvls) for key, (_, lvls) in BASIS.items()}
+    loaded = load_catalogue(CATALOGUE)
+    zones = loaded.row("design.network-zones", 5)
+    site = loaded.row("design.backup-site", 5)
+    assert zones is not None and site is not None and loaded.row("design.backup-site", 4) is None
+    assert "at least 8:" in zones.text.en and "30 km" in site.text.en and "30 km" in site.text.vi
 
 
 def test_verification_means_are_well_formed_and_in_force():
@@ -279,8 +335,15 @@ def test_the_loader_reads_the_file_and_the_regime_finds_it(level):
     assert catalogue_for_regime("decree-85-2016").id == "tcvn-11930-2017"
     assert len(loaded.rows(level)) == ROWS[level]
     for row in loaded.rows(level):
-        assert row.clause.startswith(SECTIONS[level] + ".")
+        if row.basis is None:
+            assert row.clause.startswith(SECTIONS[level] + ".")
+        else:
+            assert row.clause == "" and row.cited("en") == row.basis.en and row.cited("vi") == row.basis.vi
         assert row.text.en and row.text.vi and row.verify
+    # the basis rows come after every clause row (their groups have none): risk, ending operation, design
+    tail = [r.key for r in loaded.rows(level) if r.basis is not None]
+    assert [r.key for r in loaded.rows(level)][-len(tail):] == tail
+    assert tail == [k for k in BASIS if level in BASIS[k][1]]
     cited = loaded.row("network.traffic-control", level)
     assert cited is not None and cited.clause == f"{SECTIONS[level]}.2.1.2"
     first = [r.clause for r in loaded.rows(level)][:2]
@@ -288,7 +351,7 @@ def test_the_loader_reads_the_file_and_the_regime_finds_it(level):
 
 
 def test_assess_judges_every_sub_clause_row_and_reads_scan_and_host_findings_through_the_keys():
-    """A level-4 system under Decree 85: its 45 rows in clause order; HOST-AV-01 failing makes x.2.2.5 not met even
+    """A level-4 system under Decree 85: its 49 rows (45 with a clause, in clause order, then 4 with a basis); HOST-AV-01 failing makes x.2.2.5 not met even
     with an attestation; the boundary scans and an attestation make x.2.1.2 met; a row with no evidence stays
     not assessed, and the level is not claimed."""
     import datetime as dt
@@ -314,4 +377,6 @@ def test_assess_judges_every_sub_clause_row_and_reads_scan_and_host_findings_thr
     assert (boundary.row.clause, boundary.result) == ("8.2.1.2", Result.MET)
     assert (malware.row.clause, malware.result) == ("8.2.2.5", Result.NOT_MET)
     assert rows["operation.malware"].result is Result.NOT_ASSESSED
+    risk = rows["risk.plan"]
+    assert risk.result is Result.NOT_ASSESSED and risk.row.cited("en").endswith("Annex IV, item 1.6")
     assert not s.compliant
