@@ -601,7 +601,7 @@ def _run_batch(tool: NmapTool, batch: Sequence[Probe], options: ScanOptions, tim
         return [_error(p, "ports.probe.nmap_not_started", started, dur, error=str(e)) for p in batch]
     dur = time.monotonic() - t0
     try:
-        parsed = nmap.PortScanner.analyse_nmap_xml_scan(_Parser(), nmap_xml_output=res.stdout)
+        parsed = parse_xml(res.stdout)
         version, xml_hosts = _xml_hosts(res.stdout)
     except (nmap.PortScannerError, ET.ParseError, AttributeError):
         return [Observation.failed(p, nmap_failure(res), started, round(dur, 3)) for p in batch]
@@ -660,6 +660,15 @@ class _Parser:
 
     _nmap_last_output = ""
     _scan_result: dict[str, Any] = {}
+
+
+def parse_xml(xml: str) -> dict[str, Any]:
+    """nmap's XML through python-nmap's parser, without the ``nmap -V`` that ``PortScanner()`` would start
+    (with the library's own Popen: outside this module's runner). Raises python-nmap's errors."""
+    # start-up: nmap loaded only when needed
+    import nmap  # python-nmap, for its XML parser
+
+    return nmap.PortScanner.analyse_nmap_xml_scan(_Parser(), nmap_xml_output=xml)
 
 
 def _normalised(probes: Sequence[Probe], scope: Collection[str]) -> list[Probe]:
