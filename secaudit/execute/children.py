@@ -3,7 +3,9 @@
 A batch abandoned at the run deadline or on Ctrl-C keeps its thread (a daemon, it dies with the
 process), but a tool it started would outlive the scan as an orphan still probing the network.
 The executor notes the children that existed before it started and ends only the ones that
-appeared since. Linux ``/proc``; elsewhere nothing is found and nothing is ended.
+appeared since. Linux ``/proc``; elsewhere nothing is found and nothing is ended. A process killed
+outright (kill -9) ends nothing itself: its tools were started with a parent-death signal instead
+(:mod:`secaudit.probes.pdeath`).
 """
 
 from __future__ import annotations

@@ -204,7 +204,8 @@ class _PoolSignals:
     SystemExit wherever the process is), so :meth:`install` is called as each batch starts: SIGINT is
     noted for the batch (the executor then hands back what it could not observe), and SIGTERM first ends
     the tools the process started (nmap would outlive it, an orphan still probing) and then does what
-    billiard's handler does."""
+    billiard's handler does. SIGKILL cannot be handled: nmap then dies of its parent-death signal
+    (:mod:`secaudit.probes.pdeath`)."""
 
     def __init__(self) -> None:
         self.installed = False

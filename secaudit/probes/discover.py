@@ -21,7 +21,7 @@ from secaudit.model import Control, Endpoint, LocalText, Message, Observation, O
 from secaudit.observations.discover import DiscoveryFacts, LiveHost
 from secaudit.probes.interface import NETWORK, BaseFamily, FamilyOption, RunnerContext, Target
 from secaudit.probes.ports import (
-    ScopeError, compress_ports, find_nmap, nmap_detail, nmap_output, nmap_top_ports, subprocess_runner,
+    ScopeError, compress_ports, find_nmap, nmap_detail, nmap_output, nmap_top_ports, parse_xml, subprocess_runner,
 )
 from secaudit.targets import Scope, parse_scope
 import subprocess
@@ -117,11 +117,8 @@ def live_hosts(xml: str, scope: Scope) -> tuple[str, list[tuple[str, str]]]:
 
 
 def open_ports(xml: str) -> dict[str, tuple[int, ...]]:
-    """Open TCP ports per address, parsed through python-nmap."""
-    # start-up: nmap loaded only when needed
-    import nmap
-
-    parsed = nmap.PortScanner().analyse_nmap_xml_scan(nmap_xml_output=xml)
+    """Open TCP ports per address, parsed through python-nmap (no ``nmap -V`` started for it)."""
+    parsed = parse_xml(xml)
     out = {}
     for addr, host in parsed.get("scan", {}).items():
         tcp = host.get("tcp", {}) or {}

@@ -43,6 +43,7 @@ from secaudit.observations.ports import (
 )
 from secaudit.targets import is_ipv6, parse_coverage, parse_port, reason, validate_host, validate_port
 from secaudit.probes import ssh_auth
+from secaudit.probes.pdeath import die_with_parent
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from secaudit.i18n import t
 
@@ -394,8 +395,11 @@ def subprocess_runner(argv: Sequence[str], timeout: float) -> RunResult:
     """Run nmap with an argument list (no shell), stdin closed, killed at ``timeout``.
 
     nmap stays in the scan's process group: a Ctrl-C in the terminal (or the terminal closing) ends it
-    at once with the scan; the executor keeps what it then reports out of the journal, for ``--resume``."""
-    p = subprocess.run(list(argv), stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False)
+    at once with the scan; the executor keeps what it then reports out of the journal, for ``--resume``.
+    On Linux it also dies with this thread's process when that one is killed (even by SIGKILL), never
+    an orphan still probing (:mod:`secaudit.probes.pdeath`)."""
+    p = subprocess.run(list(argv), stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False,
+                       preexec_fn=die_with_parent())
     return RunResult(p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace"))
 
 
@@ -437,7 +441,7 @@ def _nmap_version(candidate: str) -> tuple[int, int] | None:
     at that moment is the scan's to handle, not a reason to report nmap missing."""
     try:
         p = subprocess.run([candidate, "-V"], stdin=subprocess.DEVNULL, capture_output=True, timeout=30,
-                           check=False, process_group=0)
+                           check=False, process_group=0, preexec_fn=die_with_parent())
     except (OSError, subprocess.TimeoutExpired):
         return None
     m = _NMAP_VERSION.search(p.stdout.decode("utf-8", "replace"))
@@ -597,7 +601,7 @@ def _run_batch(tool: NmapTool, batch: Sequence[Probe], options: ScanOptions, tim
         return [_error(p, "ports.probe.nmap_not_started", started, dur, error=str(e)) for p in batch]
     dur = time.monotonic() - t0
     try:
-        parsed = nmap.PortScanner.analyse_nmap_xml_scan(_Parser(), nmap_xml_output=res.stdout)
+        parsed = parse_xml(res.stdout)
         version, xml_hosts = _xml_hosts(res.stdout)
     except (nmap.PortScannerError, ET.ParseError, AttributeError):
         return [Observation.failed(p, nmap_failure(res), started, round(dur, 3)) for p in batch]
@@ -656,6 +660,15 @@ class _Parser:
 
     _nmap_last_output = ""
     _scan_result: dict[str, Any] = {}
+
+
+def parse_xml(xml: str) -> dict[str, Any]:
+    """nmap's XML through python-nmap's parser, without the ``nmap -V`` that ``PortScanner()`` would start
+    (with the library's own Popen: outside this module's runner). Raises python-nmap's errors."""
+    # start-up: nmap loaded only when needed
+    import nmap  # python-nmap, for its XML parser
+
+    return nmap.PortScanner.analyse_nmap_xml_scan(_Parser(), nmap_xml_output=xml)
 
 
 def _normalised(probes: Sequence[Probe], scope: Collection[str]) -> list[Probe]:

@@ -16,6 +16,7 @@ import subprocess
 from typing import Sequence
 
 from secaudit.observations.ports import SshAuthMethods
+from secaudit.probes.pdeath import die_with_parent
 from secaudit.targets import validate_host, validate_port
 
 SOURCE = "openssh-client"
@@ -50,9 +51,10 @@ def auth_methods(host: str, port: int, timeout_s: float = 10.0, ssh_path: str | 
     argv = build_argv(path, host, port, int(timeout_s))
     try:
         # its own process group: a Ctrl-C in the terminal is the scan's to handle (its journal, then --resume),
-        # not a reason for ssh to die and leave an answer missing (the executor ends what it abandons)
+        # not a reason for ssh to die and leave an answer missing (the executor ends what it abandons);
+        # but it dies with the scan when that one is killed outright (kill -9), on Linux
         p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout_s + 2, check=False,
-                           process_group=0)
+                           process_group=0, preexec_fn=die_with_parent())
     except subprocess.TimeoutExpired:
         return None, argv, f"ssh did not answer within {timeout_s:.0f} s"
     except OSError as e:

@@ -5,8 +5,8 @@ running the batch and the nmap it started, which dies of it. Given a zone with t
 whose ports batch is running nmap on one of them, when SIGINT goes to that worker's process group, then
 that worker hands the batch back instead of answering "nmap failed", ends and leaves no process behind,
 the zone's other worker runs the probes again, and the scan completes with every probe observed once.
-And when the pool process alone gets SIGTERM mid-nmap (Celery's cold shutdown, a second Ctrl-C), nmap
-ends with it instead of scanning on as an orphan, and the batch runs again.
+And when the pool process alone gets SIGTERM mid-nmap (Celery's cold shutdown, a second Ctrl-C), or SIGKILL,
+nmap ends with it instead of scanning on as an orphan, and the batch runs again.
 Own redis-server, workers and nginx (the signal must not disturb other tests); addresses 127.23.7.x.
 """
 
@@ -157,6 +157,17 @@ def test_sigterm_to_the_pool_process_mid_nmap_ends_nmap_too_and_the_batch_runs_a
         assert gone(lambda: _state(nmap) != "Z", 5.0), "nmap outlived its pool"       # it runs ~10 s more
 
     _victim, _workers, journal = scan_catching_nmap(lab, tmp_path, cold_shutdown)
+    assert [o["kind"] for o in journal].count("ports") == 1        # redelivered (worker lost) and observed
+
+
+def test_sigkill_to_the_pool_process_mid_nmap_ends_nmap_too_and_the_batch_runs_again(lab, tmp_path: Path):
+    # kill -9 cannot be handled: nmap dies of the parent-death signal it was started with
+    def sigkill(worker, nmap: int) -> None:
+        pool = int(Path(f"/proc/{nmap}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        os.kill(pool, signal.SIGKILL)
+        assert gone(lambda: _state(nmap) != "Z", 5.0), "nmap outlived its SIGKILLed pool process"
+
+    _victim, _workers, journal = scan_catching_nmap(lab, tmp_path, sigkill)
     assert [o["kind"] for o in journal].count("ports") == 1        # redelivered (worker lost) and observed
 
 
