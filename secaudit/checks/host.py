@@ -9,8 +9,9 @@ and a command that did not answer in time is an ERROR.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import ipaddress
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from secaudit.checks._common import facts_or_error
 from secaudit.checks._tls_common import STRING_LIST, outcome, param
@@ -60,6 +61,19 @@ def _host(ctx: CheckContext) -> tuple[HostFacts, str] | Outcome:
     return facts, family
 
 
+def _on_host(judge: Callable[[Mapping[str, Any], CheckContext, HostFacts, str], Outcome]) -> Callable[
+        [Mapping[str, Any], CheckContext], Outcome]:
+    """A host check as the registry calls it, ``(params, ctx)``: ``judge`` gets the facts of a supported host and
+    its OS family, and the outcome of :func:`_host` (not measured, probe error, unsupported OS) stands otherwise."""
+    @functools.wraps(judge)
+    def check(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+        got = _host(ctx)
+        if isinstance(got, Outcome):
+            return got
+        return judge(params, ctx, *got)
+    return check
+
+
 def _needs_root(what: str) -> Outcome:
     return outcome(Verdict.ERROR, "host.na.needs_root", [("host.ev.denied", what)], what=what)
 
@@ -96,11 +110,8 @@ def _pam(facts: HostFacts, family: str, kind: str) -> tuple[list[PamLine], list[
 # ----------------------------------------------------------------------------- HOST-OS-01
 
 
-def os_supported(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
-    got = _host(ctx)
-    if isinstance(got, Outcome):
-        return got
-    facts, _family = got
+@_on_host
+def os_supported(params: Mapping[str, Any], ctx: CheckContext, facts: HostFacts, _family: str) -> Outcome:
     release = key_values(facts.file("/etc/os-release").text)
     os_id, version = release.get("ID", "").lower(), release.get("VERSION_ID", "")
     pretty = release.get("PRETTY_NAME") or f"{os_id} {version}"
@@ -117,11 +128,8 @@ def os_supported(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
 # ----------------------------------------------------------------------------- HOST-PWD-01
 
 
-def password_policy(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
-    got = _host(ctx)
-    if isinstance(got, Outcome):
-        return got
-    facts, family = got
+@_on_host
+def password_policy(params: Mapping[str, Any], ctx: CheckContext, facts: HostFacts, family: str) -> Outcome:
     min_length = int(param(params, "min_length", 8))
     min_classes = int(param(params, "min_classes", 3))
     max_age = int(param(params, "max_age_days", 90))
@@ -182,11 +190,8 @@ def _classes(conf: Mapping[str, str]) -> int:
 # ----------------------------------------------------------------------------- HOST-LOCK-01
 
 
-def lockout(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
-    got = _host(ctx)
-    if isinstance(got, Outcome):
-        return got
-    facts, family = got
+@_on_host
+def lockout(params: Mapping[str, Any], ctx: CheckContext, facts: HostFacts, family: str) -> Outcome:
     limit = int(param(params, "max_attempts", 5))
     lines, read = _pam(facts, family, "auth")
     for f in read:
@@ -213,11 +218,8 @@ def lockout(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
 # ----------------------------------------------------------------------------- HOST-IDLE-01
 
 
-def idle_timeout(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
-    got = _host(ctx)
-    if isinstance(got, Outcome):
-        return got
-    facts, _family = got
+@_on_host
+def idle_timeout(params: Mapping[str, Any], ctx: CheckContext, facts: HostFacts, _family: str) -> Outcome:
     limit_s = int(param(params, "max_minutes", 15)) * 60
     shells = _existing(facts, ["/etc/profile", "/etc/bash.bashrc", "/etc/bashrc"]) + facts.files_under("/etc/profile.d")
     found = tmout_values(shells)
@@ -262,11 +264,8 @@ def _account_files(facts: HostFacts) -> tuple[str, str] | Outcome:
     return passwd.text, shadow.text
 
 
-def default_accounts(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
-    got = _host(ctx)
-    if isinstance(got, Outcome):
-        return got
-    facts, _family = got
+@_on_host
+def default_accounts(params: Mapping[str, Any], ctx: CheckContext, facts: HostFacts, _family: str) -> Outcome:
     texts = _account_files(facts)
     if isinstance(texts, Outcome):
         return texts
@@ -284,11 +283,8 @@ def default_accounts(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     return outcome(Verdict.PASS, "host.acct.default_pass", ev)
 
 
-def inactive_accounts(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
-    got = _host(ctx)
-    if isinstance(got, Outcome):
-        return got
-    facts, _family = got
+@_on_host
+def inactive_accounts(params: Mapping[str, Any], ctx: CheckContext, facts: HostFacts, _family: str) -> Outcome:
     days = int(param(params, "inactive_days", 45))
     texts = _account_files(facts)
     if isinstance(texts, Outcome):
@@ -336,11 +332,8 @@ _SSHD_DEFAULTS = {"permitrootlogin": "prohibit-password", "passwordauthenticatio
                   "kbdinteractiveauthentication": "yes"}
 
 
-def sshd_settings(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
-    got = _host(ctx)
-    if isinstance(got, Outcome):
-        return got
-    facts, _family = got
+@_on_host
+def sshd_settings(params: Mapping[str, Any], ctx: CheckContext, facts: HostFacts, _family: str) -> Outcome:
     settings, source = _sshd(facts)
     if settings is None:
         run = facts.command("sshd")
@@ -362,11 +355,8 @@ def sshd_settings(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
 TIME_DAEMONS = ("chronyd", "systemd-timesyn", "ntpd", "ntpsec", "openntpd")
 
 
-def time_sync(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
-    got = _host(ctx)
-    if isinstance(got, Outcome):
-        return got
-    facts, _family = got
+@_on_host
+def time_sync(params: Mapping[str, Any], ctx: CheckContext, facts: HostFacts, _family: str) -> Outcome:
     running = sorted(processes(facts.command("procs").stdout) & set(TIME_DAEMONS))
     chrony, timedatectl = facts.command("chrony"), facts.command("timedatectl")
     stats = _stats(facts)
@@ -421,11 +411,8 @@ def _forwarding(facts: HostFacts) -> list[str]:
     return found
 
 
-def logging(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
-    got = _host(ctx)
-    if isinstance(got, Outcome):
-        return got
-    facts, _family = got
+@_on_host
+def logging(params: Mapping[str, Any], ctx: CheckContext, facts: HostFacts, _family: str) -> Outcome:
     need_forward = bool(param(params, "require_forwarding", True))
     journald = {}
     for f in _existing(facts, ["/etc/systemd/journald.conf"]) + facts.files_under("/etc/systemd/journald.conf.d"):
@@ -453,11 +440,8 @@ def logging(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
 _PERIOD_DAYS = {"daily": 1, "weekly": 7, "monthly": 31, "yearly": 366}
 
 
-def log_retention(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
-    got = _host(ctx)
-    if isinstance(got, Outcome):
-        return got
-    facts, _family = got
+@_on_host
+def log_retention(params: Mapping[str, Any], ctx: CheckContext, facts: HostFacts, _family: str) -> Outcome:
     months = int(param(params, "months", 6))
     need_days = months * 30
     rotate = facts.file("/etc/logrotate.d/rsyslog")
@@ -499,11 +483,8 @@ def _rotation(text: str, period: str = "weekly", count: int | None = None) -> tu
 # ----------------------------------------------------------------------------- HOST-AUDIT-01
 
 
-def auditd(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
-    got = _host(ctx)
-    if isinstance(got, Outcome):
-        return got
-    facts, _family = got
+@_on_host
+def auditd(params: Mapping[str, Any], ctx: CheckContext, facts: HostFacts, _family: str) -> Outcome:
     running = "auditd" in processes(facts.command("procs").stdout)
     files = _existing(facts, ["/etc/audit/audit.rules"]) + facts.files_under("/etc/audit/rules.d")
     for f in files:
@@ -526,11 +507,8 @@ def auditd(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
 # ----------------------------------------------------------------------------- HOST-PATCH-01
 
 
-def patches(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
-    got = _host(ctx)
-    if isinstance(got, Outcome):
-        return got
-    facts, family = got
+@_on_host
+def patches(params: Mapping[str, Any], ctx: CheckContext, facts: HostFacts, family: str) -> Outcome:
     max_age = int(param(params, "max_state_age_days", 7))
     stats = _stats(facts)
     if family == "debian":
@@ -558,11 +536,8 @@ def patches(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
 # ----------------------------------------------------------------------------- HOST-FW-01
 
 
-def firewall(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
-    got = _host(ctx)
-    if isinstance(got, Outcome):
-        return got
-    facts, _family = got
+@_on_host
+def firewall(params: Mapping[str, Any], ctx: CheckContext, facts: HostFacts, _family: str) -> Outcome:
     nft, ipt = facts.command("nft"), facts.command("iptables")
     running = processes(facts.command("procs").stdout)
     ev: Ev = []
@@ -597,11 +572,8 @@ DEFAULT_AV = ["clamd", "freshclam", "wazuh-agentd", "ossec-agentd", "falcon-sens
               "sentinelone", "s1-agent", "ds_agent", "savd", "kav", "bdsec", "esets"]
 
 
-def malware(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
-    got = _host(ctx)
-    if isinstance(got, Outcome):
-        return got
-    facts, _family = got
+@_on_host
+def malware(params: Mapping[str, Any], ctx: CheckContext, facts: HostFacts, _family: str) -> Outcome:
     procs_run = facts.command("procs")
     problem = _command_problem(procs_run)
     if problem:
@@ -617,11 +589,8 @@ def malware(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
 # ----------------------------------------------------------------------------- HOST-CRYPT-01
 
 
-def luks(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
-    got = _host(ctx)
-    if isinstance(got, Outcome):
-        return got
-    facts, _family = got
+@_on_host
+def luks(params: Mapping[str, Any], ctx: CheckContext, facts: HostFacts, _family: str) -> Outcome:
     run = facts.command("lsblk")
     problem = _command_problem(run)
     if problem:
@@ -665,11 +634,8 @@ def _encrypted(d: Mapping[str, str], by_name: Mapping[str, Mapping[str, str]]) -
 # ----------------------------------------------------------------------------- HOST-SVC-01
 
 
-def listeners(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
-    got = _host(ctx)
-    if isinstance(got, Outcome):
-        return got
-    facts, _family = got
+@_on_host
+def listeners(params: Mapping[str, Any], ctx: CheckContext, facts: HostFacts, _family: str) -> Outcome:
     run = facts.command("listen")
     if run.status != OK:
         return _command_problem(run) or outcome(Verdict.ERROR, "host.error.command", command="/proc/net",
