@@ -30,6 +30,15 @@ print("saved", flush=True)
 """
 
 
+def _size(path: Path) -> int:
+    """The file's size, 0 while it does not exist: the writer's SQLite creates the WAL and removes it on close,
+    so it can vanish between any two looks (a test that looked first and then stat()ed failed on CI)."""
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
 def test_sigkill_while_storing_leaves_all_or_none(tmp_path):
     db = tmp_path / "store.sqlite"
     url = f"sqlite:///{db}"
@@ -40,10 +49,10 @@ def test_sigkill_while_storing_leaves_all_or_none(tmp_path):
     for attempt in range(2):
         proc = subprocess.Popen([sys.executable, "-c", WRITER, url, str(tmp_path), f"run-{attempt}"], cwd=ROOT,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        start = wal.stat().st_size if wal.exists() else 0
+        start = _size(wal)
         end = time.monotonic() + 120
         while time.monotonic() < end and proc.poll() is None:
-            if wal.exists() and wal.stat().st_size > start + 64 * 1024:
+            if _size(wal) > start + 64 * 1024:
                 break
             time.sleep(0.002)
         proc.send_signal(signal.SIGKILL)
