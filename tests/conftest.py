@@ -27,22 +27,23 @@ SHARED = {
 }
 
 
-# The longest units of work first (their --durations under load, longest first): `--dist loadfile` hands modules
+# The longest units of work first (module totals of --durations=0, longest first): `--dist loadfile` hands modules
 # out in collection order, so a long module collected late ran alone at the end while the other workers idled.
 LONGEST_FIRST = (
+    "tests/integration/test_zones_failover.py",        # the "zones" group (SHARED: ~150 s) starts with this module
     "tests/cli/test_wheel_demo.py",                    # builds the wheel (shared with test_wheel) and runs the demo
-    "tests/cli/test_wheel.py",
-    "tests/integration/test_interrupt_resume.py",
-    "tests/integration/test_presets.py",
-    "tests/integration/test_zones_failover.py",        # the "zones" group (SHARED) starts with its longest module
-    "tests/integration/test_history_scan.py",
-    "tests/cli/test_import_cli.py",
-    "tests/store/test_crash.py",
     "tests/cli/test_scan_e2e.py",
+    "tests/integration/test_presets.py",
+    "tests/integration/test_interrupt_resume.py",
+    "tests/cli/test_ci_templates.py",
+    "tests/integration/test_zones_interrupt.py",
+    "tests/cli/test_import_cli.py",
+    "tests/integration/test_deadline_signals.py",
     "tests/integration/test_resume.py",
     "tests/integration/test_ports_coverage.py",
-    "tests/integration/test_zones_interrupt.py",
-    "tests/integration/test_discover_pipeline.py",
+    "tests/store/test_crash.py",
+    "tests/integration/test_history_scan.py",
+    "tests/cli/test_wheel.py",
 )
 
 
