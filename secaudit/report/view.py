@@ -10,6 +10,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
+from secaudit.classify.regime import load_regime
+from secaudit.errors import InputError
 from secaudit.i18n import catalog, t
 from secaudit.model import (
     Control, Finding, LevelAssessment, LocalText, Message, Results, Severity, SystemResult, Verdict,
@@ -241,6 +243,19 @@ def network_scope(result: SystemResult, findings: Sequence[Finding], controls: M
                         sum(1 for r in rows if r.key in keys), **more)
 
 
+def run_catalogue(regime: str) -> Catalogue | None:
+    """The requirement catalogue of the regime a run was classified under (its id or file, as stored): the one
+    the regime's file names (``catalogue:``). None for a discovery run ("-"), a regime file no longer there or no
+    longer valid, or a regime without a shipped catalogue: the report then names no rows of the level."""
+    if not regime or regime == "-":
+        return None
+    try:
+        reg = load_regime(regime)
+    except InputError:
+        return None
+    return find_catalogue(reg.id, reg.catalogue)
+
+
 def control_index(results: Results) -> dict[str, Control]:
     return {c.id: c for c in results.controls}
 
@@ -300,7 +315,7 @@ def build_view(results: Results, lang: str) -> ReportView:
     for fv in findings:
         by_system[fv.finding.system_id].append(fv)
     systems = []
-    catalogue = find_catalogue(results.run.regime) if results.run.regime else None
+    catalogue = run_catalogue(results.run.regime)
     assessed = assessments_by_system(results)
     for sr in results.systems:
         own = by_system.get(sr.system_id, [])
