@@ -3,7 +3,6 @@ timeout) leaves no nginx holding its loopback addresses for the next run."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -28,12 +27,14 @@ with NginxFarm([site], w) as farm:
 
 
 def _alive(pid: int) -> bool:
+    # one look, no check first: nginx, orphaned by the kill, is reaped by init whenever it exits, so its /proc
+    # entry can vanish between any two looks (os.kill(pid, 0) and then open() raced like that)
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        with open(f"/proc/{pid}/stat") as fh:
+            stat = fh.read()
+    except FileNotFoundError:
         return False
-    with open(f"/proc/{pid}/stat") as fh:               # a zombie waiting for its reaper is gone too
-        return fh.read().split()[2] != "Z"
+    return stat[stat.rfind(")") + 2:].split()[0] != "Z"   # a zombie waiting for its reaper is gone too
 
 
 def test_given_a_test_process_killed_with_sigkill_then_its_nginx_stops_too(tmp_path):
