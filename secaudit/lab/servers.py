@@ -268,9 +268,15 @@ def silent_port() -> Iterator[int]:
 
 
 @contextlib.contextmanager
-def closed_port() -> Iterator[int]:
-    """A port on which nothing listens (connection refused)."""
-    yield free_port()
+def closed_port(host: str = LOOPBACK) -> Iterator[int]:
+    """A port of ``host`` that refuses connections for as long as the block runs.
+
+    The port stays bound by a socket that never listens: the kernel answers every connection with a reset,
+    and no other process can bind it meanwhile (a port that :func:`free_port` released could be taken by
+    any server that other tests start on the same address at the same time)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        yield s.getsockname()[1]
 
 
 @contextlib.contextmanager
