@@ -27,6 +27,32 @@ SHARED = {
 }
 
 
+# The longest units of work first (their --durations under load, longest first): `--dist loadfile` hands modules
+# out in collection order, so a long module collected late ran alone at the end while the other workers idled.
+LONGEST_FIRST = (
+    "tests/cli/test_wheel_demo.py",                    # builds the wheel (shared with test_wheel) and runs the demo
+    "tests/cli/test_wheel.py",
+    "tests/integration/test_interrupt_resume.py",
+    "tests/integration/test_presets.py",
+    "tests/integration/test_zones_failover.py",        # the "zones" group (SHARED) starts with its longest module
+    "tests/integration/test_history_scan.py",
+    "tests/cli/test_import_cli.py",
+    "tests/store/test_crash.py",
+    "tests/cli/test_scan_e2e.py",
+    "tests/integration/test_resume.py",
+    "tests/integration/test_ports_coverage.py",
+    "tests/integration/test_zones_interrupt.py",
+    "tests/integration/test_discover_pipeline.py",
+)
+
+
+def pytest_collection_modifyitems(session, config, items) -> None:
+    """Put the modules of :data:`LONGEST_FIRST` first, in that order (the others, and the tests inside each
+    module, keep their order)."""
+    rank = {module: i for i, module in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
+
+
 def pytest_configure(config) -> None:
     os.environ["SECAUDIT_DATA_DIR"] = _DATA_DIR
     # also for tests that drop SECAUDIT_* from a child's environment (CI templates): the XDG default

@@ -115,7 +115,8 @@ def annual_report_command(inventory: str, year: int | None, regime: str | None, 
     from secaudit.report.annual import AnnualInput, build_annual_report
     from secaudit.report.document_formats import render_document
 
-    year = year or dt.date.today().year
+    today = dt.date.today()                  # once: a report written across midnight uses one day
+    year = year or today.year
     if not 2000 <= year <= 2100:
         raise InputError([Diagnostic("--year", 0, 0, "documents.year_invalid", {"year": year})])
     from secaudit.programme import failed_controls
@@ -126,7 +127,7 @@ def annual_report_command(inventory: str, year: int | None, regime: str | None, 
     latest = {s.system.id: s.latest for s in programme.systems if s.latest is not None}
     controls = {c.id: c for level in range(1, 6) for c in level_controls(level)}
     systems = {s.system.id: (s.system.name, s.level) for s in programme.systems}
-    overdue = overdue_for_report(db, data_dir, systems, min(end, dt.date.today()), reg.standard)
+    overdue = overdue_for_report(db, data_dir, systems, min(end, today), reg.standard)
     document = build_annual_report(AnnualInput(inv, reg, programme, year, failed_controls(db, latest, data_dir),
                                                controls, stored_assessments(db, data_dir), overdue),
                                    current_lang(), "md" if fmt == "md" else "txt")

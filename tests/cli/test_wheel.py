@@ -1,20 +1,16 @@
 """Install as users do: build the sdist and, from it, the wheel; install the wheel into a fresh virtualenv;
-the installed `secaudit` (run outside the source tree) finds its policies, templates, schemas and examples,
-scans a real server, and `secaudit demo` starts the demo targets, scans them and stops them.
+the installed `secaudit` (run outside the source tree) finds its policies, templates, schemas and examples
+and scans a real server. (`secaudit demo` from the same install: tests/cli/test_wheel_demo.py.)
 
-The fresh virtualenv gets secaudit from the wheel only (`--no-deps --no-index`); its dependencies (sslyze,
-cryptography...) are the test environment's, reached through a .pth line, so the test needs no download."""
+The build and the virtualenv are made once per session (tests/support/wheel.py): the fresh virtualenv gets
+secaudit from the wheel only (`--no-deps --no-index`); its dependencies (sslyze, cryptography...) are the test
+environment's, reached through a .pth line, so the test needs no download."""
 
 from __future__ import annotations
 
 import email
 import json
-import os
 import re
-import shutil
-import site
-import subprocess
-import sys
 import textwrap
 import zipfile
 from importlib import metadata
@@ -26,57 +22,24 @@ from packaging.utils import canonicalize_name
 
 from secaudit.lab.pki import TestPKI
 from secaudit.lab.servers import NginxFarm, Site
+from tests.support.wheel import installed_env as _env, installed_wheel, run as _run, run_installed as _secaudit
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
-SKIP = shutil.ignore_patterns(".git", ".venv", "demo-out", "build", "dist", "*.egg-info", "__pycache__",
-                              ".pytest_cache", ".secaudit-runs", ".hypothesis")
 HOST = "127.9.2.11"
-
-
-def _run(cmd: list[str], cwd: Path, timeout: float = 300, env: dict[str, str] | None = None):
-    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> tuple[Path, str]:
     """The wheel built from the sdist, and everything the build printed."""
-    w = tmp_path_factory.mktemp("wheel")
-    src = w / "src"
-    shutil.copytree(ROOT, src, ignore=SKIP)
-    built = _run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(w / "dist"), str(src)], w, 600)
-    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
-    wheels, sdists = list((w / "dist").glob("*.whl")), list((w / "dist").glob("*.tar.gz"))
-    assert len(wheels) == 1 and len(sdists) == 1
-    return wheels[0], built.stdout + built.stderr
+    made = installed_wheel(tmp_path_factory)
+    return made.wheel, made.build_log
 
 
 @pytest.fixture(scope="module")
-def installed(built, tmp_path_factory) -> Path:
+def installed(tmp_path_factory) -> Path:
     """The bin/ folder of a fresh virtualenv holding secaudit installed from the wheel built from the sdist."""
-    w = tmp_path_factory.mktemp("venv")
-    wheels = [built[0]]
-    venv = w / "venv"
-    made = _run([sys.executable, "-m", "venv", str(venv)], w)
-    assert made.returncode == 0, made.stderr
-    py = venv / "bin" / "python"
-    purelib = _run([str(py), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], w).stdout.strip()
-    (Path(purelib) / "secaudit-test-deps.pth").write_text("\n".join(site.getsitepackages()) + "\n", encoding="utf-8")
-    inst = _run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheels[0])], w)
-    assert inst.returncode == 0, inst.stdout + inst.stderr
-    return venv / "bin"
-
-
-def _env(bin_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if (not k.startswith("SECAUDIT_") or k == "SECAUDIT_DATA_DIR") and k != "PYTHONPATH"}
-    env.update({"PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "SECAUDIT_LANG": "en", "CI": "1"})
-    return env
-
-
-def _secaudit(bin_dir: Path, *args: str, cwd: Path, timeout: float = 300):
-    return _run([str(bin_dir / "secaudit"), *args], cwd, timeout, _env(bin_dir))
+    return installed_wheel(tmp_path_factory).bin
 
 
 def test_given_the_build_then_setuptools_warns_about_nothing(built):
@@ -168,58 +131,19 @@ def test_given_the_installed_command_when_scanning_a_real_server_then_every_form
     assert json.loads((tmp_path / "out" / "report.json").read_text())["schema"] == "secaudit/results/v2"
 
 
-def test_given_the_installed_command_then_secaudit_demo_starts_scans_and_stops_its_targets(installed, tmp_path):
-    r = _secaudit(installed, "demo", "--dir", str(tmp_path), cwd=tmp_path, timeout=420)
-    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-4000:]
-    assert "demo targets stopped." in r.stdout
-    assert "\x1b" not in r.stdout + r.stderr                             # a pipe gets no terminal escape codes
-    report = json.loads((tmp_path / "demo-out" / "report.json").read_text(encoding="utf-8"))
-    assert {s["system_id"] for s in report["systems"]} >= {"cong-dvc", "nhan-su", "qlvb"}
-    assert any(f["verdict"] == "fail" for f in report["findings"])      # the demo's broken targets are found
-    leftover = _run(["pgrep", "-f", "secaudit-demo-"], tmp_path)           # the demo targets' temporary folder
-    assert leftover.stdout.strip() == "", leftover.stdout           # no demo server outlives the command
-    # The demo's HTML report prints in at most 40 A4 pages in either language (it printed 335 and 811)
-    vi = _secaudit(installed, "report", str(tmp_path / "demo-out" / "report.json"), "--lang", "vi", "--format",
-                   "html", "--out", str(tmp_path / "vi"), cwd=tmp_path)
-    assert vi.returncode in (0, 1), vi.stderr
-    pages = _printed_pages([tmp_path / "demo-out" / "report.html", tmp_path / "vi" / "report.html"])
-    assert all(1 < n <= 40 for n in pages), pages
-
-
-def _printed_pages(pages: list[Path]) -> list[int]:
-    """How many A4 pages headless Chromium prints each HTML file on (its print stylesheet applies)."""
-    from playwright.sync_api import sync_playwright
-
-    browser = shutil.which("chromium-headless-shell")
-    assert browser, "headless Chromium is missing: run scripts/ensure-sysdeps.sh"
-    counts = []
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=browser, args=["--no-sandbox", "--disable-gpu",
-                                                             "--disable-background-networking", "--no-first-run"])
-        try:
-            for html in pages:
-                page = b.new_page()
-                page.goto(html.as_uri())
-                pdf = page.pdf(format="A4", prefer_css_page_size=True)
-                counts.append(len(re.findall(rb"/Type\s*/Page\b", pdf)))
-                page.close()
-        finally:
-            b.close()
-    return counts
-
-
-def _help_commands(bin_dir: Path, cwd: Path) -> list[list[str]]:
-    """Every command path of the CLI, from `--help` listings (group, then its subcommands)."""
-    found, todo = [], [[]]
+def _help_texts(bin_dir: Path, cwd: Path) -> dict[tuple[str, ...], str]:
+    """Every command path of the CLI and its `--help` text, from the listings (group, then its subcommands)."""
+    found: dict[tuple[str, ...], str] = {}
+    todo: list[tuple[str, ...]] = [()]
     while todo and len(found) < 200:
         path = todo.pop()
-        found.append(path)
         out = _secaudit(bin_dir, *path, "--help", cwd=cwd).stdout
+        found[path] = out
         if "Commands:" in out:
             for line in out.split("Commands:", 1)[1].splitlines():
                 name = line.split()[0] if line.startswith("  ") and line.split() else None
                 if name:
-                    todo.append(path + [name])
+                    todo.append((*path, name))
     return found
 
 
@@ -228,8 +152,8 @@ def test_given_the_installed_command_then_every_help_example_naming_examples_wor
     copied = _secaudit(installed, "examples", cwd=tmp_path)
     assert copied.returncode == 0, copied.stderr
     named: set[str] = set()
-    for path in _help_commands(installed, tmp_path):
-        named |= set(re.findall(r"\bexamples/[\w./-]*\w", _secaudit(installed, *path, "--help", cwd=tmp_path).stdout))
+    for text in _help_texts(installed, tmp_path).values():
+        named |= set(re.findall(r"\bexamples/[\w./-]*\w", text))
     assert "examples/inventory.yaml" in named
     for name in sorted(named):
         assert (tmp_path / name).is_file(), f"{name} is named by a --help example but not shipped"

@@ -7,6 +7,7 @@ a costly library for start-up time (the short list below), never a cycle."""
 from __future__ import annotations
 
 import ast
+import functools
 import subprocess
 import sys
 from pathlib import Path
@@ -34,9 +35,17 @@ def imports_of(path: Path, root: Path = PACKAGE) -> set[str]:
             if name == "secaudit" or name.startswith("secaudit.")}
 
 
-def import_statements(path: Path, root: Path = PACKAGE) -> list[tuple[str, int, bool]]:
+@functools.lru_cache(maxsize=None)
+def parsed(path: Path) -> ast.Module:
+    """The syntax tree of ``path``, parsed once per session (the sources do not change while tests run; the
+    rules below walk every module many times). Callers only read it."""
+    return ast.parse(path.read_text(encoding="utf-8"), str(path))
+
+
+@functools.lru_cache(maxsize=None)
+def import_statements(path: Path, root: Path = PACKAGE) -> tuple[tuple[str, int, bool], ...]:
     """(module or name imported, line, inside a function) for every import statement of ``path``."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    tree = parsed(path)
     here = module_name(path, root)
     is_package = path.name == "__init__.py"
     inner = {id(n) for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
@@ -57,7 +66,7 @@ def import_statements(path: Path, root: Path = PACKAGE) -> list[tuple[str, int, 
             if len(subs) < len(names) or not base.startswith("secaudit"):
                 out.append((base, node.lineno, deferred))
             out.extend((n, node.lineno, deferred) for n in names)
-    return out
+    return tuple(out)
 
 
 GRAPH = {module_name(p): imports_of(p) for p in sorted(PACKAGE.rglob("*.py"))}
@@ -263,7 +272,7 @@ def _is(name: str, package: str) -> bool:
 
 def _type_checking_lines(path: Path) -> set[int]:
     """Lines of the imports under ``if TYPE_CHECKING:`` (never run)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    tree = parsed(path)
     return {n.lineno for node in ast.walk(tree) if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
             for stmt in node.body for n in ast.walk(stmt) if isinstance(n, (ast.Import, ast.ImportFrom))}
 
@@ -349,11 +358,12 @@ def functions_deferring_without_comment() -> list[str]:
         if any(_is(here, k) for k in COMMENT_EXEMPT):
             continue
         text = path.read_text(encoding="utf-8").splitlines()
-        for f in ast.walk(ast.parse("\n".join(text))):
+        inside = [(name, line) for name, line, inner in import_statements(path) if inner]
+        for f in ast.walk(parsed(path)):
             if not isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
-            deferred = [name for name, line, inner in import_statements(path)
-                        if inner and f.lineno <= line <= (f.end_lineno or line)
+            deferred = [name for name, line in inside
+                        if f.lineno <= line <= (f.end_lineno or line)
                         and (any(_is(name, lib) for lib in libs)
                              or heavy.get(owner(name) or "", set()) - heavy.get(here, set()))]
             if deferred and not any("# start-up:" in t for t in text[f.lineno - 1:f.end_lineno]):

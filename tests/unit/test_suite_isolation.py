@@ -38,7 +38,7 @@ DATA_ONLY = {
 
 
 # the demo targets' addresses are used by the module that runs `secaudit demo`
-RUNS_THE_DEMO = "tests/cli/test_wheel.py"
+RUNS_THE_DEMO = "tests/cli/test_wheel_demo.py"
 
 
 def _group(module: str) -> str:
