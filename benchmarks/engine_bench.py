@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.support import inventory  # noqa: E402
 from benchmarks.tls_bench import measure  # noqa: E402
 from secaudit.lab.pki import TestPKI  # noqa: E402
 from secaudit.lab.servers import NginxFarm, Site  # noqa: E402
@@ -44,14 +45,6 @@ def farms(work: Path, n: int):
                 [Site(f"s{i}-{j}", crt, key, host=host, hsts="max-age=31536000") for j in range(count)], d))
             endpoints += [s.address for s in farm.sites]
         yield ca, endpoints
-
-
-def inventory(path: Path, endpoints: list[str]) -> None:
-    lines = ["kind: inventory", "systems:"]
-    for i, ep in enumerate(endpoints):
-        lines.append(f"  - {{id: s{i}, name: S{i}, purpose: internal, information: [private], declared_level: 3, "
-                     f"endpoints: ['https://{ep}']}}")
-    path.write_text("\n".join(lines) + "\n")
 
 
 def main() -> int:

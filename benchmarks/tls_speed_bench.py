@@ -31,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.support import inventory  # noqa: E402
 from benchmarks.tls_bench import measure  # noqa: E402
 from secaudit.lab.counting import counting_proxy  # noqa: E402
 from secaudit.lab.pki import TestPKI  # noqa: E402
@@ -44,14 +45,6 @@ TARGET_PER_MIN = 400
 TARGET_RSS_MIB = 200
 WEAK_CIPHERS = "ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA:AECDH-AES128-SHA:NULL-SHA256:@SECLEVEL=0"
 LEGACY_CIPHERS = "ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA:AES256-SHA:@SECLEVEL=0"
-
-
-def inventory(path: Path, endpoints: list[str]) -> None:
-    lines = ["kind: inventory", "systems:"]
-    for i, ep in enumerate(endpoints):
-        lines.append(f"  - {{id: s{i}, name: S{i}, purpose: internal, information: [private], declared_level: 3, "
-                     f"endpoints: ['https://{ep}']}}")
-    path.write_text("\n".join(lines) + "\n")
 
 
 def secaudit_scan(work: Path, endpoints: list[str], ca: Path, tag: str, src: Path) -> tuple[list[str], dict]:

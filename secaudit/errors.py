@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Iterable
-from secaudit.i18n import t
+from secaudit.i18n import current_lang, t
+from secaudit.model import LocalText
 
 
 @dataclass(frozen=True)
@@ -12,7 +13,8 @@ class Diagnostic:
     """One problem in one input file, located at line/column (1-based; 0 when unknown).
 
     `key` names a message in the i18n catalog and `args` fill it, so the same diagnostic
-    renders in English or Vietnamese.
+    renders in English or Vietnamese; an argument given in both languages (a :class:`LocalText`, e.g. a
+    regime's term) is filled in the language rendered.
     """
 
     file: str
@@ -25,7 +27,9 @@ class Diagnostic:
         where = self.file
         if self.line:
             where += f":{self.line}:{self.column}"
-        return f"{where}: {t(self.key, lang, **self.args)}"
+        lang = lang or current_lang()
+        args = {k: v.get(lang) if isinstance(v, LocalText) else v for k, v in self.args.items()}
+        return f"{where}: {t(self.key, lang, **args)}"
 
 
 class SecauditError(Exception):

@@ -75,11 +75,12 @@ def load_programme(inventory: str, regime: str | None, db: str | None, data_dir:
     return inv, reg, build_programme(inv, results, latest_runs(db, as_of, data_dir), reg, as_of)
 
 
-def report_gaps(inventory: Any, systems: Any = None) -> None:
-    """List on stderr what the documents need and the inventory lacks (the document shows the form's blank)."""
+def report_gaps(inventory: Any, regime: Any, systems: Any = None) -> None:
+    """List on stderr what the documents need under ``regime`` and the inventory lacks (the document shows the
+    form's blank)."""
     from secaudit.particulars import document_gaps
 
-    gaps = document_gaps(inventory, systems)
+    gaps = document_gaps(inventory, regime, systems)
     if gaps:
         echo(t("documents.gaps_intro", count=len(gaps)), err=True)
         print_diagnostics(gaps)
@@ -114,7 +115,8 @@ def annual_report_command(inventory: str, year: int | None, regime: str | None, 
     from secaudit.report.annual import AnnualInput, build_annual_report
     from secaudit.report.document_formats import render_document
 
-    year = year or dt.date.today().year
+    today = dt.date.today()                  # once: a report written across midnight uses one day
+    year = year or today.year
     if not 2000 <= year <= 2100:
         raise InputError([Diagnostic("--year", 0, 0, "documents.year_invalid", {"year": year})])
     from secaudit.programme import failed_controls
@@ -125,11 +127,11 @@ def annual_report_command(inventory: str, year: int | None, regime: str | None, 
     latest = {s.system.id: s.latest for s in programme.systems if s.latest is not None}
     controls = {c.id: c for level in range(1, 6) for c in level_controls(level)}
     systems = {s.system.id: (s.system.name, s.level) for s in programme.systems}
-    overdue = overdue_for_report(db, data_dir, systems, min(end, dt.date.today()), reg.standard)
+    overdue = overdue_for_report(db, data_dir, systems, min(end, today), reg.standard)
     document = build_annual_report(AnnualInput(inv, reg, programme, year, failed_controls(db, latest, data_dir),
                                                controls, stored_assessments(db, data_dir), overdue),
                                    current_lang(), "md" if fmt == "md" else "txt")
-    report_gaps(inv)
+    report_gaps(inv, reg)
     write_document(render_document(fmt, document), out, fmt)
     return ExitStatus.OK
 
@@ -249,6 +251,6 @@ def cover_letter_command(inventory: str, system_id: str, kind: str, regime: str 
     (result,) = classify_inventory(inv, reg, [system_id])
     document = build_letter(LetterInput(inv, system_id, result, reg, kind), current_lang(),
                             "md" if fmt == "md" else "txt")
-    report_gaps(inv, [system_id])
+    report_gaps(inv, reg, [system_id])
     write_document(render_document(fmt, document), out, fmt)
     return ExitStatus.OK

@@ -49,5 +49,5 @@ def command(inventory: str, system_id: str, regime: str | None, db: str | None, 
     history = {**control_verdicts(db, system_id, data_dir),
                "assessment": level_assessments(db, data_dir, reg.id).get(system_id)}
     write_document(render_dossier(fmt, inv, system_id, result, reg, lang, **history), out, fmt)
-    report_gaps(inv, [system_id])
+    report_gaps(inv, reg, [system_id])
     return ExitStatus.OK

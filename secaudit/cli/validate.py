@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from secaudit.cli.classify import regime_option
 from secaudit.cli.common import lang_option
 from secaudit.cli.output import echo, print_diagnostics
 from secaudit.i18n import t
@@ -14,9 +15,11 @@ from secaudit.status import ExitStatus
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=True, path_type=str))
 @click.option("--for", "purpose", type=click.Choice(("documents",)), default=None,
               help="documents: also list, at file:line:col, each fact the official documents (dossier, cover "
-                   "letters, Form 08) need and a valid inventory lacks; exit 1 when any is missing.")
+                   "letters, annual report) need and a valid inventory lacks, and where --regime asks for "
+                   "it; exit 1 when any is missing.")
+@regime_option
 @lang_option
-def command(files: tuple[str, ...], purpose: str | None) -> int:
+def command(files: tuple[str, ...], purpose: str | None, regime: str | None) -> int:
     """Check inventory, policy, waiver, regime, requirement catalogue (policies/requirements/*.yaml) and
     evidence register files; report every error as file:line:col.
 
@@ -28,6 +31,7 @@ def command(files: tuple[str, ...], purpose: str | None) -> int:
       secaudit validate examples/inventory.yaml policies/levels/level-3.yaml
       secaudit validate policies/requirements/tcvn-14423-2026.yaml examples/evidence.yaml examples/inventory.yaml
       secaudit validate --for documents examples/inventory.yaml
+      secaudit validate --for documents --regime decree-85-2016 examples/inventory.yaml
     """
     from secaudit.validation import validate_files
 
@@ -39,17 +43,19 @@ def command(files: tuple[str, ...], purpose: str | None) -> int:
     if not report.ok:
         return ExitStatus.INPUT_ERROR
     if purpose == "documents":
-        return _document_gaps([f.file for f in report.files if f.kind == "inventory"])
+        return _document_gaps([f.file for f in report.files if f.kind == "inventory"], regime)
     return ExitStatus.OK
 
 
-def _document_gaps(files: list[str]) -> int:
+def _document_gaps(files: list[str], regime: str | None) -> int:
+    from secaudit.classify.regime import load_regime
     from secaudit.load import load_inventory
     from secaudit.particulars import document_gaps
 
+    reg = load_regime(regime)
     missing = 0
     for file in files:
-        gaps = document_gaps(load_inventory(file))
+        gaps = document_gaps(load_inventory(file), reg)
         if gaps:
             echo(t("documents.gaps_intro", count=len(gaps)))
             print_diagnostics(gaps)

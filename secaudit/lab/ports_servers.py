@@ -22,7 +22,7 @@ from typing import Iterator
 
 from secaudit.lab.servers import free_port  # noqa: E402  (one implementation for every fixture)
 from secaudit.lab.servers import serving as _serving  # noqa: E402
-from secaudit.lab.servers import stop_process, with_parent  # noqa: E402
+from secaudit.lab.servers import listener_owned_by, stop_process, with_parent  # noqa: E402
 from secaudit.lab.servers import wait_listening as _wait_listening  # noqa: E402
 
 SSHD = "/usr/sbin/sshd"
@@ -168,25 +168,34 @@ def sshd(tmp: Path, host: str, hardened: bool, port: int = 0) -> Iterator[int]:
         subprocess.run(["ssh-keygen", "-q", "-t", kind, "-N", "", "-f", str(path)], check=True,
                        stdin=subprocess.DEVNULL, timeout=30)
         keys.append(path)
-    port = port or free_port(host)
-    config = tmp / "sshd_config"
-    config.write_text(
-        f"ListenAddress {host}:{port}\n" + "".join(f"HostKey {k}\n" for k in keys)
-        + f"PidFile {tmp / 'sshd.pid'}\nUsePAM no\nStrictModes no\nPermitRootLogin no\n"
-        + f"AuthorizedKeysFile {tmp / 'authorized_keys'}\n"
-        + (HARDENED_SSHD if hardened else WEAK_SSHD))
     if os.geteuid() == 0:
         os.makedirs("/run/sshd", mode=0o755, exist_ok=True)  # privilege-separation directory sshd requires
-    proc = subprocess.Popen(with_parent([SSHD, "-D", "-e", "-f", str(config)]), stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=open(tmp / "sshd.log", "wb"))
-    try:
+    for attempt in range(3):     # a picked free port can be taken meanwhile (another test's server): pick again
+        chosen = port or free_port(host)
+        config = tmp / "sshd_config"
+        config.write_text(
+            f"ListenAddress {host}:{chosen}\n" + "".join(f"HostKey {k}\n" for k in keys)
+            + f"PidFile {tmp / 'sshd.pid'}\nUsePAM no\nStrictModes no\nPermitRootLogin no\n"
+            + f"AuthorizedKeysFile {tmp / 'authorized_keys'}\n"
+            + (HARDENED_SSHD if hardened else WEAK_SSHD))
+        with open(tmp / "sshd.log", "wb") as log:
+            proc = subprocess.Popen(with_parent([SSHD, "-D", "-e", "-f", str(config)]), stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=log)
         try:
-            wait_listening(host, port)
-        except RuntimeError:
-            raise RuntimeError(f"sshd did not start: {(tmp / 'sshd.log').read_text(errors='replace')}") from None
-        yield port
-    finally:
-        stop_process(proc, timeout=5)
+            wait_listening(host, chosen)
+            if not listener_owned_by(proc.pid, host, chosen):
+                raise RuntimeError(f"{host}:{chosen} is another process's")
+        except RuntimeError as e:
+            stop_process(proc, timeout=5)
+            if port or attempt == 2:
+                raise RuntimeError(f"sshd did not start: {e}: {(tmp / 'sshd.log').read_text(errors='replace')}") \
+                    from None
+            continue
+        try:
+            yield chosen
+        finally:
+            stop_process(proc, timeout=5)
+        return
 
 
 def nmap_available() -> bool:

@@ -103,6 +103,31 @@ def wait_listening(port: int, deadline_s: float = 10.0, host: str = LOOPBACK) ->
     raise RuntimeError(f"nothing listening on {host}:{port} after {deadline_s} s")
 
 
+def listener_owned_by(pid: int, host: str, port: int) -> bool:
+    """Whether process ``pid`` holds the socket listening on ``host``:``port``.
+
+    A server started on a port that :func:`free_port` released can find it taken by another process meanwhile
+    (another test's server); :func:`wait_listening` connects, and cannot tell whose listener answered. Linux
+    ``/proc``; elsewhere True (nothing to tell by)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        rows = Path("/proc/net/tcp6" if family == socket.AF_INET6 else "/proc/net/tcp").read_text().splitlines()
+    except OSError:
+        return True
+    packed = socket.inet_pton(family, host)
+    local = "".join(packed[i:i + 4][::-1].hex() for i in range(0, len(packed), 4)).upper() + f":{port:04X}"
+    sockets = {f"socket:[{f[9]}]" for f in (row.split() for row in rows[1:]) if f[1] == local and f[3] == "0A"}
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False                             # the process is gone
+    for fd in fds:
+        with contextlib.suppress(OSError):       # a descriptor closed meanwhile
+            if os.readlink(f"/proc/{pid}/fd/{fd}") in sockets:
+                return True
+    return False
+
+
 def security_txt_location(expires: "_dt.datetime | None" = None, contact: str = "mailto:security@agency.example") -> str:
     """An nginx location serving a valid security.txt (RFC 9116) that expires in 180 days by default."""
     when = expires or _dt.datetime.now(_dt.timezone.utc) + _dt.timedelta(days=180)
@@ -216,6 +241,8 @@ class NginxFarm:
             try:
                 for s in self.sites:
                     wait_listening(s.port, host=s.host)
+                    if not listener_owned_by(self.proc.pid, s.host, s.port):
+                        raise RuntimeError(f"{s.address} is another process's")
             except RuntimeError:
                 err = self._stop_and_collect()
                 if attempt == 2:
@@ -268,9 +295,15 @@ def silent_port() -> Iterator[int]:
 
 
 @contextlib.contextmanager
-def closed_port() -> Iterator[int]:
-    """A port on which nothing listens (connection refused)."""
-    yield free_port()
+def closed_port(host: str = LOOPBACK) -> Iterator[int]:
+    """A port of ``host`` that refuses connections for as long as the block runs.
+
+    The port stays bound by a socket that never listens: the kernel answers every connection with a reset,
+    and no other process can bind it meanwhile (a port that :func:`free_port` released could be taken by
+    any server that other tests start on the same address at the same time)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        yield s.getsockname()[1]
 
 
 @contextlib.contextmanager
@@ -287,29 +320,46 @@ def smtp_starttls(cert: Path, key: Path, host: str = LOOPBACK, port: int = 0,
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     ctx.load_cert_chain(str(cert), str(key))
-    port = port or free_port()
-    controller = Controller(Sink(), hostname=host, port=port, tls_context=ctx, require_starttls=False,
-                            server_hostname=server_hostname, ready_timeout=10)
-    controller.start()
-    try:
-        yield port
-    finally:
-        controller.stop()
+    for attempt in range(3):     # a picked free port can be taken meanwhile (another test's server): pick again
+        chosen = port or free_port(host)
+        controller = Controller(Sink(), hostname=host, port=chosen, tls_context=ctx, require_starttls=False,
+                                server_hostname=server_hostname, ready_timeout=10)
+        try:
+            controller.start()
+        except OSError:
+            if port or attempt == 2:
+                raise
+            continue
+        try:
+            yield chosen
+        finally:
+            controller.stop()
+        return
 
 
 @contextlib.contextmanager
 def openssl_s_server(cert: Path, key: Path, *extra: str) -> Iterator[int]:
     """`openssl s_server -www` on a loopback port (one connection at a time; scan it gently)."""
-    port = free_port()
-    proc = subprocess.Popen(
-        ["openssl", "s_server", "-accept", f"{LOOPBACK}:{port}", "-cert", str(cert), "-key", str(key), "-www",
-         *extra], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True)
-    try:
-        wait_listening(port)
-        yield port
-    finally:
-        stop_process(proc)
+    for attempt in range(3):                     # a picked free port can be taken meanwhile: retry with another
+        port = free_port()
+        proc = subprocess.Popen(
+            ["openssl", "s_server", "-accept", f"{LOOPBACK}:{port}", "-cert", str(cert), "-key", str(key), "-www",
+             *extra], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)
+        try:
+            wait_listening(port)
+            if not listener_owned_by(proc.pid, LOOPBACK, port):
+                raise RuntimeError(f"{LOOPBACK}:{port} is another process's")
+        except RuntimeError:
+            stop_process(proc)
+            if attempt == 2:
+                raise
+            continue
+        try:
+            yield port
+        finally:
+            stop_process(proc)
+        return
 
 
 # protocol -> (greeting sent first or None, what the client's STARTTLS request contains, the go-ahead)

@@ -256,8 +256,22 @@ chmod 1777 /var/tmp
 mount --bind "$ROOT/tree/dpkg" /var/lib/dpkg
 ip link set lo up 2>/dev/null || true
 if [ -n "$NFT" ]; then nft "$NFT"; fi
-for name in $DAEMONS; do "$ROOT/tree/daemons/$name" 100000 & done
-for port in $LISTEN; do python3 -c "import socket,time;s=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);s.bind(('0.0.0.0',$port));s.listen();time.sleep(100000)" & done
+# "ready" only once every daemon runs under its name and every listener listens: a check that reads the
+# host's processes or sockets right after the start must find them (started in the background, they may not be)
+for name in $DAEMONS; do
+  "$ROOT/tree/daemons/$name" 100000 &
+  pid=$! i=0
+  until [ "$(cat /proc/$pid/comm 2>/dev/null)" = "$name" ]; do
+    i=$((i + 1)); if [ $i -gt 6000 ]; then echo "daemon $name did not start" >&2; exit 1; fi; sleep 0.01
+  done
+done
+for port in $LISTEN; do
+  python3 -c "import socket,time;s=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);s.bind(('0.0.0.0',$port));s.listen();time.sleep(100000)" &
+  hex=$(printf '%04X' "$port") i=0
+  until grep -q ":$hex 00000000:0000 0A" /proc/net/tcp; do
+    i=$((i + 1)); if [ $i -gt 6000 ]; then echo "nothing listens on port $port" >&2; exit 1; fi; sleep 0.01
+  done
+done
 if [ -n "$DNF" ]; then dnf -q makecache >/dev/null; fi
 for m in $MOUNTS; do mkdir -p "${m#*=}"; mount "${m%%=*}" "${m#*=}"; done
 echo ready > "$ROOT/ready"
@@ -292,7 +306,7 @@ class LabHost:
         self.proc = subprocess.Popen(with_parent(["unshare", "--mount", "--pid", "--net", "--fork", "--mount-proc",
                                                   "--propagation", "private", "sh", "-c", _HOLDER]),
                                      env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 90          # mounts, daemons, listeners (and dnf) on a loaded machine
         while not (self.root / "ready").exists():
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""

@@ -2,7 +2,8 @@
 
 Section 1 counts and section 3's twelve columns come from the inventory's approval facts and the
 :class:`~secaudit.programme.Programme` (audit history included); section 2 from the organisation's
-particulars. Fixed values are the form's own ("Đang dự thảo" ... "Đã triển khai đầy đủ" ...). An
+particulars. The table's fixed values (columns 6, 10 and 12: "Đang dự thảo" ... "Đã triển khai đầy đủ" ...)
+are the regime's terms (``dossier_*``, ``plan_*``, ``assessed_*``): Form 08's under Decree 331. An
 appendix carries what Art. 36 asks beyond the form: systems with grounds for the national-security
 list, and each system's compliance in its latest run. Under Decree 85/2016 the same report uses
 that regime's terms (an toàn thông tin) and basis.
@@ -119,17 +120,17 @@ def system_row(n: int, s: SystemStanding, inventory: Inventory, w: Words, period
     approved = s.approved
     # "Periodic" is the Art. 27 assessment (compliance, hardening, penetration testing, source code): a network
     # scan within its cadence is not one; a stored assessment of every row of the level is (AnnualInput.periodic).
-    assessed = [w("annual.assessed.before_use")] if a.assessed_before_use else []
+    assessed = [w.term("assessed_before_use")] if a.assessed_before_use else []
     if periodic:
-        assessed.append(w("annual.assessed.periodic"))
+        assessed.append(w.term("assessed_periodic"))
     level = str(s.level) if s.level is not None else w("annual.level_undetermined")
     return (
         str(n), s.system.name, inventory.organisation.owner_of(s.system), s.system.operator or w("doc.blank"), level,
-        w(f"annual.status.{a.dossier.value}") if a.dossier else "",
+        w.term(f"dossier_{a.dossier.value}") if a.dossier else "",
         w.decision(a.decision) if approved else "",
         w.decision(a.regulation),
         "" if approved else w.date(a.planned_approval),
-        w(f"annual.plan.{a.plan.value}") if a.plan else "",
+        w.term(f"plan_{a.plan.value}") if a.plan else "",
         "" if a.plan and a.plan.value == "full" else w.date(a.plan_planned),
         w.join("; ", assessed),
     )
@@ -202,8 +203,8 @@ def _section3(inp: AnnualInput, w: Words) -> list[Any]:
     cadences = sorted({f"{s.cadence_citation}" for s in inp.programme.systems if s.cadence_citation})
     return [Heading(w("annual.s3"), 1, w.lit("3.")),
             Table(headers, rows, tuple(w.lit(f"({i})") for i in range(1, 13)), WIDTHS, id="form08-systems"),
-            Paragraph(w("annual.notes", end=w.date(inp.programme.as_of), cadence=w.join("; ", cadences) or "-"),
-                      "note")]
+            Paragraph(w("annual.notes", end=w.date(inp.programme.as_of), cadence=w.join("; ", cadences) or "-",
+                        before_use=w.term("assessed_before_use"), periodic=w.term("assessed_periodic")), "note")]
 
 
 def national_grounds(s: SystemStanding) -> list[str]:

@@ -62,6 +62,7 @@ def _check(inp: LetterInput, level: int | None) -> int:
 def build_letter(inp: LetterInput, lang: str, kind: str = "txt") -> Document:
     """The cover letter of ``inp.system_id`` (``InputError`` when the level or the form does not allow it)."""
     w = Words(lang, inp.regime, kind)
+    today = dt.date.today()                  # once: a letter written across midnight judges and is dated by one day
     level = _check(inp, proposed_level(inp.classification))
     system = inp.inventory.system(inp.system_id)
     form = form_for(level, inp.kind)
@@ -81,7 +82,7 @@ def build_letter(inp: LetterInput, lang: str, kind: str = "txt") -> Document:
                                        w("letter.f.address", value=address), w("letter.f.level", value=level))],
               Heading(w("letter.part2"), 1), *[Paragraph(x) for x in docs],
               Paragraph(w(f"letter.closing.{form}", sender=sender, recipient=recipient, name=system.name))]
-    row = standing(system, inp.classification, None, inp.regime, dt.date.today())
+    row = standing(system, inp.classification, None, inp.regime, today)
     if form == "02" and national_grounds(row):
         blocks.append(Paragraph(w("letter.national", sender=sender, list=w.term("national_list"))))
     signer = org.body(sender)
@@ -94,6 +95,6 @@ def build_letter(inp: LetterInput, lang: str, kind: str = "txt") -> Document:
     superior = owner if owner != sender else (org.owner_body if org.owner_body and org.owner_body != owner else "")
     header = Header(superior=superior.upper(), issuer=sender.upper(), number=w("letter.number"),
                     subject=w(f"letter.subject.{form}"),
-                    place_date=w("doc.place_date", place=org.place or w("doc.place_blank"), year=dt.date.today().year),
+                    place_date=w("doc.place_date", place=org.place or w("doc.place_blank"), year=today.year),
                     motto=(w.lit(MOTTO[0]), w.lit(MOTTO[1])), recipient=w("letter.recipient", recipient=recipient))
     return Document("cover_letter", w(f"letter.title.{form}"), header, tuple(blocks), lang)

@@ -56,9 +56,9 @@ def reasons(s: SystemStanding, lang: str, regime: Regime) -> tuple[str, ...]:
     if a.dossier is None:
         out.append(t("status.reason.no_dossier", lang))
     elif not s.approved:
-        out.append(t("status.reason.dossier", lang, status=t(f"annual.status.{a.dossier.value}", lang)))
+        out.append(t("status.reason.dossier", lang, status=w.term(f"dossier_{a.dossier.value}")))
     if a.plan is not None and a.plan.value != "full":
-        out.append(w("status.reason.plan", plan=w(f"annual.plan.{a.plan.value}")))
+        out.append(w("status.reason.plan", plan=w.term(f"plan_{a.plan.value}")))
     if s.latest is None:
         out.append(t("status.reason.never", lang))
     elif not s.periodic and s.next_due is not None:

@@ -10,6 +10,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
+from secaudit.classify.regime import load_regime
+from secaudit.errors import InputError
 from secaudit.i18n import catalog, t
 from secaudit.model import (
     Control, Finding, LevelAssessment, LocalText, Message, Results, Severity, SystemResult, Verdict,
@@ -108,6 +110,27 @@ class SystemView:
     notes: tuple[str, ...]
     top_failures: tuple[FixItem, ...]
     network: "NetworkScope | None" = None   # what the scan covered of the system's level
+    na_groups: tuple["NotApplicableGroup", ...] = ()   # its not-applicable findings shown one line per reason
+
+
+@dataclass(frozen=True)
+class NotApplicableGroup:
+    """Not-applicable findings of one family of checks on one system that share one reason (e.g. the sixteen host
+    checks of a system without ``hosts:``): the human reports show one line for them instead of a row each; the
+    machine formats keep every finding. The family is the first part of the checks' name (``host``, ``tls``)."""
+
+    system_id: str
+    family: str
+    findings: tuple[FindingView, ...]
+    text: str                               # the line, in the reader's language
+
+    @property
+    def control_ids(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(fv.finding.control_id for fv in self.findings))
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(fv.finding.target for fv in self.findings))
 
 
 @dataclass(frozen=True)
@@ -125,6 +148,18 @@ class ReportView:
     compliant_systems: int = 0
     severities: tuple[str, ...] = field(default=tuple(s.value for s in SEVERITIES))
     verdicts: tuple[str, ...] = field(default=tuple(v.value for v in VERDICTS))
+    na_groups: tuple[NotApplicableGroup, ...] = ()   # every system's, in the order of the systems
+
+    @property
+    def listed(self) -> tuple[FindingView, ...]:
+        """The findings a human report lists one by one: every finding but those of a not-applicable group."""
+        grouped = {id(fv) for g in self.na_groups for fv in g.findings}
+        return tuple(fv for fv in self.findings if id(fv) not in grouped)
+
+    @property
+    def rows(self) -> int:
+        """Rows of the HTML findings table: each listed finding and each not-applicable group."""
+        return len(self.listed) + len(self.na_groups)
 
     @property
     def failed(self) -> tuple[FindingView, ...]:
@@ -241,6 +276,58 @@ def network_scope(result: SystemResult, findings: Sequence[Finding], controls: M
                         sum(1 for r in rows if r.key in keys), **more)
 
 
+def run_catalogue(regime: str) -> Catalogue | None:
+    """The requirement catalogue of the regime a run was classified under (its id or file, as stored): the one
+    the regime's file names (``catalogue:``). None for a discovery run ("-"), a regime file no longer there or no
+    longer valid, or a regime without a shipped catalogue: the report then names no rows of the level."""
+    if not regime or regime == "-":
+        return None
+    try:
+        reg = load_regime(regime)
+    except InputError:
+        return None
+    return find_catalogue(reg.id, reg.catalogue)
+
+
+def family_of(control: Control | None) -> str | None:
+    """The family of a control's check: the first part of its registered name (``host.sshd`` -> ``host``)."""
+    return control.check.split(".", 1)[0] if control is not None else None
+
+
+_OWN_CHECK = "check"       # the argument by which a reason names the control's own check (evaluate.no_target, ...)
+
+
+def _reason(message: Message) -> tuple[str, str]:
+    """What makes two not-applicable findings' reasons the same: the message and its arguments, but the check."""
+    return message.key, repr(sorted((k, repr(v)) for k, v in message.args.items() if k != _OWN_CHECK))
+
+
+def _group_text(family: str, fvs: Sequence[FindingView], lang: str) -> str:
+    message = fvs[0].finding.message
+    if f"{message.key}.group" in catalog():       # the reason worded for several checks at once
+        reason = Message(f"{message.key}.group",
+                         {k: v for k, v in message.args.items() if k != _OWN_CHECK}).render(lang)
+    else:                                         # else the reason itself, naming every check it concerns
+        checks = ", ".join(dict.fromkeys(fv.control.check for fv in fvs if fv.control is not None))
+        reason = Message(message.key, {**message.args, _OWN_CHECK: checks}).render(lang)
+    label = t(f"report.family.{family}", lang) if f"report.family.{family}" in catalog() else family
+    controls = len(dict.fromkeys(fv.finding.control_id for fv in fvs))
+    return t("report.na_group", lang, family=label, count=controls, reason=reason)
+
+
+def not_applicable_groups(findings: Iterable[FindingView], lang: str) -> tuple[NotApplicableGroup, ...]:
+    """The not-applicable findings of one system that share a family and a reason, two or more per group, in
+    the order their first finding comes."""
+    groups: dict[tuple[str, str, tuple[str, str]], list[FindingView]] = {}
+    for fv in findings:
+        family = family_of(fv.control)
+        if fv.verdict != Verdict.NOT_APPLICABLE or family is None:
+            continue
+        groups.setdefault((fv.finding.system_id, family, _reason(fv.finding.message)), []).append(fv)
+    return tuple(NotApplicableGroup(sid, family, tuple(fvs), _group_text(family, fvs, lang))
+                 for (sid, family, _), fvs in groups.items() if len(fvs) > 1)
+
+
 def control_index(results: Results) -> dict[str, Control]:
     return {c.id: c for c in results.controls}
 
@@ -300,11 +387,12 @@ def build_view(results: Results, lang: str) -> ReportView:
     for fv in findings:
         by_system[fv.finding.system_id].append(fv)
     systems = []
-    catalogue = find_catalogue(results.run.regime) if results.run.regime else None
+    catalogue = run_catalogue(results.run.regime)
     assessed = assessments_by_system(results)
     for sr in results.systems:
         own = by_system.get(sr.system_id, [])
         counts = count_verdicts(fv.finding for fv in own)
+        groups = not_applicable_groups(own, lang)
         systems.append(SystemView(
             result=sr,
             status=system_status(sr, counts),
@@ -314,6 +402,7 @@ def build_view(results: Results, lang: str) -> ReportView:
             notes=tuple(n.render(lang) for n in sr.notes),
             top_failures=fix_items(own)[:5],
             network=network_scope(sr, [fv.finding for fv in own], controls, catalogue, assessed.get(sr.system_id)),
+            na_groups=groups,
         ))
 
     statuses = [s.status for s in systems]
@@ -337,5 +426,6 @@ def build_view(results: Results, lang: str) -> ReportView:
         expired_waivers=expired,
         observation_errors=obs_errors,
         compliant_systems=statuses.count(STATUS_COMPLIANT),
+        na_groups=tuple(g for sv in systems for g in sv.na_groups),
     )
 

@@ -3,13 +3,16 @@ inventory, is timed by `secaudit due` with its own cadence and citation, and the
 
 Given the example inventory, two stored runs and a made-up regime file in tmp_path (every internal system is
 level 4; every level assessed every 9 months, "Made-up Regulation 1/2030 Art. 9.1"; its own words for
-security, the report's basis and the appendix headings), when `classify`, `due` and `annual-report` are run
-with `--regime FILE`, then each output shows what the file says and nothing of the shipped regimes' words; the
-requirement catalogue it names (the shipped TCVN 14423:2026 one) is the one `requirements` lists for it.
+security, the report's basis, the appendix headings, the table's fixed values and where a missing fact is
+asked for), when `classify`, `due`, `annual-report` and `validate --for documents` are run with
+`--regime FILE`, then each output shows what the file says and nothing of the shipped regimes' words; the
+requirement catalogue it names (the shipped TCVN 14423:2026 one) is the one `requirements` lists for it and the
+one a report of a run classified under it counts the level's rows in.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -20,7 +23,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.support.history import example_inventory, store_two_runs
+from secaudit.report import get_format
+from tests.support.history import example_inventory, run_of, store_two_runs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 INV = "examples/inventory.yaml"
@@ -44,7 +48,24 @@ TERMS = {
     "annual_regulation_note": {"en": "Rulebooks come from the inventory (Art. 9.10).",
                                "vi": "Quy chế lấy từ danh mục hệ thống (Điều 9.10)."},
     "annual_roadmap": {"en": "What is left to do under Art. 9.11", "vi": "Việc còn lại theo Điều 9.11"},
+    "regulation_gap": {"en": "Made-up Regulation 1/2030 Art. 7.7: rulebook first",
+                       "vi": "Điều 7.7 Quy định giả định 1/2030: có quy chế trước"},
+    "unit_gap": {"en": "Made-up Regulation 1/2030 Art. 3.3", "vi": "Điều 3.3 Quy định giả định 1/2030"},
+    "operator_gap": {"en": "Made-up Regulation 1/2030 Art. 4.4", "vi": "Điều 4.4 Quy định giả định 1/2030"},
+    "dossier_drafting": {"en": "MU drafting", "vi": "GĐ đang soạn"},
+    "dossier_submitted": {"en": "MU submitted", "vi": "GĐ đã nộp"},
+    "dossier_appraised": {"en": "MU appraised", "vi": "GĐ đã thẩm"},
+    "dossier_approved": {"en": "MU approved", "vi": "GĐ đã duyệt"},
+    "plan_not_started": {"en": "MU plan not begun", "vi": "GĐ chưa làm"},
+    "plan_partial": {"en": "MU plan half done", "vi": "GĐ làm một nửa"},
+    "plan_full": {"en": "MU plan done", "vi": "GĐ làm xong"},
+    "assessed_before_use": {"en": "MU before launch", "vi": "GĐ trước khi chạy"},
+    "assessed_periodic": {"en": "MU regular", "vi": "GĐ thường kỳ"},
 }
+FORM_08 = {"en": ("Being drafted", "Submitted for appraisal", "Some items implemented", "Fully implemented",
+                  "Before going into use"),
+           "vi": ("Đang dự thảo", "Đã gửi thẩm định", "Đã triển khai một số hạng mục", "Trước khi đưa vào sử dụng")}
+# ("Đã triển khai đầy đủ" starts column 10's heading too: the values are checked in the table's cells)
 
 
 def run(*args: str, lang: str = "en", home: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -124,6 +145,50 @@ def test_the_annual_report_names_the_test_regimes_terms(regime: str, db: str) ->
     vi = run("annual-report", INV, "--regime", regime, "--year", "2026", "--db", db, "--format", "md",
              lang="vi").stdout
     assert "Hệ thống có quy chế an toàn giả định (Điều 9.9)" in vi and "Bộ Giả Định" in vi
+    # the table's fixed values (columns 6, 10, 12) are the regime's, not Form 08's
+    qlvb = {"en": next(line for line in doc.splitlines() if "| Hệ thống quản lý văn bản và điều hành |" in line),
+            "vi": next(line for line in vi.splitlines() if "| Hệ thống quản lý văn bản và điều hành |" in line)}
+    for lang in ("en", "vi"):
+        cells = [c.strip() for c in qlvb[lang].split("|")]
+        assert (cells[6], cells[10], cells[12]) == (TERMS["dossier_approved"][lang], TERMS["plan_partial"][lang],
+                                                   TERMS["assessed_before_use"][lang])
+    assert not [v for lang, text in (("en", doc), ("vi", vi)) for v in FORM_08[lang] if v in text]
+
+
+def test_status_names_the_test_regimes_fixed_values(regime: str, db: str) -> None:
+    for lang in ("en", "vi"):
+        p = run("status", INV, "--regime", regime, "--date", "2026-12-07", "--db", db, lang=lang)
+        assert p.returncode in (0, 1), p.stderr
+        assert TERMS["dossier_submitted"][lang] in p.stdout and TERMS["plan_partial"][lang] in p.stdout
+        assert not [v for v in FORM_08[lang] if v in p.stdout]
+
+
+def test_validate_for_documents_says_where_the_test_regime_asks_for_a_missing_fact(regime: str) -> None:
+    # lgsp and thu-dien-tu are approved without a quy chế decision in the example
+    for lang, gap in (("en", "add approval.regulation: {number, date, body} "),
+                      ("vi", "bổ sung approval.regulation: {number, date, body} ")):
+        p = run("validate", "--for", "documents", "--regime", regime, INV, lang=lang)
+        assert p.returncode == 1, p.stdout + p.stderr
+        lgsp = [line for line in p.stderr.splitlines() if "lgsp" in line and "approval.regulation" in line]
+        assert len(lgsp) == 1 and lgsp[0].endswith(gap + f"({TERMS['regulation_gap'][lang]})")
+        assert "331" not in p.stderr and "Mẫu số 08" not in p.stderr and "Form 08" not in p.stderr
+
+
+def test_a_report_of_a_run_under_the_test_regime_counts_the_rows_of_the_catalogue_it_names(
+        regime: str, tmp_path: Path) -> None:
+    # Given a stored run whose systems were classified under the regime file (the run records the file's path)
+    results = run_of(example_inventory(ROOT), "20261201T080000Z-cccc",
+                     dt.datetime(2026, 12, 1, 8, tzinfo=dt.timezone.utc), {}, ("qlvb",), regime_id=regime)
+    assert results.run.regime == regime
+    path = tmp_path / "report.json"
+    path.write_text(get_format("json").render(results, "en"), encoding="utf-8")
+    # When it is rendered again, then each system's level is counted in the rows of TCVN 14423:2026, the
+    # catalogue the file names (a regime id alone would find none for a file's path)
+    for lang, line in (("en", "level 4 has 273 requirements in TCVN 14423:2026"),
+                       ("vi", "cấp độ 4 có 273 yêu cầu theo TCVN 14423:2026")):
+        p = run("report", str(path), "--as-is", "--format", "text", "--out", str(tmp_path / lang), lang=lang)
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert line in " ".join(p.stdout.split())
 
 
 def test_a_regime_file_dropped_into_policies_is_timed_by_default(regime: str, db: str, tmp_path: Path) -> None:

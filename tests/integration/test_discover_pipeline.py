@@ -26,6 +26,7 @@ from typing import Iterator, Sequence
 
 import pytest
 
+from tests.support.journal import written_records
 from tests.support.zones import ROOT, redis_server, secaudit_env, workers
 
 pytestmark = pytest.mark.integration
@@ -147,7 +148,7 @@ def test_killed_then_resumed_gives_the_uninterrupted_findings_and_report_rerende
         while time.monotonic() < end and proc.poll() is None:
             dirs = [d for d in runs.iterdir()] if runs.exists() else []
             run_dir = dirs[0] if dirs else None
-            if run_dir is not None and journal(run_dir):
+            if run_dir is not None and written_records(run_dir / "journal.jsonl"):   # the scan is writing it
                 break
             time.sleep(0.02)
         os.killpg(proc.pid, signal.SIGKILL)              # the scan and its nmap, as kill -9 of the job

@@ -10,6 +10,7 @@ import pytest
 
 from secaudit.checks import REGISTRY
 from secaudit.checks.base import CheckContext
+from secaudit.lab.servers import closed_port
 from secaudit.model import Endpoint, ObservationStatus, Purpose, Service, System, Verdict
 from secaudit.probes import http as hp
 from secaudit.probes.ports import ScopeError
@@ -49,7 +50,8 @@ def test_given_a_real_server_when_probed_then_the_redirect_is_judged(status, loc
 
 
 def test_closed_port_is_an_error_observation_and_an_error_verdict():
-    ep, obs = probe_one(srv.free_port(H))
+    with closed_port(H) as port:
+        ep, obs = probe_one(port)
     assert obs.status is ObservationStatus.ERROR and "refused" in obs.error.lower()
     assert judge(ep, obs).verdict is Verdict.ERROR
 

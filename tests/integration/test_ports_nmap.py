@@ -21,6 +21,7 @@ import pytest
 from secaudit.checks import REGISTRY
 from secaudit.checks.base import CheckContext
 from secaudit.errors import ToolMissingError
+from secaudit.lab.servers import closed_port
 from secaudit.model import Endpoint, ObservationStatus, Probe, Purpose, Service, System, Verdict
 from secaudit.observations.ports import PortState
 from secaudit.probes import http as http_probe
@@ -60,7 +61,7 @@ def lab(tmp_path_factory):
         redirect_b = enter(srv.http_server(B, 301, f"https://{B}:{https_b}/"))
         ssh_weak = enter(srv.sshd(tmp / "ssh-weak", A, hardened=False))
         ssh_hard = enter(srv.sshd(tmp / "ssh-hard", B, hardened=True))
-        closed = srv.free_port(A)  # bound then released: nothing listens there
+        closed = enter(closed_port(A))  # held bound, never listening: refused, and no other test's server takes it
 
         legacy = System(id="legacy", name="Legacy", purpose=Purpose.INTERNAL,
                         endpoints=(Endpoint(A, https_a, Service.HTTPS, tls=True), Endpoint(A, plain_a, Service.HTTP)),
@@ -222,8 +223,8 @@ def test_option_like_port_and_out_of_scope_host_are_refused():
 
 def test_valid_scan_argv_contains_only_validated_items():
     recorder = Recorder()
-    [obs] = pp.scan({"LOCALHOST": [srv.free_port(A)]}, {"ports:scan"}, scope=["localhost"], runner=recorder,
-                    deadline_s=5)
+    with closed_port(A) as port:
+        [obs] = pp.scan({"LOCALHOST": [port]}, {"ports:scan"}, scope=["localhost"], runner=recorder, deadline_s=5)
     assert obs.status is ObservationStatus.OK, obs.error
     argv = recorder.argv[0]
     assert argv[-2:] == ["--", "localhost"]

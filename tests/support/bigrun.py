@@ -14,7 +14,7 @@ from pathlib import Path
 
 from secaudit.model import Observation, ObservationStatus, Results
 from secaudit.observations.http import HttpRedirect
-from secaudit.observations.ports import PortFact, PortScan, PortState
+from secaudit.observations.ports import PortFact, PortGroup, PortScan, PortState, compress, expand
 from secaudit.observations.tls import CertificateFacts, HstsFacts, Measure
 from tests.support.canned import MODERN, cert, deployment, facts, protocols, vulns
 
@@ -46,10 +46,13 @@ def _observation(probe, index: int, fixed: bool) -> Observation:
             host=host, port=int(port), sni=host)
         return Observation(probe.id, "tls", probe.target, ObservationStatus.OK, f, None, started, 0.5)
     if probe.kind == "ports":
-        requested = tuple(sorted(probe.params.get("ports", ()) or (443,)))
-        scan = PortScan(probe.target, "127.6.0.1", tuple(PortFact(p, "tcp", PortState.OPEN if p == 443 else
-                                                                   PortState.CLOSED) for p in requested),
-                        requested, False, (), "7.93", ())
+        # the plan asks for its ports compressed ("1,3-4,...": the top 1,000 at level 3); as nmap reports them,
+        # 443 open and listed, every other one closed in one collapsed group
+        requested = expand(probe.params.get("ports") or "443")
+        closed = [p for p in requested if p != 443]
+        scan = PortScan(probe.target, "127.6.0.1", (PortFact(443, "tcp", PortState.OPEN),), requested, False, (),
+                        "7.93", (), collapsed=(PortGroup(PortState.CLOSED, "conn-refused", compress(closed),
+                                                         len(closed)),) if closed else ())
         return Observation(probe.id, "ports", probe.target, ObservationStatus.OK, scan, None, started, 1.0)
     if probe.kind == "http":
         host = probe.target.rsplit(":", 1)[0]

@@ -77,15 +77,11 @@ def postgres_server(start_timeout_s: float = 60.0) -> Iterator[PostgresServer]:
         user = pwd.getpwnam(prefix[2])
         for p in (base, sock):
             os.chown(p, user.pw_uid, user.pw_gid)
-    port = free_port()
     env = {**os.environ, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
     try:
         subprocess.run([*prefix, str(bindir / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust",
                         "-E", "UTF8", "--no-sync"], check=True, capture_output=True, timeout=120, env=env, cwd=base)
-        options = f"-h {LOOPBACK} -p {port} -k {sock} -c fsync=off -c max_connections=40"
-        subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(base / "log"), "-o", options,
-                        "-w", "-t", str(int(start_timeout_s)), "start"], check=True, capture_output=True,
-                       timeout=start_timeout_s + 10, env=env, cwd=base)
+        port = _start(prefix, bindir, data, base, sock, env, start_timeout_s)
         try:
             yield PostgresServer(LOOPBACK, port, base)
         finally:
@@ -94,6 +90,29 @@ def postgres_server(start_timeout_s: float = 60.0) -> Iterator[PostgresServer]:
             _wait_stopped(data, 10.0)
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def _start(prefix: list[str], bindir: Path, data: Path, base: Path, sock: Path, env: dict[str, str],
+           start_timeout_s: float) -> int:
+    """Start the cluster on a free port of 127.0.0.1; returns the port.
+
+    The port is picked just before the start, and picked again if the server could not bind it: another
+    test's server (another xdist worker) may take a port between its release by :func:`free_port` and
+    the postmaster's bind."""
+    log = base / "log"
+    for attempt in range(3):
+        port = free_port()
+        options = f"-h {LOOPBACK} -p {port} -k {sock} -c fsync=off -c max_connections=40"
+        r = subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options,
+                            "-w", "-t", str(int(start_timeout_s)), "start"], capture_output=True,
+                           timeout=start_timeout_s + 10, env=env, cwd=base)
+        if r.returncode == 0:
+            return port
+        taken = "already in use" in (log.read_text(errors="replace") if log.is_file() else "")
+        if not taken or attempt == 2:
+            raise subprocess.CalledProcessError(r.returncode, r.args, r.stdout, r.stderr)
+        log.unlink()
+    raise AssertionError("unreachable")
 
 
 def _wait_stopped(data: Path, deadline_s: float) -> None:
