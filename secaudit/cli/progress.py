@@ -167,7 +167,10 @@ class InterruptNotice(NullObserver):
         self.lang, self.resume = lang, resume
 
     def interrupted(self, i: Interruption) -> None:
-        echo(notice_text(i, self.lang, self.resume), err=True)
+        try:
+            echo(notice_text(i, self.lang, self.resume), err=True)
+        except (OSError, ValueError):    # stderr gone (a `2>&1 | tee` the same Ctrl-C ended): the run still ends well
+            pass
 
 
 def make_observer(*, quiet: bool, log_json: bool, notice: InterruptNotice | None = None) -> Any:

@@ -193,3 +193,21 @@ def test_with_log_json_the_interrupt_is_also_an_event(capsys, monkeypatch):
     lines = capsys.readouterr().err.splitlines()
     assert lines[0].startswith("Đã nhận lệnh ngắt lần nữa: dừng ngay")
     assert '"event": "scan.interrupted", "count": 2, "in_flight": 1, "grace_s": 0.0' in lines[1]
+
+
+def test_a_broken_stderr_does_not_break_the_interrupted_run(monkeypatch):
+    # `secaudit scan ... 2>&1 | tee log`: the terminal's Ctrl-C ends tee too; the notice then meets a broken pipe,
+    # and the run must still write its reports and end with 130
+    class Broken:
+        encoding = "utf-8"
+
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr("sys.stderr", Broken())
+    InterruptNotice("en", "R1").interrupted(Interruption(1, 2, 2.0))      # no exception
+    with pytest.raises(BrokenPipeError):
+        Broken().write("x")                                               # the double does break
