@@ -45,7 +45,7 @@ def preset_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def run_preset(req: Any, fmt: str, errors_ok: bool) -> ExitStatus:
     """Scan ``req`` through the pipeline, print the ``fmt`` report to stdout, return the exit status."""
-    from secaudit.execute.interface import NullObserver
+    from secaudit.cli.progress import InterruptNotice
     from secaudit.execute.interrupts import deferred_signals, flush_output
     from secaudit.report import get_format
     from secaudit.report.listing import ListingFormat
@@ -57,7 +57,7 @@ def run_preset(req: Any, fmt: str, errors_ok: bool) -> ExitStatus:
     # Ctrl-C and SIGTERM are noted, not raised, as in `scan`: the partial results are still printed, then 130
     with deferred_signals() as interrupts, tempfile.TemporaryDirectory(prefix="secaudit-") as base:
         journal, run_id = start_run(req, Path(base))
-        outcome = execute_scan(req, journal, run_id, NullObserver())
+        outcome = execute_scan(req, journal, run_id, InterruptNotice(lang, None))   # a temporary run: no resume
         echo("".join(report.render_chunks(outcome.results, lang)), nl=False)
         flush_output()
         interrupted = bool(interrupts.count) or outcome.summary.reason in ("interrupted", "stopped")
@@ -69,7 +69,7 @@ def run_kept(new: Any, *, resume: str | None, runs_dir: str | None, executor: st
     """Scan ``new`` (or resume the run ``resume``) as `scan` does, its journal kept in the runs directory,
     local or through zone workers; write the reports to ``out_dir`` and return the exit status. The run
     does not enter the history store."""
-    from secaudit.cli.progress import make_observer
+    from secaudit.cli.progress import InterruptNotice, make_observer
     from secaudit.execute.interrupts import deferred_signals, flush_output
     from secaudit.execute.journal import runs_dir as default_runs_dir
     from secaudit.run import execute_scan
@@ -79,7 +79,8 @@ def run_kept(new: Any, *, resume: str | None, runs_dir: str | None, executor: st
     req, journal, run_id, broker = open_run(new, base, resume, broker_opts, executor)
     # Ctrl-C and SIGTERM are noted, not raised, as in `scan`: the partial results are still written, then 130
     with deferred_signals() as interrupts:
-        outcome = execute_scan(req, journal, run_id, make_observer(quiet=quiet, log_json=False), broker=broker)
+        observer = make_observer(quiet=quiet, log_json=False, notice=InterruptNotice(lang, run_id))
+        outcome = execute_scan(req, journal, run_id, observer, broker=broker)
         deliver(outcome.results, formats, out_dir, lang)
         if not outcome.results.run.complete:
             echo(t("scan.incomplete", lang, run=run_id))

@@ -1,8 +1,13 @@
-"""Observers of the executor: a rich progress bar on a terminal, JSON log lines, or nothing.
+"""Observers of the executor: a rich progress bar on a terminal, JSON log lines, the interrupt notice.
 
 Progress is shown only when stdout is a terminal, not in CI (``CI`` set) and without ``--quiet``.
 The line stays alive while one long probe runs (an nmap of a whole host can take minutes): it
 names the target waited on longest and counts its seconds, refreshed by rich on its own clock.
+
+The interrupt notice is no progress: when the executor acts on a Ctrl-C (or SIGTERM), one line on
+stderr says so, always — on a terminal or not, in CI, with ``--quiet`` (which hides progress, never
+what the user needs to act on: the resume hint is printed the same way). It says how long the probes
+in flight are given and that a second Ctrl-C stops at once; a second Ctrl-C prints "stopping now".
 """
 
 from __future__ import annotations
@@ -13,7 +18,8 @@ import sys
 import time
 from typing import Any, Sequence
 
-from secaudit.execute.interface import ExecutionSummary, NullObserver
+from secaudit.cli.output import echo
+from secaudit.execute.interface import ExecutionSummary, Interruption, NullObserver
 from secaudit.i18n import t
 from secaudit.model import Observation
 
@@ -38,6 +44,9 @@ class JsonLogObserver:
     def observed(self, o: Observation, done: int, total: int, failures: int) -> None:
         self._emit("probe.done", probe=o.probe_id, kind=o.kind, target=o.target, status=o.status.value,
                    error=o.error, duration_s=o.duration_s, done=done, total=total)
+
+    def interrupted(self, i: Interruption) -> None:
+        self._emit("scan.interrupted", count=i.count, in_flight=i.in_flight, grace_s=i.grace_s)
 
     def finished(self, s: ExecutionSummary) -> None:
         self._emit("scan.finished", total=s.total, skipped=s.skipped, run=s.run, errors=s.errors,
@@ -107,6 +116,9 @@ class RichProgressObserver:
         elapsed = max(1e-6, time.monotonic() - self.t0)
         self.progress.update(self.task, completed=done, rate=(done - self.skipped) / elapsed)
 
+    def interrupted(self, i: Interruption) -> None:
+        pass             # the notice says it (above the bar: rich's live display redirects stderr)
+
     def finished(self, s: ExecutionSummary) -> None:
         self.progress.stop()
 
@@ -127,13 +139,44 @@ class _Both:
         for x in self.observers:
             x.observed(o, done, total, failures)
 
+    def interrupted(self, i: Interruption) -> None:
+        for o in self.observers:
+            o.interrupted(i)
+
     def finished(self, s: ExecutionSummary) -> None:
         for o in self.observers:
             o.finished(s)
 
 
-def make_observer(*, quiet: bool, log_json: bool) -> Any:
-    observers: list[Any] = []
+def notice_text(i: Interruption, lang: str, resume: str | None) -> str:
+    """The interrupt notice in the reader's language (pure). ``resume``: the run id a later ``--resume`` takes,
+    None when the run is not kept (`tls`, `ports`). Only numbers and the run id: nothing from a server."""
+    if i.count > 1 or i.grace_s <= 0:
+        text = t("scan.interrupted_again", lang, count=i.in_flight)
+    elif i.in_flight:
+        text = t("scan.interrupted_grace", lang, count=i.in_flight, seconds=f"{i.grace_s:g}")
+    else:
+        text = t("scan.interrupted_idle", lang)
+    return text + (" " + t("scan.interrupted_resume", lang, run=resume) if resume else "")
+
+
+class InterruptNotice(NullObserver):
+    """Prints :func:`notice_text` on stderr when the executor acts on an interrupt."""
+
+    def __init__(self, lang: str, resume: str | None) -> None:
+        self.lang, self.resume = lang, resume
+
+    def interrupted(self, i: Interruption) -> None:
+        try:
+            echo(notice_text(i, self.lang, self.resume), err=True)
+        except (OSError, ValueError):    # stderr gone (a `2>&1 | tee` the same Ctrl-C ended): the run still ends well
+            pass
+
+
+def make_observer(*, quiet: bool, log_json: bool, notice: InterruptNotice | None = None) -> Any:
+    """What watches a run: JSON log lines (``--log-json``), progress on a terminal (not with ``--quiet``, not in
+    CI), and the interrupt ``notice``, which is no progress and is shown whatever the others."""
+    observers: list[Any] = [notice] if notice is not None else []
     if log_json:
         observers.append(JsonLogObserver())
     if not quiet and sys.stdout.isatty() and not os.environ.get("CI"):

@@ -141,7 +141,7 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
       secaudit scan examples/inventory.yaml --executor celery --broker redis://scanner@127.0.0.1:6379/0
     """
     from secaudit.cli.output import echo, print_error
-    from secaudit.cli.progress import make_observer
+    from secaudit.cli.progress import InterruptNotice, make_observer
     from secaudit.execute.interrupts import deferred_signals, flush_output
     from secaudit.execute.journal import runs_dir as default_runs_dir
     from secaudit.i18n import current_lang, t
@@ -155,7 +155,7 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
         ca_file=ca_file, concurrency=concurrency, per_host=per_host, rate=rate, timeout=timeout,
         ports_range=ports_range, run_timeout=run_timeout, fail_on=fail_on, family_options=family_options or {})
     req, journal, run_id, broker = open_run(new, base, resume, broker_opts, executor)
-    observer = make_observer(quiet=quiet, log_json=log_json)
+    observer = make_observer(quiet=quiet, log_json=log_json, notice=InterruptNotice(lang, run_id))
     # From here on Ctrl-C and SIGTERM are noted, not raised: the executor stops, the reports are
     # still written from the journal, and the status is 130 (secaudit.execute.interrupts).
     with deferred_signals() as interrupts:

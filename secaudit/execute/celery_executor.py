@@ -43,7 +43,7 @@ from secaudit.execute.broker import (
     DEFAULT_ZONE, TASK_NAME, BrokerConfig, BrokerConfigError, ZoneUnavailableError, live_workers, make_app, zone_queue,
 )
 from secaudit.execute.interface import (
-    ExecutionObserver, ExecutionSummary, JournalLike, NullObserver, ProbeRunner, Recorder,
+    ExecutionObserver, ExecutionSummary, Interruption, JournalLike, NullObserver, ProbeRunner, Recorder,
 )
 from secaudit.execute.interrupts import INTERRUPTS, Interrupts, kept_after_interrupt
 from secaudit.execute.local import Limits, error_observation, host_of
@@ -301,7 +301,7 @@ class _Run:
             while waiting or inflight:
                 if interrupts.count > 0:
                     self.reason = "interrupted"
-                    self._drain(inflight, time.monotonic() + lim.grace_on_interrupt, interrupts.count)
+                    self._drain(inflight)
                     break
                 if lim.run_deadline is not None and time.monotonic() - started_at > lim.run_deadline:
                     self.reason = "run_deadline"
@@ -318,7 +318,7 @@ class _Run:
                 time.sleep(POLL_S)
         except KeyboardInterrupt:   # no deferred handler installed: the default one raised here
             self.reason = "interrupted"
-            self._drain(inflight, time.monotonic() + lim.grace_on_interrupt, interrupts.count)
+            self._drain(inflight)
         except Exception as e:      # the broker went away mid-run: what arrived is journaled, the rest resumable
             if not _is_broker_error(e):
                 raise
@@ -373,12 +373,20 @@ class _Run:
                 self._revoke(gone)
                 inflight[:] = [b for b in inflight if b.zone != zone]
 
-    def _drain(self, inflight: list[_Sent], until: float, interrupts_seen: int) -> None:
-        """After an interrupt: journal what arrives within the grace, unless interrupted again; the
-        rest stays out of the journal (revoked, and run again by --resume)."""
-        while inflight and time.monotonic() < until and self.ex.interrupts.count <= interrupts_seen:
+    def _drain(self, inflight: list[_Sent]) -> None:
+        """After an interrupt: journal what arrives within the grace, unless interrupted again (two interrupts
+        noted before the loop saw the first count as two); the rest stays out of the journal (revoked, and run
+        again by --resume). The observer hears of each step, as with the local executor."""
+        interrupts = self.ex.interrupts
+        seen = max(1, interrupts.count)        # 0: a KeyboardInterrupt without the deferred handler
+        grace = self.ex.limits.grace_on_interrupt if seen < 2 else 0.0
+        self.observer.interrupted(Interruption(seen, _in_flight(inflight), grace))
+        until = time.monotonic() + grace
+        while inflight and time.monotonic() < until and interrupts.count < 2:
             inflight[:] = [b for b in inflight if not self._poll(b)]
             time.sleep(POLL_S)
+        if inflight and interrupts.count > seen:       # a second interrupt cut the grace short
+            self.observer.interrupted(Interruption(interrupts.count, _in_flight(inflight), 0.0))
 
     def _abandon(self, inflight: list[_Sent], reason: Message) -> None:
         """The run deadline: batches still out end now, their probes as ERROR observations."""
@@ -398,6 +406,11 @@ class _Run:
             self.ex.app.control.revoke(ids)
         except Exception:  # best effort: a revoked batch that runs anyway is harmless (observations keyed by id)
             pass
+
+
+def _in_flight(batches: Sequence[_Sent]) -> int:
+    """Probes sent and not answered yet."""
+    return sum(len(b.pending) for b in batches)
 
 
 def _is_broker_error(e: BaseException) -> bool:

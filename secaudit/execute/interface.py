@@ -10,7 +10,20 @@ from typing import Protocol, Sequence
 from secaudit.model import Observation, ObservationStatus, Probe
 from secaudit.probes.interface import ProbeRunner   # the runner protocol lives with the families; re-exported
 
-__all__ = ["ExecutionObserver", "ExecutionSummary", "Executor", "JournalLike", "NullObserver", "ProbeRunner"]
+__all__ = ["ExecutionObserver", "ExecutionSummary", "Executor", "Interruption", "JournalLike", "NullObserver",
+           "ProbeRunner"]
+
+
+@dataclass(frozen=True)
+class Interruption:
+    """An interrupt (Ctrl-C, SIGTERM) as the executor acts on it, told to the observer once per step: the first
+    (``count`` 1) stops scheduling and gives the ``in_flight`` probes ``grace_s`` seconds to finish; a later one
+    (``count`` > 1, ``grace_s`` 0) stops waiting for the ``in_flight`` probes still out. What it did not finish
+    stays out of the journal, for ``--resume``."""
+
+    count: int
+    in_flight: int
+    grace_s: float
 
 
 class ExecutionObserver(Protocol):
@@ -19,6 +32,7 @@ class ExecutionObserver(Protocol):
     def started(self, total: int, skipped: int) -> None: ...
     def running(self, kind: str, targets: Sequence[str]) -> None: ...   # a batch of these targets started
     def observed(self, observation: Observation, done: int, total: int, failures: int) -> None: ...
+    def interrupted(self, interruption: Interruption) -> None: ...     # the user must see the interrupt was heard
     def finished(self, summary: "ExecutionSummary") -> None: ...
 
 
@@ -73,6 +87,9 @@ class NullObserver:
         pass
 
     def observed(self, observation: Observation, done: int, total: int, failures: int) -> None:
+        pass
+
+    def interrupted(self, interruption: Interruption) -> None:
         pass
 
     def finished(self, summary: ExecutionSummary) -> None:

@@ -17,7 +17,8 @@
   did not finish stays out of the journal for ``--resume``, and so does a probe that fails once
   an interrupt was noted (:func:`~secaudit.execute.interrupts.kept_after_interrupt`). A
   ``KeyboardInterrupt`` in the calling thread (no deferred handler installed) is treated as a
-  first interrupt.
+  first interrupt. The observer is told of each step (``interrupted``), so the user sees that
+  the interrupt was heard before pressing Ctrl-C again.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from typing import Mapping, Sequence
 
 from secaudit.execute.children import children, end_children
 from secaudit.execute.interface import (
-    ExecutionObserver, ExecutionSummary, JournalLike, NullObserver, ProbeRunner, Recorder,
+    ExecutionObserver, ExecutionSummary, Interruption, JournalLike, NullObserver, ProbeRunner, Recorder,
 )
 from secaudit.execute.interrupts import INTERRUPTS, Interrupts, kept_after_interrupt
 from secaudit.model import Message, Observation, ObservationStatus, Probe
@@ -252,13 +253,22 @@ class _Run:
             self.finish_batch(bid)
             self.abandoned = True
 
+    def in_flight(self) -> int:
+        return sum(len(b.pending) for b in self.running.values())
+
     def drain(self) -> None:
-        """After an interrupt: record what in-flight batches finish within the grace, unless interrupted again."""
-        first = self.executor.interrupts.count
-        end = time.monotonic() + self.lim.grace_on_interrupt
-        while self.running and time.monotonic() < end and self.executor.interrupts.count <= first:
+        """After an interrupt: record what in-flight batches finish within the grace, unless interrupted again
+        (two interrupts noted before the loop saw the first count as two). The observer hears of each step."""
+        interrupts = self.executor.interrupts
+        seen = max(1, interrupts.count)        # 0: a KeyboardInterrupt without the deferred handler
+        grace = self.lim.grace_on_interrupt if seen < 2 else 0.0
+        self.observer.interrupted(Interruption(seen, self.in_flight(), grace))
+        end = time.monotonic() + grace
+        while self.running and time.monotonic() < end and interrupts.count < 2:
             self.consume(0.05)
         if self.running:
+            if interrupts.count > seen:        # a second interrupt cut the grace short
+                self.observer.interrupted(Interruption(interrupts.count, self.in_flight(), 0.0))
             self.abandoned = True
             for bid in list(self.running):
                 self.finish_batch(bid)           # left out of the journal: --resume runs them
