@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.wheel import installed_wheel, run, run_installed
+from tests.support.wheel import installed_env, installed_wheel, run, run_installed
 
 # The demo's own bound is its subprocess timeout (420 s): under a loaded CPU the demo (two scans of the examples,
 # discovery, host checks, assess) outlasts the suite-wide 180 s hang guard of pytest-timeout while still working.
@@ -29,9 +29,27 @@ def installed(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def demo(installed, tmp_path_factory):
-    """One `secaudit demo` of the installed command, in a folder of its own: (the finished process, the folder)."""
+    """One `secaudit demo` of the installed command, in a folder of its own: (the finished process, the folder).
+
+    Its temporary folders (``secaudit-demo-*``, which every demo server's command line names) are made in a
+    folder of this test's own ($TMPDIR), so that the servers of this demo can be told from another test run's."""
     where = tmp_path_factory.mktemp("demo")
-    return run_installed(installed, "demo", "--dir", str(where), cwd=where, timeout=420), where
+    (where / "tmp").mkdir()
+    env = dict(installed_env(installed), TMPDIR=str(where / "tmp"))
+    return run([str(installed / "secaudit"), "demo", "--dir", str(where)], where, 420, env), where
+
+
+def command_lines_naming(text: str) -> list[str]:
+    """The command lines of the running processes that contain ``text`` (from /proc; a process may end meanwhile)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            argv = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:                          # FileNotFoundError, ProcessLookupError: the process ended
+            continue
+        if text in argv:
+            found.append(f"{cmdline.parent.name}: {argv}")
+    return found
 
 
 def test_given_the_installed_command_then_secaudit_demo_starts_scans_and_stops_its_targets(demo):
@@ -42,8 +60,8 @@ def test_given_the_installed_command_then_secaudit_demo_starts_scans_and_stops_i
     report = json.loads((where / "demo-out" / "report.json").read_text(encoding="utf-8"))
     assert {s["system_id"] for s in report["systems"]} >= {"cong-dvc", "nhan-su", "qlvb"}
     assert any(f["verdict"] == "fail" for f in report["findings"])      # the demo's broken targets are found
-    leftover = run(["pgrep", "-f", "secaudit-demo-"], where)             # the demo targets' temporary folder
-    assert leftover.stdout.strip() == "", leftover.stdout           # no demo server outlives the command
+    leftover = command_lines_naming(str(where / "tmp" / "secaudit-demo-"))   # this demo's temporary folders
+    assert leftover == [], leftover                                 # no demo server outlives the command
 
 
 def test_given_the_demo_report_then_it_prints_on_at_most_40_pages_in_either_language(installed, demo):

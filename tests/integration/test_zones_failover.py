@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.journal import written_records
 from tests.support.pki import TestPKI
 from tests.support.servers import NginxFarm, Site
 from tests.support.zones import (
@@ -47,10 +48,9 @@ def _started_on(redis, run_dir: Path, deadline_s: float = 60.0) -> str:
     app = make_app(redis.config())
     end = time.monotonic() + deadline_s
     while time.monotonic() < end:
-        sidecar = run_dir / "celery.jsonl"
-        if sidecar.exists() and sidecar.read_text().strip():
-            task = json.loads(sidecar.read_text().splitlines()[0])["task"]
-            res = app.AsyncResult(task)
+        sent = written_records(run_dir / "celery.jsonl")     # the coordinator may be writing it: whole lines only
+        if sent:
+            res = app.AsyncResult(sent[0]["task"])
             if res.state == "STARTED" and isinstance(res.info, dict) and res.info.get("hostname"):
                 return res.info["hostname"]
         time.sleep(0.1)

@@ -33,25 +33,30 @@ HOST = "127.23.7.1"
 SCOPE = "127.23.7.0/24"
 
 
-def descendants(pid: int) -> set[int]:
-    found, todo = set(), [pid]
+def descendants(pid: int) -> dict[int, int]:
+    """The processes under ``pid``, each with its parent (as they were when looked at)."""
+    found: dict[int, int] = {}
+    todo = [pid]
     while todo and len(found) < 1000:
-        for child in children(todo.pop()):
+        parent = todo.pop()
+        for child in children(parent):
             if child not in found:
-                found.add(child)
+                found[child] = parent
                 todo.append(child)
     return found
 
 
-def nmap_of(pid: int) -> int | None:
-    """An nmap scan (not the ``nmap -V`` of the tool check) running under ``pid``, or None."""
-    for child in descendants(pid):
+def nmap_of(pid: int) -> tuple[int, int] | None:
+    """An nmap scan (not the ``nmap -V`` of the tool check) running under ``pid`` and the process that started it
+    (the pool process running the batch), or None. The parent comes from the same walk: nmap can end, and its
+    /proc entry go, at any moment, so nothing here reads it again."""
+    for child, parent in descendants(pid).items():
         try:
             argv = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
         if Path(argv[0].decode()).name == "nmap" and b"-V" not in argv:
-            return child
+            return child, parent
     return None
 
 
@@ -81,16 +86,16 @@ def lab(tmp_path_factory: pytest.TempPathFactory):
     (work / "nginx").mkdir()
     site = Site("s", crt, key, host=HOST, server_name=HOST, hsts="max-age=31536000", hardened=True)
     with redis_server(work / "redis") as redis, NginxFarm([site], work / "nginx") as farm, \
-            listener(HOST) as (extra_port, _count):       # a second open port: nmap takes seconds
+            listener(HOST) as extra:                      # a second open port: nmap takes seconds
         inventory = work / "inventory.yaml"
         inventory.write_text("kind: inventory\nsystems:\n  - {id: s, name: S, purpose: internal, information: "
                              f"[private], declared_level: 3, zone: z, endpoints: ['https://{HOST}:{farm.sites[0].port}']}}\n")
-        yield {"redis": redis, "ca": ca, "inventory": inventory, "extra_port": extra_port}
+        yield {"redis": redis, "ca": ca, "inventory": inventory, "extra_port": extra.port}
 
 
 def scan_catching_nmap(lab, tmp_path: Path, act):
-    """Two workers of zone z, a celery scan; when a worker runs nmap, ``act(worker, nmap pid)``; then the scan's
-    end. Returns (scan process, stderr, the worker acted on, workers, journal, report)."""
+    """Two workers of zone z, a celery scan; when a worker runs nmap, ``act(worker, nmap pid, pid of the pool
+    process that started it)``; then the scan's end. Returns (the name of the worker acted on, workers, journal)."""
     redis = lab["redis"]
     argv = [sys.executable, "-m", "secaudit", "scan", str(lab["inventory"]), "--executor", "celery",
             *redis.broker_args(), "--visibility-timeout", "20", "--ca-file", str(lab["ca"]), "--ports-range",
@@ -106,10 +111,11 @@ def scan_catching_nmap(lab, tmp_path: Path, act):
         caught = None
         end = time.monotonic() + 120
         while caught is None and time.monotonic() < end and scan.poll() is None:
-            caught = next(((n, pid) for n, w in workers.items() for pid in [nmap_of(w.proc.pid)] if pid), None)
+            caught = next(((n, *found) for n, w in workers.items() for found in [nmap_of(w.proc.pid)] if found),
+                          None)
             time.sleep(0.01)
         assert caught is not None, "no worker was caught running nmap"
-        act(workers[caught[0]], caught[1])
+        act(workers[caught[0]], caught[1], caught[2])
         _stdout, stderr = scan.communicate(timeout=240)
     finally:
         if scan is not None and scan.poll() is None:
@@ -137,7 +143,7 @@ def gone(pids, deadline_s: float = 10.0) -> bool:
 
 
 def test_ctrl_c_on_a_worker_mid_nmap_hands_the_batch_back_and_leaves_no_orphan(lab, tmp_path: Path):
-    def ctrl_c(worker, _nmap: int) -> None:
+    def ctrl_c(worker, _nmap: int, _pool: int) -> None:
         os.killpg(worker.proc.pid, signal.SIGINT)                # the terminal's Ctrl-C, to the process group
         worker.proc.wait(timeout=60)                             # a warm shutdown: the worker ends by itself
         assert gone(lambda: in_group(worker.proc.pid)), "the interrupted worker left processes behind"
@@ -151,8 +157,7 @@ def test_ctrl_c_on_a_worker_mid_nmap_hands_the_batch_back_and_leaves_no_orphan(l
 
 
 def test_sigterm_to_the_pool_process_mid_nmap_ends_nmap_too_and_the_batch_runs_again(lab, tmp_path: Path):
-    def cold_shutdown(worker, nmap: int) -> None:
-        pool = int(Path(f"/proc/{nmap}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    def cold_shutdown(worker, nmap: int, pool: int) -> None:
         os.kill(pool, signal.SIGTERM)                            # what Celery's cold shutdown sends its pool
         assert gone(lambda: _state(nmap) != "Z", 5.0), "nmap outlived its pool"       # it runs ~10 s more
 
@@ -162,8 +167,7 @@ def test_sigterm_to_the_pool_process_mid_nmap_ends_nmap_too_and_the_batch_runs_a
 
 def test_sigkill_to_the_pool_process_mid_nmap_ends_nmap_too_and_the_batch_runs_again(lab, tmp_path: Path):
     # kill -9 cannot be handled: nmap dies of the parent-death signal it was started with
-    def sigkill(worker, nmap: int) -> None:
-        pool = int(Path(f"/proc/{nmap}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    def sigkill(worker, nmap: int, pool: int) -> None:
         os.kill(pool, signal.SIGKILL)
         assert gone(lambda: _state(nmap) != "Z", 5.0), "nmap outlived its SIGKILLed pool process"
 

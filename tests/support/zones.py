@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from tests.support.servers import LOOPBACK, free_port, stop_process, wait_listening
+from tests.support.servers import LOOPBACK, free_port, listener_owned_by, stop_process, wait_listening
 
 ROOT = Path(__file__).resolve().parents[2]
 VISIBILITY_TIMEOUT = 20.0          # tests: a batch a killed worker held is redelivered after ~20 s
@@ -95,6 +95,9 @@ def redis_server(workdir: Path, *, user: str = "", tls: tuple[Path, Path, Path] 
                                 start_new_session=True)
         try:
             wait_listening(port, 10)
+            # wait_listening cannot tell whose listener answered: another test's server may hold the picked port
+            if not listener_owned_by(proc.pid, LOOPBACK, port):
+                raise RuntimeError(f"{LOOPBACK}:{port} is another process's")
         except RuntimeError:
             stop_process(proc)
             if attempt == 2:
@@ -264,31 +267,61 @@ class Gate:
         self.thread.join(timeout=5)
 
 
+@dataclass
+class Listener:
+    """A port that counts the connections made to it (and closes them): proves a refused probe never touched it."""
+
+    host: str
+    port: int
+    _accepted: list[tuple] = field(default_factory=list)         # the peer address of each accepted connection
+    _markers: set[tuple] = field(default_factory=set)
+    _changed: threading.Condition = field(default_factory=threading.Condition)
+
+    def accepted(self, peer: tuple) -> None:
+        with self._changed:
+            self._accepted.append(peer)
+            self._changed.notify_all()
+
+    def connections(self, deadline_s: float = 10.0) -> int:
+        """How many connections were made before this call, every one of them counted.
+
+        A connection the kernel completed waits in the listening socket's queue until the accepting thread takes
+        it: counting at once could miss it. A marker connection made now joins the queue behind every earlier
+        one (the queue is first in, first out), so once the marker is accepted, all of those were."""
+        with socket.create_connection((self.host, self.port), timeout=deadline_s) as marker:
+            me = marker.getsockname()
+            with self._changed:
+                self._markers.add(me)
+                if not self._changed.wait_for(lambda: me in self._accepted, deadline_s):
+                    raise RuntimeError(f"the listener on {self.host}:{self.port} did not accept in {deadline_s} s")
+                return sum(1 for peer in self._accepted if peer not in self._markers)
+
+
 @contextlib.contextmanager
-def listener(host: str) -> Iterator[tuple[int, list[int]]]:
-    """A port that counts connections (and closes them): proves a refused probe never touched it."""
+def listener(host: str) -> Iterator[Listener]:
+    """A :class:`Listener` on a port of ``host`` picked by the kernel, for as long as the block runs."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind((host, 0))
     sock.listen(16)
     sock.settimeout(0.2)
-    count = [0]
+    seen = Listener(host, sock.getsockname()[1])
     stop = threading.Event()
 
     def loop() -> None:
         while not stop.is_set():
             try:
-                c, _ = sock.accept()
+                c, peer = sock.accept()
             except socket.timeout:
                 continue
             except OSError:
                 return
-            count[0] += 1
+            seen.accepted(peer)
             c.close()
 
     t = threading.Thread(target=loop, daemon=True)
     t.start()
     try:
-        yield sock.getsockname()[1], count
+        yield seen
     finally:
         stop.set()
         sock.close()
