@@ -102,9 +102,9 @@ def qualified_ids(assessments: Sequence[SystemAssessment]) -> dict[tuple[str, st
 
 def citation_level(a: SystemAssessment) -> int | None:
     """The level whose clauses a system's findings cite: the level it must meet; none for a ``--profile``
-    scan (a profile is not a level, so its findings name the requirement, not a level's clause) or a zone
-    (its networks hold systems of several levels)."""
-    return None if a.zone or a.deciding.startswith("--profile") else a.required_level
+    scan (a profile is not a level, so its findings name the requirement, not a level's clause) or a family's
+    own subject (discovery: a zone, whose networks hold systems of several levels)."""
+    return None if a.family_subject or a.deciding.startswith("--profile") else a.required_level
 
 
 def references(control: Control, citer: Citer, level: int | None) -> tuple[str, ...]:
@@ -201,7 +201,7 @@ def evaluate(assessments: Sequence[SystemAssessment], observations: Iterable[Obs
             ids = {c.id: qids[(required.id, c.id)] for c in required.controls}
             findings = evaluate_policy(a, required.controls, registry, obs, waivers, now, expired, ids, only_set,
                                        citer)
-            if only_set is not None and not a.zone:      # a zone is judged by discovery alone
+            if only_set is not None and not a.family_subject:     # judged by its family alone
                 notes.append(Message("evaluate.partial_scope", {"kinds": ", ".join(sorted(only_set))}))
             for c in required.controls:
                 controls.setdefault(ids[c.id], dataclasses.replace(c, id=ids[c.id]))

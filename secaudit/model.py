@@ -568,6 +568,9 @@ class SystemResult:
     notes: tuple[Message, ...] = ()                # under-declared, undetermined, expired waivers...
 
 
+UNCLASSIFIED = "-"       # RunInfo.regime of a run judging a family's own subjects (discovery's zones): no level
+
+
 @dataclass(frozen=True)
 class RunInfo:
     id: str
@@ -576,7 +579,7 @@ class RunInfo:
     tool_version: str
     inventory_file: str
     inventory_digest: str
-    regime: str
+    regime: str                                    # UNCLASSIFIED: the run judged a family's own subjects
     policies: Mapping[str, str] = field(default_factory=dict)   # policy id -> sha256 of its file
     complete: bool = True                          # False when interrupted: the report is partial
     fail_on: str = "low"

@@ -37,9 +37,10 @@ class SystemAssessment:
     deciding: str = ""
     policies: Mapping[int, "ResolvedPolicy"] = field(default_factory=dict)   # level -> resolved policy, 1..required
     notes: tuple[Message, ...] = ()
-    # a zone's declared networks judged by discovery (``secaudit discover``), not a system against its level:
-    # a zone holds systems of several levels, so findings cite the requirement, not one level's clause
-    zone: bool = False
+    # a family's own subject (``ProbeFamily.subjects``: discovery's zones), not a system against its level:
+    # it is not classified (a zone holds systems of several levels), so findings cite the requirement, not
+    # one level's clause, and it is judged by that family alone
+    family_subject: bool = False
 
     @property
     def required_policy(self) -> "ResolvedPolicy | None":

@@ -21,7 +21,7 @@ from secaudit.yamlread import read_yaml_file
 from secaudit import plugins
 import difflib
 
-POLICY_SUBDIRS = ("levels", "profiles")
+POLICY_SUBDIRS = ("levels", "profiles", "families")   # families: the policies of a family's own subjects
 
 
 @dataclass(frozen=True)

@@ -28,19 +28,18 @@ from secaudit.execute.wire import RunSettings
 from secaudit.load import control_ids, load_inventory, load_waivers
 from secaudit.memory import release_free_memory
 from secaudit.model import (
-    Endpoint, Inventory, Organisation, PortCoverage, Purpose, Results, RunInfo, Service, SourceRef, Starttls, System,
-    Waiver,
+    UNCLASSIFIED, Endpoint, Inventory, Organisation, PortCoverage, Purpose, Results, RunInfo, Service, SourceRef,
+    Starttls, System, Waiver,
 )
 from secaudit.plan import Plan, SystemAssessment, build_plan
 from secaudit.policy import PolicyLibrary, load_library, profile_ids
-from secaudit.probes.interface import RunnerContext
+from secaudit.probes.interface import RunnerContext, Subject
 from secaudit.requirements.citation import Citer, citer_for
 from secaudit.targets import TargetError, is_valid_host, parse_coverage, parse_hostport, validate_host
-from secaudit.probes.registry import families, get, option_values, options_of, runners
+from secaudit.probes.registry import families, family_or_generic, get, option_values, options_of, runners
 from secaudit.probes.registry import family_options as registered_options
 from secaudit.classify.regime import load_regime
 from secaudit.classify.regime import DEFAULT_REGIME
-from secaudit.discover import KIND as DISCOVER, discovering, zone_assessments
 
 
 @dataclass(frozen=True)
@@ -165,9 +164,8 @@ def load_inputs(req: ScanRequest) -> tuple[Inventory, tuple[Waiver, ...], Policy
     if req.ca_file:
         check_ca_file(req.ca_file)              # before scanning: a bad bundle would make every certificate an ERROR
     inventory = load_inventory(req.inventory_file) if req.inventory_file else adhoc_inventory(req)
-    if discovering(req.only):               # zones and networks checked (ScopeError) before anything runs
-        zone_assessments(inventory, req.options_of(DISCOVER), req.inventory_file or "-", resolve=False)
-    elif not inventory.systems:
+    # a family judging subjects of its own refuses bad options (InputError, ScopeError) before anything runs
+    if family_subjects(req, inventory, lookups=False) is None and not inventory.systems:
         raise NothingToCheckError("scan.nothing_to_check", file=req.inventory_file)
     library, _ = load_library(req.profiles)           # --profile: an id or a file, the same everywhere
     waivers = load_waivers_in_use(req.waivers_file, inventory, library) if req.waivers_file else ()
@@ -218,9 +216,35 @@ def load_waivers_in_use(path: str, inventory: Inventory, library: PolicyLibrary)
     return load_waivers(path, {s.id for s in inventory.systems}, control_ids(library.policies.values()))
 
 
-def assess(req: ScanRequest, inventory: Inventory, library: PolicyLibrary) -> list[SystemAssessment]:
-    if discovering(req.only) and not req.adhoc:     # discovery judges the inventory's zones, not its systems
-        return zone_assessments(inventory, req.options_of(DISCOVER), req.inventory_file or "-")
+def family_subjects(req: ScanRequest, inventory: Inventory, *, observed: Mapping[str, Sequence[str]] | None = None,
+                    lookups: bool = True) -> list[Subject] | None:
+    """What the families ``--only`` names judge of their own (their planning hook, ``subjects``: discovery's
+    zones), or None when none of them does: the run judges the inventory's systems (an ad-hoc run's inventory
+    is its targets). ``observed`` (kind -> probe targets): re-judging a run's stored observations."""
+    found: list[Subject] | None = None
+    for kind in dict.fromkeys(req.only):
+        hook = getattr(family_or_generic(kind), "subjects", None)
+        got = hook(inventory, req.options_of(kind), source=req.inventory_file or "-",
+                   observed=None if observed is None else tuple(observed.get(kind, ())),
+                   lookups=lookups) if hook is not None else None
+        if got is not None:
+            found = [*(found or ()), *got]
+    return found
+
+
+def subject_assessment(subject: Subject, library: PolicyLibrary) -> SystemAssessment:
+    """A family's subject as the plan and evaluation see a system: judged against its policy (from the library,
+    so the run records its digest), with the family's params laid over, not classified (no level of its own)."""
+    found = SystemAssessment(subject.system, None, None, 1, "", {1: library.resolve(subject.policy)}, subject.notes,
+                             family_subject=True)
+    return with_check_params(found, subject.check_params) if subject.check_params else found
+
+
+def assess(req: ScanRequest, inventory: Inventory, library: PolicyLibrary,
+           observed: Mapping[str, Sequence[str]] | None = None) -> list[SystemAssessment]:
+    subjects = family_subjects(req, inventory, observed=observed)
+    if subjects is not None:
+        return [subject_assessment(s, library) for s in subjects]
     profiles = profile_ids(library, req.profiles)
     if req.adhoc:
         found = [adhoc_assessment(inventory.systems[0], library, req.level, profiles)]
@@ -259,10 +283,12 @@ class ScanOutcome:
     assessments: list[SystemAssessment] = field(default_factory=list)
 
 
-def start_run(req: ScanRequest, runs_base: Path) -> tuple[Journal, str]:
+def start_run(req: ScanRequest, runs_base: Path, command: str = "scan") -> tuple[Journal, str]:
+    """A new run's journal; its run.json keeps the request and the ``command`` that started it (the only one that
+    may resume it: a preset's reports and store differ from scan's)."""
     run_id = new_run_id()
     journal = Journal.create(runs_base, run_id, {
-        "request": req.to_meta(), "tool_version": __version__,
+        "request": req.to_meta(), "command": command, "tool_version": __version__,
         "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "complete": False,
     })
     return journal, run_id
@@ -286,6 +312,15 @@ def make_executor(req: ScanRequest, inventory: Inventory, plan: Plan, run_id: st
 def network_zones(plan: Plan) -> dict[str, str]:
     """Network probe target -> the zone whose workers sweep it (discovery: the zone the network was declared in)."""
     return {n: a.system.zone for a in plan.assessments if a.system.zone for n in a.system.networks}
+
+
+def started_by(meta: Mapping[str, Any], command: str, fixed_only: Sequence[str] = ()) -> str:
+    """The command that started a run, from its run.json. A run.json written before the command was kept: the
+    preset whose fixed ``--only`` (``fixed_only``) the run's request has, else ``scan``."""
+    if meta.get("command"):
+        return str(meta["command"])
+    only = tuple((meta.get("request") or {}).get("only") or ())
+    return command if fixed_only and only == tuple(fixed_only) else "scan"
 
 
 def execute_scan(req: ScanRequest, journal: Journal, run_id: str, observer: ExecutionObserver | None = None,
@@ -352,7 +387,7 @@ def build_results(req: ScanRequest, run_id: str, started: str, finished: str, in
     return Results(
         run=RunInfo(id=run_id, started_at=started, finished_at=finished, tool_version=__version__,
                     inventory_file=req.inventory_file or "--target", inventory_digest=inventory.digest,
-                    regime=run_regime(req), policies={p: library.digests.get(p, "") for p in used},
+                    regime=run_regime(req, assessments), policies={p: library.digests.get(p, "") for p in used},
                     complete=complete, fail_on=req.fail_on, only=tuple(req.only), profiles=tuple(req.profiles),
                     level=req.level),
         inventory=inventory, systems=ev.systems, controls=ev.controls, findings=ev.findings,
@@ -360,9 +395,12 @@ def build_results(req: ScanRequest, run_id: str, started: str, finished: str, in
     )
 
 
-def run_regime(req: ScanRequest) -> str:
-    """The regime the run's systems were classified under; "-" for discovery (zones are not classified)."""
-    return "-" if discovering(req.only) and not req.adhoc else (req.regime or _default_regime())
+def run_regime(req: ScanRequest, assessments: Sequence[SystemAssessment] = ()) -> str:
+    """The regime the run's systems were classified under; "-" when it judged a family's own subjects
+    (discovery's zones), which are not classified."""
+    if assessments and all(a.family_subject for a in assessments):
+        return UNCLASSIFIED
+    return req.regime or _default_regime()
 
 
 def regime_citer(regime: str | None) -> Citer:
@@ -386,10 +424,13 @@ def reevaluate(results: Results, waivers: Sequence[Waiver], req: ScanRequest, li
         profiles = profile_ids(library, req.profiles)
         assessments = [adhoc_assessment(s, library, req.level, profiles) for s in results.inventory.systems]
     else:
-        if discovering(req.only):      # the zones as swept: the networks observed, whatever their size
-            swept = tuple(dict.fromkeys(o.target for o in results.observations if o.kind == "discover"))
-            req = dataclasses.replace(req, regime=None, family_options={**req.family_options, "discover": {
-                "network": swept, "allow_large_networks": True}})      # regime "-": zones are not classified
-        assessments = assess(req, results.inventory, library)
+        # a family's own subjects are judged as the run measured them: its observed targets (the run's options
+        # are not in the results); their regime "-" is not a regime
+        observed: dict[str, list[str]] = {}
+        for o in results.observations:
+            observed.setdefault(o.kind, []).append(o.target)
+        if results.run.regime == UNCLASSIFIED:
+            req = dataclasses.replace(req, regime=None)
+        assessments = assess(req, results.inventory, library, {k: tuple(dict.fromkeys(v)) for k, v in observed.items()})
     return build_results(req, results.run.id, results.run.started_at, results.run.finished_at, results.inventory,
                          library, assessments, results.observations, waivers, checks.REGISTRY, results.run.complete, now)

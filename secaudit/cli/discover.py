@@ -10,6 +10,7 @@ import click
 from secaudit.cli.common import RegistryChoice, lang_option, report_formats
 from secaudit.cli.family_options import family_options_command
 from secaudit.cli.preset import SEVERITIES, run_kept
+from secaudit.cli.store_options import store_options
 from secaudit.cli.worker import BrokerOptions, broker_options
 from secaudit.errors import Diagnostic, InputError
 from secaudit.i18n import current_lang
@@ -36,16 +37,21 @@ from secaudit.i18n import current_lang
               help="local: nmap runs here; celery: each zone's networks go to its workers through --broker.")
 @broker_options(required=False)
 @click.option("--quiet", "-q", is_flag=True, help="No progress display; only the final summary.")
+@click.option("--no-store", is_flag=True, help="Do not keep this run in the history store named by --db / --data-dir.")
+@store_options
 @lang_option
 def command(inventory: str | None, timeout: float, formats: tuple[str, ...], out_dir: str, fail_on: str,
             errors_ok: bool, resume: str | None, runs_dir: str | None, executor: str, broker_opts: BrokerOptions,
-            quiet: bool, family_options: dict[str, dict[str, Any]] | None = None) -> int:
+            quiet: bool, no_store: bool = False, db: str | None = None, data_dir: str | None = None,
+            family_options: dict[str, dict[str, Any]] | None = None) -> int:
     """Find live hosts and open ports that no system of INVENTORY declares, inside the networks its
     zones declare (and nowhere else). nmap runs unprivileged: host discovery with TCP connect pings,
     then a connect scan of the top ports on the hosts that answered.
 
     The same pipeline as `secaudit scan --only discover`: journaled, resumable (--resume RUN_ID),
-    re-rendered by `secaudit report RUN_ID`, run here or by each zone's workers (--executor celery).
+    re-rendered by `secaudit report RUN_ID`, run here or by each zone's workers (--executor celery), and
+    kept in the history store (`secaudit runs`, `secaudit diff`) when --db or --data-dir names one (or
+    the configuration file, SECAUDIT_DB or SECAUDIT_DATA_DIR does), each zone as a system `zone:<id>`.
     Exit status: 0 nothing undeclared, 1 findings at or above --fail-on, 2 bad input, a network outside
     the declared ones or too large without --allow-large-networks, nmap missing; 3 a sweep failed or a
     zone had nothing to judge; 130 interrupted (resume with --resume RUN_ID).
@@ -55,6 +61,7 @@ def command(inventory: str | None, timeout: float, formats: tuple[str, ...], out
       secaudit discover examples/inventory.yaml --zone dmz
       secaudit discover inventory.yaml --network 127.0.0.16/31 --format sarif
       secaudit discover --resume 20261123T101500Z-a1b2c3
+      secaudit discover examples/inventory.yaml --data-dir /var/lib/secaudit
     """
     from secaudit.run import ScanRequest
 
@@ -64,5 +71,7 @@ def command(inventory: str | None, timeout: float, formats: tuple[str, ...], out
     chosen["discover"] = {**chosen.get("discover", {}), "sweep_timeout": timeout}
     req = ScanRequest(inventory_file=inventory, only=("discover",), fail_on=fail_on, lang=current_lang(),
                       family_options=chosen)
-    return run_kept(req, resume=resume, runs_dir=runs_dir, executor=executor, broker_opts=broker_opts,
-                    formats=formats, out_dir=out_dir, quiet=quiet, errors_ok=errors_ok)
+    store = (db, data_dir) if (db or data_dir) and not no_store else None
+    return run_kept(req, command="discover", resume=resume, runs_dir=runs_dir, executor=executor,
+                    broker_opts=broker_opts, formats=formats, out_dir=out_dir, quiet=quiet, errors_ok=errors_ok,
+                    store=store)

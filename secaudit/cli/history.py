@@ -13,6 +13,7 @@ from secaudit.cli.common import RegistryChoice, diff_formats, due_formats, lang_
 from secaudit.cli.output import echo, print_error
 from secaudit.cli.store_options import store_options, store_results
 from secaudit.errors import Diagnostic, InputError
+from secaudit.model import UNCLASSIFIED
 from secaudit.i18n import current_lang, t
 from secaudit.status import ExitStatus
 
@@ -49,12 +50,12 @@ def store_command(run_id: str, runs_dir: str | None, db: str | None, data_dir: s
       secaudit store 20261123T101500Z-a1b2c3 --db postgresql://secaudit@db.example/secaudit
     """
     from secaudit.execute.journal import Journal, runs_dir as default_runs_dir
-    from secaudit.run import results_from_journal
+    from secaudit.run import results_from_journal, started_by
 
     journal = Journal.open_existing(default_runs_dir(runs_dir), run_id)
     results = results_from_journal(journal, run_id, {"lang": current_lang()})
     if not results.run.complete:
-        print_error(t("store.not_complete", run=run_id))
+        print_error(t("store.not_complete", run=run_id, command=started_by(journal.meta(), "scan")))
         return ExitStatus.INPUT_ERROR
     stored, _ = store_results(results, db, data_dir)
     return ExitStatus.OK if stored else ExitStatus.SCAN_ERRORS
@@ -82,7 +83,9 @@ def runs_command(system: str | None, since: dt.datetime | None, until: dt.dateti
 
     with open_store(db, data_dir) as store:
         runs = store.runs(system=system, since=_day(since), until=_day(until), limit=limit)
-        levels = requirement_figures(store, [sid for r in runs if r.kind == "scan" for sid in r.system_ids])
+        # a run of a family's own subjects (discovery's zones) judged no system against a level
+        levels = requirement_figures(store, [sid for r in runs if r.kind == "scan" and r.regime != UNCLASSIFIED
+                                             for sid in r.system_ids])
     _emit(render_runs(runs, fmt, current_lang(), levels), None)
     return ExitStatus.OK
 

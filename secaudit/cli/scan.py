@@ -13,6 +13,7 @@ from secaudit.cli.common import FamilyChoice, RegistryChoice, lang_option, repor
 from secaudit.cli.family_options import family_options_command
 from secaudit.cli.store_options import store_options, store_results, with_assessments
 from secaudit.cli.worker import BrokerOptions, broker_options
+from secaudit.errors import Diagnostic, InputError
 from secaudit.status import scan_status
 
 SEVERITIES = ["critical", "high", "medium", "low", "info"]
@@ -168,30 +169,37 @@ def scan_command(inventory: str | None, systems: tuple[str, ...], only: tuple[st
         deliver(results, formats, out_dir, lang, history)
         if not results.run.complete:
             echo(t("scan.incomplete", lang, run=run_id))
-            print_error(t("scan.resume_hint", lang, run=run_id, runs_dir=str(base)))
+            print_error(t("scan.resume_hint", lang, command="scan", run=run_id, runs_dir=str(base)))
         flush_output()      # a full pipe blocks here, where a Ctrl-C is still only noted
         interrupted = bool(interrupts.count) or outcome.summary.reason in ("interrupted", "stopped")
     return scan_status(results, req.fail_on, errors_ok, interrupted)
 
 
 def open_run(new: Any, base: Path, resume: str | None, broker_opts: BrokerOptions,
-              executor: str) -> tuple[Any, Any, str, Any]:
-    """The request, journal, run id and broker of a new run (inputs checked before its directory is
-    created), or of the run ``resume`` names (its stored request, with this invocation's language and
-    --fail-on). The broker (with its password) is set when the run uses the celery executor."""
+             executor: str, command: str = "scan", fixed_only: Sequence[str] = ()) -> tuple[Any, Any, str, Any]:
+    """The request, journal, run id and broker of a new run of ``command`` (inputs checked before its
+    directory is created), or of the run ``resume`` names (its stored request, with this invocation's
+    language and --fail-on) when ``command`` started it, else exit 2 naming the command that did (a preset's
+    ``fixed_only`` tells its older runs). The broker (with its password) is set when the run uses the celery
+    executor."""
     from secaudit.execute.journal import Journal
-    from secaudit.run import ScanRequest, load_inputs, start_run
+    from secaudit.run import ScanRequest, load_inputs, start_run, started_by
 
     if resume:
         journal = Journal.open_existing(base, resume)
-        stored = ScanRequest.from_meta(journal.meta()["request"])
+        meta = journal.meta()
+        started = started_by(meta, command, fixed_only)
+        if started != command:
+            raise InputError([Diagnostic("--resume", 0, 0, "scan.resume_other_command",
+                                         {"run": resume, "started": started, "command": command})])
+        stored = ScanRequest.from_meta(meta["request"])
         req = ScanRequest.from_meta({**stored.to_meta(), "lang": new.lang, "fail_on": new.fail_on})
         broker = distributed_broker(req, broker_opts, executor)
         return _with_broker(req, broker), journal, resume, broker
     broker = distributed_broker(new, broker_opts, executor)
     req = _with_broker(new, broker)
     load_inputs(req)                       # input errors before a run directory is created
-    journal, run_id = start_run(req, base)
+    journal, run_id = start_run(req, base, command)
     return req, journal, run_id, broker
 
 

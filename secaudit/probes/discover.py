@@ -2,10 +2,11 @@
 
 Two nmap runs per network: host discovery (``-sn`` with TCP connect pings: a refused connection
 proves a host as well as an accepted one), then a TCP connect scan of the top ports on the hosts
-that answered. The scope guard comes first and is pure: only networks declared in the inventory's
-zones (or a subnet of one) are swept, a network with more addresses than the limit needs an explicit
-flag, and every address nmap reports is checked against the declared networks before it is scanned
-or reported. Nothing outside is ever handed to nmap.
+that answered. The scope guard comes first and is pure (:mod:`secaudit.probes.discover_scope`, which
+also makes the zones the family's subjects): only networks declared in the inventory's zones (or a
+subnet of one) are swept, a network with more addresses than the limit needs an explicit flag, and
+every address nmap reports is checked against the declared networks before it is scanned or reported.
+Nothing outside is ever handed to nmap.
 """
 
 from __future__ import annotations
@@ -17,56 +18,22 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping, Sequence
 
-from secaudit.model import Control, Endpoint, LocalText, Message, Observation, ObservationStatus, Probe, System
+from secaudit.model import (
+    Control, Endpoint, Inventory, LocalText, Message, Observation, ObservationStatus, Probe, System,
+)
 from secaudit.observations.discover import DiscoveryFacts, LiveHost
-from secaudit.probes.interface import NETWORK, BaseFamily, FamilyOption, RunnerContext, Target
+from secaudit.probes.interface import NETWORK, BaseFamily, FamilyOption, RunnerContext, Subject, Target
 from secaudit.probes.ports import (
-    ScopeError, compress_ports, find_nmap, nmap_detail, nmap_output, nmap_top_ports, parse_xml, subprocess_runner,
+    compress_ports, find_nmap, nmap_detail, nmap_output, nmap_top_ports, parse_xml, subprocess_runner,
+)
+from secaudit.probes.discover_scope import (
+    DEFAULT_MAX_PREFIX, DEFAULT_TOP_PORTS, KIND, guard_networks, parse_network, zone_subjects,
 )
 from secaudit.targets import Scope, parse_scope
 import subprocess
 
-KIND = "discover"
-DEFAULT_MAX_PREFIX = 16                  # IPv4 /16: 65,536 addresses; IPv6 the same count (/112)
-DEFAULT_TOP_PORTS = 100
 DEFAULT_SWEEP_TIMEOUT = 600.0            # seconds for one network
 PING_PORTS = "22,80,443,445,3389"
-
-
-def max_addresses(prefix: int = DEFAULT_MAX_PREFIX) -> int:
-    return 2 ** (32 - prefix)
-
-
-def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
-    try:
-        if not isinstance(text, str) or "/" not in text or text.startswith("-"):
-            raise ValueError(text)
-        return ipaddress.ip_network(text.strip(), strict=True)
-    except ValueError:
-        raise ScopeError("discover.scope.bad_network", network=str(text)) from None
-
-
-def guard_networks(declared: Sequence[str], requested: Sequence[str] = (), *, max_prefix: int = DEFAULT_MAX_PREFIX,
-                   allow_large: bool = False) -> list[str]:
-    """The networks to sweep: ``requested`` (each inside a declared network) or all ``declared`` ones.
-    Raises ScopeError (exit 2) for anything outside the declared networks or too large without the flag."""
-    if not declared:
-        raise ScopeError("discover.scope.none_declared")
-    nets = [_network(n) for n in declared]
-    chosen = nets
-    if requested:
-        chosen = []
-        for text in requested:
-            net = _network(text)
-            if not any(net.version == d.version and net.subnet_of(d) for d in nets):
-                raise ScopeError("discover.scope.outside", network=str(net),
-                                 declared=", ".join(str(d) for d in nets))
-            chosen.append(net)
-    limit = max_addresses(max_prefix)
-    for net in chosen:
-        if net.num_addresses > limit and not allow_large:
-            raise ScopeError("discover.scope.too_large", network=str(net), count=net.num_addresses, limit=limit)
-    return [str(n) for n in dict.fromkeys(chosen)]
 
 
 class SweepFailed(RuntimeError):
@@ -89,7 +56,7 @@ class Sweep:
 
 
 def discovery_argv(nmap: str, network: str, host_timeout_s: int) -> list[str]:
-    net = _network(network)
+    net = parse_network(network)
     argv = [nmap, "-oX", "-", "--unprivileged", "-sn", "-n", f"-PS{PING_PORTS}", "--max-retries", "1",
             "--host-timeout", f"{host_timeout_s}s"]
     return argv + (["-6"] if net.version == 6 else []) + ["--", str(net)]
@@ -226,14 +193,14 @@ OPTIONS: tuple[FamilyOption, ...] = (
 
 
 class DiscoverFamily(BaseFamily):
-    """Live hosts and open ports of a declared network: one probe per network a zone sweeps (``secaudit
-    discover`` judges the zones of the inventory as systems whose ``networks`` are the networks chosen and
-    guarded); an inventory system has no network targets of its own."""
+    """Live hosts and open ports of a declared network: one probe per network a zone sweeps. Its planning
+    hook (``subjects``) makes a discovery run judge the inventory's zones as systems ``zone:<id>`` whose
+    ``networks`` are the networks chosen and guarded; an inventory system has no network targets of its own."""
 
     kind = KIND
     provides = frozenset({KIND})
     facts_type = DiscoveryFacts
-    # which zones and networks (guarded by secaudit.discover before anything runs), the ports, the deadline
+    # which zones and networks (guarded by ``subjects`` before anything runs), the ports, the deadline
     options = OPTIONS
     batch_timeout_option = "sweep_timeout"
 
@@ -255,4 +222,9 @@ class DiscoverFamily(BaseFamily):
 
     def check_tools(self) -> None:
         find_nmap()
+
+    def subjects(self, inventory: Inventory, options: Mapping[str, Any], *, source: str = "-",
+                 observed: Sequence[str] | None = None, lookups: bool = True) -> Sequence[Subject]:
+        """The zones chosen by ``--zone`` / ``--network`` (all with networks by default), as subjects."""
+        return zone_subjects(inventory, options, source=source, observed=observed, lookups=lookups)
 

@@ -17,7 +17,13 @@ system. Everything the rest of secaudit needs to know about it sits behind :clas
 * ``options`` — the run options it owns (:class:`FamilyOption`: ``--resolver`` of the mail family): the
   CLI offers them, the run request keeps the values the user set, and the family's runner gets every one
   of them in ``RunnerContext.options`` (the user's value or the default). ``batch_timeout_option`` may name
-  one of them as the deadline of one of its batches (ports: ``--ports-timeout``).
+  one of them as the deadline of one of its batches (ports: ``--ports-timeout``);
+* ``subjects(inventory, options, ...)`` — the planning hook: what a run of this family judges. ``None``
+  (the default): the inventory's systems, each against its level. A family that judges something else
+  returns its :class:`Subject` list, built from the inventory and its own options (discovery: each chosen
+  zone as a system ``zone:<id>`` whose networks it sweeps, from ``--zone`` / ``--network``); a run whose
+  ``--only`` names the family judges those subjects instead of the systems, and the pipeline treats
+  them like systems from there on (plan, executor, journal, evaluation, store, ``report RUN_ID``).
 
 Families are listed explicitly in :mod:`secaudit.probes.registry`, which ``plan``, ``evaluate``,
 the serialisation layer, the CLI's ``--only`` and the results schema all read. :class:`BaseFamily`
@@ -40,7 +46,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Iterator, Mapping, Protocol, Sequence, runtime_checkable
 
-from secaudit.model import Control, Endpoint, LocalText, Observation, Probe, System
+from secaudit.model import Control, Endpoint, Inventory, LocalText, Message, Observation, Probe, System
 
 # What a target is (a check's ``scope`` says which it judges).
 ENDPOINT = "endpoint"       # host:port of a declared endpoint
@@ -154,6 +160,23 @@ class FamilyOption:
 
 
 @dataclass(frozen=True)
+class Subject:
+    """One thing a family judges in place of the inventory's systems (:meth:`BaseFamily.subjects`).
+
+    ``system`` is what findings, reports and the store name (discovery: ``zone:<id>``, its ``networks`` the
+    networks to sweep, its ``endpoints`` what the inventory declares there); ``policy`` is the id of the
+    policy it is judged against, looked up in the policy library like a level's (a plug-in ships it in its
+    ``policy_dirs``), so the run records that policy's digest; ``check_params`` lays params over those of the
+    policy's controls using a check (check name -> params: an option widening what the controls ask);
+    ``notes`` are shown with the subject's results."""
+
+    system: System
+    policy: str
+    check_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    notes: tuple[Message, ...] = ()
+
+
+@dataclass(frozen=True)
 class RunnerContext:
     """What a runner is given to work with, the same for every family."""
 
@@ -243,6 +266,17 @@ class BaseFamily:
         raise NotImplementedError
 
     def check_tools(self) -> None:
+        return None
+
+    def subjects(self, inventory: Inventory, options: Mapping[str, Any], *, source: str = "-",
+                 observed: Sequence[str] | None = None, lookups: bool = True) -> Sequence[Subject] | None:
+        """The planning hook: what a run naming this family in ``--only`` judges; ``None`` (here): the
+        inventory's systems. ``options`` are the family's own (every option: the value set or the default).
+        ``source`` names the inventory in messages. ``observed``, when re-judging stored observations
+        (``report results.json``, whose run options are not kept): the probe targets the run measured, to be
+        judged as they were. ``lookups=False``: called before anything runs only to refuse bad options (no
+        name lookups then). Raises InputError, or ScopeError, for options that choose nothing or leave the
+        declared scope (exit 2, before any probe)."""
         return None
 
     def __repr__(self) -> str:

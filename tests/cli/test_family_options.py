@@ -23,9 +23,12 @@ from secaudit.checks import CheckContext, CheckSpec
 from secaudit.checks import registered as checks_registered
 from secaudit.codec import fields_from_dict, fields_to_dict
 from secaudit.errors import Diagnostic, InputError
-from secaudit.model import LocalText, Message, Observation, ObservationStatus, Outcome, Probe, System, Control, Verdict
+from secaudit.model import (
+    Control, Endpoint, LocalText, Message, Observation, ObservationStatus, Outcome, Probe, Purpose, Service, System,
+    Verdict,
+)
 from secaudit.probes import registry
-from secaudit.probes.interface import BaseFamily, FamilyOption, ProbeRunner, RunnerContext, Target
+from secaudit.probes.interface import BaseFamily, FamilyOption, ProbeRunner, RunnerContext, Subject, Target
 
 TARGET = "127.26.100.1:443"            # only data: the family's runner never connects anywhere
 
@@ -326,3 +329,122 @@ def test_an_installed_plugin_familys_options_are_on_the_secaudit_command(tmp_pat
     [obs] = json.loads((tmp_path / "out" / "report.json").read_text())["observations"]
     assert obs["facts"]["options"] == {"echo_word": "installed", "echo_count": 5, "echo_tags": [],
                                        "echo_loud": False, "echo_mode": "plain"}
+
+
+# ------------------------------------------------------------------ a family's planning hook (its own subjects)
+# Given a family defined only here whose planning hook (``subjects``) turns its --echo-site options into subjects
+# of its own ("site:<host>", judged against a policy of the library), when `scan INVENTORY --only optsite` runs,
+# then the run judges those subjects, not the inventory's systems: the option reached planning, the policy's
+# digest is recorded, the run is not classified, bad options are exit 2 before a run exists, and `report RUN_ID`
+# and `report report.json` (from the observed targets) judge them again. No package module knows the family.
+
+SITE_POLICY = """\
+kind: policy
+id: optsite-test
+title: {en: Site test, vi: Kiểm tra điểm}
+controls:
+  - id: SITE-01
+    title: {en: The site answers, vi: Điểm trả lời}
+    check: optsite.seen
+    severity: low
+    references: [test]
+    remediation: {en: Make it answer, vi: Cho nó trả lời}
+"""
+SITE_INVENTORY = """\
+kind: inventory
+version: 1
+organisation: {name: "Lab agency"}
+systems:
+  - id: portal
+    name: Portal
+    purpose: internal
+    information: [private]
+    endpoints:
+      - {host: 127.33.0.1, port: 443, service: https}
+      - {host: 127.33.0.2, port: 443, service: https}
+"""
+PLANNED: list[tuple[tuple[str, ...], Any]] = []        # (echo_site option, observed) of every planning call
+
+
+class SiteRunner(EchoRunner):
+    kind = "optsite"
+
+
+class SiteFamily(EchoFamily):
+    """Judges one subject per --echo-site host (a host of the inventory), instead of the inventory's systems."""
+
+    kind = "optsite"
+    provides = frozenset({"optsite"})
+    options = (FamilyOption("echo_site", "multi", (), LocalText(en="A site to judge (repeatable).",
+                                                                vi="Một điểm cần đánh giá (lặp lại được).")),)
+
+    def runner(self, ctx: RunnerContext) -> ProbeRunner:
+        return SiteRunner(ctx.options)
+
+    def subjects(self, inventory: Any, options: Mapping[str, Any], *, source: str = "-",
+                 observed: Sequence[str] | None = None, lookups: bool = True) -> Sequence[Subject]:
+        PLANNED.append((tuple(options["echo_site"]), observed))
+        hosts = [t.rsplit(":", 1)[0] for t in observed] if observed is not None else list(options["echo_site"])
+        if not hosts:
+            raise InputError([Diagnostic(source, 0, 0, "scan.bad_family_option",
+                                         {"kind": self.kind, "reason": "name a site with --echo-site"})])
+        return [Subject(System(id=f"site:{h}", name=f"Site {h}", purpose=Purpose.OTHER,
+                               endpoints=(Endpoint(h, 443, Service.OTHER),)), "optsite-test") for h in hosts]
+
+
+def site_seen(params: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+    obs = ctx.observations["optsite"]
+    return Outcome(Verdict.PASS if obs.status is ObservationStatus.OK else Verdict.ERROR,
+                   Message("evaluate.not_measured", {"kind": "optsite", "target": ctx.target}))
+
+
+SITE_CHECK = CheckSpec("optsite.seen", site_seen, frozenset({"optsite:seen"}))
+
+
+def test_a_plugin_familys_planning_hook_judges_its_own_subjects_from_its_options(family):
+    import hashlib
+
+    (family / "profiles" / "optsite-test.yaml").write_text(SITE_POLICY, encoding="utf-8")
+    inventory = family / "inventory.yaml"
+    inventory.write_text(SITE_INVENTORY, encoding="utf-8")
+    PLANNED.clear()
+
+    def site_scan(*extra: str) -> int:
+        return secaudit("scan", str(inventory), "--only", "optsite", "--quiet", "--runs-dir", str(family / "runs"),
+                        "--out", str(family / "out"), "--format", "json", "--no-store", *extra)
+
+    def judged(path: Path) -> tuple[Any, set[tuple[str, str, str, str]]]:
+        doc = json.loads(path.read_text())
+        return doc, {(f["system_id"], f["control_id"], f["target"], f["verdict"]) for f in doc["findings"]}
+
+    expected = {("site:127.33.0.1", "SITE-01", "127.33.0.1:443", "pass"),
+                ("site:127.33.0.2", "SITE-01", "127.33.0.2:443", "pass")}
+    with registry.registered(SiteFamily()), checks_registered(SITE_CHECK):
+        assert site_scan() == 2                                    # the hook refuses: no site named
+        assert not (family / "runs").exists() and SEEN == []
+        assert site_scan("--echo-site", "127.33.0.1", "--echo-site", "127.33.0.2") == 0
+        doc, findings = judged(family / "out" / "report.json")
+        assert findings == expected                               # the subjects, not the system "portal"
+        assert [s["system_id"] for s in doc["systems"]] == ["site:127.33.0.1", "site:127.33.0.2"]
+        digest = "sha256:" + hashlib.sha256((family / "profiles" / "optsite-test.yaml").read_bytes()).hexdigest()
+        assert doc["run"]["policies"] == {"optsite-test": digest} and doc["run"]["regime"] == "-"
+        assert SEEN == [{"echo_site": ("127.33.0.1", "127.33.0.2")}]
+        assert PLANNED[-1] == (("127.33.0.1", "127.33.0.2"), None)  # planned from the option the user set
+        # report RUN_ID replays the stored options; report report.json judges the targets the run observed
+        [run] = list((family / "runs").iterdir())
+        assert secaudit("report", run.name, "--runs-dir", str(family / "runs"), "--out", str(family / "again"),
+                        "--format", "json") == 0
+        assert judged(family / "again" / "report.json")[1] == expected
+        assert PLANNED[-1] == (("127.33.0.1", "127.33.0.2"), None)
+        assert secaudit("report", str(family / "out" / "report.json"), "--out", str(family / "refile"),
+                        "--format", "json") == 0
+        assert judged(family / "refile" / "report.json")[1] == expected
+        assert PLANNED[-1][0] == () and sorted(PLANNED[-1][1]) == ["127.33.0.1:443", "127.33.0.2:443"]
+        assert len(SEEN) == 1                                      # re-judged, never measured again
+        # without --only optsite the inventory's system is judged as ever: the hook is not asked
+        PLANNED.clear()
+        assert secaudit("scan", str(inventory), "--quiet", "--runs-dir", str(family / "runs2"), "--out",
+                        str(family / "plain"), "--format", "json", "--no-store", "--only", "optecho") == 3
+        plain = json.loads((family / "plain" / "report.json").read_text())
+        assert [s["system_id"] for s in plain["systems"]] == ["portal"] and plain["run"]["regime"] != "-"
+        assert PLANNED == []

@@ -59,6 +59,6 @@ def controls_in_force() -> dict[int, set[str]]:
             ids |= walk(parent)
         return ids | {c["id"] for c in docs[pid]["controls"]}
 
-    discovery = yaml.safe_load((ROOT / "policies" / "discovery.yaml").read_text(encoding="utf-8"))
+    discovery = yaml.safe_load((ROOT / "policies" / "families" / "discovery.yaml").read_text(encoding="utf-8"))
     disc = {c["id"] for c in discovery["controls"]}
     return {doc["level"]: walk(pid) | disc for pid, doc in docs.items()}

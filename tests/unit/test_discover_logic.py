@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from secaudit.checks.discover import judge_network
-from secaudit.discover import declared_ports, zone_system
+from secaudit.probes.discover_scope import declared_ports, zone_system
 from secaudit.model import Endpoint, Purpose, System, Verdict, Zone
 from secaudit.observations.discover import DiscoveryFacts, LiveHost
 from secaudit.probes.discover import discovery_argv, guard_networks, live_hosts, ports_argv
@@ -132,13 +132,23 @@ def _options(**kw):
     return option_values("discover", kw)
 
 
+def zone_assessments(inventory, options, file, resolve=True):
+    """The zones as the pipeline assesses them: the discover family's subjects, each against its policy."""
+    from secaudit.policy import default_library
+    from secaudit.probes.discover import DiscoverFamily
+    from secaudit.run import subject_assessment
+
+    library = default_library()
+    return [subject_assessment(s, library)
+            for s in DiscoverFamily().subjects(inventory, options, source=file, lookups=resolve)]
+
+
 def test_zones_become_assessed_systems_whose_networks_are_planned_one_probe_each():
     from secaudit import checks
-    from secaudit.discover import zone_assessments
     from secaudit.plan import build_plan
 
     [a] = zone_assessments(_inventory(), _options(network=("127.26.1.0/30",)), "inv.yaml", resolve=False)
-    assert a.zone and a.system.id == "zone:lan" and a.system.networks == ("127.26.1.0/30",)
+    assert a.family_subject and a.system.id == "zone:lan" and a.system.networks == ("127.26.1.0/30",)
     assert a.system.endpoints == (Endpoint("127.26.1.2", 22),) and a.required_policy.controls[0].id == "DISC-01"
     [probe] = build_plan([a], checks.REGISTRY).probes
     assert (probe.kind, probe.target, len(probe.params["ports"])) == ("discover", "127.26.1.0/30", 100)
@@ -156,7 +166,6 @@ def test_zones_become_assessed_systems_whose_networks_are_planned_one_probe_each
 
 def test_evaluation_gives_one_finding_per_host_and_port_citing_the_requirement():
     from secaudit import checks
-    from secaudit.discover import zone_assessments
     from secaudit.evaluate import evaluate
     from secaudit.model import Observation, ObservationStatus
     from secaudit.run import regime_citer
