@@ -14,7 +14,7 @@ from secaudit.classify.regime import load_regime
 from secaudit.errors import InputError
 from secaudit.i18n import catalog, t
 from secaudit.model import (
-    Control, Finding, LevelAssessment, LocalText, Message, Results, Severity, SystemResult, Verdict,
+    UNCLASSIFIED, Control, Finding, LevelAssessment, LocalText, Message, Results, Severity, SystemResult, Verdict,
     level_assessment_message,
 )
 from secaudit.requirements.catalogue import Catalogue, find_catalogue
@@ -111,6 +111,7 @@ class SystemView:
     top_failures: tuple[FixItem, ...]
     network: "NetworkScope | None" = None   # what the scan covered of the system's level
     na_groups: tuple["NotApplicableGroup", ...] = ()   # its not-applicable findings shown one line per reason
+    leveled: bool = True                    # False: a family's own subject (a discovery zone), which has no level
 
 
 @dataclass(frozen=True)
@@ -200,9 +201,16 @@ class NetworkScope:
         return tuple(out)
 
 
-def judged_level(result: SystemResult) -> int | None:
-    """The level whose requirements a system's report speaks of (none for an ad-hoc ``--profile`` run)."""
-    return None if result.deciding.startswith("--profile") else result.required_level
+def leveled_run(results: Results) -> bool:
+    """Whether the run's systems have levels: not when it judged a family's own subjects (discovery's zones are
+    judged against their policy through an internal level 1; a zone has no level of its own)."""
+    return results.run.regime != UNCLASSIFIED
+
+
+def judged_level(result: SystemResult, leveled: bool = True) -> int | None:
+    """The level whose requirements a system's report speaks of (none for an ad-hoc ``--profile`` run, nor for a
+    family's own subject)."""
+    return None if not leveled or result.deciding.startswith("--profile") else result.required_level
 
 
 def assessments_by_system(results: Results) -> dict[str, LevelAssessment]:
@@ -238,8 +246,9 @@ def level_figures(results: Results) -> dict[str, LevelFigures]:
     """system id -> :class:`LevelFigures`, for every system of the run whose level is known."""
     assessed = assessments_by_system(results)
     out = {}
+    leveled = leveled_run(results)
     for sr in results.systems:
-        level = judged_level(sr)
+        level = judged_level(sr, leveled)
         if level is None:
             continue
         a = assessed.get(sr.system_id)
@@ -248,7 +257,8 @@ def level_figures(results: Results) -> dict[str, LevelFigures]:
 
 
 def network_scope(result: SystemResult, findings: Sequence[Finding], controls: Mapping[str, Control],
-                  catalogue: Catalogue | None, assessment: LevelAssessment | None = None) -> NetworkScope:
+                  catalogue: Catalogue | None, assessment: LevelAssessment | None = None,
+                  leveled: bool = True) -> NetworkScope:
     by_control: dict[str, list[Verdict]] = defaultdict(list)
     for f in findings:
         by_control[f.control_id].append(Verdict(f.verdict))
@@ -265,7 +275,7 @@ def network_scope(result: SystemResult, findings: Sequence[Finding], controls: M
     host = [vs for cid, vs in by_control.items() if is_host(cid) and cid in judged]
     passed = sum(1 for vs in network.values() if passing(vs))
     na = sum(1 for vs in network.values() if all(v is Verdict.NOT_APPLICABLE for v in vs))
-    level = judged_level(result)
+    level = judged_level(result, leveled)
     more = {"host_passed": sum(1 for vs in host if passing(vs)), "host_judged": len(host),
              "requirements": level_assessment_message(level, assessment)}
     if catalogue is None or level is None or not catalogue.rows(level):
@@ -389,6 +399,7 @@ def build_view(results: Results, lang: str) -> ReportView:
     systems = []
     catalogue = run_catalogue(results.run.regime)
     assessed = assessments_by_system(results)
+    leveled = leveled_run(results)
     for sr in results.systems:
         own = by_system.get(sr.system_id, [])
         counts = count_verdicts(fv.finding for fv in own)
@@ -401,8 +412,10 @@ def build_view(results: Results, lang: str) -> ReportView:
             compliance=compliance_ratio(counts),
             notes=tuple(n.render(lang) for n in sr.notes),
             top_failures=fix_items(own)[:5],
-            network=network_scope(sr, [fv.finding for fv in own], controls, catalogue, assessed.get(sr.system_id)),
+            network=network_scope(sr, [fv.finding for fv in own], controls, catalogue, assessed.get(sr.system_id),
+                                  leveled),
             na_groups=groups,
+            leveled=leveled,
         ))
 
     statuses = [s.status for s in systems]
