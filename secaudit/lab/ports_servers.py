@@ -20,17 +20,11 @@ import subprocess
 from pathlib import Path
 from typing import Iterator
 
-from secaudit.lab.servers import free_port  # noqa: E402  (one implementation for every fixture)
 from secaudit.lab.servers import serving as _serving  # noqa: E402
-from secaudit.lab.servers import listener_owned_by, stop_process, with_parent  # noqa: E402
-from secaudit.lab.servers import wait_listening as _wait_listening  # noqa: E402
+from secaudit.lab.servers import start_listening, stop_process, with_parent  # noqa: E402
 
 SSHD = "/usr/sbin/sshd"
 TELNET_NEGOTIATION = b"\xff\xfd\x18\xff\xfd\x20\xff\xfd\x23\xff\xfd\x27"  # DO TTYPE, TSPEED, XDISPLOC, NEW-ENVIRON
-
-
-def wait_listening(host: str, port: int, timeout: float = 10.0) -> None:
-    _wait_listening(port, timeout, host=host)
 
 
 class _QuietServer(socketserver.ThreadingTCPServer):
@@ -170,32 +164,26 @@ def sshd(tmp: Path, host: str, hardened: bool, port: int = 0) -> Iterator[int]:
         keys.append(path)
     if os.geteuid() == 0:
         os.makedirs("/run/sshd", mode=0o755, exist_ok=True)  # privilege-separation directory sshd requires
-    for attempt in range(3):     # a picked free port can be taken meanwhile (another test's server): pick again
-        chosen = port or free_port(host)
-        config = tmp / "sshd_config"
+    config = tmp / "sshd_config"
+
+    def start(chosen: int) -> subprocess.Popen:
         config.write_text(
             f"ListenAddress {host}:{chosen}\n" + "".join(f"HostKey {k}\n" for k in keys)
             + f"PidFile {tmp / 'sshd.pid'}\nUsePAM no\nStrictModes no\nPermitRootLogin no\n"
             + f"AuthorizedKeysFile {tmp / 'authorized_keys'}\n"
             + (HARDENED_SSHD if hardened else WEAK_SSHD))
         with open(tmp / "sshd.log", "wb") as log:
-            proc = subprocess.Popen(with_parent([SSHD, "-D", "-e", "-f", str(config)]), stdin=subprocess.DEVNULL,
+            return subprocess.Popen(with_parent([SSHD, "-D", "-e", "-f", str(config)]), stdin=subprocess.DEVNULL,
                                     stdout=subprocess.DEVNULL, stderr=log)
-        try:
-            wait_listening(host, chosen)
-            if not listener_owned_by(proc.pid, host, chosen):
-                raise RuntimeError(f"{host}:{chosen} is another process's")
-        except RuntimeError as e:
-            stop_process(proc, timeout=5)
-            if port or attempt == 2:
-                raise RuntimeError(f"sshd did not start: {e}: {(tmp / 'sshd.log').read_text(errors='replace')}") \
-                    from None
-            continue
-        try:
-            yield chosen
-        finally:
-            stop_process(proc, timeout=5)
-        return
+
+    try:
+        chosen, proc = start_listening(start, host=host, port=port, stop_timeout=5)
+    except RuntimeError as e:
+        raise RuntimeError(f"sshd did not start: {e}: {(tmp / 'sshd.log').read_text(errors='replace')}") from None
+    try:
+        yield chosen
+    finally:
+        stop_process(proc, timeout=5)
 
 
 def nmap_available() -> bool:

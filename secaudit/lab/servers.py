@@ -20,7 +20,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Collection, Iterator, Sequence
+from typing import Callable, Collection, Iterator, Sequence
 
 LOOPBACK = "127.0.0.1"
 MODERN_CIPHERS = ("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
@@ -337,29 +337,39 @@ def smtp_starttls(cert: Path, key: Path, host: str = LOOPBACK, port: int = 0,
         return
 
 
+def start_listening(start: Callable[[int], subprocess.Popen], *, host: str = LOOPBACK, port: int = 0,
+                    deadline_s: float = 10.0, stop_timeout: float = 10.0, tries: int = 3) -> tuple[int, subprocess.Popen]:
+    """Start a server process on ``port`` (0: a picked free port of ``host``) and return the port and the process
+    once the process itself holds the listener. A picked port can be taken meanwhile by another test's server,
+    which :func:`wait_listening` cannot tell apart (it only connects): then the process is stopped and another
+    port picked, ``tries`` times in all; a given ``port`` is tried once. RuntimeError when it does not start."""
+    for attempt in range(tries):
+        chosen = port or free_port(host)
+        proc = start(chosen)
+        try:
+            wait_listening(chosen, deadline_s, host=host)
+            if not listener_owned_by(proc.pid, host, chosen):
+                raise RuntimeError(f"{host}:{chosen} is another process's")
+        except RuntimeError:
+            stop_process(proc, stop_timeout)
+            if port or attempt == tries - 1:
+                raise
+            continue
+        return chosen, proc
+    raise AssertionError("unreachable: the last try returns or raises")
+
+
 @contextlib.contextmanager
 def openssl_s_server(cert: Path, key: Path, *extra: str) -> Iterator[int]:
     """`openssl s_server -www` on a loopback port (one connection at a time; scan it gently)."""
-    for attempt in range(3):                     # a picked free port can be taken meanwhile: retry with another
-        port = free_port()
-        proc = subprocess.Popen(
-            ["openssl", "s_server", "-accept", f"{LOOPBACK}:{port}", "-cert", str(cert), "-key", str(key), "-www",
-             *extra], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True)
-        try:
-            wait_listening(port)
-            if not listener_owned_by(proc.pid, LOOPBACK, port):
-                raise RuntimeError(f"{LOOPBACK}:{port} is another process's")
-        except RuntimeError:
-            stop_process(proc)
-            if attempt == 2:
-                raise
-            continue
-        try:
-            yield port
-        finally:
-            stop_process(proc)
-        return
+    port, proc = start_listening(lambda port: subprocess.Popen(
+        ["openssl", "s_server", "-accept", f"{LOOPBACK}:{port}", "-cert", str(cert), "-key", str(key), "-www",
+         *extra], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True))
+    try:
+        yield port
+    finally:
+        stop_process(proc)
 
 
 # protocol -> (greeting sent first or None, what the client's STARTTLS request contains, the go-ahead)

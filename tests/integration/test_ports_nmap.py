@@ -21,7 +21,7 @@ import pytest
 from secaudit.checks import REGISTRY
 from secaudit.checks.base import CheckContext
 from secaudit.errors import ToolMissingError
-from secaudit.lab.servers import closed_port
+from secaudit.lab.servers import closed_port, free_port
 from secaudit.model import Endpoint, ObservationStatus, Probe, Purpose, Service, System, Verdict
 from secaudit.observations.ports import PortState
 from secaudit.probes import http as http_probe
@@ -251,7 +251,7 @@ def test_ipv6_loopback_is_scanned_in_its_own_batch_with_dash_6():
     if not os.path.exists("/proc/net/if_inet6"):
         pytest.skip("no IPv6")
     recorder = Recorder()
-    port = srv.free_port("::1")
+    port = free_port("::1")
     obs = pp.scan({"::1": [port], A: [port]}, {"ports:scan"}, scope=["::1", A], runner=recorder, deadline_s=5)
     assert [o.status for o in obs] == [ObservationStatus.OK, ObservationStatus.OK]
     assert len(recorder.argv) == 2 and sum("-6" in a for a in recorder.argv) == 1

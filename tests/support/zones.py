@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from tests.support.servers import LOOPBACK, free_port, listener_owned_by, stop_process, wait_listening
+from tests.support.servers import LOOPBACK, start_listening, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 VISIBILITY_TIMEOUT = 20.0          # tests: a batch a killed worker held is redelivered after ~20 s
@@ -87,27 +87,18 @@ def redis_server(workdir: Path, *, user: str = "", tls: tuple[Path, Path, Path] 
     ``user`` with the default user off), optionally TLS only (cert, key, CA); nothing persisted."""
     password = secrets.token_urlsafe(18)
     workdir.mkdir(parents=True, exist_ok=True)
-    for attempt in range(3):
-        port = free_port()
-        conf = workdir / "redis.conf"
+    conf = workdir / "redis.conf"
+
+    def start(port: int) -> subprocess.Popen:
         conf.write_text(_redis_conf(workdir, port, password, user, tls))
-        proc = subprocess.Popen([redis_server_path(), str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                start_new_session=True)
-        try:
-            wait_listening(port, 10)
-            # wait_listening cannot tell whose listener answered: another test's server may hold the picked port
-            if not listener_owned_by(proc.pid, LOOPBACK, port):
-                raise RuntimeError(f"{LOOPBACK}:{port} is another process's")
-        except RuntimeError:
-            stop_process(proc)
-            if attempt == 2:
-                raise
-            continue
-        try:
-            yield Redis(port, password, proc, user, tls is not None, str(tls[2]) if tls else None)
-        finally:
-            stop_process(proc)
-        return
+        return subprocess.Popen([redis_server_path(), str(conf)], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+
+    port, proc = start_listening(start)          # the listener is redis's own, not another test's server
+    try:
+        yield Redis(port, password, proc, user, tls is not None, str(tls[2]) if tls else None)
+    finally:
+        stop_process(proc)
 
 
 @dataclass
