@@ -32,6 +32,20 @@ def new_run_id(now: dt.datetime | None = None) -> str:
     return now.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
 
+class MemoryJournal:
+    """A journal kept in memory, for a batch whose observations go back to the caller instead of to a file
+    (a zone worker's batch): it has done nothing before and keeps what is appended, in order."""
+
+    def __init__(self) -> None:
+        self.items: list[Observation] = []
+
+    def done_ids(self) -> set[str]:
+        return set()
+
+    def append(self, observation: Observation) -> None:
+        self.items.append(observation)
+
+
 class Journal:
     def __init__(self, directory: Path):
         self.directory = directory

@@ -40,6 +40,7 @@ from typing import Any, Mapping, Sequence
 from secaudit.execute.broker import TASK_NAME, BrokerConfig, BrokerConfigError, make_app, zone_queue
 from secaudit.execute.children import children, end_children
 from secaudit.execute.interrupts import INTERRUPTS
+from secaudit.execute.journal import MemoryJournal
 from secaudit.execute.local import Limits, LocalExecutor, error_observation, host_of
 from secaudit.execute.wire import PayloadError, RunSettings, parse_batch, result_message
 from secaudit.errors import InputError
@@ -57,17 +58,6 @@ class WorkerSettings:
     scope: Scope
     ca_file: str | None = None     # used only for a run whose CA bundle is too large to travel (same SHA-256)
     grace_s: float = 5.0
-
-
-class _MemoryJournal:
-    def __init__(self) -> None:
-        self.items: list[Observation] = []
-
-    def done_ids(self) -> set[str]:
-        return set()
-
-    def append(self, observation: Observation) -> None:
-        self.items.append(observation)
 
 
 def probe_hosts(probe: Probe) -> list[str]:
@@ -180,7 +170,7 @@ def run_batch(message: Any, settings: WorkerSettings, worker: str) -> dict[str, 
         refused += [error_observation(p, cannot) for p in accepted]
         accepted = []
     if accepted:
-        journal = _MemoryJournal()
+        journal = MemoryJournal()
         limits = Limits(concurrency=1, per_host=len(accepted), probe_timeout=batch.timeout_s,
                         kind_timeouts={batch.kind: batch.timeout_s}, grace=settings.grace_s)
         INTERRUPTS.reset()                 # an interrupt counts for the batch it arrives in

@@ -20,6 +20,7 @@ from secaudit.execute.broker import BrokerConfig
 from secaudit.execute.celery_executor import CeleryExecutor, _Run as CeleryRun
 from secaudit.execute.interface import Interruption, NullObserver
 from secaudit.execute.interrupts import Interrupts
+from secaudit.execute.journal import MemoryJournal
 from secaudit.execute.local import Limits, LocalExecutor
 from secaudit.model import Observation, ObservationStatus, Probe
 
@@ -29,17 +30,6 @@ LONG_GRACE = 60.0            # the tests end long before it: a grace waited out 
 def probes(n: int) -> list[Probe]:
     return [Probe(f"tls|127.7.2.{i + 1}:443|x", "tls", f"127.7.2.{i + 1}:443", {"host": f"127.7.2.{i + 1}",
                                                                                "port": 443}) for i in range(n)]
-
-
-class Journal:
-    def __init__(self) -> None:
-        self.items: list[Observation] = []
-
-    def done_ids(self) -> set[str]:
-        return set()
-
-    def append(self, observation: Observation) -> None:
-        self.items.append(observation)
 
 
 class Heard(NullObserver):
@@ -72,10 +62,10 @@ class Holding:
         self.release.wait(LONG_GRACE * 2)
 
 
-def run_local(again: bool, before: int = 1) -> tuple[Heard, Journal, object, float]:
+def run_local(again: bool, before: int = 1) -> tuple[Heard, MemoryJournal, object, float]:
     interrupts = Interrupts()
     runner = Holding(interrupts, before)
-    heard, journal = Heard(interrupts, again), Journal()
+    heard, journal = Heard(interrupts, again), MemoryJournal()
     t0 = time.monotonic()
     try:
         summary = LocalExecutor({"tls": runner}, Limits(concurrency=1, grace_on_interrupt=LONG_GRACE),
@@ -107,7 +97,7 @@ def test_a_keyboard_interrupt_without_the_deferred_handler_is_told_as_a_first_in
     heard, runner = Raising(Interrupts(), again=False), Holding(Interrupts(), before=0)
     try:
         summary = LocalExecutor({"tls": runner}, Limits(concurrency=1, grace_on_interrupt=0.2),
-                                Interrupts()).execute(probes(4), Journal(), heard)
+                                Interrupts()).execute(probes(4), MemoryJournal(), heard)
     finally:
         runner.release.set()
     assert summary.reason == "interrupted"
@@ -145,7 +135,7 @@ def test_the_celery_coordinator_tells_the_interrupt_as_the_local_executor_does(a
     ex = CeleryExecutor(BrokerConfig("redis://:pw@127.0.0.1:6379/0"), "run", {}, {},
                         Limits(concurrency=1, grace_on_interrupt=grace), app=app, interrupts=interrupts)
     heard = Heard(interrupts, again)
-    run = CeleryRun(ex, Journal(), heard, 2, 0)
+    run = CeleryRun(ex, MemoryJournal(), heard, 2, 0)
     t0 = time.monotonic()
     summary = run.loop(ex._batches(probes(2)))
     assert app.sent == 1 and len(app.revoked) == 1                      # the batch out is revoked, for --resume

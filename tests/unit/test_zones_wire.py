@@ -13,6 +13,7 @@ from secaudit.execute.broker import (
 from secaudit.execute.celery_executor import RESEND_INTERRUPTED, _Run, _Sent, zones_by_host
 from secaudit.execute.interface import NullObserver
 from secaudit.execute.interrupts import Interrupts
+from secaudit.execute.journal import MemoryJournal
 from secaudit.execute.wire import PayloadError, batch_message, parse_batch, parse_result, result_message
 from secaudit.execute.worker import outside_scope, probe_hosts
 from secaudit.model import Endpoint, Inventory, Observation, ObservationStatus, Organisation, Probe, Purpose, System
@@ -159,23 +160,12 @@ def test_a_worker_uses_the_run_ca_or_refuses_naming_it(tmp_path):
     assert path is None and why.key == "worker.refused_ca" and "CA bundle" in why.render("en")
 
 
-class _Journal:
-    def __init__(self) -> None:
-        self.items: list[Observation] = []
-
-    def done_ids(self) -> set[str]:
-        return set()
-
-    def append(self, observation: Observation) -> None:
-        self.items.append(observation)
-
-
 class _Coordinator:                       # the executor attributes the coordinator's bookkeeping reads
     interrupts = Interrupts()
 
 
 def test_the_coordinator_sends_handed_back_probes_again_a_bounded_number_of_times():
-    journal = _Journal()
+    journal = MemoryJournal()
     run = _Run(_Coordinator(), journal, NullObserver(), 2, 0)     # type: ignore[arg-type]
     seen = Observation(P1.id, "tls", P1.target, ObservationStatus.OK, None, None)
     answer = result_message("w@h", "a", 0.2, [seen], interrupted=[P2.id])
