@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from secaudit.execute.children import children
+from tests.support.procs import ended
 
 pytestmark = [pytest.mark.integration, pytest.mark.skipif(not sys.platform.startswith("linux"),
                                                           reason="PR_SET_PDEATHSIG is Linux only")]
@@ -79,15 +80,6 @@ def tool_child(pid: int, name: str, marker: bytes) -> int | None:
         if Path(argv[0].decode()).name == name and marker in argv:
             return child
     return None
-
-
-def ended(pid: int) -> bool:
-    """Gone, or a zombie: it has ended (whoever adopted it reaps it when it gets to it)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat[stat.rfind(")") + 2:].split()[0] == "Z"
 
 
 def wait_for(condition, proc: subprocess.Popen, what: str, timeout: float = 120.0):

@@ -25,6 +25,7 @@ import pytest
 from secaudit.execute.children import children
 from secaudit.lab.pki import TestPKI
 from secaudit.lab.servers import NginxFarm, Site
+from tests.support.procs import ended
 from tests.support.zones import ROOT, listener, redis_server, secaudit_env, start_worker, wait_workers
 
 pytestmark = pytest.mark.integration
@@ -159,7 +160,7 @@ def test_ctrl_c_on_a_worker_mid_nmap_hands_the_batch_back_and_leaves_no_orphan(l
 def test_sigterm_to_the_pool_process_mid_nmap_ends_nmap_too_and_the_batch_runs_again(lab, tmp_path: Path):
     def cold_shutdown(worker, nmap: int, pool: int) -> None:
         os.kill(pool, signal.SIGTERM)                            # what Celery's cold shutdown sends its pool
-        assert gone(lambda: _state(nmap) != "Z", 5.0), "nmap outlived its pool"       # it runs ~10 s more
+        assert gone(lambda: not ended(nmap), 5.0), "nmap outlived its pool"       # it runs ~10 s more
 
     _victim, _workers, journal = scan_catching_nmap(lab, tmp_path, cold_shutdown)
     assert [o["kind"] for o in journal].count("ports") == 1        # redelivered (worker lost) and observed
@@ -169,15 +170,7 @@ def test_sigkill_to_the_pool_process_mid_nmap_ends_nmap_too_and_the_batch_runs_a
     # kill -9 cannot be handled: nmap dies of the parent-death signal it was started with
     def sigkill(worker, nmap: int, pool: int) -> None:
         os.kill(pool, signal.SIGKILL)
-        assert gone(lambda: _state(nmap) != "Z", 5.0), "nmap outlived its SIGKILLed pool process"
+        assert gone(lambda: not ended(nmap), 5.0), "nmap outlived its SIGKILLed pool process"
 
     _victim, _workers, journal = scan_catching_nmap(lab, tmp_path, sigkill)
     assert [o["kind"] for o in journal].count("ports") == 1        # redelivered (worker lost) and observed
-
-
-def _state(pid: int) -> str:
-    """A process's state letter; "Z" (ended) when it is gone too."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return "Z"

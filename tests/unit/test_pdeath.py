@@ -23,18 +23,10 @@ import pytest
 from secaudit.execute.children import children
 from secaudit.probes import pdeath
 from secaudit.probes.ports import subprocess_runner
+from tests.support.procs import ended
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux only")
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def ended(pid: int) -> bool:
-    """Gone, or a zombie (it has ended; whoever adopted it reaps it when it gets to it)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat[stat.rfind(")") + 2:].split()[0] == "Z"
 
 
 def wait_for(condition, timeout: float = 15.0) -> bool:
