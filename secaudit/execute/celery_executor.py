@@ -378,14 +378,13 @@ class _Run:
         noted before the loop saw the first count as two); the rest stays out of the journal (revoked, and run
         again by --resume). The observer hears of each step, as with the local executor."""
         interrupts = self.ex.interrupts
-        seen = max(1, interrupts.count)        # 0: a KeyboardInterrupt without the deferred handler
-        grace = self.ex.limits.grace_on_interrupt if seen < 2 else 0.0
+        seen, grace = interrupts.grace(self.ex.limits.grace_on_interrupt)
         self.observer.interrupted(Interruption(seen, _in_flight(inflight), grace))
         until = time.monotonic() + grace
-        while inflight and time.monotonic() < until and interrupts.count < 2:
+        while inflight and time.monotonic() < until and not interrupts.cut_short(seen):
             inflight[:] = [b for b in inflight if not self._poll(b)]
             time.sleep(POLL_S)
-        if inflight and interrupts.count > seen:       # a second interrupt cut the grace short
+        if inflight and interrupts.cut_short(seen):
             self.observer.interrupted(Interruption(interrupts.count, _in_flight(inflight), 0.0))
 
     def _abandon(self, inflight: list[_Sent], reason: Message) -> None:

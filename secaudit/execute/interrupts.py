@@ -45,6 +45,17 @@ class Interrupts:
             self.count = 0
             self.first_at = None
 
+    def grace(self, limit: float) -> tuple[int, float]:
+        """What an executor acts on when it first sees an interrupt: the interrupts seen (a ``KeyboardInterrupt``
+        without the deferred handler counts as one) and the grace left to probes in flight, ``limit`` seconds,
+        none when two were noted before it looked (the user pressed Ctrl-C twice)."""
+        seen = max(1, self.count)
+        return seen, (limit if seen < 2 else 0.0)
+
+    def cut_short(self, seen: int) -> bool:
+        """Whether another interrupt arrived since ``seen`` were acted on: the grace ends now."""
+        return self.count > seen
+
 
 INTERRUPTS = Interrupts()
 

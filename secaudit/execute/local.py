@@ -260,14 +260,13 @@ class _Run:
         """After an interrupt: record what in-flight batches finish within the grace, unless interrupted again
         (two interrupts noted before the loop saw the first count as two). The observer hears of each step."""
         interrupts = self.executor.interrupts
-        seen = max(1, interrupts.count)        # 0: a KeyboardInterrupt without the deferred handler
-        grace = self.lim.grace_on_interrupt if seen < 2 else 0.0
+        seen, grace = interrupts.grace(self.lim.grace_on_interrupt)
         self.observer.interrupted(Interruption(seen, self.in_flight(), grace))
         end = time.monotonic() + grace
-        while self.running and time.monotonic() < end and interrupts.count < 2:
+        while self.running and time.monotonic() < end and not interrupts.cut_short(seen):
             self.consume(0.05)
         if self.running:
-            if interrupts.count > seen:        # a second interrupt cut the grace short
+            if interrupts.cut_short(seen):
                 self.observer.interrupted(Interruption(interrupts.count, self.in_flight(), 0.0))
             self.abandoned = True
             for bid in list(self.running):
